@@ -1,0 +1,104 @@
+/**
+ * Training kernels for the tfjs backends effnet trains on.
+ *
+ * Why: a training step of a MobileNet/EfficientNet-style net differentiates
+ * conv2d and depthwiseConv2d. tfjs-core's gradients (Conv2D_grad,
+ * DepthwiseConv2dNative_grad) dispatch to the kernels
+ *   Conv2DBackpropInput, Conv2DBackpropFilter,
+ *   DepthwiseConv2dNativeBackpropInput, DepthwiseConv2dNativeBackpropFilter.
+ * In @tensorflow/tfjs-backend-wasm 4.22 the last three are not registered
+ * (`tf.getKernel(name, 'wasm')` is undefined; `model.fit` fails with
+ * "Kernel 'DepthwiseConv2dNativeBackpropInput' not registered for backend
+ * 'wasm'"). Every other kernel a step needs (batchNorm, sigmoid/swish, relu6,
+ * mean, pooling, dense, softmax cross-entropy, Adam) is present there.
+ * @tensorflow/tfjs-backend-cpu has all four, but its filter gradients are
+ * scalar loops that dominate a training step; ours do one matMul instead.
+ *
+ * The table below is the single list of what we provide, per backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
+import { conv2dBackpropFilterKernelFunc } from './conv2d_backprop_filter.ts';
+import { depthwiseConv2dBackpropFilterKernelFunc } from './depthwise_backprop_filter.ts';
+import { depthwiseConv2dBackpropInputKernelFunc } from './depthwise_backprop_input.ts';
+
+export interface TrainingKernel {
+  readonly backendName: string;
+  readonly kernelName: string;
+  readonly kernelFunc: KernelFunc;
+  /** Why this backend gets it: filling a gap, or replacing a slow original. */
+  readonly reason: string;
+}
+
+const MISSING_IN_WASM = 'not registered by @tensorflow/tfjs-backend-wasm 4.22';
+const SLOW_ON_CPU = 'replaces the scalar-loop kernel of @tensorflow/tfjs-backend-cpu with im2col + one matMul';
+
+export const TRAINING_KERNELS: readonly TrainingKernel[] = [
+  { backendName: 'wasm', kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2dBackpropFilterKernelFunc, reason: MISSING_IN_WASM },
+  { backendName: 'wasm', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: depthwiseConv2dBackpropFilterKernelFunc, reason: MISSING_IN_WASM },
+  { backendName: 'wasm', kernelName: tf.DepthwiseConv2dNativeBackpropInput, kernelFunc: depthwiseConv2dBackpropInputKernelFunc, reason: MISSING_IN_WASM },
+  { backendName: 'cpu', kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2dBackpropFilterKernelFunc, reason: SLOW_ON_CPU },
+  { backendName: 'cpu', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: depthwiseConv2dBackpropFilterKernelFunc, reason: SLOW_ON_CPU },
+];
+
+/** The rows of TRAINING_KERNELS for one backend (empty for e.g. 'tensorflow', which has native kernels). */
+export function trainingKernelsFor(backendName: string): readonly TrainingKernel[] {
+  return TRAINING_KERNELS.filter((row) => row.backendName === backendName);
+}
+
+/**
+ * What was registered before we replaced it, keyed "backend/kernel";
+ * `null` records that the backend had no such kernel (the wasm gaps).
+ */
+const originalKernels = new Map<string, KernelConfig | null>();
+const keyOf = (backendName: string, kernelName: string) => `${backendName}/${kernelName}`;
+
+function isOurs(row: TrainingKernel): boolean {
+  return tf.getKernel(row.kernelName, row.backendName)?.kernelFunc === row.kernelFunc;
+}
+
+/**
+ * Registers effnet's training kernels for `backendName` (default: the active
+ * backend) and returns the names of the kernels now provided by us.
+ * Idempotent: kernels already in place are left alone. Replaced originals are
+ * remembered for `restoreOriginalKernels` / `originalKernel`.
+ */
+export function registerTrainingKernels(backendName: string = tf.getBackend()): string[] {
+  const rows = trainingKernelsFor(backendName);
+  for (const row of rows) {
+    if (isOurs(row)) continue;
+    const existing = tf.getKernel(row.kernelName, row.backendName);
+    originalKernels.set(keyOf(row.backendName, row.kernelName), existing ?? null);
+    // registerKernel would only warn and overwrite; unregister first so the
+    // replacement is explicit and silent.
+    if (existing) tf.unregisterKernel(row.kernelName, row.backendName);
+    tf.registerKernel({ kernelName: row.kernelName, backendName: row.backendName, kernelFunc: row.kernelFunc });
+  }
+  return rows.map((row) => row.kernelName);
+}
+
+/**
+ * Undoes `registerTrainingKernels(backendName)`: replaced kernels get their
+ * original back, kernels the backend never had are unregistered again.
+ * Used by tests and benchmarks to compare against tfjs's own kernels.
+ */
+export function restoreOriginalKernels(backendName: string): void {
+  for (const row of trainingKernelsFor(backendName)) {
+    if (!isOurs(row)) continue;
+    tf.unregisterKernel(row.kernelName, row.backendName);
+    const original = originalKernels.get(keyOf(row.backendName, row.kernelName));
+    if (original) tf.registerKernel(original);
+  }
+}
+
+/**
+ * The kernel that `backendName` has for `kernelName` from tfjs itself — the
+ * one we replaced, or the current one if we have not replaced it —
+ * or `undefined` if tfjs has none (the wasm gaps). Lets a caller run the
+ * original directly, e.g. to compare results.
+ */
+export function originalKernel(kernelName: string, backendName: string): KernelConfig | undefined {
+  const key = keyOf(backendName, kernelName);
+  if (originalKernels.has(key)) return originalKernels.get(key) ?? undefined;
+  return tf.getKernel(kernelName, backendName);
+}
