@@ -80,15 +80,12 @@ export const DIAGNOSTICS = {
   EFF2041: entry<{ what: string; found: string }>("error", "invalid variant", (a) => `${a.what}, found ${q(a.found)}`),
   EFF2042: entry<{ name: string }>("error", "φ variant without scaling", (a) =>
     `variant ${q(a.name)} is derived from φ but the network has no \`scaling compound { ... }\` block`),
-  EFF2043: entry<Record<string, never>>("error", "no variants", () => "the network has no variants: add a `variants { ... }` table or a `variant NAME phi N` line"),
   EFF2044: entry<{ name: string }>("error", "invalid name", (a) =>
     `${q(a.name)} is not a valid name: use letters, digits and \`_\`, starting with a letter`),
 
   // ---- scaling and lowering
   EFF3001: entry<{ variant: string; what: string }>("error", "variant too large", (a) =>
     `variant ${q(a.variant)} is too large to build sensibly: ${a.what}`),
-  EFF3002: entry<{ variant: string; what: string }>("error", "spatial size collapses", (a) =>
-    `variant ${q(a.variant)}: ${a.what}`),
 
   // ---- cost and budgets
   EFF4001: entry<{ variant: string; metric: string; value: string; limit: string }>("error", "over budget", (a) =>

@@ -47,10 +47,10 @@ export const Rule = createToken({ name: "Rule", pattern: /:?-{3,}:?/, categories
 export const PlusMinus = createToken({ name: "PlusMinus", pattern: /\+-|±/, categories: [Atom], label: "`+-`" });
 // 224x224, 224×224, 224x224x3: a shape, one token so that `x` never reads as a name.
 export const Dimension = createToken({ name: "Dimension", pattern: /\d+(?:[x×]\d+)+/, categories: [Atom], label: "a shape like `224x224`" });
-// 1000, 0.25, 1e-3, -2, and quantities with a unit suffix: 40G, 10M.
+// 1000, 0.25, 1e-3, -2, and quantities with a unit suffix: 40G, 10M, the paper's 0.39B.
 export const NumberLiteral = createToken({
   name: "NumberLiteral",
-  pattern: /[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?[KMGT]?/,
+  pattern: /[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?[KMGBT]?/,
   categories: [Atom],
   label: "a number",
 });

@@ -1,0 +1,66 @@
+/**
+ * The layer IR: the single source of truth that the cost model and the code generator
+ * both walk, so the audit's parameter count and the tfjs model's countParams() can only
+ * agree. Shapes omit the batch dimension (NHWC: [height, width, channels], or [units]).
+ * Layer names follow the Keras reference (applications/efficientnet.py): `stem_conv`,
+ * `block2a_expand_conv`, `block2a_se_reduce`, `top_conv`, `predictions`.
+ */
+export type Shape = readonly number[];
+
+export type Activation = "swish" | "relu" | "relu6" | "sigmoid" | "softmax" | "linear";
+
+export interface Weight {
+  /** Keras's weight name: kernel, bias, gamma, beta, moving_mean, moving_variance, depthwise_kernel. */
+  readonly name: string;
+  readonly shape: Shape;
+  readonly trainable: boolean;
+}
+
+export type Padding = "same" | "valid";
+
+/** One table row per layer kind's attributes; the kinds are listed in primitives.ts. */
+export interface LayerAttrs {
+  input: { readonly shape: Shape };
+  conv2d: { readonly filters: number; readonly kernel: number; readonly strides: number; readonly padding: Padding; readonly useBias: boolean; readonly activation: Activation };
+  depthwiseConv2d: { readonly kernel: number; readonly strides: number; readonly padding: Padding; readonly depthMultiplier: number; readonly useBias: boolean };
+  batchNorm: { readonly momentum: number; readonly epsilon: number };
+  activation: { readonly activation: Activation };
+  globalAvgPool: { readonly keepDims: boolean };
+  maxPool: { readonly pool: number; readonly strides: number; readonly padding: Padding };
+  reshape: { readonly targetShape: Shape };
+  multiply: Record<string, never>;
+  add: Record<string, never>;
+  /** `perSample` drops whole examples' residual branches: drop connect / stochastic depth. */
+  dropout: { readonly rate: number; readonly perSample: boolean };
+  dense: { readonly units: number; readonly useBias: boolean; readonly activation: Activation };
+}
+
+export type LayerKind = keyof LayerAttrs;
+
+interface LayerOf<K extends LayerKind> {
+  readonly kind: K;
+  readonly name: string;
+  /** Names of the layers whose outputs this layer consumes, in order. */
+  readonly inputs: readonly string[];
+  readonly outputShape: Shape;
+  readonly weights: readonly Weight[];
+  readonly attrs: LayerAttrs[K];
+  /** 1-based index of the stage (row of the stage table) this layer was lowered from; 0 for the input. */
+  readonly stage: number;
+}
+
+export type Layer = { [K in LayerKind]: LayerOf<K> }[LayerKind];
+
+export interface NetworkIR {
+  readonly network: string;
+  readonly variant: string;
+  readonly inputShape: Shape;
+  readonly classes: number;
+  /** Topologically ordered: every layer comes after its inputs. */
+  readonly layers: readonly Layer[];
+  readonly output: string;
+}
+
+export function elements(shape: Shape): number {
+  return shape.reduce((a, b) => a * b, 1);
+}

@@ -1,0 +1,52 @@
+import type { ScaledNetwork } from "../scaling/scale.ts";
+import { LayerBuilder, type Tensor } from "./builder.ts";
+import type { NetworkIR } from "./ir.ts";
+
+/** Keras's block letters: a, b, …, z, then aa, ab, … for very deep stages. */
+export function blockLetters(j: number): string {
+  let s = "";
+  let n = j;
+  do {
+    s = String.fromCharCode(97 + (n % 26)) + s;
+    n = Math.floor(n / 26) - 1;
+  } while (n >= 0);
+  return s;
+}
+
+/**
+ * Scaled stage table to layer IR. Naming follows Keras applications/efficientnet.py: a
+ * plain Conv in stage 1 is the stem (`stem_conv`); the other stages are numbered blocks
+ * (`block1a_…` is the first repeat of the first block stage); the head names its own
+ * layers (`top_conv`, `avg_pool`, `predictions`). Stochastic depth rises linearly over
+ * the block index: drop_connect_rate × b / blocks (Keras, EfficientNet()).
+ */
+export function lower(network: ScaledNetwork): NetworkIR {
+  const { spec, variant } = network;
+  const b = new LayerBuilder();
+  let x: Tensor = b.input("input", [network.input.height, network.input.width, network.input.channels]);
+  const isStem = (i: number) => i === 0 && network.stages[0].stage.operator.role === "layer";
+  const totalBlocks = network.stages.reduce((n, s, i) => (s.stage.operator.role === "head" || isStem(i) ? n : n + s.layers.value), 0);
+  let blockNumber = 0;
+  let blockIndex = 0;
+  network.stages.forEach((scaled, i) => {
+    const { stage } = scaled;
+    b.stage = stage.index;
+    const numbered = stage.operator.role !== "head" && !isStem(i);
+    if (numbered) blockNumber++;
+    for (let j = 0; j < scaled.layers.value; j++) {
+      const prefix = stage.operator.role === "head" ? "" : isStem(i) ? (scaled.layers.value === 1 ? "stem_" : `stem${j + 1}_`) : `block${blockNumber}${blockLetters(j)}_`;
+      x = stage.operator.lower(b, x, {
+        prefix,
+        outChannels: scaled.channels.value,
+        strides: j === 0 ? stage.stride : 1,
+        params: stage.params,
+        batchNorm: spec.batchNorm,
+        dropConnect: numbered ? (spec.dropConnect * blockIndex) / totalBlocks : 0,
+        classes: spec.classes,
+        dropout: variant.dropout,
+      });
+      if (numbered) blockIndex++;
+    }
+  });
+  return { network: spec.name, variant: variant.name, inputShape: [network.input.height, network.input.width, network.input.channels], classes: spec.classes, layers: b.layers, output: x.name };
+}

@@ -1,0 +1,231 @@
+import type { LayerBuilder, Tensor } from "../ir/builder.ts";
+import type { Activation } from "../ir/ir.ts";
+
+/**
+ * The one table of operators. An operator is what a stage-table row's Operator cell
+ * names (`Conv3x3`, `MBConv6, k3x3`, `Conv1x1 & Pooling & FC`). Each entry says how the
+ * cell is read, whether depth scaling may repeat it, and how one repeat lowers to
+ * primitive layers (src/ir/builder.ts). Costs and tfjs emission follow from those
+ * primitives, so adding an operator is one entry here and nothing else.
+ */
+
+/** A stage's operator parameters after semantics resolved cell, optional columns and defaults. */
+export interface OperatorParams {
+  readonly kernel: number;
+  readonly expand: number;
+  /** Squeeze-and-excitation ratio of the block's input channels; 0 = none. */
+  readonly seRatio: number;
+  readonly activation: Activation;
+}
+
+/** What one repeat of a stage gets when it is lowered. */
+export interface RepeatContext {
+  /** Keras-style name prefix: `stem_`, `block2a_`, or `` for the head. */
+  readonly prefix: string;
+  readonly outChannels: number;
+  /** The stage's stride for its first repeat, 1 for the others. */
+  readonly strides: number;
+  readonly params: OperatorParams;
+  readonly batchNorm: { readonly momentum: number; readonly epsilon: number };
+  /** Stochastic-depth rate of this block (Keras: drop_connect_rate * b / blocks). */
+  readonly dropConnect: number;
+  /** Classifier settings, for the head. */
+  readonly classes: number;
+  readonly dropout: number;
+}
+
+export type OperatorRole = "layer" | "block" | "head";
+
+export interface OperatorDef {
+  readonly name: string;
+  /** How to write it in a cell, for help messages and the README. */
+  readonly syntax: string;
+  readonly summary: string;
+  /** The whole operator name in a cell (before any `, modifier`), case-insensitive. */
+  readonly pattern: RegExp;
+  /** Parameters the name itself fixes (`MBConv6` → expand 6, `Conv3x3` → kernel 3). */
+  readonly fromName: (match: RegExpExecArray) => Partial<OperatorParams>;
+  /** Defaults for what neither the name, a modifier nor a column gives. */
+  readonly defaults: Partial<OperatorParams>;
+  /** Whether it uses squeeze-and-excitation when the network sets a ratio. */
+  readonly usesSqueezeExcite: boolean;
+  /**
+   * `layer`: a plain layer (a Conv in stage 1 is the stem); `block`: numbered like
+   * Keras's blocks (`block2a_`); `head`: the classifier, last and not repeatable.
+   */
+  readonly role: OperatorRole;
+  /** The canonical cell text, for reports and `fmt`. */
+  readonly print: (p: OperatorParams) => string;
+  readonly lower: (b: LayerBuilder, x: Tensor, ctx: RepeatContext) => Tensor;
+}
+
+const channelsOf = (t: Tensor) => t.shape[t.shape.length - 1];
+
+/** conv → BN → activation, the unit every operator is made of. */
+function convBnAct(b: LayerBuilder, x: Tensor, names: [string, string, string], ctx: RepeatContext, filters: number, kernel: number, strides: number, activation: Activation | null): Tensor {
+  let y = b.conv2d(names[0], x, { filters, kernel, strides });
+  y = b.batchNorm(names[1], y, ctx.batchNorm);
+  return activation ? b.activation(names[2], y, activation) : y;
+}
+
+/**
+ * Squeeze-and-excitation as Keras builds it (efficientnet.py, block()): its width is
+ * max(1, int(block input channels × ratio)), i.e. of the block's input, not the
+ * expanded channels; the reduce conv carries the activation, the expand conv a sigmoid.
+ */
+function squeezeExcite(b: LayerBuilder, x: Tensor, blockInputChannels: number, ctx: RepeatContext): Tensor {
+  const ratio = ctx.params.seRatio;
+  if (!(ratio > 0 && ratio <= 1)) return x;
+  const filters = channelsOf(x);
+  const reduced = Math.max(1, Math.floor(blockInputChannels * ratio));
+  let se = b.globalAvgPool(`${ctx.prefix}se_squeeze`, x);
+  se = b.reshape(`${ctx.prefix}se_reshape`, se, [1, 1, filters]);
+  se = b.conv2d(`${ctx.prefix}se_reduce`, se, { filters: reduced, kernel: 1, useBias: true, activation: ctx.params.activation });
+  se = b.conv2d(`${ctx.prefix}se_expand`, se, { filters, kernel: 1, useBias: true, activation: "sigmoid" });
+  return b.multiply(`${ctx.prefix}se_excite`, x, se);
+}
+
+/** Identity shortcut where shapes allow (stride 1, same channels), with stochastic depth. */
+function residual(b: LayerBuilder, input: Tensor, y: Tensor, ctx: RepeatContext): Tensor {
+  if (ctx.strides !== 1 || channelsOf(input) !== ctx.outChannels) return y;
+  if (ctx.dropConnect > 0) y = b.dropout(`${ctx.prefix}drop`, y, ctx.dropConnect, true);
+  return b.addTensors(`${ctx.prefix}add`, y, input);
+}
+
+const kernelText = (k: number) => `k${k}x${k}`;
+
+export const OPERATORS: readonly OperatorDef[] = [
+  {
+    name: "Conv",
+    syntax: "Conv3x3",
+    summary: "k×k convolution, batch norm, activation (the stem when it is stage 1)",
+    pattern: /^conv(\d+)x(\d+)$/i,
+    fromName: (m) => ({ kernel: Number(m[1]) }),
+    defaults: {},
+    usesSqueezeExcite: false,
+    role: "layer",
+    print: (p) => `Conv${p.kernel}x${p.kernel}`,
+    lower: (b, x, ctx) =>
+      convBnAct(b, x, [`${ctx.prefix}conv`, `${ctx.prefix}bn`, `${ctx.prefix}activation`], ctx, ctx.outChannels, ctx.params.kernel, ctx.strides, ctx.params.activation),
+  },
+  {
+    name: "MBConv",
+    syntax: "MBConv6, k3x3",
+    summary: "mobile inverted bottleneck (Sandler et al. 2018) with optional squeeze-and-excitation; MBConvN expands N×",
+    pattern: /^mbconv(\d+)$/i,
+    fromName: (m) => ({ expand: Number(m[1]) }),
+    defaults: { kernel: 3 },
+    usesSqueezeExcite: true,
+    role: "block",
+    print: (p) => `MBConv${p.expand}, ${kernelText(p.kernel)}`,
+    // Keras applications/efficientnet.py, block(): expand 1x1 (skipped when the ratio is 1),
+    // depthwise kxk with the stride, SE, project 1x1 without activation, residual.
+    lower: (b, x, ctx) => {
+      const p = ctx.prefix;
+      const inputChannels = channelsOf(x);
+      const expanded = inputChannels * ctx.params.expand;
+      let y = x;
+      if (ctx.params.expand !== 1) y = convBnAct(b, y, [`${p}expand_conv`, `${p}expand_bn`, `${p}expand_activation`], ctx, expanded, 1, 1, ctx.params.activation);
+      y = b.depthwiseConv2d(`${p}dwconv`, y, { kernel: ctx.params.kernel, strides: ctx.strides });
+      y = b.batchNorm(`${p}bn`, y, ctx.batchNorm);
+      y = b.activation(`${p}activation`, y, ctx.params.activation);
+      y = squeezeExcite(b, y, inputChannels, ctx);
+      y = convBnAct(b, y, [`${p}project_conv`, `${p}project_bn`, ""], ctx, ctx.outChannels, 1, 1, null);
+      return residual(b, x, y, ctx);
+    },
+  },
+  {
+    name: "FusedMBConv",
+    syntax: "FusedMBConv4, k3x3",
+    summary: "EfficientNetV2's fused block: one k×k conv in place of expand 1x1 + depthwise k×k",
+    pattern: /^fusedmbconv(\d+)$/i,
+    fromName: (m) => ({ expand: Number(m[1]) }),
+    defaults: { kernel: 3 },
+    usesSqueezeExcite: true,
+    role: "block",
+    print: (p) => `FusedMBConv${p.expand}, ${kernelText(p.kernel)}`,
+    // Keras applications/efficientnet_v2.py, FusedMBConvBlock: with expansion the kxk
+    // conv expands and a 1x1 projects; without, the kxk conv is the projection.
+    lower: (b, x, ctx) => {
+      const p = ctx.prefix;
+      const inputChannels = channelsOf(x);
+      const act = ctx.params.activation;
+      let y: Tensor;
+      if (ctx.params.expand !== 1) {
+        y = convBnAct(b, x, [`${p}expand_conv`, `${p}expand_bn`, `${p}expand_activation`], ctx, inputChannels * ctx.params.expand, ctx.params.kernel, ctx.strides, act);
+        y = squeezeExcite(b, y, inputChannels, ctx);
+        y = convBnAct(b, y, [`${p}project_conv`, `${p}project_bn`, ""], ctx, ctx.outChannels, 1, 1, null);
+      } else {
+        y = squeezeExcite(b, x, inputChannels, ctx);
+        y = convBnAct(b, y, [`${p}project_conv`, `${p}project_bn`, `${p}project_activation`], ctx, ctx.outChannels, ctx.params.kernel, ctx.strides, act);
+      }
+      return residual(b, x, y, ctx);
+    },
+  },
+  {
+    name: "DSConv",
+    syntax: "DSConv, k3x3",
+    summary: "MobileNetV1's depthwise-separable convolution: depthwise k×k, BN, act, pointwise 1x1, BN, act",
+    pattern: /^dsconv$/i,
+    fromName: () => ({}),
+    defaults: { kernel: 3, expand: 1 },
+    usesSqueezeExcite: false,
+    role: "block",
+    print: (p) => `DSConv, ${kernelText(p.kernel)}`,
+    lower: (b, x, ctx) => {
+      const p = ctx.prefix;
+      let y = b.depthwiseConv2d(`${p}dwconv`, x, { kernel: ctx.params.kernel, strides: ctx.strides });
+      y = b.batchNorm(`${p}dw_bn`, y, ctx.batchNorm);
+      y = b.activation(`${p}dw_activation`, y, ctx.params.activation);
+      return convBnAct(b, y, [`${p}pw_conv`, `${p}pw_bn`, `${p}pw_activation`], ctx, ctx.outChannels, 1, 1, ctx.params.activation);
+    },
+  },
+  {
+    name: "Head",
+    syntax: "Conv1x1 & Pooling & FC",
+    summary: "classifier head: 1x1 conv, BN, act, global average pooling, dropout, dense softmax",
+    pattern: /^conv(\d+)x(\d+) & pooling & fc$/i,
+    fromName: (m) => ({ kernel: Number(m[1]) }),
+    defaults: {},
+    usesSqueezeExcite: false,
+    role: "head",
+    print: (p) => `Conv${p.kernel}x${p.kernel} & Pooling & FC`,
+    // Keras efficientnet.py, top: top_conv, top_bn, top_activation, avg_pool,
+    // top_dropout (when the rate is positive), predictions.
+    lower: (b, x, ctx) => {
+      let y = convBnAct(b, x, ["top_conv", "top_bn", "top_activation"], ctx, ctx.outChannels, ctx.params.kernel, ctx.strides, ctx.params.activation);
+      y = b.globalAvgPool("avg_pool", y);
+      if (ctx.dropout > 0) y = b.dropout("top_dropout", y, ctx.dropout);
+      return b.dense("predictions", y, { units: ctx.classes, activation: "softmax" });
+    },
+  },
+];
+
+/**
+ * Modifiers after the operator name, comma-separated: `MBConv6, k5x5`. One table, shared
+ * by all operators.
+ */
+export interface ModifierDef {
+  readonly pattern: RegExp;
+  readonly syntax: string;
+  readonly apply: (m: RegExpExecArray) => Partial<OperatorParams> | string;
+}
+
+export const MODIFIERS: readonly ModifierDef[] = [
+  {
+    pattern: /^k(\d+)x(\d+)$/i,
+    syntax: "k3x3 (square kernel size)",
+    apply: (m) => (m[1] === m[2] ? { kernel: Number(m[1]) } : `kernels are square: \`k${m[1]}x${m[1]}\``),
+  },
+];
+
+/** Activations a spec may name; each is a built-in tfjs activation of the same name. */
+export const ACTIVATIONS: readonly Activation[] = ["swish", "relu", "relu6", "sigmoid", "linear"];
+
+export function findOperator(name: string): { def: OperatorDef; match: RegExpExecArray } | undefined {
+  for (const def of OPERATORS) {
+    const match = def.pattern.exec(name);
+    if (match) return { def, match };
+  }
+  return undefined;
+}

@@ -1,0 +1,79 @@
+/**
+ * The one table of rounding rules. A spec declares, per scaled dimension, which rule
+ * applies (`round ceil`, `round multiple 8 keep 0.9`); each rounded number in a report
+ * carries the sentence that explains it.
+ *
+ * The reference implementations' rules (Keras applications/efficientnet.py, TF TPU
+ * efficientnet_builder.py, torchvision _make_divisible):
+ *   round_repeats(r) = int(math.ceil(depth_coefficient * r))
+ *   round_filters(f): f *= width_coefficient
+ *                     new = max(divisor, int(f + divisor / 2) // divisor * divisor)
+ *                     if new < 0.9 * f: new += divisor
+ * The float operations below are the same ones in the same order, so they give the
+ * reference's results bit for bit (IEEE doubles in both languages).
+ */
+export type RoundingRule =
+  | { readonly kind: "ceil" }
+  | { readonly kind: "floor" }
+  | { readonly kind: "nearest" }
+  | { readonly kind: "multiple"; readonly divisor: number; readonly keep?: number };
+
+export type RoundingKind = RoundingRule["kind"];
+
+interface RoundingDef<R extends RoundingRule> {
+  readonly syntax: string;
+  readonly apply: (scaled: number, rule: R) => number;
+  readonly describe: (rule: R) => string;
+}
+
+type RoundingTable = { readonly [K in RoundingKind]: RoundingDef<Extract<RoundingRule, { kind: K }>> };
+
+export const ROUNDING_RULES: RoundingTable = {
+  ceil: { syntax: "round ceil", apply: (x) => Math.ceil(x), describe: () => "ceil" },
+  floor: { syntax: "round floor", apply: (x) => Math.floor(x), describe: () => "floor" },
+  // Halves go up (floor(x + 0.5)); Python's round() would go to even, no reference uses it here.
+  nearest: { syntax: "round nearest", apply: (x) => Math.floor(x + 0.5), describe: () => "nearest" },
+  multiple: {
+    syntax: "round multiple N [keep R]",
+    apply: (x, r) => {
+      let rounded = Math.max(r.divisor, Math.floor(Math.floor(x + r.divisor / 2) / r.divisor) * r.divisor);
+      if (r.keep !== undefined && rounded < r.keep * x) rounded += r.divisor;
+      return rounded;
+    },
+    describe: (r) => `multiple of ${r.divisor}${r.keep !== undefined ? `, ≥ ${fmt(r.keep * 100)}%` : ""}`,
+  },
+};
+
+export function applyRounding(scaled: number, rule: RoundingRule): number {
+  return (ROUNDING_RULES[rule.kind].apply as (x: number, r: RoundingRule) => number)(scaled, rule);
+}
+
+export function describeRounding(rule: RoundingRule): string {
+  return (ROUNDING_RULES[rule.kind].describe as (r: RoundingRule) => string)(rule);
+}
+
+/** A scaled and rounded number with the sentence that explains it. */
+export interface Rounded {
+  readonly value: number;
+  readonly base: number;
+  readonly coefficient: number;
+  /** base × coefficient before rounding. */
+  readonly scaled: number;
+  /** e.g. `112 × 1.1 = 123.2 → 120 (multiple of 8, ≥ 90%)`, or `32 (fixed)`. */
+  readonly provenance: string;
+}
+
+export function scaleAndRound(base: number, coefficient: number, rule: RoundingRule): Rounded {
+  const scaled = base * coefficient;
+  const value = applyRounding(scaled, rule);
+  return { value, base, coefficient, scaled, provenance: `${base} × ${fmt(coefficient)} = ${fmt(scaled)} → ${value} (${describeRounding(rule)})` };
+}
+
+export function fixed(base: number, why: string): Rounded {
+  return { value: base, base, coefficient: 1, scaled: base, provenance: `${base} (${why})` };
+}
+
+/** Short decimal form for explanations: 123.20000000000002 prints as 123.2. */
+export function fmt(x: number): string {
+  return String(Number(x.toPrecision(6)));
+}

@@ -1,0 +1,87 @@
+import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { spatial } from "../ir/builder.ts";
+import type { Spec, Stage, Variant } from "../semantics/spec.ts";
+import { fixed, scaleAndRound, type Rounded } from "./rounding.ts";
+
+/** One row of the scaled stage table: Table 1 for this variant, every number with its provenance. */
+export interface ScaledStage {
+  readonly stage: Stage;
+  readonly channels: Rounded;
+  readonly layers: Rounded;
+  /** Actual spatial size entering and leaving the stage at this variant's resolution. */
+  readonly inputResolution: { readonly height: number; readonly width: number };
+  readonly outputResolution: { readonly height: number; readonly width: number };
+}
+
+export interface ScaledNetwork {
+  readonly spec: Spec;
+  readonly variant: Variant;
+  readonly input: { readonly height: number; readonly width: number; readonly channels: number };
+  readonly stages: readonly ScaledStage[];
+}
+
+/**
+ * Sizes past which a variant is refused unless the user insists (`--allow-huge`): past
+ * them a model takes minutes to lower and gigabytes to build, which is never what a typo
+ * in φ meant. Parameters and MACs are checked after costing (src/cost).
+ */
+export const SIZE_LIMITS = {
+  layers: 2_000,
+  resolution: 4_096,
+  channels: 65_536,
+  params: 1e9,
+  macs: 1e12,
+} as const;
+
+export interface ScaleOptions {
+  readonly allowHuge?: boolean;
+}
+
+/**
+ * Compound scaling of the baseline stage table for one variant (section 3.3): repeats
+ * × depth coefficient, channels × width coefficient, each rounded by the spec's declared
+ * rule; the head is never repeated; stages the spec fixes keep their numbers.
+ */
+export function scale(spec: Spec, variant: Variant, options: ScaleOptions = {}): { network?: ScaledNetwork; diagnostics: Diagnostic[] } {
+  const { depth, width } = spec.scaling;
+  const height = variant.resolution;
+  const inputWidth = Math.round((variant.resolution * spec.input.width) / spec.input.height);
+  let current = { height, width: inputWidth };
+  const stages: ScaledStage[] = spec.stages.map((stage) => {
+    const channels = width.fixedStages.includes(stage.index)
+      ? fixed(stage.channels, `stage ${stage.index} is fixed`)
+      : scaleAndRound(stage.channels, variant.width, width.rule);
+    const layers =
+      stage.operator.role === "head"
+        ? fixed(stage.layers, "the head is not repeated")
+        : depth.fixedStages.includes(stage.index)
+          ? fixed(stage.layers, `stage ${stage.index} is fixed`)
+          : scaleAndRound(stage.layers, variant.depth, depth.rule);
+    const inputResolution = current;
+    current = { height: spatial(current.height, 1, stage.stride, "same"), width: spatial(current.width, 1, stage.stride, "same") };
+    return { stage, channels, layers, inputResolution, outputResolution: current };
+  });
+  const diagnostics: Diagnostic[] = [];
+  if (!options.allowHuge) {
+    const totalLayers = stages.reduce((n, s) => n + s.layers.value, 0);
+    const widest = Math.max(...stages.map((s) => s.channels.value * Math.max(1, s.stage.params.expand)));
+    const problems = [
+      totalLayers > SIZE_LIMITS.layers && `${totalLayers.toLocaleString("en-US")} layers (limit ${SIZE_LIMITS.layers.toLocaleString("en-US")})`,
+      Math.max(height, inputWidth) > SIZE_LIMITS.resolution && `a ${height}×${inputWidth} input (limit ${SIZE_LIMITS.resolution})`,
+      widest > SIZE_LIMITS.channels && `${widest.toLocaleString("en-US")} channels in one layer (limit ${SIZE_LIMITS.channels.toLocaleString("en-US")})`,
+    ].filter((p): p is string => Boolean(p));
+    if (problems.length) {
+      diagnostics.push(
+        diagnostic("EFF3001", { variant: variant.name, what: problems.join(", ") }, variant.span, {
+          help: `depth ${fmtCoefficient(variant.depth)}, width ${fmtCoefficient(variant.width)}, resolution ${variant.resolution}${variant.phi !== undefined ? ` from φ = ${variant.phi}` : ""}; pass --allow-huge if you mean it`,
+        }),
+      );
+      return { diagnostics };
+    }
+  }
+  return { network: { spec, variant, input: { height, width: inputWidth, channels: spec.input.channels }, stages }, diagnostics };
+}
+
+function fmtCoefficient(x: number): string {
+  return Number(x.toPrecision(4)).toString();
+}

@@ -1,0 +1,185 @@
+import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { joinSpans, type Span } from "../diagnostics/source.ts";
+import { didYouMean } from "../diagnostics/suggest.ts";
+import { fmt, ROUNDING_RULES, type RoundingKind, type RoundingRule } from "../scaling/rounding.ts";
+import type { Entry } from "../syntax/ast.ts";
+import type { DimensionRule, Scaling } from "./spec.ts";
+import { ArgReader } from "./values.ts";
+
+/**
+ * The reference rules, used when a spec has no scaling block or leaves a dimension out:
+ * Keras/TF round_repeats (ceil) and round_filters (multiple of 8, keep ≥ 90%).
+ * Resolutions of φ-derived variants go to the nearest multiple of 8 by default.
+ */
+export const REFERENCE_SCALING: Scaling = {
+  depth: { rule: { kind: "ceil" }, fixedStages: [] },
+  width: { rule: { kind: "multiple", divisor: 8, keep: 0.9 }, fixedStages: [] },
+  resolution: { rule: { kind: "multiple", divisor: 8 }, fixedStages: [] },
+};
+
+/** `depth alpha 1.2 …`: which coefficient names each dimension's rule. */
+const DIMENSIONS = {
+  depth: { coefficient: "alpha", greek: "α" },
+  width: { coefficient: "beta", greek: "β" },
+  resolution: { coefficient: "gamma", greek: "γ" },
+} as const;
+type Dimension = keyof typeof DIMENSIONS;
+const COEFFICIENT_NAMES: Record<string, "alpha" | "beta" | "gamma"> = { alpha: "alpha", α: "alpha", beta: "beta", β: "beta", gamma: "gamma", γ: "gamma" };
+
+const SCALING_KEYS = [...Object.keys(DIMENSIONS), "require"];
+
+/**
+ * `scaling compound { depth alpha 1.2 round ceil fixed stages 1, 9 … require
+ * alpha * beta^2 * gamma^2 = 2 +- 0.1 }`.
+ */
+export function checkScaling(entry: Entry, stageCount: number | undefined, diagnostics: Diagnostic[]): Scaling {
+  const reader = new ArgReader(entry.args, entry.key.span, "scaling", diagnostics);
+  const compound = reader.acceptWord("compound") !== undefined;
+  if (!compound && !reader.done) reader.expectName("`compound` (or nothing)", ["compound"]);
+  const rules: Partial<Record<Dimension, DimensionRule>> = {};
+  const coefficients: Partial<Record<"alpha" | "beta" | "gamma", number>> = {};
+  const coefficientSpans: Partial<Record<"alpha" | "beta" | "gamma", Span>> = {};
+  let constraint: NonNullable<Scaling["compound"]>["constraint"];
+  const seen = new Map<string, Span>();
+  for (const item of entry.block?.items ?? []) {
+    if (item.kind === "row") {
+      diagnostics.push(diagnostic("EFF2006", { name: "scaling" }, item.span));
+      continue;
+    }
+    const key = item.key.text.toLowerCase();
+    if (!SCALING_KEYS.includes(key)) {
+      diagnostics.push(diagnostic("EFF2030", { what: "a scaling rule is `depth`, `width`, `resolution` or `require`", found: `\`${item.key.text}\`` }, item.key.span, { help: didYouMean(key, SCALING_KEYS) }));
+      continue;
+    }
+    if (seen.has(key)) {
+      diagnostics.push(diagnostic("EFF2003", { name: key }, item.key.span, { related: [{ span: seen.get(key)!, message: "first set here" }] }));
+      continue;
+    }
+    seen.set(key, item.key.span);
+    const args = new ArgReader(item.args, item.key.span, key, diagnostics);
+    if (key === "require") {
+      constraint = readConstraint(args, item, diagnostics);
+      continue;
+    }
+    const dimension = DIMENSIONS[key as Dimension];
+    let rule = REFERENCE_SCALING[key as Dimension].rule;
+    let fixedStages: number[] = [];
+    while (!args.done) {
+      const word = args.peek()!;
+      const lower = word.text.toLowerCase();
+      if (COEFFICIENT_NAMES[word.text] === dimension.coefficient || lower === dimension.coefficient) {
+        args.next();
+        const value = args.expectNumber(`a number for ${dimension.coefficient}`, (x) => x > 0);
+        if (value !== undefined) {
+          coefficients[dimension.coefficient] = value;
+          coefficientSpans[dimension.coefficient] = joinSpans(word.span, item.args[item.args.indexOf(word) + 1].span);
+        }
+      } else if (lower === "round") {
+        args.next();
+        rule = readRounding(args) ?? rule;
+      } else if (lower === "fixed") {
+        args.next();
+        args.acceptWord("stages", "stage");
+        fixedStages = args.expectIntegerList("stage numbers, e.g. `1, 9`") ?? [];
+        const bad = fixedStages.find((s) => stageCount !== undefined && s > stageCount);
+        if (bad !== undefined) diagnostics.push(diagnostic("EFF2034", { stage: bad }, item.span, { help: `the stage table has ${stageCount} stages` }));
+      } else {
+        args.fail(`\`${dimension.coefficient} N\`, \`round …\` or \`fixed stages …\``, didYouMean(lower, [dimension.coefficient, "round", "fixed"]));
+      }
+    }
+    rules[key as Dimension] = { rule, fixedStages, span: item.span };
+  }
+  for (const [name, value] of Object.entries(coefficients)) {
+    if (value < 1) {
+      const greek = Object.values(DIMENSIONS).find((d) => d.coefficient === name)!.greek;
+      diagnostics.push(diagnostic("EFF2033", { name: `${greek} (${name})`, value: fmt(value) }, coefficientSpans[name as "alpha"]!));
+    }
+  }
+  const result: Scaling = {
+    depth: rules.depth ?? REFERENCE_SCALING.depth,
+    width: rules.width ?? REFERENCE_SCALING.width,
+    resolution: rules.resolution ?? REFERENCE_SCALING.resolution,
+    span: entry.span,
+  };
+  if (!compound) return result;
+  const missing = (["alpha", "beta", "gamma"] as const).filter((c) => coefficients[c] === undefined);
+  if (missing.length) {
+    diagnostics.push(diagnostic("EFF2005", { name: missing.join(", "), where: "`scaling compound`" }, entry.key.span, { help: "e.g. `depth alpha 1.2`, `width beta 1.1`, `resolution gamma 1.15`" }));
+    return result;
+  }
+  const alpha = coefficients.alpha!;
+  const beta = coefficients.beta!;
+  const gamma = coefficients.gamma!;
+  if (constraint) checkConstraint({ alpha, beta, gamma }, constraint, diagnostics);
+  return { ...result, compound: { alpha, beta, gamma, constraint } };
+}
+
+/** `round ceil`, `round floor`, `round nearest`, `round multiple 8 [keep 0.9]`. */
+function readRounding(args: ArgReader): RoundingRule | undefined {
+  const kinds = Object.keys(ROUNDING_RULES) as RoundingKind[];
+  const word = args.expectName("a rounding rule", kinds);
+  if (!word) return undefined;
+  const kind = word.text.toLowerCase() as RoundingKind;
+  if (kind !== "multiple") return { kind } as RoundingRule;
+  const divisor = args.expectInteger("a divisor, e.g. `multiple 8`");
+  if (divisor === undefined) return undefined;
+  if (!args.acceptWord("keep")) return { kind, divisor };
+  const keep = args.expectNumber("a ratio between 0 and 1 after `keep`", (x) => x > 0 && x <= 1);
+  return keep === undefined ? undefined : { kind, divisor, keep };
+}
+
+type Constraint = NonNullable<NonNullable<Scaling["compound"]>["constraint"]>;
+
+/** `alpha * beta^2 * gamma^2 = 2 +- 0.1`: a product of powers of α, β, γ, a target and a tolerance. */
+function readConstraint(args: ArgReader, item: Entry, diagnostics: Diagnostic[]): Constraint | undefined {
+  const exponents = { alpha: 0, beta: 0, gamma: 0 };
+  do {
+    const name = args.expectName("`alpha`, `beta` or `gamma`", ["alpha", "beta", "gamma", "α", "β", "γ"]);
+    if (!name) return undefined;
+    let power = 1;
+    if (args.accept("^")) {
+      const p = args.expectNumber("an exponent after `^`");
+      if (p === undefined) return undefined;
+      power = p;
+    }
+    exponents[COEFFICIENT_NAMES[name.text.toLowerCase()] ?? COEFFICIENT_NAMES[name.text]] += power;
+  } while (args.accept("*"));
+  if (!args.accept("=")) return args.fail("`*` or `=`");
+  const target = args.expectNumber("the target value, e.g. `= 2`", (x) => x > 0);
+  if (target === undefined) return undefined;
+  let tolerance: number | undefined;
+  if (args.accept("+-") || args.accept("±")) {
+    tolerance = args.expectNumber("a tolerance, e.g. `+- 0.1`", (x) => x >= 0);
+    if (tolerance === undefined) return undefined;
+  }
+  args.expectEnd();
+  void diagnostics;
+  return { exponents, target, tolerance, span: item.span };
+}
+
+export function constraintValue(c: { alpha: number; beta: number; gamma: number }, exponents: Constraint["exponents"]): number {
+  return c.alpha ** exponents.alpha * c.beta ** exponents.beta * c.gamma ** exponents.gamma;
+}
+
+export function constraintText(exponents: Constraint["exponents"]): string {
+  return (["alpha", "beta", "gamma"] as const)
+    .filter((n) => exponents[n] !== 0)
+    .map((n) => `${DIMENSIONS[Object.keys(DIMENSIONS).find((d) => DIMENSIONS[d as Dimension].coefficient === n) as Dimension].greek}${exponents[n] === 1 ? "" : `^${fmt(exponents[n])}`}`)
+    .join("·");
+}
+
+/** Section 3.3: α·β²·γ² ≈ 2. Outside the tolerance is an error; without a tolerance, any difference warns. */
+function checkConstraint(c: { alpha: number; beta: number; gamma: number }, constraint: Constraint, diagnostics: Diagnostic[]): void {
+  const value = constraintValue(c, constraint.exponents);
+  const expr = constraintText(constraint.exponents);
+  const distance = Math.abs(value - constraint.target);
+  if (constraint.tolerance !== undefined && distance > constraint.tolerance + 1e-12) {
+    diagnostics.push(
+      diagnostic("EFF2031", { expr, value: fmt(value), target: fmt(constraint.target), tolerance: fmt(constraint.tolerance) }, constraint.span, {
+        help: "FLOPS grow by about (α·β²·γ²)^φ; adjust α, β, γ or the tolerance",
+      }),
+    );
+  } else if (constraint.tolerance === undefined && distance > 1e-9) {
+    diagnostics.push(diagnostic("EFF2032", { expr, value: fmt(value), target: fmt(constraint.target) }, constraint.span, { help: "add a tolerance, e.g. `= 2 +- 0.1`" }));
+  }
+}

@@ -1,0 +1,266 @@
+import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { joinSpans, type Span } from "../diagnostics/source.ts";
+import { didYouMean } from "../diagnostics/suggest.ts";
+import type { Activation } from "../ir/ir.ts";
+import { ACTIVATIONS, findOperator, MODIFIERS, OPERATORS, type OperatorDef, type OperatorParams } from "../operators/table.ts";
+import { atomsText, type Atom, type Cell, type Entry } from "../syntax/ast.ts";
+import type { Stage } from "./spec.ts";
+import { readTable, type ColumnDef } from "./tables.ts";
+import { isPlainNumber, numberValue } from "./values.ts";
+
+/** The stage table's columns: Table 1's five, and optional ones that override the operator cell's defaults. */
+export const STAGE_COLUMNS: readonly ColumnDef[] = [
+  { name: "Stage", aliases: ["stage i", "i"], required: false },
+  { name: "Operator", aliases: ["op"], required: true },
+  { name: "Resolution", aliases: ["input"], required: true },
+  { name: "Channels", aliases: ["filters", "c"], required: true },
+  { name: "Layers", aliases: ["repeats", "n"], required: true },
+  { name: "Stride", aliases: ["s", "strides"], required: false },
+  { name: "Kernel", aliases: ["k"], required: false },
+  { name: "Expand", aliases: ["expansion", "t"], required: false },
+  { name: "SE", aliases: ["squeeze_excite"], required: false },
+  { name: "Activation", aliases: [], required: false },
+];
+
+export interface NetworkDefaults {
+  readonly activation: Activation;
+  readonly seRatio: number;
+  readonly input?: { readonly height: number; readonly width: number; readonly span: Span };
+}
+
+interface Draft {
+  readonly index: number;
+  readonly operator: OperatorDef;
+  readonly params: OperatorParams;
+  readonly resolution?: { height: number; width: number };
+  readonly channels?: number;
+  readonly layers?: number;
+  readonly declaredStride?: { value: number; span: Span };
+  readonly spans: Stage["spans"];
+}
+
+const cellText = (cell: Cell) => atomsText(cell.atoms) || "(empty)";
+
+/** Candidates for "did you mean" on operator names. */
+const OPERATOR_EXAMPLES = [...OPERATORS.map((o) => o.syntax.split(",")[0]), "MBConv1", "MBConv6", "Conv1x1", "Conv3x3"];
+
+/**
+ * Reads and checks the stage table. Every row is checked even after an error in an
+ * earlier row, so one run reports them all; strides are inferred from consecutive
+ * resolutions once every row has been read.
+ */
+export function checkStages(entry: Entry, defaults: NetworkDefaults, diagnostics: Diagnostic[]): Stage[] {
+  const table = readTable(entry, "stage", STAGE_COLUMNS, diagnostics);
+  if (!table) {
+    diagnostics.push(diagnostic("EFF2007", { name: "stages" }, entry.key.span, { help: "the first row names the columns: `| Stage | Operator | Resolution | Channels | Layers |`" }));
+    return [];
+  }
+  const drafts: Draft[] = [];
+  for (const row of table.rows) {
+    const stageCell = row.cell("Stage");
+    if (stageCell) {
+      const n = numberValue(stageCell.atoms[0]);
+      if (stageCell.atoms.length !== 1 || n !== row.position) {
+        diagnostics.push(diagnostic("EFF2020", { found: n ?? Number.NaN, expected: row.position }, stageCell.span, { label: `this is row ${row.position}` }));
+      }
+    }
+    const operatorCell = row.cell("Operator")!;
+    const operator = readOperator(operatorCell, row.cell, defaults, diagnostics);
+    if (!operator) continue;
+    const resolutionCell = row.cell("Resolution")!;
+    const channelsCell = row.cell("Channels")!;
+    const layersCell = row.cell("Layers")!;
+    const strideCell = row.cell("Stride");
+    const stride = strideCell ? positiveInteger(strideCell, "the stride", diagnostics) : undefined;
+    drafts.push({
+      index: row.position,
+      operator: operator.def,
+      params: operator.params,
+      resolution: readResolution(resolutionCell, diagnostics),
+      channels: positiveInteger(channelsCell, "the number of channels", diagnostics),
+      layers: positiveInteger(layersCell, "the number of layers", diagnostics),
+      declaredStride: stride !== undefined ? { value: stride, span: strideCell!.span } : undefined,
+      spans: { row: row.row.span, operator: operatorCell.span, resolution: resolutionCell.span, channels: channelsCell.span, layers: layersCell.span },
+    });
+  }
+  checkPlacement(drafts, diagnostics);
+  checkInputResolution(drafts, defaults, diagnostics);
+  return inferStrides(drafts, diagnostics);
+}
+
+function positiveInteger(cell: Cell, what: string, diagnostics: Diagnostic[]): number | undefined {
+  const value = cell.atoms.length === 1 && isPlainNumber(cell.atoms[0]) ? numberValue(cell.atoms[0]) : undefined;
+  if (value === undefined || !Number.isInteger(value) || value < 1) {
+    diagnostics.push(diagnostic("EFF2023", { column: what, found: cellText(cell) }, cell.span));
+    return undefined;
+  }
+  return value;
+}
+
+/** `224x224`, `224×224` or `224` (square). */
+function readResolution(cell: Cell, diagnostics: Diagnostic[]): { height: number; width: number } | undefined {
+  const [atom] = cell.atoms;
+  if (cell.atoms.length === 1) {
+    if (atom.kind === "shape") {
+      const dims = atom.text.split(/[x×]/).map(Number);
+      if (dims.length === 2 && dims.every((d) => d > 0)) return { height: dims[0], width: dims[1] };
+    } else if (isPlainNumber(atom)) {
+      const n = numberValue(atom)!;
+      if (Number.isInteger(n) && n > 0) return { height: n, width: n };
+    }
+  }
+  diagnostics.push(diagnostic("EFF2027", { what: "a resolution is `HxW` (e.g. `112x112`) or one whole number", found: cellText(cell) }, cell.span));
+  return undefined;
+}
+
+/** Splits an operator cell at its commas: the name, then modifiers. */
+function splitAtCommas(atoms: readonly Atom[]): Atom[][] {
+  const groups: Atom[][] = [[]];
+  for (const atom of atoms) {
+    if (atom.text === ",") groups.push([]);
+    else groups[groups.length - 1].push(atom);
+  }
+  return groups;
+}
+
+function readOperator(
+  cell: Cell,
+  column: (name: string) => Cell | undefined,
+  defaults: NetworkDefaults,
+  diagnostics: Diagnostic[],
+): { def: OperatorDef; params: OperatorParams } | undefined {
+  const [nameAtoms, ...modifierGroups] = splitAtCommas(cell.atoms);
+  const name = atomsText(nameAtoms);
+  const found = findOperator(name);
+  if (!found) {
+    diagnostics.push(
+      diagnostic("EFF2021", { name: name || "(empty)" }, nameAtoms.length ? joinSpans(nameAtoms[0].span, nameAtoms[nameAtoms.length - 1].span) : cell.span, {
+        help: didYouMean(name, OPERATOR_EXAMPLES) ?? `known operators: ${OPERATORS.map((o) => `\`${o.syntax}\``).join(", ")}`,
+      }),
+    );
+    return undefined;
+  }
+  const { def, match } = found;
+  // Later sources override earlier ones: the operator's defaults, its name, modifiers, then columns.
+  const given: { -readonly [K in keyof OperatorParams]?: OperatorParams[K] } = { ...def.defaults, ...def.fromName(match) };
+  let ok = true;
+  for (const group of modifierGroups) {
+    const text = atomsText(group);
+    const modifier = MODIFIERS.map((m) => ({ m, match: m.pattern.exec(text) })).find((x) => x.match);
+    const span = group.length ? joinSpans(group[0].span, group[group.length - 1].span) : cell.span;
+    const applied = modifier?.m.apply(modifier.match!);
+    if (!modifier || typeof applied === "string") {
+      diagnostics.push(diagnostic("EFF2022", { what: typeof applied === "string" ? applied : `modifiers are ${MODIFIERS.map((m) => m.syntax).join(", ")}`, found: text || "(empty)" }, span));
+      ok = false;
+    } else Object.assign(given, applied);
+  }
+  const fromColumn = (columnName: string, key: "kernel" | "expand" | "seRatio", read: (cell: Cell) => number | undefined) => {
+    const c = column(columnName);
+    if (!c || (c.atoms.length === 1 && c.atoms[0].text.startsWith("-"))) return;
+    const value = read(c);
+    if (value === undefined) ok = false;
+    else given[key] = value;
+  };
+  fromColumn("Kernel", "kernel", (c) => positiveInteger(c, "the kernel size", diagnostics));
+  fromColumn("Expand", "expand", (c) => positiveInteger(c, "the expansion ratio", diagnostics));
+  fromColumn("SE", "seRatio", (c) => {
+    const v = c.atoms.length === 1 ? numberValue(c.atoms[0]) : undefined;
+    if (v === undefined || v < 0 || v > 1) diagnostics.push(diagnostic("EFF2027", { what: "an SE ratio is a number from 0 to 1", found: cellText(c) }, c.span));
+    return v !== undefined && v >= 0 && v <= 1 ? v : undefined;
+  });
+  const activationCell = column("Activation");
+  let activation = defaults.activation;
+  if (activationCell) {
+    const text = cellText(activationCell);
+    if ((ACTIVATIONS as readonly string[]).includes(text)) activation = text as Activation;
+    else {
+      diagnostics.push(diagnostic("EFF2027", { what: `an activation is one of ${ACTIVATIONS.join(", ")}`, found: text }, activationCell.span, { help: didYouMean(text, ACTIVATIONS) }));
+      ok = false;
+    }
+  }
+  const kernel = given.kernel ?? 1;
+  if (!(Number.isInteger(kernel) && kernel > 0 && kernel % 2 === 1)) {
+    diagnostics.push(diagnostic("EFF2022", { what: "kernel sizes must be odd and positive (the output stays centred under `same` padding)", found: String(kernel) }, cell.span));
+    ok = false;
+  }
+  if (def.fromName(match).expand !== undefined && !(given.expand! >= 1)) {
+    diagnostics.push(diagnostic("EFF2022", { what: "the expansion ratio must be at least 1", found: name }, cell.span));
+    ok = false;
+  }
+  if (!ok) return undefined;
+  return {
+    def,
+    params: {
+      kernel,
+      expand: given.expand ?? 1,
+      seRatio: given.seRatio ?? (def.usesSqueezeExcite ? defaults.seRatio : 0),
+      activation,
+    },
+  };
+}
+
+/** The head classifies, so it comes last and once. */
+function checkPlacement(drafts: readonly Draft[], diagnostics: Diagnostic[]): void {
+  drafts.forEach((d, i) => {
+    if (d.operator.role !== "head") return;
+    if (i !== drafts.length - 1) diagnostics.push(diagnostic("EFF2028", { operator: d.operator.print(d.params), rule: "is the classifier head: it must be the last stage" }, d.spans.operator));
+    if (d.layers !== undefined && d.layers !== 1) diagnostics.push(diagnostic("EFF2028", { operator: d.operator.print(d.params), rule: "is the classifier head: it has exactly 1 layer" }, d.spans.layers));
+  });
+}
+
+function checkInputResolution(drafts: readonly Draft[], defaults: NetworkDefaults, diagnostics: Diagnostic[]): void {
+  const first = drafts[0];
+  const input = defaults.input;
+  if (!first?.resolution || !input || first.index !== 1) return;
+  if (first.resolution.height !== input.height || first.resolution.width !== input.width) {
+    diagnostics.push(
+      diagnostic("EFF2026", { stage: `${first.resolution.height}x${first.resolution.width}`, input: `${input.height}x${input.width}` }, first.spans.resolution, {
+        related: [{ span: input.span, message: "the input is declared here" }],
+      }),
+    );
+  }
+}
+
+/**
+ * Table 1's resolution column is each stage's input resolution, so a stage's stride is
+ * its resolution over the next stage's (stage 3: 112 → 56, stride 2). The last stage
+ * keeps its resolution (stride 1) unless a Stride column says otherwise.
+ */
+function inferStrides(drafts: readonly Draft[], diagnostics: Diagnostic[]): Stage[] {
+  const stages: Stage[] = [];
+  drafts.forEach((d, i) => {
+    const next = drafts[i + 1];
+    let stride: number | undefined = d.declaredStride?.value ?? 1;
+    if (next && d.resolution && next.resolution && next.index === d.index + 1) {
+      const rh = d.resolution.height / next.resolution.height;
+      const rw = d.resolution.width / next.resolution.width;
+      if (!(Number.isInteger(rh) && rh >= 1 && rh === rw)) {
+        const fmtRes = (r: { height: number; width: number }) => `${r.height}x${r.width}`;
+        diagnostics.push(
+          diagnostic("EFF2024", { from: fmtRes(d.resolution), to: fmtRes(next.resolution) }, next.spans.resolution, {
+            label: rh < 1 ? "resolution grows here" : `${fmtRes(d.resolution)} / ${fmtRes(next.resolution)} is not a whole number`,
+            related: [{ span: d.spans.resolution, message: `stage ${d.index}'s input resolution` }],
+            help: "a stage's stride is its input resolution divided by the next stage's; both sides must divide evenly",
+          }),
+        );
+        stride = undefined;
+      } else {
+        if (d.declaredStride && d.declaredStride.value !== rh) {
+          diagnostics.push(
+            diagnostic("EFF2025", { declared: d.declaredStride.value, inferred: rh }, d.declaredStride.span, {
+              related: [
+                { span: d.spans.resolution, message: "this resolution" },
+                { span: next.spans.resolution, message: "and the next stage's imply it" },
+              ],
+            }),
+          );
+        }
+        stride = rh;
+      }
+    }
+    if (stride !== undefined && d.resolution && d.channels !== undefined && d.layers !== undefined) {
+      stages.push({ index: d.index, operator: d.operator, params: d.params, resolution: d.resolution, channels: d.channels, layers: d.layers, stride, spans: d.spans });
+    }
+  });
+  return stages;
+}
