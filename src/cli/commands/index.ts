@@ -1,0 +1,7 @@
+import type { CommandDef } from "../command.ts";
+import { auditCommand } from "./audit.ts";
+import { checkCommand } from "./check.ts";
+import { fmtCommand } from "./fmt.ts";
+
+/** The one table of commands, in the order `effnet --help` lists them. */
+export const COMMANDS: readonly CommandDef[] = [checkCommand, auditCommand, fmtCommand];

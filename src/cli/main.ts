@@ -1,0 +1,123 @@
+import { parseArgs } from "node:util";
+import { COMMANDS } from "./commands/index.ts";
+import { EXIT, UsageError, type CommandDef, type Io } from "./command.ts";
+
+const TAGLINE = "effnet: compile compound-scaled ConvNet specs (.effnet) into audited TensorFlow.js models";
+
+function wantsColor(stream: NodeJS.WriteStream): boolean {
+  if (process.env.NO_COLOR) return false;
+  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== "0") return true;
+  return Boolean(stream.isTTY);
+}
+
+export function defaultIo(): Io {
+  return {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    color: wantsColor(process.stderr),
+    interactive: Boolean(process.stderr.isTTY),
+  };
+}
+
+function generalHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    TAGLINE,
+    "",
+    "Usage: effnet COMMAND [options]",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Options:",
+    "  -h, --help     show help (also `effnet COMMAND --help`)",
+    "  --version      print the version",
+    "",
+    "Exit status: 0 clean (warnings allowed), 1 errors in the input, 2 a wrong command line.",
+    "Colour: on for terminals; NO_COLOR=1 turns it off, FORCE_COLOR=1 on.",
+    "",
+  ].join("\n");
+}
+
+function commandHelp(c: CommandDef): string {
+  const rows = Object.entries(c.options).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}`;
+    return [flag, o.description] as const;
+  });
+  rows.push(["-h, --help", "show this help"]);
+  const width = Math.max(...rows.map(([f]) => f.length));
+  return [
+    `effnet ${c.name}: ${c.summary}`,
+    "",
+    `Usage: ${c.usage}`,
+    ...(c.details ? ["", c.details] : []),
+    "",
+    "Options:",
+    ...rows.map(([f, d]) => `  ${f.padEnd(width)}  ${d}`),
+    ...(c.examples?.length ? ["", "Examples:", ...c.examples.map((e) => `  ${e}`)] : []),
+    "",
+  ].join("\n");
+}
+
+async function version(): Promise<string> {
+  const { readFileSync } = await import("node:fs");
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * The CLI's edge: every error a user can cause becomes a diagnostic or a usage message
+ * and an exit code; anything else is a bug in effnet, reported in one line (the stack
+ * only with EFFNET_DEBUG=1) rather than a trace, and never with the wasm glue dumped.
+ */
+export async function main(argv: readonly string[], io: Io = defaultIo()): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "-h" || first === "--help" || first === "help") {
+    const topic = first === "help" ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    io.out(topic ? commandHelp(topic) : generalHelp());
+    return first === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (first === "--version") {
+    io.out(`effnet ${await version()}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === first);
+  if (!command) {
+    const { didYouMean } = await import("../diagnostics/suggest.ts");
+    const hint = didYouMean(first, COMMANDS.map((c) => c.name));
+    io.err(`effnet: unknown command \`${first}\`${hint ? `; ${hint}` : ""}\nRun \`effnet --help\` for the list of commands.\n`);
+    return EXIT.usage;
+  }
+  try {
+    const parsed = parseArgs({
+      args: [...rest],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: "boolean", short: "h" },
+        ...Object.fromEntries(Object.entries(command.options).map(([name, o]) => [name, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }])),
+      },
+    });
+    if (parsed.values.help) {
+      io.out(commandHelp(command));
+      return EXIT.ok;
+    }
+    const { min, max } = command.positionals;
+    if (parsed.positionals.length < min || parsed.positionals.length > max) {
+      throw new UsageError(parsed.positionals.length < min ? "missing FILE argument" : `too many arguments: ${parsed.positionals.slice(max).join(" ")}`);
+    }
+    return await command.run({ positionals: parsed.positionals, options: parsed.values as Record<string, string | boolean | string[] | undefined>, io });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (e instanceof UsageError || code.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`effnet ${command.name}: ${(e as Error).message}\nUsage: ${command.usage}\nRun \`effnet ${command.name} --help\` for details.\n`);
+      return EXIT.usage;
+    }
+    if (typeof (e as { userMessage?: unknown }).userMessage === "string") {
+      io.err(`effnet ${command.name}: ${(e as { userMessage: string }).userMessage}\n`);
+      return EXIT.errors;
+    }
+    io.err(`effnet ${command.name}: internal error: ${(e as Error)?.message ?? String(e)}\nThis is a bug in effnet; please report it with the spec and command that caused it.${process.env.EFFNET_DEBUG ? `\n${(e as Error)?.stack}` : " (EFFNET_DEBUG=1 shows the stack.)"}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,92 @@
+import { cost, type NetworkCost } from "./cost/cost.ts";
+import { checkBudgets, checkSizeLimits } from "./cost/budgets.ts";
+import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
+import type { SourceFile } from "./diagnostics/source.ts";
+import { lower } from "./ir/lower.ts";
+import type { NetworkIR } from "./ir/ir.ts";
+import { scale, type ScaledNetwork } from "./scaling/scale.ts";
+import { check } from "./semantics/check.ts";
+import type { Spec, Variant } from "./semantics/spec.ts";
+import type { Document } from "./syntax/ast.ts";
+import { parse } from "./syntax/parse.ts";
+
+/**
+ * The whole pipeline on one screen:
+ *
+ *   text ─parse→ syntax tree ─check→ spec ─scale→ scaled stage table ─lower→ layer IR ─cost→ costs
+ *
+ * Each phase is a pure function of the previous phase's value and returns its
+ * diagnostics; a phase with errors stops the pipeline, so later phases never see (and
+ * never report cascades of) broken input. Reports and code generators start from the
+ * returned compilation.
+ */
+export interface CompiledVariant {
+  readonly variant: Variant;
+  readonly scaled: ScaledNetwork;
+  readonly ir: NetworkIR;
+  readonly cost: NetworkCost;
+}
+
+export interface Compilation {
+  readonly file: SourceFile;
+  readonly document?: Document;
+  readonly spec?: Spec;
+  readonly variants: readonly CompiledVariant[];
+  /** Sorted by position; errors mean `spec`/`variants` are incomplete and must not be used. */
+  readonly diagnostics: readonly Diagnostic[];
+  readonly ok: boolean;
+}
+
+export interface CompileOptions {
+  /** Only these variants (by name); all when absent. */
+  readonly variants?: readonly string[];
+  /** Build variants beyond the size limits (src/scaling/scale.ts, SIZE_LIMITS). */
+  readonly allowHuge?: boolean;
+  /** Stop after checking: no scaling, lowering or costing. */
+  readonly checkOnly?: boolean;
+}
+
+export function compile(file: SourceFile, options: CompileOptions = {}): Compilation {
+  const done = (diagnostics: Diagnostic[], rest: Partial<Compilation> = {}): Compilation => ({
+    file,
+    variants: [],
+    ...rest,
+    diagnostics: sortDiagnostics(diagnostics),
+    ok: !hasErrors(diagnostics),
+  });
+
+  const parsed = parse(file);
+  if (hasErrors(parsed.diagnostics)) return done([...parsed.diagnostics], { document: parsed.document });
+
+  const checked = check(parsed.document);
+  const diagnostics = [...parsed.diagnostics, ...checked.diagnostics];
+  const spec = checked.spec;
+  if (!spec || hasErrors(diagnostics)) return done(diagnostics, { document: parsed.document });
+  if (options.checkOnly) return done(diagnostics, { document: parsed.document, spec });
+
+  const selected = selectVariants(spec, options.variants, diagnostics);
+  const variants: CompiledVariant[] = [];
+  for (const variant of selected) {
+    const scaled = scale(spec, variant, options);
+    diagnostics.push(...scaled.diagnostics);
+    if (!scaled.network) continue;
+    const ir = lower(scaled.network);
+    const costed = cost(ir);
+    const limits = options.allowHuge ? [] : checkSizeLimits(variant, costed);
+    diagnostics.push(...limits, ...checkBudgets(spec.budgets, variant, costed));
+    if (limits.length === 0) variants.push({ variant, scaled: scaled.network, ir, cost: costed });
+  }
+  return done(diagnostics, { document: parsed.document, spec, variants });
+}
+
+function selectVariants(spec: Spec, names: readonly string[] | undefined, diagnostics: Diagnostic[]): Variant[] {
+  if (!names?.length) return [...spec.variants];
+  const known = spec.variants.map((v) => v.name);
+  const selected: Variant[] = [];
+  for (const name of names) {
+    const variant = spec.variants.find((v) => v.name.toLowerCase() === name.toLowerCase());
+    if (variant) selected.push(variant);
+    else diagnostics.push(diagnostic("EFF0002", { name, known: known.map((k) => `\`${k}\``).join(", ") }));
+  }
+  return selected;
+}

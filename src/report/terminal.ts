@@ -1,0 +1,110 @@
+import { formatBytes, formatCount, withCommas } from "../cost/units.ts";
+import { fmt } from "../scaling/rounding.ts";
+import type { AuditDocument, AuditVariant, Reported } from "./audit.ts";
+import { renderTable } from "./table.ts";
+
+const gmacs = (n: number) => `${(n / 1e9).toFixed(3)} G`;
+const signedPercent = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
+const vsPaper = (r: Reported | null, show: (n: number) => string) => (r ? [show(r.reported), signedPercent(r.relative)] : ["", ""]);
+
+/** `effnet audit` in a terminal: the variant table, then each selected variant's stage table. */
+export function renderAudit(doc: AuditDocument, options: { stages: boolean; layers: boolean }): string {
+  const net = doc.network;
+  if (!net) return "";
+  const out: string[] = [];
+  out.push(`${net.name}  (${doc.source})`);
+  out.push(`input ${net.input.height}×${net.input.width}×${net.input.channels}, ${net.classes} classes, ${net.activation}, SE ${net.squeezeExcite || "none"}`);
+  const c = net.scaling.compound;
+  if (c) {
+    const k = c.constraint;
+    out.push(`compound scaling α=${fmt(c.alpha)} β=${fmt(c.beta)} γ=${fmt(c.gamma)}${k ? `, ${k.expression} = ${fmt(k.value)} (target ${fmt(k.target)}${k.tolerance !== null ? ` ± ${fmt(k.tolerance)}` : ""})` : ""}`);
+  }
+  out.push(`MACs = multiply-adds (the paper's "FLOPS"), FLOPs = 2 × MACs; params: trainable + BN moving statistics = total`);
+  out.push("");
+  out.push(
+    renderTable(
+      [
+        { header: "Variant" },
+        { header: "Width", align: "right" },
+        { header: "Depth", align: "right" },
+        { header: "Res", align: "right" },
+        { header: "Trainable", align: "right" },
+        { header: "Total params", align: "right" },
+        { header: "Paper", align: "right" },
+        { header: "Δ", align: "right" },
+        { header: "MACs", align: "right" },
+        { header: "Paper", align: "right" },
+        { header: "Δ", align: "right" },
+        { header: "FLOPs", align: "right" },
+        { header: "Peak act.", align: "right" },
+      ],
+      doc.variants.map((v) => [
+        v.name + (v.phi !== null ? ` (φ=${fmt(v.phi)})` : ""),
+        fmt(Number(v.width.toFixed(4))),
+        fmt(Number(v.depth.toFixed(4))),
+        String(v.resolution),
+        withCommas(v.params.trainable),
+        withCommas(v.params.total),
+        ...vsPaper(v.reported.params, (n) => formatCount(n, 1)),
+        gmacs(v.macs),
+        ...vsPaper(v.reported.macs, gmacs),
+        gmacs(v.flops),
+        formatBytes(v.memory.activationBytesPeak),
+      ]),
+    ),
+  );
+  if (doc.variants.some((v) => v.reported.macs)) {
+    out.push("");
+    out.push("Paper: Tan & Le 2019, Table 2, as cited by the spec. Where Δ is large the printed figure cannot be reproduced from the reference code's rules.");
+  }
+  for (const v of options.stages ? doc.variants : []) out.push("", renderStages(v));
+  for (const v of options.layers ? doc.variants : []) out.push("", renderLayers(v));
+  return out.join("\n");
+}
+
+export function renderStages(v: AuditVariant): string {
+  const total = `${withCommas(v.params.total)} params (${withCommas(v.params.trainable)} trainable), ${gmacs(v.macs)} MACs`;
+  return [
+    `${v.name}: width ${fmt(v.width)}, depth ${fmt(v.depth)}, resolution ${v.resolution} — ${total}`,
+    renderTable(
+      [
+        { header: "Stage", align: "right" },
+        { header: "Operator" },
+        { header: "Resolution", align: "right" },
+        { header: "Channels", align: "right" },
+        { header: "Layers", align: "right" },
+        { header: "Stride", align: "right" },
+        { header: "Params", align: "right" },
+        { header: "MACs", align: "right" },
+        { header: "Share", align: "right" },
+        { header: "Channels from" },
+        { header: "Layers from" },
+      ],
+      v.stages.map((s) => [
+        String(s.stage),
+        s.operator,
+        `${s.inputResolution[0]}×${s.inputResolution[1]}`,
+        String(s.channels),
+        String(s.layers),
+        String(s.stride),
+        withCommas(s.params.total),
+        formatCount(s.macs),
+        `${(s.macsShare * 100).toFixed(1)}%`,
+        s.channelsProvenance,
+        s.layersProvenance,
+      ]),
+    ),
+  ].join("\n");
+}
+
+/** Like Keras's model.summary() or torchinfo, with MACs. */
+export function renderLayers(v: AuditVariant): string {
+  return [
+    `${v.name}: layers`,
+    renderTable(
+      [{ header: "Layer" }, { header: "Kind" }, { header: "Output shape", align: "right" }, { header: "Params", align: "right" }, { header: "MACs", align: "right" }],
+      v.layers.map((l) => [l.name, l.kind, `(${["None", ...l.outputShape].join(", ")})`, withCommas(l.params.total), withCommas(l.macs)]),
+    ),
+    `Total params: ${withCommas(v.params.total)}  Trainable: ${withCommas(v.params.trainable)}  Non-trainable: ${withCommas(v.params.nonTrainable)}`,
+  ].join("\n");
+}
