@@ -55,7 +55,7 @@ export function renderAudit(doc: AuditDocument, options: { stages: boolean; laye
   );
   if (doc.variants.some((v) => v.reported.macs)) {
     out.push("");
-    out.push("Paper: Tan & Le 2019, Table 2, as cited by the spec. Where Δ is large the printed figure cannot be reproduced from the reference code's rules.");
+    out.push("Paper: the figures the spec cites (its Paper Params and Paper MACs columns); Δ = counted − cited, relative. A large Δ means the printed figure cannot be reproduced by the rules counted here.");
   }
   for (const v of options.stages ? doc.variants : []) out.push("", renderStages(v));
   for (const v of options.layers ? doc.variants : []) out.push("", renderLayers(v));

@@ -7,7 +7,7 @@ import { applyRounding } from "../scaling/rounding.ts";
 import type { Document, Entry } from "../syntax/ast.ts";
 import { checkScaling, REFERENCE_SCALING } from "./scaling.ts";
 import type { Budget, BudgetMetric, Scaling, Spec, Stage, Variant } from "./spec.ts";
-import { checkStages } from "./stages.ts";
+import { checkStages, isNotApplicable } from "./stages.ts";
 import { readTable, type ColumnDef } from "./tables.ts";
 import { ArgReader, numberValue } from "./values.ts";
 
@@ -243,7 +243,7 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
       const name = nameCell.atoms.map((a) => a.text).join("");
       const number = (column: string, what: string, valid: (x: number) => boolean, fallback: number | undefined): number | undefined => {
         const cell = row.cell(column);
-        if (!cell || (cell.atoms.length === 1 && cell.atoms[0].text.startsWith("-") && cell.atoms[0].kind === "rule")) return fallback;
+        if (!cell || isNotApplicable(cell)) return fallback;
         const value = cell.atoms.length === 1 ? numberValue(cell.atoms[0]) : undefined;
         if (value === undefined || !valid(value)) {
           diagnostics.push(diagnostic("EFF2041", { what, found: cell.atoms.map((a) => a.text).join(" ") || "(empty)" }, cell.span));

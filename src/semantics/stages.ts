@@ -41,6 +41,9 @@ interface Draft {
 
 const cellText = (cell: Cell) => atomsText(cell.atoms) || "(empty)";
 
+/** `-` (or nothing) in an optional column: the paper's "not applicable". */
+export const isNotApplicable = (cell: Cell) => cell.atoms.length === 0 || (cell.atoms.length === 1 && cell.atoms[0].text === "-");
+
 /** Candidates for "did you mean" on operator names. */
 const OPERATOR_EXAMPLES = [...OPERATORS.map((o) => o.syntax.split(",")[0]), "MBConv1", "MBConv6", "Conv1x1", "Conv3x3"];
 
@@ -71,7 +74,7 @@ export function checkStages(entry: Entry, defaults: NetworkDefaults, diagnostics
     const channelsCell = row.cell("Channels")!;
     const layersCell = row.cell("Layers")!;
     const strideCell = row.cell("Stride");
-    const stride = strideCell ? positiveInteger(strideCell, "the stride", diagnostics) : undefined;
+    const stride = strideCell && !isNotApplicable(strideCell) ? positiveInteger(strideCell, "the stride", diagnostics) : undefined;
     drafts.push({
       index: row.position,
       operator: operator.def,
@@ -156,7 +159,7 @@ function readOperator(
   }
   const fromColumn = (columnName: string, key: "kernel" | "expand" | "seRatio", read: (cell: Cell) => number | undefined) => {
     const c = column(columnName);
-    if (!c || (c.atoms.length === 1 && c.atoms[0].text.startsWith("-"))) return;
+    if (!c || isNotApplicable(c)) return;
     const value = read(c);
     if (value === undefined) ok = false;
     else given[key] = value;
@@ -170,7 +173,7 @@ function readOperator(
   });
   const activationCell = column("Activation");
   let activation = defaults.activation;
-  if (activationCell) {
+  if (activationCell && !isNotApplicable(activationCell)) {
     const text = cellText(activationCell);
     if ((ACTIVATIONS as readonly string[]).includes(text)) activation = text as Activation;
     else {

@@ -18,9 +18,7 @@ export interface ParseResult {
 export function parse(file: SourceFile): ParseResult {
   const lexed = effnetLexer.tokenize(file.text);
   const diagnostics: Diagnostic[] = lexed.errors.map((e) =>
-    diagnostic("EFF1001", { text: file.text.slice(e.offset, e.offset + e.length) }, spanOf(e.offset, e.offset + e.length), {
-      help: file.text[e.offset] === "-" ? "a negative number needs a digit after `-`; a table rule needs at least three dashes" : undefined,
-    }),
+    diagnostic("EFF1001", { text: file.text.slice(e.offset, e.offset + e.length) }, spanOf(e.offset, e.offset + e.length)),
   );
   parser.input = lexed.tokens;
   const cst = parser.document();

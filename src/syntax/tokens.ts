@@ -62,6 +62,8 @@ export const Identifier = createToken({
   categories: [Atom],
   label: "a name",
 });
+// A lone `-` is an empty cell ("not applicable"), as the papers' tables print it.
+export const Dash = createToken({ name: "Dash", pattern: /-/, categories: [Atom], label: "`-`" });
 export const LessEqual = createToken({ name: "LessEqual", pattern: /<=|≤/, categories: [Atom], label: "`<=`" });
 export const GreaterEqual = createToken({ name: "GreaterEqual", pattern: />=|≥/, categories: [Atom], label: "`>=`" });
 export const Less = createToken({ name: "Less", pattern: /</, categories: [Atom], label: "`<`" });
@@ -91,6 +93,7 @@ export const allTokens: TokenType[] = [
   Dimension,
   NumberLiteral,
   Identifier,
+  Dash,
   LessEqual,
   GreaterEqual,
   Less,
