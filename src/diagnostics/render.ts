@@ -25,15 +25,24 @@ export function renderDiagnostic(d: Diagnostic, file: SourceFile | undefined, op
     const start = positionAt(file, d.span.start);
     out.push(`${pad}${paint("blue", "-->")} ${file.path}:${start.line}:${start.column}`);
     out.push(`${pad} ${paint("blue", "|")}`);
+    // Source lines in file order, each printed once with the underlines of every span on it.
+    const byLine = new Map<number, typeof snippets>();
     for (const s of snippets) {
-      const from = positionAt(file, s.span.start);
-      const text = lineText(file, from.line);
-      const width = caretWidth(file, s.span, from.line, text);
-      const marker = (s.primary ? "^" : "-").repeat(width);
-      out.push(`${paint("blue", `${String(from.line).padStart(gutter)} |`)} ${text}`);
-      const underline = `${" ".repeat(from.column - 1)}${marker}${s.label ? ` ${s.label}` : ""}`;
-      out.push(`${pad} ${paint("blue", "|")} ${paint(s.primary ? severityStyle : "blue", underline)}`);
+      const line = positionAt(file, s.span.start).line;
+      byLine.set(line, [...(byLine.get(line) ?? []), s]);
     }
+    const ordered = [...byLine.entries()].sort((a, b) => a[0] - b[0]);
+    ordered.forEach(([line, onLine], i) => {
+      if (i > 0 && line > ordered[i - 1][0] + 1) out.push(`${paint("blue", "...")}`);
+      const text = lineText(file, line);
+      out.push(`${paint("blue", `${String(line).padStart(gutter)} |`)} ${text}`);
+      for (const s of [...onLine].sort((a, b) => a.span.start - b.span.start)) {
+        const column = positionAt(file, s.span.start).column;
+        const marker = (s.primary ? "^" : "-").repeat(caretWidth(file, s.span, line, text));
+        const underline = `${" ".repeat(column - 1)}${marker}${s.label ? ` ${s.label}` : ""}`;
+        out.push(`${pad} ${paint("blue", "|")} ${paint(s.primary ? severityStyle : "blue", underline)}`);
+      }
+    });
     if (d.help) out.push(`${pad} ${paint("blue", "=")} ${paint("bold", "help:")} ${d.help}`);
   } else {
     if (file) out.push(`  --> ${file.path}`);

@@ -67,7 +67,7 @@ export function scale(spec: Spec, variant: Variant, options: ScaleOptions = {}):
     const widest = Math.max(...stages.map((s) => s.channels.value * Math.max(1, s.stage.params.expand)));
     const problems = [
       totalLayers > SIZE_LIMITS.layers && `${totalLayers.toLocaleString("en-US")} layers (limit ${SIZE_LIMITS.layers.toLocaleString("en-US")})`,
-      Math.max(height, inputWidth) > SIZE_LIMITS.resolution && `a ${height}×${inputWidth} input (limit ${SIZE_LIMITS.resolution})`,
+      Math.max(height, inputWidth) > SIZE_LIMITS.resolution && `an input of ${height}×${inputWidth} pixels (limit ${SIZE_LIMITS.resolution.toLocaleString("en-US")})`,
       widest > SIZE_LIMITS.channels && `${widest.toLocaleString("en-US")} channels in one layer (limit ${SIZE_LIMITS.channels.toLocaleString("en-US")})`,
     ].filter((p): p is string => Boolean(p));
     if (problems.length) {

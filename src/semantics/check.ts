@@ -156,8 +156,10 @@ export function check(document: Document): CheckResult {
     if (setting.required && !seen.has(key)) diagnostics.push(diagnostic("EFF2005", { name: key, where: `network \`${nameAtom?.text ?? ""}\`` }, network.key.span, { help: `e.g. \`${setting.syntax}\`` }));
   }
 
-  const stages = draft.stagesEntry ? checkStages(draft.stagesEntry, { activation: draft.activation, seRatio: draft.seRatio, input: draft.input }, diagnostics) : [];
-  const scaling = draft.scalingEntry ? checkScaling(draft.scalingEntry, stages.length || undefined, diagnostics) : REFERENCE_SCALING;
+  const { stages, rowCount } = draft.stagesEntry
+    ? checkStages(draft.stagesEntry, { activation: draft.activation, seRatio: draft.seRatio, input: draft.input }, diagnostics)
+    : { stages: [], rowCount: 0 };
+  const scaling = draft.scalingEntry ? checkScaling(draft.scalingEntry, rowCount || undefined, diagnostics) : REFERENCE_SCALING;
   const variants = checkVariants(draft, scaling, diagnostics);
   const budgets = checkBudgets(draft.budgetLines, variants, diagnostics);
 

@@ -41,6 +41,7 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
   const coefficientSpans: Partial<Record<"alpha" | "beta" | "gamma", Span>> = {};
   let constraint: NonNullable<Scaling["compound"]>["constraint"];
   const seen = new Map<string, Span>();
+  let unknownRule = false;
   for (const item of entry.block?.items ?? []) {
     if (item.kind === "row") {
       diagnostics.push(diagnostic("EFF2006", { name: "scaling" }, item.span));
@@ -48,6 +49,7 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
     }
     const key = item.key.text.toLowerCase();
     if (!SCALING_KEYS.includes(key)) {
+      unknownRule = true;
       diagnostics.push(diagnostic("EFF2030", { what: "a scaling rule is `depth`, `width`, `resolution` or `require`", found: `\`${item.key.text}\`` }, item.key.span, { help: didYouMean(key, SCALING_KEYS) }));
       continue;
     }
@@ -104,6 +106,7 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
   if (!compound) return result;
   const missing = (["alpha", "beta", "gamma"] as const).filter((c) => coefficients[c] === undefined);
   if (missing.length) {
+    if (unknownRule) return result; // the misspelt rule was probably the missing one
     diagnostics.push(diagnostic("EFF2005", { name: missing.join(", "), where: "`scaling compound`" }, entry.key.span, { help: "e.g. `depth alpha 1.2`, `width beta 1.1`, `resolution gamma 1.15`" }));
     return result;
   }

@@ -52,11 +52,11 @@ const OPERATOR_EXAMPLES = [...OPERATORS.map((o) => o.syntax.split(",")[0]), "MBC
  * earlier row, so one run reports them all; strides are inferred from consecutive
  * resolutions once every row has been read.
  */
-export function checkStages(entry: Entry, defaults: NetworkDefaults, diagnostics: Diagnostic[]): Stage[] {
+export function checkStages(entry: Entry, defaults: NetworkDefaults, diagnostics: Diagnostic[]): { stages: Stage[]; rowCount: number } {
   const table = readTable(entry, "stage", STAGE_COLUMNS, diagnostics);
   if (!table) {
     diagnostics.push(diagnostic("EFF2007", { name: "stages" }, entry.key.span, { help: "the first row names the columns: `| Stage | Operator | Resolution | Channels | Layers |`" }));
-    return [];
+    return { stages: [], rowCount: 0 };
   }
   const drafts: Draft[] = [];
   for (const row of table.rows) {
@@ -88,7 +88,7 @@ export function checkStages(entry: Entry, defaults: NetworkDefaults, diagnostics
   }
   checkPlacement(drafts, diagnostics);
   checkInputResolution(drafts, defaults, diagnostics);
-  return inferStrides(drafts, diagnostics);
+  return { stages: inferStrides(drafts, diagnostics), rowCount: table.rows.length };
 }
 
 function positiveInteger(cell: Cell, what: string, diagnostics: Diagnostic[]): number | undefined {

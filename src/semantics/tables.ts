@@ -48,27 +48,33 @@ export function readTable(entry: Entry, tableName: string, columns: readonly Col
   if (!header) return undefined;
   const order: (ColumnDef | undefined)[] = [];
   const seen = new Map<string, Span>();
+  const unknown: Cell[] = [];
   for (const cell of header.cells) {
     const column = identify(cell, columns);
-    if (!column) {
-      const word = headerKey(cell).split(" ")[0] || "(empty)";
-      diagnostics.push(
-        diagnostic("EFF2010", { name: atomsText(cell.atoms) || "(empty)", table: tableName }, cell.span, {
-          help: didYouMean(word, columns.map((c) => c.name)) ?? `the columns are ${columns.map((c) => c.name).join(", ")}`,
-        }),
-      );
-    } else if (seen.has(column.name)) {
+    if (column && seen.has(column.name)) {
       diagnostics.push(diagnostic("EFF2013", { name: column.name }, cell.span, { related: [{ span: seen.get(column.name)!, message: "first here" }] }));
       order.push(undefined);
       continue;
-    } else {
-      seen.set(column.name, cell.span);
     }
+    if (column) seen.set(column.name, cell.span);
+    else unknown.push(cell);
     order.push(column);
   }
-  for (const column of columns) {
-    if (column.required && !seen.has(column.name)) diagnostics.push(diagnostic("EFF2011", { name: column.name, table: tableName }, header.span));
+  const missing = columns.filter((column) => column.required && !seen.has(column.name));
+  // An unknown header is most likely the missing column misspelt: say so once, on the cell.
+  for (const cell of unknown) {
+    const word = headerKey(cell).split(" ")[0] || "(empty)";
+    const help =
+      didYouMean(word, missing.map((c) => c.name)) ??
+      didYouMean(word, columns.map((c) => c.name)) ??
+      `the columns are ${columns.map((c) => c.name).join(", ")}${missing.length ? `; this table still needs ${missing.map((c) => c.name).join(", ")}` : ""}`;
+    diagnostics.push(diagnostic("EFF2010", { name: atomsText(cell.atoms) || "(empty)", table: tableName }, cell.span, { help }));
   }
+  if (unknown.length === 0) for (const column of missing) {
+    diagnostics.push(diagnostic("EFF2011", { name: column.name, table: tableName }, header.span, { help: `add a \`${column.name}\` column to the header and a cell to every row` }));
+  }
+  // Without a required column no row can be read; the header's errors are the ones to fix.
+  if (missing.length) return { header, rows: [], columns: new Set(seen.keys()) };
   if (rest.length === 0) diagnostics.push(diagnostic("EFF2014", { table: tableName }, header.span));
   const tableRows: TableRow[] = [];
   rest.forEach((row, i) => {

@@ -49,7 +49,7 @@ function parseError(e: IRecognitionException, tokens: IToken[], file: SourceFile
     });
   }
   return diagnostic("EFF1002", { found: describeToken(found), expected: expectedFrom(e) }, tokenSpan(found, file), {
-    help: found.image === "{" ? "a block opens at the end of an entry's line, e.g. `stages {`" : undefined,
+    help: found.image === "{" ? "a block opens at the end of an entry's line, e.g. `stages {`" : found.image === "}" ? "this `}` closes no block" : undefined,
   });
 }
 
@@ -58,7 +58,8 @@ function expectedFrom(e: IRecognitionException): string {
   const m = /Expecting:? (?:token of type )?-->\s*(.+?)\s*<--/s.exec(e.message) ?? /one of these possible Token sequences:\s*(.+?)\s*but found/s.exec(e.message);
   if (!m) return "something else";
   const labels = [...new Set(m[1].match(/`[^`]+`|[a-z][\w -]*(?=\])|end of line|a name|a number/g) ?? [m[1]])];
-  return labels.length > 1 ? `one of ${labels.join(", ")}` : labels[0];
+  const named = labels.map((l) => (l === "EOF" ? "the end of the file" : l));
+  return named.length > 1 ? `one of ${named.join(", ")}` : named[0];
 }
 
 function unmatchedOpenBrace(tokens: IToken[]): IToken | undefined {
