@@ -66,7 +66,7 @@ function printTable(rows: Row[], indent: string, lines: string[], first: boolean
 function ruleOf(text: string, w: number): string {
   const left = text.startsWith(":") ? ":" : "";
   const right = text.endsWith(":") ? ":" : "";
-  return left + "-".repeat(Math.max(3, w - left.length - right.length)) + right;
+  return left + "-".repeat(Math.max(1, w - left.length - right.length)) + right;
 }
 
 /** Display width: combining marks (the hats of `F̂i`) take no column. */

@@ -43,7 +43,8 @@ export const RCurly = createToken({ name: "RCurly", pattern: /\}/, label: "`}`" 
 export const Pipe = createToken({ name: "Pipe", pattern: /\|/, label: "`|`" });
 
 // A Markdown table rule (`|---|:--:|`) may separate the header from the rows.
-export const Rule = createToken({ name: "Rule", pattern: /:?-{3,}:?/, categories: [Atom], label: "`---`" });
+// Two or more dashes, or dashes with an alignment colon; a lone `-` is a Dash (below).
+export const Rule = createToken({ name: "Rule", pattern: /:-+:?|-+:|-{2,}/, categories: [Atom], label: "`---`" });
 export const PlusMinus = createToken({ name: "PlusMinus", pattern: /\+-|±/, categories: [Atom], label: "`+-`" });
 // 224x224, 224×224, 224x224x3: a shape, one token so that `x` never reads as a name.
 export const Dimension = createToken({ name: "Dimension", pattern: /\d+(?:[x×]\d+)+/, categories: [Atom], label: "a shape like `224x224`" });
