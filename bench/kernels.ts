@@ -1,7 +1,8 @@
 /**
  * Benchmark of effnet's training kernels (src/runtime/kernels).
  *
- *   node --import tsx bench/kernels.ts [--runs N] [--batch B] [--size S] [--channels C]
+ *   node --import tsx bench/kernels.ts [--runs N] [--original-runs N] [--batch B] [--size S]
+ *                                      [--channels C] [--skip-cpu-original]
  *
  * Configurations:
  *   wasm (new)      tfjs-backend-wasm + our Conv2DBackpropFilter /
@@ -14,10 +15,13 @@
  * (forward + backward + SGD update via optimizer.minimize) of a small
  * MobileNet-like conv stack. Each time is the median of N runs after one
  * warm-up run (the warm-up also pays for wasm module init and allocations).
+ * tfjs-backend-cpu's original filter gradients take ~30 s per call at the
+ * default size, so that column defaults to a single timed run
+ * (--original-runs) and can be skipped (--skip-cpu-original).
  */
 import * as tf from '@tensorflow/tfjs';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
-import { registerTrainingKernels, restoreOriginalKernels } from '../src/runtime/kernels/index.ts';
+import { registerTrainingKernels, restoreOriginalKernels, trainingKernelsFor } from '../src/runtime/kernels/index.ts';
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -25,6 +29,7 @@ function option(name: string, fallback: number): number {
 }
 
 const RUNS = option('runs', 5);
+const ORIGINAL_RUNS = option('original-runs', 1);
 const BATCH = option('batch', 8);
 const SIZE = option('size', 64);
 const CHANNELS = option('channels', 32);
@@ -57,15 +62,14 @@ interface Config {
   label: string;
   backend: 'wasm' | 'cpu';
   newKernels: boolean;
-  /** The original cpu filter gradients are slow; fewer runs keep the bench short. */
   runs: number;
 }
 
 const CONFIGS: Config[] = [
   { label: 'wasm (new)', backend: 'wasm', newKernels: true, runs: RUNS },
-  { label: 'cpu (original)', backend: 'cpu', newKernels: false, runs: Math.min(RUNS, 3) },
+  { label: 'cpu (original)', backend: 'cpu', newKernels: false, runs: ORIGINAL_RUNS },
   { label: 'cpu (new)', backend: 'cpu', newKernels: true, runs: RUNS },
-];
+].filter((config) => !(process.argv.includes('--skip-cpu-original') && config.label === 'cpu (original)')) as Config[];
 
 async function activate(config: Config): Promise<void> {
   await tf.setBackend(config.backend);
@@ -76,33 +80,60 @@ async function activate(config: Config): Promise<void> {
 
 const inputShape: [number, number, number, number] = [BATCH, SIZE, SIZE, CHANNELS];
 
-/** Each gradient kernel alone, through the public tf ops that dispatch to it. */
-function kernelCases(): { name: string; run: () => tf.Tensor }[] {
-  const x = seededTensor(inputShape, 1) as tf.Tensor4D;
-  const dyFull = seededTensor(inputShape, 2) as tf.Tensor4D;
-  const dyHalf = seededTensor([BATCH, SIZE / 2, SIZE / 2, CHANNELS], 3) as tf.Tensor4D;
-  const depthwiseFilter = seededTensor([3, 3, CHANNELS, 1], 4) as tf.Tensor4D;
-  // tf.grad of a depthwise conv is the public route to the depthwise backprop kernels.
-  const depthwiseInputGrad = (stride: number, dy: tf.Tensor4D) => () =>
-    tf.grad((input: tf.Tensor) => tf.depthwiseConv2d(input as tf.Tensor4D, depthwiseFilter, stride, 'same'))(x, dy);
-  const depthwiseFilterGrad = (stride: number, dy: tf.Tensor4D) => () =>
-    tf.grad((filter: tf.Tensor) => tf.depthwiseConv2d(x, filter as tf.Tensor4D, stride, 'same'))(depthwiseFilter, dy);
-  return [
-    { name: 'Conv2DBackpropFilter 3x3 s1', run: () => tf.conv2dTranspose === undefined ? x : convFilterGrad(x, dyFull, 3, 1) },
-    { name: 'Conv2DBackpropFilter 1x1 s1', run: () => convFilterGrad(x, dyFull, 1, 1) },
-    { name: 'Conv2DBackpropFilter 3x3 s2', run: () => convFilterGrad(x, dyHalf, 3, 2) },
-    { name: 'DepthwiseBackpropFilter 3x3 s1', run: depthwiseFilterGrad(1, dyFull) },
-    { name: 'DepthwiseBackpropFilter 3x3 s2', run: depthwiseFilterGrad(2, dyHalf) },
-    { name: 'DepthwiseBackpropInput 3x3 s1', run: depthwiseInputGrad(1, dyFull) },
-    { name: 'DepthwiseBackpropInput 3x3 s2', run: depthwiseInputGrad(2, dyHalf) },
-  ];
+interface KernelCase {
+  label: string;
+  kernelName: string;
+  run: () => tf.Tensor;
 }
 
-function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kernelSize: number, stride: number): tf.Tensor {
-  return tf.tidy(() => {
-    const filter = tf.zeros([kernelSize, kernelSize, CHANNELS, CHANNELS]) as tf.Tensor4D;
-    return tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, stride, 'same'))(filter, dy);
+/**
+ * Each gradient kernel alone, called by name through the engine exactly as
+ * tfjs-core's Conv2D_grad / DepthwiseConv2dNative_grad call it (so the
+ * forward convolution is not part of the time).
+ */
+function makeKernelCases(): { cases: KernelCase[]; dispose: () => void } {
+  const x = seededTensor(inputShape, 1);
+  const dyFull = seededTensor(inputShape, 2);
+  const dyHalf = seededTensor([BATCH, SIZE / 2, SIZE / 2, CHANNELS], 3);
+  const depthwiseFilter = seededTensor([3, 3, CHANNELS, 1], 4);
+  const kernelCase = (label: string, kernelName: string, inputs: tf.NamedTensorMap, attrs: object): KernelCase => ({
+    label,
+    kernelName,
+    run: () => tf.engine().runKernel(kernelName, inputs, attrs as tf.NamedAttrMap) as tf.Tensor,
   });
+  const convFilter = (size: number, stride: number, dy: tf.Tensor) =>
+    kernelCase(`Conv2DBackpropFilter ${size}x${size} s${stride}`, tf.Conv2DBackpropFilter, { x, dy }, {
+      strides: stride,
+      pad: 'same',
+      dataFormat: 'NHWC',
+      filterShape: [size, size, CHANNELS, CHANNELS],
+    });
+  const depthwiseFilterGrad = (stride: number, dy: tf.Tensor) =>
+    kernelCase(`DepthwiseBackpropFilter 3x3 s${stride}`, tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, {
+      strides: stride,
+      dilations: 1,
+      pad: 'same',
+      filterShape: [3, 3, CHANNELS, 1],
+    });
+  const depthwiseInputGrad = (stride: number, dy: tf.Tensor) =>
+    kernelCase(`DepthwiseBackpropInput 3x3 s${stride}`, tf.DepthwiseConv2dNativeBackpropInput, { dy, filter: depthwiseFilter }, {
+      strides: stride,
+      dilations: 1,
+      pad: 'same',
+      inputShape,
+    });
+  return {
+    cases: [
+      convFilter(3, 1, dyFull),
+      convFilter(3, 2, dyHalf),
+      convFilter(1, 1, dyFull),
+      depthwiseFilterGrad(1, dyFull),
+      depthwiseFilterGrad(2, dyHalf),
+      depthwiseInputGrad(1, dyFull),
+      depthwiseInputGrad(2, dyHalf),
+    ],
+    dispose: () => tf.dispose([x, dyFull, dyHalf, depthwiseFilter]),
+  };
 }
 
 /**
@@ -110,20 +141,22 @@ function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kernelSize: number, str
  * → depthwise3x3/2 → swish → global average pool → dense → softmax CE.
  */
 function makeTrainingStep(): { step: () => tf.Scalar; dispose: () => void } {
+  const scaled = (shape: number[], seed: number, scale: number) =>
+    tf.variable(tf.tidy(() => tf.mul(seededTensor(shape, seed), scale)));
   const variables = {
-    stem: tf.variable(seededTensor([3, 3, CHANNELS, CHANNELS], 10).mul(0.1)),
-    depthwise1: tf.variable(seededTensor([3, 3, CHANNELS, 1], 11).mul(0.3)),
-    pointwise: tf.variable(seededTensor([1, 1, CHANNELS, CHANNELS], 12).mul(0.2)),
-    depthwise2: tf.variable(seededTensor([3, 3, CHANNELS, 1], 13).mul(0.3)),
-    dense: tf.variable(seededTensor([CHANNELS, 10], 14).mul(0.2)),
+    stem: scaled([3, 3, CHANNELS, CHANNELS], 10, 0.1),
+    depthwise1: scaled([3, 3, CHANNELS, 1], 11, 0.3),
+    pointwise: scaled([1, 1, CHANNELS, CHANNELS], 12, 0.2),
+    depthwise2: scaled([3, 3, CHANNELS, 1], 13, 0.3),
+    dense: scaled([CHANNELS, 10], 14, 0.2),
   };
   const images = seededTensor(inputShape, 20) as tf.Tensor4D;
-  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32'), 10);
+  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32'), 10));
   const optimizer = tf.train.sgd(0.01);
   const swish = (t: tf.Tensor) => tf.mul(t, tf.sigmoid(t));
   const loss = () =>
     tf.tidy(() => {
-      let h: tf.Tensor4D = swish(tf.conv2d(images, variables.stem as tf.Tensor4D, 1, 'same')) as tf.Tensor4D;
+      let h = swish(tf.conv2d(images, variables.stem as tf.Tensor4D, 1, 'same')) as tf.Tensor4D;
       h = swish(tf.depthwiseConv2d(h, variables.depthwise1 as tf.Tensor4D, 1, 'same')) as tf.Tensor4D;
       h = tf.conv2d(h, variables.pointwise as tf.Tensor4D, 1, 'same');
       h = swish(tf.depthwiseConv2d(h, variables.depthwise2 as tf.Tensor4D, 2, 'same')) as tf.Tensor4D;
@@ -134,70 +167,76 @@ function makeTrainingStep(): { step: () => tf.Scalar; dispose: () => void } {
   return {
     step: () => optimizer.minimize(loss, true) as tf.Scalar,
     dispose: () => {
-      Object.values(variables).forEach((v) => v.dispose());
-      images.dispose();
-      labels.dispose();
+      tf.dispose([...Object.values(variables), images, labels]);
       optimizer.dispose();
     },
   };
 }
 
+const STEP_LABEL = 'training step (fwd+bwd+SGD)';
+
 async function main(): Promise<void> {
-  const kernelNames = kernelCases.length >= 0 ? [] as string[] : [];
-  const kernelTimes = new Map<string, Map<string, number>>();
-  const stepTimes = new Map<string, number>();
+  /** times.get(row label).get(config label) = median ms */
+  const times = new Map<string, Map<string, number>>();
+  const record = (rowLabel: string, configLabel: string, ms: number) => {
+    if (!times.has(rowLabel)) times.set(rowLabel, new Map());
+    times.get(rowLabel)!.set(configLabel, ms);
+  };
+  let kernelRows: KernelCase[] = [];
 
   for (const config of CONFIGS) {
     await activate(config);
-    const cases = kernelCases();
-    for (const { name, run } of cases) {
-      if (!kernelNames.includes(name)) kernelNames.push(name);
+    const { cases, dispose } = makeKernelCases();
+    kernelRows = cases;
+    for (const { label, run } of cases) {
       const ms = await medianMs(async () => {
         const result = run();
         await result.data();
         result.dispose();
       }, config.runs);
-      if (!kernelTimes.has(name)) kernelTimes.set(name, new Map());
-      kernelTimes.get(name)!.set(config.label, ms);
+      record(label, config.label, ms);
     }
+    dispose();
     const training = makeTrainingStep();
-    stepTimes.set(
-      config.label,
-      await medianMs(async () => {
-        const loss = training.step();
-        await loss.data();
-        loss.dispose();
-      }, config.runs),
-    );
+    const ms = await medianMs(async () => {
+      const loss = training.step();
+      await loss.data();
+      loss.dispose();
+    }, config.runs);
+    record(STEP_LABEL, config.label, ms);
     training.dispose();
-    tf.disposeVariables();
   }
 
-  const labels = CONFIGS.map((c) => c.label);
-  const column = (text: string, width: number) => text.padStart(width);
+  const replacedOnCpu = new Set(trainingKernelsFor('cpu').map((row) => row.kernelName));
+  const configLabels = CONFIGS.map((c) => c.label);
   const firstWidth = 34;
   const width = 16;
-  const header = 'kernel / step'.padEnd(firstWidth) + labels.map((l) => column(l, width)).join('') + column('cpu speed-up', width);
-  const row = (name: string, times: Map<string, number>) => {
-    const speedUp = (times.get('cpu (original)') ?? NaN) / (times.get('cpu (new)') ?? NaN);
+  const header =
+    'kernel / step'.padEnd(firstWidth) +
+    configLabels.map((l) => l.padStart(width)).join('') +
+    'cpu orig/new'.padStart(width);
+  const line = (rowLabel: string, kernelName?: string) => {
+    const rowTimes = times.get(rowLabel)!;
+    const original = rowTimes.get('cpu (original)');
+    const replaced = kernelName === undefined || replacedOnCpu.has(kernelName);
+    const speedUp = !replaced ? 'not replaced' : original === undefined ? '-' : `${(original / rowTimes.get('cpu (new)')!).toFixed(1)}x`;
     return (
-      name.padEnd(firstWidth) +
-      labels.map((l) => column(`${(times.get(l) ?? NaN).toFixed(1)} ms`, width)).join('') +
-      column(`${speedUp.toFixed(1)}x`, width)
+      rowLabel.padEnd(firstWidth) +
+      configLabels.map((l) => `${rowTimes.get(l)!.toFixed(1)} ms`.padStart(width)).join('') +
+      speedUp.padStart(width)
     );
   };
 
   console.log(
-    `effnet training kernels — input ${BATCH}x${SIZE}x${SIZE}x${CHANNELS} (NHWC), ` +
-      `median of ${RUNS} runs (cpu original: ${Math.min(RUNS, 3)}) after 1 warm-up; ` +
-      `tfjs ${tf.version.tfjs}, wasm threads ${tfWasm.getThreadsCount()}, node ${process.version}`,
+    `effnet training kernels — input ${BATCH}x${SIZE}x${SIZE}x${CHANNELS} (NHWC), median of ${RUNS} runs ` +
+      `(cpu original: ${ORIGINAL_RUNS}) after 1 warm-up; tfjs ${tf.version.tfjs}, ` +
+      `wasm threads ${tfWasm.getThreadsCount()}, node ${process.version}`,
   );
   console.log(header);
   console.log('-'.repeat(header.length));
-  for (const name of kernelNames) console.log(row(name, kernelTimes.get(name)!));
+  for (const { label, kernelName } of kernelRows) console.log(line(label, kernelName));
   console.log('-'.repeat(header.length));
-  const stepRow = new Map(stepTimes);
-  console.log(row('training step (fwd+bwd+SGD)', stepRow));
+  console.log(line(STEP_LABEL));
 }
 
 await main();

@@ -7,9 +7,12 @@
  * so
  *   dw[r, c, k, o] = Σ_{n, i, j} xPadded[n, i*sH + r, j*sW + c, k] · dy[n, i, j, o]
  * i.e. the correlation of the input's patches with dy. Writing the patches as
- * an im2col matrix P of shape [N·OH·OW, R·C·K] (see `extractPatches`) and dy
- * as D of shape [N·OH·OW, O], this is one matrix product:
+ * an im2col matrix P of shape [rows, R·C·K] (see `extractTapMatrices`; rows
+ * ≈ N·OH·OW) and dy on the same rows as D of shape [rows, O], this is one
+ * matrix product:
  *   dw = Pᵀ · D, reshaped to [R, C, K, O].
+ * (On cpu P is built row-major and the matMul gets transposeA; on wasm Pᵀ is
+ * built directly — see `TapLayout`.)
  * That single large matMul runs on the backend's optimized BatchMatMul
  * (XNNPACK on wasm, the blocked JS loop on cpu), instead of tfjs-backend-cpu's
  * 7-deep scalar loop with TensorBuffer.get per term, and wasm has no
@@ -18,30 +21,47 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelBackend, KernelFunc, Tensor4D, TensorInfo } from '@tensorflow/tfjs';
 import { runCompositeKernel } from './composite.ts';
-import { computeWindowGeometry, extractPatches } from './geometry.ts';
+import { computeWindowGeometry, extractTapMatrices, type TapLayout } from './geometry.ts';
 
-export function conv2dBackpropFilter(args: {
-  inputs: { x: TensorInfo; dy: TensorInfo };
-  backend: KernelBackend;
-  attrs: Conv2DBackpropFilterAttrs;
-}): TensorInfo {
-  const { inputs, backend, attrs } = args;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
-  const channelsFirst = dataFormat === 'NCHW';
-
-  return runCompositeKernel(backend, { x: inputs.x, dy: inputs.dy }, (tensors) => {
-    // NCHW is handled by moving channels last; the filter layout
-    // [R, C, inChannels, outChannels] is the same for both formats.
-    const x = (channelsFirst ? tf.transpose(tensors.x, [0, 2, 3, 1]) : tensors.x) as Tensor4D;
-    const dy = (channelsFirst ? tf.transpose(tensors.dy, [0, 2, 3, 1]) : tensors.dy) as Tensor4D;
-    const geometry = computeWindowGeometry(x.shape, filterShape, strides, pad, dimRoundingMode, false);
-    const [filterHeight, filterWidth, inChannels, outChannels] = filterShape;
-    const positions = geometry.batchSize * geometry.outHeight * geometry.outWidth;
-    const patches = tf.reshape(extractPatches(x, geometry), [positions, filterHeight * filterWidth * inChannels]);
-    const dyMatrix = tf.reshape(dy, [positions, outChannels]);
-    const dwMatrix = tf.matMul(patches, dyMatrix, true /* transposeA */, false);
-    return tf.reshape(dwMatrix, filterShape);
-  });
+export interface Conv2dBackpropFilterOptions {
+  /** Layout of the patch matrices; see `TapLayout` for why it is per backend. */
+  tapLayout: TapLayout;
 }
 
-export const conv2dBackpropFilterKernelFunc = conv2dBackpropFilter as unknown as KernelFunc;
+export function makeConv2dBackpropFilter({ tapLayout }: Conv2dBackpropFilterOptions): KernelFunc {
+  function conv2dBackpropFilter(args: {
+    inputs: { x: TensorInfo; dy: TensorInfo };
+    backend: KernelBackend;
+    attrs: Conv2DBackpropFilterAttrs;
+  }): TensorInfo {
+    const { inputs, backend, attrs } = args;
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
+    const channelsFirst = dataFormat === 'NCHW';
+
+    return runCompositeKernel(backend, { x: inputs.x, dy: inputs.dy }, (tensors) => {
+      // NCHW is handled by moving channels last; the filter layout
+      // [R, C, inChannels, outChannels] is the same for both formats.
+      const x = (channelsFirst ? tf.transpose(tensors.x, [0, 2, 3, 1]) : tensors.x) as Tensor4D;
+      const dy = (channelsFirst ? tf.transpose(tensors.dy, [0, 2, 3, 1]) : tensors.dy) as Tensor4D;
+      const geometry = computeWindowGeometry(
+        tensors.x.shape as [number, number, number, number],
+        filterShape,
+        strides,
+        pad,
+        dimRoundingMode,
+        false,
+        channelsFirst,
+      );
+      const tapMatrices = extractTapMatrices(x, geometry, tapLayout);
+      const taps = Array.from({ length: tapMatrices.count }, (_, t) => tapMatrices.tap(t));
+      const dyRows = tapMatrices.alignWithTaps(dy); // D: [rows, O]
+      if (tapLayout === 'rowsMajor') {
+        const patches = taps.length === 1 ? taps[0] : tf.concat(taps, 1); // P: [rows, R·C·K]
+        return tf.reshape(tf.matMul(patches, dyRows, true /* transposeA */), filterShape);
+      }
+      const patchesTransposed = taps.length === 1 ? taps[0] : tf.concat(taps, 0); // Pᵀ: [R·C·K, rows]
+      return tf.reshape(tf.matMul(patchesTransposed, dyRows), filterShape);
+    });
+  }
+  return conv2dBackpropFilter as unknown as KernelFunc;
+}

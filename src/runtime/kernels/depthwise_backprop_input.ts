@@ -32,7 +32,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs';
 import { runCompositeKernel } from './composite.ts';
-import { assertNoDilation, computeWindowGeometry, padOrCropSpatial } from './geometry.ts';
+import { assertNoDilation, computeWindowGeometry, fitToOutputSize, padOrCropSpatial } from './geometry.ts';
 
 /** Inserts strideHeight-1 / strideWidth-1 zeros after every row / column. */
 function insertZerosBetween(dy: Tensor4D, strideHeight: number, strideWidth: number): Tensor4D {
@@ -65,7 +65,7 @@ export function depthwiseConv2dBackpropInput(args: {
     const [filterHeight, filterWidth, channels, multiplier] = filterShape;
     const g = computeWindowGeometry(inputShape, filterShape, strides, pad, dimRoundingMode, true);
 
-    const dilated = insertZerosBetween(tensors.dy as Tensor4D, g.strideHeight, g.strideWidth);
+    const dilated = insertZerosBetween(fitToOutputSize(tensors.dy as Tensor4D, g), g.strideHeight, g.strideWidth);
     const frontHeight = filterHeight - 1 - g.padTop;
     const frontWidth = filterWidth - 1 - g.padLeft;
     const z = padOrCropSpatial(

@@ -8,7 +8,7 @@
  * exactly the windows the forward pass used.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Tensor4D } from '@tensorflow/tfjs';
+import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type DimRoundingMode = 'floor' | 'round' | 'ceil' | undefined;
@@ -52,9 +52,10 @@ export function assertNoDilation(kernelName: string, dilations: number | [number
 }
 
 /**
- * Geometry of a convolution over an NHWC input of `inputShape` with a filter
- * of spatial size `filterHeight`×`filterWidth`. `depthwise` only changes how
- * computeConv2DInfo reads the filter's channel dims, not the windows.
+ * Geometry of a convolution over an input of `inputShape` (NHWC, or NCHW when
+ * `channelsFirst`: explicit padding is read from the matching axes) with a
+ * filter of spatial size `filterHeight`×`filterWidth`. `depthwise` only
+ * changes how computeConv2DInfo reads the filter's channel dims.
  */
 export function computeWindowGeometry(
   inputShape: [number, number, number, number],
@@ -63,6 +64,7 @@ export function computeWindowGeometry(
   pad: Pad,
   dimRoundingMode: DimRoundingMode,
   depthwise: boolean,
+  channelsFirst = false,
 ): WindowGeometry {
   const info = tf.backend_util.computeConv2DInfo(
     inputShape,
@@ -72,7 +74,7 @@ export function computeWindowGeometry(
     pad,
     dimRoundingMode,
     depthwise,
-    'channelsLast',
+    channelsFirst ? 'channelsFirst' : 'channelsLast',
   );
   return {
     batchSize: info.batchSize,
@@ -91,6 +93,19 @@ export function computeWindowGeometry(
 }
 
 /**
+ * Appends `before` and `after` zero slices along `axis`, by concatenation:
+ * tfjs-backend-cpu's PadV2 is a per-element loop with index arithmetic
+ * (≈6x slower than Concat's row copies at 8x64x64x32); on wasm Concat is
+ * also slightly faster than PadV2.
+ */
+function concatZeros(x: Tensor, axis: number, before: number, after: number): Tensor {
+  if (before === 0 && after === 0) return x;
+  const zerosOf = (length: number) => tf.zeros(x.shape.map((size, i) => (i === axis ? length : size)));
+  const parts = [...(before > 0 ? [zerosOf(before)] : []), x, ...(after > 0 ? [zerosOf(after)] : [])];
+  return tf.concat(parts, axis);
+}
+
+/**
  * Zero-pads (positive amounts) or crops (negative amounts) the two spatial
  * axes of an NHWC tensor. Cropping is needed when explicit padding exceeds
  * `filter - 1`, or when trailing input rows are never covered by a window.
@@ -101,7 +116,7 @@ export function padOrCropSpatial(
   [left, right]: [number, number],
 ): Tensor4D {
   const [batch, height, width, channels] = x.shape;
-  let result = x;
+  let result: Tensor = x;
   if (top < 0 || bottom < 0 || left < 0 || right < 0) {
     const cropTop = Math.max(0, -top);
     const cropLeft = Math.max(0, -left);
@@ -111,61 +126,135 @@ export function padOrCropSpatial(
       [batch, height - cropTop - Math.max(0, -bottom), width - cropLeft - Math.max(0, -right), channels],
     );
   }
-  if (top > 0 || bottom > 0 || left > 0 || right > 0) {
-    result = tf.pad(result, [
-      [0, 0],
-      [Math.max(0, top), Math.max(0, bottom)],
-      [Math.max(0, left), Math.max(0, right)],
-      [0, 0],
-    ]);
-  }
-  return result;
+  result = concatZeros(result, 1, Math.max(0, top), Math.max(0, bottom));
+  result = concatZeros(result, 2, Math.max(0, left), Math.max(0, right));
+  return result as Tensor4D;
 }
 
 /**
- * im2col: the patch seen by every output position, laid out as
- * `[batch, outHeight, outWidth, filterHeight * filterWidth * inChannels]`
- * with the last axis ordered (row, column, channel) — the same order as a
- * flattened `[filterHeight, filterWidth, inChannels, ...]` tfjs filter, so a
- * single matMul against it reproduces the convolution sums.
- *
- * Each filter tap (r, c) contributes one strided slice of the zero-padded
- * input: xPadded[:, r : r + (outHeight-1)*strideHeight + 1 : strideHeight,
- * c : ... : strideWidth, :]. Taps are then concatenated along channels.
- * Cost: filterHeight*filterWidth copies of the output-sized activation,
- * no arithmetic.
+ * Crops (or zero-extends) dy to the output size that the kernel's attrs
+ * describe. They differ in one known case: tfjs-core 4.22's Conv2D_grad does
+ * not pass `dimRoundingMode` on to Conv2DBackpropFilter/Input, so with a
+ * numeric pad and 'ceil' rounding dy has one more row/column than the attrs
+ * imply. tfjs-backend-cpu's kernels then ignore the extra dy entries (their
+ * loops stop at convInfo.outHeight/outWidth); we do the same, so every kernel
+ * of one gradient agrees (wasm's native Conv2DBackpropInput does too).
  */
-export function extractPatches(x: Tensor4D, g: WindowGeometry): Tensor4D {
-  // Rows a window may touch: (out-1)*stride + filter, starting at -padTop.
-  // Pad the bottom/right exactly that far (zeros beyond the input contribute
-  // nothing, as in the forward pass), whatever padInfo.bottom says.
-  const neededHeight = (g.outHeight - 1) * g.strideHeight + g.filterHeight;
-  const neededWidth = (g.outWidth - 1) * g.strideWidth + g.filterWidth;
+export function fitToOutputSize(outputShaped: Tensor4D, g: WindowGeometry): Tensor4D {
+  const [, height, width] = outputShaped.shape;
+  return padOrCropSpatial(outputShaped, [0, g.outHeight - height], [0, g.outWidth - width]);
+}
+
+/**
+ * Memory layout of the per-tap patch matrices; the fast one differs by backend
+ * (measured with bench/kernels.ts at 8x64x64x32):
+ *  - 'rowsMajor': [rows, channels]. Each tap is a contiguous row range, which
+ *    tfjs-backend-cpu's Slice returns as a zero-copy `subarray`; its blocked
+ *    matMul handles `transposeA` at no extra cost. Channel-major slices would
+ *    hit cpu Slice's per-element TensorBuffer loop instead.
+ *  - 'channelsMajor': [channels, rows]. On tfjs-backend-wasm every slice is a
+ *    copy anyway; in this layout the patch matrix is a plain axis-0 concat
+ *    (memcpy) that feeds XNNPACK's matMul as its left operand, where
+ *    'rowsMajor' would need `transposeA` (~6x slower there) or transposes
+ *    around it, and the depthwise row sums become innermost-axis reductions.
+ */
+export type TapLayout = 'rowsMajor' | 'channelsMajor';
+
+/**
+ * The im2col patches of a convolution, one matrix per filter tap, plus the
+ * row layout that dy must be brought into to meet them.
+ */
+export interface TapMatrices {
+  /** Number of filter taps, `filterHeight * filterWidth`. */
+  count: number;
+  /** Number of rows (positions) of every tap matrix (≥ batch·outHeight·outWidth). */
+  rows: number;
+  /**
+   * The patch matrix of tap t — [rows, inChannels] or [inChannels, rows] per
+   * the layout — taps in (filter row, filter column) order: position p holds
+   * the input pixel that tap t multiplies for output position p. Made on
+   * demand, so a caller can keep just one alive.
+   */
+  tap(t: number): Tensor2D;
+  /**
+   * Lays a tensor shaped like the convolution's output, [N, OH, OW, D], onto
+   * the same positions as the taps: [rows, D] (in either layout), with zeros
+   * at positions that are not outputs.
+   */
+  alignWithTaps(outputShaped: Tensor4D): Tensor2D;
+}
+
+/**
+ * im2col without gathers. The naive way to get the patch matrix — one
+ * strided 4-D slice of the padded input per tap — is slow on both backends:
+ * tfjs-backend-cpu's Slice falls back to a per-element TensorBuffer loop for
+ * any non-contiguous slice, and wasm's StridedSlice is not much better. We
+ * instead arrange the padded input so that every tap is a *contiguous* range
+ * of rows of one [rows, channels] matrix (zero-copy `subarray` on cpu), or
+ * of columns of its transpose (see `TapLayout`):
+ *
+ *  1. Zero-pad x to [N, Hq·sH, Wq·sW, C] where Hq = OH - 1 + ceil(R/sH)
+ *     (Wq likewise), enough for every window of every output position.
+ *  2. Stride s > 1: split into s·s phases ("space-to-depth"),
+ *     phase(a, b)[n, u, v] = xPadded[n, u·sH + a, v·sW + b]; filter tap
+ *     (r, c) = (qr·sH + a, qc·sW + b) then reads phase(a, b)[n, i+qr, j+qc]
+ *     for output (i, j) — a stride-1 access.
+ *  3. Flatten phases as [phase, n, u, v] rows. For output position (n, i, j)
+ *     put at row n·Hq·Wq + i·Wq + j, tap (r, c) is the same row shifted by
+ *     phaseOffset(a, b) + qr·Wq + qc: one contiguous slice per tap.
+ *
+ * Rows (i, j) with i ≥ OH or j ≥ OW are not outputs; they read wrapped-around
+ * pixels, so `alignWithTaps` gives them zero dy and they add nothing. The
+ * price is ~(Hq·Wq)/(OH·OW) extra rows (about 6% at 64×64, 3×3).
+ */
+export function extractTapMatrices(x: Tensor4D, g: WindowGeometry, layout: TapLayout): TapMatrices {
+  const sH = g.strideHeight;
+  const sW = g.strideWidth;
+  const maxShiftRows = Math.floor((g.filterHeight - 1) / sH);
+  const maxShiftColumns = Math.floor((g.filterWidth - 1) / sW);
+  const gridHeight = g.outHeight + maxShiftRows; // Hq
+  const gridWidth = g.outWidth + maxShiftColumns; // Wq
+  const rows = g.batchSize * gridHeight * gridWidth;
+  const channels = g.inChannels;
+
   const padded = padOrCropSpatial(
     x,
-    [g.padTop, neededHeight - g.padTop - g.inHeight],
-    [g.padLeft, neededWidth - g.padLeft - g.inWidth],
+    [g.padTop, gridHeight * sH - g.padTop - g.inHeight],
+    [g.padLeft, gridWidth * sW - g.padLeft - g.inWidth],
   );
-  const unitStride = g.strideHeight === 1 && g.strideWidth === 1;
-  const taps: Tensor4D[] = [];
-  for (let row = 0; row < g.filterHeight; row++) {
-    for (let column = 0; column < g.filterWidth; column++) {
-      taps.push(
-        unitStride
-          ? tf.slice(padded, [0, row, column, 0], [g.batchSize, g.outHeight, g.outWidth, g.inChannels])
-          : tf.stridedSlice(
-              padded,
-              [0, row, column, 0],
-              [
-                g.batchSize,
-                row + (g.outHeight - 1) * g.strideHeight + 1,
-                column + (g.outWidth - 1) * g.strideWidth + 1,
-                g.inChannels,
-              ],
-              [1, g.strideHeight, g.strideWidth, 1],
-            ),
-      );
-    }
-  }
-  return taps.length === 1 ? taps[0] : tf.concat(taps, 3);
+  // Phase split [N, Hq, sH, Wq, sW, C] -> [sH, sW, N, Hq, Wq, C] as two
+  // transposes of rank ≤ 4: tfjs-backend-wasm's Transpose is ~30x slower on
+  // the equivalent rank-6 permutation.
+  const phases =
+    sH === 1 && sW === 1
+      ? padded
+      : tf.transpose(
+          tf.reshape(
+            tf.transpose(tf.reshape(padded, [g.batchSize * gridHeight, sH, gridWidth * sW * channels]), [1, 0, 2]),
+            [sH, g.batchSize * gridHeight * gridWidth, sW, channels],
+          ),
+          [0, 2, 1, 3],
+        );
+  // Extra zero rows so that the last phase's most-shifted tap stays in range.
+  const tailRows = maxShiftRows * gridWidth + maxShiftColumns;
+  const flat = concatZeros(tf.reshape(phases, [sH * sW * rows, channels]), 0, 0, tailRows);
+  const flatInLayout = (layout === 'rowsMajor' ? flat : tf.transpose(flat)) as Tensor2D;
+
+  const tap = (t: number): Tensor2D => {
+    const r = Math.floor(t / g.filterWidth);
+    const c = t % g.filterWidth;
+    const phaseOffset = ((r % sH) * sW + (c % sW)) * rows;
+    const shift = Math.floor(r / sH) * gridWidth + Math.floor(c / sW);
+    const start = phaseOffset + shift;
+    return layout === 'rowsMajor'
+      ? tf.slice(flatInLayout, [start, 0], [rows, channels])
+      : tf.slice(flatInLayout, [0, start], [channels, rows]);
+  };
+
+  const alignWithTaps = (outputShaped: Tensor4D): Tensor2D => {
+    const fitted = fitToOutputSize(outputShaped, g);
+    const onGrid = padOrCropSpatial(fitted, [0, gridHeight - g.outHeight], [0, gridWidth - g.outWidth]);
+    return tf.reshape(onGrid, [rows, outputShaped.shape[3]]);
+  };
+  return { count: g.filterHeight * g.filterWidth, rows, tap, alignWithTaps };
 }

@@ -18,8 +18,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
-import { conv2dBackpropFilterKernelFunc } from './conv2d_backprop_filter.ts';
-import { depthwiseConv2dBackpropFilterKernelFunc } from './depthwise_backprop_filter.ts';
+import { makeConv2dBackpropFilter } from './conv2d_backprop_filter.ts';
+import { makeDepthwiseConv2dBackpropFilter } from './depthwise_backprop_filter.ts';
 import { depthwiseConv2dBackpropInputKernelFunc } from './depthwise_backprop_input.ts';
 
 export interface TrainingKernel {
@@ -34,11 +34,11 @@ const MISSING_IN_WASM = 'not registered by @tensorflow/tfjs-backend-wasm 4.22';
 const SLOW_ON_CPU = 'replaces the scalar-loop kernel of @tensorflow/tfjs-backend-cpu with im2col + one matMul';
 
 export const TRAINING_KERNELS: readonly TrainingKernel[] = [
-  { backendName: 'wasm', kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2dBackpropFilterKernelFunc, reason: MISSING_IN_WASM },
-  { backendName: 'wasm', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: depthwiseConv2dBackpropFilterKernelFunc, reason: MISSING_IN_WASM },
+  { backendName: 'wasm', kernelName: tf.Conv2DBackpropFilter, kernelFunc: makeConv2dBackpropFilter({ tapLayout: 'channelsMajor' }), reason: MISSING_IN_WASM },
+  { backendName: 'wasm', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: makeDepthwiseConv2dBackpropFilter({ tapLayout: 'channelsMajor' }), reason: MISSING_IN_WASM },
   { backendName: 'wasm', kernelName: tf.DepthwiseConv2dNativeBackpropInput, kernelFunc: depthwiseConv2dBackpropInputKernelFunc, reason: MISSING_IN_WASM },
-  { backendName: 'cpu', kernelName: tf.Conv2DBackpropFilter, kernelFunc: conv2dBackpropFilterKernelFunc, reason: SLOW_ON_CPU },
-  { backendName: 'cpu', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: depthwiseConv2dBackpropFilterKernelFunc, reason: SLOW_ON_CPU },
+  { backendName: 'cpu', kernelName: tf.Conv2DBackpropFilter, kernelFunc: makeConv2dBackpropFilter({ tapLayout: 'rowsMajor' }), reason: SLOW_ON_CPU },
+  { backendName: 'cpu', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: makeDepthwiseConv2dBackpropFilter({ tapLayout: 'rowsMajor' }), reason: SLOW_ON_CPU },
 ];
 
 /** The rows of TRAINING_KERNELS for one backend (empty for e.g. 'tensorflow', which has native kernels). */
