@@ -24,6 +24,13 @@ export const DIAGNOSTICS = {
   EFF0001: entry<{ path: string; reason: string }>("error", "cannot read file", (a) => `cannot read ${a.path}: ${a.reason}`),
   EFF0002: entry<{ name: string; known: string }>("error", "unknown variant", (a) => `no variant named ${q(a.name)}; this spec has ${a.known}`),
   EFF0003: entry<{ path: string; reason: string }>("error", "cannot write output", (a) => `cannot write ${a.path}: ${a.reason}`),
+  // `effnet solve`: the search for the largest φ within a budget (src/report/solve.ts)
+  EFF0004: entry<{ network: string }>("error", "nothing to solve for", (a) =>
+    `network ${q(a.network)} has no \`scaling compound { ... }\` block, so there is no φ to solve for`),
+  EFF0005: entry<{ budgets: string; cost: string }>("error", "budget below the baseline", (a) =>
+    `even the baseline (φ = 0) is over the budget: ${a.cost} against ${a.budgets}`),
+  EFF0006: entry<{ budgets: string; phi: string; what: string }>("error", "budget never binds", (a) =>
+    `every φ up to ${a.phi} fits ${a.budgets}; beyond it the network is too large to build (${a.what})`),
 
   // ---- syntax
   EFF1001: entry<{ text: string }>("error", "unexpected character", (a) => `unexpected character ${q(a.text)}`),

@@ -1,6 +1,8 @@
 import { formatBytes, formatCount, withCommas } from "../cost/units.ts";
 import { fmt } from "../scaling/rounding.ts";
 import type { AuditDocument, AuditVariant, Reported } from "./audit.ts";
+import type { Block } from "./blocks.ts";
+import { auditSections } from "./content.ts";
 import { renderTable } from "./table.ts";
 
 const gmacs = (n: number) => `${(n / 1e9).toFixed(3)} G`;
@@ -8,7 +10,7 @@ const signedPercent = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)
 const vsPaper = (r: Reported | null, show: (n: number) => string) => (r ? [show(r.reported), signedPercent(r.relative)] : ["", ""]);
 
 /** `effnet audit` in a terminal: the variant table, then each selected variant's stage table. */
-export function renderAudit(doc: AuditDocument, options: { stages: boolean; layers: boolean }): string {
+export function renderAudit(doc: AuditDocument, options: { stages: boolean; layers: boolean; memory?: boolean }): string {
   const net = doc.network;
   if (!net) return "";
   const out: string[] = [];
@@ -57,6 +59,11 @@ export function renderAudit(doc: AuditDocument, options: { stages: boolean; laye
     out.push("");
     out.push("Paper: the figures the spec cites (its Paper Params and Paper MACs columns); Δ = counted − cited, relative. A large Δ means the printed figure cannot be reproduced by the rules counted here.");
   }
+  // The sections every format shares (src/report/content.ts); memory only when asked for (--batch).
+  const sections = auditSections(doc);
+  const memoryAt = sections.findIndex((b) => b.kind === "heading" && b.id === "memory-by-batch-size");
+  const shown = options.memory || memoryAt < 0 ? sections : sections.slice(0, memoryAt);
+  for (const block of shown) out.push(...renderBlockText(block));
   for (const v of options.stages ? doc.variants : []) out.push("", renderStages(v));
   for (const v of options.layers ? doc.variants : []) out.push("", renderLayers(v));
   return out.join("\n");
@@ -107,4 +114,23 @@ export function renderLayers(v: AuditVariant): string {
     ),
     `Total params: ${withCommas(v.params.total)}  Trainable: ${withCommas(v.params.trainable)}  Non-trainable: ${withCommas(v.params.nonTrainable)}`,
   ].join("\n");
+}
+
+/** A report block as terminal text: headings underlined, marks dropped, tables aligned; wide tables are left to the files. */
+function renderBlockText(block: Block): string[] {
+  const plain = (t: string) => t.replace(/\*\*([^*]+)\*\*/g, "$1");
+  switch (block.kind) {
+    case "heading":
+      return ["", block.text, "═".repeat(block.text.length)];
+    case "paragraph":
+      return [plain(block.text)];
+    case "list":
+      return block.items.map((i) => `- ${plain(i)}`);
+    case "table":
+      return block.wide ? ["(The split of each contribution into rounding and coefficient is in `effnet report` and `--json`.)"] : ["", renderTable(block.columns, block.rows), ""];
+    case "details":
+      return block.blocks.flatMap(renderBlockText);
+    case "figure":
+      return [];
+  }
 }

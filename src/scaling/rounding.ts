@@ -77,3 +77,43 @@ export function fixed(base: number, why: string): Rounded {
 export function fmt(x: number): string {
   return String(Number(x.toPrecision(6)));
 }
+
+/**
+ * Named rounding conventions, for where the reference implementations disagree. They
+ * share every rule above and differ on one number, the head's width (Table 1's stage 9):
+ * - `keras`: TF TPU efficientnet_builder.py, Keras applications/efficientnet.py and timm
+ *   (`round_chs_fn(1280)`) round the head's own channels by the width rule:
+ *   round8(1280 · w).
+ * - `torchvision`: models/efficientnet.py ties the head to the last stage,
+ *   `lastconv_output_channels = 4 * lastconv_input_channels`: 4 × round8(320 · w).
+ * The two agree for B0–B7 (w = 1.0 … 2.0) and disagree for most other widths (280 of the
+ * 351 widths 0.50, 0.51 … 4.00; w = 0.51: 656 vs 640, w = 1.1^8: 2744 vs 2752), which is
+ * why a report names the one it used.
+ */
+export interface RoundingPreset {
+  /** Where the convention comes from, for reports. */
+  readonly source: string;
+  /** The head's channels given its baseline and the (already rounded) stage before it. */
+  readonly head: (base: number, coefficient: number, rule: RoundingRule, previous: { readonly stage: number; readonly base: number; readonly rounded: Rounded }) => Rounded;
+}
+
+export const ROUNDING_PRESETS = {
+  keras: {
+    source: "TF TPU efficientnet_builder.py, Keras applications/efficientnet.py, timm: head = round(1280 × w) by the width rule",
+    head: (base, coefficient, rule) => scaleAndRound(base, coefficient, rule),
+  },
+  torchvision: {
+    source: "torchvision models/efficientnet.py: head = 4 × the last stage's rounded channels (lastconv_output_channels = 4 * lastconv_input_channels)",
+    head: (base, coefficient, rule, previous) => {
+      // The baseline's own ratio (1280 / 320 = 4 for EfficientNet and MobileNetV2) times the rounded stage before.
+      const ratio = base / previous.base;
+      const value = Math.round(ratio * previous.rounded.value);
+      return { value, base, coefficient, scaled: base * coefficient, provenance: `${fmt(ratio)} × ${previous.rounded.value} = ${value} (torchvision: ${fmt(ratio)} × stage ${previous.stage}'s channels)` };
+    },
+  },
+} as const satisfies Record<string, RoundingPreset>;
+
+export type RoundingPresetName = keyof typeof ROUNDING_PRESETS;
+
+/** The convention of the code the published weights were trained with (TF TPU, ported to Keras). */
+export const DEFAULT_ROUNDING_PRESET: RoundingPresetName = "keras";

@@ -1,7 +1,7 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { spatial } from "../ir/builder.ts";
 import type { Spec, Stage, Variant } from "../semantics/spec.ts";
-import { fixed, scaleAndRound, type Rounded } from "./rounding.ts";
+import { fixed, ROUNDING_PRESETS, scaleAndRound, type Rounded } from "./rounding.ts";
 
 /** One row of the scaled stage table: Table 1 for this variant, every number with its provenance. */
 export interface ScaledStage {
@@ -40,17 +40,22 @@ export interface ScaleOptions {
 /**
  * Compound scaling of the baseline stage table for one variant (section 3.3): repeats
  * × depth coefficient, channels × width coefficient, each rounded by the spec's declared
- * rule; the head is never repeated; stages the spec fixes keep their numbers.
+ * rule; the head is never repeated; stages the spec fixes keep their numbers; the head's
+ * width follows the spec's rounding preset (`rounding keras|torchvision`).
  */
 export function scale(spec: Spec, variant: Variant, options: ScaleOptions = {}): { network?: ScaledNetwork; diagnostics: Diagnostic[] } {
   const { depth, width } = spec.scaling;
   const height = variant.resolution;
   const inputWidth = Math.round((variant.resolution * spec.input.width) / spec.input.height);
   let current = { height, width: inputWidth };
-  const stages: ScaledStage[] = spec.stages.map((stage) => {
+  const stages: ScaledStage[] = [];
+  for (const stage of spec.stages) {
+    const previous = stages[stages.length - 1];
     const channels = width.fixedStages.includes(stage.index)
       ? fixed(stage.channels, `stage ${stage.index} is fixed`)
-      : scaleAndRound(stage.channels, variant.width, width.rule);
+      : stage.operator.role === "head" && previous
+        ? ROUNDING_PRESETS[spec.rounding].head(stage.channels, variant.width, width.rule, { stage: previous.stage.index, base: previous.stage.channels, rounded: previous.channels })
+        : scaleAndRound(stage.channels, variant.width, width.rule);
     const layers =
       stage.operator.role === "head"
         ? fixed(stage.layers, "the head is not repeated")
@@ -59,8 +64,8 @@ export function scale(spec: Spec, variant: Variant, options: ScaleOptions = {}):
           : scaleAndRound(stage.layers, variant.depth, depth.rule);
     const inputResolution = current;
     current = { height: spatial(current.height, 1, stage.stride, "same"), width: spatial(current.width, 1, stage.stride, "same") };
-    return { stage, channels, layers, inputResolution, outputResolution: current };
-  });
+    stages.push({ stage, channels, layers, inputResolution, outputResolution: current });
+  }
   const diagnostics: Diagnostic[] = [];
   if (!options.allowHuge) {
     const totalLayers = stages.reduce((n, s) => n + s.layers.value, 0);

@@ -3,9 +3,9 @@ import type { Span } from "../diagnostics/source.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
 import type { Activation } from "../ir/ir.ts";
 import { ACTIVATIONS } from "../operators/table.ts";
-import { applyRounding } from "../scaling/rounding.ts";
+import { DEFAULT_ROUNDING_PRESET, ROUNDING_PRESETS, type RoundingPresetName } from "../scaling/rounding.ts";
 import type { Document, Entry } from "../syntax/ast.ts";
-import { checkScaling, REFERENCE_SCALING } from "./scaling.ts";
+import { checkScaling, phiCoefficients, REFERENCE_SCALING } from "./scaling.ts";
 import type { Budget, BudgetMetric, Scaling, Spec, Stage, Variant } from "./spec.ts";
 import { checkStages, isNotApplicable } from "./stages.ts";
 import { readTable, type ColumnDef } from "./tables.ts";
@@ -29,6 +29,7 @@ interface Draft {
   batchNorm: { momentum: number; epsilon: number };
   dropout: number;
   dropConnect: number;
+  rounding: RoundingPresetName;
   stagesEntry?: Entry;
   scalingEntry?: Entry;
   variantsEntry?: Entry;
@@ -93,6 +94,14 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
   scaling: { form: "block", required: false, repeatable: false, syntax: "scaling compound { … }", read: (e, a, d) => void (d.scalingEntry = e) },
   variants: { form: "table", required: false, repeatable: false, syntax: "variants { | Name | Width | Depth | Resolution | Dropout | }", read: (e, a, d) => void (d.variantsEntry = e) },
   variant: { form: "value", required: false, repeatable: true, syntax: "variant B8 phi 8 [dropout 0.5]", read: (e, a, d) => void d.variantLines.push(e) },
+  rounding: {
+    form: "value", required: false, repeatable: false, syntax: "rounding keras",
+    read: (e, a, d) => {
+      const presets = Object.keys(ROUNDING_PRESETS);
+      const name = a.expectName(`a rounding preset: ${presets.join(", ")}`, presets);
+      if (name) d.rounding = name.text.toLowerCase() as RoundingPresetName;
+    },
+  },
   budget: { form: "value", required: false, repeatable: true, syntax: "budget macs <= 40G [variant B7]", read: (e, a, d) => void d.budgetLines.push(e) },
 };
 
@@ -103,6 +112,7 @@ function newDraft(): Draft {
     batchNorm: { momentum: 0.99, epsilon: 1e-3 },
     dropout: 0,
     dropConnect: 0,
+    rounding: DEFAULT_ROUNDING_PRESET,
     variantLines: [],
     budgetLines: [],
   };
@@ -178,6 +188,7 @@ export function check(document: Document): CheckResult {
     dropConnect: draft.dropConnect,
     stages: stages as Stage[],
     scaling,
+    rounding: draft.rounding,
     variants,
     budgets,
   };
@@ -229,12 +240,12 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
     variants.push(v);
   };
   const fromPhi = (name: string, span: Span, phi: number, dropout: number, reported: Variant["reported"]): Variant | undefined => {
-    if (!scaling.compound) {
+    const coefficients = phiCoefficients(scaling, baseResolution, phi);
+    if (!coefficients) {
       diagnostics.push(diagnostic("EFF2042", { name }, span));
       return undefined;
     }
-    const { alpha, beta, gamma } = scaling.compound;
-    return { name, span, phi, depth: alpha ** phi, width: beta ** phi, resolution: applyRounding(baseResolution * gamma ** phi, scaling.resolution.rule), dropout, reported };
+    return { name, span, phi, ...coefficients, dropout, reported };
   };
 
   if (draft.variantsEntry) {

@@ -1,7 +1,7 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { joinSpans, type Span } from "../diagnostics/source.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
-import { fmt, ROUNDING_RULES, type RoundingKind, type RoundingRule } from "../scaling/rounding.ts";
+import { applyRounding, fmt, ROUNDING_RULES, type RoundingKind, type RoundingRule } from "../scaling/rounding.ts";
 import type { Entry } from "../syntax/ast.ts";
 import type { DimensionRule, Scaling } from "./spec.ts";
 import { ArgReader } from "./values.ts";
@@ -60,7 +60,7 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
     seen.set(key, item.key.span);
     const args = new ArgReader(item.args, item.key.span, key, diagnostics);
     if (key === "require") {
-      constraint = readConstraint(args, item, diagnostics);
+      constraint = readConstraint(args, item);
       continue;
     }
     const dimension = DIMENSIONS[key as Dimension];
@@ -134,7 +134,7 @@ function readRounding(args: ArgReader): RoundingRule | undefined {
 type Constraint = NonNullable<NonNullable<Scaling["compound"]>["constraint"]>;
 
 /** `alpha * beta^2 * gamma^2 = 2 +- 0.1`: a product of powers of α, β, γ, a target and a tolerance. */
-function readConstraint(args: ArgReader, item: Entry, diagnostics: Diagnostic[]): Constraint | undefined {
+function readConstraint(args: ArgReader, item: Entry): Constraint | undefined {
   const exponents = { alpha: 0, beta: 0, gamma: 0 };
   do {
     const name = args.expectName("`alpha`, `beta` or `gamma`", ["alpha", "beta", "gamma", "α", "β", "γ"]);
@@ -156,7 +156,6 @@ function readConstraint(args: ArgReader, item: Entry, diagnostics: Diagnostic[])
     if (tolerance === undefined) return undefined;
   }
   args.expectEnd();
-  void diagnostics;
   return { exponents, target, tolerance, span: item.span };
 }
 
@@ -185,4 +184,15 @@ function checkConstraint(c: { alpha: number; beta: number; gamma: number }, cons
   } else if (constraint.tolerance === undefined && distance > 1e-9) {
     diagnostics.push(diagnostic("EFF2032", { expr, value: fmt(value), target: fmt(constraint.target) }, constraint.span, { help: "add a tolerance, e.g. `= 2 +- 0.1`" }));
   }
+}
+
+/**
+ * Section 3.3: a variant derived from φ has d = α^φ, w = β^φ and resolution
+ * input × γ^φ rounded by the resolution rule. Used for `variant NAME phi N` and by
+ * `effnet solve`, which must build exactly the networks the language would.
+ */
+export function phiCoefficients(scaling: Scaling, baseResolution: number, phi: number): { depth: number; width: number; resolution: number } | undefined {
+  if (!scaling.compound) return undefined;
+  const { alpha, beta, gamma } = scaling.compound;
+  return { depth: alpha ** phi, width: beta ** phi, resolution: applyRounding(baseResolution * gamma ** phi, scaling.resolution.rule) };
 }

@@ -1,7 +1,7 @@
 import type { Span } from "../diagnostics/source.ts";
 import type { OperatorDef, OperatorParams } from "../operators/table.ts";
 import type { Activation } from "../ir/ir.ts";
-import type { RoundingRule } from "../scaling/rounding.ts";
+import type { RoundingPresetName, RoundingRule } from "../scaling/rounding.ts";
 
 /** The checked spec: every default filled in, every number validated, spans kept for later phases' diagnostics. */
 export interface Spec {
@@ -17,6 +17,8 @@ export interface Spec {
   readonly dropConnect: number;
   readonly stages: readonly Stage[];
   readonly scaling: Scaling;
+  /** `rounding keras|torchvision`: where the reference implementations disagree (src/scaling/rounding.ts, ROUNDING_PRESETS). */
+  readonly rounding: RoundingPresetName;
   readonly variants: readonly Variant[];
   readonly budgets: readonly Budget[];
 }

@@ -1,0 +1,130 @@
+import type { CompiledVariant } from "../compile.ts";
+import type { ParamCount } from "../cost/cost.ts";
+import { formatCount, withCommas } from "../cost/units.ts";
+import { fmt } from "../scaling/rounding.ts";
+import { renderTable } from "./table.ts";
+
+/**
+ * `effnet diff A B`: what changes between two variants, of one spec or of two, stage by
+ * stage (stages are matched by their row number in the stage table). Every Δ is B − A.
+ */
+export interface DiffSide {
+  readonly source: string;
+  readonly network: string;
+  readonly variant: string;
+  readonly width: number;
+  readonly depth: number;
+  readonly resolution: number;
+  readonly params: ParamCount;
+  readonly macs: number;
+}
+
+interface Change<T> {
+  readonly a: T | null;
+  readonly b: T | null;
+  readonly delta: T | null;
+}
+
+export interface StageDiff {
+  readonly stage: number;
+  readonly operator: { readonly a: string | null; readonly b: string | null };
+  readonly channels: Change<number>;
+  readonly layers: Change<number>;
+  /** The stage's input resolution (height), pixels. */
+  readonly resolution: Change<number>;
+  /** Total parameters. */
+  readonly params: Change<number>;
+  readonly macs: Change<number>;
+}
+
+export interface DiffDocument {
+  readonly a: DiffSide;
+  readonly b: DiffSide;
+  readonly stages: readonly StageDiff[];
+  readonly total: { readonly params: Change<number>; readonly macs: Change<number>; readonly layers: Change<number> };
+}
+
+const change = (a: number | null, b: number | null): Change<number> => ({ a, b, delta: a === null || b === null ? null : b - a });
+
+function side(source: string, v: CompiledVariant): DiffSide {
+  return { source, network: v.scaled.spec.name, variant: v.variant.name, width: v.variant.width, depth: v.variant.depth, resolution: v.variant.resolution, params: v.cost.params, macs: v.cost.macs };
+}
+
+export function diffVariants(a: { source: string; compiled: CompiledVariant }, b: { source: string; compiled: CompiledVariant }): DiffDocument {
+  const stageCount = Math.max(a.compiled.scaled.stages.length, b.compiled.scaled.stages.length);
+  const view = (v: CompiledVariant, i: number) => {
+    const s = v.scaled.stages[i];
+    if (!s) return null;
+    const c = v.cost.stages.find((x) => x.stage === s.stage.index);
+    return { operator: s.stage.operator.print(s.stage.params), channels: s.channels.value, layers: s.layers.value, resolution: s.inputResolution.height, params: c?.params.total ?? 0, macs: c?.macs ?? 0 };
+  };
+  const stages: StageDiff[] = [];
+  for (let i = 0; i < stageCount; i++) {
+    const x = view(a.compiled, i);
+    const y = view(b.compiled, i);
+    stages.push({
+      stage: i + 1,
+      operator: { a: x?.operator ?? null, b: y?.operator ?? null },
+      channels: change(x?.channels ?? null, y?.channels ?? null),
+      layers: change(x?.layers ?? null, y?.layers ?? null),
+      resolution: change(x?.resolution ?? null, y?.resolution ?? null),
+      params: change(x?.params ?? null, y?.params ?? null),
+      macs: change(x?.macs ?? null, y?.macs ?? null),
+    });
+  }
+  const layers = (v: CompiledVariant) => v.scaled.stages.reduce((n, s) => n + s.layers.value, 0);
+  return {
+    a: side(a.source, a.compiled),
+    b: side(b.source, b.compiled),
+    stages,
+    total: { params: change(a.compiled.cost.params.total, b.compiled.cost.params.total), macs: change(a.compiled.cost.macs, b.compiled.cost.macs), layers: change(layers(a.compiled), layers(b.compiled)) },
+  };
+}
+
+const signed = (x: number | null, show: (n: number) => string = String) => (x === null ? "—" : x === 0 ? "0" : `${x > 0 ? "+" : "−"}${show(Math.abs(x))}`);
+const plain = (x: number | null, show: (n: number) => string = String) => (x === null ? "—" : show(x));
+const arrow = (c: Change<number>, show: (n: number) => string = String) => (c.a === c.b ? plain(c.a, show) : `${plain(c.a, show)} → ${plain(c.b, show)}`);
+
+export function renderDiff(d: DiffDocument): string {
+  const name = (s: DiffSide) => `${s.network} ${s.variant} (${s.source})`;
+  const lines = [
+    `A: ${name(d.a)}: width ${fmt(d.a.width)}, depth ${fmt(d.a.depth)}, resolution ${d.a.resolution}`,
+    `B: ${name(d.b)}: width ${fmt(d.b.width)}, depth ${fmt(d.b.depth)}, resolution ${d.b.resolution}`,
+    `Δ = B − A; resolution is each stage's input height in pixels; params are totals; MACs are multiply-adds for one image.`,
+    "",
+    renderTable(
+      [
+        { header: "Stage", align: "right" },
+        { header: "Operator" },
+        { header: "Channels", align: "right" },
+        { header: "ΔCh", align: "right" },
+        { header: "Layers", align: "right" },
+        { header: "ΔL", align: "right" },
+        { header: "Resolution", align: "right" },
+        { header: "ΔRes", align: "right" },
+        { header: "Params", align: "right" },
+        { header: "ΔParams", align: "right" },
+        { header: "MACs", align: "right" },
+        { header: "ΔMACs", align: "right" },
+      ],
+      [
+        ...d.stages.map((s) => [
+          String(s.stage),
+          s.operator.a === s.operator.b ? (s.operator.a ?? "—") : `${s.operator.a ?? "—"} → ${s.operator.b ?? "—"}`,
+          arrow(s.channels),
+          signed(s.channels.delta),
+          arrow(s.layers),
+          signed(s.layers.delta),
+          arrow(s.resolution),
+          signed(s.resolution.delta),
+          arrow(s.params, withCommas),
+          signed(s.params.delta, withCommas),
+          arrow(s.macs, formatCount),
+          signed(s.macs.delta, formatCount),
+        ]),
+        ["", "total", "", "", arrow(d.total.layers), signed(d.total.layers.delta), "", "", arrow(d.total.params, withCommas), signed(d.total.params.delta, withCommas), arrow(d.total.macs, formatCount), signed(d.total.macs.delta, formatCount)],
+      ],
+    ),
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,228 @@
+/**
+ * A small, dependency-free SVG chart generator for the reports: scatter/line charts on
+ * linear or logarithmic axes and 100%-stacked bar charts. Output is deterministic
+ * (coordinates rounded to 0.1 px, numbers formatted by the caller's functions), readable
+ * without a stylesheet (fonts and colours inline) and self-contained (no scripts, no
+ * external references), so one file opens anywhere and diffs cleanly.
+ */
+export type Scale = "linear" | "log10" | "log2";
+
+export interface AxisSpec {
+  readonly label: string;
+  readonly scale: Scale;
+  /** Tick label for a value on this axis. */
+  readonly format: (value: number) => string;
+  /** Force the domain to include these values (e.g. 0 on a linear axis). */
+  readonly include?: readonly number[];
+}
+
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+  readonly label?: string;
+}
+
+export interface Series {
+  readonly name: string;
+  readonly color: string;
+  readonly points: readonly Point[];
+  readonly line?: "solid" | "dashed" | "none";
+  readonly marker?: "dot" | "ring" | "none";
+}
+
+export interface LineChartSpec {
+  /** Unique within a page: prefixes the SVG's ids. */
+  readonly id: string;
+  readonly title: string;
+  readonly x: AxisSpec;
+  readonly y: AxisSpec;
+  readonly series: readonly Series[];
+  /** Extra comment placed in the file, e.g. where the data come from. */
+  readonly comment?: string;
+}
+
+export interface StackedBarSpec {
+  readonly id: string;
+  readonly title: string;
+  readonly yLabel: string;
+  readonly categories: readonly string[];
+  /** Label printed above each bar (e.g. its total). */
+  readonly totals: readonly string[];
+  readonly series: readonly { readonly name: string; readonly color: string; readonly values: readonly number[] }[];
+  readonly comment?: string;
+}
+
+/** Categorical colours (Tableau 10): distinguishable, and printable in grey scale by lightness. */
+export const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"] as const;
+
+const WIDTH = 740;
+const HEIGHT = 420;
+const MARGIN = { top: 44, right: 210, bottom: 58, left: 78 };
+const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
+const INK = "#222";
+const GRID = "#e3e3e3";
+
+const n = (v: number) => {
+  const r = Math.round(v * 10) / 10;
+  return Object.is(r, -0) ? "0" : String(r);
+};
+
+export function escapeXml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+const forward = (scale: Scale) => (scale === "log10" ? Math.log10 : scale === "log2" ? Math.log2 : (v: number) => v);
+
+interface Domain {
+  readonly min: number;
+  readonly max: number;
+  readonly ticks: readonly number[];
+}
+
+/** Nice 1-2-5 step for a linear axis with about `count` intervals. */
+function niceStep(span: number, count: number): number {
+  const raw = span / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const unit = [1, 2, 5, 10].find((m) => m * power >= raw)!;
+  return unit * power;
+}
+
+function domain(values: readonly number[], scale: Scale): Domain {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  if (scale === "linear") {
+    const step = niceStep(hi - lo || Math.abs(hi) || 1, 6);
+    const min = Math.floor(lo / step) * step;
+    const max = Math.ceil(hi / step) * step === min ? min + step : Math.ceil(hi / step) * step;
+    const ticks: number[] = [];
+    for (let k = 0; min + k * step <= max + step / 1e6; k++) ticks.push(Number((min + k * step).toPrecision(12)));
+    return { min, max, ticks };
+  }
+  if (scale === "log2") {
+    const min = 2 ** Math.floor(Math.log2(lo));
+    const max = Math.max(2 ** Math.ceil(Math.log2(hi)), min * 2);
+    const ticks: number[] = [];
+    for (let t = min; t <= max; t *= 2) ticks.push(t);
+    return { min, max, ticks };
+  }
+  // log10: the 1-2-5 values of every decade the data touch, the domain snapped to them.
+  const candidates: number[] = [];
+  // Less than a decade of data gets every digit (2, 3, 4 …) so the axis still has a few ticks.
+  const mantissas = hi / lo < 10 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : [1, 2, 5];
+  for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)) + 1; e++) for (const m of mantissas) candidates.push(Number((m * 10 ** e).toPrecision(12)));
+  const min = [...candidates].reverse().find((c) => c <= lo) ?? lo;
+  const max = candidates.find((c) => c >= hi) ?? hi;
+  const ticks = candidates.filter((c) => c >= min && c <= (max === min ? max * 2 : max));
+  return { min, max: max === min ? ticks[ticks.length - 1] : max, ticks };
+}
+
+function frame(id: string, title: string, comment: string | undefined, body: string[]): string {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-labelledby="${id}-title" font-family="${FONT}">`,
+    `<title id="${id}-title">${escapeXml(title)}</title>`,
+    ...(comment ? [`<!-- ${escapeXml(comment).replace(/--/g, "—")} -->`] : []),
+    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
+    `<text x="${WIDTH / 2 - MARGIN.right / 2 + MARGIN.left / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold" fill="${INK}">${escapeXml(title)}</text>`,
+    ...body,
+    `</svg>`,
+  ].join("\n");
+}
+
+interface LegendEntry {
+  readonly name: string;
+  readonly color: string;
+  readonly line?: "solid" | "dashed" | "none";
+  readonly marker?: "dot" | "ring" | "none" | "box";
+}
+
+function legend(entries: readonly LegendEntry[]): string[] {
+  const x = WIDTH - MARGIN.right + 18;
+  const out = [`<g font-size="11" fill="${INK}">`];
+  entries.forEach((e, i) => {
+    const y = MARGIN.top + 8 + i * 18;
+    if (e.marker === "box") out.push(`<rect x="${x}" y="${y - 6}" width="14" height="11" fill="${e.color}"/>`);
+    if (e.line && e.line !== "none") out.push(`<line x1="${x}" y1="${y}" x2="${x + 22}" y2="${y}" stroke="${e.color}" stroke-width="2"${e.line === "dashed" ? ' stroke-dasharray="5 3"' : ""}/>`);
+    if (e.marker === "dot") out.push(`<circle cx="${x + 11}" cy="${y}" r="4" fill="${e.color}"/>`);
+    if (e.marker === "ring") out.push(`<circle cx="${x + 11}" cy="${y}" r="4" fill="#fff" stroke="${e.color}" stroke-width="1.5"/>`);
+    out.push(`<text x="${x + 28}" y="${y + 4}">${escapeXml(e.name)}</text>`);
+  });
+  out.push("</g>");
+  return out;
+}
+
+/** A scatter/line chart: Figure 1's shape (cost against size), growth curves. */
+export function lineChart(spec: LineChartSpec): string {
+  const all = spec.series.flatMap((s) => s.points);
+  const xd = domain([...all.map((p) => p.x), ...(spec.x.include ?? [])], spec.x.scale);
+  const yd = domain([...all.map((p) => p.y), ...(spec.y.include ?? [])], spec.y.scale);
+  const fx = forward(spec.x.scale);
+  const fy = forward(spec.y.scale);
+  const left = MARGIN.left;
+  const right = WIDTH - MARGIN.right;
+  const top = MARGIN.top;
+  const bottom = HEIGHT - MARGIN.bottom;
+  const px = (v: number) => left + ((fx(v) - fx(xd.min)) / (fx(xd.max) - fx(xd.min))) * (right - left);
+  const py = (v: number) => bottom - ((fy(v) - fy(yd.min)) / (fy(yd.max) - fy(yd.min))) * (bottom - top);
+  const body: string[] = [];
+  body.push(`<g stroke="${GRID}" stroke-width="1">`);
+  for (const t of xd.ticks) body.push(`<line x1="${n(px(t))}" y1="${top}" x2="${n(px(t))}" y2="${bottom}"/>`);
+  for (const t of yd.ticks) body.push(`<line x1="${left}" y1="${n(py(t))}" x2="${right}" y2="${n(py(t))}"/>`);
+  body.push("</g>");
+  body.push(`<rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}" fill="none" stroke="${INK}"/>`);
+  body.push(`<g font-size="11" fill="${INK}">`);
+  for (const t of xd.ticks) body.push(`<text x="${n(px(t))}" y="${bottom + 16}" text-anchor="middle">${escapeXml(spec.x.format(t))}</text>`);
+  for (const t of yd.ticks) body.push(`<text x="${left - 6}" y="${n(py(t) + 4)}" text-anchor="end">${escapeXml(spec.y.format(t))}</text>`);
+  body.push("</g>");
+  body.push(`<text x="${(left + right) / 2}" y="${HEIGHT - 16}" text-anchor="middle" font-size="12" fill="${INK}">${escapeXml(spec.x.label)}</text>`);
+  body.push(`<text transform="translate(18 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="${INK}">${escapeXml(spec.y.label)}</text>`);
+  for (const s of spec.series) {
+    const pts = s.points.map((p) => `${n(px(p.x))},${n(py(p.y))}`).join(" ");
+    if ((s.line ?? "solid") !== "none" && s.points.length > 1) {
+      body.push(`<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"${s.line === "dashed" ? ' stroke-dasharray="6 4"' : ""}/>`);
+    }
+    for (const p of s.points) {
+      if (s.marker === "dot") body.push(`<circle cx="${n(px(p.x))}" cy="${n(py(p.y))}" r="4" fill="${s.color}"/>`);
+      if (s.marker === "ring") body.push(`<circle cx="${n(px(p.x))}" cy="${n(py(p.y))}" r="4.5" fill="#fff" stroke="${s.color}" stroke-width="1.5"/>`);
+      // Labels go right of their point, or left of it near the right edge (where the legend is).
+      const flip = px(p.x) > right - 60;
+      if (p.label) body.push(`<text x="${n(px(p.x) + (flip ? -7 : 7))}" y="${n(py(p.y) - 7)}" font-size="11" fill="${s.color}" stroke="#fff" stroke-width="3" paint-order="stroke"${flip ? ' text-anchor="end"' : ""}>${escapeXml(p.label)}</text>`);
+    }
+  }
+  body.push(...legend(spec.series.map((s) => ({ name: s.name, color: s.color, line: s.points.length > 1 ? (s.line ?? "solid") : "none", marker: s.marker ?? "none" }))));
+  return frame(spec.id, spec.title, spec.comment, body);
+}
+
+/** 100%-stacked bars: each category's parts as shares of its total, the total printed above. */
+export function stackedBarChart(spec: StackedBarSpec): string {
+  const left = MARGIN.left;
+  const right = WIDTH - MARGIN.right;
+  const top = MARGIN.top + 14;
+  const bottom = HEIGHT - MARGIN.bottom;
+  const band = (right - left) / Math.max(1, spec.categories.length);
+  const barWidth = Math.min(48, band * 0.7);
+  const py = (share: number) => bottom - share * (bottom - top);
+  const body: string[] = [];
+  body.push(`<g stroke="${GRID}" stroke-width="1">`);
+  for (let t = 0; t <= 100; t += 20) body.push(`<line x1="${left}" y1="${n(py(t / 100))}" x2="${right}" y2="${n(py(t / 100))}"/>`);
+  body.push("</g>");
+  body.push(`<g font-size="11" fill="${INK}">`);
+  for (let t = 0; t <= 100; t += 20) body.push(`<text x="${left - 6}" y="${n(py(t / 100) + 4)}" text-anchor="end">${t}%</text>`);
+  body.push("</g>");
+  spec.categories.forEach((category, i) => {
+    const total = spec.series.reduce((s, series) => s + series.values[i], 0);
+    const x = left + band * i + (band - barWidth) / 2;
+    let acc = 0;
+    for (const series of spec.series) {
+      const share = total ? series.values[i] / total : 0;
+      if (share > 0) body.push(`<rect x="${n(x)}" y="${n(py(acc + share))}" width="${n(barWidth)}" height="${n(py(acc) - py(acc + share))}" fill="${series.color}"><title>${escapeXml(`${category}, ${series.name}: ${(share * 100).toFixed(1)}%`)}</title></rect>`);
+      acc += share;
+    }
+    body.push(`<text x="${n(x + barWidth / 2)}" y="${bottom + 16}" text-anchor="middle" font-size="11" fill="${INK}">${escapeXml(category)}</text>`);
+    body.push(`<text x="${n(x + barWidth / 2)}" y="${n(top - 6)}" text-anchor="middle" font-size="10" fill="${INK}">${escapeXml(spec.totals[i])}</text>`);
+  });
+  body.push(`<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="${INK}"/>`);
+  body.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="${INK}"/>`);
+  body.push(`<text transform="translate(18 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="${INK}">${escapeXml(spec.yLabel)}</text>`);
+  body.push(...legend(spec.series.map((s) => ({ name: s.name, color: s.color, marker: "box" as const }))));
+  return frame(spec.id, spec.title, spec.comment, body);
+}
