@@ -27,6 +27,34 @@ export interface ContentOptions {
   readonly layers?: boolean;
 }
 
+/** The variant table and its note: the first thing every format shows, the terminal included. */
+export function variantBlocks(doc: AuditDocument): Block[] {
+  const blocks: Block[] = [
+    {
+      kind: "table",
+      columns: [left("Variant"), right("φ"), right("Width"), right("Depth"), right("Resolution"), right("Trainable params"), right("Total params"), right("Paper params"), right("Δ"), right("MACs"), right("Paper MACs"), right("Δ"), right("FLOPs"), right("Peak activations")],
+      rows: doc.variants.map((v) => [
+        v.name,
+        v.phi === null ? "—" : fmt(v.phi),
+        fmt(Number(v.width.toFixed(4))),
+        fmt(Number(v.depth.toFixed(4))),
+        String(v.resolution),
+        withCommas(v.params.trainable),
+        withCommas(v.params.total),
+        ...cited(v.reported.params, (n) => formatCount(n, 2)),
+        gmacs(v.macs),
+        ...cited(v.reported.macs, gmacs),
+        gmacs(v.flops),
+        formatBytes(v.memory.activationBytesPeak),
+      ]),
+    },
+  ];
+  if (doc.variants.some((v) => v.reported.params || v.reported.macs)) {
+    blocks.push({ kind: "paragraph", text: "Paper: the figures the spec cites; Δ = (counted − cited) / cited. A large Δ means the printed figure cannot be reproduced by the counting rules above. Peak activations: batch 1, float32." });
+  }
+  return blocks;
+}
+
 export function reportBlocks(doc: AuditDocument, options: ContentOptions = {}): Block[] {
   const net = doc.network;
   if (!net) return [{ kind: "heading", level: 1, text: `${doc.source}: no report`, id: "no-report" }, { kind: "paragraph", text: "The spec has errors; see the diagnostics." }];
@@ -44,27 +72,7 @@ export function reportBlocks(doc: AuditDocument, options: ContentOptions = {}): 
   p("Counts use decimal prefixes (K = 10³, M = 10⁶, G = 10⁹); bytes use binary ones (KiB = 2¹⁰, MiB = 2²⁰, GiB = 2³⁰ bytes).");
 
   h(2, "Variants");
-  blocks.push({
-    kind: "table",
-    columns: [left("Variant"), right("φ"), right("Width"), right("Depth"), right("Resolution"), right("Trainable params"), right("Total params"), right("Paper params"), right("Δ"), right("MACs"), right("Paper MACs"), right("Δ"), right("FLOPs"), right("Peak activations")],
-    rows: doc.variants.map((v) => [
-      v.name,
-      v.phi === null ? "—" : fmt(v.phi),
-      fmt(Number(v.width.toFixed(4))),
-      fmt(Number(v.depth.toFixed(4))),
-      String(v.resolution),
-      withCommas(v.params.trainable),
-      withCommas(v.params.total),
-      ...cited(v.reported.params, (n) => formatCount(n, 2)),
-      gmacs(v.macs),
-      ...cited(v.reported.macs, gmacs),
-      gmacs(v.flops),
-      formatBytes(v.memory.activationBytesPeak),
-    ]),
-  });
-  if (doc.variants.some((v) => v.reported.params || v.reported.macs)) {
-    p("Paper: the figures the spec cites; Δ = (counted − cited) / cited. A large Δ means the printed figure cannot be reproduced by the counting rules above. Peak activations: batch 1, float32.");
-  }
+  blocks.push(...variantBlocks(doc));
 
   blocks.push(...auditSections(doc));
 

@@ -2,12 +2,9 @@ import { formatBytes, formatCount, withCommas } from "../cost/units.ts";
 import { fmt } from "../scaling/rounding.ts";
 import type { AuditDocument, AuditVariant, Reported } from "./audit.ts";
 import type { Block } from "./blocks.ts";
-import { auditSections } from "./content.ts";
+import { auditSections, gmacs, variantBlocks } from "./content.ts";
 import { renderTable } from "./table.ts";
 
-const gmacs = (n: number) => `${(n / 1e9).toFixed(3)} G`;
-const signedPercent = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
-const vsPaper = (r: Reported | null, show: (n: number) => string) => (r ? [show(r.reported), signedPercent(r.relative)] : ["", ""]);
 
 /** `effnet audit` in a terminal: the variant table, then each selected variant's stage table. */
 export function renderAudit(doc: AuditDocument, options: { stages: boolean; layers: boolean; memory?: boolean }): string {
@@ -22,43 +19,7 @@ export function renderAudit(doc: AuditDocument, options: { stages: boolean; laye
     out.push(`compound scaling α=${fmt(c.alpha)} β=${fmt(c.beta)} γ=${fmt(c.gamma)}${k ? `, ${k.expression} = ${fmt(k.value)} (target ${fmt(k.target)}${k.tolerance !== null ? ` ± ${fmt(k.tolerance)}` : ""})` : ""}`);
   }
   out.push(`MACs = multiply-adds (the paper's "FLOPS"), FLOPs = 2 × MACs; params: trainable + BN moving statistics = total`);
-  out.push("");
-  out.push(
-    renderTable(
-      [
-        { header: "Variant" },
-        { header: "Width", align: "right" },
-        { header: "Depth", align: "right" },
-        { header: "Res", align: "right" },
-        { header: "Trainable", align: "right" },
-        { header: "Total params", align: "right" },
-        { header: "Paper", align: "right" },
-        { header: "Δ", align: "right" },
-        { header: "MACs", align: "right" },
-        { header: "Paper", align: "right" },
-        { header: "Δ", align: "right" },
-        { header: "FLOPs", align: "right" },
-        { header: "Peak act.", align: "right" },
-      ],
-      doc.variants.map((v) => [
-        v.name + (v.phi !== null ? ` (φ=${fmt(v.phi)})` : ""),
-        fmt(Number(v.width.toFixed(4))),
-        fmt(Number(v.depth.toFixed(4))),
-        String(v.resolution),
-        withCommas(v.params.trainable),
-        withCommas(v.params.total),
-        ...vsPaper(v.reported.params, (n) => formatCount(n, 1)),
-        gmacs(v.macs),
-        ...vsPaper(v.reported.macs, gmacs),
-        gmacs(v.flops),
-        formatBytes(v.memory.activationBytesPeak),
-      ]),
-    ),
-  );
-  if (doc.variants.some((v) => v.reported.macs)) {
-    out.push("");
-    out.push("Paper: the figures the spec cites (its Paper Params and Paper MACs columns); Δ = counted − cited, relative. A large Δ means the printed figure cannot be reproduced by the rules counted here.");
-  }
+  for (const block of variantBlocks(doc)) out.push(...renderBlockText(block));
   // The sections every format shares (src/report/content.ts); memory only when asked for (--batch).
   const sections = auditSections(doc);
   const memoryAt = sections.findIndex((b) => b.kind === "heading" && b.id === "memory-by-batch-size");
