@@ -26,12 +26,17 @@ export function shapeLiteral(shape: readonly number[]): string {
 }
 
 /**
- * Text safe inside a `//` line comment: line terminators (including U+2028/U+2029,
- * which end a comment in JS) become spaces, and the result is quoted as a JSON string
- * so a reader sees exactly what the spec said.
+ * Text safe inside a comment of either kind: line terminators (including U+2028/U+2029,
+ * which end a `//` comment in JS) become spaces, a star-slash cannot close a block comment, and
+ * the result is quoted as a JSON string so a reader sees what the spec said.
  */
 export function commentText(value: string): string {
-  return stringLiteral(value.replace(/[\r\n\u2028\u2029]/g, " "));
+  return stringLiteral(value.replace(/[\r\n\u2028\u2029]/g, " ")).replace(/\*\//g, "*\\/");
+}
+
+/** A plain word (a name, a relative path) as it is when it is harmless in a comment, else quoted by commentText. */
+export function commentWord(value: string): string {
+  return /^[A-Za-z0-9_.\/-]+$/.test(value) && !value.includes("*/") ? value : commentText(value);
 }
 
 /** Reserved words and the names the emitted module itself declares at module scope or in buildModel. */

@@ -1,0 +1,75 @@
+import * as tf from "@tensorflow/tfjs";
+
+/**
+ * Timing of whole models, shared by `effnet bench-model` and bench/models.ts. Every
+ * figure is the median wall time of `runs` runs after `warmup` runs (the first runs pay
+ * for wasm compilation, kernel set-up and allocations), and every run waits for its
+ * result's data, so asynchronous backends are timed to completion.
+ */
+export interface Timing {
+  readonly medianMs: number;
+  readonly runs: readonly number[];
+}
+
+export async function timeMedian(run: () => Promise<void>, options: { warmup?: number; runs?: number } = {}): Promise<Timing> {
+  for (let i = 0; i < (options.warmup ?? 1); i++) await run();
+  const runs: number[] = [];
+  for (let i = 0; i < (options.runs ?? 5); i++) {
+    const start = performance.now();
+    await run();
+    runs.push(performance.now() - start);
+  }
+  const sorted = [...runs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const medianMs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { medianMs, runs };
+}
+
+function inputSize(model: tf.LayersModel): [number, number, number] {
+  const [, height, width, channels] = model.inputs[0].shape as number[];
+  return [height, width, channels];
+}
+
+/** Inference (model.predict) of one batch of random images at the model's own input size. */
+export async function timeForward(model: tf.LayersModel, batch: number, options?: { warmup?: number; runs?: number }): Promise<Timing> {
+  const images = tf.randomUniform([batch, ...inputSize(model)]);
+  try {
+    return await timeMedian(async () => {
+      const output = model.predict(images) as tf.Tensor;
+      await output.data();
+      output.dispose();
+    }, options);
+  } finally {
+    images.dispose();
+  }
+}
+
+/**
+ * One optimiser step (forward in training mode, backward, Adam update) on one batch of
+ * random images and labels: model.trainOnBatch, what `effnet train` runs. Compiles the
+ * model with Adam and categorical cross-entropy.
+ */
+export async function timeTrainStep(model: tf.LayersModel, batch: number, options?: { warmup?: number; runs?: number }): Promise<Timing> {
+  const classes = (model.outputs[0].shape as number[]).at(-1)!;
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  const images = tf.randomUniform([batch, ...inputSize(model)]);
+  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), "int32"), classes).toFloat());
+  try {
+    return await timeMedian(async () => {
+      await model.trainOnBatch(images, labels);
+    }, options);
+  } finally {
+    tf.dispose([images, labels]);
+  }
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`;
+}
+
+/** A plain text table, right-aligned numbers, for terminals and CI logs alike. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(header), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}

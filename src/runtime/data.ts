@@ -1,0 +1,228 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { extname, join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import jpeg from "jpeg-js";
+import pngjs from "pngjs";
+import { fsReason, RuntimeUserError } from "./errors.ts";
+
+/**
+ * Image classification data for training and prediction, held in memory as float32 RGB in
+ * [0, 1] (NHWC). The generated models contain no rescaling layer, so every loader here
+ * produces the same range and a model trained on one source predicts on another.
+ */
+export interface ImageDataset {
+  readonly classNames: readonly string[];
+  readonly height: number;
+  readonly width: number;
+  /** count × height × width × 3 values in [0, 1]. */
+  readonly images: Float32Array;
+  /** One class index per image. */
+  readonly labels: Int32Array;
+  readonly count: number;
+}
+
+export const CHANNELS = 3;
+
+/** mulberry32: a small seeded PRNG (public domain, Tommy Ettinger), so data and shuffles repeat exactly. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// The shipped data set: coloured shapes, drawn in code so that tests and the README demo
+// need no download and every run sees the same images.
+
+/** Whether the point (u, v), relative to the shape's centre and already rotated into the shape's frame, lies inside a shape of radius r. */
+type ShapeTest = (u: number, v: number, r: number) => boolean;
+
+const SHAPES: readonly { readonly name: string; readonly inside: ShapeTest }[] = [
+  { name: "circle", inside: (u, v, r) => u * u + v * v <= r * r },
+  // A square inscribed in the circle of radius r: half side r/√2.
+  { name: "square", inside: (u, v, r) => Math.max(Math.abs(u), Math.abs(v)) <= r * Math.SQRT1_2 },
+  // Equilateral triangle with circumradius r, apex up: inside the three edges' half-planes.
+  {
+    name: "triangle",
+    inside: (u, v, r) => v >= -r / 2 && Math.sqrt(3) * u - v <= r && -Math.sqrt(3) * u - v <= r,
+  },
+  { name: "cross", inside: (u, v, r) => (Math.abs(u) <= r * 0.3 && Math.abs(v) <= r) || (Math.abs(v) <= r * 0.3 && Math.abs(u) <= r) },
+];
+
+export const SHAPE_CLASSES: readonly string[] = SHAPES.map((s) => s.name);
+
+export interface ShapesOptions {
+  /** Images in total; classes are balanced (image i shows class i mod classes). */
+  readonly count: number;
+  /** Square image side in pixels. */
+  readonly resolution: number;
+  /** How many of circle, square, triangle, cross (default 3). */
+  readonly classes?: number;
+  readonly seed?: number;
+}
+
+/**
+ * The "shapes" data set: one filled shape per image at a random position, size, rotation
+ * and colour on a darker random background, with a little pixel noise. Deterministic in
+ * (count, resolution, classes, seed); easy enough that a small network learns it in a few
+ * hundred steps, hard enough that it must look at geometry rather than colour.
+ */
+export function shapesDataset(options: ShapesOptions): ImageDataset {
+  const classes = options.classes ?? 3;
+  if (!Number.isInteger(classes) || classes < 2 || classes > SHAPES.length) throw new RuntimeUserError(`the shapes data set has 2 to ${SHAPES.length} classes, not ${classes}`);
+  if (!Number.isInteger(options.count) || options.count < 1) throw new RuntimeUserError(`the shapes data set needs a positive whole number of images, not ${options.count}`);
+  const size = options.resolution;
+  if (!Number.isInteger(size) || size < 8) throw new RuntimeUserError(`shapes images must be at least 8 pixels wide, not ${size}`);
+  const random = seededRandom(options.seed ?? 1);
+  const pixels = size * size * CHANNELS;
+  const images = new Float32Array(options.count * pixels);
+  const labels = new Int32Array(options.count);
+  for (let i = 0; i < options.count; i++) {
+    const label = i % classes;
+    labels[i] = label;
+    const background = [0, 1, 2].map(() => random() * 0.45);
+    const foreground = [0, 1, 2].map(() => 0.55 + random() * 0.45);
+    const radius = size * (0.22 + random() * 0.2);
+    const cx = radius + random() * (size - 2 * radius);
+    const cy = radius + random() * (size - 2 * radius);
+    const angle = random() * 2 * Math.PI;
+    const cos = Math.cos(angle);
+    const sin = Math.sin(angle);
+    const { inside } = SHAPES[label];
+    const base = i * pixels;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const dx = x + 0.5 - cx;
+        const dy = y + 0.5 - cy;
+        const colour = inside(cos * dx + sin * dy, -sin * dx + cos * dy, radius) ? foreground : background;
+        const p = base + (y * size + x) * CHANNELS;
+        for (let c = 0; c < CHANNELS; c++) images[p + c] = Math.min(1, Math.max(0, colour[c] + (random() - 0.5) * 0.1));
+      }
+    }
+  }
+  return { classNames: SHAPE_CLASSES.slice(0, classes), height: size, width: size, images, labels, count: options.count };
+}
+
+// ---------------------------------------------------------------------------------------
+// Image folders: one sub-folder per class, PNG or JPEG files inside (the layout of Keras's
+// image_dataset_from_directory and torchvision's ImageFolder).
+
+const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
+
+/** Decodes a PNG or JPEG (recognised by its signature, not its name) to RGBA bytes. */
+export function decodeImage(bytes: Uint8Array, path: string): { width: number; height: number; rgba: Uint8Array } {
+  const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+  const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  try {
+    if (isPng) {
+      const png = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+    }
+    if (isJpeg) {
+      const image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+      return { width: image.width, height: image.height, rgba: image.data };
+    }
+  } catch (e) {
+    throw new RuntimeUserError(`cannot decode ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  throw new RuntimeUserError(`cannot decode ${path}: not a PNG or JPEG file`);
+}
+
+/**
+ * RGBA bytes → float RGB in [0, 1], resized to size × size by bilinear interpolation
+ * (tf.image.resizeBilinear with half-pixel centres, as TF2's tf.image.resize). The aspect
+ * ratio is not kept, as Keras's image_dataset_from_directory does by default.
+ */
+export function toModelInput(image: { width: number; height: number; rgba: Uint8Array }, size: number): Float32Array {
+  const rgb = new Float32Array(image.width * image.height * CHANNELS);
+  for (let i = 0, j = 0; i < rgb.length; i += CHANNELS, j += 4) {
+    rgb[i] = image.rgba[j] / 255;
+    rgb[i + 1] = image.rgba[j + 1] / 255;
+    rgb[i + 2] = image.rgba[j + 2] / 255;
+  }
+  if (image.width === size && image.height === size) return rgb;
+  return tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(rgb, [image.height, image.width, CHANNELS]), [size, size], false, true).dataSync() as Float32Array);
+}
+
+export function readImageFile(path: string, size: number): Float32Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new RuntimeUserError(`cannot read image ${path}: ${fsReason(e)}`, { cause: e });
+  }
+  return toModelInput(decodeImage(bytes, path), size);
+}
+
+function listDirectory(path: string, what: string): string[] {
+  try {
+    if (!statSync(path).isDirectory()) throw new RuntimeUserError(`${what} ${path} is not a directory`);
+    return readdirSync(path).filter((name) => !name.startsWith(".")).sort();
+  } catch (e) {
+    if (e instanceof RuntimeUserError) throw e;
+    throw new RuntimeUserError(`cannot read ${what} ${path}: ${fsReason(e)}`, { cause: e });
+  }
+}
+
+/** Loads `dir/<class>/<image>` files; class names are the sub-folder names in sorted order, as Keras assigns labels. */
+export function loadImageFolder(dir: string, options: { resolution: number }): ImageDataset {
+  const size = options.resolution;
+  const classNames = listDirectory(dir, "data directory").filter((name) => statSync(join(dir, name)).isDirectory());
+  if (classNames.length < 2) {
+    throw new RuntimeUserError(`${dir} has ${classNames.length === 0 ? "no class folders" : `one class folder (${classNames[0]})`}; a data directory holds one sub-folder per class (at least two), each with PNG or JPEG images`);
+  }
+  const files: { path: string; label: number }[] = [];
+  classNames.forEach((name, label) => {
+    const images = listDirectory(join(dir, name), "class folder").filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()));
+    if (images.length === 0) throw new RuntimeUserError(`class folder ${join(dir, name)} has no PNG or JPEG images (.png, .jpg, .jpeg)`);
+    for (const f of images) files.push({ path: join(dir, name, f), label });
+  });
+  const pixels = size * size * CHANNELS;
+  const images = new Float32Array(files.length * pixels);
+  const labels = new Int32Array(files.length);
+  files.forEach((f, i) => {
+    images.set(readImageFile(f.path, size), i * pixels);
+    labels[i] = f.label;
+  });
+  return { classNames, height: size, width: size, images, labels, count: files.length };
+}
+
+/** Encodes one image of a data set as PNG bytes (e.g. to write the shapes set out as an image folder). */
+export function encodePng(dataset: ImageDataset, index: number): Buffer {
+  const png = new pngjs.PNG({ width: dataset.width, height: dataset.height });
+  const base = index * dataset.width * dataset.height * CHANNELS;
+  for (let p = 0, q = 0; p < dataset.width * dataset.height * CHANNELS; p += CHANNELS, q += 4) {
+    for (let c = 0; c < CHANNELS; c++) png.data[q + c] = Math.round(dataset.images[base + p + c] * 255);
+    png.data[q + 3] = 255;
+  }
+  return pngjs.PNG.sync.write(png);
+}
+
+// ---------------------------------------------------------------------------------------
+// Batches
+
+/** The images at `indices` as an NHWC tensor and their labels one-hot; the caller disposes both. */
+export function batchTensors(dataset: ImageDataset, indices: readonly number[]): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
+  const pixels = dataset.height * dataset.width * CHANNELS;
+  const values = new Float32Array(indices.length * pixels);
+  indices.forEach((index, i) => values.set(dataset.images.subarray(index * pixels, (index + 1) * pixels), i * pixels));
+  const labels = Int32Array.from(indices, (index) => dataset.labels[index]);
+  const xs = tf.tensor4d(values, [indices.length, dataset.height, dataset.width, CHANNELS]);
+  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), dataset.classNames.length).toFloat() as tf.Tensor2D);
+  return { xs, ys };
+}
+
+/** Fisher–Yates with a seeded generator: the order of one epoch. */
+export function shuffledIndices(count: number, random: () => number): number[] {
+  const order = Array.from({ length: count }, (_, i) => i);
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}

@@ -1,0 +1,33 @@
+/**
+ * A failure the user caused at run time (a missing data directory, an image that does not
+ * decode, a directory that holds no saved model). It carries `userMessage`, which the CLI
+ * (src/cli/main.ts) prints as one clean line with exit status 1, never as a stack trace;
+ * library callers get an ordinary Error whose message is the same text.
+ */
+export class RuntimeUserError extends Error {
+  readonly userMessage: string;
+
+  constructor(userMessage: string, options?: { cause?: unknown }) {
+    super(userMessage, options);
+    this.name = "RuntimeUserError";
+    this.userMessage = userMessage;
+  }
+}
+
+/** The reason in a Node fs error, for messages: "no such file or directory" rather than "ENOENT: …, open '…'". */
+export function fsReason(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case "ENOENT":
+      return "no such file or directory";
+    case "ENOTDIR":
+      return "not a directory";
+    case "EISDIR":
+      return "it is a directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    default:
+      return e?.message ?? String(error);
+  }
+}
