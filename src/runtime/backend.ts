@@ -18,6 +18,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { registerTrainingKernels } from './kernels/index.ts';
+import { RuntimeUserError } from './errors.ts';
 
 export type BackendChoice = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
 
@@ -33,7 +34,7 @@ export interface SelectedBackend {
  * meant to be shown as is (it says how to fix it), so the stack is reduced
  * to that message: a CLI may print `error.stack ?? error.message` safely.
  */
-export class BackendUnavailableError extends Error {
+export class BackendUnavailableError extends RuntimeUserError {
   readonly choice: BackendChoice;
 
   constructor(choice: BackendChoice, message: string) {

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { displayPath } from "../../codegen/generate.ts";
-import { BackendUnavailableError, selectBackend, type BackendChoice, type SelectedBackend } from "../../runtime/backend.ts";
+import { selectBackend, type BackendChoice, type SelectedBackend } from "../../runtime/backend.ts";
 import { loadImageFolder, shapesDataset, type ImageDataset } from "../../runtime/data.ts";
 import { RuntimeUserError } from "../../runtime/errors.ts";
 import { saveModel } from "../../runtime/io.ts";
@@ -29,12 +29,8 @@ export async function useBackend(choice: BackendChoice): Promise<SelectedBackend
   // Production mode: no debug checks, and no "install tfjs-node" banner from the cpu backend
   // (tfjs-backend-cpu warns unless PROD or IS_TEST is set); the choice is reported instead.
   tf.enableProdMode();
-  try {
-    return await selectBackend(choice);
-  } catch (e) {
-    if (e instanceof BackendUnavailableError) throw new RuntimeUserError(e.message, { cause: e });
-    throw e;
-  }
+  // BackendUnavailableError is a RuntimeUserError: the CLI prints its message cleanly.
+  return selectBackend(choice);
 }
 
 /** A whole number ≥ min from an option, or a usage error naming the option. */
