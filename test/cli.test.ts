@@ -3,17 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { writeFilesAtomically, type Io } from "../src/cli/command.ts";
-import { main } from "../src/cli/main.ts";
-
-/** Runs the CLI in-process with captured output. */
-async function run(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), color: false, interactive: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+import { writeFilesAtomically } from "../src/cli/command.ts";
+import { runCli as run } from "./helpers/cli.ts";
 
 describe("effnet CLI", () => {
   it("--help lists the commands; no arguments is a usage error", async () => {

@@ -219,7 +219,14 @@ function variantSection(v: AuditVariant, h: H, p: P, blocks: Block[], options: C
       `${withCommas(v.params.total)} parameters (${withCommas(v.params.trainable)} trainable, ${withCommas(v.params.nonTrainable)} non-trainable), ${gmacs(v.macs)} MACs = ${gmacs(v.flops)} FLOPs, ${formatCount(v.elementwise)} elementwise operations.`,
   );
   h(3, `${v.name}: stages`, slug(`${v.name} stages`));
-  blocks.push({
+  blocks.push(stageTable(v));
+  if (options.layers === false) return;
+  blocks.push({ kind: "details", summary: `${v.name}: ${v.layers.length} layers (model.summary() with MACs)`, blocks: layerTable(v) });
+}
+
+/** A variant's stage table in the shape of the paper's Table 1, scaled, with the rounding behind each number. */
+export function stageTable(v: AuditVariant): Block {
+  return {
     kind: "table",
     columns: [right("Stage"), left("Operator"), right("Resolution"), right("Output"), right("Channels"), right("Layers"), right("Stride"), right("Params"), right("MACs"), right("Share"), left("Channels from"), left("Layers from")],
     rows: v.stages.map((s) => [
@@ -236,18 +243,17 @@ function variantSection(v: AuditVariant, h: H, p: P, blocks: Block[], options: C
       s.channelsProvenance,
       s.layersProvenance,
     ]),
-  });
-  if (options.layers === false) return;
-  blocks.push({
-    kind: "details",
-    summary: `${v.name}: ${v.layers.length} layers (model.summary() with MACs)`,
-    blocks: [
-      {
-        kind: "table",
-        columns: [left("Layer"), left("Kind"), right("Stage"), right("Output shape"), right("Params"), right("MACs")],
-        rows: v.layers.map((l) => [l.name, l.kind, String(l.stage), `(${["None", ...l.outputShape].join(", ")})`, withCommas(l.params.total), withCommas(l.macs)]),
-      },
-      { kind: "paragraph", text: `Total params: ${withCommas(v.params.total)}. Trainable: ${withCommas(v.params.trainable)}. Non-trainable: ${withCommas(v.params.nonTrainable)}. MACs: ${withCommas(v.macs)}.` },
-    ],
-  });
+  };
+}
+
+/** A variant's layers, like Keras's model.summary() or torchinfo, with MACs, and the totals. */
+export function layerTable(v: AuditVariant): Block[] {
+  return [
+    {
+      kind: "table",
+      columns: [left("Layer"), left("Kind"), right("Stage"), right("Output shape"), right("Params"), right("MACs")],
+      rows: v.layers.map((l) => [l.name, l.kind, String(l.stage), `(${["None", ...l.outputShape].join(", ")})`, withCommas(l.params.total), withCommas(l.macs)]),
+    },
+    { kind: "paragraph", text: `Total params: ${withCommas(v.params.total)}. Trainable: ${withCommas(v.params.trainable)}. Non-trainable: ${withCommas(v.params.nonTrainable)}. MACs: ${withCommas(v.macs)}.` },
+  ];
 }

@@ -2,7 +2,7 @@ import { formatBytes, formatCount, withCommas } from "../cost/units.ts";
 import { fmt } from "../scaling/rounding.ts";
 import type { AuditDocument, AuditVariant, Reported } from "./audit.ts";
 import type { Block } from "./blocks.ts";
-import { auditSections, gmacs, variantBlocks } from "./content.ts";
+import { auditSections, gmacs, layerTable, stageTable, variantBlocks } from "./content.ts";
 import { renderTable } from "./table.ts";
 
 
@@ -32,49 +32,12 @@ export function renderAudit(doc: AuditDocument, options: { stages: boolean; laye
 
 export function renderStages(v: AuditVariant): string {
   const total = `${withCommas(v.params.total)} params (${withCommas(v.params.trainable)} trainable), ${gmacs(v.macs)} MACs`;
-  return [
-    `${v.name}: width ${fmt(v.width)}, depth ${fmt(v.depth)}, resolution ${v.resolution} — ${total}`,
-    renderTable(
-      [
-        { header: "Stage", align: "right" },
-        { header: "Operator" },
-        { header: "Resolution", align: "right" },
-        { header: "Channels", align: "right" },
-        { header: "Layers", align: "right" },
-        { header: "Stride", align: "right" },
-        { header: "Params", align: "right" },
-        { header: "MACs", align: "right" },
-        { header: "Share", align: "right" },
-        { header: "Channels from" },
-        { header: "Layers from" },
-      ],
-      v.stages.map((s) => [
-        String(s.stage),
-        s.operator,
-        `${s.inputResolution[0]}×${s.inputResolution[1]}`,
-        String(s.channels),
-        String(s.layers),
-        String(s.stride),
-        withCommas(s.params.total),
-        formatCount(s.macs),
-        `${(s.macsShare * 100).toFixed(1)}%`,
-        s.channelsProvenance,
-        s.layersProvenance,
-      ]),
-    ),
-  ].join("\n");
+  return [`${v.name}: width ${fmt(v.width)}, depth ${fmt(v.depth)}, resolution ${v.resolution} — ${total}`, ...renderBlockText(stageTable(v))].join("\n").trimEnd();
 }
 
 /** Like Keras's model.summary() or torchinfo, with MACs. */
 export function renderLayers(v: AuditVariant): string {
-  return [
-    `${v.name}: layers`,
-    renderTable(
-      [{ header: "Layer" }, { header: "Kind" }, { header: "Output shape", align: "right" }, { header: "Params", align: "right" }, { header: "MACs", align: "right" }],
-      v.layers.map((l) => [l.name, l.kind, `(${["None", ...l.outputShape].join(", ")})`, withCommas(l.params.total), withCommas(l.macs)]),
-    ),
-    `Total params: ${withCommas(v.params.total)}  Trainable: ${withCommas(v.params.trainable)}  Non-trainable: ${withCommas(v.params.nonTrainable)}`,
-  ].join("\n");
+  return [`${v.name}: layers`, ...layerTable(v).flatMap(renderBlockText)].join("\n").trimEnd();
 }
 
 /** A report block as terminal text: headings underlined, marks dropped, tables aligned; wide tables are left to the files. */

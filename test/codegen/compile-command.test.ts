@@ -2,16 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Io } from "../../src/cli/command.ts";
-import { main } from "../../src/cli/main.ts";
-
-async function run(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), color: false, interactive: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+import { runCli as run } from "../helpers/cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "effnet-compile-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

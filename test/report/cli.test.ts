@@ -2,19 +2,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Io } from "../../src/cli/command.ts";
-import { main } from "../../src/cli/main.ts";
 import type { DiffDocument } from "../../src/report/diff.ts";
 import { auditSchemaErrors } from "../../src/report/schema.ts";
 import { GOLDEN_SPEC } from "./helpers.ts";
-
-async function run(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), color: false, interactive: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+import { runCli as run } from "../helpers/cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "effnet-report-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -3,14 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Io } from "../../src/cli/command.ts";
-import { main } from "../../src/cli/main.ts";
 import { selectBackend } from "../../src/runtime/backend.ts";
 import { batchTensors, encodePng, shapesDataset } from "../../src/runtime/data.ts";
 import { loadModel, saveModel } from "../../src/runtime/io.ts";
 import { predictProbabilities, recomputeBatchNormStatistics, trainModel } from "../../src/runtime/train.ts";
 import { buildModel as buildB0 } from "../../generated/efficientnet/b0.ts";
 import { buildModel as buildV2 } from "../../generated/mobilenetv2/v2.ts";
+import { runCli as run } from "../helpers/cli.ts";
 
 /**
  * Training on the wasm backend (with the project's gradient kernels, registered by
@@ -25,14 +24,6 @@ beforeAll(async () => {
   tf.enableProdMode();
   expect((await selectBackend("wasm")).name).toBe("wasm");
 });
-
-async function run(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), color: false, interactive: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 describe("training EfficientNet-B0 (generated) on wasm", () => {
   // B0 at 32×32 with 3 classes: the full depth and width, a small input, so steps are fast.
