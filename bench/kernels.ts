@@ -8,6 +8,9 @@
  *   wasm (new)      tfjs-backend-wasm + our Conv2DBackpropFilter /
  *                   DepthwiseConv2dNative{BackpropFilter,BackpropInput}
  *                   (wasm has none of them, so there is no "wasm original")
+ *                   and our Conv2DBackpropInput
+ *   wasm (tfjs)     tfjs-backend-wasm's own Conv2DBackpropInput (the only
+ *                   one of these it has; other rows show '-')
  *   cpu (original)  tfjs-backend-cpu's own kernels
  *   cpu (new)       tfjs-backend-cpu with our filter-gradient kernels
  *
@@ -67,6 +70,7 @@ interface Config {
 
 const CONFIGS: Config[] = [
   { label: 'wasm (new)', backend: 'wasm', newKernels: true, runs: RUNS },
+  { label: 'wasm (tfjs)', backend: 'wasm', newKernels: false, runs: ORIGINAL_RUNS },
   { label: 'cpu (original)', backend: 'cpu', newKernels: false, runs: ORIGINAL_RUNS },
   { label: 'cpu (new)', backend: 'cpu', newKernels: true, runs: RUNS },
 ].filter((config) => !(process.argv.includes('--skip-cpu-original') && config.label === 'cpu (original)')) as Config[];
@@ -115,6 +119,15 @@ function makeKernelCases(): { cases: KernelCase[]; dispose: () => void } {
       pad: 'same',
       filterShape: [3, 3, CHANNELS, 1],
     });
+  const convFilterFull = seededTensor([3, 3, CHANNELS, CHANNELS], 5);
+  const convFilterPointwise = seededTensor([1, 1, CHANNELS, CHANNELS], 6);
+  const convInput = (filter: tf.Tensor, stride: number, dy: tf.Tensor) =>
+    kernelCase(`Conv2DBackpropInput ${filter.shape[0]}x${filter.shape[1]} s${stride}`, tf.Conv2DBackpropInput, { dy, filter }, {
+      strides: stride,
+      pad: 'same',
+      dataFormat: 'NHWC',
+      inputShape,
+    });
   const depthwiseInputGrad = (stride: number, dy: tf.Tensor) =>
     kernelCase(`DepthwiseBackpropInput 3x3 s${stride}`, tf.DepthwiseConv2dNativeBackpropInput, { dy, filter: depthwiseFilter }, {
       strides: stride,
@@ -131,8 +144,11 @@ function makeKernelCases(): { cases: KernelCase[]; dispose: () => void } {
       depthwiseFilterGrad(2, dyHalf),
       depthwiseInputGrad(1, dyFull),
       depthwiseInputGrad(2, dyHalf),
+      convInput(convFilterFull, 1, dyFull),
+      convInput(convFilterFull, 2, dyHalf),
+      convInput(convFilterPointwise, 1, dyFull),
     ],
-    dispose: () => tf.dispose([x, dyFull, dyHalf, depthwiseFilter]),
+    dispose: () => tf.dispose([x, dyFull, dyHalf, depthwiseFilter, convFilterFull, convFilterPointwise]),
   };
 }
 
@@ -188,7 +204,8 @@ async function main(): Promise<void> {
     await activate(config);
     const { cases, dispose } = makeKernelCases();
     kernelRows = cases;
-    for (const { label, run } of cases) {
+    for (const { label, kernelName, run } of cases) {
+      if (!tf.getKernel(kernelName, config.backend)) continue; // a kernel tfjs-backend-wasm lacks
       const ms = await medianMs(async () => {
         const result = run();
         await result.data();
@@ -197,6 +214,7 @@ async function main(): Promise<void> {
       record(label, config.label, ms);
     }
     dispose();
+    if (config.backend === 'wasm' && !config.newKernels) continue; // cannot train without our kernels
     const training = makeTrainingStep();
     const ms = await medianMs(async () => {
       const loss = training.step();
@@ -222,7 +240,7 @@ async function main(): Promise<void> {
     const speedUp = !replaced ? 'not replaced' : original === undefined ? '-' : `${(original / rowTimes.get('cpu (new)')!).toFixed(1)}x`;
     return (
       rowLabel.padEnd(firstWidth) +
-      configLabels.map((l) => `${rowTimes.get(l)!.toFixed(1)} ms`.padStart(width)).join('') +
+      configLabels.map((l) => (rowTimes.has(l) ? `${rowTimes.get(l)!.toFixed(1)} ms` : '-').padStart(width)).join('') +
       speedUp.padStart(width)
     );
   };

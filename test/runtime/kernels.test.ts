@@ -4,7 +4,9 @@
  * Reference: gradients from tf.grads on the cpu backend with tfjs-backend-cpu's
  * ORIGINAL kernels (Conv2DBackpropInput/Filter,
  * DepthwiseConv2dNativeBackpropInput/Filter). Checked: the wasm backend with
- * our kernels, and the cpu backend with our replacements.
+ * our kernels (all four, including our Conv2DBackpropInput in place of
+ * wasm's), and the cpu backend with our replacements.
+ * The FusedBatchNorm gradient has its own file, batch_norm_grad.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -76,6 +78,9 @@ const CASES: GradientCase[] = [
   { name: 'depthwise 5x5 stride 2 same, 15x15', op: 'depthwiseConv2d', inputShape: [2, 15, 15, 6], filterShape: [5, 5, 6, 1], strides: 2, pad: 'same' },
   { name: 'depthwise 3x3 stride 2 same, 7x7', op: 'depthwiseConv2d', inputShape: [3, 7, 7, 5], filterShape: [3, 3, 5, 1], strides: 2, pad: 'same' },
   { name: 'depthwise 3x3 stride 1 valid, 15x15', op: 'depthwiseConv2d', inputShape: [2, 15, 15, 6], filterShape: [3, 3, 6, 1], strides: 1, pad: 'valid' },
+  // Last input row/column is in no window: the wasm kernel must crop before its explicit-padding convolution.
+  { name: 'depthwise 2x2 stride 2 valid, 15x15', op: 'depthwiseConv2d', inputShape: [2, 15, 15, 6], filterShape: [2, 2, 6, 1], strides: 2, pad: 'valid' },
+  { name: 'depthwise 5x5 stride 1 same, 3x3 (window larger than input)', op: 'depthwiseConv2d', inputShape: [2, 3, 3, 4], filterShape: [5, 5, 4, 1], strides: 1, pad: 'same' },
   { name: 'depthwise 3x3 stride 2 multiplier 2', op: 'depthwiseConv2d', inputShape: [2, 15, 15, 4], filterShape: [3, 3, 4, 2], strides: 2, pad: 'same' },
   { name: 'depthwise 3x3 stride 2 pad 1 ceil, 8x8', op: 'depthwiseConv2d', inputShape: [2, 8, 8, 4], filterShape: [3, 3, 4, 1], strides: 2, pad: 1, dimRoundingMode: 'ceil' },
   {
@@ -174,20 +179,19 @@ afterAll(() => {
 });
 
 describe('kernel table', () => {
-  it('lists exactly the three kernels wasm lacks, and the two slow cpu filter gradients', () => {
-    expect(trainingKernelsFor('wasm').map((k) => k.kernelName)).toEqual([
-      'Conv2DBackpropFilter',
-      'DepthwiseConv2dNativeBackpropFilter',
-      'DepthwiseConv2dNativeBackpropInput',
-    ]);
+  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, and the two slow cpu filter gradients", () => {
+    const missingInWasm = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'];
+    expect(trainingKernelsFor('wasm').map((k) => k.kernelName)).toEqual([...missingInWasm, 'Conv2DBackpropInput']);
     expect(trainingKernelsFor('cpu').map((k) => k.kernelName)).toEqual([
       'Conv2DBackpropFilter',
       'DepthwiseConv2dNativeBackpropFilter',
     ]);
-    for (const row of trainingKernelsFor('wasm')) {
-      restoreOriginalKernels('wasm');
-      expect(tf.getKernel(row.kernelName, 'wasm'), `${row.kernelName} is really missing in wasm`).toBeUndefined();
+    restoreOriginalKernels('wasm');
+    for (const kernelName of missingInWasm) {
+      expect(tf.getKernel(kernelName, 'wasm'), `${kernelName} is really missing in wasm`).toBeUndefined();
     }
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm'), "wasm's own Conv2DBackpropInput is back").toBeDefined();
+    expect(originalKernel('Conv2DBackpropInput', 'wasm')).toBe(tf.getKernel('Conv2DBackpropInput', 'wasm'));
     expect(trainingKernelsFor('tensorflow')).toEqual([]);
     expect(new Set(TRAINING_KERNELS.map((k) => k.backendName))).toEqual(new Set(['wasm', 'cpu']));
   });

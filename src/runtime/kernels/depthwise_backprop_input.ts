@@ -2,20 +2,12 @@
  * `DepthwiseConv2dNativeBackpropInput` (tfjs kernel name; TF op of the same
  * name): gradient of a depthwise convolution with respect to its input.
  *
- * Math, per spatial axis (the other is analogous). Forward with stride s,
- * top padding t and filter taps r = 0..R-1:
- *   y[i] = Σ_r xPadded[i·s + r] · w[r],   xPadded[p] = x[p - t]
- * so
- *   dx[h] = Σ_{i, r : i·s + r = h + t} dy[i] · w[r]
- * Let dyDilated be dy with s-1 zeros inserted after every element
- * (dyDilated[q] = dy[q/s] when s divides q, else 0). Then
- *   dx[h] = Σ_r dyDilated[h + t - r] · w[r]
- *         = Σ_r' Z[h + r'] · wFlipped[r'],   wFlipped[r'] = w[R-1-r'],
- * where Z is dyDilated shifted right by R-1-t (zero-padded in front) and
- * padded/cropped at the back to length H + R - 1. That is a *stride-1 'valid'
- * depthwise convolution of Z with the spatially flipped filter* — the
- * standard "transposed convolution" identity — so it runs on the backend's
- * forward DepthwiseConv2dNative kernel (XNNPACK on wasm).
+ * Math: the "transposed convolution" identity (derived at
+ * `transposedConvolutionInput` in geometry.ts): dx is a *stride-1 'valid'
+ * depthwise convolution of Z — dy with stride-1 zeros between its entries,
+ * padded by R-1-padTop in front — with the spatially flipped filter, so it
+ * runs on the backend's forward DepthwiseConv2dNative kernel (XNNPACK on
+ * wasm).
  *
  * Channel multiplier M > 1: dx[k] = Σ_m (dy[k·M+m] ⋆ wFlipped[k, m]); we
  * treat the K·M dy channels as a multiplier-1 depthwise conv with filter
@@ -32,24 +24,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs';
 import { runCompositeKernel } from './composite.ts';
-import { assertNoDilation, computeWindowGeometry, fitToOutputSize, padOrCropSpatial } from './geometry.ts';
-
-/** Inserts strideHeight-1 / strideWidth-1 zeros after every row / column. */
-function insertZerosBetween(dy: Tensor4D, strideHeight: number, strideWidth: number): Tensor4D {
-  if (strideHeight === 1 && strideWidth === 1) return dy;
-  const [batch, height, width, channels] = dy.shape;
-  // [N, H, 1, W, 1, C] padded to [N, H, sH, W, sW, C] puts each value at the
-  // start of an sH×sW block of zeros; flattening interleaves them.
-  const spread = tf.pad(tf.reshape(dy, [batch, height, 1, width, 1, channels]), [
-    [0, 0],
-    [0, 0],
-    [0, strideHeight - 1],
-    [0, 0],
-    [0, strideWidth - 1],
-    [0, 0],
-  ]);
-  return tf.reshape(spread, [batch, height * strideHeight, width * strideWidth, channels]);
-}
+import { assertNoDilation, computeWindowGeometry, transposedConvolutionInput } from './geometry.ts';
 
 export function depthwiseConv2dBackpropInput(args: {
   inputs: { dy: TensorInfo; filter: TensorInfo };
@@ -65,14 +40,7 @@ export function depthwiseConv2dBackpropInput(args: {
     const [filterHeight, filterWidth, channels, multiplier] = filterShape;
     const g = computeWindowGeometry(inputShape, filterShape, strides, pad, dimRoundingMode, true);
 
-    const dilated = insertZerosBetween(fitToOutputSize(tensors.dy as Tensor4D, g), g.strideHeight, g.strideWidth);
-    const frontHeight = filterHeight - 1 - g.padTop;
-    const frontWidth = filterWidth - 1 - g.padLeft;
-    const z = padOrCropSpatial(
-      dilated,
-      [frontHeight, g.inHeight + filterHeight - 1 - frontHeight - dilated.shape[1]],
-      [frontWidth, g.inWidth + filterWidth - 1 - frontWidth - dilated.shape[2]],
-    );
+    const z = transposedConvolutionInput(tensors.dy as Tensor4D, g);
     const flippedFilter = tf.reshape(tf.reverse(tensors.filter, [0, 1]), [
       filterHeight,
       filterWidth,

@@ -145,6 +145,50 @@ export function fitToOutputSize(outputShaped: Tensor4D, g: WindowGeometry): Tens
   return padOrCropSpatial(outputShaped, [0, g.outHeight - height], [0, g.outWidth - width]);
 }
 
+/** Inserts strideHeight-1 / strideWidth-1 zeros after every row / column. */
+function insertZerosBetween(dy: Tensor4D, strideHeight: number, strideWidth: number): Tensor4D {
+  if (strideHeight === 1 && strideWidth === 1) return dy;
+  const [batch, height, width, channels] = dy.shape;
+  // [N, H, 1, W, 1, C] padded to [N, H, sH, W, sW, C] puts each value at the
+  // start of an sH×sW block of zeros; flattening interleaves them.
+  const spread = tf.pad(tf.reshape(dy, [batch, height, 1, width, 1, channels]), [
+    [0, 0],
+    [0, 0],
+    [0, strideHeight - 1],
+    [0, 0],
+    [0, strideWidth - 1],
+    [0, 0],
+  ]);
+  return tf.reshape(spread, [batch, height * strideHeight, width * strideWidth, channels]);
+}
+
+/**
+ * The input Z of the "transposed convolution" identity used by the input
+ * gradients. Per spatial axis (the other is analogous), forward with stride
+ * s, top padding t and filter taps r = 0..R-1:
+ *   y[i] = Σ_r xPadded[i·s + r] · w[r],   xPadded[p] = x[p - t]
+ * so
+ *   dx[h] = Σ_{i, r : i·s + r = h + t} dy[i] · w[r]
+ * Let dyDilated be dy with s-1 zeros inserted after every element
+ * (dyDilated[q] = dy[q/s] when s divides q, else 0). Then
+ *   dx[h] = Σ_r dyDilated[h + t - r] · w[r]
+ *         = Σ_r' Z[h + r'] · wFlipped[r'],   wFlipped[r'] = w[R-1-r'],
+ * where Z is dyDilated shifted right by R-1-t (zero-padded in front) and
+ * padded/cropped at the back to length H + R - 1: dx is a stride-1 'valid'
+ * convolution of Z with the spatially flipped filter. Returns Z,
+ * [N, inHeight + R - 1, inWidth + C - 1, channels of dy].
+ */
+export function transposedConvolutionInput(dy: Tensor4D, g: WindowGeometry): Tensor4D {
+  const dilated = insertZerosBetween(fitToOutputSize(dy, g), g.strideHeight, g.strideWidth);
+  const frontHeight = g.filterHeight - 1 - g.padTop;
+  const frontWidth = g.filterWidth - 1 - g.padLeft;
+  return padOrCropSpatial(
+    dilated,
+    [frontHeight, g.inHeight + g.filterHeight - 1 - frontHeight - dilated.shape[1]],
+    [frontWidth, g.inWidth + g.filterWidth - 1 - frontWidth - dilated.shape[2]],
+  );
+}
+
 /**
  * Memory layout of the per-tap patch matrices; the fast one differs by backend
  * (measured with bench/kernels.ts at 8x64x64x32):

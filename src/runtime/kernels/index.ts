@@ -14,10 +14,18 @@
  * @tensorflow/tfjs-backend-cpu has all four, but its filter gradients are
  * scalar loops that dominate a training step; ours do one matMul instead.
  *
- * The table below is the single list of what we provide, per backend.
+ * Beyond kernels, tfjs-core's gradient of FusedBatchNorm tiles per-channel
+ * statistics to the activation size, which wasm's Tile makes the most
+ * expensive part of a training step; we replace that gradient too.
+ *
+ * The two tables below are the single list of what we provide: kernels per
+ * backend, and gradients (one registry for all backends in tfjs-core).
+ * `registerTrainingKernels` installs both.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
+import type { GradConfig, KernelConfig, KernelFunc } from '@tensorflow/tfjs';
+import { fusedBatchNormGradConfig } from './batch_norm_grad.ts';
+import { conv2dBackpropInputKernelFunc } from './conv2d_backprop_input.ts';
 import { makeConv2dBackpropFilter } from './conv2d_backprop_filter.ts';
 import { makeDepthwiseConv2dBackpropFilter } from './depthwise_backprop_filter.ts';
 import { depthwiseConv2dBackpropInputKernelFunc } from './depthwise_backprop_input.ts';
@@ -31,14 +39,36 @@ export interface TrainingKernel {
 }
 
 const MISSING_IN_WASM = 'not registered by @tensorflow/tfjs-backend-wasm 4.22';
+const SLOW_ON_WASM = "replaces tfjs-backend-wasm's scalar-loop kernel with its XNNPACK forward Conv2D (transposed-convolution identity)";
 const SLOW_ON_CPU = 'replaces the scalar-loop kernel of @tensorflow/tfjs-backend-cpu with im2col + one matMul';
 
 export const TRAINING_KERNELS: readonly TrainingKernel[] = [
   { backendName: 'wasm', kernelName: tf.Conv2DBackpropFilter, kernelFunc: makeConv2dBackpropFilter({ tapLayout: 'channelsMajor' }), reason: MISSING_IN_WASM },
-  { backendName: 'wasm', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: makeDepthwiseConv2dBackpropFilter({ tapLayout: 'channelsMajor' }), reason: MISSING_IN_WASM },
+  { backendName: 'wasm', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: makeDepthwiseConv2dBackpropFilter({ method: 'depthwiseConv' }), reason: MISSING_IN_WASM },
   { backendName: 'wasm', kernelName: tf.DepthwiseConv2dNativeBackpropInput, kernelFunc: depthwiseConv2dBackpropInputKernelFunc, reason: MISSING_IN_WASM },
+  { backendName: 'wasm', kernelName: tf.Conv2DBackpropInput, kernelFunc: conv2dBackpropInputKernelFunc, reason: SLOW_ON_WASM },
   { backendName: 'cpu', kernelName: tf.Conv2DBackpropFilter, kernelFunc: makeConv2dBackpropFilter({ tapLayout: 'rowsMajor' }), reason: SLOW_ON_CPU },
-  { backendName: 'cpu', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: makeDepthwiseConv2dBackpropFilter({ tapLayout: 'rowsMajor' }), reason: SLOW_ON_CPU },
+  { backendName: 'cpu', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: makeDepthwiseConv2dBackpropFilter({ method: 'taps', tapLayout: 'rowsMajor' }), reason: SLOW_ON_CPU },
+];
+
+export interface TrainingGradient {
+  readonly kernelName: string;
+  readonly gradConfig: GradConfig;
+  /** Why tfjs-core's own gradient is replaced. */
+  readonly reason: string;
+}
+
+/**
+ * Gradients replacing tfjs-core's. tfjs-core keeps one gradient registry for
+ * all backends (kernel_registry.ts `gradRegistry`), so these apply to every
+ * backend; each computes the same derivatives with cheaper ops everywhere.
+ */
+export const TRAINING_GRADIENTS: readonly TrainingGradient[] = [
+  {
+    kernelName: tf.FusedBatchNorm,
+    gradConfig: fusedBatchNormGradConfig,
+    reason: 'broadcasts where tfjs-core tiles to the activation size, and shares its two full-size sums',
+  },
 ];
 
 /** The rows of TRAINING_KERNELS for one backend (empty for e.g. 'tensorflow', which has native kernels). */
@@ -62,8 +92,10 @@ function isOurs(row: TrainingKernel): boolean {
  * backend) and returns the names of the kernels now provided by us.
  * Idempotent: kernels already in place are left alone. Replaced originals are
  * remembered for `restoreOriginalKernels` / `originalKernel`.
+ * Also installs TRAINING_GRADIENTS (`registerTrainingGradients`).
  */
 export function registerTrainingKernels(backendName: string = tf.getBackend()): string[] {
+  registerTrainingGradients();
   const rows = trainingKernelsFor(backendName);
   for (const row of rows) {
     if (isOurs(row)) continue;
@@ -101,4 +133,41 @@ export function originalKernel(kernelName: string, backendName: string): KernelC
   const key = keyOf(backendName, kernelName);
   if (originalKernels.has(key)) return originalKernels.get(key) ?? undefined;
   return tf.getKernel(kernelName, backendName);
+}
+
+/** tfjs-core's gradient configs that TRAINING_GRADIENTS replaced, by kernel name. */
+const originalGradients = new Map<string, GradConfig | undefined>();
+
+/**
+ * Installs TRAINING_GRADIENTS, remembering tfjs-core's originals for
+ * `restoreOriginalGradients` / `originalGradient`. Idempotent.
+ * tf.registerGradient would overwrite silently (it warns only with the DEBUG
+ * flag on: kernel_registry.ts `registerGradient`); we unregister first so the
+ * replacement is explicit either way.
+ */
+export function registerTrainingGradients(): string[] {
+  for (const row of TRAINING_GRADIENTS) {
+    const existing = tf.getGradient(row.kernelName);
+    if (existing === row.gradConfig) continue;
+    originalGradients.set(row.kernelName, existing);
+    if (existing) tf.unregisterGradient(row.kernelName);
+    tf.registerGradient(row.gradConfig);
+  }
+  return TRAINING_GRADIENTS.map((row) => row.kernelName);
+}
+
+/** Undoes `registerTrainingGradients`: tfjs-core's gradients are back. */
+export function restoreOriginalGradients(): void {
+  for (const row of TRAINING_GRADIENTS) {
+    if (tf.getGradient(row.kernelName) !== row.gradConfig) continue;
+    tf.unregisterGradient(row.kernelName);
+    const original = originalGradients.get(row.kernelName);
+    if (original) tf.registerGradient(original);
+  }
+}
+
+/** tfjs-core's own gradient for `kernelName`, whether or not we replaced it. */
+export function originalGradient(kernelName: string): GradConfig | undefined {
+  if (originalGradients.has(kernelName)) return originalGradients.get(kernelName);
+  return tf.getGradient(kernelName);
 }

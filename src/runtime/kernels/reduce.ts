@@ -1,0 +1,37 @@
+/**
+ * Per-channel sums over the batch and spatial axes of an NHWC tensor, the
+ * reduction that normalisation gradients end in.
+ *
+ * Why not `tf.sum(t, [0, 1, 2])`: tfjs-backend-wasm 4.22's Sum kernel
+ * (kernels/Sum.js) only reduces innermost axes, so for leading axes it first
+ * transposes the whole tensor (`permuteAxesAndTranspose`); tfjs-backend-cpu's
+ * Sum does the same. Measured on wasm (2 cores, fresh inputs):
+ *
+ *   input            tf.sum [0,1,2]   matMul(1ᵀ, T)   avgPool H×W · H·W
+ *   4×112×112×96         9.0 ms          14.1 ms           2.1 ms
+ *   4×56×56×144          3.0 ms           4.4 ms           0.6 ms
+ *
+ * (The matMul is slow because wasm's BatchMatMul hands its right operand to
+ * XNNPACK as fully-connected *weights*, which are packed anew for every new
+ * tensor.) A global average pool is XNNPACK's NHWC average pooling, which
+ * reduces over positions with channels contiguous — no transpose. Multiplying
+ * the mean back by the window size and summing the N per-image results
+ * differs from a plain sum only in float32 rounding (a relative ≈1e-7).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
+
+/**
+ * `t` summed over `axes` (reduced dims dropped, as tf.sum does). The NHWC
+ * per-channel case, axes [0, 1, 2] of a rank-4 tensor, goes through a global
+ * average pool (see header); anything else is tf.sum.
+ */
+export function sumOverAxes(t: Tensor, axes: number[]): Tensor {
+  if (axes.length === 0) return t;
+  const perChannel = t.rank === 4 && axes.length === 3 && axes.every((axis, i) => axis === i);
+  if (!perChannel || t.dtype !== 'float32') return tf.sum(t, axes);
+  const [, height, width] = t.shape;
+  if (height * width === 1) return tf.sum(t, axes); // nothing to pool
+  const perImageMeans = tf.avgPool(t as Tensor4D, [height, width], 1, 'valid'); // [N, 1, 1, C]
+  return tf.sum(tf.mul(perImageMeans, tf.scalar(height * width)), [0, 1, 2]);
+}
