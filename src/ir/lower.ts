@@ -24,7 +24,9 @@ export function lower(network: ScaledNetwork): NetworkIR {
   const { spec, variant } = network;
   const b = new LayerBuilder();
   let x: Tensor = b.input("input", [network.input.height, network.input.width, network.input.channels]);
-  const isStem = (i: number) => i === 0 && network.stages[0].stage.operator.role === "layer";
+  // The stem: the plain layers before the first block (ResNet's conv and max pool; EfficientNet's conv).
+  const firstBlock = network.stages.findIndex((s) => s.stage.operator.role !== "layer");
+  const isStem = (i: number) => network.stages[i].stage.operator.role === "layer" && (firstBlock < 0 || i < firstBlock);
   const totalBlocks = network.stages.reduce((n, s, i) => (s.stage.operator.role === "head" || isStem(i) ? n : n + s.layers.value), 0);
   let blockNumber = 0;
   let blockIndex = 0;
@@ -34,7 +36,8 @@ export function lower(network: ScaledNetwork): NetworkIR {
     const numbered = stage.operator.role !== "head" && !isStem(i);
     if (numbered) blockNumber++;
     for (let j = 0; j < scaled.layers.value; j++) {
-      const prefix = stage.operator.role === "head" ? "" : isStem(i) ? (scaled.layers.value === 1 ? "stem_" : `stem${j + 1}_`) : `block${blockNumber}${blockLetters(j)}_`;
+      const stemPrefix = `stem${i === 0 ? "" : stage.index}${scaled.layers.value === 1 ? "" : blockLetters(j)}_`;
+      const prefix = stage.operator.role === "head" ? "" : isStem(i) ? stemPrefix : `block${blockNumber}${blockLetters(j)}_`;
       x = stage.operator.lower(b, x, {
         prefix,
         outChannels: scaled.channels.value,

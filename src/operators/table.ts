@@ -54,6 +54,8 @@ export interface OperatorDef {
    * Keras's blocks (`block2a_`); `head`: the classifier, last and not repeatable.
    */
   readonly role: OperatorRole;
+  /** Pooling cannot change the channel count: its Channels cell must repeat the previous stage's. */
+  readonly keepsChannels?: boolean;
   /** The canonical cell text, for reports and `fmt`. */
   readonly print: (p: OperatorParams) => string;
   readonly lower: (b: LayerBuilder, x: Tensor, ctx: RepeatContext) => Tensor;
@@ -178,6 +180,61 @@ export const OPERATORS: readonly OperatorDef[] = [
       y = b.batchNorm(`${p}dw_bn`, y, ctx.batchNorm);
       y = b.activation(`${p}dw_activation`, y, ctx.params.activation);
       return convBnAct(b, y, [`${p}pw_conv`, `${p}pw_bn`, `${p}pw_activation`], ctx, ctx.outChannels, 1, 1, ctx.params.activation);
+    },
+  },
+  {
+    name: "Bottleneck",
+    syntax: "Bottleneck, k3x3",
+    summary: "ResNet's bottleneck (He et al. 2016, v1.5 as torchvision): 1x1 reduce to channels/4, k×k with the stride, 1x1 expand; projection shortcut when the shape changes",
+    pattern: /^bottleneck$/i,
+    fromName: () => ({}),
+    // `expand` is the bottleneck's expansion: the inner width is the stage's channels / 4.
+    defaults: { kernel: 3, expand: 4 },
+    usesSqueezeExcite: false,
+    role: "block",
+    print: (p) => `Bottleneck, ${kernelText(p.kernel)}`,
+    // torchvision models/resnet.py, Bottleneck: the stride sits on the 3x3 conv (ResNet v1.5);
+    // downsample = conv1x1(stride) + BN when the stride or the width changes; ReLU after the add.
+    // Names follow Keras applications/resnet.py (`_1_conv`, `_0_conv` for the shortcut, `_out`).
+    lower: (b, x, ctx) => {
+      const p = ctx.prefix;
+      const act = ctx.params.activation;
+      const inner = Math.max(1, Math.floor(ctx.outChannels / ctx.params.expand));
+      let y = convBnAct(b, x, [`${p}1_conv`, `${p}1_bn`, `${p}1_activation`], ctx, inner, 1, 1, act);
+      y = convBnAct(b, y, [`${p}2_conv`, `${p}2_bn`, `${p}2_activation`], ctx, inner, ctx.params.kernel, ctx.strides, act);
+      y = convBnAct(b, y, [`${p}3_conv`, `${p}3_bn`, ""], ctx, ctx.outChannels, 1, 1, null);
+      const shortcut = ctx.strides !== 1 || channelsOf(x) !== ctx.outChannels ? convBnAct(b, x, [`${p}0_conv`, `${p}0_bn`, ""], ctx, ctx.outChannels, 1, ctx.strides, null) : x;
+      return b.activation(`${p}out`, b.addTensors(`${p}add`, shortcut, y), act);
+    },
+  },
+  {
+    name: "MaxPool",
+    syntax: "MaxPool3x3",
+    summary: "k×k max pooling with the stage's stride (ResNet's stem); channels pass through",
+    pattern: /^maxpool(\d+)x(\d+)$/i,
+    fromName: (m) => ({ kernel: Number(m[1]) }),
+    defaults: {},
+    usesSqueezeExcite: false,
+    role: "layer",
+    keepsChannels: true,
+    print: (p) => `MaxPool${p.kernel}x${p.kernel}`,
+    lower: (b, x, ctx) => b.maxPool(`${ctx.prefix}pool`, x, { pool: ctx.params.kernel, strides: ctx.strides }),
+  },
+  {
+    name: "Classifier",
+    syntax: "Pooling & FC",
+    summary: "classifier without a head convolution (ResNet, MobileNetV1): global average pooling, dropout, dense softmax",
+    pattern: /^pooling & fc$/i,
+    fromName: () => ({}),
+    defaults: { kernel: 1 },
+    usesSqueezeExcite: false,
+    role: "head",
+    keepsChannels: true,
+    print: () => "Pooling & FC",
+    lower: (b, x, ctx) => {
+      let y = b.globalAvgPool("avg_pool", x);
+      if (ctx.dropout > 0) y = b.dropout("top_dropout", y, ctx.dropout);
+      return b.dense("predictions", y, { units: ctx.classes, activation: "softmax" });
     },
   },
   {

@@ -51,7 +51,9 @@ export function scale(spec: Spec, variant: Variant, options: ScaleOptions = {}):
   const stages: ScaledStage[] = [];
   for (const stage of spec.stages) {
     const previous = stages[stages.length - 1];
-    const channels = width.fixedStages.includes(stage.index)
+    const channels = stage.operator.keepsChannels && previous
+      ? fixed(previous.channels.value, `stage ${previous.stage.index}'s: ${stage.operator.name} keeps its input's channels`)
+      : width.fixedStages.includes(stage.index)
       ? fixed(stage.channels, `stage ${stage.index} is fixed`)
       : stage.operator.role === "head" && previous
         ? ROUNDING_PRESETS[spec.rounding].head(stage.channels, variant.width, width.rule, { stage: previous.stage.index, base: previous.stage.channels, rounded: previous.channels })

@@ -202,9 +202,17 @@ function readOperator(
   };
 }
 
-/** The head classifies, so it comes last and once. */
+/** The head classifies, so it comes last and once; pooling keeps its input's channels. */
 function checkPlacement(drafts: readonly Draft[], diagnostics: Diagnostic[]): void {
   drafts.forEach((d, i) => {
+    const previous = drafts[i - 1];
+    if (d.operator.keepsChannels && previous?.channels !== undefined && d.channels !== undefined && d.channels !== previous.channels) {
+      diagnostics.push(
+        diagnostic("EFF2028", { operator: d.operator.print(d.params), rule: `keeps its input's channels: this stage has ${previous.channels}, not ${d.channels}` }, d.spans.channels, {
+          related: [{ span: previous.spans.channels, message: `stage ${previous.index}'s channels` }],
+        }),
+      );
+    }
     if (d.operator.role !== "head") return;
     if (i !== drafts.length - 1) diagnostics.push(diagnostic("EFF2028", { operator: d.operator.print(d.params), rule: "is the classifier head: it must be the last stage" }, d.spans.operator));
     if (d.layers !== undefined && d.layers !== 1) diagnostics.push(diagnostic("EFF2028", { operator: d.operator.print(d.params), rule: "is the classifier head: it has exactly 1 layer" }, d.spans.layers));

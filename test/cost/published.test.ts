@@ -84,6 +84,16 @@ describe("MobileNetV2 against torchvision", () => {
   });
 });
 
+describe("ResNet-50 against torchvision", () => {
+  // torchvision ResNet50_Weights: "num_params": 25557032, "_ops": 4.089 (GMACs, the same
+  // convention as its EfficientNet-B0 figure of 0.386).
+  it("has torchvision's 25,557,032 parameters and 4.089 G multiply-adds", () => {
+    const r50 = compileSpec("specs/resnet50.effnet").variants.find((v) => v.variant.name === "R50")!;
+    expect(r50.cost.params.trainable).toBe(25_557_032);
+    expect((r50.cost.macs / 1e9).toFixed(3)).toBe("4.089");
+  });
+});
+
 describe("cost invariants", () => {
   it("stage and layer sums equal the totals; memory is consistent", () => {
     for (const v of efficientnet.variants) {

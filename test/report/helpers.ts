@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { compile, type Compilation } from "../../src/compile.ts";
 import { audit, type AuditDocument, type AuditOptions } from "../../src/report/audit.ts";
 
@@ -11,5 +11,5 @@ export function auditPath(path: string, options: AuditOptions = {}): AuditDocume
   return audit(compilePath(path), options);
 }
 
-export const SHIPPED_SPECS = ["specs/efficientnet.effnet", "specs/mobilenetv2.effnet"];
+export const SHIPPED_SPECS = readdirSync("specs").filter((f) => f.endsWith(".effnet")).sort().map((f) => `specs/${f}`);
 export const GOLDEN_SPEC = "test/report/golden/tiny.effnet";
