@@ -10,7 +10,9 @@
  *                   (wasm has none of them, so there is no "wasm original")
  *                   and our Conv2DBackpropInput
  *   wasm (tfjs)     tfjs-backend-wasm's own Conv2DBackpropInput (the only
- *                   one of these it has; other rows show '-')
+ *                   gradient kernel of these it has; other rows show '-'),
+ *                   Mean, Slice and FusedBatchNorm (forward kernels that
+ *                   effnet also replaces on wasm)
  *   cpu (original)  tfjs-backend-cpu's own kernels
  *   cpu (new)       tfjs-backend-cpu with our filter-gradient kernels
  *
@@ -119,6 +121,7 @@ function makeKernelCases(): { cases: KernelCase[]; dispose: () => void } {
       pad: 'same',
       filterShape: [3, 3, CHANNELS, 1],
     });
+  const channelStats = [7, 8, 9, 10].map((seed) => tf.tidy(() => tf.add(tf.abs(seededTensor([CHANNELS], seed)), 0.5)));
   const convFilterFull = seededTensor([3, 3, CHANNELS, CHANNELS], 5);
   const convFilterPointwise = seededTensor([1, 1, CHANNELS, CHANNELS], 6);
   const convInput = (filter: tf.Tensor, stride: number, dy: tf.Tensor) =>
@@ -147,8 +150,14 @@ function makeKernelCases(): { cases: KernelCase[]; dispose: () => void } {
       convInput(convFilterFull, 1, dyFull),
       convInput(convFilterFull, 2, dyHalf),
       convInput(convFilterPointwise, 1, dyFull),
+      // Forward kernels replaced on wasm only (the cpu columns run tfjs's own).
+      kernelCase('Mean over [0, 1, 2] (moments)', tf.Mean, { x }, { axis: [0, 1, 2], keepDims: false }),
+      kernelCase('Mean over [1, 2] (global pool)', tf.Mean, { x }, { axis: [1, 2], keepDims: false }),
+      kernelCase('Slice one image', tf.Slice, { x }, { begin: [1, 0, 0, 0], size: [1, -1, -1, -1] }),
+      kernelCase('Slice spatial crop', tf.Slice, { x }, { begin: [0, 1, 1, 0], size: [-1, SIZE - 2, SIZE - 2, -1] }),
+      kernelCase('FusedBatchNorm', tf.FusedBatchNorm, { x, mean: channelStats[0], variance: channelStats[1], offset: channelStats[2], scale: channelStats[3] }, { varianceEpsilon: 1e-3 }),
     ],
-    dispose: () => tf.dispose([x, dyFull, dyHalf, depthwiseFilter, convFilterFull, convFilterPointwise]),
+    dispose: () => tf.dispose([x, dyFull, dyHalf, depthwiseFilter, convFilterFull, convFilterPointwise, ...channelStats]),
   };
 }
 

@@ -55,6 +55,8 @@ const CASES: GradientCase[] = [
   { name: 'conv 3x3 stride 1 valid', op: 'conv2d', inputShape: [2, 16, 16, 4], filterShape: [3, 3, 4, 8], strides: 1, pad: 'valid' },
   { name: 'conv 3x3 stride 2 valid, 15x15', op: 'conv2d', inputShape: [2, 15, 15, 4], filterShape: [3, 3, 4, 8], strides: 2, pad: 'valid' },
   { name: 'conv 1x1 stride 1', op: 'conv2d', inputShape: [2, 16, 16, 8], filterShape: [1, 1, 8, 12], strides: 1, pad: 'same' },
+  { name: 'conv 1x1 stride 1, fewer outputs than inputs', op: 'conv2d', inputShape: [2, 16, 16, 12], filterShape: [1, 1, 12, 5], strides: 1, pad: 'same' },
+  { name: 'conv 1x1 stride 2 same, 15x15, fewer outputs than inputs', op: 'conv2d', inputShape: [2, 15, 15, 12], filterShape: [1, 1, 12, 5], strides: 2, pad: 'same' },
   { name: 'conv 1x1 stride 2 valid, 15x15', op: 'conv2d', inputShape: [2, 15, 15, 8], filterShape: [1, 1, 8, 12], strides: 2, pad: 'valid' },
   { name: 'conv 5x5 stride 2 same, 15x15', op: 'conv2d', inputShape: [2, 15, 15, 4], filterShape: [5, 5, 4, 8], strides: 2, pad: 'same' },
   { name: 'conv 3x3 stride 2 same, 7x7', op: 'conv2d', inputShape: [3, 7, 7, 5], filterShape: [3, 3, 5, 6], strides: 2, pad: 'same' },
@@ -178,10 +180,12 @@ afterAll(() => {
   registerTrainingKernels('wasm');
 });
 
+const REPLACED_IN_WASM = ['Mean', 'Slice', 'FusedBatchNorm'];
+
 describe('kernel table', () => {
-  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, and the two slow cpu filter gradients", () => {
+  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice and FusedBatchNorm, and the two slow cpu filter gradients", () => {
     const missingInWasm = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'];
-    expect(trainingKernelsFor('wasm').map((k) => k.kernelName)).toEqual([...missingInWasm, 'Conv2DBackpropInput']);
+    expect(trainingKernelsFor('wasm').map((k) => k.kernelName)).toEqual([...missingInWasm, 'Conv2DBackpropInput', ...REPLACED_IN_WASM]);
     expect(trainingKernelsFor('cpu').map((k) => k.kernelName)).toEqual([
       'Conv2DBackpropFilter',
       'DepthwiseConv2dNativeBackpropFilter',
@@ -192,6 +196,10 @@ describe('kernel table', () => {
     }
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm'), "wasm's own Conv2DBackpropInput is back").toBeDefined();
     expect(originalKernel('Conv2DBackpropInput', 'wasm')).toBe(tf.getKernel('Conv2DBackpropInput', 'wasm'));
+    for (const kernelName of REPLACED_IN_WASM) {
+      expect(tf.getKernel(kernelName, 'wasm'), `wasm's own ${kernelName} is back`).toBe(originalKernel(kernelName, 'wasm'));
+      expect(tf.getKernel(kernelName, 'wasm')).toBeDefined();
+    }
     expect(trainingKernelsFor('tensorflow')).toEqual([]);
     expect(new Set(TRAINING_KERNELS.map((k) => k.backendName))).toEqual(new Set(['wasm', 'cpu']));
   });

@@ -21,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, KernelBackend, KernelFunc, Tensor4D, TensorInfo } from '@tensorflow/tfjs';
 import { runCompositeKernel } from './composite.ts';
-import { computeWindowGeometry, transposedConvolutionInput } from './geometry.ts';
+import { computeWindowGeometry, transposedConvolutionOperands } from './geometry.ts';
 
 export function conv2dBackpropInput(args: {
   inputs: { dy: TensorInfo; filter: TensorInfo };
@@ -37,12 +37,12 @@ export function conv2dBackpropInput(args: {
     const g = computeWindowGeometry(inputShape, filterShape, strides, pad, dimRoundingMode, false, channelsFirst);
     // NCHW via channels-last, as tfjs-backend-wasm's forward Conv2D is NHWC only.
     const dy = (channelsFirst ? tf.transpose(tensors.dy, [0, 2, 3, 1]) : tensors.dy) as Tensor4D;
-    const z = transposedConvolutionInput(dy, g);
+    const { input: z, padding } = transposedConvolutionOperands(dy, g);
     const flippedSwapped = tf.transpose(
       g.filterHeight * g.filterWidth === 1 ? tensors.filter : tf.reverse(tensors.filter, [0, 1]),
       [0, 1, 3, 2],
     ) as Tensor4D;
-    const dx = tf.conv2d(z, flippedSwapped, 1, 'valid');
+    const dx = tf.conv2d(z, flippedSwapped, 1, padding);
     return channelsFirst ? tf.transpose(dx, [0, 3, 1, 2]) : dx;
   });
 }

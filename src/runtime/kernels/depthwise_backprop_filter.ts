@@ -29,6 +29,17 @@
  * measured at 4×14×14×672, 5×5: 33 → 13 ms; 4×112×112×96, 3×3 stride 2:
  * 93 → 60 ms (bench/kernels.ts has the per-kernel table).
  *
+ * The 'pooledTaps' method (used on wasm, channel multiplier 1; M > 1 falls
+ * back to 'depthwiseConv') is the 'taps' sum in NHWC: per tap, the patch
+ * matrix P_t [rows, K] (rowsMajor: a contiguous row range, one memcpy) times
+ * dy on the same rows, viewed as the NHWC grid [N, Hq, Wq, K], summed over
+ * positions by a global average pool (`sumOverAxes`: XNNPACK, channels
+ * contiguous, no transpose). Rows off the output grid have zero dy. Measured
+ * (bench/kernels.ts, EfficientNet-B0 shapes, batch 4): 4×112×112×96 3×3 s2
+ * 21 → 17 ms, 4×56×56×144 3×3 25 → 15 ms, 4×112×112×32 3×3 21 → 11 ms,
+ * 4×14×14×672 5×5 12 → 9 ms (both with the Slice fix of slice.ts; before
+ * it, the 16 calls of a B0 training step took ≈ 300 ms, now ≈ 120 ms).
+ *
  * tfjs-backend-wasm 4.22 has no kernel for this op; tfjs-backend-cpu's is a
  * scalar loop with TensorBuffer.get per term.
  */
@@ -43,6 +54,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs';
 import { runCompositeKernel } from './composite.ts';
+import { sumOverAxes } from './reduce.ts';
 import {
   assertNoDilation,
   computeWindowGeometry,
@@ -57,7 +69,27 @@ export type DepthwiseConv2dBackpropFilterOptions =
   /** Per-tap patch matrices; see `TapLayout` for why the layout is per backend. */
   | { method: 'taps'; tapLayout: TapLayout }
   /** One depthwise convolution per image with dy as the filter. */
-  | { method: 'depthwiseConv' };
+  | { method: 'depthwiseConv' }
+  /** Per-tap products in NHWC, summed over positions by average pooling. */
+  | { method: 'pooledTaps' };
+
+/** The 'pooledTaps' method (see header). Channel multiplier 1 only. */
+function filterGradientByPooledTaps(x: Tensor4D, dy: Tensor4D, g: WindowGeometry, filterShape: number[]): Tensor {
+  const patches = extractTapMatrices(x, g, 'rowsMajor');
+  const channels = g.inChannels;
+  const gridShape = [...patches.grid, channels];
+  const dyRows = patches.alignWithTaps(dy); // [rows, K], zero off the output grid
+  const perTap: Tensor[] = [];
+  for (let t = 0; t < patches.count; t++) {
+    perTap.push(
+      tf.tidy(() => {
+        const products = tf.reshape(tf.mul(patches.tap(t), dyRows), gridShape);
+        return tf.reshape(sumOverAxes(products, [0, 1, 2]), [1, channels]);
+      }),
+    );
+  }
+  return tf.reshape(tf.concat(perTap, 0), filterShape);
+}
 
 /** The 'depthwiseConv' method (see header). */
 function filterGradientByConvolution(x: Tensor4D, dy: Tensor4D, g: WindowGeometry, filterShape: number[]): Tensor {
@@ -110,7 +142,10 @@ export function makeDepthwiseConv2dBackpropFilter(options: DepthwiseConv2dBackpr
     return runCompositeKernel(backend, { x: inputs.x, dy: inputs.dy }, (tensors) => {
       const x = tensors.x as Tensor4D;
       const geometry = computeWindowGeometry(x.shape, filterShape, strides, pad, dimRoundingMode, true);
-      if (options.method === 'depthwiseConv') {
+      if (options.method === 'pooledTaps' && filterShape[3] === 1) {
+        return filterGradientByPooledTaps(x, tensors.dy as Tensor4D, geometry, filterShape);
+      }
+      if (options.method === 'depthwiseConv' || options.method === 'pooledTaps') {
         return filterGradientByConvolution(x, tensors.dy as Tensor4D, geometry, filterShape);
       }
       const { tapLayout } = options;

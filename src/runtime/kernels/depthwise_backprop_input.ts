@@ -24,7 +24,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs';
 import { runCompositeKernel } from './composite.ts';
-import { assertNoDilation, computeWindowGeometry, transposedConvolutionInput } from './geometry.ts';
+import { assertNoDilation, computeWindowGeometry, transposedConvolutionOperands } from './geometry.ts';
 
 export function depthwiseConv2dBackpropInput(args: {
   inputs: { dy: TensorInfo; filter: TensorInfo };
@@ -40,14 +40,14 @@ export function depthwiseConv2dBackpropInput(args: {
     const [filterHeight, filterWidth, channels, multiplier] = filterShape;
     const g = computeWindowGeometry(inputShape, filterShape, strides, pad, dimRoundingMode, true);
 
-    const z = transposedConvolutionInput(tensors.dy as Tensor4D, g);
+    const { input: z, padding } = transposedConvolutionOperands(tensors.dy as Tensor4D, g);
     const flippedFilter = tf.reshape(tf.reverse(tensors.filter, [0, 1]), [
       filterHeight,
       filterWidth,
       channels * multiplier,
       1,
     ]) as tf.Tensor4D;
-    const perOutputChannel = tf.depthwiseConv2d(z, flippedFilter, 1, 'valid');
+    const perOutputChannel = tf.depthwiseConv2d(z, flippedFilter, 1, padding);
     if (multiplier === 1) return perOutputChannel;
     return tf.sum(tf.reshape(perOutputChannel, [g.batchSize, g.inHeight, g.inWidth, channels, multiplier]), 4);
   });

@@ -190,6 +190,38 @@ export function transposedConvolutionInput(dy: Tensor4D, g: WindowGeometry): Ten
 }
 
 /**
+ * The same stride-1 'valid' convolution input as `transposedConvolutionInput`,
+ * but with Z's zero border left to the convolution as explicit padding where
+ * possible (stride 1 and no cropping): the forward convolution kernels pad
+ * on the fly (XNNPACK's indirection buffer), which saves materialising Z — two
+ * full-size concatenations per call. Otherwise returns Z and 'valid'.
+ */
+export function transposedConvolutionOperands(
+  dy: Tensor4D,
+  g: WindowGeometry,
+): { input: Tensor4D; padding: 'valid' | tf.backend_util.ExplicitPadding } {
+  if (g.strideHeight === 1 && g.strideWidth === 1) {
+    const fitted = fitToOutputSize(dy, g);
+    const frontHeight = g.filterHeight - 1 - g.padTop;
+    const frontWidth = g.filterWidth - 1 - g.padLeft;
+    const backHeight = g.inHeight + g.filterHeight - 1 - frontHeight - fitted.shape[1];
+    const backWidth = g.inWidth + g.filterWidth - 1 - frontWidth - fitted.shape[2];
+    if (Math.min(frontHeight, frontWidth, backHeight, backWidth) >= 0) {
+      return {
+        input: fitted,
+        padding: [
+          [0, 0],
+          [frontHeight, backHeight],
+          [frontWidth, backWidth],
+          [0, 0],
+        ],
+      };
+    }
+  }
+  return { input: transposedConvolutionInput(dy, g), padding: 'valid' };
+}
+
+/**
  * Memory layout of the per-tap patch matrices; the fast one differs by backend
  * (measured with bench/kernels.ts at 8x64x64x32):
  *  - 'rowsMajor': [rows, channels]. Each tap is a contiguous row range, which
@@ -213,6 +245,8 @@ export interface TapMatrices {
   count: number;
   /** Number of rows (positions) of every tap matrix (≥ batch·outHeight·outWidth). */
   rows: number;
+  /** The rows as an NHWC grid, [N, Hq, Wq]: rows = N·Hq·Wq, output (n, i, j) at row n·Hq·Wq + i·Wq + j. */
+  grid: [number, number, number];
   /**
    * The patch matrix of tap t — [rows, inChannels] or [inChannels, rows] per
    * the layout — taps in (filter row, filter column) order: position p holds
@@ -290,6 +324,7 @@ export function extractTapMatrices(x: Tensor4D, g: WindowGeometry, layout: TapLa
     const phaseOffset = ((r % sH) * sW + (c % sW)) * rows;
     const shift = Math.floor(r / sH) * gridWidth + Math.floor(c / sW);
     const start = phaseOffset + shift;
+    if (start === 0 && flat.shape[0] === rows) return flatInLayout; // the whole matrix (1×1, stride 1): no copy
     return layout === 'rowsMajor'
       ? tf.slice(flatInLayout, [start, 0], [rows, channels])
       : tf.slice(flatInLayout, [0, start], [channels, rows]);
@@ -300,5 +335,5 @@ export function extractTapMatrices(x: Tensor4D, g: WindowGeometry, layout: TapLa
     const onGrid = padOrCropSpatial(fitted, [0, gridHeight - g.outHeight], [0, gridWidth - g.outWidth]);
     return tf.reshape(onGrid, [rows, outputShaped.shape[3]]);
   };
-  return { count: g.filterHeight * g.filterWidth, rows, tap, alignWithTaps };
+  return { count: g.filterHeight * g.filterWidth, rows, grid: [g.batchSize, gridHeight, gridWidth], tap, alignWithTaps };
 }

@@ -23,15 +23,19 @@ import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 
 /**
  * `t` summed over `axes` (reduced dims dropped, as tf.sum does). The NHWC
- * per-channel case, axes [0, 1, 2] of a rank-4 tensor, goes through a global
- * average pool (see header); anything else is tf.sum.
+ * per-channel cases of a rank-4 float32 tensor — axes [0, 1, 2], and the
+ * per-image [1, 2] — go through a global average pool (see header); anything
+ * else is tf.sum.
  */
 export function sumOverAxes(t: Tensor, axes: number[]): Tensor {
   if (axes.length === 0) return t;
-  const perChannel = t.rank === 4 && axes.length === 3 && axes.every((axis, i) => axis === i);
-  if (!perChannel || t.dtype !== 'float32') return tf.sum(t, axes);
-  const [, height, width] = t.shape;
+  const sorted = [...axes].sort((a, b) => a - b);
+  const perChannel = t.rank === 4 && sorted.length === 3 && sorted.every((axis, i) => axis === i);
+  const perImage = t.rank === 4 && sorted.length === 2 && sorted[0] === 1 && sorted[1] === 2;
+  if (!(perChannel || perImage) || t.dtype !== 'float32') return tf.sum(t, axes);
+  const [batch, height, width, channels] = t.shape;
   if (height * width === 1) return tf.sum(t, axes); // nothing to pool
-  const perImageMeans = tf.avgPool(t as Tensor4D, [height, width], 1, 'valid'); // [N, 1, 1, C]
-  return tf.sum(tf.mul(perImageMeans, tf.scalar(height * width)), [0, 1, 2]);
+  const perImageSums = tf.mul(tf.avgPool(t as Tensor4D, [height, width], 1, 'valid'), tf.scalar(height * width)); // [N, 1, 1, C]
+  if (perImage) return tf.reshape(perImageSums, [batch, channels]);
+  return tf.sum(perImageSums, [0, 1, 2]);
 }
