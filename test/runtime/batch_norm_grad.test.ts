@@ -16,45 +16,11 @@ import {
   restoreOriginalKernels,
 } from '../../src/runtime/kernels/index.ts';
 import { fusedBatchNormGradConfig } from '../../src/runtime/kernels/batch_norm_grad.ts';
-
-/** Deterministic uniform [-1, 1) values (LCG), identical on every backend. */
-function seededValues(size: number, seed: number): Float32Array {
-  const values = new Float32Array(size);
-  let state = seed >>> 0;
-  for (let i = 0; i < values.length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = (state / 2 ** 32) * 2 - 1;
-  }
-  return values;
-}
+import { seededValues, expectClose, useBackend, type Values } from '../helpers/numeric.ts';
 
 function seededTensor(shape: number[], seed: number, scale = 1, shift = 0): tf.Tensor {
   const values = seededValues(shape.reduce((a, b) => a * b, 1), seed).map((v) => v * scale + shift);
   return tf.tensor(values, shape);
-}
-
-type Values = { shape: number[]; values: Float32Array };
-
-/** 1e-4 relative, elementwise, with a floor of 1e-2·max|expected| (as kernels.test.ts). */
-function expectClose(actual: Values, expected: Values, what: string): void {
-  expect(actual.shape, `${what} shape`).toEqual(expected.shape);
-  const scale = expected.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  let worst = 0;
-  let worstIndex = -1;
-  for (let i = 0; i < expected.values.length; i++) {
-    const tolerance = 1e-4 * Math.max(Math.abs(expected.values[i]), 1e-2 * scale);
-    const excess = Math.abs(actual.values[i] - expected.values[i]) / tolerance;
-    if (!(excess <= worst)) {
-      worst = excess;
-      worstIndex = i;
-    }
-  }
-  expect(worst, `${what}: worst entry #${worstIndex} is ${worst.toFixed(2)}x over tolerance`).toBeLessThanOrEqual(1);
-}
-
-async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
-  await tf.setBackend(name);
-  await tf.ready();
 }
 
 interface BatchNormCase {

@@ -18,20 +18,10 @@ import {
   restoreOriginalKernels,
   trainingKernelsFor,
 } from '../../src/runtime/kernels/index.ts';
+import { seededValues, expectClose, useBackend } from '../helpers/numeric.ts';
 
 type Shape4D = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
-
-/** Deterministic uniform [-1, 1) values (LCG), identical on every backend. */
-function seededValues(size: number, seed: number): Float32Array {
-  const values = new Float32Array(size);
-  let state = seed >>> 0;
-  for (let i = 0; i < values.length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = (state / 2 ** 32) * 2 - 1;
-  }
-  return values;
-}
 
 function seededTensor(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed), shape);
@@ -139,32 +129,6 @@ function gradients(c: GradientCase): Gradients {
       dFilter: { shape: dFilter.shape, values: dFilter.dataSync() as Float32Array },
     };
   });
-}
-
-/**
- * 1e-4 relative, elementwise: |a − b| ≤ 1e-4 · max(|b|, 1e-2 · max|b|). The
- * floor keeps entries that are sums cancelling to ~0 from demanding more
- * than float32 can give; it is still 100x stricter than a norm-wise check.
- */
-function expectClose(actual: Gradients['dx'], expected: Gradients['dx'], what: string): void {
-  expect(actual.shape, `${what} shape`).toEqual(expected.shape);
-  const scale = expected.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  let worst = 0;
-  let worstIndex = -1;
-  for (let i = 0; i < expected.values.length; i++) {
-    const tolerance = 1e-4 * Math.max(Math.abs(expected.values[i]), 1e-2 * scale);
-    const excess = Math.abs(actual.values[i] - expected.values[i]) / tolerance;
-    if (!(excess <= worst)) {
-      worst = excess;
-      worstIndex = i;
-    }
-  }
-  expect(worst, `${what}: worst entry #${worstIndex} is ${worst.toFixed(2)}x over tolerance`).toBeLessThanOrEqual(1);
-}
-
-async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
-  await tf.setBackend(name);
-  await tf.ready();
 }
 
 const reference = new Map<string, Gradients>();

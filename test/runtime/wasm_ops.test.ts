@@ -14,32 +14,10 @@ import {
   restoreOriginalGradients,
   registerTrainingGradients,
 } from '../../src/runtime/kernels/index.ts';
+import { seededValues, expectClose, type Values } from '../helpers/numeric.ts';
 
-function seededValues(size: number, seed: number): Float32Array {
-  const values = new Float32Array(size);
-  let state = seed >>> 0;
-  for (let i = 0; i < values.length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = (state / 2 ** 32) * 2 - 1;
-  }
-  return values;
-}
 const seeded = (shape: number[], seed: number, shift = 0) =>
   tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed).map((v) => v + shift), shape);
-
-type Values = { shape: number[]; values: Float32Array };
-
-/** 1e-4 relative, elementwise, with a floor of 1e-2·max|expected| (as kernels.test.ts). */
-function expectClose(actual: Values, expected: Values, what: string): void {
-  expect(actual.shape, `${what} shape`).toEqual(expected.shape);
-  const scale = expected.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  for (let i = 0; i < expected.values.length; i++) {
-    const tolerance = 1e-4 * Math.max(Math.abs(expected.values[i]), 1e-2 * scale);
-    if (!(Math.abs(actual.values[i] - expected.values[i]) <= tolerance)) {
-      expect.fail(`${what}: entry #${i} is ${actual.values[i]}, expected ${expected.values[i]}`);
-    }
-  }
-}
 
 /** Runs a kernel's original (tfjs) implementation directly on the active backend. */
 function runOriginal(kernelName: string, inputs: tf.NamedTensorMap, attrs: object): Values {
