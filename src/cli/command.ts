@@ -4,6 +4,7 @@ import { compile, type Compilation, type CompileOptions } from "../compile.ts";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { renderDiagnostics, summaryLine } from "../diagnostics/render.ts";
 import type { SourceFile } from "../diagnostics/source.ts";
+import { fsReason } from "../runtime/errors.ts";
 
 /** Exit codes: 0 clean (warnings allowed), 1 the input has errors, 2 the command line is wrong. */
 export const EXIT = { ok: 0, errors: 1, usage: 2 } as const;
@@ -49,8 +50,7 @@ export function readSource(path: string): { file?: SourceFile; diagnostics: Diag
   try {
     return { file: { path, text: readFileSync(path, "utf8") }, diagnostics: [] };
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as NodeJS.ErrnoException).code === "EISDIR" ? "it is a directory" : String((e as Error).message);
-    return { diagnostics: [diagnostic("EFF0001", { path, reason })] };
+    return { diagnostics: [diagnostic("EFF0001", { path, reason: fsReason(e) })] };
   }
 }
 
@@ -91,7 +91,7 @@ export function writeFilesAtomically(files: readonly { path: string; content: st
   } catch (e) {
     for (const t of temps) rmSync(t.temp, { force: true });
     const err = e as NodeJS.ErrnoException;
-    return [diagnostic("EFF0003", { path: err.path ?? files[0]?.path ?? "?", reason: err.code ?? err.message })];
+    return [diagnostic("EFF0003", { path: err.path ?? files[0]?.path ?? "?", reason: fsReason(err) })];
   }
 }
 
