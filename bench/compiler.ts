@@ -42,15 +42,21 @@ const family = spec.variants.length;
 const rows: [string, { median: number; p90: number }][] = [
   ["parse", measure(() => parse(file))],
   ["parse + check", measure(() => check(parse(file).document))],
-  [`scale + lower + cost (${family} variants)`, measure(() => spec.variants.forEach((v) => cost(lower(scale(spec, v).network!))))],
+  [
+    `scale + lower + cost (${family} variants)`,
+    measure(() => spec.variants.forEach((v) => cost(lower(scale(spec, v).network!)))),
+  ],
   [`whole pipeline, ${family} variants`, measure(() => compile(file))],
 ];
 
-console.log(`effnet compiler benchmark — ${file.path}, ${family} variants, median of ${RUNS} warm runs (Node ${process.version})`);
+console.log(
+  `effnet compiler benchmark — ${file.path}, ${family} variants, median of ${RUNS} warm runs (Node ${process.version})`,
+);
 console.log("");
 const width = Math.max(...rows.map(([name]) => name.length));
 console.log(`${"phase".padEnd(width)}  ${"median".padStart(10)}  ${"p90".padStart(10)}`);
-for (const [name, t] of rows) console.log(`${name.padEnd(width)}  ${ms(t.median).padStart(10)}  ${ms(t.p90).padStart(10)}`);
+for (const [name, t] of rows)
+  console.log(`${name.padEnd(width)}  ${ms(t.median).padStart(10)}  ${ms(t.p90).padStart(10)}`);
 
 // φ-derived configurations per second: scale → lower → cost of a fresh variant each time.
 const { alpha, beta, gamma } = spec.scaling.compound!;
@@ -74,6 +80,8 @@ while (Number(process.hrtime.bigint() - start) < 2e9) {
 }
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 console.log("");
-console.log(`φ-derived configurations costed: ${Math.round(configurations / seconds).toLocaleString("en-US")} per second (φ swept over [0, 7), ${configurations.toLocaleString("en-US")} in ${seconds.toFixed(1)} s)`);
+console.log(
+  `φ-derived configurations costed: ${Math.round(configurations / seconds).toLocaleString("en-US")} per second (φ swept over [0, 7), ${configurations.toLocaleString("en-US")} in ${seconds.toFixed(1)} s)`,
+);
 const heap = process.memoryUsage().heapUsed / 2 ** 20;
 console.log(`heap in use afterwards: ${heap.toFixed(1)} MiB`);

@@ -24,20 +24,20 @@
  * default size, so that column defaults to a single timed run
  * (--original-runs) and can be skipped (--skip-cpu-original).
  */
-import * as tf from '@tensorflow/tfjs';
-import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
-import { registerTrainingKernels, restoreOriginalKernels, trainingKernelsFor } from '../src/runtime/kernels/index.ts';
+import * as tf from "@tensorflow/tfjs";
+import * as tfWasm from "@tensorflow/tfjs-backend-wasm";
+import { registerTrainingKernels, restoreOriginalKernels, trainingKernelsFor } from "../src/runtime/kernels/index.ts";
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
 }
 
-const RUNS = option('runs', 5);
-const ORIGINAL_RUNS = option('original-runs', 1);
-const BATCH = option('batch', 8);
-const SIZE = option('size', 64);
-const CHANNELS = option('channels', 32);
+const RUNS = option("runs", 5);
+const ORIGINAL_RUNS = option("original-runs", 1);
+const BATCH = option("batch", 8);
+const SIZE = option("size", 64);
+const CHANNELS = option("channels", 32);
 
 /** Deterministic uniform [-1, 1) data (LCG), identical on every backend. */
 function seededTensor(shape: number[], seed: number): tf.Tensor {
@@ -65,17 +65,17 @@ async function medianMs(run: () => Promise<void>, runs: number): Promise<number>
 
 interface Config {
   label: string;
-  backend: 'wasm' | 'cpu';
+  backend: "wasm" | "cpu";
   newKernels: boolean;
   runs: number;
 }
 
 const CONFIGS: Config[] = [
-  { label: 'wasm (new)', backend: 'wasm', newKernels: true, runs: RUNS },
-  { label: 'wasm (tfjs)', backend: 'wasm', newKernels: false, runs: ORIGINAL_RUNS },
-  { label: 'cpu (original)', backend: 'cpu', newKernels: false, runs: ORIGINAL_RUNS },
-  { label: 'cpu (new)', backend: 'cpu', newKernels: true, runs: RUNS },
-].filter((config) => !(process.argv.includes('--skip-cpu-original') && config.label === 'cpu (original)')) as Config[];
+  { label: "wasm (new)", backend: "wasm", newKernels: true, runs: RUNS },
+  { label: "wasm (tfjs)", backend: "wasm", newKernels: false, runs: ORIGINAL_RUNS },
+  { label: "cpu (original)", backend: "cpu", newKernels: false, runs: ORIGINAL_RUNS },
+  { label: "cpu (new)", backend: "cpu", newKernels: true, runs: RUNS },
+].filter((config) => !(process.argv.includes("--skip-cpu-original") && config.label === "cpu (original)")) as Config[];
 
 async function activate(config: Config): Promise<void> {
   await tf.setBackend(config.backend);
@@ -108,36 +108,56 @@ function makeKernelCases(): { cases: KernelCase[]; dispose: () => void } {
     run: () => tf.engine().runKernel(kernelName, inputs, attrs as tf.NamedAttrMap) as tf.Tensor,
   });
   const convFilter = (size: number, stride: number, dy: tf.Tensor) =>
-    kernelCase(`Conv2DBackpropFilter ${size}x${size} s${stride}`, tf.Conv2DBackpropFilter, { x, dy }, {
-      strides: stride,
-      pad: 'same',
-      dataFormat: 'NHWC',
-      filterShape: [size, size, CHANNELS, CHANNELS],
-    });
+    kernelCase(
+      `Conv2DBackpropFilter ${size}x${size} s${stride}`,
+      tf.Conv2DBackpropFilter,
+      { x, dy },
+      {
+        strides: stride,
+        pad: "same",
+        dataFormat: "NHWC",
+        filterShape: [size, size, CHANNELS, CHANNELS],
+      },
+    );
   const depthwiseFilterGrad = (stride: number, dy: tf.Tensor) =>
-    kernelCase(`DepthwiseBackpropFilter 3x3 s${stride}`, tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, {
-      strides: stride,
-      dilations: 1,
-      pad: 'same',
-      filterShape: [3, 3, CHANNELS, 1],
-    });
+    kernelCase(
+      `DepthwiseBackpropFilter 3x3 s${stride}`,
+      tf.DepthwiseConv2dNativeBackpropFilter,
+      { x, dy },
+      {
+        strides: stride,
+        dilations: 1,
+        pad: "same",
+        filterShape: [3, 3, CHANNELS, 1],
+      },
+    );
   const channelStats = [7, 8, 9, 10].map((seed) => tf.tidy(() => tf.add(tf.abs(seededTensor([CHANNELS], seed)), 0.5)));
   const convFilterFull = seededTensor([3, 3, CHANNELS, CHANNELS], 5);
   const convFilterPointwise = seededTensor([1, 1, CHANNELS, CHANNELS], 6);
   const convInput = (filter: tf.Tensor, stride: number, dy: tf.Tensor) =>
-    kernelCase(`Conv2DBackpropInput ${filter.shape[0]}x${filter.shape[1]} s${stride}`, tf.Conv2DBackpropInput, { dy, filter }, {
-      strides: stride,
-      pad: 'same',
-      dataFormat: 'NHWC',
-      inputShape,
-    });
+    kernelCase(
+      `Conv2DBackpropInput ${filter.shape[0]}x${filter.shape[1]} s${stride}`,
+      tf.Conv2DBackpropInput,
+      { dy, filter },
+      {
+        strides: stride,
+        pad: "same",
+        dataFormat: "NHWC",
+        inputShape,
+      },
+    );
   const depthwiseInputGrad = (stride: number, dy: tf.Tensor) =>
-    kernelCase(`DepthwiseBackpropInput 3x3 s${stride}`, tf.DepthwiseConv2dNativeBackpropInput, { dy, filter: depthwiseFilter }, {
-      strides: stride,
-      dilations: 1,
-      pad: 'same',
-      inputShape,
-    });
+    kernelCase(
+      `DepthwiseBackpropInput 3x3 s${stride}`,
+      tf.DepthwiseConv2dNativeBackpropInput,
+      { dy, filter: depthwiseFilter },
+      {
+        strides: stride,
+        dilations: 1,
+        pad: "same",
+        inputShape,
+      },
+    );
   return {
     cases: [
       convFilter(3, 1, dyFull),
@@ -151,13 +171,19 @@ function makeKernelCases(): { cases: KernelCase[]; dispose: () => void } {
       convInput(convFilterFull, 2, dyHalf),
       convInput(convFilterPointwise, 1, dyFull),
       // Forward kernels replaced on wasm only (the cpu columns run tfjs's own).
-      kernelCase('Mean over [0, 1, 2] (moments)', tf.Mean, { x }, { axis: [0, 1, 2], keepDims: false }),
-      kernelCase('Mean over [1, 2] (global pool)', tf.Mean, { x }, { axis: [1, 2], keepDims: false }),
-      kernelCase('Slice one image', tf.Slice, { x }, { begin: [1, 0, 0, 0], size: [1, -1, -1, -1] }),
-      kernelCase('Slice spatial crop', tf.Slice, { x }, { begin: [0, 1, 1, 0], size: [-1, SIZE - 2, SIZE - 2, -1] }),
-      kernelCase('FusedBatchNorm', tf.FusedBatchNorm, { x, mean: channelStats[0], variance: channelStats[1], offset: channelStats[2], scale: channelStats[3] }, { varianceEpsilon: 1e-3 }),
+      kernelCase("Mean over [0, 1, 2] (moments)", tf.Mean, { x }, { axis: [0, 1, 2], keepDims: false }),
+      kernelCase("Mean over [1, 2] (global pool)", tf.Mean, { x }, { axis: [1, 2], keepDims: false }),
+      kernelCase("Slice one image", tf.Slice, { x }, { begin: [1, 0, 0, 0], size: [1, -1, -1, -1] }),
+      kernelCase("Slice spatial crop", tf.Slice, { x }, { begin: [0, 1, 1, 0], size: [-1, SIZE - 2, SIZE - 2, -1] }),
+      kernelCase(
+        "FusedBatchNorm",
+        tf.FusedBatchNorm,
+        { x, mean: channelStats[0], variance: channelStats[1], offset: channelStats[2], scale: channelStats[3] },
+        { varianceEpsilon: 1e-3 },
+      ),
     ],
-    dispose: () => tf.dispose([x, dyFull, dyHalf, depthwiseFilter, convFilterFull, convFilterPointwise, ...channelStats]),
+    dispose: () =>
+      tf.dispose([x, dyFull, dyHalf, depthwiseFilter, convFilterFull, convFilterPointwise, ...channelStats]),
   };
 }
 
@@ -176,15 +202,23 @@ function makeTrainingStep(): { step: () => tf.Scalar; dispose: () => void } {
     dense: scaled([CHANNELS, 10], 14, 0.2),
   };
   const images = seededTensor(inputShape, 20) as tf.Tensor4D;
-  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32'), 10));
+  const labels = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: BATCH }, (_, i) => i % 10),
+        "int32",
+      ),
+      10,
+    ),
+  );
   const optimizer = tf.train.sgd(0.01);
   const swish = (t: tf.Tensor) => tf.mul(t, tf.sigmoid(t));
   const loss = () =>
     tf.tidy(() => {
-      let h = swish(tf.conv2d(images, variables.stem as tf.Tensor4D, 1, 'same')) as tf.Tensor4D;
-      h = swish(tf.depthwiseConv2d(h, variables.depthwise1 as tf.Tensor4D, 1, 'same')) as tf.Tensor4D;
-      h = tf.conv2d(h, variables.pointwise as tf.Tensor4D, 1, 'same');
-      h = swish(tf.depthwiseConv2d(h, variables.depthwise2 as tf.Tensor4D, 2, 'same')) as tf.Tensor4D;
+      let h = swish(tf.conv2d(images, variables.stem as tf.Tensor4D, 1, "same")) as tf.Tensor4D;
+      h = swish(tf.depthwiseConv2d(h, variables.depthwise1 as tf.Tensor4D, 1, "same")) as tf.Tensor4D;
+      h = tf.conv2d(h, variables.pointwise as tf.Tensor4D, 1, "same");
+      h = swish(tf.depthwiseConv2d(h, variables.depthwise2 as tf.Tensor4D, 2, "same")) as tf.Tensor4D;
       const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
       const logits = tf.matMul(pooled, variables.dense as tf.Tensor2D);
       return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
@@ -198,7 +232,7 @@ function makeTrainingStep(): { step: () => tf.Scalar; dispose: () => void } {
   };
 }
 
-const STEP_LABEL = 'training step (fwd+bwd+SGD)';
+const STEP_LABEL = "training step (fwd+bwd+SGD)";
 
 async function main(): Promise<void> {
   /** times.get(row label).get(config label) = median ms */
@@ -223,7 +257,7 @@ async function main(): Promise<void> {
       record(label, config.label, ms);
     }
     dispose();
-    if (config.backend === 'wasm' && !config.newKernels) continue; // cannot train without our kernels
+    if (config.backend === "wasm" && !config.newKernels) continue; // cannot train without our kernels
     const training = makeTrainingStep();
     const ms = await medianMs(async () => {
       const loss = training.step();
@@ -234,22 +268,26 @@ async function main(): Promise<void> {
     training.dispose();
   }
 
-  const replacedOnCpu = new Set(trainingKernelsFor('cpu').map((row) => row.kernelName));
+  const replacedOnCpu = new Set(trainingKernelsFor("cpu").map((row) => row.kernelName));
   const configLabels = CONFIGS.map((c) => c.label);
   const firstWidth = 34;
   const width = 16;
   const header =
-    'kernel / step'.padEnd(firstWidth) +
-    configLabels.map((l) => l.padStart(width)).join('') +
-    'cpu orig/new'.padStart(width);
+    "kernel / step".padEnd(firstWidth) +
+    configLabels.map((l) => l.padStart(width)).join("") +
+    "cpu orig/new".padStart(width);
   const line = (rowLabel: string, kernelName?: string) => {
     const rowTimes = times.get(rowLabel)!;
-    const original = rowTimes.get('cpu (original)');
+    const original = rowTimes.get("cpu (original)");
     const replaced = kernelName === undefined || replacedOnCpu.has(kernelName);
-    const speedUp = !replaced ? 'not replaced' : original === undefined ? '-' : `${(original / rowTimes.get('cpu (new)')!).toFixed(1)}x`;
+    const speedUp = !replaced
+      ? "not replaced"
+      : original === undefined
+        ? "-"
+        : `${(original / rowTimes.get("cpu (new)")!).toFixed(1)}x`;
     return (
       rowLabel.padEnd(firstWidth) +
-      configLabels.map((l) => (rowTimes.has(l) ? `${rowTimes.get(l)!.toFixed(1)} ms` : '-').padStart(width)).join('') +
+      configLabels.map((l) => (rowTimes.has(l) ? `${rowTimes.get(l)!.toFixed(1)} ms` : "-").padStart(width)).join("") +
       speedUp.padStart(width)
     );
   };
@@ -260,9 +298,9 @@ async function main(): Promise<void> {
       `wasm threads ${tfWasm.getThreadsCount()}, node ${process.version}`,
   );
   console.log(header);
-  console.log('-'.repeat(header.length));
+  console.log("-".repeat(header.length));
   for (const { label, kernelName } of kernelRows) console.log(line(label, kernelName));
-  console.log('-'.repeat(header.length));
+  console.log("-".repeat(header.length));
   console.log(line(STEP_LABEL));
 }
 

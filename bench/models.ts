@@ -48,32 +48,57 @@ function handWrittenB0(): tf.LayersModel {
   const bn = (name: string, x: T) => tf.layers.batchNormalization({ name, axis: -1, ...BN }).apply(x) as T;
   const swish = (name: string, x: T) => tf.layers.activation({ name, activation: "swish" }).apply(x) as T;
 
-  function block(x: T, name: string, o: { filtersIn: number; filtersOut: number; kernel: number; strides: number; expand: number; dropRate: number }): T {
+  function block(
+    x: T,
+    name: string,
+    o: { filtersIn: number; filtersOut: number; kernel: number; strides: number; expand: number; dropRate: number },
+  ): T {
     const input = x;
     const filters = o.filtersIn * o.expand;
     if (o.expand !== 1) {
-      x = tf.layers.conv2d({ name: `${name}expand_conv`, filters, kernelSize: 1, padding: "same", useBias: false }).apply(x) as T;
+      x = tf.layers
+        .conv2d({ name: `${name}expand_conv`, filters, kernelSize: 1, padding: "same", useBias: false })
+        .apply(x) as T;
       x = swish(`${name}expand_activation`, bn(`${name}expand_bn`, x));
     }
-    x = tf.layers.depthwiseConv2d({ name: `${name}dwconv`, kernelSize: o.kernel, strides: o.strides, padding: "same", useBias: false }).apply(x) as T;
+    x = tf.layers
+      .depthwiseConv2d({
+        name: `${name}dwconv`,
+        kernelSize: o.kernel,
+        strides: o.strides,
+        padding: "same",
+        useBias: false,
+      })
+      .apply(x) as T;
     x = swish(`${name}activation`, bn(`${name}bn`, x));
     const reduced = Math.max(1, Math.floor(o.filtersIn * SE_RATIO));
     let se = tf.layers.globalAveragePooling2d({ name: `${name}se_squeeze` }).apply(x) as T;
     se = tf.layers.reshape({ name: `${name}se_reshape`, targetShape: [1, 1, filters] }).apply(se) as T;
-    se = tf.layers.conv2d({ name: `${name}se_reduce`, filters: reduced, kernelSize: 1, padding: "same", activation: "swish" }).apply(se) as T;
-    se = tf.layers.conv2d({ name: `${name}se_expand`, filters, kernelSize: 1, padding: "same", activation: "sigmoid" }).apply(se) as T;
+    se = tf.layers
+      .conv2d({ name: `${name}se_reduce`, filters: reduced, kernelSize: 1, padding: "same", activation: "swish" })
+      .apply(se) as T;
+    se = tf.layers
+      .conv2d({ name: `${name}se_expand`, filters, kernelSize: 1, padding: "same", activation: "sigmoid" })
+      .apply(se) as T;
     x = tf.layers.multiply({ name: `${name}se_excite` }).apply([x, se]) as T;
-    x = tf.layers.conv2d({ name: `${name}project_conv`, filters: o.filtersOut, kernelSize: 1, padding: "same", useBias: false }).apply(x) as T;
+    x = tf.layers
+      .conv2d({ name: `${name}project_conv`, filters: o.filtersOut, kernelSize: 1, padding: "same", useBias: false })
+      .apply(x) as T;
     x = bn(`${name}project_bn`, x);
     if (o.strides === 1 && o.filtersIn === o.filtersOut) {
-      if (o.dropRate > 0) x = tf.layers.dropout({ name: `${name}drop`, rate: o.dropRate, noiseShape: [null, 1, 1, 1] as unknown as number[] }).apply(x) as T;
+      if (o.dropRate > 0)
+        x = tf.layers
+          .dropout({ name: `${name}drop`, rate: o.dropRate, noiseShape: [null, 1, 1, 1] as unknown as number[] })
+          .apply(x) as T;
       x = tf.layers.add({ name: `${name}add` }).apply([x, input]) as T;
     }
     return x;
   }
 
   const input = tf.input({ name: "input", shape: [224, 224, 3] });
-  let x = tf.layers.conv2d({ name: "stem_conv", filters: 32, kernelSize: 3, strides: 2, padding: "same", useBias: false }).apply(input) as T;
+  let x = tf.layers
+    .conv2d({ name: "stem_conv", filters: 32, kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .apply(input) as T;
   x = swish("stem_activation", bn("stem_bn", x));
   const totalBlocks = BLOCKS.reduce((n, b) => n + b.repeats, 0);
   let b = 0;
@@ -88,7 +113,9 @@ function handWrittenB0(): tf.LayersModel {
       b++;
     }
   });
-  x = tf.layers.conv2d({ name: "top_conv", filters: 1280, kernelSize: 1, padding: "same", useBias: false }).apply(x) as T;
+  x = tf.layers
+    .conv2d({ name: "top_conv", filters: 1280, kernelSize: 1, padding: "same", useBias: false })
+    .apply(x) as T;
   x = swish("top_activation", bn("top_bn", x));
   x = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(x) as T;
   x = tf.layers.dropout({ name: "top_dropout", rate: 0.2 }).apply(x) as T;
@@ -124,7 +151,10 @@ async function measure(backend: BackendChoice, train: boolean): Promise<Row[]> {
   }
   for (const [label, build] of builders) {
     const model = build();
-    if (model.countParams() !== metadata.params.total) throw new Error(`${label} B0 has ${model.countParams()} parameters, the audit ${metadata.params.total}: not the same network`);
+    if (model.countParams() !== metadata.params.total)
+      throw new Error(
+        `${label} B0 has ${model.countParams()} parameters, the audit ${metadata.params.total}: not the same network`,
+      );
     const timing = { warmup: 1, runs: RUNS };
     const forward1 = await timeForward(model, 1, timing);
     const forwardBatch = train ? await timeForward(model, BATCH, timing) : undefined;
@@ -139,13 +169,23 @@ async function measure(backend: BackendChoice, train: boolean): Promise<Row[]> {
 tf.enableProdMode(); // no cpu-backend banner; the chosen backends are printed instead
 const rows = [...(await measure("wasm", true)), ...(await measure("cpu", false))];
 const handWritten = (r: Row) => rows.find((h) => h.backend === r.backend && h.model === "hand-written")!;
-const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? "–" : `${(a / b).toFixed(2)}×`);
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? "–" : `${(a / b).toFixed(2)}×`;
 console.log(
   `EfficientNet-B0, ${metadata.params.total.toLocaleString("en-US")} params, 224×224; median of ${RUNS} runs after 1 warm-up; tfjs ${tf.version.tfjs}, node ${process.version}, ${process.arch}`,
 );
 console.log(
   textTable(
-    ["backend", "model", "forward ×1", "vs hand", `forward ×${BATCH}`, `train step ×${BATCH}`, "vs hand", "step / forward"],
+    [
+      "backend",
+      "model",
+      "forward ×1",
+      "vs hand",
+      `forward ×${BATCH}`,
+      `train step ×${BATCH}`,
+      "vs hand",
+      "step / forward",
+    ],
     rows.map((r) => [
       r.backend,
       r.model,
@@ -158,4 +198,6 @@ console.log(
     ]),
   ),
 );
-console.log("vs hand: generated ÷ hand-written (goal 1.00×). step / forward: training step ÷ forward pass of the same batch (goal ≤ 4×). Training is not timed on cpu (seconds per step).");
+console.log(
+  "vs hand: generated ÷ hand-written (goal 1.00×). step / forward: training step ÷ forward pass of the same batch (goal ≤ 4×). Training is not timed on cpu (seconds per step).",
+);

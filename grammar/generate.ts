@@ -7,4 +7,8 @@ if (failed.length) {
   console.error(failed.map((d) => d.message).join("\n"));
   process.exit(1);
 }
-console.log(`wrote ${grammarFiles().map((f) => f.path).join(", ")}`);
+console.log(
+  `wrote ${grammarFiles()
+    .map((f) => f.path)
+    .join(", ")}`,
+);

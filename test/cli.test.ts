@@ -41,7 +41,19 @@ describe("effnet CLI", () => {
     const doc = JSON.parse(stdout);
     expect(doc.network.name).toBe("EfficientNet");
     const b0 = doc.variants.find((v: { name: string }) => v.name === "B0");
-    for (const key of ["name", "width", "depth", "resolution", "dropout", "params", "macs", "flops", "stages", "layers"]) expect(b0).toHaveProperty(key);
+    for (const key of [
+      "name",
+      "width",
+      "depth",
+      "resolution",
+      "dropout",
+      "params",
+      "macs",
+      "flops",
+      "stages",
+      "layers",
+    ])
+      expect(b0).toHaveProperty(key);
     expect(Object.keys(b0.params).sort()).toEqual(["nonTrainable", "total", "trainable"]);
     expect(b0.stages).toHaveLength(9);
   });
@@ -85,9 +97,13 @@ describe("effnet CLI", () => {
   });
 
   it("works as an installed binary, without a stack trace on bad input", () => {
-    const out = execFileSync(process.execPath, ["bin/effnet.js", "audit", "specs/mobilenetv2.effnet", "--json"], { encoding: "utf8" });
+    const out = execFileSync(process.execPath, ["bin/effnet.js", "audit", "specs/mobilenetv2.effnet", "--json"], {
+      encoding: "utf8",
+    });
     expect(JSON.parse(out).variants[0].params.trainable).toBe(3_504_872);
-    const bad = spawnSync(process.execPath, ["bin/effnet.js", "audit", "test/errors/EFF1003-unclosed-block.effnet"], { encoding: "utf8" });
+    const bad = spawnSync(process.execPath, ["bin/effnet.js", "audit", "test/errors/EFF1003-unclosed-block.effnet"], {
+      encoding: "utf8",
+    });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("error[EFF1003]");
     expect(bad.stderr).not.toMatch(/\n\s+at /);

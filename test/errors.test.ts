@@ -11,14 +11,19 @@ import { renderDiagnostics } from "../src/diagnostics/render.ts";
  * UPDATE_GOLDEN=1 rewrites the expected files; review the diff before committing.
  */
 const dir = "test/errors";
-const cases = readdirSync(dir).filter((f) => f.endsWith(".effnet")).sort();
+const cases = readdirSync(dir)
+  .filter((f) => f.endsWith(".effnet"))
+  .sort();
 const update = process.env.UPDATE_GOLDEN === "1";
 
 function render(name: string): { text: string; codes: string[] } {
   const path = join(dir, name);
   const file = { path, text: readFileSync(path, "utf8") };
   const compilation = compile(file);
-  return { text: renderDiagnostics(compilation.diagnostics, file) + "\n", codes: compilation.diagnostics.map((d) => d.code) };
+  return {
+    text: renderDiagnostics(compilation.diagnostics, file) + "\n",
+    codes: compilation.diagnostics.map((d) => d.code),
+  };
 }
 
 describe("diagnostics (golden)", () => {

@@ -30,7 +30,14 @@ describe("operators", () => {
     const byStage = Object.fromEntries(v.cost.stages.map((s) => [s.stage, s.params.total]));
     expect(byStage[1]).toBe(296);
     expect(byStage[2]).toBe(970);
-    expect(v.ir.layers.map((l) => l.name).slice(1, 7)).toEqual(["block1a_dwconv", "block1a_dw_bn", "block1a_dw_activation", "block1a_pw_conv", "block1a_pw_bn", "block1a_pw_activation"]);
+    expect(v.ir.layers.map((l) => l.name).slice(1, 7)).toEqual([
+      "block1a_dwconv",
+      "block1a_dw_bn",
+      "block1a_dw_activation",
+      "block1a_pw_conv",
+      "block1a_pw_bn",
+      "block1a_pw_activation",
+    ]);
   });
 
   it("FusedMBConv: one k×k expansion conv, a 1x1 projection, a residual when shapes allow", () => {
@@ -50,18 +57,34 @@ describe("operators", () => {
     // 1x1 8·32 = 256 + BN 128, shortcut 1x1 8·32 = 256 + BN 128 → 1472
     const v = costOf("    | Bottleneck, k3x3 | 16x16 | 32 | 1 |\n    | Pooling & FC | 16x16 | 32 | 1 |");
     expect(v.cost.stages.find((s) => s.stage === 1)!.params.total).toBe(1472);
-    expect(v.ir.layers.filter((l) => l.name.startsWith("block1a_")).map((l) => l.name.slice(8))).toEqual(
-      ["1_conv", "1_bn", "1_activation", "2_conv", "2_bn", "2_activation", "3_conv", "3_bn", "0_conv", "0_bn", "add", "out"],
-    );
+    expect(v.ir.layers.filter((l) => l.name.startsWith("block1a_")).map((l) => l.name.slice(8))).toEqual([
+      "1_conv",
+      "1_bn",
+      "1_activation",
+      "2_conv",
+      "2_bn",
+      "2_activation",
+      "3_conv",
+      "3_bn",
+      "0_conv",
+      "0_bn",
+      "add",
+      "out",
+    ]);
     // Classifier without a head conv: pooling and a dense layer, 32·10 + 10 = 330.
     expect(v.cost.stages.find((s) => s.stage === 2)!.params.total).toBe(330);
   });
 
   it("MaxPool keeps its input's channels, and says so when a spec disagrees", () => {
-    const ok = costOf("    | Conv3x3 | 16x16 | 8 | 1 |\n    | MaxPool3x3 | 8x8 | 8 | 1 |\n    | Pooling & FC | 4x4 | 8 | 1 |");
+    const ok = costOf(
+      "    | Conv3x3 | 16x16 | 8 | 1 |\n    | MaxPool3x3 | 8x8 | 8 | 1 |\n    | Pooling & FC | 4x4 | 8 | 1 |",
+    );
     expect(ok.ir.layers.map((l) => l.name)).toContain("stem2_pool");
     expect(ok.scaled.stages[1].channels.provenance).toBe("8 (stage 1's: MaxPool keeps its input's channels)");
-    const bad = compile({ path: "t.effnet", text: "network T {\n  input 16x16x3\n  classes 10\n  stages {\n    | Operator | Resolution | Channels | Layers |\n    | Conv3x3 | 16x16 | 8 | 1 |\n    | MaxPool3x3 | 8x8 | 16 | 1 |\n    | Pooling & FC | 4x4 | 16 | 1 |\n  }\n}\n" });
+    const bad = compile({
+      path: "t.effnet",
+      text: "network T {\n  input 16x16x3\n  classes 10\n  stages {\n    | Operator | Resolution | Channels | Layers |\n    | Conv3x3 | 16x16 | 8 | 1 |\n    | MaxPool3x3 | 8x8 | 16 | 1 |\n    | Pooling & FC | 4x4 | 16 | 1 |\n  }\n}\n",
+    });
     expect(bad.diagnostics.map((d) => d.code)).toEqual(["EFF2028"]);
     expect(bad.diagnostics[0].message).toBe("`MaxPool3x3` keeps its input's channels: this stage has 8, not 16");
   });

@@ -54,14 +54,24 @@ export function readSource(path: string): { file?: SourceFile; diagnostics: Diag
   }
 }
 
-export function reportDiagnostics(diagnostics: readonly Diagnostic[], file: SourceFile | undefined, io: Io, summary = true): void {
+export function reportDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  file: SourceFile | undefined,
+  io: Io,
+  summary = true,
+): void {
   if (diagnostics.length === 0) return;
   io.err(renderDiagnostics(diagnostics, file, { color: io.color }) + "\n");
   if (summary) io.err(`\n${file ? `${file.path}: ` : ""}${summaryLine(diagnostics)}\n`);
 }
 
 /** Reads and compiles a spec, printing its diagnostics to stderr. */
-export function compileFile(path: string, options: CompileOptions, io: Io, printDiagnostics = true): { compilation?: Compilation; file?: SourceFile; diagnostics: readonly Diagnostic[] } {
+export function compileFile(
+  path: string,
+  options: CompileOptions,
+  io: Io,
+  printDiagnostics = true,
+): { compilation?: Compilation; file?: SourceFile; diagnostics: readonly Diagnostic[] } {
   const source = readSource(path);
   if (!source.file) {
     if (printDiagnostics) reportDiagnostics(source.diagnostics, undefined, io, false);
@@ -103,11 +113,23 @@ export function stringOption(invocation: Invocation, name: string): string | und
 export function listOption(invocation: Invocation, name: string): string[] {
   const v = invocation.options[name];
   if (v === undefined || typeof v === "boolean") return [];
-  return (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+  return (Array.isArray(v) ? v : [v])
+    .flatMap((s) => s.split(","))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Options every compiling command shares. */
 export const VARIANT_OPTIONS: Record<string, OptionDef> = {
-  variant: { type: "string", short: "v", multiple: true, value: "NAME", description: "only this variant (repeat or comma-separate for several); default: all" },
-  "allow-huge": { type: "boolean", description: "build variants past the size limits (2,000 layers, 4,096 px, 10⁹ params, 10¹² MACs)" },
+  variant: {
+    type: "string",
+    short: "v",
+    multiple: true,
+    value: "NAME",
+    description: "only this variant (repeat or comma-separate for several); default: all",
+  },
+  "allow-huge": {
+    type: "boolean",
+    description: "build variants past the size limits (2,000 layers, 4,096 px, 10⁹ params, 10¹² MACs)",
+  },
 };

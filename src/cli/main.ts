@@ -84,8 +84,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   const command = COMMANDS.find((c) => c.name === first);
   if (!command) {
     const { didYouMean } = await import("../diagnostics/suggest.ts");
-    const hint = didYouMean(first, COMMANDS.map((c) => c.name));
-    io.err(`effnet: unknown command \`${first}\`${hint ? `; ${hint}` : ""}\nRun \`effnet --help\` for the list of commands.\n`);
+    const hint = didYouMean(
+      first,
+      COMMANDS.map((c) => c.name),
+    );
+    io.err(
+      `effnet: unknown command \`${first}\`${hint ? `; ${hint}` : ""}\nRun \`effnet --help\` for the list of commands.\n`,
+    );
     return EXIT.usage;
   }
   try {
@@ -95,7 +100,12 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
       strict: true,
       options: {
         help: { type: "boolean", short: "h" },
-        ...Object.fromEntries(Object.entries(command.options).map(([name, o]) => [name, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }])),
+        ...Object.fromEntries(
+          Object.entries(command.options).map(([name, o]) => [
+            name,
+            { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) },
+          ]),
+        ),
       },
     });
     if (parsed.values.help) {
@@ -104,20 +114,32 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     }
     const { min, max } = command.positionals;
     if (parsed.positionals.length < min || parsed.positionals.length > max) {
-      throw new UsageError(parsed.positionals.length < min ? "missing FILE argument" : `too many arguments: ${parsed.positionals.slice(max).join(" ")}`);
+      throw new UsageError(
+        parsed.positionals.length < min
+          ? "missing FILE argument"
+          : `too many arguments: ${parsed.positionals.slice(max).join(" ")}`,
+      );
     }
-    return await command.run({ positionals: parsed.positionals, options: parsed.values as Record<string, string | boolean | string[] | undefined>, io });
+    return await command.run({
+      positionals: parsed.positionals,
+      options: parsed.values as Record<string, string | boolean | string[] | undefined>,
+      io,
+    });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? "";
     if (e instanceof UsageError || code.startsWith("ERR_PARSE_ARGS")) {
-      io.err(`effnet ${command.name}: ${(e as Error).message}\nUsage: ${command.usage}\nRun \`effnet ${command.name} --help\` for details.\n`);
+      io.err(
+        `effnet ${command.name}: ${(e as Error).message}\nUsage: ${command.usage}\nRun \`effnet ${command.name} --help\` for details.\n`,
+      );
       return EXIT.usage;
     }
     if (typeof (e as { userMessage?: unknown }).userMessage === "string") {
       io.err(`effnet ${command.name}: ${(e as { userMessage: string }).userMessage}\n`);
       return EXIT.errors;
     }
-    io.err(`effnet ${command.name}: internal error: ${(e as Error)?.message ?? String(e)}\nThis is a bug in effnet; please report it with the spec and command that caused it.${process.env.EFFNET_DEBUG ? `\n${(e as Error)?.stack}` : " (EFFNET_DEBUG=1 shows the stack.)"}\n`);
+    io.err(
+      `effnet ${command.name}: internal error: ${(e as Error)?.message ?? String(e)}\nThis is a bug in effnet; please report it with the spec and command that caused it.${process.env.EFFNET_DEBUG ? `\n${(e as Error)?.stack}` : " (EFFNET_DEBUG=1 shows the stack.)"}\n`,
+    );
     return 70;
   }
 }

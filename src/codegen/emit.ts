@@ -19,7 +19,12 @@ export interface ModuleInfo {
   /** The spec's path as the user named it (relative, `/`-separated), for the header and metadata. */
   readonly sourcePath: string;
   /** The variant's coefficients as the spec's variants table (or φ) gives them. */
-  readonly coefficients: { readonly width: number; readonly depth: number; readonly resolution: number; readonly phi?: number };
+  readonly coefficients: {
+    readonly width: number;
+    readonly depth: number;
+    readonly resolution: number;
+    readonly phi?: number;
+  };
 }
 
 /** How one layer is emitted: what the emitter may need besides the layer itself. */
@@ -41,7 +46,8 @@ function config(entries: Record<string, string | undefined>): string {
   return `{ ${fields.map(([key, code]) => `${key}: ${code}`).join(", ")} }`;
 }
 
-const applyTo = (ctx: EmitContext) => (ctx.inputs.length === 1 ? `.apply(${ctx.inputs[0]})` : `.apply([${ctx.inputs.join(", ")}])`);
+const applyTo = (ctx: EmitContext) =>
+  ctx.inputs.length === 1 ? `.apply(${ctx.inputs[0]})` : `.apply([${ctx.inputs.join(", ")}])`;
 const symbolic = (expression: string) => `${expression} as tf.SymbolicTensor`;
 /** tfjs's default activation is `linear`, its default strides 1: leave them out, as a hand-written model would. */
 const activationField = (activation: string) => (activation === "linear" ? undefined : stringLiteral(activation));
@@ -98,7 +104,8 @@ function helpersOf(layer: Layer): Helper[] {
  */
 export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
   // The input's height and width come from buildModel's `resolution` option.
-  input: (layer) => `tf.input(${config({ name: stringLiteral(layer.name), shape: `[height, width, ${numberLiteral(layer.attrs.shape[2])}]` })})`,
+  input: (layer) =>
+    `tf.input(${config({ name: stringLiteral(layer.name), shape: `[height, width, ${numberLiteral(layer.attrs.shape[2])}]` })})`,
   conv2d: (layer, ctx) =>
     symbolic(
       `tf.layers.conv2d(${config({
@@ -134,7 +141,10 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
         epsilon: numberLiteral(layer.attrs.epsilon),
       })})${applyTo(ctx)}`,
     ),
-  activation: (layer, ctx) => symbolic(`tf.layers.activation(${config({ name: stringLiteral(layer.name), activation: stringLiteral(layer.attrs.activation) })})${applyTo(ctx)}`),
+  activation: (layer, ctx) =>
+    symbolic(
+      `tf.layers.activation(${config({ name: stringLiteral(layer.name), activation: stringLiteral(layer.attrs.activation) })})${applyTo(ctx)}`,
+    ),
   globalAvgPool: (layer, ctx) =>
     symbolic(
       layer.attrs.keepDims
@@ -150,9 +160,13 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
         padding: stringLiteral(layer.attrs.padding),
       })})${applyTo(ctx)}`,
     ),
-  reshape: (layer, ctx) => symbolic(`tf.layers.reshape(${config({ name: stringLiteral(layer.name), targetShape: shapeLiteral(layer.attrs.targetShape) })})${applyTo(ctx)}`),
+  reshape: (layer, ctx) =>
+    symbolic(
+      `tf.layers.reshape(${config({ name: stringLiteral(layer.name), targetShape: shapeLiteral(layer.attrs.targetShape) })})${applyTo(ctx)}`,
+    ),
   // tfjs's Merge layers broadcast [h, w, c] × [1, 1, c] as Keras's do (Merge.computeElementwiseOpOutputShape).
-  multiply: (layer, ctx) => symbolic(`tf.layers.multiply(${config({ name: stringLiteral(layer.name) })})${applyTo(ctx)}`),
+  multiply: (layer, ctx) =>
+    symbolic(`tf.layers.multiply(${config({ name: stringLiteral(layer.name) })})${applyTo(ctx)}`),
   add: (layer, ctx) => symbolic(`tf.layers.add(${config({ name: stringLiteral(layer.name) })})${applyTo(ctx)}`),
   dropout: (layer, ctx) =>
     symbolic(
@@ -222,7 +236,21 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): 
   const featureLayers = ir.layers.filter((l) => !topNames.has(l.name));
 
   // Identifiers the module already uses, so no layer variable shadows them.
-  const ids = new IdentifierPool(["tf", "metadata", "BuildOptions", "buildModel", "options", "height", "width", "classes", "dropout", "includeTop", "modelName", "perSampleNoiseShape", "GlobalAveragePooling2DKeepDims"]);
+  const ids = new IdentifierPool([
+    "tf",
+    "metadata",
+    "BuildOptions",
+    "buildModel",
+    "options",
+    "height",
+    "width",
+    "classes",
+    "dropout",
+    "includeTop",
+    "modelName",
+    "perSampleNoiseShape",
+    "GlobalAveragePooling2DKeepDims",
+  ]);
   const idOf = new Map<string, string>();
   for (const layer of ir.layers) idOf.set(layer.name, ids.allocate(layer.name));
 
@@ -230,7 +258,10 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): 
     const ctx: EmitContext = {
       inputs: layer.inputs.map((name) => {
         const id = idOf.get(name);
-        if (!id) throw new Error(`codegen: layer ${JSON.stringify(layer.name)} consumes ${JSON.stringify(name)}, which comes later or not at all`);
+        if (!id)
+          throw new Error(
+            `codegen: layer ${JSON.stringify(layer.name)} consumes ${JSON.stringify(name)}, which comes later or not at all`,
+          );
         return id;
       }),
       isClassifier: layer === classifier,
@@ -243,7 +274,8 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): 
   const input = ir.layers.find((l) => l.kind === "input");
   if (!input || input !== ir.layers[0]) throw new Error("codegen: the IR must start with its input layer");
   const [height, width] = ir.inputShape;
-  if (ir.inputShape.length !== 3) throw new Error(`codegen: expected an image input [height, width, channels], got ${shapeLiteral(ir.inputShape)}`);
+  if (ir.inputShape.length !== 3)
+    throw new Error(`codegen: expected an image input [height, width, channels], got ${shapeLiteral(ir.inputShape)}`);
   const modelName = stringLiteral(`${ir.network}_${ir.variant}`.toLowerCase());
   const regenerate = `npx effnet compile ${commentWord(info.sourcePath)}`;
   const c = info.coefficients;

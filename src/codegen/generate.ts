@@ -52,7 +52,12 @@ export function moduleInfo(compiled: CompiledVariant, sourcePath: string): Modul
   const { variant } = compiled;
   return {
     sourcePath,
-    coefficients: { width: variant.width, depth: variant.depth, resolution: variant.resolution, ...(variant.phi === undefined ? {} : { phi: variant.phi }) },
+    coefficients: {
+      width: variant.width,
+      depth: variant.depth,
+      resolution: variant.resolution,
+      ...(variant.phi === undefined ? {} : { phi: variant.phi }),
+    },
   };
 }
 
@@ -61,7 +66,10 @@ export function formatModule(code: string): Promise<string> {
 }
 
 /** The modules for every variant of a successful compilation, formatted. */
-export async function generateModules(compilation: Compilation, options: { outDir?: string; sourcePath?: string } = {}): Promise<GeneratedModule[]> {
+export async function generateModules(
+  compilation: Compilation,
+  options: { outDir?: string; sourcePath?: string } = {},
+): Promise<GeneratedModule[]> {
   if (!compilation.ok || !compilation.spec) throw new Error("codegen: the compilation has errors; nothing to generate");
   const outDir = options.outDir ?? DEFAULT_OUT_DIR;
   const sourcePath = options.sourcePath ?? displayPath(compilation.file.path);
@@ -69,7 +77,11 @@ export async function generateModules(compilation: Compilation, options: { outDi
   const modules: GeneratedModule[] = [];
   for (const compiled of compilation.variants) {
     const code = emitModule(compiled.ir, compiled.cost, moduleInfo(compiled, sourcePath));
-    modules.push({ path: join(outDir, folder, `${moduleFileStem(compiled.variant.name)}.ts`), content: await formatModule(code), variant: compiled.variant.name });
+    modules.push({
+      path: join(outDir, folder, `${moduleFileStem(compiled.variant.name)}.ts`),
+      content: await formatModule(code),
+      variant: compiled.variant.name,
+    });
   }
   return modules;
 }

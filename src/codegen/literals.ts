@@ -12,7 +12,9 @@
  * in any editor and stays safe if someone copies a literal into a comment.
  */
 export function stringLiteral(value: string): string {
-  return JSON.stringify(value).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 /** A numeric literal; a NaN or infinity here is a bug upstream, never something to print. */
@@ -42,10 +44,71 @@ export function commentWord(value: string): string {
 /** Reserved words and the names the emitted module itself declares at module scope or in buildModel. */
 const RESERVED = new Set([
   // ECMAScript reserved words, strict-mode and module-context ones, and TS's own keywords that cannot name a const.
-  ...["await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends"],
-  ...["false", "finally", "for", "function", "if", "implements", "import", "in", "instanceof", "interface", "let", "new", "null", "package"],
-  ...["private", "protected", "public", "return", "static", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void"],
-  ...["while", "with", "yield", "arguments", "eval", "undefined", "NaN", "Infinity", "globalThis", "as", "type", "any", "unknown", "never"],
+  ...[
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "export",
+    "extends",
+  ],
+  ...[
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "new",
+    "null",
+    "package",
+  ],
+  ...[
+    "private",
+    "protected",
+    "public",
+    "return",
+    "static",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+  ],
+  ...[
+    "while",
+    "with",
+    "yield",
+    "arguments",
+    "eval",
+    "undefined",
+    "NaN",
+    "Infinity",
+    "globalThis",
+    "as",
+    "type",
+    "any",
+    "unknown",
+    "never",
+  ],
 ]);
 
 /**

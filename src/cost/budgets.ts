@@ -10,17 +10,34 @@ export function checkBudgets(budgets: readonly Budget[], variant: Variant, cost:
   return budgets
     .filter((b) => (b.variant === undefined || b.variant === variant.name) && value[b.metric] > b.limit)
     .map((b) =>
-      diagnostic("EFF4001", { variant: variant.name, metric: b.metric === "params" ? "parameters" : b.metric === "macs" ? "multiply-adds" : "FLOPs", value: formatCount(value[b.metric]), limit: formatCount(b.limit) }, b.span, {
-        label: "this budget",
-      }),
+      diagnostic(
+        "EFF4001",
+        {
+          variant: variant.name,
+          metric: b.metric === "params" ? "parameters" : b.metric === "macs" ? "multiply-adds" : "FLOPs",
+          value: formatCount(value[b.metric]),
+          limit: formatCount(b.limit),
+        },
+        b.span,
+        {
+          label: "this budget",
+        },
+      ),
     );
 }
 
 /** The second half of the size guard: parameters and MACs, known only after costing. */
 export function checkSizeLimits(variant: Variant, cost: NetworkCost): Diagnostic[] {
   const problems = [
-    cost.params.total > SIZE_LIMITS.params && `${formatCount(cost.params.total)} parameters (limit ${formatCount(SIZE_LIMITS.params)})`,
+    cost.params.total > SIZE_LIMITS.params &&
+      `${formatCount(cost.params.total)} parameters (limit ${formatCount(SIZE_LIMITS.params)})`,
     cost.macs > SIZE_LIMITS.macs && `${formatCount(cost.macs)} multiply-adds (limit ${formatCount(SIZE_LIMITS.macs)})`,
   ].filter((p): p is string => Boolean(p));
-  return problems.length ? [diagnostic("EFF3001", { variant: variant.name, what: problems.join(", ") }, variant.span, { help: "pass --allow-huge if you mean it" })] : [];
+  return problems.length
+    ? [
+        diagnostic("EFF3001", { variant: variant.name, what: problems.join(", ") }, variant.span, {
+          help: "pass --allow-huge if you mean it",
+        }),
+      ]
+    : [];
 }

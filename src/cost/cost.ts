@@ -31,8 +31,10 @@ export const COST_RULES: { readonly [K in LayerKind]: KindCost } = {
   input: { macs: none, elementwise: none },
   conv2d: {
     // Each output element is a dot product over a k×k×C_in window.
-    macs: (l, [x]) => (l.kind === "conv2d" ? elements(l.outputShape) * l.attrs.kernel * l.attrs.kernel * x[x.length - 1] : 0),
-    elementwise: (l) => biasAdds(l) + (l.kind === "conv2d" && l.attrs.activation !== "linear" ? elements(l.outputShape) : 0),
+    macs: (l, [x]) =>
+      l.kind === "conv2d" ? elements(l.outputShape) * l.attrs.kernel * l.attrs.kernel * x[x.length - 1] : 0,
+    elementwise: (l) =>
+      biasAdds(l) + (l.kind === "conv2d" && l.attrs.activation !== "linear" ? elements(l.outputShape) : 0),
   },
   depthwiseConv2d: {
     // Each output element is a dot product over a k×k window of one channel.
@@ -42,14 +44,18 @@ export const COST_RULES: { readonly [K in LayerKind]: KindCost } = {
   batchNorm: { macs: none, elementwise: perOutput },
   activation: { macs: none, elementwise: perOutput },
   globalAvgPool: { macs: none, elementwise: (l, [x]) => elements(x) },
-  maxPool: { macs: none, elementwise: (l) => (l.kind === "maxPool" ? elements(l.outputShape) * l.attrs.pool * l.attrs.pool : 0) },
+  maxPool: {
+    macs: none,
+    elementwise: (l) => (l.kind === "maxPool" ? elements(l.outputShape) * l.attrs.pool * l.attrs.pool : 0),
+  },
   reshape: { macs: none, elementwise: none },
   multiply: { macs: none, elementwise: perOutput },
   add: { macs: none, elementwise: perOutput },
   dropout: { macs: none, elementwise: none },
   dense: {
     macs: (l, [x]) => (l.kind === "dense" ? x[x.length - 1] * l.attrs.units : 0),
-    elementwise: (l) => biasAdds(l) + (l.kind === "dense" && l.attrs.activation !== "linear" ? elements(l.outputShape) : 0),
+    elementwise: (l) =>
+      biasAdds(l) + (l.kind === "dense" && l.attrs.activation !== "linear" ? elements(l.outputShape) : 0),
   },
 };
 
@@ -102,7 +108,11 @@ function paramCount(layer: Layer): ParamCount {
   return { total: trainable + nonTrainable, trainable, nonTrainable };
 }
 
-const addParams = (a: ParamCount, b: ParamCount): ParamCount => ({ total: a.total + b.total, trainable: a.trainable + b.trainable, nonTrainable: a.nonTrainable + b.nonTrainable });
+const addParams = (a: ParamCount, b: ParamCount): ParamCount => ({
+  total: a.total + b.total,
+  trainable: a.trainable + b.trainable,
+  nonTrainable: a.nonTrainable + b.nonTrainable,
+});
 const ZERO: ParamCount = { total: 0, trainable: 0, nonTrainable: 0 };
 
 /** Walks the IR once: per-layer costs, per-stage and whole-network sums, activation memory. */
@@ -138,7 +148,12 @@ export function cost(ir: NetworkIR): NetworkCost {
     macs += c.macs;
     elementwise += c.elementwise;
     const s = stages.get(layer.stage) ?? { params: ZERO, macs: 0, elementwise: 0, layers: 0 };
-    stages.set(layer.stage, { params: addParams(s.params, c.params), macs: s.macs + c.macs, elementwise: s.elementwise + c.elementwise, layers: s.layers + 1 });
+    stages.set(layer.stage, {
+      params: addParams(s.params, c.params),
+      macs: s.macs + c.macs,
+      elementwise: s.elementwise + c.elementwise,
+      layers: s.layers + 1,
+    });
     // Memory: the new output joins the live set while its inputs are still held.
     total += c.outputBytes;
     live += c.outputBytes;

@@ -21,82 +21,184 @@ const q = (s: string | number) => `\`${s}\``;
 
 export const DIAGNOSTICS = {
   // ---- command line (no span; rendered as `effnet: error[EFF0xxx]: ...`)
-  EFF0001: entry<{ path: string; reason: string }>("error", "cannot read file", (a) => `cannot read ${a.path}: ${a.reason}`),
-  EFF0002: entry<{ name: string; known: string }>("error", "unknown variant", (a) => `no variant named ${q(a.name)}; this spec has ${a.known}`),
-  EFF0003: entry<{ path: string; reason: string }>("error", "cannot write output", (a) => `cannot write ${a.path}: ${a.reason}`),
+  EFF0001: entry<{ path: string; reason: string }>(
+    "error",
+    "cannot read file",
+    (a) => `cannot read ${a.path}: ${a.reason}`,
+  ),
+  EFF0002: entry<{ name: string; known: string }>(
+    "error",
+    "unknown variant",
+    (a) => `no variant named ${q(a.name)}; this spec has ${a.known}`,
+  ),
+  EFF0003: entry<{ path: string; reason: string }>(
+    "error",
+    "cannot write output",
+    (a) => `cannot write ${a.path}: ${a.reason}`,
+  ),
   // `effnet solve`: the search for the largest φ within a budget (src/report/solve.ts)
-  EFF0004: entry<{ network: string }>("error", "nothing to solve for", (a) =>
-    `network ${q(a.network)} has no \`scaling compound { ... }\` block, so there is no φ to solve for`),
-  EFF0005: entry<{ budgets: string; cost: string }>("error", "budget below the baseline", (a) =>
-    `even the baseline (φ = 0) is over the budget: ${a.cost} against ${a.budgets}`),
-  EFF0006: entry<{ budgets: string; phi: string; what: string }>("error", "budget never binds", (a) =>
-    `every φ up to ${a.phi} fits ${a.budgets}; beyond it the network is too large to build (${a.what})`),
+  EFF0004: entry<{ network: string }>(
+    "error",
+    "nothing to solve for",
+    (a) => `network ${q(a.network)} has no \`scaling compound { ... }\` block, so there is no φ to solve for`,
+  ),
+  EFF0005: entry<{ budgets: string; cost: string }>(
+    "error",
+    "budget below the baseline",
+    (a) => `even the baseline (φ = 0) is over the budget: ${a.cost} against ${a.budgets}`,
+  ),
+  EFF0006: entry<{ budgets: string; phi: string; what: string }>(
+    "error",
+    "budget never binds",
+    (a) => `every φ up to ${a.phi} fits ${a.budgets}; beyond it the network is too large to build (${a.what})`,
+  ),
 
   // ---- syntax
   EFF1001: entry<{ text: string }>("error", "unexpected character", (a) => `unexpected character ${q(a.text)}`),
-  EFF1002: entry<{ found: string; expected: string }>("error", "unexpected token", (a) => `expected ${a.expected}, found ${a.found}`),
-  EFF1003: entry<{ found: string }>("error", "unclosed block", (a) => `this block is not closed: expected \`}\`, found ${a.found}`),
+  EFF1002: entry<{ found: string; expected: string }>(
+    "error",
+    "unexpected token",
+    (a) => `expected ${a.expected}, found ${a.found}`,
+  ),
+  EFF1003: entry<{ found: string }>(
+    "error",
+    "unclosed block",
+    (a) => `this block is not closed: expected \`}\`, found ${a.found}`,
+  ),
 
   // ---- semantics: document structure and settings
   EFF2001: entry<{ count: number }>("error", "no single network", (a) =>
-    a.count === 0 ? "the file defines no `network { ... }`" : `the file defines ${a.count} networks; a spec holds exactly one`),
-  EFF2002: entry<{ name: string; where: string }>("error", "unknown setting", (a) => `unknown setting ${q(a.name)} in ${a.where}`),
+    a.count === 0
+      ? "the file defines no `network { ... }`"
+      : `the file defines ${a.count} networks; a spec holds exactly one`,
+  ),
+  EFF2002: entry<{ name: string; where: string }>(
+    "error",
+    "unknown setting",
+    (a) => `unknown setting ${q(a.name)} in ${a.where}`,
+  ),
   EFF2003: entry<{ name: string }>("error", "duplicate setting", (a) => `${q(a.name)} is set more than once`),
-  EFF2004: entry<{ name: string; expected: string; found: string }>("error", "invalid value", (a) =>
-    `${q(a.name)} expects ${a.expected}, found ${a.found}`),
+  EFF2004: entry<{ name: string; expected: string; found: string }>(
+    "error",
+    "invalid value",
+    (a) => `${q(a.name)} expects ${a.expected}, found ${a.found}`,
+  ),
   EFF2005: entry<{ name: string; where: string }>("error", "missing setting", (a) => `${a.where} has no ${q(a.name)}`),
   EFF2006: entry<{ name: string }>("error", "unexpected table", (a) => `${q(a.name)} takes settings, not table rows`),
   EFF2007: entry<{ name: string }>("error", "table expected", (a) => `${q(a.name)} takes a table of \`| ... |\` rows`),
 
   // ---- semantics: tables
-  EFF2010: entry<{ name: string; table: string }>("error", "unknown column", (a) => `unknown column ${q(a.name)} in the ${a.table} table`),
-  EFF2011: entry<{ name: string; table: string }>("error", "missing column", (a) => `the ${a.table} table has no ${q(a.name)} column`),
-  EFF2012: entry<{ expected: number; found: number }>("error", "wrong number of cells", (a) =>
-    `this row has ${a.found} cell${a.found === 1 ? "" : "s"} but the header has ${a.expected}`),
+  EFF2010: entry<{ name: string; table: string }>(
+    "error",
+    "unknown column",
+    (a) => `unknown column ${q(a.name)} in the ${a.table} table`,
+  ),
+  EFF2011: entry<{ name: string; table: string }>(
+    "error",
+    "missing column",
+    (a) => `the ${a.table} table has no ${q(a.name)} column`,
+  ),
+  EFF2012: entry<{ expected: number; found: number }>(
+    "error",
+    "wrong number of cells",
+    (a) => `this row has ${a.found} cell${a.found === 1 ? "" : "s"} but the header has ${a.expected}`,
+  ),
   EFF2013: entry<{ name: string }>("error", "duplicate column", (a) => `column ${q(a.name)} appears twice`),
   EFF2014: entry<{ table: string }>("error", "empty table", (a) => `the ${a.table} table has a header but no rows`),
 
   // ---- semantics: stages
-  EFF2020: entry<{ found: number; expected: number }>("error", "stage out of order", (a) =>
-    `stage ${a.found} is out of order: expected stage ${a.expected}`),
+  EFF2020: entry<{ found: number; expected: number }>(
+    "error",
+    "stage out of order",
+    (a) => `stage ${a.found} is out of order: expected stage ${a.expected}`,
+  ),
   EFF2021: entry<{ name: string }>("error", "unknown operator", (a) => `unknown operator ${q(a.name)}`),
-  EFF2022: entry<{ what: string; found: string }>("error", "invalid operator argument", (a) => `${a.what}, found ${q(a.found)}`),
-  EFF2023: entry<{ column: string; found: string }>("error", "not a positive integer", (a) =>
-    `${a.column} must be a positive whole number, found ${q(a.found)}`),
-  EFF2024: entry<{ from: string; to: string }>("error", "resolution ratio not whole", (a) =>
-    `resolution ${a.from} → ${a.to} is not a whole-number stride`),
-  EFF2025: entry<{ declared: number; inferred: number }>("error", "stride disagrees", (a) =>
-    `the Stride column says ${a.declared} but the resolution column implies ${a.inferred}`),
-  EFF2026: entry<{ stage: string; input: string }>("error", "first stage resolution", (a) =>
-    `the first stage's resolution ${a.stage} is not the network input ${a.input}`),
+  EFF2022: entry<{ what: string; found: string }>(
+    "error",
+    "invalid operator argument",
+    (a) => `${a.what}, found ${q(a.found)}`,
+  ),
+  EFF2023: entry<{ column: string; found: string }>(
+    "error",
+    "not a positive integer",
+    (a) => `${a.column} must be a positive whole number, found ${q(a.found)}`,
+  ),
+  EFF2024: entry<{ from: string; to: string }>(
+    "error",
+    "resolution ratio not whole",
+    (a) => `resolution ${a.from} → ${a.to} is not a whole-number stride`,
+  ),
+  EFF2025: entry<{ declared: number; inferred: number }>(
+    "error",
+    "stride disagrees",
+    (a) => `the Stride column says ${a.declared} but the resolution column implies ${a.inferred}`,
+  ),
+  EFF2026: entry<{ stage: string; input: string }>(
+    "error",
+    "first stage resolution",
+    (a) => `the first stage's resolution ${a.stage} is not the network input ${a.input}`,
+  ),
   EFF2027: entry<{ what: string; found: string }>("error", "invalid cell", (a) => `${a.what}, found ${q(a.found)}`),
-  EFF2028: entry<{ operator: string; rule: string }>("error", "operator misplaced", (a) => `${q(a.operator)} ${a.rule}`),
+  EFF2028: entry<{ operator: string; rule: string }>(
+    "error",
+    "operator misplaced",
+    (a) => `${q(a.operator)} ${a.rule}`,
+  ),
 
   // ---- semantics: scaling rules
-  EFF2030: entry<{ what: string; found: string }>("error", "invalid scaling rule", (a) => `${a.what}, found ${a.found}`),
-  EFF2031: entry<{ expr: string; value: string; target: string; tolerance: string }>("error", "compound constraint violated", (a) =>
-    `${a.expr} = ${a.value}, outside ${a.target} ± ${a.tolerance}`),
-  EFF2032: entry<{ expr: string; value: string; target: string }>("warning", "compound constraint inexact", (a) =>
-    `${a.expr} = ${a.value}, not exactly ${a.target} (no tolerance given)`),
-  EFF2033: entry<{ name: string; value: string }>("error", "coefficient below 1", (a) =>
-    `${a.name} = ${a.value}; compound scaling needs α, β, γ ≥ 1 (Tan & Le 2019, eq. 3)`),
+  EFF2030: entry<{ what: string; found: string }>(
+    "error",
+    "invalid scaling rule",
+    (a) => `${a.what}, found ${a.found}`,
+  ),
+  EFF2031: entry<{ expr: string; value: string; target: string; tolerance: string }>(
+    "error",
+    "compound constraint violated",
+    (a) => `${a.expr} = ${a.value}, outside ${a.target} ± ${a.tolerance}`,
+  ),
+  EFF2032: entry<{ expr: string; value: string; target: string }>(
+    "warning",
+    "compound constraint inexact",
+    (a) => `${a.expr} = ${a.value}, not exactly ${a.target} (no tolerance given)`,
+  ),
+  EFF2033: entry<{ name: string; value: string }>(
+    "error",
+    "coefficient below 1",
+    (a) => `${a.name} = ${a.value}; compound scaling needs α, β, γ ≥ 1 (Tan & Le 2019, eq. 3)`,
+  ),
   EFF2034: entry<{ stage: number }>("error", "unknown stage", (a) => `there is no stage ${a.stage}`),
 
   // ---- semantics: variants and budgets
-  EFF2040: entry<{ name: string }>("error", "duplicate variant", (a) => `variant ${q(a.name)} is defined more than once`),
+  EFF2040: entry<{ name: string }>(
+    "error",
+    "duplicate variant",
+    (a) => `variant ${q(a.name)} is defined more than once`,
+  ),
   EFF2041: entry<{ what: string; found: string }>("error", "invalid variant", (a) => `${a.what}, found ${q(a.found)}`),
-  EFF2042: entry<{ name: string }>("error", "φ variant without scaling", (a) =>
-    `variant ${q(a.name)} is derived from φ but the network has no \`scaling compound { ... }\` block`),
-  EFF2044: entry<{ name: string }>("error", "invalid name", (a) =>
-    `${q(a.name)} is not a valid name: use letters, digits and \`_\`, starting with a letter`),
+  EFF2042: entry<{ name: string }>(
+    "error",
+    "φ variant without scaling",
+    (a) => `variant ${q(a.name)} is derived from φ but the network has no \`scaling compound { ... }\` block`,
+  ),
+  EFF2044: entry<{ name: string }>(
+    "error",
+    "invalid name",
+    (a) => `${q(a.name)} is not a valid name: use letters, digits and \`_\`, starting with a letter`,
+  ),
 
   // ---- scaling and lowering
-  EFF3001: entry<{ variant: string; what: string }>("error", "variant too large", (a) =>
-    `variant ${q(a.variant)} is too large to build sensibly: ${a.what}`),
+  EFF3001: entry<{ variant: string; what: string }>(
+    "error",
+    "variant too large",
+    (a) => `variant ${q(a.variant)} is too large to build sensibly: ${a.what}`,
+  ),
 
   // ---- cost and budgets
-  EFF4001: entry<{ variant: string; metric: string; value: string; limit: string }>("error", "over budget", (a) =>
-    `variant ${q(a.variant)} has ${a.value} ${a.metric}, over the budget of ${a.limit}`),
+  EFF4001: entry<{ variant: string; metric: string; value: string; limit: string }>(
+    "error",
+    "over budget",
+    (a) => `variant ${q(a.variant)} has ${a.value} ${a.metric}, over the budget of ${a.limit}`,
+  ),
 } as const;
 
 export type Code = keyof typeof DIAGNOSTICS;

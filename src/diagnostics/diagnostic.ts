@@ -24,7 +24,12 @@ export interface DiagnosticExtras {
   related?: Related[];
 }
 
-export function diagnostic<C extends Code>(code: C, args: ArgsOf<C>, span?: Span, extras: DiagnosticExtras = {}): Diagnostic {
+export function diagnostic<C extends Code>(
+  code: C,
+  args: ArgsOf<C>,
+  span?: Span,
+  extras: DiagnosticExtras = {},
+): Diagnostic {
   const spec = DIAGNOSTICS[code];
   return {
     code,

@@ -18,7 +18,10 @@ export function renderDiagnostic(d: Diagnostic, file: SourceFile | undefined, op
   const severityStyle = d.severity === "error" ? "red" : "yellow";
   const out: string[] = [`${paint(severityStyle, `${d.severity}[${d.code}]`)}${paint("bold", `: ${d.message}`)}`];
   if (file && d.span) {
-    const snippets = [{ span: d.span, label: d.label ?? "", primary: true }, ...d.related.map((r) => ({ span: r.span, label: r.message, primary: false }))];
+    const snippets = [
+      { span: d.span, label: d.label ?? "", primary: true },
+      ...d.related.map((r) => ({ span: r.span, label: r.message, primary: false })),
+    ];
     const lines = snippets.map((s) => positionAt(file, s.span.start).line);
     const gutter = String(Math.max(...lines)).length;
     const pad = " ".repeat(gutter);
@@ -58,7 +61,11 @@ function caretWidth(file: SourceFile, span: Span, line: number, text: string): n
   return Math.max(1, endOnLine - span.start);
 }
 
-export function renderDiagnostics(diagnostics: readonly Diagnostic[], file: SourceFile | undefined, options: RenderOptions = {}): string {
+export function renderDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  file: SourceFile | undefined,
+  options: RenderOptions = {},
+): string {
   return diagnostics.map((d) => renderDiagnostic(d, file, options)).join("\n\n");
 }
 

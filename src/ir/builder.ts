@@ -15,8 +15,23 @@ export class LayerBuilder {
   readonly layers: Layer[] = [];
   stage = 0;
 
-  private add<K extends LayerKind>(kind: K, name: string, inputs: Tensor[], outputShape: Shape, attrs: LayerAttrs[K], weights: Weight[] = []): Tensor {
-    this.layers.push({ kind, name, inputs: inputs.map((t) => t.name), outputShape, weights, attrs, stage: this.stage } as unknown as Layer);
+  private add<K extends LayerKind>(
+    kind: K,
+    name: string,
+    inputs: Tensor[],
+    outputShape: Shape,
+    attrs: LayerAttrs[K],
+    weights: Weight[] = [],
+  ): Tensor {
+    this.layers.push({
+      kind,
+      name,
+      inputs: inputs.map((t) => t.name),
+      outputShape,
+      weights,
+      attrs,
+      stage: this.stage,
+    } as unknown as Layer);
     return { name, shape: outputShape };
   }
 
@@ -24,24 +39,46 @@ export class LayerBuilder {
     return this.add("input", name, [], shape, { shape });
   }
 
-  conv2d(name: string, x: Tensor, o: { filters: number; kernel: number; strides?: number; useBias?: boolean; activation?: Activation; padding?: Padding }): Tensor {
+  conv2d(
+    name: string,
+    x: Tensor,
+    o: {
+      filters: number;
+      kernel: number;
+      strides?: number;
+      useBias?: boolean;
+      activation?: Activation;
+      padding?: Padding;
+    },
+  ): Tensor {
     const [h, w, c] = x.shape;
     const strides = o.strides ?? 1;
     const padding = o.padding ?? "same";
     const useBias = o.useBias ?? false;
     const weights: Weight[] = [trainable("kernel", [o.kernel, o.kernel, c, o.filters])];
     if (useBias) weights.push(trainable("bias", [o.filters]));
-    return this.add("conv2d", name, [x], [spatial(h, o.kernel, strides, padding), spatial(w, o.kernel, strides, padding), o.filters], {
-      filters: o.filters,
-      kernel: o.kernel,
-      strides,
-      padding,
-      useBias,
-      activation: o.activation ?? "linear",
-    }, weights);
+    return this.add(
+      "conv2d",
+      name,
+      [x],
+      [spatial(h, o.kernel, strides, padding), spatial(w, o.kernel, strides, padding), o.filters],
+      {
+        filters: o.filters,
+        kernel: o.kernel,
+        strides,
+        padding,
+        useBias,
+        activation: o.activation ?? "linear",
+      },
+      weights,
+    );
   }
 
-  depthwiseConv2d(name: string, x: Tensor, o: { kernel: number; strides?: number; padding?: Padding; depthMultiplier?: number }): Tensor {
+  depthwiseConv2d(
+    name: string,
+    x: Tensor,
+    o: { kernel: number; strides?: number; padding?: Padding; depthMultiplier?: number },
+  ): Tensor {
     const [h, w, c] = x.shape;
     const strides = o.strides ?? 1;
     const padding = o.padding ?? "same";
@@ -79,7 +116,13 @@ export class LayerBuilder {
   maxPool(name: string, x: Tensor, o: { pool: number; strides: number; padding?: Padding }): Tensor {
     const [h, w, c] = x.shape;
     const padding = o.padding ?? "same";
-    return this.add("maxPool", name, [x], [spatial(h, o.pool, o.strides, padding), spatial(w, o.pool, o.strides, padding), c], { ...o, padding });
+    return this.add(
+      "maxPool",
+      name,
+      [x],
+      [spatial(h, o.pool, o.strides, padding), spatial(w, o.pool, o.strides, padding), c],
+      { ...o, padding },
+    );
   }
 
   reshape(name: string, x: Tensor, targetShape: Shape): Tensor {
@@ -102,7 +145,14 @@ export class LayerBuilder {
     const useBias = o.useBias ?? true;
     const weights: Weight[] = [trainable("kernel", [x.shape[x.shape.length - 1], o.units])];
     if (useBias) weights.push(trainable("bias", [o.units]));
-    return this.add("dense", name, [x], [o.units], { units: o.units, useBias, activation: o.activation ?? "linear" }, weights);
+    return this.add(
+      "dense",
+      name,
+      [x],
+      [o.units],
+      { units: o.units, useBias, activation: o.activation ?? "linear" },
+      weights,
+    );
   }
 }
 

@@ -21,8 +21,21 @@ export type Padding = "same" | "valid";
 /** One table row per layer kind's attributes; the kinds are listed in primitives.ts. */
 export interface LayerAttrs {
   input: { readonly shape: Shape };
-  conv2d: { readonly filters: number; readonly kernel: number; readonly strides: number; readonly padding: Padding; readonly useBias: boolean; readonly activation: Activation };
-  depthwiseConv2d: { readonly kernel: number; readonly strides: number; readonly padding: Padding; readonly depthMultiplier: number; readonly useBias: boolean };
+  conv2d: {
+    readonly filters: number;
+    readonly kernel: number;
+    readonly strides: number;
+    readonly padding: Padding;
+    readonly useBias: boolean;
+    readonly activation: Activation;
+  };
+  depthwiseConv2d: {
+    readonly kernel: number;
+    readonly strides: number;
+    readonly padding: Padding;
+    readonly depthMultiplier: number;
+    readonly useBias: boolean;
+  };
   batchNorm: { readonly momentum: number; readonly epsilon: number };
   activation: { readonly activation: Activation };
   globalAvgPool: { readonly keepDims: boolean };

@@ -27,7 +27,10 @@ export function lower(network: ScaledNetwork): NetworkIR {
   // The stem: the plain layers before the first block (ResNet's conv and max pool; EfficientNet's conv).
   const firstBlock = network.stages.findIndex((s) => s.stage.operator.role !== "layer");
   const isStem = (i: number) => network.stages[i].stage.operator.role === "layer" && (firstBlock < 0 || i < firstBlock);
-  const totalBlocks = network.stages.reduce((n, s, i) => (s.stage.operator.role === "head" || isStem(i) ? n : n + s.layers.value), 0);
+  const totalBlocks = network.stages.reduce(
+    (n, s, i) => (s.stage.operator.role === "head" || isStem(i) ? n : n + s.layers.value),
+    0,
+  );
   let blockNumber = 0;
   let blockIndex = 0;
   network.stages.forEach((scaled, i) => {
@@ -37,7 +40,8 @@ export function lower(network: ScaledNetwork): NetworkIR {
     if (numbered) blockNumber++;
     for (let j = 0; j < scaled.layers.value; j++) {
       const stemPrefix = `stem${i === 0 ? "" : stage.index}${scaled.layers.value === 1 ? "" : blockLetters(j)}_`;
-      const prefix = stage.operator.role === "head" ? "" : isStem(i) ? stemPrefix : `block${blockNumber}${blockLetters(j)}_`;
+      const prefix =
+        stage.operator.role === "head" ? "" : isStem(i) ? stemPrefix : `block${blockNumber}${blockLetters(j)}_`;
       x = stage.operator.lower(b, x, {
         prefix,
         outChannels: scaled.channels.value,
@@ -51,5 +55,12 @@ export function lower(network: ScaledNetwork): NetworkIR {
       if (numbered) blockIndex++;
     }
   });
-  return { network: spec.name, variant: variant.name, inputShape: [network.input.height, network.input.width, network.input.channels], classes: spec.classes, layers: b.layers, output: x.name };
+  return {
+    network: spec.name,
+    variant: variant.name,
+    inputShape: [network.input.height, network.input.width, network.input.channels],
+    classes: spec.classes,
+    layers: b.layers,
+    output: x.name,
+  };
 }

@@ -64,7 +64,16 @@ export interface OperatorDef {
 const channelsOf = (t: Tensor) => t.shape[t.shape.length - 1];
 
 /** conv → BN → activation, the unit every operator is made of. */
-function convBnAct(b: LayerBuilder, x: Tensor, names: [string, string, string], ctx: RepeatContext, filters: number, kernel: number, strides: number, activation: Activation | null): Tensor {
+function convBnAct(
+  b: LayerBuilder,
+  x: Tensor,
+  names: [string, string, string],
+  ctx: RepeatContext,
+  filters: number,
+  kernel: number,
+  strides: number,
+  activation: Activation | null,
+): Tensor {
   let y = b.conv2d(names[0], x, { filters, kernel, strides });
   y = b.batchNorm(names[1], y, ctx.batchNorm);
   return activation ? b.activation(names[2], y, activation) : y;
@@ -82,7 +91,12 @@ function squeezeExcite(b: LayerBuilder, x: Tensor, blockInputChannels: number, c
   const reduced = Math.max(1, Math.floor(blockInputChannels * ratio));
   let se = b.globalAvgPool(`${ctx.prefix}se_squeeze`, x);
   se = b.reshape(`${ctx.prefix}se_reshape`, se, [1, 1, filters]);
-  se = b.conv2d(`${ctx.prefix}se_reduce`, se, { filters: reduced, kernel: 1, useBias: true, activation: ctx.params.activation });
+  se = b.conv2d(`${ctx.prefix}se_reduce`, se, {
+    filters: reduced,
+    kernel: 1,
+    useBias: true,
+    activation: ctx.params.activation,
+  });
   se = b.conv2d(`${ctx.prefix}se_expand`, se, { filters, kernel: 1, useBias: true, activation: "sigmoid" });
   return b.multiply(`${ctx.prefix}se_excite`, x, se);
 }
@@ -108,12 +122,22 @@ export const OPERATORS: readonly OperatorDef[] = [
     role: "layer",
     print: (p) => `Conv${p.kernel}x${p.kernel}`,
     lower: (b, x, ctx) =>
-      convBnAct(b, x, [`${ctx.prefix}conv`, `${ctx.prefix}bn`, `${ctx.prefix}activation`], ctx, ctx.outChannels, ctx.params.kernel, ctx.strides, ctx.params.activation),
+      convBnAct(
+        b,
+        x,
+        [`${ctx.prefix}conv`, `${ctx.prefix}bn`, `${ctx.prefix}activation`],
+        ctx,
+        ctx.outChannels,
+        ctx.params.kernel,
+        ctx.strides,
+        ctx.params.activation,
+      ),
   },
   {
     name: "MBConv",
     syntax: "MBConv6, k3x3",
-    summary: "mobile inverted bottleneck (Sandler et al. 2018) with optional squeeze-and-excitation; MBConvN expands N×",
+    summary:
+      "mobile inverted bottleneck (Sandler et al. 2018) with optional squeeze-and-excitation; MBConvN expands N×",
     pattern: /^mbconv(\d+)$/i,
     fromName: (m) => ({ expand: Number(m[1]) }),
     defaults: { kernel: 3 },
@@ -127,7 +151,17 @@ export const OPERATORS: readonly OperatorDef[] = [
       const inputChannels = channelsOf(x);
       const expanded = inputChannels * ctx.params.expand;
       let y = x;
-      if (ctx.params.expand !== 1) y = convBnAct(b, y, [`${p}expand_conv`, `${p}expand_bn`, `${p}expand_activation`], ctx, expanded, 1, 1, ctx.params.activation);
+      if (ctx.params.expand !== 1)
+        y = convBnAct(
+          b,
+          y,
+          [`${p}expand_conv`, `${p}expand_bn`, `${p}expand_activation`],
+          ctx,
+          expanded,
+          1,
+          1,
+          ctx.params.activation,
+        );
       y = b.depthwiseConv2d(`${p}dwconv`, y, { kernel: ctx.params.kernel, strides: ctx.strides });
       y = b.batchNorm(`${p}bn`, y, ctx.batchNorm);
       y = b.activation(`${p}activation`, y, ctx.params.activation);
@@ -154,12 +188,30 @@ export const OPERATORS: readonly OperatorDef[] = [
       const act = ctx.params.activation;
       let y: Tensor;
       if (ctx.params.expand !== 1) {
-        y = convBnAct(b, x, [`${p}expand_conv`, `${p}expand_bn`, `${p}expand_activation`], ctx, inputChannels * ctx.params.expand, ctx.params.kernel, ctx.strides, act);
+        y = convBnAct(
+          b,
+          x,
+          [`${p}expand_conv`, `${p}expand_bn`, `${p}expand_activation`],
+          ctx,
+          inputChannels * ctx.params.expand,
+          ctx.params.kernel,
+          ctx.strides,
+          act,
+        );
         y = squeezeExcite(b, y, inputChannels, ctx);
         y = convBnAct(b, y, [`${p}project_conv`, `${p}project_bn`, ""], ctx, ctx.outChannels, 1, 1, null);
       } else {
         y = squeezeExcite(b, x, inputChannels, ctx);
-        y = convBnAct(b, y, [`${p}project_conv`, `${p}project_bn`, `${p}project_activation`], ctx, ctx.outChannels, ctx.params.kernel, ctx.strides, act);
+        y = convBnAct(
+          b,
+          y,
+          [`${p}project_conv`, `${p}project_bn`, `${p}project_activation`],
+          ctx,
+          ctx.outChannels,
+          ctx.params.kernel,
+          ctx.strides,
+          act,
+        );
       }
       return residual(b, x, y, ctx);
     },
@@ -179,13 +231,23 @@ export const OPERATORS: readonly OperatorDef[] = [
       let y = b.depthwiseConv2d(`${p}dwconv`, x, { kernel: ctx.params.kernel, strides: ctx.strides });
       y = b.batchNorm(`${p}dw_bn`, y, ctx.batchNorm);
       y = b.activation(`${p}dw_activation`, y, ctx.params.activation);
-      return convBnAct(b, y, [`${p}pw_conv`, `${p}pw_bn`, `${p}pw_activation`], ctx, ctx.outChannels, 1, 1, ctx.params.activation);
+      return convBnAct(
+        b,
+        y,
+        [`${p}pw_conv`, `${p}pw_bn`, `${p}pw_activation`],
+        ctx,
+        ctx.outChannels,
+        1,
+        1,
+        ctx.params.activation,
+      );
     },
   },
   {
     name: "Bottleneck",
     syntax: "Bottleneck, k3x3",
-    summary: "ResNet's bottleneck (He et al. 2016, v1.5 as torchvision): 1x1 reduce to channels/4, k×k with the stride, 1x1 expand; projection shortcut when the shape changes",
+    summary:
+      "ResNet's bottleneck (He et al. 2016, v1.5 as torchvision): 1x1 reduce to channels/4, k×k with the stride, 1x1 expand; projection shortcut when the shape changes",
     pattern: /^bottleneck$/i,
     fromName: () => ({}),
     // `expand` is the bottleneck's expansion: the inner width is the stage's channels / 4.
@@ -201,9 +263,21 @@ export const OPERATORS: readonly OperatorDef[] = [
       const act = ctx.params.activation;
       const inner = Math.max(1, Math.floor(ctx.outChannels / ctx.params.expand));
       let y = convBnAct(b, x, [`${p}1_conv`, `${p}1_bn`, `${p}1_activation`], ctx, inner, 1, 1, act);
-      y = convBnAct(b, y, [`${p}2_conv`, `${p}2_bn`, `${p}2_activation`], ctx, inner, ctx.params.kernel, ctx.strides, act);
+      y = convBnAct(
+        b,
+        y,
+        [`${p}2_conv`, `${p}2_bn`, `${p}2_activation`],
+        ctx,
+        inner,
+        ctx.params.kernel,
+        ctx.strides,
+        act,
+      );
       y = convBnAct(b, y, [`${p}3_conv`, `${p}3_bn`, ""], ctx, ctx.outChannels, 1, 1, null);
-      const shortcut = ctx.strides !== 1 || channelsOf(x) !== ctx.outChannels ? convBnAct(b, x, [`${p}0_conv`, `${p}0_bn`, ""], ctx, ctx.outChannels, 1, ctx.strides, null) : x;
+      const shortcut =
+        ctx.strides !== 1 || channelsOf(x) !== ctx.outChannels
+          ? convBnAct(b, x, [`${p}0_conv`, `${p}0_bn`, ""], ctx, ctx.outChannels, 1, ctx.strides, null)
+          : x;
       return b.activation(`${p}out`, b.addTensors(`${p}add`, shortcut, y), act);
     },
   },
@@ -223,7 +297,8 @@ export const OPERATORS: readonly OperatorDef[] = [
   {
     name: "Classifier",
     syntax: "Pooling & FC",
-    summary: "classifier without a head convolution (ResNet, MobileNetV1): global average pooling, dropout, dense softmax",
+    summary:
+      "classifier without a head convolution (ResNet, MobileNetV1): global average pooling, dropout, dense softmax",
     pattern: /^pooling & fc$/i,
     fromName: () => ({}),
     defaults: { kernel: 1 },
@@ -250,7 +325,16 @@ export const OPERATORS: readonly OperatorDef[] = [
     // Keras efficientnet.py, top: top_conv, top_bn, top_activation, avg_pool,
     // top_dropout (when the rate is positive), predictions.
     lower: (b, x, ctx) => {
-      let y = convBnAct(b, x, ["top_conv", "top_bn", "top_activation"], ctx, ctx.outChannels, ctx.params.kernel, ctx.strides, ctx.params.activation);
+      let y = convBnAct(
+        b,
+        x,
+        ["top_conv", "top_bn", "top_activation"],
+        ctx,
+        ctx.outChannels,
+        ctx.params.kernel,
+        ctx.strides,
+        ctx.params.activation,
+      );
       y = b.globalAvgPool("avg_pool", y);
       if (ctx.dropout > 0) y = b.dropout("top_dropout", y, ctx.dropout);
       return b.dense("predictions", y, { units: ctx.classes, activation: "softmax" });

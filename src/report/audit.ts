@@ -7,7 +7,14 @@ import { constraintText, constraintValue } from "../semantics/scaling.ts";
 import type { BudgetMetric, DimensionRule, Spec } from "../semantics/spec.ts";
 import { baselineCoefficients, compoundAudit, type CompoundAudit } from "./compound.ts";
 import { Costing } from "./hypothetical.ts";
-import { DEFAULT_BATCHES, DEFAULT_OPTIMIZER, memoryAtBatch, OPTIMIZERS, type MemoryAtBatch, type OptimizerName } from "./memory.ts";
+import {
+  DEFAULT_BATCHES,
+  DEFAULT_OPTIMIZER,
+  memoryAtBatch,
+  OPTIMIZERS,
+  type MemoryAtBatch,
+  type OptimizerName,
+} from "./memory.ts";
 
 /**
  * The audit as data: what `effnet audit --json` prints and every report format renders.
@@ -21,8 +28,14 @@ export const AUDIT_SCHEMA_VERSION = 2;
 export interface AuditDocument {
   readonly schemaVersion: typeof AUDIT_SCHEMA_VERSION;
   readonly source: string;
-  readonly conventions: Readonly<Record<"macs" | "flops" | "elementwise" | "params" | "memory" | "memoryByBatch" | "compound" | "rounding", string>>;
-  readonly memorySettings: { readonly batches: readonly number[]; readonly optimizer: OptimizerName; readonly optimizerState: string };
+  readonly conventions: Readonly<
+    Record<"macs" | "flops" | "elementwise" | "params" | "memory" | "memoryByBatch" | "compound" | "rounding", string>
+  >;
+  readonly memorySettings: {
+    readonly batches: readonly number[];
+    readonly optimizer: OptimizerName;
+    readonly optimizerState: string;
+  };
   readonly network: AuditNetwork | null;
   readonly variants: readonly AuditVariant[];
   readonly budgets: readonly AuditBudget[];
@@ -35,7 +48,12 @@ export interface AuditBudget {
   /** The one variant the budget is for; null for every variant. */
   readonly variant: string | null;
   readonly line: number;
-  readonly checks: readonly { readonly variant: string; readonly value: number; readonly fits: boolean; readonly headroom: number }[];
+  readonly checks: readonly {
+    readonly variant: string;
+    readonly value: number;
+    readonly fits: boolean;
+    readonly headroom: number;
+  }[];
 }
 
 export interface AuditNetwork {
@@ -55,13 +73,36 @@ export interface AuditNetwork {
       readonly alpha: number;
       readonly beta: number;
       readonly gamma: number;
-      readonly constraint: null | { readonly expression: string; readonly value: number; readonly target: number; readonly tolerance: number | null; readonly distance: number };
+      readonly constraint: null | {
+        readonly expression: string;
+        readonly value: number;
+        readonly target: number;
+        readonly tolerance: number | null;
+        readonly distance: number;
+      };
     };
   };
-  readonly stages: readonly { readonly stage: number; readonly operator: string; readonly resolution: readonly [number, number]; readonly channels: number; readonly layers: number; readonly stride: number }[];
-  readonly rounding: { readonly preset: RoundingPresetName; readonly source: string; readonly alternatives: readonly RoundingPresetName[] };
+  readonly stages: readonly {
+    readonly stage: number;
+    readonly operator: string;
+    readonly resolution: readonly [number, number];
+    readonly channels: number;
+    readonly layers: number;
+    readonly stride: number;
+  }[];
+  readonly rounding: {
+    readonly preset: RoundingPresetName;
+    readonly source: string;
+    readonly alternatives: readonly RoundingPresetName[];
+  };
   /** The stage table as written (width 1, depth 1, the input resolution): what the compound audit divides by. */
-  readonly baseline: { readonly width: number; readonly depth: number; readonly resolution: number; readonly params: ParamCount; readonly macs: number };
+  readonly baseline: {
+    readonly width: number;
+    readonly depth: number;
+    readonly resolution: number;
+    readonly params: ParamCount;
+    readonly macs: number;
+  };
 }
 
 export interface AuditRule {
@@ -88,7 +129,11 @@ export interface AuditVariant {
   readonly macs: number;
   readonly flops: number;
   readonly elementwise: number;
-  readonly memory: { readonly paramBytes: number; readonly activationBytesPeak: number; readonly activationBytesTotal: number };
+  readonly memory: {
+    readonly paramBytes: number;
+    readonly activationBytesPeak: number;
+    readonly activationBytesTotal: number;
+  };
   readonly reported: { readonly params: Reported | null; readonly macs: Reported | null };
   readonly stages: readonly AuditStage[];
   readonly layers: readonly AuditLayer[];
@@ -101,7 +146,11 @@ export interface AuditVariant {
 export interface AuditPresetComparison {
   readonly preset: RoundingPresetName;
   readonly sameShape: boolean;
-  readonly differences: readonly { readonly stage: number; readonly channels: readonly [number, number]; readonly layers: readonly [number, number] }[];
+  readonly differences: readonly {
+    readonly stage: number;
+    readonly channels: readonly [number, number];
+    readonly layers: readonly [number, number];
+  }[];
   readonly params: ParamCount;
   readonly macs: number;
 }
@@ -144,16 +193,18 @@ export interface AuditDiagnostic {
 }
 
 export const CONVENTIONS: AuditDocument["conventions"] = {
-  macs: "multiply-accumulates of convolutions (SE 1x1 included) and dense layers, batch 1: the paper's \"FLOPS\"",
+  macs: 'multiply-accumulates of convolutions (SE 1x1 included) and dense layers, batch 1: the paper\'s "FLOPS"',
   flops: "2 × MACs",
-  elementwise: "one per output element of batch norm, activations, SE scaling, residual adds, bias adds; one per input element of pooling; not in MACs",
+  elementwise:
+    "one per output element of batch norm, activations, SE scaling, residual adds, bias adds; one per input element of pooling; not in MACs",
   params: "trainable = kernels, biases, BN gamma and beta; non-trainable = BN moving mean and variance",
   memory: "float32 (4 bytes), batch 1; activation peak = largest set of live layer outputs in topological order",
   memoryByBatch:
     "float32 bytes; inference = parameters + peak live activations × batch; training = parameters + gradients (trainable) + optimizer state + every layer output × batch (kept for backpropagation; an upper bound without in-place ops or recomputation)",
   compound:
     "log₂ units (doublings): deviation = log₂(MACs / baseline MACs) − φ, φ declared or implied by (α·β²·γ²)^φ = d·w²·(r/r₀)²; split per dimension by a Shapley decomposition (average over the 6 orders of switching depth, width, resolution from baseline to variant) minus each dimension's share of φ; the three contributions sum to the deviation",
-  rounding: "one preset of src/scaling/rounding.ts (ROUNDING_PRESETS) for where the reference implementations disagree: the head's width",
+  rounding:
+    "one preset of src/scaling/rounding.ts (ROUNDING_PRESETS) for where the reference implementations disagree: the head's width",
 };
 
 export interface AuditOptions {
@@ -187,7 +238,13 @@ function auditNetwork(spec: Spec, costing: Costing): AuditNetwork {
             beta: c.beta,
             gamma: c.gamma,
             constraint: constraint
-              ? { expression: constraintText(constraint.exponents), value, target: constraint.target, tolerance: constraint.tolerance ?? null, distance: value - constraint.target }
+              ? {
+                  expression: constraintText(constraint.exponents),
+                  value,
+                  target: constraint.target,
+                  tolerance: constraint.tolerance ?? null,
+                  distance: value - constraint.target,
+                }
               : null,
           }
         : null,
@@ -216,10 +273,16 @@ function auditNetwork(spec: Spec, costing: Costing): AuditNetwork {
 const presetNames = () => Object.keys(ROUNDING_PRESETS) as RoundingPresetName[];
 
 function reported(value: number | undefined, counted: number): Reported | null {
-  return value === undefined ? null : { reported: value, counted, difference: counted - value, relative: (counted - value) / value };
+  return value === undefined
+    ? null
+    : { reported: value, counted, difference: counted - value, relative: (counted - value) / value };
 }
 
-export function auditVariant(v: CompiledVariant, costing: Costing = new Costing(v.scaled.spec), options: AuditOptions = {}): AuditVariant {
+export function auditVariant(
+  v: CompiledVariant,
+  costing: Costing = new Costing(v.scaled.spec),
+  options: AuditOptions = {},
+): AuditVariant {
   const { variant, cost, scaled } = v;
   const spec = scaled.spec;
   const stageCost = new Map(cost.stages.map((s) => [s.stage, s]));
@@ -236,7 +299,10 @@ export function auditVariant(v: CompiledVariant, costing: Costing = new Costing(
     flops: cost.flops,
     elementwise: cost.elementwise,
     memory: cost.memory,
-    reported: { params: reported(variant.reported.params, cost.params.total), macs: reported(variant.reported.macs, cost.macs) },
+    reported: {
+      params: reported(variant.reported.params, cost.params.total),
+      macs: reported(variant.reported.macs, cost.macs),
+    },
     stages: scaled.stages.map((s) => {
       const c = stageCost.get(s.stage.index);
       return {
@@ -255,7 +321,15 @@ export function auditVariant(v: CompiledVariant, costing: Costing = new Costing(
         macsShare: cost.macs ? (c?.macs ?? 0) / cost.macs : 0,
       };
     }),
-    layers: cost.layers.map((l) => ({ name: l.name, kind: l.kind, stage: l.stage, outputShape: [...l.outputShape], params: l.params, macs: l.macs, elementwise: l.elementwise })),
+    layers: cost.layers.map((l) => ({
+      name: l.name,
+      kind: l.kind,
+      stage: l.stage,
+      outputShape: [...l.outputShape],
+      params: l.params,
+      macs: l.macs,
+      elementwise: l.elementwise,
+    })),
     compound: compoundAudit(spec, variant, costing),
     memoryByBatch: (options.batches ?? DEFAULT_BATCHES).map((b) => memoryAtBatch(cost, b, options.optimizer)),
     roundingPresets: presetNames()
@@ -267,7 +341,11 @@ export function auditVariant(v: CompiledVariant, costing: Costing = new Costing(
 function comparePreset(v: CompiledVariant, preset: RoundingPresetName, costing: Costing): AuditPresetComparison {
   const other = costing.scaled(v.variant, { allowHuge: true, spec: { ...v.scaled.spec, rounding: preset } })!;
   const differences = v.scaled.stages
-    .map((s, i) => ({ stage: s.stage.index, channels: [s.channels.value, other.stages[i].channels.value] as const, layers: [s.layers.value, other.stages[i].layers.value] as const }))
+    .map((s, i) => ({
+      stage: s.stage.index,
+      channels: [s.channels.value, other.stages[i].channels.value] as const,
+      layers: [s.layers.value, other.stages[i].layers.value] as const,
+    }))
     .filter((d) => d.channels[0] !== d.channels[1] || d.layers[0] !== d.layers[1]);
   const otherCost: NetworkCost = differences.length ? costing.costOf(other) : v.cost;
   return { preset, sameShape: differences.length === 0, differences, params: otherCost.params, macs: otherCost.macs };
@@ -290,7 +368,15 @@ function auditBudgets(spec: Spec, variants: readonly CompiledVariant[], compilat
 
 export function auditDiagnostic(d: Diagnostic, compilation: Compilation): AuditDiagnostic {
   const pos = d.span ? positionAt(compilation.file, d.span.start) : undefined;
-  return { code: d.code, severity: d.severity, message: d.message, file: compilation.file.path, line: pos?.line ?? null, column: pos?.column ?? null, help: d.help ?? null };
+  return {
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    file: compilation.file.path,
+    line: pos?.line ?? null,
+    column: pos?.column ?? null,
+    help: d.help ?? null,
+  };
 }
 
 /**
@@ -298,7 +384,10 @@ export function auditDiagnostic(d: Diagnostic, compilation: Compilation): AuditD
  * overruns (EFF4001), which are verdicts on correct numbers that the report shows.
  */
 export function costsAreSound(compilation: Compilation): boolean {
-  return compilation.spec !== undefined && compilation.diagnostics.every((d) => d.severity !== "error" || d.code === "EFF4001");
+  return (
+    compilation.spec !== undefined &&
+    compilation.diagnostics.every((d) => d.severity !== "error" || d.code === "EFF4001")
+  );
 }
 
 export function audit(compilation: Compilation, options: AuditOptions = {}): AuditDocument {
@@ -320,11 +409,19 @@ export function audit(compilation: Compilation, options: AuditOptions = {}): Aud
 
 function memorySettings(options: AuditOptions): AuditDocument["memorySettings"] {
   const optimizer = options.optimizer ?? DEFAULT_OPTIMIZER;
-  return { batches: [...(options.batches ?? DEFAULT_BATCHES)], optimizer, optimizerState: OPTIMIZERS[optimizer].description };
+  return {
+    batches: [...(options.batches ?? DEFAULT_BATCHES)],
+    optimizer,
+    optimizerState: OPTIMIZERS[optimizer].description,
+  };
 }
 
 /** The document for a file that could not even be read: its diagnostics and nothing else. */
-export function unreadableAudit(path: string, diagnostics: readonly Diagnostic[], options: AuditOptions = {}): AuditDocument {
+export function unreadableAudit(
+  path: string,
+  diagnostics: readonly Diagnostic[],
+  options: AuditOptions = {},
+): AuditDocument {
   return {
     schemaVersion: AUDIT_SCHEMA_VERSION,
     source: path,
@@ -333,6 +430,14 @@ export function unreadableAudit(path: string, diagnostics: readonly Diagnostic[]
     network: null,
     variants: [],
     budgets: [],
-    diagnostics: diagnostics.map((d) => ({ code: d.code, severity: d.severity, message: d.message, file: path, line: null, column: null, help: d.help ?? null })),
+    diagnostics: diagnostics.map((d) => ({
+      code: d.code,
+      severity: d.severity,
+      message: d.message,
+      file: path,
+      line: null,
+      column: null,
+      help: d.help ?? null,
+    })),
   };
 }

@@ -15,7 +15,12 @@ export type Block =
   | { readonly kind: "paragraph"; readonly text: string }
   | { readonly kind: "list"; readonly items: readonly string[] }
   /** `wide`: a table too wide for a terminal, shown only in files. */
-  | { readonly kind: "table"; readonly columns: readonly TableColumn[]; readonly rows: readonly (readonly string[])[]; readonly wide?: boolean }
+  | {
+      readonly kind: "table";
+      readonly columns: readonly TableColumn[];
+      readonly rows: readonly (readonly string[])[];
+      readonly wide?: boolean;
+    }
   | { readonly kind: "details"; readonly summary: string; readonly blocks: readonly Block[] }
   /** A plot: inline SVG in HTML; in Markdown a link to the plot's file when there is one. */
   | { readonly kind: "figure"; readonly plot: string; readonly svg: string; readonly caption: string };

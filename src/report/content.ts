@@ -20,7 +20,8 @@ export const ratio = (x: number) => `${x.toFixed(2)}×`;
 const phiText = (x: number | null) => (x === null ? "—" : x.toFixed(2));
 const right = (header: string): TableColumn => ({ header, align: "right" });
 const left = (header: string): TableColumn => ({ header });
-const cited = (r: Reported | null, show: (n: number) => string) => (r ? [show(r.reported), signedPercent(r.relative)] : ["—", "—"]);
+const cited = (r: Reported | null, show: (n: number) => string) =>
+  r ? [show(r.reported), signedPercent(r.relative)] : ["—", "—"];
 
 export interface ContentOptions {
   /** Include each variant's layer table (long: hundreds of rows per variant). */
@@ -32,7 +33,22 @@ export function variantBlocks(doc: AuditDocument): Block[] {
   const blocks: Block[] = [
     {
       kind: "table",
-      columns: [left("Variant"), right("φ"), right("Width"), right("Depth"), right("Resolution"), right("Trainable params"), right("Total params"), right("Paper params"), right("Δ"), right("MACs"), right("Paper MACs"), right("Δ"), right("FLOPs"), right("Peak activations")],
+      columns: [
+        left("Variant"),
+        right("φ"),
+        right("Width"),
+        right("Depth"),
+        right("Resolution"),
+        right("Trainable params"),
+        right("Total params"),
+        right("Paper params"),
+        right("Δ"),
+        right("MACs"),
+        right("Paper MACs"),
+        right("Δ"),
+        right("FLOPs"),
+        right("Peak activations"),
+      ],
       rows: doc.variants.map((v) => [
         v.name,
         v.phi === null ? "—" : fmt(v.phi),
@@ -50,14 +66,21 @@ export function variantBlocks(doc: AuditDocument): Block[] {
     },
   ];
   if (doc.variants.some((v) => v.reported.params || v.reported.macs)) {
-    blocks.push({ kind: "paragraph", text: "Paper: the figures the spec cites; Δ = (counted − cited) / cited. A large Δ means the printed figure cannot be reproduced by the counting rules above. Peak activations: batch 1, float32." });
+    blocks.push({
+      kind: "paragraph",
+      text: "Paper: the figures the spec cites; Δ = (counted − cited) / cited. A large Δ means the printed figure cannot be reproduced by the counting rules above. Peak activations: batch 1, float32.",
+    });
   }
   return blocks;
 }
 
 export function reportBlocks(doc: AuditDocument, options: ContentOptions = {}): Block[] {
   const net = doc.network;
-  if (!net) return [{ kind: "heading", level: 1, text: `${doc.source}: no report`, id: "no-report" }, { kind: "paragraph", text: "The spec has errors; see the diagnostics." }];
+  if (!net)
+    return [
+      { kind: "heading", level: 1, text: `${doc.source}: no report`, id: "no-report" },
+      { kind: "paragraph", text: "The spec has errors; see the diagnostics." },
+    ];
   const blocks: Block[] = [];
   const h = (level: 1 | 2 | 3, text: string, id = slug(text)) => blocks.push({ kind: "heading", level, text, id });
   const p = (text: string) => blocks.push({ kind: "paragraph", text });
@@ -69,7 +92,9 @@ export function reportBlocks(doc: AuditDocument, options: ContentOptions = {}): 
   );
   h(2, "Conventions");
   blocks.push({ kind: "list", items: Object.entries(doc.conventions).map(([k, v]) => `**${k}**: ${v}`) });
-  p("Counts use decimal prefixes (K = 10³, M = 10⁶, G = 10⁹); bytes use binary ones (KiB = 2¹⁰, MiB = 2²⁰, GiB = 2³⁰ bytes).");
+  p(
+    "Counts use decimal prefixes (K = 10³, M = 10⁶, G = 10⁹); bytes use binary ones (KiB = 2¹⁰, MiB = 2²⁰, GiB = 2³⁰ bytes).",
+  );
 
   h(2, "Variants");
   blocks.push(...variantBlocks(doc));
@@ -79,7 +104,13 @@ export function reportBlocks(doc: AuditDocument, options: ContentOptions = {}): 
   const plots = applicablePlots(doc);
   if (plots.length) {
     h(2, "Plots");
-    for (const plot of plots) blocks.push({ kind: "figure", plot, svg: PLOTS[plot].draw(doc), caption: `${PLOTS[plot].title}. ${PLOTS[plot].caption}` });
+    for (const plot of plots)
+      blocks.push({
+        kind: "figure",
+        plot,
+        svg: PLOTS[plot].draw(doc),
+        caption: `${PLOTS[plot].title}. ${PLOTS[plot].caption}`,
+      });
   }
 
   for (const v of doc.variants) variantSection(v, h, p, blocks, options);
@@ -110,7 +141,9 @@ function compoundSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void 
   h(2, "Compound scaling");
   p(
     `α = ${fmt(c.alpha)}, β = ${fmt(c.beta)}, γ = ${fmt(c.gamma)}` +
-      (k ? `; ${k.expression} = ${fmt(k.value)}, target ${fmt(k.target)}${k.tolerance !== null ? ` ± ${fmt(k.tolerance)}` : ""}, distance ${k.distance >= 0 ? "+" : "−"}${fmt(Math.abs(k.distance))}` : "") +
+      (k
+        ? `; ${k.expression} = ${fmt(k.value)}, target ${fmt(k.target)}${k.tolerance !== null ? ` ± ${fmt(k.tolerance)}` : ""}, distance ${k.distance >= 0 ? "+" : "−"}${fmt(Math.abs(k.distance))}`
+        : "") +
       `. Baseline (the stage table as written, ${doc.network!.baseline.resolution} px): ${withCommas(doc.network!.baseline.params.total)} parameters, ${gmacs(doc.network!.baseline.macs)} MACs.`,
   );
   p(
@@ -120,7 +153,19 @@ function compoundSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void 
   );
   blocks.push({
     kind: "table",
-    columns: [left("Variant"), right("φ"), right("φ from depth"), right("φ from width"), right("φ from resolution"), right("MACs ÷ baseline"), right("2^φ"), right("Deviation"), right("from depth"), right("from width"), right("from resolution")],
+    columns: [
+      left("Variant"),
+      right("φ"),
+      right("φ from depth"),
+      right("φ from width"),
+      right("φ from resolution"),
+      right("MACs ÷ baseline"),
+      right("2^φ"),
+      right("Deviation"),
+      right("from depth"),
+      right("from width"),
+      right("from resolution"),
+    ],
     rows: audited.map((v) => {
       const a = v.compound!;
       return [
@@ -146,13 +191,23 @@ function compoundSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void 
     wide: true,
     columns: [
       left("Variant"),
-      ...DIMENSIONS.flatMap((d) => [right(`${d}: nominal`), right(`${d}: realized`), right(`${d}: rounding`), right(`${d}: coefficient`)]),
+      ...DIMENSIONS.flatMap((d) => [
+        right(`${d}: nominal`),
+        right(`${d}: realized`),
+        right(`${d}: rounding`),
+        right(`${d}: coefficient`),
+      ]),
     ],
     rows: audited.map((v) => [
       v.name,
       ...DIMENSIONS.flatMap((d) => {
         const x = v.compound!.dimensions[d];
-        return [ratio(x.nominalCostFactor), ratio(x.realizedCostFactor), doublings(x.rounding), doublings(x.coefficientPart)];
+        return [
+          ratio(x.nominalCostFactor),
+          ratio(x.realizedCostFactor),
+          doublings(x.rounding),
+          doublings(x.coefficientPart),
+        ];
       }),
     ]),
   });
@@ -162,7 +217,9 @@ function presetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
   const net = doc.network!;
   if (net.rounding.alternatives.length === 0 || doc.variants.length === 0) return;
   h(2, "Rounding presets");
-  p(`This report uses \`${net.rounding.preset}\`. Where the reference implementations disagree, each variant was also built under ${net.rounding.alternatives.map((a) => `\`${a}\``).join(", ")} (\`rounding NAME\` in the spec selects one).`);
+  p(
+    `This report uses \`${net.rounding.preset}\`. Where the reference implementations disagree, each variant was also built under ${net.rounding.alternatives.map((a) => `\`${a}\``).join(", ")} (\`rounding NAME\` in the spec selects one).`,
+  );
   const differing = doc.variants.flatMap((v) => v.roundingPresets.filter((r) => !r.sameShape).map((r) => ({ v, r })));
   if (differing.length === 0) {
     p(`Every variant has the same shape under ${net.rounding.alternatives.map((a) => `\`${a}\``).join(", ")}.`);
@@ -170,11 +227,22 @@ function presetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
   }
   blocks.push({
     kind: "table",
-    columns: [left("Variant"), left("Preset"), left(`Stages that differ (${net.rounding.preset} → other)`), right("Total params"), right("MACs"), right("Δ MACs")],
+    columns: [
+      left("Variant"),
+      left("Preset"),
+      left(`Stages that differ (${net.rounding.preset} → other)`),
+      right("Total params"),
+      right("MACs"),
+      right("Δ MACs"),
+    ],
     rows: differing.map(({ v, r }) => [
       v.name,
       r.preset,
-      r.differences.map((d) => `stage ${d.stage}: ${d.channels[0] === d.channels[1] ? "" : `${d.channels[0]} → ${d.channels[1]} channels`}${d.layers[0] === d.layers[1] ? "" : ` ${d.layers[0]} → ${d.layers[1]} layers`}`.trim()).join("; "),
+      r.differences
+        .map((d) =>
+          `stage ${d.stage}: ${d.channels[0] === d.channels[1] ? "" : `${d.channels[0]} → ${d.channels[1]} channels`}${d.layers[0] === d.layers[1] ? "" : ` ${d.layers[0]} → ${d.layers[1]} layers`}`.trim(),
+        )
+        .join("; "),
       withCommas(r.params.total),
       gmacs(r.macs),
       `${r.macs >= v.macs ? "+" : "−"}${formatCount(Math.abs(r.macs - v.macs))}`,
@@ -193,7 +261,14 @@ function budgetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
     kind: "table",
     columns: [left("Budget"), right("Line"), left("Variant"), right("Figure"), left("Fits"), right("Headroom")],
     rows: doc.budgets.flatMap((b) =>
-      b.checks.map((c) => [`${metricName[b.metric]} ≤ ${formatCount(b.limit)}${b.variant ? ` (${b.variant} only)` : ""}`, String(b.line), c.variant, formatCount(c.value), c.fits ? "yes" : "**no**", `${c.headroom < 0 ? "−" : ""}${formatCount(Math.abs(c.headroom))}`]),
+      b.checks.map((c) => [
+        `${metricName[b.metric]} ≤ ${formatCount(b.limit)}${b.variant ? ` (${b.variant} only)` : ""}`,
+        String(b.line),
+        c.variant,
+        formatCount(c.value),
+        c.fits ? "yes" : "**no**",
+        `${c.headroom < 0 ? "−" : ""}${formatCount(Math.abs(c.headroom))}`,
+      ]),
     ),
   });
   p("A variant over a budget is also an error (EFF4001) pointing at the budget's line.");
@@ -205,9 +280,29 @@ function memorySection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
   p(`${doc.conventions.memoryByBatch}. Optimizer: ${doc.memorySettings.optimizerState}.`);
   blocks.push({
     kind: "table",
-    columns: [left("Variant"), right("Batch"), right("Parameters"), right("Inference activations"), right("Inference total"), right("Gradients"), right(`Optimizer (${doc.memorySettings.optimizer})`), right("Training activations"), right("Training total")],
+    columns: [
+      left("Variant"),
+      right("Batch"),
+      right("Parameters"),
+      right("Inference activations"),
+      right("Inference total"),
+      right("Gradients"),
+      right(`Optimizer (${doc.memorySettings.optimizer})`),
+      right("Training activations"),
+      right("Training total"),
+    ],
     rows: doc.variants.flatMap((v) =>
-      v.memoryByBatch.map((m) => [v.name, String(m.batch), formatBytes(m.inference.params), formatBytes(m.inference.activations), formatBytes(m.inference.total), formatBytes(m.training.gradients), formatBytes(m.training.optimizerState), formatBytes(m.training.activations), formatBytes(m.training.total)]),
+      v.memoryByBatch.map((m) => [
+        v.name,
+        String(m.batch),
+        formatBytes(m.inference.params),
+        formatBytes(m.inference.activations),
+        formatBytes(m.inference.total),
+        formatBytes(m.training.gradients),
+        formatBytes(m.training.optimizerState),
+        formatBytes(m.training.activations),
+        formatBytes(m.training.total),
+      ]),
     ),
   });
 }
@@ -221,14 +316,31 @@ function variantSection(v: AuditVariant, h: H, p: P, blocks: Block[], options: C
   h(3, `${v.name}: stages`, slug(`${v.name} stages`));
   blocks.push(stageTable(v));
   if (options.layers === false) return;
-  blocks.push({ kind: "details", summary: `${v.name}: ${v.layers.length} layers (model.summary() with MACs)`, blocks: layerTable(v) });
+  blocks.push({
+    kind: "details",
+    summary: `${v.name}: ${v.layers.length} layers (model.summary() with MACs)`,
+    blocks: layerTable(v),
+  });
 }
 
 /** A variant's stage table in the shape of the paper's Table 1, scaled, with the rounding behind each number. */
 export function stageTable(v: AuditVariant): Block {
   return {
     kind: "table",
-    columns: [right("Stage"), left("Operator"), right("Resolution"), right("Output"), right("Channels"), right("Layers"), right("Stride"), right("Params"), right("MACs"), right("Share"), left("Channels from"), left("Layers from")],
+    columns: [
+      right("Stage"),
+      left("Operator"),
+      right("Resolution"),
+      right("Output"),
+      right("Channels"),
+      right("Layers"),
+      right("Stride"),
+      right("Params"),
+      right("MACs"),
+      right("Share"),
+      left("Channels from"),
+      left("Layers from"),
+    ],
     rows: v.stages.map((s) => [
       String(s.stage),
       s.operator,
@@ -252,8 +364,18 @@ export function layerTable(v: AuditVariant): Block[] {
     {
       kind: "table",
       columns: [left("Layer"), left("Kind"), right("Stage"), right("Output shape"), right("Params"), right("MACs")],
-      rows: v.layers.map((l) => [l.name, l.kind, String(l.stage), `(${["None", ...l.outputShape].join(", ")})`, withCommas(l.params.total), withCommas(l.macs)]),
+      rows: v.layers.map((l) => [
+        l.name,
+        l.kind,
+        String(l.stage),
+        `(${["None", ...l.outputShape].join(", ")})`,
+        withCommas(l.params.total),
+        withCommas(l.macs),
+      ]),
     },
-    { kind: "paragraph", text: `Total params: ${withCommas(v.params.total)}. Trainable: ${withCommas(v.params.trainable)}. Non-trainable: ${withCommas(v.params.nonTrainable)}. MACs: ${withCommas(v.macs)}.` },
+    {
+      kind: "paragraph",
+      text: `Total params: ${withCommas(v.params.total)}. Trainable: ${withCommas(v.params.trainable)}. Non-trainable: ${withCommas(v.params.nonTrainable)}. MACs: ${withCommas(v.macs)}.`,
+    },
   ];
 }

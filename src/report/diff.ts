@@ -44,19 +44,42 @@ export interface DiffDocument {
   readonly total: { readonly params: Change<number>; readonly macs: Change<number>; readonly layers: Change<number> };
 }
 
-const change = (a: number | null, b: number | null): Change<number> => ({ a, b, delta: a === null || b === null ? null : b - a });
+const change = (a: number | null, b: number | null): Change<number> => ({
+  a,
+  b,
+  delta: a === null || b === null ? null : b - a,
+});
 
 function side(source: string, v: CompiledVariant): DiffSide {
-  return { source, network: v.scaled.spec.name, variant: v.variant.name, width: v.variant.width, depth: v.variant.depth, resolution: v.variant.resolution, params: v.cost.params, macs: v.cost.macs };
+  return {
+    source,
+    network: v.scaled.spec.name,
+    variant: v.variant.name,
+    width: v.variant.width,
+    depth: v.variant.depth,
+    resolution: v.variant.resolution,
+    params: v.cost.params,
+    macs: v.cost.macs,
+  };
 }
 
-export function diffVariants(a: { source: string; compiled: CompiledVariant }, b: { source: string; compiled: CompiledVariant }): DiffDocument {
+export function diffVariants(
+  a: { source: string; compiled: CompiledVariant },
+  b: { source: string; compiled: CompiledVariant },
+): DiffDocument {
   const stageCount = Math.max(a.compiled.scaled.stages.length, b.compiled.scaled.stages.length);
   const view = (v: CompiledVariant, i: number) => {
     const s = v.scaled.stages[i];
     if (!s) return null;
     const c = v.cost.stages.find((x) => x.stage === s.stage.index);
-    return { operator: s.stage.operator.print(s.stage.params), channels: s.channels.value, layers: s.layers.value, resolution: s.inputResolution.height, params: c?.params.total ?? 0, macs: c?.macs ?? 0 };
+    return {
+      operator: s.stage.operator.print(s.stage.params),
+      channels: s.channels.value,
+      layers: s.layers.value,
+      resolution: s.inputResolution.height,
+      params: c?.params.total ?? 0,
+      macs: c?.macs ?? 0,
+    };
   };
   const stages: StageDiff[] = [];
   for (let i = 0; i < stageCount; i++) {
@@ -77,13 +100,19 @@ export function diffVariants(a: { source: string; compiled: CompiledVariant }, b
     a: side(a.source, a.compiled),
     b: side(b.source, b.compiled),
     stages,
-    total: { params: change(a.compiled.cost.params.total, b.compiled.cost.params.total), macs: change(a.compiled.cost.macs, b.compiled.cost.macs), layers: change(layers(a.compiled), layers(b.compiled)) },
+    total: {
+      params: change(a.compiled.cost.params.total, b.compiled.cost.params.total),
+      macs: change(a.compiled.cost.macs, b.compiled.cost.macs),
+      layers: change(layers(a.compiled), layers(b.compiled)),
+    },
   };
 }
 
-const signed = (x: number | null, show: (n: number) => string = String) => (x === null ? "—" : x === 0 ? "0" : `${x > 0 ? "+" : "−"}${show(Math.abs(x))}`);
+const signed = (x: number | null, show: (n: number) => string = String) =>
+  x === null ? "—" : x === 0 ? "0" : `${x > 0 ? "+" : "−"}${show(Math.abs(x))}`;
 const plain = (x: number | null, show: (n: number) => string = String) => (x === null ? "—" : show(x));
-const arrow = (c: Change<number>, show: (n: number) => string = String) => (c.a === c.b ? plain(c.a, show) : `${plain(c.a, show)} → ${plain(c.b, show)}`);
+const arrow = (c: Change<number>, show: (n: number) => string = String) =>
+  c.a === c.b ? plain(c.a, show) : `${plain(c.a, show)} → ${plain(c.b, show)}`;
 
 export function renderDiff(d: DiffDocument): string {
   const name = (s: DiffSide) => `${s.network} ${s.variant} (${s.source})`;
@@ -122,7 +151,20 @@ export function renderDiff(d: DiffDocument): string {
           arrow(s.macs, formatCount),
           signed(s.macs.delta, formatCount),
         ]),
-        ["", "total", "", "", arrow(d.total.layers), signed(d.total.layers.delta), "", "", arrow(d.total.params, withCommas), signed(d.total.params.delta, withCommas), arrow(d.total.macs, formatCount), signed(d.total.macs.delta, formatCount)],
+        [
+          "",
+          "total",
+          "",
+          "",
+          arrow(d.total.layers),
+          signed(d.total.layers.delta),
+          "",
+          "",
+          arrow(d.total.params, withCommas),
+          signed(d.total.params.delta, withCommas),
+          arrow(d.total.macs, formatCount),
+          signed(d.total.macs.delta, formatCount),
+        ],
       ],
     ),
   ];

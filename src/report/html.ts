@@ -75,8 +75,18 @@ function renderBlock(block: Block): string {
       ].join("\n");
     }
     case "details":
-      return [`<details>`, `<summary>${inline(block.summary)}</summary>`, ...block.blocks.map(renderBlock), `</details>`].join("\n");
+      return [
+        `<details>`,
+        `<summary>${inline(block.summary)}</summary>`,
+        ...block.blocks.map(renderBlock),
+        `</details>`,
+      ].join("\n");
     case "figure":
-      return [`<figure id="plot-${block.plot}">`, block.svg, `<figcaption>${inline(block.caption)}</figcaption>`, `</figure>`].join("\n");
+      return [
+        `<figure id="plot-${block.plot}">`,
+        block.svg,
+        `<figcaption>${inline(block.caption)}</figcaption>`,
+        `</figure>`,
+      ].join("\n");
   }
 }

@@ -12,7 +12,16 @@ export interface Coefficients {
 
 /** A synthetic variant: the same pure pipeline (scale → lower → cost) as compile.ts runs on declared ones. */
 export function hypotheticalVariant(spec: Spec, name: string, c: Coefficients, phi?: number): Variant {
-  return { name, span: spec.nameSpan, width: c.width, depth: c.depth, resolution: c.resolution, dropout: spec.dropout, reported: {}, ...(phi === undefined ? {} : { phi }) };
+  return {
+    name,
+    span: spec.nameSpan,
+    width: c.width,
+    depth: c.depth,
+    resolution: c.resolution,
+    dropout: spec.dropout,
+    reported: {},
+    ...(phi === undefined ? {} : { phi }),
+  };
 }
 
 /** The shape of a scaled network, as a key: equal keys mean equal networks, hence equal costs. */

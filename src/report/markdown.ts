@@ -16,7 +16,12 @@ export interface MarkdownOptions extends ContentOptions {
 export function renderMarkdown(doc: AuditDocument, options: MarkdownOptions = {}): string {
   const out = [`<!-- ${banner(doc.source)} -->`, ""];
   for (const block of reportBlocks(doc, options)) out.push(...renderBlock(block, options), "");
-  return out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
+  return (
+    out
+      .join("\n")
+      .replace(/\n{3,}/g, "\n\n")
+      .trimEnd() + "\n"
+  );
 }
 
 /** Display width: combining marks take no column. */
@@ -34,10 +39,18 @@ function renderBlock(block: Block, options: MarkdownOptions): string[] {
     case "table":
       return table(block.columns, block.rows);
     case "details":
-      return [`<details>`, `<summary>${block.summary}</summary>`, "", ...block.blocks.flatMap((b) => [...renderBlock(b, options), ""]), `</details>`];
+      return [
+        `<details>`,
+        `<summary>${block.summary}</summary>`,
+        "",
+        ...block.blocks.flatMap((b) => [...renderBlock(b, options), ""]),
+        `</details>`,
+      ];
     case "figure": {
       const file = options.plotFiles?.[block.plot as PlotName];
-      return file ? [`![${block.caption.split(". ")[0]}](${file})`, "", `_${block.caption}_`] : [`_${block.caption}_ (The SVG plot is in the HTML report: \`effnet report --format html\`.)`];
+      return file
+        ? [`![${block.caption.split(". ")[0]}](${file})`, "", `_${block.caption}_`]
+        : [`_${block.caption}_ (The SVG plot is in the HTML report: \`effnet report --format html\`.)`];
     }
   }
 }
@@ -45,7 +58,8 @@ function renderBlock(block: Block, options: MarkdownOptions): string[] {
 function table(columns: readonly TableColumn[], rows: readonly (readonly string[])[]): string[] {
   const cells = [columns.map((c) => cell(c.header)), ...rows.map((r) => r.map(cell))];
   const widths = columns.map((c, i) => Math.max(3, ...cells.map((r) => width(r[i] ?? ""))));
-  const line = (r: readonly string[]) => `| ${r.map((x, i) => (columns[i].align === "right" ? " ".repeat(widths[i] - width(x)) + x : x + " ".repeat(widths[i] - width(x)))).join(" | ")} |`;
+  const line = (r: readonly string[]) =>
+    `| ${r.map((x, i) => (columns[i].align === "right" ? " ".repeat(widths[i] - width(x)) + x : x + " ".repeat(widths[i] - width(x)))).join(" | ")} |`;
   const rule = `| ${widths.map((w, i) => (columns[i].align === "right" ? "-".repeat(w - 1) + ":" : "-".repeat(w))).join(" | ")} |`;
   return [line(cells[0]), rule, ...cells.slice(1).map(line)];
 }

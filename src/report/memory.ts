@@ -38,10 +38,20 @@ export const DEFAULT_BATCHES: readonly number[] = [1, 32];
 export interface MemoryAtBatch {
   readonly batch: number;
   readonly inference: { readonly params: number; readonly activations: number; readonly total: number };
-  readonly training: { readonly params: number; readonly gradients: number; readonly optimizerState: number; readonly activations: number; readonly total: number };
+  readonly training: {
+    readonly params: number;
+    readonly gradients: number;
+    readonly optimizerState: number;
+    readonly activations: number;
+    readonly total: number;
+  };
 }
 
-export function memoryAtBatch(cost: NetworkCost, batch: number, optimizer: OptimizerName = DEFAULT_OPTIMIZER): MemoryAtBatch {
+export function memoryAtBatch(
+  cost: NetworkCost,
+  batch: number,
+  optimizer: OptimizerName = DEFAULT_OPTIMIZER,
+): MemoryAtBatch {
   const params = cost.memory.paramBytes;
   const gradients = cost.params.trainable * BYTES_PER_FLOAT;
   const optimizerState = cost.params.trainable * OPTIMIZERS[optimizer].statePerParam * BYTES_PER_FLOAT;
@@ -50,6 +60,12 @@ export function memoryAtBatch(cost: NetworkCost, batch: number, optimizer: Optim
   return {
     batch,
     inference: { params, activations: inferenceActivations, total: params + inferenceActivations },
-    training: { params, gradients, optimizerState, activations: trainingActivations, total: params + gradients + optimizerState + trainingActivations },
+    training: {
+      params,
+      gradients,
+      optimizerState,
+      activations: trainingActivations,
+      total: params + gradients + optimizerState + trainingActivations,
+    },
   };
 }

@@ -8,14 +8,21 @@ import { applicablePlots, plotFile, type PlotName } from "./plots.ts";
 /** The one table of report formats: `effnet report --format NAME`. */
 export const REPORT_FORMATS = {
   json: { extension: "json", description: "the audit document, validated against schema/audit.schema.json" },
-  md: { extension: "md", description: "Markdown: variant, compound-scaling, preset, budget, memory, stage and layer tables" },
+  md: {
+    extension: "md",
+    description: "Markdown: variant, compound-scaling, preset, budget, memory, stage and layer tables",
+  },
   html: { extension: "html", description: "one self-contained HTML file: the Markdown report's tables plus SVG plots" },
   svg: { extension: "svg", description: "one plot (--plot) as a standalone SVG file" },
 } as const;
 
 export type ReportFormat = keyof typeof REPORT_FORMATS;
 
-export function renderReport(doc: AuditDocument, format: Exclude<ReportFormat, "svg">, plotFiles?: Partial<Record<PlotName, string>>): string {
+export function renderReport(
+  doc: AuditDocument,
+  format: Exclude<ReportFormat, "svg">,
+  plotFiles?: Partial<Record<PlotName, string>>,
+): string {
   switch (format) {
     case "json":
       return renderJson(doc);

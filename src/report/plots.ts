@@ -29,9 +29,23 @@ export const PLOTS = {
       "Multiply-adds (the paper's \"FLOPS\") against parameters for every variant, log–log: the shape of the paper's Figure 1 with cost on the vertical axis. Filled: counted by effnet; hollow: the figures the spec cites.",
     applies: (doc) => doc.variants.length > 0,
     draw: (doc) => {
-      const series: Series[] = [{ name: "counted", color: COUNTED, marker: "dot", points: doc.variants.map((v) => ({ x: v.params.total, y: v.macs, label: v.name })) }];
+      const series: Series[] = [
+        {
+          name: "counted",
+          color: COUNTED,
+          marker: "dot",
+          points: doc.variants.map((v) => ({ x: v.params.total, y: v.macs, label: v.name })),
+        },
+      ];
       const cited = doc.variants.filter((v) => v.reported.params && v.reported.macs);
-      if (cited.length) series.push({ name: "cited (paper)", color: PAPER, marker: "ring", line: "dashed", points: cited.map((v) => ({ x: v.reported.params!.reported, y: v.reported.macs!.reported })) });
+      if (cited.length)
+        series.push({
+          name: "cited (paper)",
+          color: PAPER,
+          marker: "ring",
+          line: "dashed",
+          points: cited.map((v) => ({ x: v.reported.params!.reported, y: v.reported.macs!.reported })),
+        });
       return lineChart({
         id: "macs-params",
         title: `${doc.network!.name}: MACs vs parameters`,
@@ -44,7 +58,8 @@ export const PLOTS = {
   },
   "stage-macs": {
     title: "MACs per stage",
-    caption: "Each variant's multiply-adds split by stage of the stage table, as shares of its total (printed above each bar): where scaling puts the cost.",
+    caption:
+      "Each variant's multiply-adds split by stage of the stage table, as shares of its total (printed above each bar): where scaling puts the cost.",
     applies: (doc) => doc.variants.length > 0,
     draw: (doc) => {
       const stages = doc.network!.stages;
@@ -82,9 +97,20 @@ export const PLOTS = {
         x: { label: "φ", scale: "linear", format: (v) => fmt(v), include: [0] },
         y: { label: "MACs ÷ baseline MACs (log₂ scale)", scale: "log2", format: (v) => `${fmt(v)}×` },
         series: [
-          { name: "counted", color: COUNTED, marker: "dot", line: "none", points: audited.map((v) => ({ x: v.compound!.phi, y: v.compound!.macsRatio, label: v.name })) },
+          {
+            name: "counted",
+            color: COUNTED,
+            marker: "dot",
+            line: "none",
+            points: audited.map((v) => ({ x: v.compound!.phi, y: v.compound!.macsRatio, label: v.name })),
+          },
           { name: "2^φ", color: LAW, points: samples.map((x) => ({ x, y: 2 ** x })) },
-          { name: `${fmt(Number(product.toFixed(4)))}^φ (α·β²·γ²)`, color: PAPER, line: "dashed", points: samples.map((x) => ({ x, y: product ** x })) },
+          {
+            name: `${fmt(Number(product.toFixed(4)))}^φ (α·β²·γ²)`,
+            color: PAPER,
+            line: "dashed",
+            points: samples.map((x) => ({ x, y: product ** x })),
+          },
         ],
       });
     },

@@ -27,11 +27,17 @@ function validator(): ValidateFunction {
 export function auditSchemaErrors(value: unknown): string[] {
   const validate = validator();
   if (validate(value)) return [];
-  return (validate.errors ?? []).map((e: ErrorObject) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}${e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ""}`);
+  return (validate.errors ?? []).map(
+    (e: ErrorObject) =>
+      `${e.instancePath || "/"} ${e.message ?? "is invalid"}${e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ""}`,
+  );
 }
 
 /** Throws (an internal error: the program built a document its own schema refuses) unless `value` is valid. */
 export function assertValidAudit(value: unknown): asserts value is AuditDocument {
   const errors = auditSchemaErrors(value);
-  if (errors.length) throw new Error(`the audit document does not match schema/audit.schema.json:\n  ${errors.slice(0, 10).join("\n  ")}${errors.length > 10 ? `\n  … and ${errors.length - 10} more` : ""}`);
+  if (errors.length)
+    throw new Error(
+      `the audit document does not match schema/audit.schema.json:\n  ${errors.slice(0, 10).join("\n  ")}${errors.length > 10 ? `\n  … and ${errors.length - 10} more` : ""}`,
+    );
 }

@@ -78,7 +78,11 @@ export function parseBudget(text: string): BudgetLimit | undefined {
 /** φ on the grid without accumulating floating-point error: k·precision, to 12 significant digits. */
 const gridPhi = (k: number, precision: number) => Number((k * precision).toPrecision(12));
 
-export function solve(spec: Spec, budgets: readonly BudgetLimit[], precision = DEFAULT_PRECISION): { solution?: Solution; diagnostics: Diagnostic[] } {
+export function solve(
+  spec: Spec,
+  budgets: readonly BudgetLimit[],
+  precision = DEFAULT_PRECISION,
+): { solution?: Solution; diagnostics: Diagnostic[] } {
   if (!spec.scaling.compound) return { diagnostics: [diagnostic("EFF0004", { network: spec.name })] };
   const costing = new Costing(spec);
   const evaluate = (phi: number): SolvedPoint | { tooLarge: string } => {
@@ -86,24 +90,63 @@ export function solve(spec: Spec, budgets: readonly BudgetLimit[], precision = D
     const network = costing.scaled(coefficients);
     if (!network) return { tooLarge: `at φ = ${phi}: past the size limits of src/scaling/scale.ts` };
     const cost = costing.costOf(network);
-    if (cost.params.total > SIZE_LIMITS.params || cost.macs > SIZE_LIMITS.macs) return { tooLarge: `at φ = ${phi}: ${formatCount(cost.params.total)} parameters, ${formatCount(cost.macs)} MACs` };
-    return { phi, coefficients, cost, over: budgets.filter((b) => metricValue(b.metric, cost) > b.limit).map((b) => b.metric) };
+    if (cost.params.total > SIZE_LIMITS.params || cost.macs > SIZE_LIMITS.macs)
+      return {
+        tooLarge: `at φ = ${phi}: ${formatCount(cost.params.total)} parameters, ${formatCount(cost.macs)} MACs`,
+      };
+    return {
+      phi,
+      coefficients,
+      cost,
+      over: budgets.filter((b) => metricValue(b.metric, cost) > b.limit).map((b) => b.metric),
+    };
   };
   const first = evaluate(0);
-  if ("tooLarge" in first) return { diagnostics: [diagnostic("EFF0006", { budgets: describeBudgets(budgets), phi: "0", what: first.tooLarge })] };
+  if ("tooLarge" in first)
+    return {
+      diagnostics: [diagnostic("EFF0006", { budgets: describeBudgets(budgets), phi: "0", what: first.tooLarge })],
+    };
   if (first.over.length) {
-    const costs = budgets.map((b) => `${formatCount(metricValue(b.metric, first.cost))} ${METRICS[b.metric].name}`).join(", ");
+    const costs = budgets
+      .map((b) => `${formatCount(metricValue(b.metric, first.cost))} ${METRICS[b.metric].name}`)
+      .join(", ");
     return { diagnostics: [diagnostic("EFF0005", { budgets: describeBudgets(budgets), cost: costs })] };
   }
   let best: SolvedPoint = first;
   for (let k = 1; ; k++) {
     const point = evaluate(gridPhi(k, precision));
-    if ("tooLarge" in point) return { diagnostics: [diagnostic("EFF0006", { budgets: describeBudgets(budgets), phi: String(best.phi), what: point.tooLarge })] };
+    if ("tooLarge" in point)
+      return {
+        diagnostics: [
+          diagnostic("EFF0006", { budgets: describeBudgets(budgets), phi: String(best.phi), what: point.tooLarge }),
+        ],
+      };
     if (point.over.length) {
-      const variant = hypotheticalVariant(spec, `phi_${String(best.phi).replace(/\W/g, "_")}`, best.coefficients, best.phi);
+      const variant = hypotheticalVariant(
+        spec,
+        `phi_${String(best.phi).replace(/\W/g, "_")}`,
+        best.coefficients,
+        best.phi,
+      );
       const scaled = costing.scaled(best.coefficients)!;
-      const network: CompiledVariant = { variant, scaled: { ...scaled, variant }, ir: lower({ ...scaled, variant }), cost: best.cost };
-      return { solution: { budgets, precision, best, next: point, network, networksBuilt: costing.networksBuilt, gridPoints: k + 1 }, diagnostics: [] };
+      const network: CompiledVariant = {
+        variant,
+        scaled: { ...scaled, variant },
+        ir: lower({ ...scaled, variant }),
+        cost: best.cost,
+      };
+      return {
+        solution: {
+          budgets,
+          precision,
+          best,
+          next: point,
+          network,
+          networksBuilt: costing.networksBuilt,
+          gridPoints: k + 1,
+        },
+        diagnostics: [],
+      };
     }
     best = point;
   }

@@ -53,7 +53,18 @@ export interface StackedBarSpec {
 }
 
 /** Categorical colours (Tableau 10): distinguishable, and printable in grey scale by lightness. */
-export const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"] as const;
+export const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+] as const;
 
 const WIDTH = 740;
 const HEIGHT = 420;
@@ -109,7 +120,8 @@ function domain(values: readonly number[], scale: Scale): Domain {
   const candidates: number[] = [];
   // Less than a decade of data gets every digit (2, 3, 4 …) so the axis still has a few ticks.
   const mantissas = hi / lo < 10 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : [1, 2, 5];
-  for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)) + 1; e++) for (const m of mantissas) candidates.push(Number((m * 10 ** e).toPrecision(12)));
+  for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)) + 1; e++)
+    for (const m of mantissas) candidates.push(Number((m * 10 ** e).toPrecision(12)));
   const min = [...candidates].reverse().find((c) => c <= lo) ?? lo;
   const max = candidates.find((c) => c >= hi) ?? hi;
   const ticks = candidates.filter((c) => c >= min && c <= (max === min ? max * 2 : max));
@@ -141,9 +153,13 @@ function legend(entries: readonly LegendEntry[]): string[] {
   entries.forEach((e, i) => {
     const y = MARGIN.top + 8 + i * 18;
     if (e.marker === "box") out.push(`<rect x="${x}" y="${y - 6}" width="14" height="11" fill="${e.color}"/>`);
-    if (e.line && e.line !== "none") out.push(`<line x1="${x}" y1="${y}" x2="${x + 22}" y2="${y}" stroke="${e.color}" stroke-width="2"${e.line === "dashed" ? ' stroke-dasharray="5 3"' : ""}/>`);
+    if (e.line && e.line !== "none")
+      out.push(
+        `<line x1="${x}" y1="${y}" x2="${x + 22}" y2="${y}" stroke="${e.color}" stroke-width="2"${e.line === "dashed" ? ' stroke-dasharray="5 3"' : ""}/>`,
+      );
     if (e.marker === "dot") out.push(`<circle cx="${x + 11}" cy="${y}" r="4" fill="${e.color}"/>`);
-    if (e.marker === "ring") out.push(`<circle cx="${x + 11}" cy="${y}" r="4" fill="#fff" stroke="${e.color}" stroke-width="1.5"/>`);
+    if (e.marker === "ring")
+      out.push(`<circle cx="${x + 11}" cy="${y}" r="4" fill="#fff" stroke="${e.color}" stroke-width="1.5"/>`);
     out.push(`<text x="${x + 28}" y="${y + 4}">${escapeXml(e.name)}</text>`);
   });
   out.push("</g>");
@@ -168,27 +184,52 @@ export function lineChart(spec: LineChartSpec): string {
   for (const t of xd.ticks) body.push(`<line x1="${n(px(t))}" y1="${top}" x2="${n(px(t))}" y2="${bottom}"/>`);
   for (const t of yd.ticks) body.push(`<line x1="${left}" y1="${n(py(t))}" x2="${right}" y2="${n(py(t))}"/>`);
   body.push("</g>");
-  body.push(`<rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}" fill="none" stroke="${INK}"/>`);
+  body.push(
+    `<rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}" fill="none" stroke="${INK}"/>`,
+  );
   body.push(`<g font-size="11" fill="${INK}">`);
-  for (const t of xd.ticks) body.push(`<text x="${n(px(t))}" y="${bottom + 16}" text-anchor="middle">${escapeXml(spec.x.format(t))}</text>`);
-  for (const t of yd.ticks) body.push(`<text x="${left - 6}" y="${n(py(t) + 4)}" text-anchor="end">${escapeXml(spec.y.format(t))}</text>`);
+  for (const t of xd.ticks)
+    body.push(`<text x="${n(px(t))}" y="${bottom + 16}" text-anchor="middle">${escapeXml(spec.x.format(t))}</text>`);
+  for (const t of yd.ticks)
+    body.push(`<text x="${left - 6}" y="${n(py(t) + 4)}" text-anchor="end">${escapeXml(spec.y.format(t))}</text>`);
   body.push("</g>");
-  body.push(`<text x="${(left + right) / 2}" y="${HEIGHT - 16}" text-anchor="middle" font-size="12" fill="${INK}">${escapeXml(spec.x.label)}</text>`);
-  body.push(`<text transform="translate(18 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="${INK}">${escapeXml(spec.y.label)}</text>`);
+  body.push(
+    `<text x="${(left + right) / 2}" y="${HEIGHT - 16}" text-anchor="middle" font-size="12" fill="${INK}">${escapeXml(spec.x.label)}</text>`,
+  );
+  body.push(
+    `<text transform="translate(18 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="${INK}">${escapeXml(spec.y.label)}</text>`,
+  );
   for (const s of spec.series) {
     const pts = s.points.map((p) => `${n(px(p.x))},${n(py(p.y))}`).join(" ");
     if ((s.line ?? "solid") !== "none" && s.points.length > 1) {
-      body.push(`<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"${s.line === "dashed" ? ' stroke-dasharray="6 4"' : ""}/>`);
+      body.push(
+        `<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"${s.line === "dashed" ? ' stroke-dasharray="6 4"' : ""}/>`,
+      );
     }
     for (const p of s.points) {
       if (s.marker === "dot") body.push(`<circle cx="${n(px(p.x))}" cy="${n(py(p.y))}" r="4" fill="${s.color}"/>`);
-      if (s.marker === "ring") body.push(`<circle cx="${n(px(p.x))}" cy="${n(py(p.y))}" r="4.5" fill="#fff" stroke="${s.color}" stroke-width="1.5"/>`);
+      if (s.marker === "ring")
+        body.push(
+          `<circle cx="${n(px(p.x))}" cy="${n(py(p.y))}" r="4.5" fill="#fff" stroke="${s.color}" stroke-width="1.5"/>`,
+        );
       // Labels go right of their point, or left of it near the right edge (where the legend is).
       const flip = px(p.x) > right - 60;
-      if (p.label) body.push(`<text x="${n(px(p.x) + (flip ? -7 : 7))}" y="${n(py(p.y) - 7)}" font-size="11" fill="${s.color}" stroke="#fff" stroke-width="3" paint-order="stroke"${flip ? ' text-anchor="end"' : ""}>${escapeXml(p.label)}</text>`);
+      if (p.label)
+        body.push(
+          `<text x="${n(px(p.x) + (flip ? -7 : 7))}" y="${n(py(p.y) - 7)}" font-size="11" fill="${s.color}" stroke="#fff" stroke-width="3" paint-order="stroke"${flip ? ' text-anchor="end"' : ""}>${escapeXml(p.label)}</text>`,
+        );
     }
   }
-  body.push(...legend(spec.series.map((s) => ({ name: s.name, color: s.color, line: s.points.length > 1 ? (s.line ?? "solid") : "none", marker: s.marker ?? "none" }))));
+  body.push(
+    ...legend(
+      spec.series.map((s) => ({
+        name: s.name,
+        color: s.color,
+        line: s.points.length > 1 ? (s.line ?? "solid") : "none",
+        marker: s.marker ?? "none",
+      })),
+    ),
+  );
   return frame(spec.id, spec.title, spec.comment, body);
 }
 
@@ -203,10 +244,12 @@ export function stackedBarChart(spec: StackedBarSpec): string {
   const py = (share: number) => bottom - share * (bottom - top);
   const body: string[] = [];
   body.push(`<g stroke="${GRID}" stroke-width="1">`);
-  for (let t = 0; t <= 100; t += 20) body.push(`<line x1="${left}" y1="${n(py(t / 100))}" x2="${right}" y2="${n(py(t / 100))}"/>`);
+  for (let t = 0; t <= 100; t += 20)
+    body.push(`<line x1="${left}" y1="${n(py(t / 100))}" x2="${right}" y2="${n(py(t / 100))}"/>`);
   body.push("</g>");
   body.push(`<g font-size="11" fill="${INK}">`);
-  for (let t = 0; t <= 100; t += 20) body.push(`<text x="${left - 6}" y="${n(py(t / 100) + 4)}" text-anchor="end">${t}%</text>`);
+  for (let t = 0; t <= 100; t += 20)
+    body.push(`<text x="${left - 6}" y="${n(py(t / 100) + 4)}" text-anchor="end">${t}%</text>`);
   body.push("</g>");
   spec.categories.forEach((category, i) => {
     const total = spec.series.reduce((s, series) => s + series.values[i], 0);
@@ -214,15 +257,24 @@ export function stackedBarChart(spec: StackedBarSpec): string {
     let acc = 0;
     for (const series of spec.series) {
       const share = total ? series.values[i] / total : 0;
-      if (share > 0) body.push(`<rect x="${n(x)}" y="${n(py(acc + share))}" width="${n(barWidth)}" height="${n(py(acc) - py(acc + share))}" fill="${series.color}"><title>${escapeXml(`${category}, ${series.name}: ${(share * 100).toFixed(1)}%`)}</title></rect>`);
+      if (share > 0)
+        body.push(
+          `<rect x="${n(x)}" y="${n(py(acc + share))}" width="${n(barWidth)}" height="${n(py(acc) - py(acc + share))}" fill="${series.color}"><title>${escapeXml(`${category}, ${series.name}: ${(share * 100).toFixed(1)}%`)}</title></rect>`,
+        );
       acc += share;
     }
-    body.push(`<text x="${n(x + barWidth / 2)}" y="${bottom + 16}" text-anchor="middle" font-size="11" fill="${INK}">${escapeXml(category)}</text>`);
-    body.push(`<text x="${n(x + barWidth / 2)}" y="${n(top - 6)}" text-anchor="middle" font-size="10" fill="${INK}">${escapeXml(spec.totals[i])}</text>`);
+    body.push(
+      `<text x="${n(x + barWidth / 2)}" y="${bottom + 16}" text-anchor="middle" font-size="11" fill="${INK}">${escapeXml(category)}</text>`,
+    );
+    body.push(
+      `<text x="${n(x + barWidth / 2)}" y="${n(top - 6)}" text-anchor="middle" font-size="10" fill="${INK}">${escapeXml(spec.totals[i])}</text>`,
+    );
   });
   body.push(`<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="${INK}"/>`);
   body.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="${INK}"/>`);
-  body.push(`<text transform="translate(18 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="${INK}">${escapeXml(spec.yLabel)}</text>`);
+  body.push(
+    `<text transform="translate(18 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="${INK}">${escapeXml(spec.yLabel)}</text>`,
+  );
   body.push(...legend(spec.series.map((s) => ({ name: s.name, color: s.color, marker: "box" as const }))));
   return frame(spec.id, spec.title, spec.comment, body);
 }

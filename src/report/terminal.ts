@@ -5,20 +5,28 @@ import type { Block } from "./blocks.ts";
 import { auditSections, gmacs, layerTable, stageTable, variantBlocks } from "./content.ts";
 import { renderTable } from "./table.ts";
 
-
 /** `effnet audit` in a terminal: the variant table, then each selected variant's stage table. */
-export function renderAudit(doc: AuditDocument, options: { stages: boolean; layers: boolean; memory?: boolean }): string {
+export function renderAudit(
+  doc: AuditDocument,
+  options: { stages: boolean; layers: boolean; memory?: boolean },
+): string {
   const net = doc.network;
   if (!net) return "";
   const out: string[] = [];
   out.push(`${net.name}  (${doc.source})`);
-  out.push(`input ${net.input.height}×${net.input.width}×${net.input.channels}, ${net.classes} classes, ${net.activation}, SE ${net.squeezeExcite || "none"}`);
+  out.push(
+    `input ${net.input.height}×${net.input.width}×${net.input.channels}, ${net.classes} classes, ${net.activation}, SE ${net.squeezeExcite || "none"}`,
+  );
   const c = net.scaling.compound;
   if (c) {
     const k = c.constraint;
-    out.push(`compound scaling α=${fmt(c.alpha)} β=${fmt(c.beta)} γ=${fmt(c.gamma)}${k ? `, ${k.expression} = ${fmt(k.value)} (target ${fmt(k.target)}${k.tolerance !== null ? ` ± ${fmt(k.tolerance)}` : ""})` : ""}`);
+    out.push(
+      `compound scaling α=${fmt(c.alpha)} β=${fmt(c.beta)} γ=${fmt(c.gamma)}${k ? `, ${k.expression} = ${fmt(k.value)} (target ${fmt(k.target)}${k.tolerance !== null ? ` ± ${fmt(k.tolerance)}` : ""})` : ""}`,
+    );
   }
-  out.push(`MACs = multiply-adds (the paper's "FLOPS"), FLOPs = 2 × MACs; params: trainable + BN moving statistics = total`);
+  out.push(
+    `MACs = multiply-adds (the paper's "FLOPS"), FLOPs = 2 × MACs; params: trainable + BN moving statistics = total`,
+  );
   for (const block of variantBlocks(doc)) out.push(...renderBlockText(block));
   // The sections every format shares (src/report/content.ts); memory only when asked for (--batch).
   const sections = auditSections(doc);
@@ -32,7 +40,12 @@ export function renderAudit(doc: AuditDocument, options: { stages: boolean; laye
 
 export function renderStages(v: AuditVariant): string {
   const total = `${withCommas(v.params.total)} params (${withCommas(v.params.trainable)} trainable), ${gmacs(v.macs)} MACs`;
-  return [`${v.name}: width ${fmt(v.width)}, depth ${fmt(v.depth)}, resolution ${v.resolution} — ${total}`, ...renderBlockText(stageTable(v))].join("\n").trimEnd();
+  return [
+    `${v.name}: width ${fmt(v.width)}, depth ${fmt(v.depth)}, resolution ${v.resolution} — ${total}`,
+    ...renderBlockText(stageTable(v)),
+  ]
+    .join("\n")
+    .trimEnd();
 }
 
 /** Like Keras's model.summary() or torchinfo, with MACs. */
@@ -51,7 +64,9 @@ function renderBlockText(block: Block): string[] {
     case "list":
       return block.items.map((i) => `- ${plain(i)}`);
     case "table":
-      return block.wide ? ["(The split of each contribution into rounding and coefficient is in `effnet report` and `--json`.)"] : ["", renderTable(block.columns, block.rows), ""];
+      return block.wide
+        ? ["(The split of each contribution into rounding and coefficient is in `effnet report` and `--json`.)"]
+        : ["", renderTable(block.columns, block.rows), ""];
     case "details":
       return block.blocks.flatMap(renderBlockText);
     case "figure":

@@ -15,12 +15,12 @@
  * Whichever backend is chosen gets effnet's training kernels
  * (./kernels/index.ts), e.g. the conv gradients wasm lacks.
  */
-import { createRequire } from 'node:module';
-import * as tf from '@tensorflow/tfjs';
-import { registerTrainingKernels } from './kernels/index.ts';
-import { RuntimeUserError } from './errors.ts';
+import { createRequire } from "node:module";
+import * as tf from "@tensorflow/tfjs";
+import { registerTrainingKernels } from "./kernels/index.ts";
+import { RuntimeUserError } from "./errors.ts";
 
-export type BackendChoice = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
+export type BackendChoice = "auto" | "wasm" | "cpu" | "tensorflow";
 
 export interface SelectedBackend {
   /** The tfjs backend name now active: 'tensorflow', 'wasm' or 'cpu'. */
@@ -39,13 +39,13 @@ export class BackendUnavailableError extends RuntimeUserError {
 
   constructor(choice: BackendChoice, message: string) {
     super(message);
-    this.name = 'BackendUnavailableError';
+    this.name = "BackendUnavailableError";
     this.choice = choice;
     this.stack = `${this.name}: ${message}`;
   }
 }
 
-const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
 type NativePackage = (typeof NATIVE_PACKAGES)[number];
 
 const requireFromHere = createRequire(import.meta.url);
@@ -53,7 +53,7 @@ const requireFromHere = createRequire(import.meta.url);
 /** The first line of an error's message: native load errors can be pages long. */
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0];
+  return message.split("\n")[0];
 }
 
 /** Outcome of trying to activate one candidate backend. */
@@ -86,7 +86,7 @@ async function tryNativeBackend(packageName: NativePackage): Promise<Attempt> {
   } catch (error) {
     return { ok: false, why: `${packageName} is installed but failed to load (${firstLine(error)})` };
   }
-  if (tf.findBackendFactory('tensorflow') == null) {
+  if (tf.findBackendFactory("tensorflow") == null) {
     return {
       ok: false,
       why:
@@ -94,7 +94,7 @@ async function tryNativeBackend(packageName: NativePackage): Promise<Attempt> {
         `@tensorflow/tfjs-core; install the version matching @tensorflow/tfjs ${tf.version.tfjs}`,
     };
   }
-  if (!(await tf.setBackend('tensorflow'))) {
+  if (!(await tf.setBackend("tensorflow"))) {
     return { ok: false, why: `${packageName} loaded, but the 'tensorflow' backend failed to initialize` };
   }
   await tf.ready();
@@ -105,22 +105,22 @@ async function tryWasmBackend(): Promise<Attempt> {
   try {
     // Dynamic so that choosing 'cpu' or 'tensorflow' does not load the wasm
     // module (importing it also makes wasm the default backend).
-    await import('@tensorflow/tfjs-backend-wasm');
+    await import("@tensorflow/tfjs-backend-wasm");
   } catch (error) {
     return { ok: false, why: `@tensorflow/tfjs-backend-wasm failed to load (${firstLine(error)})` };
   }
   // setBackend resolves false (after logging) when the wasm binary cannot be
   // fetched or compiled.
-  if (!(await tf.setBackend('wasm'))) return { ok: false, why: 'the wasm backend failed to initialize' };
+  if (!(await tf.setBackend("wasm"))) return { ok: false, why: "the wasm backend failed to initialize" };
   await tf.ready();
-  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  return { ok: true, detail: `@tensorflow/tfjs-backend-wasm (XNNPACK${simd ? ', SIMD' : ', no SIMD'})` };
+  const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+  return { ok: true, detail: `@tensorflow/tfjs-backend-wasm (XNNPACK${simd ? ", SIMD" : ", no SIMD"})` };
 }
 
 async function tryCpuBackend(): Promise<Attempt> {
-  if (!(await tf.setBackend('cpu'))) return { ok: false, why: 'the cpu backend failed to initialize' };
+  if (!(await tf.setBackend("cpu"))) return { ok: false, why: "the cpu backend failed to initialize" };
   await tf.ready();
-  return { ok: true, detail: 'the pure-JavaScript cpu backend (slowest)' };
+  return { ok: true, detail: "the pure-JavaScript cpu backend (slowest)" };
 }
 
 function installHint(): string {
@@ -133,7 +133,7 @@ function installHint(): string {
 
 function selected(name: string, reason: string): SelectedBackend {
   const kernels = registerTrainingKernels(name);
-  const kernelNote = kernels.length > 0 ? `; effnet training kernels: ${kernels.join(', ')}` : '';
+  const kernelNote = kernels.length > 0 ? `; effnet training kernels: ${kernels.join(", ")}` : "";
   return { name, reason: reason + kernelNote };
 }
 
@@ -145,48 +145,51 @@ function selected(name: string, reason: string): SelectedBackend {
  */
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
   switch (choice) {
-    case 'tensorflow': {
+    case "tensorflow": {
       const skipped: string[] = [];
       for (const packageName of NATIVE_PACKAGES) {
         const attempt = await tryNativeBackend(packageName);
-        if (attempt.ok) return selected('tensorflow', `requested 'tensorflow': using ${attempt.detail}`);
+        if (attempt.ok) return selected("tensorflow", `requested 'tensorflow': using ${attempt.detail}`);
         skipped.push(attempt.why);
       }
       throw new BackendUnavailableError(
-        'tensorflow',
+        "tensorflow",
         `The 'tensorflow' backend needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu, ` +
-          `which could not be used: ${skipped.join('; ')}. ${installHint()}`,
+          `which could not be used: ${skipped.join("; ")}. ${installHint()}`,
       );
     }
-    case 'wasm': {
+    case "wasm": {
       const attempt = await tryWasmBackend();
       if (!attempt.ok) {
-        throw new BackendUnavailableError('wasm', `The 'wasm' backend is unavailable: ${attempt.why}. Choose 'cpu' instead.`);
+        throw new BackendUnavailableError(
+          "wasm",
+          `The 'wasm' backend is unavailable: ${attempt.why}. Choose 'cpu' instead.`,
+        );
       }
-      return selected('wasm', `requested 'wasm': using ${attempt.detail}`);
+      return selected("wasm", `requested 'wasm': using ${attempt.detail}`);
     }
-    case 'cpu': {
+    case "cpu": {
       const attempt = await tryCpuBackend();
-      if (!attempt.ok) throw new BackendUnavailableError('cpu', `The 'cpu' backend is unavailable: ${attempt.why}.`);
-      return selected('cpu', `requested 'cpu': using ${attempt.detail}`);
+      if (!attempt.ok) throw new BackendUnavailableError("cpu", `The 'cpu' backend is unavailable: ${attempt.why}.`);
+      return selected("cpu", `requested 'cpu': using ${attempt.detail}`);
     }
-    case 'auto': {
+    case "auto": {
       const skipped: string[] = [];
       for (const packageName of NATIVE_PACKAGES) {
         const attempt = await tryNativeBackend(packageName);
-        if (attempt.ok) return selected('tensorflow', `auto: using ${attempt.detail}`);
+        if (attempt.ok) return selected("tensorflow", `auto: using ${attempt.detail}`);
         skipped.push(attempt.why);
       }
       const candidates: [string, () => Promise<Attempt>][] = [
-        ['wasm', tryWasmBackend],
-        ['cpu', tryCpuBackend],
+        ["wasm", tryWasmBackend],
+        ["cpu", tryCpuBackend],
       ];
       for (const [name, attemptBackend] of candidates) {
         const attempt = await attemptBackend();
-        if (attempt.ok) return selected(name, `auto: ${skipped.join('; ')}; using ${attempt.detail}`);
+        if (attempt.ok) return selected(name, `auto: ${skipped.join("; ")}; using ${attempt.detail}`);
         skipped.push(attempt.why);
       }
-      throw new BackendUnavailableError('auto', `No tfjs backend could be initialized: ${skipped.join('; ')}.`);
+      throw new BackendUnavailableError("auto", `No tfjs backend could be initialized: ${skipped.join("; ")}.`);
     }
     default: {
       const unknown: never = choice;

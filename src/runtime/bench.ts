@@ -11,7 +11,10 @@ export interface Timing {
   readonly runs: readonly number[];
 }
 
-export async function timeMedian(run: () => Promise<void>, options: { warmup?: number; runs?: number } = {}): Promise<Timing> {
+export async function timeMedian(
+  run: () => Promise<void>,
+  options: { warmup?: number; runs?: number } = {},
+): Promise<Timing> {
   for (let i = 0; i < (options.warmup ?? 1); i++) await run();
   const runs: number[] = [];
   for (let i = 0; i < (options.runs ?? 5); i++) {
@@ -31,7 +34,11 @@ function inputSize(model: tf.LayersModel): [number, number, number] {
 }
 
 /** Inference (model.predict) of one batch of random images at the model's own input size. */
-export async function timeForward(model: tf.LayersModel, batch: number, options?: { warmup?: number; runs?: number }): Promise<Timing> {
+export async function timeForward(
+  model: tf.LayersModel,
+  batch: number,
+  options?: { warmup?: number; runs?: number },
+): Promise<Timing> {
   const images = tf.randomUniform([batch, ...inputSize(model)]);
   try {
     return await timeMedian(async () => {
@@ -49,11 +56,25 @@ export async function timeForward(model: tf.LayersModel, batch: number, options?
  * random images and labels: model.trainOnBatch, what `effnet train` runs. Compiles the
  * model with Adam and categorical cross-entropy.
  */
-export async function timeTrainStep(model: tf.LayersModel, batch: number, options?: { warmup?: number; runs?: number }): Promise<Timing> {
+export async function timeTrainStep(
+  model: tf.LayersModel,
+  batch: number,
+  options?: { warmup?: number; runs?: number },
+): Promise<Timing> {
   const classes = (model.outputs[0].shape as number[]).at(-1)!;
   model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
   const images = tf.randomUniform([batch, ...inputSize(model)]);
-  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), "int32"), classes).toFloat());
+  const labels = tf.tidy(() =>
+    tf
+      .oneHot(
+        tf.tensor1d(
+          Array.from({ length: batch }, (_, i) => i % classes),
+          "int32",
+        ),
+        classes,
+      )
+      .toFloat(),
+  );
   try {
     return await timeMedian(async () => {
       await model.trainOnBatch(images, labels);
@@ -70,6 +91,7 @@ export function formatMs(ms: number): string {
 /** A plain text table, right-aligned numbers, for terminals and CI logs alike. */
 export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [line(header), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }

@@ -51,7 +51,10 @@ const SHAPES: readonly { readonly name: string; readonly inside: ShapeTest }[] =
     name: "triangle",
     inside: (u, v, r) => v >= -r / 2 && Math.sqrt(3) * u - v <= r && -Math.sqrt(3) * u - v <= r,
   },
-  { name: "cross", inside: (u, v, r) => (Math.abs(u) <= r * 0.3 && Math.abs(v) <= r) || (Math.abs(v) <= r * 0.3 && Math.abs(u) <= r) },
+  {
+    name: "cross",
+    inside: (u, v, r) => (Math.abs(u) <= r * 0.3 && Math.abs(v) <= r) || (Math.abs(v) <= r * 0.3 && Math.abs(u) <= r),
+  },
 ];
 
 export const SHAPE_CLASSES: readonly string[] = SHAPES.map((s) => s.name);
@@ -74,10 +77,13 @@ export interface ShapesOptions {
  */
 export function shapesDataset(options: ShapesOptions): ImageDataset {
   const classes = options.classes ?? 3;
-  if (!Number.isInteger(classes) || classes < 2 || classes > SHAPES.length) throw new RuntimeUserError(`the shapes data set has 2 to ${SHAPES.length} classes, not ${classes}`);
-  if (!Number.isInteger(options.count) || options.count < 1) throw new RuntimeUserError(`the shapes data set needs a positive whole number of images, not ${options.count}`);
+  if (!Number.isInteger(classes) || classes < 2 || classes > SHAPES.length)
+    throw new RuntimeUserError(`the shapes data set has 2 to ${SHAPES.length} classes, not ${classes}`);
+  if (!Number.isInteger(options.count) || options.count < 1)
+    throw new RuntimeUserError(`the shapes data set needs a positive whole number of images, not ${options.count}`);
   const size = options.resolution;
-  if (!Number.isInteger(size) || size < 8) throw new RuntimeUserError(`shapes images must be at least 8 pixels wide, not ${size}`);
+  if (!Number.isInteger(size) || size < 8)
+    throw new RuntimeUserError(`shapes images must be at least 8 pixels wide, not ${size}`);
   const random = seededRandom(options.seed ?? 1);
   const pixels = size * size * CHANNELS;
   const images = new Float32Array(options.count * pixels);
@@ -105,7 +111,14 @@ export function shapesDataset(options: ShapesOptions): ImageDataset {
       }
     }
   }
-  return { classNames: SHAPE_CLASSES.slice(0, classes), height: size, width: size, images, labels, count: options.count };
+  return {
+    classNames: SHAPE_CLASSES.slice(0, classes),
+    height: size,
+    width: size,
+    images,
+    labels,
+    count: options.count,
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -121,7 +134,11 @@ export function decodeImage(bytes: Uint8Array, path: string): { width: number; h
   try {
     if (isPng) {
       const png = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+      return {
+        width: png.width,
+        height: png.height,
+        rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength),
+      };
     }
     if (isJpeg) {
       const image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
@@ -146,7 +163,12 @@ export function toModelInput(image: { width: number; height: number; rgba: Uint8
     rgb[i + 2] = image.rgba[j + 2] / 255;
   }
   if (image.width === size && image.height === size) return rgb;
-  return tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(rgb, [image.height, image.width, CHANNELS]), [size, size], false, true).dataSync() as Float32Array);
+  return tf.tidy(
+    () =>
+      tf.image
+        .resizeBilinear(tf.tensor3d(rgb, [image.height, image.width, CHANNELS]), [size, size], false, true)
+        .dataSync() as Float32Array,
+  );
 }
 
 export function readImageFile(path: string, size: number): Float32Array {
@@ -162,7 +184,9 @@ export function readImageFile(path: string, size: number): Float32Array {
 function listDirectory(path: string, what: string): string[] {
   try {
     if (!statSync(path).isDirectory()) throw new RuntimeUserError(`${what} ${path} is not a directory`);
-    return readdirSync(path).filter((name) => !name.startsWith(".")).sort();
+    return readdirSync(path)
+      .filter((name) => !name.startsWith("."))
+      .sort();
   } catch (e) {
     if (e instanceof RuntimeUserError) throw e;
     throw new RuntimeUserError(`cannot read ${what} ${path}: ${fsReason(e)}`, { cause: e });
@@ -174,12 +198,17 @@ export function loadImageFolder(dir: string, options: { resolution: number }): I
   const size = options.resolution;
   const classNames = listDirectory(dir, "data directory").filter((name) => statSync(join(dir, name)).isDirectory());
   if (classNames.length < 2) {
-    throw new RuntimeUserError(`${dir} has ${classNames.length === 0 ? "no class folders" : `one class folder (${classNames[0]})`}; a data directory holds one sub-folder per class (at least two), each with PNG or JPEG images`);
+    throw new RuntimeUserError(
+      `${dir} has ${classNames.length === 0 ? "no class folders" : `one class folder (${classNames[0]})`}; a data directory holds one sub-folder per class (at least two), each with PNG or JPEG images`,
+    );
   }
   const files: { path: string; label: number }[] = [];
   classNames.forEach((name, label) => {
-    const images = listDirectory(join(dir, name), "class folder").filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()));
-    if (images.length === 0) throw new RuntimeUserError(`class folder ${join(dir, name)} has no PNG or JPEG images (.png, .jpg, .jpeg)`);
+    const images = listDirectory(join(dir, name), "class folder").filter((f) =>
+      IMAGE_EXTENSIONS.has(extname(f).toLowerCase()),
+    );
+    if (images.length === 0)
+      throw new RuntimeUserError(`class folder ${join(dir, name)} has no PNG or JPEG images (.png, .jpg, .jpeg)`);
     for (const f of images) files.push({ path: join(dir, name, f), label });
   });
   const pixels = size * size * CHANNELS;

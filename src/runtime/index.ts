@@ -1,5 +1,5 @@
 /** Public surface of effnet's runtime: backend selection and training kernels. */
-export { BackendUnavailableError, selectBackend, type BackendChoice, type SelectedBackend } from './backend.ts';
+export { BackendUnavailableError, selectBackend, type BackendChoice, type SelectedBackend } from "./backend.ts";
 export {
   TRAINING_KERNELS,
   originalKernel,
@@ -7,4 +7,4 @@ export {
   restoreOriginalKernels,
   trainingKernelsFor,
   type TrainingKernel,
-} from './kernels/index.ts';
+} from "./kernels/index.ts";

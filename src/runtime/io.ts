@@ -26,11 +26,16 @@ export interface TrainedModelInfo {
  * temporary names first and are renamed into place only once both are written, so an
  * interrupted save never leaves a model.json that points at missing or partial weights.
  */
-export async function saveModel(model: tf.LayersModel, dir: string, info?: TrainedModelInfo): Promise<tf.io.SaveResult> {
+export async function saveModel(
+  model: tf.LayersModel,
+  dir: string,
+  info?: TrainedModelInfo,
+): Promise<tf.io.SaveResult> {
   if (info) model.setUserDefinedMetadata({ effnet: info as unknown as object });
   return model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      if (!(artifacts.modelTopology && artifacts.weightSpecs && artifacts.weightData)) throw new Error("tfjs handed the save handler no topology or weights");
+      if (!(artifacts.modelTopology && artifacts.weightSpecs && artifacts.weightData))
+        throw new Error("tfjs handed the save handler no topology or weights");
       const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
       const modelJSON: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology,
@@ -58,7 +63,15 @@ export async function saveModel(model: tf.LayersModel, dir: string, info?: Train
         for (const t of temps) rmSync(t, { force: true });
         throw new RuntimeUserError(`cannot save the model to ${dir}: ${fsReason(e)}`, { cause: e });
       }
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON", modelTopologyBytes: files[1].content.length, weightSpecsBytes: JSON.stringify(artifacts.weightSpecs).length, weightDataBytes: weights.byteLength } };
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: "JSON",
+          modelTopologyBytes: files[1].content.length,
+          weightSpecsBytes: JSON.stringify(artifacts.weightSpecs).length,
+          weightDataBytes: weights.byteLength,
+        },
+      };
     }),
   );
 }
@@ -67,7 +80,10 @@ function readModelFile(dir: string, name: string): Buffer {
   try {
     return readFileSync(join(dir, name));
   } catch (e) {
-    throw new RuntimeUserError(`${dir} holds no saved model: cannot read ${name} (${fsReason(e)}); save one with \`effnet train … --out ${dir}\``, { cause: e });
+    throw new RuntimeUserError(
+      `${dir} holds no saved model: cannot read ${name} (${fsReason(e)}); save one with \`effnet train … --out ${dir}\``,
+      { cause: e },
+    );
   }
 }
 
@@ -80,7 +96,10 @@ export function readModelArtifacts(dir: string): tf.io.ModelArtifacts {
     if (e instanceof RuntimeUserError) throw e;
     throw new RuntimeUserError(`${join(dir, MODEL_JSON)} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (!modelJSON?.modelTopology || !Array.isArray(modelJSON.weightsManifest)) throw new RuntimeUserError(`${join(dir, MODEL_JSON)} is not a tfjs layers model (no modelTopology or weightsManifest)`);
+  if (!modelJSON?.modelTopology || !Array.isArray(modelJSON.weightsManifest))
+    throw new RuntimeUserError(
+      `${join(dir, MODEL_JSON)} is not a tfjs layers model (no modelTopology or weightsManifest)`,
+    );
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Uint8Array[] = [];
   for (const group of modelJSON.weightsManifest) {

@@ -19,7 +19,12 @@ export interface ModelMetadata {
   readonly network: string;
   readonly variant: string;
   readonly source: string;
-  readonly coefficients: { readonly width: number; readonly depth: number; readonly resolution: number; readonly phi: number | null };
+  readonly coefficients: {
+    readonly width: number;
+    readonly depth: number;
+    readonly resolution: number;
+    readonly phi: number | null;
+  };
   readonly resolution: number;
   readonly inputShape: readonly number[];
   readonly classes: number;
@@ -51,10 +56,16 @@ const CACHE_DIR = fileURLToPath(new URL("../../node_modules/.cache/effnet/models
  * CommonJS unless their extension says otherwise (the package scope stops there).
  * Importing TypeScript needs tsx's loader, which bin/effnet.js and vitest provide.
  */
-export async function importVariantModule(compiled: CompiledVariant, sourcePath: string): Promise<GeneratedModelModule> {
+export async function importVariantModule(
+  compiled: CompiledVariant,
+  sourcePath: string,
+): Promise<GeneratedModelModule> {
   const code = emitModule(compiled.ir, compiled.cost, moduleInfo(compiled, sourcePath));
   const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
-  const path = join(CACHE_DIR, `${moduleFileStem(compiled.ir.network)}_${moduleFileStem(compiled.ir.variant)}_${hash}.mts`);
+  const path = join(
+    CACHE_DIR,
+    `${moduleFileStem(compiled.ir.network)}_${moduleFileStem(compiled.ir.variant)}_${hash}.mts`,
+  );
   mkdirSync(CACHE_DIR, { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, code);

@@ -45,12 +45,23 @@ export interface TrainResult {
 
 export const DEFAULT_LEARNING_RATE = 1e-3;
 
-export async function trainModel(model: tf.LayersModel, dataset: ImageDataset, options: TrainOptions, onProgress: (progress: TrainProgress) => void = () => {}): Promise<TrainResult> {
+export async function trainModel(
+  model: tf.LayersModel,
+  dataset: ImageDataset,
+  options: TrainOptions,
+  onProgress: (progress: TrainProgress) => void = () => {},
+): Promise<TrainResult> {
   const outputUnits = (model.outputs[0].shape as (number | null)[]).at(-1);
   if (outputUnits !== dataset.classNames.length) {
-    throw new Error(`the model predicts ${outputUnits} classes but the data set has ${dataset.classNames.length}; build it with { classes: ${dataset.classNames.length} }`);
+    throw new Error(
+      `the model predicts ${outputUnits} classes but the data set has ${dataset.classNames.length}; build it with { classes: ${dataset.classNames.length} }`,
+    );
   }
-  model.compile({ optimizer: tf.train.adam(options.learningRate ?? DEFAULT_LEARNING_RATE), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  model.compile({
+    optimizer: tf.train.adam(options.learningRate ?? DEFAULT_LEARNING_RATE),
+    loss: "categoricalCrossentropy",
+    metrics: ["accuracy"],
+  });
   const random = seededRandom(options.seed ?? 1);
   const batchSize = Math.min(options.batchSize, dataset.count);
   const steps = Math.ceil(dataset.count / batchSize);
@@ -96,7 +107,13 @@ export async function trainModel(model: tf.LayersModel, dataset: ImageDataset, o
     }
   }
   const preciseImages = Math.min(options.preciseBatchNormImages ?? 256, dataset.count);
-  if (preciseImages > 0) recomputeBatchNormStatistics(model, dataset, shuffledIndices(dataset.count, random).slice(0, preciseImages), batchSize);
+  if (preciseImages > 0)
+    recomputeBatchNormStatistics(
+      model,
+      dataset,
+      shuffledIndices(dataset.count, random).slice(0, preciseImages),
+      batchSize,
+    );
   return { history, seconds: (performance.now() - start) / 1000 };
 }
 
@@ -110,7 +127,12 @@ export async function trainModel(model: tf.LayersModel, dataset: ImageDataset, o
  * real activations may have variances near 1e-3. A model then trains well and predicts
  * at chance in inference mode. Long runs converge anyway; this makes short ones usable.
  */
-export function recomputeBatchNormStatistics(model: tf.LayersModel, dataset: ImageDataset, indices: readonly number[], batchSize: number): void {
+export function recomputeBatchNormStatistics(
+  model: tf.LayersModel,
+  dataset: ImageDataset,
+  indices: readonly number[],
+  batchSize: number,
+): void {
   const layers = model.layers.filter((l) => l.getClassName() === "BatchNormalization");
   if (layers.length === 0 || indices.length === 0) return;
   // One forward pass yields every batch-norm layer's input.
@@ -119,7 +141,11 @@ export function recomputeBatchNormStatistics(model: tf.LayersModel, dataset: Ima
   // variance comes from tf.moments (two-pass, as training mode computes it); combining them as
   // Var = (Σ n_b·var_b + Σ n_b·mean_b²) / n − mean² (Chan et al. 1979) avoids E[x²] − E[x]² in
   // float32, whose cancellation is larger than small variances after ReLU6.
-  const sums = layers.map(() => ({ mean: new Float64Array(0), meanSquare: new Float64Array(0), variance: new Float64Array(0) }));
+  const sums = layers.map(() => ({
+    mean: new Float64Array(0),
+    meanSquare: new Float64Array(0),
+    variance: new Float64Array(0),
+  }));
   let seen = 0;
   for (let i = 0; i < indices.length; i += batchSize) {
     const batch = indices.slice(i, i + batchSize);
@@ -134,7 +160,12 @@ export function recomputeBatchNormStatistics(model: tf.LayersModel, dataset: Ima
     });
     tf.dispose([xs, ys]);
     moments.forEach(([mean, variance], k) => {
-      if (sums[k].mean.length === 0) sums[k] = { mean: new Float64Array(mean.length), meanSquare: new Float64Array(mean.length), variance: new Float64Array(mean.length) };
+      if (sums[k].mean.length === 0)
+        sums[k] = {
+          mean: new Float64Array(mean.length),
+          meanSquare: new Float64Array(mean.length),
+          variance: new Float64Array(mean.length),
+        };
       for (let c = 0; c < mean.length; c++) {
         sums[k].mean[c] += mean[c] * batch.length;
         sums[k].meanSquare[c] += mean[c] * mean[c] * batch.length;
@@ -146,17 +177,26 @@ export function recomputeBatchNormStatistics(model: tf.LayersModel, dataset: Ima
   layers.forEach((layer, k) => {
     const { mean: meanSum, meanSquare, variance: varianceSum } = sums[k];
     const mean = Float32Array.from(meanSum, (m) => m / seen);
-    const variance = Float32Array.from(varianceSum, (v, c) => Math.max(0, (v + meanSquare[c]) / seen - (meanSum[c] / seen) ** 2));
+    const variance = Float32Array.from(varianceSum, (v, c) =>
+      Math.max(0, (v + meanSquare[c]) / seen - (meanSum[c] / seen) ** 2),
+    );
     const weights = layer.getWeights();
     const names = layer.weights.map((w) => w.originalName.split("/").pop());
-    const replaced = weights.map((w, i) => (names[i] === "moving_mean" ? tf.tensor1d(mean) : names[i] === "moving_variance" ? tf.tensor1d(variance) : w));
+    const replaced = weights.map((w, i) =>
+      names[i] === "moving_mean" ? tf.tensor1d(mean) : names[i] === "moving_variance" ? tf.tensor1d(variance) : w,
+    );
     layer.setWeights(replaced);
     tf.dispose(replaced.filter((t) => !weights.includes(t)));
   });
 }
 
 /** Class probabilities for each image of `dataset` (or the ones at `indices`), in inference mode. */
-export function predictProbabilities(model: tf.LayersModel, dataset: ImageDataset, indices: readonly number[] = Array.from({ length: dataset.count }, (_, i) => i), batchSize = 32): Float32Array[] {
+export function predictProbabilities(
+  model: tf.LayersModel,
+  dataset: ImageDataset,
+  indices: readonly number[] = Array.from({ length: dataset.count }, (_, i) => i),
+  batchSize = 32,
+): Float32Array[] {
   const rows: Float32Array[] = [];
   for (let i = 0; i < indices.length; i += batchSize) {
     const { xs, ys } = batchTensors(dataset, indices.slice(i, i + batchSize));

@@ -66,7 +66,13 @@ export interface Rounded {
 export function scaleAndRound(base: number, coefficient: number, rule: RoundingRule): Rounded {
   const scaled = base * coefficient;
   const value = applyRounding(scaled, rule);
-  return { value, base, coefficient, scaled, provenance: `${base} × ${fmt(coefficient)} = ${fmt(scaled)} → ${value} (${describeRounding(rule)})` };
+  return {
+    value,
+    base,
+    coefficient,
+    scaled,
+    provenance: `${base} × ${fmt(coefficient)} = ${fmt(scaled)} → ${value} (${describeRounding(rule)})`,
+  };
 }
 
 export function fixed(base: number, why: string): Rounded {
@@ -94,21 +100,34 @@ export interface RoundingPreset {
   /** Where the convention comes from, for reports. */
   readonly source: string;
   /** The head's channels given its baseline and the (already rounded) stage before it. */
-  readonly head: (base: number, coefficient: number, rule: RoundingRule, previous: { readonly stage: number; readonly base: number; readonly rounded: Rounded }) => Rounded;
+  readonly head: (
+    base: number,
+    coefficient: number,
+    rule: RoundingRule,
+    previous: { readonly stage: number; readonly base: number; readonly rounded: Rounded },
+  ) => Rounded;
 }
 
 export const ROUNDING_PRESETS = {
   keras: {
-    source: "TF TPU efficientnet_builder.py, Keras applications/efficientnet.py, timm: head = round(1280 × w) by the width rule",
+    source:
+      "TF TPU efficientnet_builder.py, Keras applications/efficientnet.py, timm: head = round(1280 × w) by the width rule",
     head: (base, coefficient, rule) => scaleAndRound(base, coefficient, rule),
   },
   torchvision: {
-    source: "torchvision models/efficientnet.py: head = 4 × the last stage's rounded channels (lastconv_output_channels = 4 * lastconv_input_channels)",
+    source:
+      "torchvision models/efficientnet.py: head = 4 × the last stage's rounded channels (lastconv_output_channels = 4 * lastconv_input_channels)",
     head: (base, coefficient, rule, previous) => {
       // The baseline's own ratio (1280 / 320 = 4 for EfficientNet and MobileNetV2) times the rounded stage before.
       const ratio = base / previous.base;
       const value = Math.round(ratio * previous.rounded.value);
-      return { value, base, coefficient, scaled: base * coefficient, provenance: `${fmt(ratio)} × ${previous.rounded.value} = ${value} (torchvision: ${fmt(ratio)} × stage ${previous.stage}'s channels)` };
+      return {
+        value,
+        base,
+        coefficient,
+        scaled: base * coefficient,
+        provenance: `${fmt(ratio)} × ${previous.rounded.value} = ${value} (torchvision: ${fmt(ratio)} × stage ${previous.stage}'s channels)`,
+      };
     },
   },
 } as const satisfies Record<string, RoundingPreset>;

@@ -43,7 +43,11 @@ export interface ScaleOptions {
  * rule; the head is never repeated; stages the spec fixes keep their numbers; the head's
  * width follows the spec's rounding preset (`rounding keras|torchvision`).
  */
-export function scale(spec: Spec, variant: Variant, options: ScaleOptions = {}): { network?: ScaledNetwork; diagnostics: Diagnostic[] } {
+export function scale(
+  spec: Spec,
+  variant: Variant,
+  options: ScaleOptions = {},
+): { network?: ScaledNetwork; diagnostics: Diagnostic[] } {
   const { depth, width } = spec.scaling;
   const height = variant.resolution;
   const inputWidth = Math.round((variant.resolution * spec.input.width) / spec.input.height);
@@ -51,13 +55,21 @@ export function scale(spec: Spec, variant: Variant, options: ScaleOptions = {}):
   const stages: ScaledStage[] = [];
   for (const stage of spec.stages) {
     const previous = stages[stages.length - 1];
-    const channels = stage.operator.keepsChannels && previous
-      ? fixed(previous.channels.value, `stage ${previous.stage.index}'s: ${stage.operator.name} keeps its input's channels`)
-      : width.fixedStages.includes(stage.index)
-      ? fixed(stage.channels, `stage ${stage.index} is fixed`)
-      : stage.operator.role === "head" && previous
-        ? ROUNDING_PRESETS[spec.rounding].head(stage.channels, variant.width, width.rule, { stage: previous.stage.index, base: previous.stage.channels, rounded: previous.channels })
-        : scaleAndRound(stage.channels, variant.width, width.rule);
+    const channels =
+      stage.operator.keepsChannels && previous
+        ? fixed(
+            previous.channels.value,
+            `stage ${previous.stage.index}'s: ${stage.operator.name} keeps its input's channels`,
+          )
+        : width.fixedStages.includes(stage.index)
+          ? fixed(stage.channels, `stage ${stage.index} is fixed`)
+          : stage.operator.role === "head" && previous
+            ? ROUNDING_PRESETS[spec.rounding].head(stage.channels, variant.width, width.rule, {
+                stage: previous.stage.index,
+                base: previous.stage.channels,
+                rounded: previous.channels,
+              })
+            : scaleAndRound(stage.channels, variant.width, width.rule);
     const layers =
       stage.operator.role === "head"
         ? fixed(stage.layers, "the head is not repeated")
@@ -65,7 +77,10 @@ export function scale(spec: Spec, variant: Variant, options: ScaleOptions = {}):
           ? fixed(stage.layers, `stage ${stage.index} is fixed`)
           : scaleAndRound(stage.layers, variant.depth, depth.rule);
     const inputResolution = current;
-    current = { height: spatial(current.height, 1, stage.stride, "same"), width: spatial(current.width, 1, stage.stride, "same") };
+    current = {
+      height: spatial(current.height, 1, stage.stride, "same"),
+      width: spatial(current.width, 1, stage.stride, "same"),
+    };
     stages.push({ stage, channels, layers, inputResolution, outputResolution: current });
   }
   const diagnostics: Diagnostic[] = [];
@@ -73,9 +88,12 @@ export function scale(spec: Spec, variant: Variant, options: ScaleOptions = {}):
     const totalLayers = stages.reduce((n, s) => n + s.layers.value, 0);
     const widest = Math.max(...stages.map((s) => s.channels.value * Math.max(1, s.stage.params.expand)));
     const problems = [
-      totalLayers > SIZE_LIMITS.layers && `${totalLayers.toLocaleString("en-US")} layers (limit ${SIZE_LIMITS.layers.toLocaleString("en-US")})`,
-      Math.max(height, inputWidth) > SIZE_LIMITS.resolution && `an input of ${height}×${inputWidth} pixels (limit ${SIZE_LIMITS.resolution.toLocaleString("en-US")})`,
-      widest > SIZE_LIMITS.channels && `${widest.toLocaleString("en-US")} channels in one layer (limit ${SIZE_LIMITS.channels.toLocaleString("en-US")})`,
+      totalLayers > SIZE_LIMITS.layers &&
+        `${totalLayers.toLocaleString("en-US")} layers (limit ${SIZE_LIMITS.layers.toLocaleString("en-US")})`,
+      Math.max(height, inputWidth) > SIZE_LIMITS.resolution &&
+        `an input of ${height}×${inputWidth} pixels (limit ${SIZE_LIMITS.resolution.toLocaleString("en-US")})`,
+      widest > SIZE_LIMITS.channels &&
+        `${widest.toLocaleString("en-US")} channels in one layer (limit ${SIZE_LIMITS.channels.toLocaleString("en-US")})`,
     ].filter((p): p is string => Boolean(p));
     if (problems.length) {
       diagnostics.push(
@@ -86,7 +104,10 @@ export function scale(spec: Spec, variant: Variant, options: ScaleOptions = {}):
       return { diagnostics };
     }
   }
-  return { network: { spec, variant, input: { height, width: inputWidth, channels: spec.input.channels }, stages }, diagnostics };
+  return {
+    network: { spec, variant, input: { height, width: inputWidth, channels: spec.input.channels }, stages },
+    diagnostics,
+  };
 }
 
 function fmtCoefficient(x: number): string {

@@ -55,7 +55,10 @@ const fraction = (x: number) => x >= 0 && x < 1;
  */
 export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
   input: {
-    form: "value", required: true, repeatable: false, syntax: "input 224x224x3",
+    form: "value",
+    required: true,
+    repeatable: false,
+    syntax: "input 224x224x3",
     read: (e, a, d) => {
       const atom = a.peek();
       const dims = atom?.kind === "shape" ? atom.text.split(/[x×]/).map(Number) : [];
@@ -64,45 +67,111 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
       d.input = { height: dims[0], width: dims[1], channels: dims[2], span: atom!.span };
     },
   },
-  classes: { form: "value", required: true, repeatable: false, syntax: "classes 1000", read: (e, a, d) => void (d.classes = a.expectInteger("a positive whole number of classes") ?? d.classes) },
+  classes: {
+    form: "value",
+    required: true,
+    repeatable: false,
+    syntax: "classes 1000",
+    read: (e, a, d) => void (d.classes = a.expectInteger("a positive whole number of classes") ?? d.classes),
+  },
   activation: {
-    form: "value", required: false, repeatable: false, syntax: "activation swish",
+    form: "value",
+    required: false,
+    repeatable: false,
+    syntax: "activation swish",
     read: (e, a, d) => {
       const name = a.expectName(`an activation: ${ACTIVATIONS.join(", ")}`, ACTIVATIONS);
       if (name) d.activation = name.text.toLowerCase() as Activation;
     },
   },
   squeeze_excite: {
-    form: "value", required: false, repeatable: false, syntax: "squeeze_excite 0.25",
-    read: (e, a, d) => void (d.seRatio = a.expectNumber("a ratio from 0 (none) to 1 of each block's input channels", (x) => x >= 0 && x <= 1) ?? d.seRatio),
+    form: "value",
+    required: false,
+    repeatable: false,
+    syntax: "squeeze_excite 0.25",
+    read: (e, a, d) =>
+      void (d.seRatio =
+        a.expectNumber("a ratio from 0 (none) to 1 of each block's input channels", (x) => x >= 0 && x <= 1) ??
+        d.seRatio),
   },
   batch_norm: {
-    form: "value", required: false, repeatable: false, syntax: "batch_norm momentum 0.99 epsilon 1e-3",
+    form: "value",
+    required: false,
+    repeatable: false,
+    syntax: "batch_norm momentum 0.99 epsilon 1e-3",
     read: (e, a, d) => {
       while (!a.done) {
         const key = a.expectName("`momentum` or `epsilon`", ["momentum", "epsilon"]);
         if (!key) return;
-        const value = a.expectNumber(key.text === "momentum" ? "a momentum in [0, 1)" : "a small positive epsilon", key.text === "momentum" ? fraction : (x) => x > 0);
+        const value = a.expectNumber(
+          key.text === "momentum" ? "a momentum in [0, 1)" : "a small positive epsilon",
+          key.text === "momentum" ? fraction : (x) => x > 0,
+        );
         if (value === undefined) return;
         d.batchNorm = { ...d.batchNorm, [key.text.toLowerCase()]: value };
       }
     },
   },
-  dropout: { form: "value", required: false, repeatable: false, syntax: "dropout 0.2", read: (e, a, d) => void (d.dropout = a.expectNumber("a rate in [0, 1)", fraction) ?? d.dropout) },
-  drop_connect: { form: "value", required: false, repeatable: false, syntax: "drop_connect 0.2", read: (e, a, d) => void (d.dropConnect = a.expectNumber("a rate in [0, 1)", fraction) ?? d.dropConnect) },
-  stages: { form: "table", required: true, repeatable: false, syntax: "stages { | Stage | Operator | … | }", read: (e, a, d) => void (d.stagesEntry = e) },
-  scaling: { form: "block", required: false, repeatable: false, syntax: "scaling compound { … }", read: (e, a, d) => void (d.scalingEntry = e) },
-  variants: { form: "table", required: false, repeatable: false, syntax: "variants { | Name | Width | Depth | Resolution | Dropout | }", read: (e, a, d) => void (d.variantsEntry = e) },
-  variant: { form: "value", required: false, repeatable: true, syntax: "variant B8 phi 8 [dropout 0.5]", read: (e, a, d) => void d.variantLines.push(e) },
+  dropout: {
+    form: "value",
+    required: false,
+    repeatable: false,
+    syntax: "dropout 0.2",
+    read: (e, a, d) => void (d.dropout = a.expectNumber("a rate in [0, 1)", fraction) ?? d.dropout),
+  },
+  drop_connect: {
+    form: "value",
+    required: false,
+    repeatable: false,
+    syntax: "drop_connect 0.2",
+    read: (e, a, d) => void (d.dropConnect = a.expectNumber("a rate in [0, 1)", fraction) ?? d.dropConnect),
+  },
+  stages: {
+    form: "table",
+    required: true,
+    repeatable: false,
+    syntax: "stages { | Stage | Operator | … | }",
+    read: (e, a, d) => void (d.stagesEntry = e),
+  },
+  scaling: {
+    form: "block",
+    required: false,
+    repeatable: false,
+    syntax: "scaling compound { … }",
+    read: (e, a, d) => void (d.scalingEntry = e),
+  },
+  variants: {
+    form: "table",
+    required: false,
+    repeatable: false,
+    syntax: "variants { | Name | Width | Depth | Resolution | Dropout | }",
+    read: (e, a, d) => void (d.variantsEntry = e),
+  },
+  variant: {
+    form: "value",
+    required: false,
+    repeatable: true,
+    syntax: "variant B8 phi 8 [dropout 0.5]",
+    read: (e, a, d) => void d.variantLines.push(e),
+  },
   rounding: {
-    form: "value", required: false, repeatable: false, syntax: "rounding keras",
+    form: "value",
+    required: false,
+    repeatable: false,
+    syntax: "rounding keras",
     read: (e, a, d) => {
       const presets = Object.keys(ROUNDING_PRESETS);
       const name = a.expectName(`a rounding preset: ${presets.join(", ")}`, presets);
       if (name) d.rounding = name.text.toLowerCase() as RoundingPresetName;
     },
   },
-  budget: { form: "value", required: false, repeatable: true, syntax: "budget macs <= 40G [variant B7]", read: (e, a, d) => void d.budgetLines.push(e) },
+  budget: {
+    form: "value",
+    required: false,
+    repeatable: true,
+    syntax: "budget macs <= 40G [variant B7]",
+    read: (e, a, d) => void d.budgetLines.push(e),
+  },
 };
 
 function newDraft(): Draft {
@@ -123,19 +192,33 @@ export function check(document: Document): CheckResult {
   const diagnostics: Diagnostic[] = [];
   const networks = document.entries.filter((e) => e.key.text === "network");
   for (const e of document.entries) {
-    if (e.key.text !== "network") diagnostics.push(diagnostic("EFF2002", { name: e.key.text, where: "the file" }, e.key.span, { help: didYouMean(e.key.text, ["network"]) ?? "a spec is one `network NAME { … }`" }));
+    if (e.key.text !== "network")
+      diagnostics.push(
+        diagnostic("EFF2002", { name: e.key.text, where: "the file" }, e.key.span, {
+          help: didYouMean(e.key.text, ["network"]) ?? "a spec is one `network NAME { … }`",
+        }),
+      );
   }
   if (networks.length !== 1) {
-    diagnostics.push(diagnostic("EFF2001", { count: networks.length }, networks[1]?.key.span, { help: networks.length === 0 ? "start with `network MyNet {`" : undefined }));
+    diagnostics.push(
+      diagnostic("EFF2001", { count: networks.length }, networks[1]?.key.span, {
+        help: networks.length === 0 ? "start with `network MyNet {`" : undefined,
+      }),
+    );
     return { diagnostics };
   }
   const network = networks[0];
   const nameReader = new ArgReader(network.args, network.key.span, "network", diagnostics);
   const nameAtom = nameReader.expectName("the network's name");
   nameReader.expectEnd();
-  if (nameAtom && !NAME_PATTERN.test(nameAtom.text)) diagnostics.push(diagnostic("EFF2044", { name: nameAtom.text }, nameAtom.span));
+  if (nameAtom && !NAME_PATTERN.test(nameAtom.text))
+    diagnostics.push(diagnostic("EFF2044", { name: nameAtom.text }, nameAtom.span));
   if (!network.block) {
-    diagnostics.push(diagnostic("EFF2007", { name: "network" }, network.key.span, { help: "a network's settings go in a block: `network MyNet { … }`" }));
+    diagnostics.push(
+      diagnostic("EFF2007", { name: "network" }, network.key.span, {
+        help: "a network's settings go in a block: `network MyNet { … }`",
+      }),
+    );
     return { diagnostics };
   }
 
@@ -143,17 +226,29 @@ export function check(document: Document): CheckResult {
   const seen = new Map<string, Span>();
   for (const item of network.block.items) {
     if (item.kind === "row") {
-      diagnostics.push(diagnostic("EFF2006", { name: "network" }, item.span, { help: "tables go inside `stages { … }` or `variants { … }`" }));
+      diagnostics.push(
+        diagnostic("EFF2006", { name: "network" }, item.span, {
+          help: "tables go inside `stages { … }` or `variants { … }`",
+        }),
+      );
       continue;
     }
     const key = item.key.text;
     const setting = NETWORK_SETTINGS[key];
     if (!setting) {
-      diagnostics.push(diagnostic("EFF2002", { name: key, where: "`network`" }, item.key.span, { help: didYouMean(key, Object.keys(NETWORK_SETTINGS)) }));
+      diagnostics.push(
+        diagnostic("EFF2002", { name: key, where: "`network`" }, item.key.span, {
+          help: didYouMean(key, Object.keys(NETWORK_SETTINGS)),
+        }),
+      );
       continue;
     }
     if (!setting.repeatable && seen.has(key)) {
-      diagnostics.push(diagnostic("EFF2003", { name: key }, item.key.span, { related: [{ span: seen.get(key)!, message: "first set here" }] }));
+      diagnostics.push(
+        diagnostic("EFF2003", { name: key }, item.key.span, {
+          related: [{ span: seen.get(key)!, message: "first set here" }],
+        }),
+      );
       continue;
     }
     seen.set(key, item.key.span);
@@ -163,13 +258,24 @@ export function check(document: Document): CheckResult {
     if (setting.form === "value" && key !== "variant" && key !== "budget") args.expectEnd();
   }
   for (const [key, setting] of Object.entries(NETWORK_SETTINGS)) {
-    if (setting.required && !seen.has(key)) diagnostics.push(diagnostic("EFF2005", { name: key, where: `network \`${nameAtom?.text ?? ""}\`` }, network.key.span, { help: `e.g. \`${setting.syntax}\`` }));
+    if (setting.required && !seen.has(key))
+      diagnostics.push(
+        diagnostic("EFF2005", { name: key, where: `network \`${nameAtom?.text ?? ""}\`` }, network.key.span, {
+          help: `e.g. \`${setting.syntax}\``,
+        }),
+      );
   }
 
   const { stages, rowCount } = draft.stagesEntry
-    ? checkStages(draft.stagesEntry, { activation: draft.activation, seRatio: draft.seRatio, input: draft.input }, diagnostics)
+    ? checkStages(
+        draft.stagesEntry,
+        { activation: draft.activation, seRatio: draft.seRatio, input: draft.input },
+        diagnostics,
+      )
     : { stages: [], rowCount: 0 };
-  const scaling = draft.scalingEntry ? checkScaling(draft.scalingEntry, rowCount || undefined, diagnostics) : REFERENCE_SCALING;
+  const scaling = draft.scalingEntry
+    ? checkScaling(draft.scalingEntry, rowCount || undefined, diagnostics)
+    : REFERENCE_SCALING;
   const variants = checkVariants(draft, scaling, diagnostics);
   const budgets = checkBudgets(draft.budgetLines, variants, diagnostics);
 
@@ -199,15 +305,28 @@ function checkForm(item: Entry, setting: SettingDef, diagnostics: Diagnostic[]):
   const rows = item.block?.items.filter((i) => i.kind === "row").length ?? 0;
   const entries = (item.block?.items.length ?? 0) - rows;
   if (setting.form === "table" && (!item.block || entries > 0)) {
-    diagnostics.push(diagnostic("EFF2007", { name: item.key.text }, item.key.span, { help: `e.g. \`${setting.syntax}\`` }));
+    diagnostics.push(
+      diagnostic("EFF2007", { name: item.key.text }, item.key.span, { help: `e.g. \`${setting.syntax}\`` }),
+    );
     return false;
   }
   if (setting.form === "block" && (!item.block || rows > 0)) {
-    diagnostics.push(diagnostic(item.block ? "EFF2006" : "EFF2007", { name: item.key.text }, item.key.span, { help: `e.g. \`${setting.syntax}\`` }));
+    diagnostics.push(
+      diagnostic(item.block ? "EFF2006" : "EFF2007", { name: item.key.text }, item.key.span, {
+        help: `e.g. \`${setting.syntax}\``,
+      }),
+    );
     return false;
   }
   if (setting.form === "value" && item.block) {
-    diagnostics.push(diagnostic("EFF2004", { name: item.key.text, expected: "values on its line", found: "a block `{ … }`" }, item.block.open, { help: `e.g. \`${setting.syntax}\`` }));
+    diagnostics.push(
+      diagnostic(
+        "EFF2004",
+        { name: item.key.text, expected: "values on its line", found: "a block `{ … }`" },
+        item.block.open,
+        { help: `e.g. \`${setting.syntax}\`` },
+      ),
+    );
     return false;
   }
   return true;
@@ -235,11 +354,23 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
   const add = (v: Variant) => {
     if (!NAME_PATTERN.test(v.name)) diagnostics.push(diagnostic("EFF2044", { name: v.name }, v.span));
     const clash = [...names.keys()].find((n) => n.toLowerCase() === v.name.toLowerCase());
-    if (clash !== undefined) diagnostics.push(diagnostic("EFF2040", { name: v.name }, v.span, { related: [{ span: names.get(clash)!, message: "first defined here" }], help: "variant names must differ in more than case: they become file names" }));
+    if (clash !== undefined)
+      diagnostics.push(
+        diagnostic("EFF2040", { name: v.name }, v.span, {
+          related: [{ span: names.get(clash)!, message: "first defined here" }],
+          help: "variant names must differ in more than case: they become file names",
+        }),
+      );
     else names.set(v.name, v.span);
     variants.push(v);
   };
-  const fromPhi = (name: string, span: Span, phi: number, dropout: number, reported: Variant["reported"]): Variant | undefined => {
+  const fromPhi = (
+    name: string,
+    span: Span,
+    phi: number,
+    dropout: number,
+    reported: Variant["reported"],
+  ): Variant | undefined => {
     const coefficients = phiCoefficients(scaling, baseResolution, phi);
     if (!coefficients) {
       diagnostics.push(diagnostic("EFF2042", { name }, span));
@@ -250,23 +381,45 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
 
   if (draft.variantsEntry) {
     const table = readTable(draft.variantsEntry, "variants", VARIANT_COLUMNS, diagnostics);
-    if (!table) diagnostics.push(diagnostic("EFF2007", { name: "variants" }, draft.variantsEntry.key.span, { help: "the first row names the columns: `| Name | Width | Depth | Resolution | Dropout |`" }));
+    if (!table)
+      diagnostics.push(
+        diagnostic("EFF2007", { name: "variants" }, draft.variantsEntry.key.span, {
+          help: "the first row names the columns: `| Name | Width | Depth | Resolution | Dropout |`",
+        }),
+      );
     for (const row of table?.rows ?? []) {
       const nameCell = row.cell("Name")!;
       const name = nameCell.atoms.map((a) => a.text).join("");
-      const number = (column: string, what: string, valid: (x: number) => boolean, fallback: number | undefined): number | undefined => {
+      const number = (
+        column: string,
+        what: string,
+        valid: (x: number) => boolean,
+        fallback: number | undefined,
+      ): number | undefined => {
         const cell = row.cell(column);
         if (!cell || isNotApplicable(cell)) return fallback;
         const value = cell.atoms.length === 1 ? numberValue(cell.atoms[0]) : undefined;
         if (value === undefined || !valid(value)) {
-          diagnostics.push(diagnostic("EFF2041", { what, found: cell.atoms.map((a) => a.text).join(" ") || "(empty)" }, cell.span));
+          diagnostics.push(
+            diagnostic("EFF2041", { what, found: cell.atoms.map((a) => a.text).join(" ") || "(empty)" }, cell.span),
+          );
           return undefined;
         }
         return value;
       };
       const reported = {
-        params: number("Paper Params", "a reported parameter count is a positive number (e.g. `5.3M`)", (x) => x > 0, undefined),
-        macs: number("Paper MACs", "a reported multiply-add count is a positive number (e.g. `0.39B`)", (x) => x > 0, undefined),
+        params: number(
+          "Paper Params",
+          "a reported parameter count is a positive number (e.g. `5.3M`)",
+          (x) => x > 0,
+          undefined,
+        ),
+        macs: number(
+          "Paper MACs",
+          "a reported multiply-add count is a positive number (e.g. `0.39B`)",
+          (x) => x > 0,
+          undefined,
+        ),
       };
       const dropout = number("Dropout", "a dropout rate is in [0, 1)", fraction, draft.dropout);
       const phi = number("Phi", "φ is a number", () => true, undefined);
@@ -277,7 +430,12 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
       }
       const width = number("Width", "a width coefficient is a positive number", (x) => x > 0, 1);
       const depth = number("Depth", "a depth coefficient is a positive number", (x) => x > 0, 1);
-      const resolution = number("Resolution", "a resolution is a positive whole number of pixels", (x) => Number.isInteger(x) && x > 0, baseResolution);
+      const resolution = number(
+        "Resolution",
+        "a resolution is a positive whole number of pixels",
+        (x) => Number.isInteger(x) && x > 0,
+        baseResolution,
+      );
       if (width !== undefined && depth !== undefined && resolution !== undefined && dropout !== undefined) {
         add({ name, span: nameCell.span, width, depth, resolution, dropout, reported });
       }
@@ -296,7 +454,12 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
       else phi = args.expectNumber("a number for φ");
     }
     if (phi === undefined) {
-      if (!args.done || line.args.length === 1) diagnostics.push(diagnostic("EFF2005", { name: "phi", where: `variant \`${nameAtom.text}\`` }, nameAtom.span, { help: "e.g. `variant B8 phi 8`" }));
+      if (!args.done || line.args.length === 1)
+        diagnostics.push(
+          diagnostic("EFF2005", { name: "phi", where: `variant \`${nameAtom.text}\`` }, nameAtom.span, {
+            help: "e.g. `variant B8 phi 8`",
+          }),
+        );
       continue;
     }
     const v = fromPhi(nameAtom.text, nameAtom.span, phi, dropout, {});
@@ -304,7 +467,15 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
   }
   if (variants.length === 0 && !draft.variantsEntry && draft.variantLines.length === 0 && draft.input) {
     // A spec without variants describes one network: audit its baseline.
-    variants.push({ name: "base", span: draft.input.span, width: 1, depth: 1, resolution: draft.input.height, dropout: draft.dropout, reported: {} });
+    variants.push({
+      name: "base",
+      span: draft.input.span,
+      width: 1,
+      depth: 1,
+      resolution: draft.input.height,
+      dropout: draft.dropout,
+      reported: {},
+    });
   }
   return variants;
 }
@@ -328,7 +499,19 @@ function checkBudgets(lines: readonly Entry[], variants: readonly Variant[], dia
       const name = args.expectName("a variant name");
       if (!name) continue;
       if (!variants.some((v) => v.name === name.text)) {
-        diagnostics.push(diagnostic("EFF2041", { what: "the budget names a variant this spec does not define", found: name.text }, name.span, { help: didYouMean(name.text, variants.map((v) => v.name)) }));
+        diagnostics.push(
+          diagnostic(
+            "EFF2041",
+            { what: "the budget names a variant this spec does not define", found: name.text },
+            name.span,
+            {
+              help: didYouMean(
+                name.text,
+                variants.map((v) => v.name),
+              ),
+            },
+          ),
+        );
         continue;
       }
       variant = name.text;

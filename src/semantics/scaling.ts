@@ -24,7 +24,14 @@ const DIMENSIONS = {
   resolution: { coefficient: "gamma", greek: "γ" },
 } as const;
 type Dimension = keyof typeof DIMENSIONS;
-const COEFFICIENT_NAMES: Record<string, "alpha" | "beta" | "gamma"> = { alpha: "alpha", α: "alpha", beta: "beta", β: "beta", gamma: "gamma", γ: "gamma" };
+const COEFFICIENT_NAMES: Record<string, "alpha" | "beta" | "gamma"> = {
+  alpha: "alpha",
+  α: "alpha",
+  beta: "beta",
+  β: "beta",
+  gamma: "gamma",
+  γ: "gamma",
+};
 
 const SCALING_KEYS = [...Object.keys(DIMENSIONS), "require"];
 
@@ -50,11 +57,22 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
     const key = item.key.text.toLowerCase();
     if (!SCALING_KEYS.includes(key)) {
       unknownRule = true;
-      diagnostics.push(diagnostic("EFF2030", { what: "a scaling rule is `depth`, `width`, `resolution` or `require`", found: `\`${item.key.text}\`` }, item.key.span, { help: didYouMean(key, SCALING_KEYS) }));
+      diagnostics.push(
+        diagnostic(
+          "EFF2030",
+          { what: "a scaling rule is `depth`, `width`, `resolution` or `require`", found: `\`${item.key.text}\`` },
+          item.key.span,
+          { help: didYouMean(key, SCALING_KEYS) },
+        ),
+      );
       continue;
     }
     if (seen.has(key)) {
-      diagnostics.push(diagnostic("EFF2003", { name: key }, item.key.span, { related: [{ span: seen.get(key)!, message: "first set here" }] }));
+      diagnostics.push(
+        diagnostic("EFF2003", { name: key }, item.key.span, {
+          related: [{ span: seen.get(key)!, message: "first set here" }],
+        }),
+      );
       continue;
     }
     seen.set(key, item.key.span);
@@ -84,9 +102,15 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
         args.acceptWord("stages", "stage");
         fixedStages = args.expectIntegerList("stage numbers, e.g. `1, 9`") ?? [];
         const bad = fixedStages.find((s) => stageCount !== undefined && s > stageCount);
-        if (bad !== undefined) diagnostics.push(diagnostic("EFF2034", { stage: bad }, item.span, { help: `the stage table has ${stageCount} stages` }));
+        if (bad !== undefined)
+          diagnostics.push(
+            diagnostic("EFF2034", { stage: bad }, item.span, { help: `the stage table has ${stageCount} stages` }),
+          );
       } else {
-        args.fail(`\`${dimension.coefficient} N\`, \`round …\` or \`fixed stages …\``, didYouMean(lower, [dimension.coefficient, "round", "fixed"]));
+        args.fail(
+          `\`${dimension.coefficient} N\`, \`round …\` or \`fixed stages …\``,
+          didYouMean(lower, [dimension.coefficient, "round", "fixed"]),
+        );
       }
     }
     rules[key as Dimension] = { rule, fixedStages, span: item.span };
@@ -94,7 +118,9 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
   for (const [name, value] of Object.entries(coefficients)) {
     if (value < 1) {
       const greek = Object.values(DIMENSIONS).find((d) => d.coefficient === name)!.greek;
-      diagnostics.push(diagnostic("EFF2033", { name: `${greek} (${name})`, value: fmt(value) }, coefficientSpans[name as "alpha"]!));
+      diagnostics.push(
+        diagnostic("EFF2033", { name: `${greek} (${name})`, value: fmt(value) }, coefficientSpans[name as "alpha"]!),
+      );
     }
   }
   const result: Scaling = {
@@ -107,7 +133,11 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
   const missing = (["alpha", "beta", "gamma"] as const).filter((c) => coefficients[c] === undefined);
   if (missing.length) {
     if (unknownRule) return result; // the misspelt rule was probably the missing one
-    diagnostics.push(diagnostic("EFF2005", { name: missing.join(", "), where: "`scaling compound`" }, entry.key.span, { help: "e.g. `depth alpha 1.2`, `width beta 1.1`, `resolution gamma 1.15`" }));
+    diagnostics.push(
+      diagnostic("EFF2005", { name: missing.join(", "), where: "`scaling compound`" }, entry.key.span, {
+        help: "e.g. `depth alpha 1.2`, `width beta 1.1`, `resolution gamma 1.15`",
+      }),
+    );
     return result;
   }
   const alpha = coefficients.alpha!;
@@ -159,30 +189,49 @@ function readConstraint(args: ArgReader, item: Entry): Constraint | undefined {
   return { exponents, target, tolerance, span: item.span };
 }
 
-export function constraintValue(c: { alpha: number; beta: number; gamma: number }, exponents: Constraint["exponents"]): number {
+export function constraintValue(
+  c: { alpha: number; beta: number; gamma: number },
+  exponents: Constraint["exponents"],
+): number {
   return c.alpha ** exponents.alpha * c.beta ** exponents.beta * c.gamma ** exponents.gamma;
 }
 
 export function constraintText(exponents: Constraint["exponents"]): string {
   return (["alpha", "beta", "gamma"] as const)
     .filter((n) => exponents[n] !== 0)
-    .map((n) => `${DIMENSIONS[Object.keys(DIMENSIONS).find((d) => DIMENSIONS[d as Dimension].coefficient === n) as Dimension].greek}${exponents[n] === 1 ? "" : `^${fmt(exponents[n])}`}`)
+    .map(
+      (n) =>
+        `${DIMENSIONS[Object.keys(DIMENSIONS).find((d) => DIMENSIONS[d as Dimension].coefficient === n) as Dimension].greek}${exponents[n] === 1 ? "" : `^${fmt(exponents[n])}`}`,
+    )
     .join("·");
 }
 
 /** Section 3.3: α·β²·γ² ≈ 2. Outside the tolerance is an error; without a tolerance, any difference warns. */
-function checkConstraint(c: { alpha: number; beta: number; gamma: number }, constraint: Constraint, diagnostics: Diagnostic[]): void {
+function checkConstraint(
+  c: { alpha: number; beta: number; gamma: number },
+  constraint: Constraint,
+  diagnostics: Diagnostic[],
+): void {
   const value = constraintValue(c, constraint.exponents);
   const expr = constraintText(constraint.exponents);
   const distance = Math.abs(value - constraint.target);
   if (constraint.tolerance !== undefined && distance > constraint.tolerance + 1e-12) {
     diagnostics.push(
-      diagnostic("EFF2031", { expr, value: fmt(value), target: fmt(constraint.target), tolerance: fmt(constraint.tolerance) }, constraint.span, {
-        help: "FLOPS grow by about (α·β²·γ²)^φ; adjust α, β, γ or the tolerance",
-      }),
+      diagnostic(
+        "EFF2031",
+        { expr, value: fmt(value), target: fmt(constraint.target), tolerance: fmt(constraint.tolerance) },
+        constraint.span,
+        {
+          help: "FLOPS grow by about (α·β²·γ²)^φ; adjust α, β, γ or the tolerance",
+        },
+      ),
     );
   } else if (constraint.tolerance === undefined && distance > 1e-9) {
-    diagnostics.push(diagnostic("EFF2032", { expr, value: fmt(value), target: fmt(constraint.target) }, constraint.span, { help: "add a tolerance, e.g. `= 2 +- 0.1`" }));
+    diagnostics.push(
+      diagnostic("EFF2032", { expr, value: fmt(value), target: fmt(constraint.target) }, constraint.span, {
+        help: "add a tolerance, e.g. `= 2 +- 0.1`",
+      }),
+    );
   }
 }
 
@@ -191,8 +240,16 @@ function checkConstraint(c: { alpha: number; beta: number; gamma: number }, cons
  * input × γ^φ rounded by the resolution rule. Used for `variant NAME phi N` and by
  * `effnet solve`, which must build exactly the networks the language would.
  */
-export function phiCoefficients(scaling: Scaling, baseResolution: number, phi: number): { depth: number; width: number; resolution: number } | undefined {
+export function phiCoefficients(
+  scaling: Scaling,
+  baseResolution: number,
+  phi: number,
+): { depth: number; width: number; resolution: number } | undefined {
   if (!scaling.compound) return undefined;
   const { alpha, beta, gamma } = scaling.compound;
-  return { depth: alpha ** phi, width: beta ** phi, resolution: applyRounding(baseResolution * gamma ** phi, scaling.resolution.rule) };
+  return {
+    depth: alpha ** phi,
+    width: beta ** phi,
+    resolution: applyRounding(baseResolution * gamma ** phi, scaling.resolution.rule),
+  };
 }

@@ -34,7 +34,13 @@ export interface Stage {
   readonly layers: number;
   /** Inferred from this row's resolution and the next one's (Table 1's convention). */
   readonly stride: number;
-  readonly spans: { readonly row: Span; readonly operator: Span; readonly resolution: Span; readonly channels: Span; readonly layers: Span };
+  readonly spans: {
+    readonly row: Span;
+    readonly operator: Span;
+    readonly resolution: Span;
+    readonly channels: Span;
+    readonly layers: Span;
+  };
 }
 
 export interface DimensionRule {
@@ -53,7 +59,12 @@ export interface Scaling {
     readonly alpha: number;
     readonly beta: number;
     readonly gamma: number;
-    readonly constraint?: { readonly exponents: { readonly alpha: number; readonly beta: number; readonly gamma: number }; readonly target: number; readonly tolerance?: number; readonly span: Span };
+    readonly constraint?: {
+      readonly exponents: { readonly alpha: number; readonly beta: number; readonly gamma: number };
+      readonly target: number;
+      readonly tolerance?: number;
+      readonly span: Span;
+    };
   };
   readonly span?: Span;
 }

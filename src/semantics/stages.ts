@@ -2,7 +2,14 @@ import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { joinSpans, type Span } from "../diagnostics/source.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
 import type { Activation } from "../ir/ir.ts";
-import { ACTIVATIONS, findOperator, MODIFIERS, OPERATORS, type OperatorDef, type OperatorParams } from "../operators/table.ts";
+import {
+  ACTIVATIONS,
+  findOperator,
+  MODIFIERS,
+  OPERATORS,
+  type OperatorDef,
+  type OperatorParams,
+} from "../operators/table.ts";
 import { atomsText, type Atom, type Cell, type Entry } from "../syntax/ast.ts";
 import type { Stage } from "./spec.ts";
 import { readTable, type ColumnDef } from "./tables.ts";
@@ -42,7 +49,8 @@ interface Draft {
 const cellText = (cell: Cell) => atomsText(cell.atoms) || "(empty)";
 
 /** `-` (or nothing) in an optional column: the paper's "not applicable". */
-export const isNotApplicable = (cell: Cell) => cell.atoms.length === 0 || (cell.atoms.length === 1 && cell.atoms[0].text === "-");
+export const isNotApplicable = (cell: Cell) =>
+  cell.atoms.length === 0 || (cell.atoms.length === 1 && cell.atoms[0].text === "-");
 
 /** Candidates for "did you mean" on operator names. */
 const OPERATOR_EXAMPLES = [...OPERATORS.map((o) => o.syntax.split(",")[0]), "MBConv1", "MBConv6", "Conv1x1", "Conv3x3"];
@@ -52,10 +60,18 @@ const OPERATOR_EXAMPLES = [...OPERATORS.map((o) => o.syntax.split(",")[0]), "MBC
  * earlier row, so one run reports them all; strides are inferred from consecutive
  * resolutions once every row has been read.
  */
-export function checkStages(entry: Entry, defaults: NetworkDefaults, diagnostics: Diagnostic[]): { stages: Stage[]; rowCount: number } {
+export function checkStages(
+  entry: Entry,
+  defaults: NetworkDefaults,
+  diagnostics: Diagnostic[],
+): { stages: Stage[]; rowCount: number } {
   const table = readTable(entry, "stage", STAGE_COLUMNS, diagnostics);
   if (!table) {
-    diagnostics.push(diagnostic("EFF2007", { name: "stages" }, entry.key.span, { help: "the first row names the columns: `| Stage | Operator | Resolution | Channels | Layers |`" }));
+    diagnostics.push(
+      diagnostic("EFF2007", { name: "stages" }, entry.key.span, {
+        help: "the first row names the columns: `| Stage | Operator | Resolution | Channels | Layers |`",
+      }),
+    );
     return { stages: [], rowCount: 0 };
   }
   const drafts: Draft[] = [];
@@ -64,7 +80,11 @@ export function checkStages(entry: Entry, defaults: NetworkDefaults, diagnostics
     if (stageCell) {
       const n = numberValue(stageCell.atoms[0]);
       if (stageCell.atoms.length !== 1 || n !== row.position) {
-        diagnostics.push(diagnostic("EFF2020", { found: n ?? Number.NaN, expected: row.position }, stageCell.span, { label: `this is row ${row.position}` }));
+        diagnostics.push(
+          diagnostic("EFF2020", { found: n ?? Number.NaN, expected: row.position }, stageCell.span, {
+            label: `this is row ${row.position}`,
+          }),
+        );
       }
     }
     const operatorCell = row.cell("Operator")!;
@@ -74,7 +94,8 @@ export function checkStages(entry: Entry, defaults: NetworkDefaults, diagnostics
     const channelsCell = row.cell("Channels")!;
     const layersCell = row.cell("Layers")!;
     const strideCell = row.cell("Stride");
-    const stride = strideCell && !isNotApplicable(strideCell) ? positiveInteger(strideCell, "the stride", diagnostics) : undefined;
+    const stride =
+      strideCell && !isNotApplicable(strideCell) ? positiveInteger(strideCell, "the stride", diagnostics) : undefined;
     drafts.push({
       index: row.position,
       operator: operator.def,
@@ -83,7 +104,13 @@ export function checkStages(entry: Entry, defaults: NetworkDefaults, diagnostics
       channels: positiveInteger(channelsCell, "the number of channels", diagnostics),
       layers: positiveInteger(layersCell, "the number of layers", diagnostics),
       declaredStride: stride !== undefined ? { value: stride, span: strideCell!.span } : undefined,
-      spans: { row: row.row.span, operator: operatorCell.span, resolution: resolutionCell.span, channels: channelsCell.span, layers: layersCell.span },
+      spans: {
+        row: row.row.span,
+        operator: operatorCell.span,
+        resolution: resolutionCell.span,
+        channels: channelsCell.span,
+        layers: layersCell.span,
+      },
     });
   }
   checkPlacement(drafts, diagnostics);
@@ -112,7 +139,13 @@ function readResolution(cell: Cell, diagnostics: Diagnostic[]): { height: number
       if (Number.isInteger(n) && n > 0) return { height: n, width: n };
     }
   }
-  diagnostics.push(diagnostic("EFF2027", { what: "a resolution is `HxW` (e.g. `112x112`) or one whole number", found: cellText(cell) }, cell.span));
+  diagnostics.push(
+    diagnostic(
+      "EFF2027",
+      { what: "a resolution is `HxW` (e.g. `112x112`) or one whole number", found: cellText(cell) },
+      cell.span,
+    ),
+  );
   return undefined;
 }
 
@@ -137,15 +170,25 @@ function readOperator(
   const found = findOperator(name);
   if (!found) {
     diagnostics.push(
-      diagnostic("EFF2021", { name: name || "(empty)" }, nameAtoms.length ? joinSpans(nameAtoms[0].span, nameAtoms[nameAtoms.length - 1].span) : cell.span, {
-        help: didYouMean(name, OPERATOR_EXAMPLES) ?? `known operators: ${OPERATORS.map((o) => `\`${o.syntax}\``).join(", ")}`,
-      }),
+      diagnostic(
+        "EFF2021",
+        { name: name || "(empty)" },
+        nameAtoms.length ? joinSpans(nameAtoms[0].span, nameAtoms[nameAtoms.length - 1].span) : cell.span,
+        {
+          help:
+            didYouMean(name, OPERATOR_EXAMPLES) ??
+            `known operators: ${OPERATORS.map((o) => `\`${o.syntax}\``).join(", ")}`,
+        },
+      ),
     );
     return undefined;
   }
   const { def, match } = found;
   // Later sources override earlier ones: the operator's defaults, its name, modifiers, then columns.
-  const given: { -readonly [K in keyof OperatorParams]?: OperatorParams[K] } = { ...def.defaults, ...def.fromName(match) };
+  const given: { -readonly [K in keyof OperatorParams]?: OperatorParams[K] } = {
+    ...def.defaults,
+    ...def.fromName(match),
+  };
   let ok = true;
   for (const group of modifierGroups) {
     const text = atomsText(group);
@@ -153,11 +196,24 @@ function readOperator(
     const span = group.length ? joinSpans(group[0].span, group[group.length - 1].span) : cell.span;
     const applied = modifier?.m.apply(modifier.match!);
     if (!modifier || typeof applied === "string") {
-      diagnostics.push(diagnostic("EFF2022", { what: typeof applied === "string" ? applied : `modifiers are ${MODIFIERS.map((m) => m.syntax).join(", ")}`, found: text || "(empty)" }, span));
+      diagnostics.push(
+        diagnostic(
+          "EFF2022",
+          {
+            what: typeof applied === "string" ? applied : `modifiers are ${MODIFIERS.map((m) => m.syntax).join(", ")}`,
+            found: text || "(empty)",
+          },
+          span,
+        ),
+      );
       ok = false;
     } else Object.assign(given, applied);
   }
-  const fromColumn = (columnName: string, key: "kernel" | "expand" | "seRatio", read: (cell: Cell) => number | undefined) => {
+  const fromColumn = (
+    columnName: string,
+    key: "kernel" | "expand" | "seRatio",
+    read: (cell: Cell) => number | undefined,
+  ) => {
     const c = column(columnName);
     if (!c || isNotApplicable(c)) return;
     const value = read(c);
@@ -168,7 +224,10 @@ function readOperator(
   fromColumn("Expand", "expand", (c) => positiveInteger(c, "the expansion ratio", diagnostics));
   fromColumn("SE", "seRatio", (c) => {
     const v = c.atoms.length === 1 ? numberValue(c.atoms[0]) : undefined;
-    if (v === undefined || v < 0 || v > 1) diagnostics.push(diagnostic("EFF2027", { what: "an SE ratio is a number from 0 to 1", found: cellText(c) }, c.span));
+    if (v === undefined || v < 0 || v > 1)
+      diagnostics.push(
+        diagnostic("EFF2027", { what: "an SE ratio is a number from 0 to 1", found: cellText(c) }, c.span),
+      );
     return v !== undefined && v >= 0 && v <= 1 ? v : undefined;
   });
   const activationCell = column("Activation");
@@ -177,13 +236,29 @@ function readOperator(
     const text = cellText(activationCell);
     if ((ACTIVATIONS as readonly string[]).includes(text)) activation = text as Activation;
     else {
-      diagnostics.push(diagnostic("EFF2027", { what: `an activation is one of ${ACTIVATIONS.join(", ")}`, found: text }, activationCell.span, { help: didYouMean(text, ACTIVATIONS) }));
+      diagnostics.push(
+        diagnostic(
+          "EFF2027",
+          { what: `an activation is one of ${ACTIVATIONS.join(", ")}`, found: text },
+          activationCell.span,
+          { help: didYouMean(text, ACTIVATIONS) },
+        ),
+      );
       ok = false;
     }
   }
   const kernel = given.kernel ?? 1;
   if (!(Number.isInteger(kernel) && kernel > 0 && kernel % 2 === 1)) {
-    diagnostics.push(diagnostic("EFF2022", { what: "kernel sizes must be odd and positive (the output stays centred under `same` padding)", found: String(kernel) }, cell.span));
+    diagnostics.push(
+      diagnostic(
+        "EFF2022",
+        {
+          what: "kernel sizes must be odd and positive (the output stays centred under `same` padding)",
+          found: String(kernel),
+        },
+        cell.span,
+      ),
+    );
     ok = false;
   }
   if (def.fromName(match).expand !== undefined && !(given.expand! >= 1)) {
@@ -206,16 +281,43 @@ function readOperator(
 function checkPlacement(drafts: readonly Draft[], diagnostics: Diagnostic[]): void {
   drafts.forEach((d, i) => {
     const previous = drafts[i - 1];
-    if (d.operator.keepsChannels && previous?.channels !== undefined && d.channels !== undefined && d.channels !== previous.channels) {
+    if (
+      d.operator.keepsChannels &&
+      previous?.channels !== undefined &&
+      d.channels !== undefined &&
+      d.channels !== previous.channels
+    ) {
       diagnostics.push(
-        diagnostic("EFF2028", { operator: d.operator.print(d.params), rule: `keeps its input's channels: this stage has ${previous.channels}, not ${d.channels}` }, d.spans.channels, {
-          related: [{ span: previous.spans.channels, message: `stage ${previous.index}'s channels` }],
-        }),
+        diagnostic(
+          "EFF2028",
+          {
+            operator: d.operator.print(d.params),
+            rule: `keeps its input's channels: this stage has ${previous.channels}, not ${d.channels}`,
+          },
+          d.spans.channels,
+          {
+            related: [{ span: previous.spans.channels, message: `stage ${previous.index}'s channels` }],
+          },
+        ),
       );
     }
     if (d.operator.role !== "head") return;
-    if (i !== drafts.length - 1) diagnostics.push(diagnostic("EFF2028", { operator: d.operator.print(d.params), rule: "is the classifier head: it must be the last stage" }, d.spans.operator));
-    if (d.layers !== undefined && d.layers !== 1) diagnostics.push(diagnostic("EFF2028", { operator: d.operator.print(d.params), rule: "is the classifier head: it has exactly 1 layer" }, d.spans.layers));
+    if (i !== drafts.length - 1)
+      diagnostics.push(
+        diagnostic(
+          "EFF2028",
+          { operator: d.operator.print(d.params), rule: "is the classifier head: it must be the last stage" },
+          d.spans.operator,
+        ),
+      );
+    if (d.layers !== undefined && d.layers !== 1)
+      diagnostics.push(
+        diagnostic(
+          "EFF2028",
+          { operator: d.operator.print(d.params), rule: "is the classifier head: it has exactly 1 layer" },
+          d.spans.layers,
+        ),
+      );
   });
 }
 
@@ -225,9 +327,14 @@ function checkInputResolution(drafts: readonly Draft[], defaults: NetworkDefault
   if (!first?.resolution || !input || first.index !== 1) return;
   if (first.resolution.height !== input.height || first.resolution.width !== input.width) {
     diagnostics.push(
-      diagnostic("EFF2026", { stage: `${first.resolution.height}x${first.resolution.width}`, input: `${input.height}x${input.width}` }, first.spans.resolution, {
-        related: [{ span: input.span, message: "the input is declared here" }],
-      }),
+      diagnostic(
+        "EFF2026",
+        { stage: `${first.resolution.height}x${first.resolution.width}`, input: `${input.height}x${input.width}` },
+        first.spans.resolution,
+        {
+          related: [{ span: input.span, message: "the input is declared here" }],
+        },
+      ),
     );
   }
 }
@@ -249,7 +356,10 @@ function inferStrides(drafts: readonly Draft[], diagnostics: Diagnostic[]): Stag
         const fmtRes = (r: { height: number; width: number }) => `${r.height}x${r.width}`;
         diagnostics.push(
           diagnostic("EFF2024", { from: fmtRes(d.resolution), to: fmtRes(next.resolution) }, next.spans.resolution, {
-            label: rh < 1 ? "resolution grows here" : `${fmtRes(d.resolution)} / ${fmtRes(next.resolution)} is not a whole number`,
+            label:
+              rh < 1
+                ? "resolution grows here"
+                : `${fmtRes(d.resolution)} / ${fmtRes(next.resolution)} is not a whole number`,
             related: [{ span: d.spans.resolution, message: `stage ${d.index}'s input resolution` }],
             help: "a stage's stride is its input resolution divided by the next stage's; both sides must divide evenly",
           }),
@@ -270,7 +380,16 @@ function inferStrides(drafts: readonly Draft[], diagnostics: Diagnostic[]): Stag
       }
     }
     if (stride !== undefined && d.resolution && d.channels !== undefined && d.layers !== undefined) {
-      stages.push({ index: d.index, operator: d.operator, params: d.params, resolution: d.resolution, channels: d.channels, layers: d.layers, stride, spans: d.spans });
+      stages.push({
+        index: d.index,
+        operator: d.operator,
+        params: d.params,
+        resolution: d.resolution,
+        channels: d.channels,
+        layers: d.layers,
+        stride,
+        spans: d.spans,
+      });
     }
   });
   return stages;

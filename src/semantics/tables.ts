@@ -28,7 +28,8 @@ export interface Table {
   readonly columns: ReadonlySet<string>;
 }
 
-const isRuleRow = (row: Row) => row.cells.length > 0 && row.cells.every((c) => c.atoms.length > 0 && c.atoms.every((a) => a.kind === "rule"));
+const isRuleRow = (row: Row) =>
+  row.cells.length > 0 && row.cells.every((c) => c.atoms.length > 0 && c.atoms.every((a) => a.kind === "rule"));
 
 /** `#Channels Ĉi` → `channels ĉi`: the header text as a key. */
 function headerKey(cell: Cell): string {
@@ -42,7 +43,12 @@ function identify(cell: Cell, columns: readonly ColumnDef[]): ColumnDef | undefi
   return byText(key) ?? byText(key.split(" ")[0]);
 }
 
-export function readTable(entry: Entry, tableName: string, columns: readonly ColumnDef[], diagnostics: Diagnostic[]): Table | undefined {
+export function readTable(
+  entry: Entry,
+  tableName: string,
+  columns: readonly ColumnDef[],
+  diagnostics: Diagnostic[],
+): Table | undefined {
   const rows = (entry.block?.items ?? []).filter((i): i is Row => i.kind === "row");
   const [header, ...rest] = rows.filter((r) => !isRuleRow(r));
   if (!header) return undefined;
@@ -52,7 +58,11 @@ export function readTable(entry: Entry, tableName: string, columns: readonly Col
   for (const cell of header.cells) {
     const column = identify(cell, columns);
     if (column && seen.has(column.name)) {
-      diagnostics.push(diagnostic("EFF2013", { name: column.name }, cell.span, { related: [{ span: seen.get(column.name)!, message: "first here" }] }));
+      diagnostics.push(
+        diagnostic("EFF2013", { name: column.name }, cell.span, {
+          related: [{ span: seen.get(column.name)!, message: "first here" }],
+        }),
+      );
       order.push(undefined);
       continue;
     }
@@ -65,14 +75,27 @@ export function readTable(entry: Entry, tableName: string, columns: readonly Col
   for (const cell of unknown) {
     const word = headerKey(cell).split(" ")[0] || "(empty)";
     const help =
-      didYouMean(word, missing.map((c) => c.name)) ??
-      didYouMean(word, columns.map((c) => c.name)) ??
+      didYouMean(
+        word,
+        missing.map((c) => c.name),
+      ) ??
+      didYouMean(
+        word,
+        columns.map((c) => c.name),
+      ) ??
       `the columns are ${columns.map((c) => c.name).join(", ")}${missing.length ? `; this table still needs ${missing.map((c) => c.name).join(", ")}` : ""}`;
-    diagnostics.push(diagnostic("EFF2010", { name: atomsText(cell.atoms) || "(empty)", table: tableName }, cell.span, { help }));
+    diagnostics.push(
+      diagnostic("EFF2010", { name: atomsText(cell.atoms) || "(empty)", table: tableName }, cell.span, { help }),
+    );
   }
-  if (unknown.length === 0) for (const column of missing) {
-    diagnostics.push(diagnostic("EFF2011", { name: column.name, table: tableName }, header.span, { help: `add a \`${column.name}\` column to the header and a cell to every row` }));
-  }
+  if (unknown.length === 0)
+    for (const column of missing) {
+      diagnostics.push(
+        diagnostic("EFF2011", { name: column.name, table: tableName }, header.span, {
+          help: `add a \`${column.name}\` column to the header and a cell to every row`,
+        }),
+      );
+    }
   // Without a required column no row can be read; the header's errors are the ones to fix.
   if (missing.length) return { header, rows: [], columns: new Set(seen.keys()) };
   if (rest.length === 0) diagnostics.push(diagnostic("EFF2014", { table: tableName }, header.span));

@@ -74,7 +74,9 @@ export class ArgReader {
 
   fail(expected: string, help?: string): undefined {
     const atom = this.peek();
-    this.diagnostics.push(diagnostic("EFF2004", { name: this.owner, expected, found: describeAtom(atom) }, this.here(), { help }));
+    this.diagnostics.push(
+      diagnostic("EFF2004", { name: this.owner, expected, found: describeAtom(atom) }, this.here(), { help }),
+    );
     this.index = this.atoms.length; // one report per entry: the rest would only cascade
     return undefined;
   }
@@ -123,9 +125,14 @@ export class ArgReader {
     if (this.done) return;
     const rest = this.atoms.slice(this.index);
     this.diagnostics.push(
-      diagnostic("EFF2004", { name: this.owner, expected: "nothing more on this line", found: `\`${atomsText(rest)}\`` }, spanOfAtoms(rest, this.anchor), {
-        help: rest[0].kind === "header" ? "comments start with `# ` (a hash and a space)" : undefined,
-      }),
+      diagnostic(
+        "EFF2004",
+        { name: this.owner, expected: "nothing more on this line", found: `\`${atomsText(rest)}\`` },
+        spanOfAtoms(rest, this.anchor),
+        {
+          help: rest[0].kind === "header" ? "comments start with `# ` (a hash and a space)" : undefined,
+        },
+      ),
     );
     this.index = this.atoms.length;
   }

@@ -18,7 +18,11 @@ export interface ParseResult {
 export function parse(file: SourceFile): ParseResult {
   const lexed = effnetLexer.tokenize(file.text);
   const diagnostics: Diagnostic[] = lexed.errors.map((e) =>
-    diagnostic("EFF1001", { text: file.text.slice(e.offset, e.offset + e.length) }, spanOf(e.offset, e.offset + e.length)),
+    diagnostic(
+      "EFF1001",
+      { text: file.text.slice(e.offset, e.offset + e.length) },
+      spanOf(e.offset, e.offset + e.length),
+    ),
   );
   parser.input = lexed.tokens;
   const cst = parser.document();
@@ -34,7 +38,8 @@ function describeToken(token: IToken): string {
 }
 
 function tokenSpan(token: IToken, file: SourceFile): Span {
-  if (token.tokenType.name === "EOF" || Number.isNaN(token.startOffset)) return spanOf(file.text.length, file.text.length);
+  if (token.tokenType.name === "EOF" || Number.isNaN(token.startOffset))
+    return spanOf(file.text.length, file.text.length);
   return spanOf(token.startOffset, (token.endOffset ?? token.startOffset) + 1);
 }
 
@@ -43,19 +48,31 @@ function parseError(e: IRecognitionException, tokens: IToken[], file: SourceFile
   const expectedRCurly = /RCurly|`}`/.test(e.message);
   if (expectedRCurly && found.tokenType.name === "EOF") {
     const open = unmatchedOpenBrace(tokens);
-    return diagnostic("EFF1003", { found: "the end of the file" }, open ? tokenSpan(open, file) : tokenSpan(found, file), {
-      label: "opened here",
-      help: "add a `}` on a line of its own to close it",
-    });
+    return diagnostic(
+      "EFF1003",
+      { found: "the end of the file" },
+      open ? tokenSpan(open, file) : tokenSpan(found, file),
+      {
+        label: "opened here",
+        help: "add a `}` on a line of its own to close it",
+      },
+    );
   }
   return diagnostic("EFF1002", { found: describeToken(found), expected: expectedFrom(e) }, tokenSpan(found, file), {
-    help: found.image === "{" ? "a block opens at the end of an entry's line, e.g. `stages {`" : found.image === "}" ? "this `}` closes no block" : undefined,
+    help:
+      found.image === "{"
+        ? "a block opens at the end of an entry's line, e.g. `stages {`"
+        : found.image === "}"
+          ? "this `}` closes no block"
+          : undefined,
   });
 }
 
 /** chevrotain's messages list the expected token labels; keep that list, drop the prose. */
 function expectedFrom(e: IRecognitionException): string {
-  const m = /Expecting:? (?:token of type )?-->\s*(.+?)\s*<--/s.exec(e.message) ?? /one of these possible Token sequences:\s*(.+?)\s*but found/s.exec(e.message);
+  const m =
+    /Expecting:? (?:token of type )?-->\s*(.+?)\s*<--/s.exec(e.message) ??
+    /one of these possible Token sequences:\s*(.+?)\s*but found/s.exec(e.message);
   if (!m) return "something else";
   const labels = [...new Set(m[1].match(/`[^`]+`|[a-z][\w -]*(?=\])|end of line|a name|a number/g) ?? [m[1]])];
   const named = labels.map((l) => (l === "EOF" ? "the end of the file" : l));
@@ -97,11 +114,17 @@ class TreeBuilder {
   }
 
   private atom(token: IToken): Atom {
-    return { kind: ATOM_KINDS[token.tokenType.name] ?? "symbol", text: token.image, span: spanOf(token.startOffset, token.endOffset! + 1) };
+    return {
+      kind: ATOM_KINDS[token.tokenType.name] ?? "symbol",
+      text: token.image,
+      span: spanOf(token.startOffset, token.endOffset! + 1),
+    };
   }
 
   private tokens(node: CstNode, label: string): IToken[] {
-    return ((node.children[label] ?? []) as IToken[]).filter((t) => !t.isInsertedInRecovery && !Number.isNaN(t.startOffset));
+    return ((node.children[label] ?? []) as IToken[]).filter(
+      (t) => !t.isInsertedInRecovery && !Number.isNaN(t.startOffset),
+    );
   }
 
   private nodeSpan(node: CstNode): Span {
@@ -143,7 +166,9 @@ class TreeBuilder {
     const span = this.nodeSpan(node);
     const trivia = this.trivia(span);
     const keyToken = this.tokens(node, "key")[0];
-    const key = keyToken ? this.atom(keyToken) : { kind: "name" as const, text: "", span: spanOf(span.start, span.start) };
+    const key = keyToken
+      ? this.atom(keyToken)
+      : { kind: "name" as const, text: "", span: spanOf(span.start, span.start) };
     const args = this.tokens(node, "args").map((t) => this.atom(t));
     const blockNode = node.children.block?.[0] as CstNode | undefined;
     return { kind: "entry", key, args, block: blockNode ? this.block(blockNode) : undefined, span, ...trivia };
@@ -160,13 +185,21 @@ class TreeBuilder {
     const close = closeToken ? tokenSpan(closeToken, this.file) : spanOf(span.end, span.end);
     const closingComments = closeToken ? this.takeBefore(close.start) : [];
     const closeTrailingComment = closeToken ? this.takeOnLine(closeToken.startLine!) : undefined;
-    return { open: open ? tokenSpan(open, this.file) : spanOf(span.start, span.start + 1), close, items, closingComments, closeTrailingComment };
+    return {
+      open: open ? tokenSpan(open, this.file) : spanOf(span.start, span.start + 1),
+      close,
+      items,
+      closingComments,
+      closeTrailingComment,
+    };
   }
 
   private row(node: CstNode): Row {
     const span = this.nodeSpan(node);
     const cellNodes = (node.children.cell ?? []) as CstNode[];
-    const pipes = [...this.tokens(node, "open"), ...this.tokens(node, "pipes")].sort((a, b) => a.startOffset - b.startOffset);
+    const pipes = [...this.tokens(node, "open"), ...this.tokens(node, "pipes")].sort(
+      (a, b) => a.startOffset - b.startOffset,
+    );
     const cells: Cell[] = cellNodes.map((cellNode, i) => {
       const atoms = this.tokens(cellNode, "atoms").map((t) => this.atom(t));
       const left = pipes[i];

@@ -44,7 +44,8 @@ function printBlock(block: Block, depth: number, lines: string[]): void {
 }
 
 function printTable(rows: Row[], indent: string, lines: string[], first: boolean): void {
-  const isRule = (row: Row) => row.cells.length > 0 && row.cells.every((c) => c.atoms.length > 0 && c.atoms.every((a) => a.kind === "rule"));
+  const isRule = (row: Row) =>
+    row.cells.length > 0 && row.cells.every((c) => c.atoms.length > 0 && c.atoms.every((a) => a.kind === "rule"));
   const texts = rows.map((row) => row.cells.map((cell) => atomsText(cell.atoms)));
   const widths: number[] = [];
   rows.forEach((row, r) => {

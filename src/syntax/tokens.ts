@@ -47,7 +47,12 @@ export const Pipe = createToken({ name: "Pipe", pattern: /\|/, label: "`|`" });
 export const Rule = createToken({ name: "Rule", pattern: /:-+:?|-+:|-{2,}/, categories: [Atom], label: "`---`" });
 export const PlusMinus = createToken({ name: "PlusMinus", pattern: /\+-|±/, categories: [Atom], label: "`+-`" });
 // 224x224, 224×224, 224x224x3: a shape, one token so that `x` never reads as a name.
-export const Dimension = createToken({ name: "Dimension", pattern: /\d+(?:[x×]\d+)+/, categories: [Atom], label: "a shape like `224x224`" });
+export const Dimension = createToken({
+  name: "Dimension",
+  pattern: /\d+(?:[x×]\d+)+/,
+  categories: [Atom],
+  label: "a shape like `224x224`",
+});
 // 1000, 0.25, 1e-3, -2, and quantities with a unit suffix: 40G, 10M, the paper's 0.39B.
 export const NumberLiteral = createToken({
   name: "NumberLiteral",

@@ -13,8 +13,12 @@ describe("effnet compile", () => {
     const result = await run("compile", "specs/efficientnet.effnet", "--variant", "B0", "--out", out);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe(`wrote ${join(out, "efficientnet", "b0.ts")}\n`);
-    expect(readFileSync(join(out, "efficientnet", "b0.ts"), "utf8")).toBe(readFileSync("generated/efficientnet/b0.ts", "utf8"));
-    expect((await run("compile", "specs/efficientnet.effnet", "--variant", "B0", "--out", out)).stderr).toMatch(/^unchanged /);
+    expect(readFileSync(join(out, "efficientnet", "b0.ts"), "utf8")).toBe(
+      readFileSync("generated/efficientnet/b0.ts", "utf8"),
+    );
+    expect((await run("compile", "specs/efficientnet.effnet", "--variant", "B0", "--out", out)).stderr).toMatch(
+      /^unchanged /,
+    );
   });
 
   it("--check names stale modules and exits 1, writing nothing", async () => {

@@ -24,7 +24,12 @@ const MODULE_DIR = new URL("../../node_modules/.cache/effnet/test-emit/", import
 let counter = 0;
 
 async function importEmitted(ir: NetworkIR): Promise<GeneratedModelModule & { source: string }> {
-  const source = await formatModule(emitModule(ir, cost(ir), { sourcePath: "specs/test.effnet", coefficients: { width: 1, depth: 1, resolution: ir.inputShape[0] } }));
+  const source = await formatModule(
+    emitModule(ir, cost(ir), {
+      sourcePath: "specs/test.effnet",
+      coefficients: { width: 1, depth: 1, resolution: ir.inputShape[0] },
+    }),
+  );
   mkdirSync(MODULE_DIR, { recursive: true });
   const path = join(MODULE_DIR, `m${process.pid}_${counter++}.ts`);
   writeFileSync(path, source);
@@ -60,7 +65,14 @@ describe("emitter", () => {
     x = b.addTensors(`add"]); globalThis.__effnetInjected = 'merge'; //`, x, stem);
     x = b.globalAvgPool("avg_pool", x);
     x = b.dense("predictions", x, { units: 2, activation: "softmax" });
-    const ir: NetworkIR = { network: "Net*/ globalThis.__effnetInjected = 'network'; /*", variant: "V\n`${globalThis.__effnetInjected = 'variant'}`", inputShape: [8, 8, 3], classes: 2, layers: b.layers, output: x.name };
+    const ir: NetworkIR = {
+      network: "Net*/ globalThis.__effnetInjected = 'network'; /*",
+      variant: "V\n`${globalThis.__effnetInjected = 'variant'}`",
+      inputShape: [8, 8, 3],
+      classes: 2,
+      layers: b.layers,
+      output: x.name,
+    };
 
     // The module parses (prettier formatted it) and evaluates; the payloads are data.
     const module = await importEmitted(ir);
@@ -70,7 +82,12 @@ describe("emitter", () => {
     expect(() => module.buildModel()).toThrow(/Not a valid tensor name/);
     expect((globalThis as { __effnetInjected?: unknown }).__effnetInjected).toBeUndefined();
     // The header's comments stay comments: two `//` lines, then the import.
-    expect(module.source.split("\n").slice(0, 3).map((line) => line.slice(0, 2))).toEqual(["//", "//", "im"]);
+    expect(
+      module.source
+        .split("\n")
+        .slice(0, 3)
+        .map((line) => line.slice(0, 2)),
+    ).toEqual(["//", "//", "im"]);
   });
 
   it("layer names that clash with the module's identifiers or reserved words build with their names intact", async () => {
@@ -81,7 +98,14 @@ describe("emitter", () => {
     for (const name of names) x = b.activation(name, x, "relu");
     x = b.globalAvgPool("avg_pool", x);
     x = b.dense("predictions", x, { units: 2, activation: "softmax" });
-    const ir: NetworkIR = { network: "Clash", variant: "A", inputShape: [8, 8, 3], classes: 2, layers: b.layers, output: x.name };
+    const ir: NetworkIR = {
+      network: "Clash",
+      variant: "A",
+      inputShape: [8, 8, 3],
+      classes: 2,
+      layers: b.layers,
+      output: x.name,
+    };
     const model = (await importEmitted(ir)).buildModel();
     expect(model.layers.map((l) => l.name).sort()).toEqual(ir.layers.map((l) => l.name).sort());
     expect(model.countParams()).toBe(cost(ir).params.total);
@@ -96,7 +120,14 @@ describe("emitter", () => {
     x = b.conv2d("head_conv", x, { filters: 3, kernel: 1, useBias: true });
     x = b.reshape("flatten", x, [3]);
     x = b.dense("predictions", x, { units: 3, activation: "softmax" });
-    const ir: NetworkIR = { network: "KeepDims", variant: "A", inputShape: [6, 6, 3], classes: 3, layers: b.layers, output: x.name };
+    const ir: NetworkIR = {
+      network: "KeepDims",
+      variant: "A",
+      inputShape: [6, 6, 3],
+      classes: 3,
+      layers: b.layers,
+      output: x.name,
+    };
     const { buildModel } = await importEmitted(ir);
     const model = buildModel();
     expect(model.getLayer("pool_keep").outputShape).toEqual([null, 1, 1, 4]);
@@ -123,7 +154,10 @@ describe("buildModel options (EfficientNet B0's checked-in module)", () => {
   const b0 = shippedVariants().find((v) => v.modulePath === "generated/efficientnet/b0.ts")!;
   const { ir, cost: b0Cost } = b0.compiled;
   const top = classifierLayers(ir).top;
-  const params = (names: readonly string[]) => ir.layers.filter((l) => names.includes(l.name)).reduce((n, l) => n + l.weights.reduce((m, w) => m + elements(w.shape), 0), 0);
+  const params = (names: readonly string[]) =>
+    ir.layers
+      .filter((l) => names.includes(l.name))
+      .reduce((n, l) => n + l.weights.reduce((m, w) => m + elements(w.shape), 0), 0);
 
   it("finds Keras's classifier: avg_pool, top_dropout, predictions", () => {
     expect(top.map((l) => l.name)).toEqual(["avg_pool", "top_dropout", "predictions"]);
@@ -148,7 +182,10 @@ describe("buildModel options (EfficientNet B0's checked-in module)", () => {
     expect(model.getLayer("top_dropout").getConfig().rate).toBe(0.5);
     // Drop connect keeps its per-block rate and Keras's per-example noise shape.
     const drop = ir.layers.find((l) => l.kind === "dropout" && l.attrs.perSample)!;
-    expect(model.getLayer(drop.name).getConfig()).toMatchObject({ rate: drop.kind === "dropout" ? drop.attrs.rate : NaN, noiseShape: [null, 1, 1, 1] });
+    expect(model.getLayer(drop.name).getConfig()).toMatchObject({
+      rate: drop.kind === "dropout" ? drop.attrs.rate : NaN,
+      noiseShape: [null, 1, 1, 1],
+    });
     model.dispose();
     expect(() => buildModel({ classes: 0 })).toThrow(RangeError);
     expect(() => buildModel({ dropout: 1 })).toThrow(RangeError);

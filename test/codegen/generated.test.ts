@@ -27,11 +27,18 @@ describe("generated/ is up to date", () => {
 
   it("holds no module that no shipped variant produces", () => {
     // Every network folder under generated/ (reports/ belongs to `effnet report`).
-    const folders = readdirSync(join(ROOT, "generated"), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== "reports");
-    const onDisk = folders.flatMap((d) => readdirSync(join(ROOT, "generated", d.name)).map((f) => `generated/${d.name}/${f}`));
+    const folders = readdirSync(join(ROOT, "generated"), { withFileTypes: true }).filter(
+      (d) => d.isDirectory() && d.name !== "reports",
+    );
+    const onDisk = folders.flatMap((d) =>
+      readdirSync(join(ROOT, "generated", d.name)).map((f) => `generated/${d.name}/${f}`),
+    );
     const expected = new Set(shippedVariants().map((v) => v.modulePath));
     const orphans = onDisk.filter((path) => !expected.has(path));
-    expect(orphans, `no shipped spec produces ${orphans.join(", ")}: delete them, or regenerate with \`${REGENERATE}\``).toEqual([]);
+    expect(
+      orphans,
+      `no shipped spec produces ${orphans.join(", ")}: delete them, or regenerate with \`${REGENERATE}\``,
+    ).toEqual([]);
   });
 
   it("generation is deterministic: twice gives the same bytes", async () => {

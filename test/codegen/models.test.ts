@@ -15,14 +15,18 @@ const FULL_RESOLUTION_FORWARD_MAX_MACS = 2.5e9;
 const FORWARD_TEST_RESOLUTION = 64;
 
 /** tfjs's per-layer view, to set beside the IR's. */
-function tfjsLayers(model: tf.LayersModel): Map<string, { outputShape: (number | null)[]; params: number; weights: string[] }> {
+function tfjsLayers(
+  model: tf.LayersModel,
+): Map<string, { outputShape: (number | null)[]; params: number; weights: string[] }> {
   return new Map(
     model.layers.map((layer) => [
       layer.name,
       {
         outputShape: layer.outputShape as (number | null)[],
         params: layer.countParams(),
-        weights: layer.weights.map((w) => `${w.originalName} ${JSON.stringify(w.shape)} ${w.trainable ? "trainable" : "frozen"}`),
+        weights: layer.weights.map(
+          (w) => `${w.originalName} ${JSON.stringify(w.shape)} ${w.trainable ? "trainable" : "frozen"}`,
+        ),
       },
     ]),
   );
@@ -35,7 +39,9 @@ function irLayers(ir: NetworkIR): Map<string, { outputShape: (number | null)[]; 
       {
         outputShape: [null, ...layer.outputShape],
         params: layer.weights.reduce((n, w) => n + elements(w.shape), 0),
-        weights: layer.weights.map((w) => `${layer.name}/${w.name} ${JSON.stringify(w.shape)} ${w.trainable ? "trainable" : "frozen"}`),
+        weights: layer.weights.map(
+          (w) => `${layer.name}/${w.name} ${JSON.stringify(w.shape)} ${w.trainable ? "trainable" : "frozen"}`,
+        ),
       },
     ]),
   );
@@ -46,41 +52,46 @@ beforeAll(async () => {
   tf.enableProdMode();
 });
 
-describe.each(shippedVariants().map((v) => [`${v.compiled.ir.network} ${v.compiled.variant.name}`, v] as const))("%s", (_, shipped) => {
-  const { ir, cost } = shipped.compiled;
+describe.each(shippedVariants().map((v) => [`${v.compiled.ir.network} ${v.compiled.variant.name}`, v] as const))(
+  "%s",
+  (_, shipped) => {
+    const { ir, cost } = shipped.compiled;
 
-  it("builds to the audit's network: countParams, then layer by layer shape and weights", async () => {
-    const { buildModel, metadata } = await shipped.load();
-    expect(metadata.params).toEqual(cost.params);
-    expect(metadata.macs).toBe(cost.macs);
-    const model = buildModel();
-    try {
-      expect(model.countParams()).toBe(cost.params.total);
-      const trainable = model.trainableWeights.reduce((n, w) => n + elements(w.shape as number[]), 0);
-      expect(trainable).toBe(cost.params.trainable);
-      // Same layers (tfjs orders a functional model's layers by depth, the IR by
-      // construction, so compare by name), each with the same shape and weights.
-      expect(Object.fromEntries(tfjsLayers(model))).toEqual(Object.fromEntries(irLayers(ir)));
-      expect(model.outputs[0].shape).toEqual([null, ir.classes]);
-    } finally {
-      model.dispose();
-    }
-  });
+    it("builds to the audit's network: countParams, then layer by layer shape and weights", async () => {
+      const { buildModel, metadata } = await shipped.load();
+      expect(metadata.params).toEqual(cost.params);
+      expect(metadata.macs).toBe(cost.macs);
+      const model = buildModel();
+      try {
+        expect(model.countParams()).toBe(cost.params.total);
+        const trainable = model.trainableWeights.reduce((n, w) => n + elements(w.shape as number[]), 0);
+        expect(trainable).toBe(cost.params.trainable);
+        // Same layers (tfjs orders a functional model's layers by depth, the IR by
+        // construction, so compare by name), each with the same shape and weights.
+        expect(Object.fromEntries(tfjsLayers(model))).toEqual(Object.fromEntries(irLayers(ir)));
+        expect(model.outputs[0].shape).toEqual([null, ir.classes]);
+      } finally {
+        model.dispose();
+      }
+    });
 
-  it("predicts [1, classes] probabilities that sum to 1", async () => {
-    const { buildModel, metadata } = await shipped.load();
-    const resolution = cost.macs <= FULL_RESOLUTION_FORWARD_MAX_MACS ? metadata.resolution : FORWARD_TEST_RESOLUTION;
-    const model = buildModel({ resolution });
-    try {
-      const probabilities = tf.tidy(() => model.predict(tf.randomUniform([1, resolution, resolution, 3])) as tf.Tensor);
-      expect(probabilities.shape).toEqual([1, ir.classes]);
-      const values = Array.from(await probabilities.data());
-      probabilities.dispose();
-      expect(values.every((p) => p >= 0 && p <= 1)).toBe(true);
-      // float32 softmax over 1000 classes: the sum is 1 to about 1e-5.
-      expect(values.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
-    } finally {
-      model.dispose();
-    }
-  });
-});
+    it("predicts [1, classes] probabilities that sum to 1", async () => {
+      const { buildModel, metadata } = await shipped.load();
+      const resolution = cost.macs <= FULL_RESOLUTION_FORWARD_MAX_MACS ? metadata.resolution : FORWARD_TEST_RESOLUTION;
+      const model = buildModel({ resolution });
+      try {
+        const probabilities = tf.tidy(
+          () => model.predict(tf.randomUniform([1, resolution, resolution, 3])) as tf.Tensor,
+        );
+        expect(probabilities.shape).toEqual([1, ir.classes]);
+        const values = Array.from(await probabilities.data());
+        probabilities.dispose();
+        expect(values.every((p) => p >= 0 && p <= 1)).toBe(true);
+        // float32 softmax over 1000 classes: the sum is 1 to about 1e-5.
+        expect(values.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      } finally {
+        model.dispose();
+      }
+    });
+  },
+);

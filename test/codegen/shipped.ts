@@ -24,7 +24,14 @@ export function shippedVariants(): ShippedVariant[] {
     const network = moduleFileStem(compilation.spec.name);
     return compilation.variants.map((compiled) => {
       const modulePath = `generated/${network}/${moduleFileStem(compiled.variant.name)}.ts`;
-      return { spec, network, compiled, modulePath, load: () => import(/* @vite-ignore */ new URL(modulePath, `file://${ROOT}`).href) as Promise<GeneratedModelModule> };
+      return {
+        spec,
+        network,
+        compiled,
+        modulePath,
+        load: () =>
+          import(/* @vite-ignore */ new URL(modulePath, `file://${ROOT}`).href) as Promise<GeneratedModelModule>,
+      };
     });
   });
 }

@@ -40,10 +40,24 @@ describe("EfficientNet against the reference implementations", () => {
 
   it("prints every variant's MACs beside the paper's Table 2 figure, with the difference", () => {
     const doc = audit(efficientnet);
-    const table2: Record<string, number> = { B0: 0.39e9, B1: 0.7e9, B2: 1.0e9, B3: 1.8e9, B4: 4.2e9, B5: 9.9e9, B6: 19e9, B7: 37e9 };
+    const table2: Record<string, number> = {
+      B0: 0.39e9,
+      B1: 0.7e9,
+      B2: 1.0e9,
+      B3: 1.8e9,
+      B4: 4.2e9,
+      B5: 9.9e9,
+      B6: 19e9,
+      B7: 37e9,
+    };
     for (const [name, paper] of Object.entries(table2)) {
       const v = doc.variants.find((x) => x.name === name)!;
-      expect(v.reported.macs).toEqual({ reported: paper, counted: v.macs, difference: v.macs - paper, relative: (v.macs - paper) / paper });
+      expect(v.reported.macs).toEqual({
+        reported: paper,
+        counted: v.macs,
+        difference: v.macs - paper,
+        relative: (v.macs - paper) / paper,
+      });
     }
     // The facts file notes B4 counts about 4.39B by the reference rules, not the printed 4.2B.
     expect((doc.variants.find((x) => x.name === "B4")!.macs / 1e9).toFixed(2)).toBe("4.39");
@@ -66,7 +80,21 @@ describe("EfficientNet against the reference implementations", () => {
 
   it("agrees with Keras's layer names and block structure", () => {
     const names = variant("B0").ir.layers.map((l) => l.name);
-    for (const n of ["stem_conv", "stem_bn", "stem_activation", "block1a_dwconv", "block1a_se_reduce", "block1a_project_bn", "block2a_expand_conv", "block2b_add", "block7a_project_bn", "top_conv", "avg_pool", "top_dropout", "predictions"]) {
+    for (const n of [
+      "stem_conv",
+      "stem_bn",
+      "stem_activation",
+      "block1a_dwconv",
+      "block1a_se_reduce",
+      "block1a_project_bn",
+      "block2a_expand_conv",
+      "block2b_add",
+      "block7a_project_bn",
+      "top_conv",
+      "avg_pool",
+      "top_dropout",
+      "predictions",
+    ]) {
       expect(names).toContain(n);
     }
     expect(names).not.toContain("block1a_expand_conv"); // MBConv1 has no expansion
@@ -102,7 +130,9 @@ describe("cost invariants", () => {
       expect(sum(v.cost.layers.map((l) => l.params.total))).toBe(v.cost.params.total);
       expect(v.cost.memory.paramBytes).toBe(4 * v.cost.params.total);
       expect(v.cost.memory.activationBytesPeak).toBeLessThanOrEqual(v.cost.memory.activationBytesTotal);
-      expect(v.cost.memory.activationBytesPeak).toBeGreaterThanOrEqual(Math.max(...v.cost.layers.map((l) => l.outputBytes)));
+      expect(v.cost.memory.activationBytesPeak).toBeGreaterThanOrEqual(
+        Math.max(...v.cost.layers.map((l) => l.outputBytes)),
+      );
     }
   });
 });

@@ -22,12 +22,25 @@ export function findChromium(): string | undefined {
 
 // --no-sandbox: containers and CI runners usually run as root, where the sandbox refuses to start.
 // Network access is blocked outright, so a report that needed any external resource would show it.
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--disable-extensions", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"];
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--hide-scrollbars",
+  "--no-first-run",
+  "--disable-extensions",
+  "--proxy-server=127.0.0.1:9",
+  "--proxy-bypass-list=<-loopback>",
+];
 
 function run(chromium: string, args: string[]): { stdout: string; stderr: string; status: number | null } {
   const profile = mkdtempSync(join(tmpdir(), "effnet-chromium-"));
   try {
-    const r = spawnSync(chromium, [...FLAGS, `--user-data-dir=${profile}`, ...args], { encoding: "utf8", timeout: 90_000, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(chromium, [...FLAGS, `--user-data-dir=${profile}`, ...args], {
+      encoding: "utf8",
+      timeout: 90_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { stdout: r.stdout ?? "", stderr: r.stderr ?? "", status: r.status };
   } finally {
     rmSync(profile, { recursive: true, force: true });
@@ -41,7 +54,11 @@ export function dumpDom(chromium: string, path: string): string {
 
 /** Saves a PNG of the page's top `height` pixels; returns its size in bytes. */
 export function screenshot(chromium: string, path: string, png: string, size = { width: 1280, height: 2400 }): number {
-  run(chromium, [`--window-size=${size.width},${size.height}`, `--screenshot=${resolve(png)}`, pathToFileURL(resolve(path)).href]);
+  run(chromium, [
+    `--window-size=${size.width},${size.height}`,
+    `--screenshot=${resolve(png)}`,
+    pathToFileURL(resolve(path)).href,
+  ]);
   return existsSync(png) ? readFileSync(png).length : 0;
 }
 

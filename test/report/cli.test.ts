@@ -38,7 +38,19 @@ describe("effnet report", () => {
     const r = await run("report", GOLDEN_SPEC, "specs/mobilenetv2.effnet", "--out-dir", dir);
     expect(r.code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(
-      ["mobilenetv2.html", "mobilenetv2.json", "mobilenetv2.macs-params.svg", "mobilenetv2.md", "mobilenetv2.stage-macs.svg", "tiny.growth.svg", "tiny.html", "tiny.json", "tiny.macs-params.svg", "tiny.md", "tiny.stage-macs.svg"].sort(),
+      [
+        "mobilenetv2.html",
+        "mobilenetv2.json",
+        "mobilenetv2.macs-params.svg",
+        "mobilenetv2.md",
+        "mobilenetv2.stage-macs.svg",
+        "tiny.growth.svg",
+        "tiny.html",
+        "tiny.json",
+        "tiny.macs-params.svg",
+        "tiny.md",
+        "tiny.stage-macs.svg",
+      ].sort(),
     );
   });
 

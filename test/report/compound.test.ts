@@ -20,30 +20,36 @@ describe("compound-scaling audit", () => {
     expect(doc.network!.baseline.macs).toBe(byName.get("B0")!.macs);
   });
 
-  it.each(["B1", "B2", "B3", "B4", "B5", "B6", "B7"])("%s: implied φ, the 2^φ ratio and a decomposition that sums to the deviation", (name) => {
-    const v = byName.get(name)!;
-    const a = v.compound!;
-    expect(a.phiSource).toBe("implied");
-    expect(a.dimensions.depth.impliedPhi).toBeCloseTo(Math.log(v.depth) / Math.log(alpha), 12);
-    expect(a.dimensions.width.impliedPhi).toBeCloseTo(Math.log(v.width) / Math.log(beta), 12);
-    expect(a.dimensions.resolution.impliedPhi).toBeCloseTo(Math.log(v.resolution / 224) / Math.log(gamma), 12);
-    // φ is the coefficients' own: (α·β²·γ²)^φ = d·w²·(r/r₀)².
-    expect((alpha * beta ** 2 * gamma ** 2) ** a.phi).toBeCloseTo(v.depth * v.width ** 2 * (v.resolution / 224) ** 2, 9);
-    expect(a.macsRatio).toBeCloseTo(v.macs / doc.network!.baseline.macs, 12);
-    expect(a.lawRatio).toBeCloseTo(2 ** a.phi, 12);
-    expect(a.deviation).toBeCloseTo(Math.log2(a.macsRatio) - a.phi, 12);
-    const sum = DIMENSIONS.reduce((s, d) => s + a.dimensions[d].contribution, 0);
-    expect(Math.abs(sum - a.deviation)).toBeLessThan(1e-12);
-    for (const d of DIMENSIONS) {
-      const x = a.dimensions[d];
-      expect(x.rounding + x.coefficientPart).toBeCloseTo(x.contribution, 12);
-    }
-    // Shapley efficiency: the realized factors multiply to the actual MACs ratio.
-    const product = DIMENSIONS.reduce((p, d) => p * a.dimensions[d].realizedCostFactor, 1);
-    expect(product).toBeCloseTo(a.macsRatio, 9);
-    // The targets split φ among the dimensions.
-    expect(DIMENSIONS.reduce((s, d) => s + a.dimensions[d].targetDoublings, 0)).toBeCloseTo(a.phi, 12);
-  });
+  it.each(["B1", "B2", "B3", "B4", "B5", "B6", "B7"])(
+    "%s: implied φ, the 2^φ ratio and a decomposition that sums to the deviation",
+    (name) => {
+      const v = byName.get(name)!;
+      const a = v.compound!;
+      expect(a.phiSource).toBe("implied");
+      expect(a.dimensions.depth.impliedPhi).toBeCloseTo(Math.log(v.depth) / Math.log(alpha), 12);
+      expect(a.dimensions.width.impliedPhi).toBeCloseTo(Math.log(v.width) / Math.log(beta), 12);
+      expect(a.dimensions.resolution.impliedPhi).toBeCloseTo(Math.log(v.resolution / 224) / Math.log(gamma), 12);
+      // φ is the coefficients' own: (α·β²·γ²)^φ = d·w²·(r/r₀)².
+      expect((alpha * beta ** 2 * gamma ** 2) ** a.phi).toBeCloseTo(
+        v.depth * v.width ** 2 * (v.resolution / 224) ** 2,
+        9,
+      );
+      expect(a.macsRatio).toBeCloseTo(v.macs / doc.network!.baseline.macs, 12);
+      expect(a.lawRatio).toBeCloseTo(2 ** a.phi, 12);
+      expect(a.deviation).toBeCloseTo(Math.log2(a.macsRatio) - a.phi, 12);
+      const sum = DIMENSIONS.reduce((s, d) => s + a.dimensions[d].contribution, 0);
+      expect(Math.abs(sum - a.deviation)).toBeLessThan(1e-12);
+      for (const d of DIMENSIONS) {
+        const x = a.dimensions[d];
+        expect(x.rounding + x.coefficientPart).toBeCloseTo(x.contribution, 12);
+      }
+      // Shapley efficiency: the realized factors multiply to the actual MACs ratio.
+      const product = DIMENSIONS.reduce((p, d) => p * a.dimensions[d].realizedCostFactor, 1);
+      expect(product).toBeCloseTo(a.macsRatio, 9);
+      // The targets split φ among the dimensions.
+      expect(DIMENSIONS.reduce((s, d) => s + a.dimensions[d].targetDoublings, 0)).toBeCloseTo(a.phi, 12);
+    },
+  );
 
   it("B1 widens nothing, so width contributes no realized cost", () => {
     const w = byName.get("B1")!.compound!.dimensions.width;

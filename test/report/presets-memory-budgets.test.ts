@@ -64,7 +64,9 @@ describe("memory by batch", () => {
     expect(one.training.optimizerState).toBe(OPTIMIZERS.adam.statePerParam * 4 * v.cost.params.trainable);
     for (const m of [one, many]) {
       expect(m.inference.total).toBe(m.inference.params + m.inference.activations);
-      expect(m.training.total).toBe(m.training.params + m.training.gradients + m.training.optimizerState + m.training.activations);
+      expect(m.training.total).toBe(
+        m.training.params + m.training.gradients + m.training.optimizerState + m.training.activations,
+      );
       expect(m.training.total).toBeGreaterThan(m.inference.total);
     }
   });
@@ -81,7 +83,10 @@ describe("memory by batch", () => {
 describe("budgets in the report", () => {
   it("lists every budget with each applicable variant's figure", () => {
     const doc = auditPath(GOLDEN_SPEC);
-    expect(doc.budgets.map((b) => [b.metric, b.variant])).toEqual([["macs", null], ["params", "T0"]]);
+    expect(doc.budgets.map((b) => [b.metric, b.variant])).toEqual([
+      ["macs", null],
+      ["params", "T0"],
+    ]);
     expect(doc.budgets[0].checks.map((c) => c.variant)).toEqual(doc.variants.map((v) => v.name));
     for (const b of doc.budgets) for (const c of b.checks) expect(c.fits).toBe(c.value <= b.limit);
   });

@@ -7,7 +7,13 @@ import { diagnostic } from "../../src/diagnostics/diagnostic.ts";
 import { auditPath, GOLDEN_SPEC, SHIPPED_SPECS } from "./helpers.ts";
 
 /** Every JSON report against schema/audit.schema.json, and the schema's power to refuse bad data. */
-const specs = [...SHIPPED_SPECS, GOLDEN_SPEC, ...readdirSync("test/errors").filter((f) => f.endsWith(".effnet")).map((f) => `test/errors/${f}`)];
+const specs = [
+  ...SHIPPED_SPECS,
+  GOLDEN_SPEC,
+  ...readdirSync("test/errors")
+    .filter((f) => f.endsWith(".effnet"))
+    .map((f) => `test/errors/${f}`),
+];
 
 describe("audit JSON schema", () => {
   it.each(specs)("%s: the document is valid", (path) => {
@@ -16,7 +22,9 @@ describe("audit JSON schema", () => {
   });
 
   it("accepts the document of an unreadable file", () => {
-    const doc = unreadableAudit("nope.effnet", [diagnostic("EFF0001", { path: "nope.effnet", reason: "no such file" })]);
+    const doc = unreadableAudit("nope.effnet", [
+      diagnostic("EFF0001", { path: "nope.effnet", reason: "no such file" }),
+    ]);
     expect(auditSchemaErrors(JSON.parse(JSON.stringify(doc)))).toEqual([]);
   });
 
@@ -29,7 +37,19 @@ describe("audit JSON schema", () => {
     ["a NaN written as null", (d) => (d.variants[0].compound.deviation = null)],
     ["a string for a number", (d) => (d.variants[0].resolution = "224")],
     ["an unknown preset", (d) => (d.network.rounding.preset = "caffe")],
-    ["a malformed diagnostic code", (d) => d.diagnostics.push({ code: "E1", severity: "error", message: "m", file: "f", line: null, column: null, help: null })],
+    [
+      "a malformed diagnostic code",
+      (d) =>
+        d.diagnostics.push({
+          code: "E1",
+          severity: "error",
+          message: "m",
+          file: "f",
+          line: null,
+          column: null,
+          help: null,
+        }),
+    ],
     ["a share above 1", (d) => (d.variants[0].stages[0].macsShare = 1.5)],
     ["a missing dimension in the compound audit", (d) => delete d.variants[1].compound.dimensions.width],
   ];
@@ -49,7 +69,9 @@ describe("audit JSON schema", () => {
   it("describes every field (and so its unit)", () => {
     const schema = auditSchema() as Record<string, any>;
     const defs = schema.$defs as Record<string, any>;
-    const described = (s: Record<string, any>): boolean => typeof s.description === "string" || (typeof s.$ref === "string" && typeof defs[s.$ref.replace("#/$defs/", "")]?.description === "string");
+    const described = (s: Record<string, any>): boolean =>
+      typeof s.description === "string" ||
+      (typeof s.$ref === "string" && typeof defs[s.$ref.replace("#/$defs/", "")]?.description === "string");
     const missing: string[] = [];
     const walk = (s: unknown, path: string) => {
       if (!s || typeof s !== "object") return;

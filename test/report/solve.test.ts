@@ -19,7 +19,8 @@ function costAtPhi(phi: number) {
   return compilation.variants[0].cost;
 }
 
-const value = (b: BudgetLimit, c: ReturnType<typeof costAtPhi>) => (b.metric === "macs" ? c.macs : b.metric === "flops" ? c.flops : c.params.total);
+const value = (b: BudgetLimit, c: ReturnType<typeof costAtPhi>) =>
+  b.metric === "macs" ? c.macs : b.metric === "flops" ? c.flops : c.params.total;
 
 describe("effnet solve", () => {
   const cases: [string, BudgetLimit[], number][] = [
@@ -50,7 +51,9 @@ describe("effnet solve", () => {
   });
 
   it("refuses a spec without compound scaling (EFF0004)", () => {
-    expect(solve(compilePath("specs/mobilenetv2.effnet").spec!, [parseBudget("macs=1G")!]).diagnostics.map((d) => d.code)).toEqual(["EFF0004"]);
+    expect(
+      solve(compilePath("specs/mobilenetv2.effnet").spec!, [parseBudget("macs=1G")!]).diagnostics.map((d) => d.code),
+    ).toEqual(["EFF0004"]);
   });
 
   it("parses budgets with units and refuses malformed ones", () => {

@@ -10,13 +10,19 @@ import { auditPath } from "./helpers.ts";
  */
 const DIR = "generated/reports";
 const REGENERATE = "npm run generate:reports   (effnet report specs/*.effnet --out-dir generated/reports)";
-const specs = readdirSync("specs").filter((f) => f.endsWith(".effnet")).sort().map((f) => `specs/${f}`);
+const specs = readdirSync("specs")
+  .filter((f) => f.endsWith(".effnet"))
+  .sort()
+  .map((f) => `specs/${f}`);
 const expected = specs.flatMap((spec) => reportFiles(auditPath(spec), DIR));
 
 describe("generated/reports is fresh", () => {
   it.each(expected.map((f) => [f.path, f.content]))("%s", (path, content) => {
     const found = existsSync(path) ? readFileSync(path, "utf8") : undefined;
-    expect(found === content, `${path} is ${found === undefined ? "missing" : "stale"}; regenerate with:\n  ${REGENERATE}`).toBe(true);
+    expect(
+      found === content,
+      `${path} is ${found === undefined ? "missing" : "stale"}; regenerate with:\n  ${REGENERATE}`,
+    ).toBe(true);
   });
 
   it("holds no report of a spec that no longer exists", () => {

@@ -4,9 +4,9 @@
  * Adam training step of a small ConvNet on wasm with every effnet kernel and
  * gradient against the same step on cpu with tfjs's originals only.
  */
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   TRAINING_GRADIENTS,
   originalGradient,
@@ -14,12 +14,15 @@ import {
   registerTrainingKernels,
   restoreOriginalGradients,
   restoreOriginalKernels,
-} from '../../src/runtime/kernels/index.ts';
-import { fusedBatchNormGradConfig } from '../../src/runtime/kernels/batch_norm_grad.ts';
-import { seededValues, expectClose, useBackend, type Values } from '../helpers/numeric.ts';
+} from "../../src/runtime/kernels/index.ts";
+import { fusedBatchNormGradConfig } from "../../src/runtime/kernels/batch_norm_grad.ts";
+import { seededValues, expectClose, useBackend, type Values } from "../helpers/numeric.ts";
 
 function seededTensor(shape: number[], seed: number, scale = 1, shift = 0): tf.Tensor {
-  const values = seededValues(shape.reduce((a, b) => a * b, 1), seed).map((v) => v * scale + shift);
+  const values = seededValues(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+  ).map((v) => v * scale + shift);
   return tf.tensor(values, shape);
 }
 
@@ -27,7 +30,7 @@ interface BatchNormCase {
   name: string;
   shape: [number, number, number, number];
   /** 'training': mean and variance are tf.moments(x), so gradients also flow through them. */
-  statistics: 'training' | 'inputs';
+  statistics: "training" | "inputs";
 }
 
 /**
@@ -39,10 +42,10 @@ interface BatchNormCase {
  * directly (below).
  */
 const BN_CASES: BatchNormCase[] = [
-  { name: 'training mode', shape: [3, 7, 5, 6], statistics: 'training' },
-  { name: 'training mode, 9x9', shape: [2, 9, 9, 4], statistics: 'training' },
-  { name: 'training mode, 1x1 spatial (SE-like)', shape: [4, 1, 1, 8], statistics: 'training' },
-  { name: 'statistics as inputs', shape: [2, 6, 6, 5], statistics: 'inputs' },
+  { name: "training mode", shape: [3, 7, 5, 6], statistics: "training" },
+  { name: "training mode, 9x9", shape: [2, 9, 9, 4], statistics: "training" },
+  { name: "training mode, 1x1 spatial (SE-like)", shape: [4, 1, 1, 8], statistics: "training" },
+  { name: "statistics as inputs", shape: [2, 6, 6, 5], statistics: "inputs" },
 ];
 
 const EPSILON = 1e-3;
@@ -66,13 +69,16 @@ function batchNormInputs(shape: number[]) {
 function batchNormGradients(c: BatchNormCase): Values[] {
   return tf.tidy(() => {
     const { x, scale, offset, mean, variance, upstream } = batchNormInputs(c.shape);
-    const args = c.statistics === 'training' ? [x, scale, offset] : [x, scale, offset, mean, variance];
+    const args = c.statistics === "training" ? [x, scale, offset] : [x, scale, offset, mean, variance];
     const f = (...inputs: tf.Tensor[]) => {
-      const stats = c.statistics === 'training' ? tf.moments(inputs[0], [0, 1, 2]) : { mean: inputs[3], variance: inputs[4] };
+      const stats =
+        c.statistics === "training" ? tf.moments(inputs[0], [0, 1, 2]) : { mean: inputs[3], variance: inputs[4] };
       const y = tf.batchNorm(inputs[0], stats.mean, stats.variance, inputs[2], inputs[1], EPSILON);
       return tf.sum(tf.mul(y, upstream));
     };
-    return tf.grads(f)(args).map((g) => ({ shape: g.shape, values: g.dataSync() as Float32Array }));
+    return tf
+      .grads(f)(args)
+      .map((g) => ({ shape: g.shape, values: g.dataSync() as Float32Array }));
   });
 }
 
@@ -83,38 +89,45 @@ function gradFuncDerivatives(config: tf.GradConfig, shape: number[], withScale: 
     const derivatives = config.gradFunc(upstream, [x, mean, variance, withScale ? scale : undefined] as tf.Tensor[], {
       varianceEpsilon: EPSILON,
     });
-    return ['x', 'scale', 'offset', 'mean', 'variance'].map((name) => {
+    return ["x", "scale", "offset", "mean", "variance"].map((name) => {
       const d = derivatives[name]();
       return { shape: d.shape, values: d.dataSync() as Float32Array };
     });
   });
 }
 
-describe('FusedBatchNorm gradient', () => {
+describe("FusedBatchNorm gradient", () => {
   afterAll(() => registerTrainingGradients());
 
-  it('is in the gradient table and replaces tfjs-core’s, reversibly', () => {
-    expect(TRAINING_GRADIENTS.map((row) => row.kernelName)).toEqual(['FusedBatchNorm', 'Add', 'Sub', 'Multiply', 'Square', 'Mean']);
+  it("is in the gradient table and replaces tfjs-core’s, reversibly", () => {
+    expect(TRAINING_GRADIENTS.map((row) => row.kernelName)).toEqual([
+      "FusedBatchNorm",
+      "Add",
+      "Sub",
+      "Multiply",
+      "Square",
+      "Mean",
+    ]);
     restoreOriginalGradients();
-    const tfjsOriginal = tf.getGradient('FusedBatchNorm');
+    const tfjsOriginal = tf.getGradient("FusedBatchNorm");
     expect(tfjsOriginal).toBeDefined();
     expect(tfjsOriginal).not.toBe(fusedBatchNormGradConfig);
 
-    expect(registerTrainingGradients()).toEqual(['FusedBatchNorm', 'Add', 'Sub', 'Multiply', 'Square', 'Mean']);
-    expect(tf.getGradient('FusedBatchNorm')).toBe(fusedBatchNormGradConfig);
+    expect(registerTrainingGradients()).toEqual(["FusedBatchNorm", "Add", "Sub", "Multiply", "Square", "Mean"]);
+    expect(tf.getGradient("FusedBatchNorm")).toBe(fusedBatchNormGradConfig);
     registerTrainingGradients(); // idempotent
-    expect(originalGradient('FusedBatchNorm')).toBe(tfjsOriginal);
+    expect(originalGradient("FusedBatchNorm")).toBe(tfjsOriginal);
 
     restoreOriginalGradients();
-    expect(tf.getGradient('FusedBatchNorm')).toBe(tfjsOriginal);
+    expect(tf.getGradient("FusedBatchNorm")).toBe(tfjsOriginal);
     restoreOriginalGradients(); // a second restore is a no-op
-    expect(tf.getGradient('FusedBatchNorm')).toBe(tfjsOriginal);
+    expect(tf.getGradient("FusedBatchNorm")).toBe(tfjsOriginal);
 
-    registerTrainingKernels('cpu'); // the entry point installs the gradients too
-    expect(tf.getGradient('FusedBatchNorm')).toBe(fusedBatchNormGradConfig);
+    registerTrainingKernels("cpu"); // the entry point installs the gradients too
+    expect(tf.getGradient("FusedBatchNorm")).toBe(fusedBatchNormGradConfig);
   });
 
-  for (const backendName of ['cpu', 'wasm'] as const) {
+  for (const backendName of ["cpu", "wasm"] as const) {
     describe(`on ${backendName}: same gradients as tfjs-core's`, () => {
       beforeAll(() => useBackend(backendName));
       for (const c of BN_CASES) {
@@ -124,21 +137,21 @@ describe('FusedBatchNorm gradient', () => {
           registerTrainingGradients();
           const actual = batchNormGradients(c);
           expect(actual.length).toBe(expected.length);
-          const names = ['x', 'scale', 'offset', 'mean', 'variance'];
+          const names = ["x", "scale", "offset", "mean", "variance"];
           actual.forEach((a, i) => expectClose(a, expected[i], `d ${names[i]}`));
         });
       }
 
       for (const withScale of [true, false]) {
-        it(`gradient functions called directly, ${withScale ? 'with' : 'without'} scale`, () => {
-          const expected = gradFuncDerivatives(originalGradient('FusedBatchNorm')!, [2, 5, 4, 3], withScale);
+        it(`gradient functions called directly, ${withScale ? "with" : "without"} scale`, () => {
+          const expected = gradFuncDerivatives(originalGradient("FusedBatchNorm")!, [2, 5, 4, 3], withScale);
           const actual = gradFuncDerivatives(fusedBatchNormGradConfig, [2, 5, 4, 3], withScale);
-          const names = ['x', 'scale', 'offset', 'mean', 'variance'];
+          const names = ["x", "scale", "offset", "mean", "variance"];
           actual.forEach((a, i) => expectClose(a, expected[i], `d ${names[i]}`));
         });
       }
 
-      it('leaks no tensors', () => {
+      it("leaks no tensors", () => {
         registerTrainingGradients();
         batchNormGradients(BN_CASES[0]);
         const before = tf.memory().numTensors;
@@ -149,41 +162,58 @@ describe('FusedBatchNorm gradient', () => {
   }
 });
 
-describe('an Adam training step, old path against new', () => {
+describe("an Adam training step, old path against new", () => {
   /** conv → BN → swish → depthwise/2 → BN → swish → SE-style 1×1 conv → BN → global pool → dense softmax. */
   function buildModel(): tf.LayersModel {
     const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
     const model = tf.sequential();
-    model.add(tf.layers.conv2d({ inputShape: [12, 12, 3], filters: 8, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: seeded(1) }));
+    model.add(
+      tf.layers.conv2d({
+        inputShape: [12, 12, 3],
+        filters: 8,
+        kernelSize: 3,
+        padding: "same",
+        useBias: false,
+        kernelInitializer: seeded(1),
+      }),
+    );
     model.add(tf.layers.batchNormalization());
-    model.add(tf.layers.activation({ activation: 'swish' }));
-    model.add(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', useBias: false, depthwiseInitializer: seeded(2) }));
+    model.add(tf.layers.activation({ activation: "swish" }));
+    model.add(
+      tf.layers.depthwiseConv2d({
+        kernelSize: 3,
+        strides: 2,
+        padding: "same",
+        useBias: false,
+        depthwiseInitializer: seeded(2),
+      }),
+    );
     model.add(tf.layers.batchNormalization());
-    model.add(tf.layers.activation({ activation: 'swish' }));
+    model.add(tf.layers.activation({ activation: "swish" }));
     model.add(tf.layers.conv2d({ filters: 12, kernelSize: 1, useBias: false, kernelInitializer: seeded(3) }));
     model.add(tf.layers.batchNormalization());
     model.add(tf.layers.globalAveragePooling2d({}));
-    model.add(tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: seeded(4) }));
-    model.compile({ optimizer: tf.train.adam(1e-2), loss: 'categoricalCrossentropy' });
+    model.add(tf.layers.dense({ units: 4, activation: "softmax", kernelInitializer: seeded(4) }));
+    model.compile({ optimizer: tf.train.adam(1e-2), loss: "categoricalCrossentropy" });
     return model;
   }
 
   const STEPS = 3;
 
   /** Weights after STEPS Adam steps (trainOnBatch) on a fixed batch, and the losses. */
-  async function train(path: 'old' | 'new'): Promise<{ weights: Values[]; losses: number[] }> {
-    if (path === 'old') {
+  async function train(path: "old" | "new"): Promise<{ weights: Values[]; losses: number[] }> {
+    if (path === "old") {
       // tfjs's own kernels and gradients throughout: cpu, the only backend with all of them.
-      await useBackend('cpu');
-      restoreOriginalKernels('cpu');
+      await useBackend("cpu");
+      restoreOriginalKernels("cpu");
       restoreOriginalGradients();
     } else {
-      await useBackend('wasm');
-      registerTrainingKernels('wasm');
+      await useBackend("wasm");
+      registerTrainingKernels("wasm");
     }
     const model = buildModel();
     const images = seededTensor([6, 12, 12, 3], 7, 1, 0.2);
-    const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1], 'int32'), 4);
+    const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1], "int32"), 4);
     try {
       const losses: number[] = [];
       for (let step = 0; step < STEPS; step++) losses.push((await model.trainOnBatch(images, labels)) as number);
@@ -192,15 +222,17 @@ describe('an Adam training step, old path against new', () => {
     } finally {
       model.dispose();
       tf.dispose([images, labels]);
-      registerTrainingKernels('cpu');
+      registerTrainingKernels("cpu");
     }
   }
 
-  it('gives the same losses and weights', async () => {
-    const old = await train('old');
-    const updated = await train('new');
+  it("gives the same losses and weights", async () => {
+    const old = await train("old");
+    const updated = await train("new");
     for (let step = 0; step < STEPS; step++) {
-      expect(Math.abs(updated.losses[step] - old.losses[step]), `loss of step ${step}`).toBeLessThan(1e-4 * old.losses[step]);
+      expect(Math.abs(updated.losses[step] - old.losses[step]), `loss of step ${step}`).toBeLessThan(
+        1e-4 * old.losses[step],
+      );
     }
     expect(updated.weights.length).toBe(old.weights.length);
     // Adam moves every weight by ≈ lr·sign(gradient) in its first steps, so
@@ -211,7 +243,8 @@ describe('an Adam training step, old path against new', () => {
       const actual = updated.weights[i];
       expect(actual.shape).toEqual(expected.shape);
       let worst = 0;
-      for (let j = 0; j < expected.values.length; j++) worst = Math.max(worst, Math.abs(actual.values[j] - expected.values[j]));
+      for (let j = 0; j < expected.values.length; j++)
+        worst = Math.max(worst, Math.abs(actual.values[j] - expected.values[j]));
       expect(worst, `weight #${i} ${expected.shape}`).toBeLessThanOrEqual(tolerance);
     });
   });

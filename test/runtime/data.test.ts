@@ -94,7 +94,8 @@ describe("image folder", () => {
     // PNG is lossless: pixels come back to within 8-bit quantisation.
     const original = source.images.subarray(0, size);
     const roundTripped = loaded.images.subarray(0, size);
-    for (let i = 0; i < size; i++) expect(Math.abs(roundTripped[i] - original[i])).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
+    for (let i = 0; i < size; i++)
+      expect(Math.abs(roundTripped[i] - original[i])).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
     // The JPEG: solid orange survives resizing (JPEG is lossy: within a few levels).
     const wide = loaded.images.subarray(4 * size, 5 * size);
     for (let p = 0; p < size; p += 3) {
@@ -106,7 +107,9 @@ describe("image folder", () => {
 
   it("reports a missing directory, a single class, an empty class and a broken image as user errors", () => {
     const dir = tempDir();
-    expect(() => loadImageFolder(join(dir, "nope"), { resolution: 8 })).toThrow(/cannot read data directory .*nope: no such file or directory/);
+    expect(() => loadImageFolder(join(dir, "nope"), { resolution: 8 })).toThrow(
+      /cannot read data directory .*nope: no such file or directory/,
+    );
     mkdirSync(join(dir, "only"));
     expect(() => loadImageFolder(dir, { resolution: 8 })).toThrow(/one class folder \(only\)/);
     mkdirSync(join(dir, "empty"));

@@ -34,7 +34,12 @@ describe("training EfficientNet-B0 (generated) on wasm", () => {
   it("lowers the loss in a few steps", async () => {
     model = buildB0({ classes: 3, resolution: 32 });
     // One batch of the whole set each step: the loss is measured on the same images each time.
-    const { history } = await trainModel(model, data, { epochs: 6, batchSize: 16, learningRate: 1e-3, preciseBatchNormImages: 0 });
+    const { history } = await trainModel(model, data, {
+      epochs: 6,
+      batchSize: 16,
+      learningRate: 1e-3,
+      preciseBatchNormImages: 0,
+    });
     expect(history).toHaveLength(6);
     expect(history.every((p) => Number.isFinite(p.loss))).toBe(true);
     expect(history.at(-1)!.loss).toBeLessThan(history[0].loss);
@@ -43,10 +48,20 @@ describe("training EfficientNet-B0 (generated) on wasm", () => {
 
   it("saves model.json + weights.bin, and the loaded model predicts identically", async () => {
     const dir = join(work, "b0");
-    await saveModel(model, dir, { network: "EfficientNet", variant: "B0", resolution: 32, classNames: data.classNames });
+    await saveModel(model, dir, {
+      network: "EfficientNet",
+      variant: "B0",
+      resolution: 32,
+      classNames: data.classNames,
+    });
     expect(existsSync(join(dir, "model.json")) && existsSync(join(dir, "weights.bin"))).toBe(true);
     const { model: loaded, info } = await loadModel(dir);
-    expect(info).toEqual({ network: "EfficientNet", variant: "B0", resolution: 32, classNames: ["circle", "square", "triangle"] });
+    expect(info).toEqual({
+      network: "EfficientNet",
+      variant: "B0",
+      resolution: 32,
+      classNames: ["circle", "square", "triangle"],
+    });
     expect(loaded.countParams()).toBe(model.countParams());
     expect(predictProbabilities(loaded, data)).toEqual(predictProbabilities(model, data));
     loaded.dispose();
@@ -59,7 +74,13 @@ describe("precise batch norm", () => {
     const model = buildV2({ classes: 3, resolution: 32, dropout: 0 });
     const data = shapesDataset({ count: 8, resolution: 32, seed: 4 });
     const { xs, ys } = batchTensors(data, [0, 1, 2, 3, 4, 5, 6, 7]);
-    const gap = () => tf.tidy(() => tf.max(tf.abs(tf.sub(model.predict(xs) as tf.Tensor, model.apply(xs, { training: true }) as tf.Tensor))).dataSync()[0]);
+    const gap = () =>
+      tf.tidy(
+        () =>
+          tf
+            .max(tf.abs(tf.sub(model.predict(xs) as tf.Tensor, model.apply(xs, { training: true }) as tf.Tensor)))
+            .dataSync()[0],
+      );
     // Fresh moving statistics (mean 0, variance 1) are nothing like the activations'.
     expect(gap()).toBeGreaterThan(0.01);
     recomputeBatchNormStatistics(model, data, [0, 1, 2, 3, 4, 5, 6, 7], 8);
@@ -73,11 +94,31 @@ describe("effnet train / predict", () => {
   const out = join(work, "v2-shapes");
 
   it("train --synthetic runs end to end and saves a model", async () => {
-    const result = await run("train", "specs/mobilenetv2.effnet", "--variant", "V2", "--synthetic", "--images", "24", "--resolution", "32", "--epochs", "2", "--batch-size", "8", "--backend", "wasm", "--out", out);
+    const result = await run(
+      "train",
+      "specs/mobilenetv2.effnet",
+      "--variant",
+      "V2",
+      "--synthetic",
+      "--images",
+      "24",
+      "--resolution",
+      "32",
+      "--epochs",
+      "2",
+      "--batch-size",
+      "8",
+      "--backend",
+      "wasm",
+      "--out",
+      out,
+    );
     expect(result.stderr).toContain("backend: wasm");
     expect(result.code, result.stderr).toBe(0);
     // Plain progress lines (not a terminal): one per step here (3 steps per epoch), epoch by epoch.
-    expect(result.stderr).toMatch(/^epoch 2\/2 {2}step 3\/3 {2}loss \d+\.\d{4} {2}accuracy \d\.\d{3} {2}\d+\.\d images\/s$/m);
+    expect(result.stderr).toMatch(
+      /^epoch 2\/2 {2}step 3\/3 {2}loss \d+\.\d{4} {2}accuracy \d\.\d{3} {2}\d+\.\d images\/s$/m,
+    );
     expect(result.stdout).toMatch(/trained 6 steps/);
     expect(existsSync(join(out, "model.json")) && existsSync(join(out, "weights.bin"))).toBe(true);
   });
@@ -85,7 +126,10 @@ describe("effnet train / predict", () => {
   it("predict reads the saved model: freshly drawn shapes, and PNG files", async () => {
     const synthetic = await run("predict", out, "--synthetic", "4", "--json", "--backend", "wasm");
     expect(synthetic.code, synthetic.stderr).toBe(0);
-    const doc = JSON.parse(synthetic.stdout) as { results: { top: { class: string; probability: number }[]; truth: string }[]; accuracy: number };
+    const doc = JSON.parse(synthetic.stdout) as {
+      results: { top: { class: string; probability: number }[]; truth: string }[];
+      accuracy: number;
+    };
     expect(doc.results).toHaveLength(4);
     for (const r of doc.results) expect(r.top.reduce((s, t) => s + t.probability, 0)).toBeCloseTo(1, 4);
 
@@ -99,8 +143,21 @@ describe("effnet train / predict", () => {
   it("user errors are one clean line and exit 1, never a stack trace", async () => {
     const noModel = await run("predict", join(work, "missing"), "--synthetic", "2", "--backend", "wasm");
     expect(noModel.code).toBe(1);
-    expect(noModel.stderr).toMatch(/^effnet predict: .*missing holds no saved model: cannot read model\.json \(no such file or directory\)/);
-    const noData = await run("train", "specs/mobilenetv2.effnet", "--variant", "V2", "--data", join(work, "no-data"), "--resolution", "32", "--backend", "wasm");
+    expect(noModel.stderr).toMatch(
+      /^effnet predict: .*missing holds no saved model: cannot read model\.json \(no such file or directory\)/,
+    );
+    const noData = await run(
+      "train",
+      "specs/mobilenetv2.effnet",
+      "--variant",
+      "V2",
+      "--data",
+      join(work, "no-data"),
+      "--resolution",
+      "32",
+      "--backend",
+      "wasm",
+    );
     expect(noData.code).toBe(1);
     expect(noData.stderr).toMatch(/effnet train: cannot read data directory .*no-data: no such file or directory\n$/);
     for (const r of [noModel, noData]) expect(r.stderr).not.toMatch(/\n\s+at /);

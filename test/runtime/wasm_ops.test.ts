@@ -4,20 +4,26 @@
  * Multiply / Square / Mean gradients (elementwise_grad.ts) against
  * tfjs-core's own, on wasm and cpu.
  */
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   originalGradient,
   originalKernel,
   registerTrainingKernels,
   restoreOriginalGradients,
   registerTrainingGradients,
-} from '../../src/runtime/kernels/index.ts';
-import { seededValues, expectClose, type Values } from '../helpers/numeric.ts';
+} from "../../src/runtime/kernels/index.ts";
+import { seededValues, expectClose, type Values } from "../helpers/numeric.ts";
 
 const seeded = (shape: number[], seed: number, shift = 0) =>
-  tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed).map((v) => v + shift), shape);
+  tf.tensor(
+    seededValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ).map((v) => v + shift),
+    shape,
+  );
 
 /** Runs a kernel's original (tfjs) implementation directly on the active backend. */
 function runOriginal(kernelName: string, inputs: tf.NamedTensorMap, attrs: object): Values {
@@ -34,12 +40,12 @@ function runOriginal(kernelName: string, inputs: tf.NamedTensorMap, attrs: objec
 }
 
 beforeAll(async () => {
-  await tf.setBackend('wasm');
+  await tf.setBackend("wasm");
   await tf.ready();
-  registerTrainingKernels('wasm');
+  registerTrainingKernels("wasm");
 });
 
-describe('wasm Slice', () => {
+describe("wasm Slice", () => {
   const cases: { shape: number[]; begin: number[]; size: number[] }[] = [
     { shape: [4, 6, 5, 3], begin: [1, 0, 0, 0], size: [1, -1, -1, -1] }, // one image: contiguous
     { shape: [4, 6, 5, 3], begin: [0, 0, 0, 0], size: [-1, -1, -1, -1] }, // whole tensor
@@ -53,8 +59,8 @@ describe('wasm Slice', () => {
     { shape: [3, 4], begin: [1, 1], size: [0, 2] }, // empty
   ];
   for (const c of cases) {
-    for (const dtype of ['float32', 'int32', 'bool'] as const) {
-      it(`${c.shape.join('x')} begin ${c.begin} size ${c.size} (${dtype}) is bit-identical to tfjs's`, () => {
+    for (const dtype of ["float32", "int32", "bool"] as const) {
+      it(`${c.shape.join("x")} begin ${c.begin} size ${c.size} (${dtype}) is bit-identical to tfjs's`, () => {
         const x = tf.tidy(() => tf.cast(tf.mul(seeded(c.shape, 7), 10), dtype));
         const ours = tf.slice(x, c.begin, c.size);
         const expected = runOriginal(tf.Slice, { x }, { begin: c.begin, size: c.size });
@@ -64,7 +70,7 @@ describe('wasm Slice', () => {
       });
     }
   }
-  it('keeps memory balanced', () => {
+  it("keeps memory balanced", () => {
     const x = seeded([4, 6, 5, 3], 1);
     const before = tf.memory().numTensors;
     tf.dispose(tf.slice(x, [0, 1, 1, 0], [2, 2, 2, 3]));
@@ -73,7 +79,7 @@ describe('wasm Slice', () => {
   });
 });
 
-describe('wasm Mean', () => {
+describe("wasm Mean", () => {
   const cases: { shape: number[]; axis: number | number[]; keepDims: boolean }[] = [
     { shape: [3, 7, 5, 6], axis: [0, 1, 2], keepDims: false }, // tf.moments
     { shape: [3, 7, 5, 6], axis: [0, 1, 2], keepDims: true },
@@ -87,18 +93,20 @@ describe('wasm Mean', () => {
     { shape: [12, 6], axis: 0, keepDims: false },
   ];
   for (const c of cases) {
-    it(`${c.shape.join('x')} over ${c.axis}${c.keepDims ? ' keepDims' : ''} matches tfjs's`, () => {
+    it(`${c.shape.join("x")} over ${c.axis}${c.keepDims ? " keepDims" : ""} matches tfjs's`, () => {
       const x = seeded(c.shape, 3, 0.7); // non-zero mean
       const ours = tf.mean(x, c.axis, c.keepDims);
       const expected = runOriginal(tf.Mean, { x }, { axis: c.axis, keepDims: c.keepDims });
-      expectClose({ shape: ours.shape, values: ours.dataSync() as Float32Array }, expected, 'mean');
+      expectClose({ shape: ours.shape, values: ours.dataSync() as Float32Array }, expected, "mean");
       tf.dispose([x, ours]);
     });
   }
-  it('handles int32 input through the original', () => {
-    const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 1, 2], 'int32');
+  it("handles int32 input through the original", () => {
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 1, 2], "int32");
     const ours = tf.mean(x, [0, 1, 2]);
-    expect(Array.from(ours.dataSync())).toEqual(Array.from(runOriginal(tf.Mean, { x }, { axis: [0, 1, 2], keepDims: false }).values));
+    expect(Array.from(ours.dataSync())).toEqual(
+      Array.from(runOriginal(tf.Mean, { x }, { axis: [0, 1, 2], keepDims: false }).values),
+    );
     tf.dispose([x, ours]);
   });
 });
@@ -106,25 +114,55 @@ describe('wasm Mean', () => {
 type Op = { name: string; kernel: string; shapes: number[][]; f: (...t: tf.Tensor[]) => tf.Tensor };
 const BINARY_SHAPES = [
   [[2, 5, 4, 3], [3]],
-  [[2, 5, 4, 3], [1, 1, 1, 3]],
-  [[2, 5, 4, 3], [2, 1, 1, 3]], // squeeze-and-excitation gate
-  [[2, 1, 1, 3], [2, 5, 4, 3]],
-  [[2, 5, 4, 3], [2, 5, 4, 3]],
+  [
+    [2, 5, 4, 3],
+    [1, 1, 1, 3],
+  ],
+  [
+    [2, 5, 4, 3],
+    [2, 1, 1, 3],
+  ], // squeeze-and-excitation gate
+  [
+    [2, 1, 1, 3],
+    [2, 5, 4, 3],
+  ],
+  [
+    [2, 5, 4, 3],
+    [2, 5, 4, 3],
+  ],
   [[2, 5, 4, 3], []],
   [[6, 4], [4]],
-  [[6, 1], [1, 4]],
+  [
+    [6, 1],
+    [1, 4],
+  ],
 ];
 const OPS: Op[] = [
-  ...BINARY_SHAPES.map((shapes) => ({ name: `add ${shapes.map((s) => `[${s}]`).join(' ')}`, kernel: tf.Add, shapes, f: tf.add })),
-  ...BINARY_SHAPES.map((shapes) => ({ name: `sub ${shapes.map((s) => `[${s}]`).join(' ')}`, kernel: tf.Sub, shapes, f: tf.sub })),
-  ...BINARY_SHAPES.map((shapes) => ({ name: `mul ${shapes.map((s) => `[${s}]`).join(' ')}`, kernel: tf.Multiply, shapes, f: tf.mul })),
-  { name: 'square', kernel: tf.Square, shapes: [[2, 5, 4, 3]], f: tf.square },
-  { name: 'mean [0,1,2]', kernel: tf.Mean, shapes: [[2, 5, 4, 3]], f: (x) => tf.mean(x, [0, 1, 2]) },
-  { name: 'mean [1,2] keepDims', kernel: tf.Mean, shapes: [[2, 5, 4, 3]], f: (x) => tf.mean(x, [1, 2], true) },
-  { name: 'mean all', kernel: tf.Mean, shapes: [[6, 4]], f: (x) => tf.mean(x) },
-  { name: 'mean -1', kernel: tf.Mean, shapes: [[6, 4]], f: (x) => tf.mean(x, -1) },
+  ...BINARY_SHAPES.map((shapes) => ({
+    name: `add ${shapes.map((s) => `[${s}]`).join(" ")}`,
+    kernel: tf.Add,
+    shapes,
+    f: tf.add,
+  })),
+  ...BINARY_SHAPES.map((shapes) => ({
+    name: `sub ${shapes.map((s) => `[${s}]`).join(" ")}`,
+    kernel: tf.Sub,
+    shapes,
+    f: tf.sub,
+  })),
+  ...BINARY_SHAPES.map((shapes) => ({
+    name: `mul ${shapes.map((s) => `[${s}]`).join(" ")}`,
+    kernel: tf.Multiply,
+    shapes,
+    f: tf.mul,
+  })),
+  { name: "square", kernel: tf.Square, shapes: [[2, 5, 4, 3]], f: tf.square },
+  { name: "mean [0,1,2]", kernel: tf.Mean, shapes: [[2, 5, 4, 3]], f: (x) => tf.mean(x, [0, 1, 2]) },
+  { name: "mean [1,2] keepDims", kernel: tf.Mean, shapes: [[2, 5, 4, 3]], f: (x) => tf.mean(x, [1, 2], true) },
+  { name: "mean all", kernel: tf.Mean, shapes: [[6, 4]], f: (x) => tf.mean(x) },
+  { name: "mean -1", kernel: tf.Mean, shapes: [[6, 4]], f: (x) => tf.mean(x, -1) },
   {
-    name: 'moments + normalisation',
+    name: "moments + normalisation",
     kernel: tf.Mean,
     shapes: [[3, 6, 5, 4]],
     f: (x) => {
@@ -143,7 +181,7 @@ function gradientsOf(op: Op): Values[] {
   });
 }
 
-for (const backendName of ['wasm', 'cpu'] as const) {
+for (const backendName of ["wasm", "cpu"] as const) {
   describe(`gradients on ${backendName} match tfjs-core's`, () => {
     beforeAll(async () => {
       await tf.setBackend(backendName);
@@ -165,21 +203,47 @@ for (const backendName of ['wasm', 'cpu'] as const) {
   });
 }
 
-describe('wasm FusedBatchNorm', () => {
+describe("wasm FusedBatchNorm", () => {
   beforeAll(async () => {
-    await tf.setBackend('wasm');
+    await tf.setBackend("wasm");
     await tf.ready();
-    registerTrainingKernels('wasm');
+    registerTrainingKernels("wasm");
   });
   const C = 6;
-  const cases: { name: string; shape: number[]; statShape: number[]; withScale: boolean; withOffset: boolean; shift?: number }[] = [
-    { name: 'rank-1 statistics', shape: [3, 7, 5, C], statShape: [C], withScale: true, withOffset: true },
-    { name: '[1, 1, 1, C] statistics', shape: [3, 7, 5, C], statShape: [1, 1, 1, C], withScale: true, withOffset: true },
-    { name: 'no scale', shape: [2, 4, 4, C], statShape: [C], withScale: false, withOffset: true },
-    { name: 'no offset', shape: [2, 4, 4, C], statShape: [C], withScale: true, withOffset: false },
-    { name: 'neither', shape: [2, 4, 4, C], statShape: [C], withScale: false, withOffset: false },
-    { name: '|mean| ≫ std (no cancellation)', shape: [2, 4, 4, C], statShape: [C], withScale: true, withOffset: true, shift: 1000 },
-    { name: 'full-shaped statistics (original)', shape: [2, 3, 3, C], statShape: [2, 3, 3, C], withScale: true, withOffset: true },
+  const cases: {
+    name: string;
+    shape: number[];
+    statShape: number[];
+    withScale: boolean;
+    withOffset: boolean;
+    shift?: number;
+  }[] = [
+    { name: "rank-1 statistics", shape: [3, 7, 5, C], statShape: [C], withScale: true, withOffset: true },
+    {
+      name: "[1, 1, 1, C] statistics",
+      shape: [3, 7, 5, C],
+      statShape: [1, 1, 1, C],
+      withScale: true,
+      withOffset: true,
+    },
+    { name: "no scale", shape: [2, 4, 4, C], statShape: [C], withScale: false, withOffset: true },
+    { name: "no offset", shape: [2, 4, 4, C], statShape: [C], withScale: true, withOffset: false },
+    { name: "neither", shape: [2, 4, 4, C], statShape: [C], withScale: false, withOffset: false },
+    {
+      name: "|mean| ≫ std (no cancellation)",
+      shape: [2, 4, 4, C],
+      statShape: [C],
+      withScale: true,
+      withOffset: true,
+      shift: 1000,
+    },
+    {
+      name: "full-shaped statistics (original)",
+      shape: [2, 3, 3, C],
+      statShape: [2, 3, 3, C],
+      withScale: true,
+      withOffset: true,
+    },
   ];
   for (const c of cases) {
     it(`${c.name} matches tfjs's`, () => {

@@ -30,9 +30,16 @@ const coefficient = fc.double({ min: 0.1, max: 8, noNaN: true, noDefaultInfinity
 describe("rounding rules = reference formulas", () => {
   it("multiple of N keeping ≥ 90% is round_filters", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4096 }), coefficient, fc.constantFrom(4, 8, 16, 32), (filters, w, divisor) => {
-        expect(scaleAndRound(filters, w, { kind: "multiple", divisor, keep: 0.9 }).value).toBe(referenceRoundFilters(filters, w, divisor));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 4096 }),
+        coefficient,
+        fc.constantFrom(4, 8, 16, 32),
+        (filters, w, divisor) => {
+          expect(scaleAndRound(filters, w, { kind: "multiple", divisor, keep: 0.9 }).value).toBe(
+            referenceRoundFilters(filters, w, divisor),
+          );
+        },
+      ),
       { numRuns: 5000 },
     );
   });
@@ -50,10 +57,23 @@ describe("rounding rules = reference formulas", () => {
     // Keras DEFAULT_BLOCKS_ARGS filters_out and repeats, stem 32, head 1280.
     const filters = [32, 16, 24, 40, 80, 112, 192, 320, 1280];
     const repeats = [1, 2, 2, 3, 3, 4, 1];
-    const coefficients = [[1.0, 1.0], [1.0, 1.1], [1.1, 1.2], [1.2, 1.4], [1.4, 1.8], [1.6, 2.2], [1.8, 2.6], [2.0, 3.1]];
+    const coefficients = [
+      [1.0, 1.0],
+      [1.0, 1.1],
+      [1.1, 1.2],
+      [1.2, 1.4],
+      [1.4, 1.8],
+      [1.6, 2.2],
+      [1.8, 2.6],
+      [2.0, 3.1],
+    ];
     for (const [w, d] of coefficients) {
-      expect(filters.map((f) => applyRounding(f * w, { kind: "multiple", divisor: 8, keep: 0.9 }))).toEqual(filters.map((f) => referenceRoundFilters(f, w, 8)));
-      expect(repeats.map((r) => applyRounding(r * d, { kind: "ceil" }))).toEqual(repeats.map((r) => referenceRoundRepeats(r, d)));
+      expect(filters.map((f) => applyRounding(f * w, { kind: "multiple", divisor: 8, keep: 0.9 }))).toEqual(
+        filters.map((f) => referenceRoundFilters(f, w, 8)),
+      );
+      expect(repeats.map((r) => applyRounding(r * d, { kind: "ceil" }))).toEqual(
+        repeats.map((r) => referenceRoundRepeats(r, d)),
+      );
     }
   });
 

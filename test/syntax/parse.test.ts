@@ -31,10 +31,18 @@ describe("parser", () => {
   it("reads Table 1 as printed, header words and all", () => {
     const { document, diagnostics } = parse(source(TABLE_1));
     expect(diagnostics).toEqual([]);
-    const stages = document.entries[0].block!.items.find((i): i is Entry => i.kind === "entry" && i.key.text === "stages")!;
+    const stages = document.entries[0].block!.items.find(
+      (i): i is Entry => i.kind === "entry" && i.key.text === "stages",
+    )!;
     const rows = stages.block!.items as Row[];
     expect(rows).toHaveLength(11);
-    expect(rows[0].cells.map((c) => atomsText(c.atoms))).toEqual(["Stage i", "Operator F̂i", "Resolution Ĥi×Ŵi", "#Channels Ĉi", "#Layers L̂i"]);
+    expect(rows[0].cells.map((c) => atomsText(c.atoms))).toEqual([
+      "Stage i",
+      "Operator F̂i",
+      "Resolution Ĥi×Ŵi",
+      "#Channels Ĉi",
+      "#Layers L̂i",
+    ]);
     expect(rows[3].cells.map((c) => atomsText(c.atoms))).toEqual(["2", "MBConv1, k3x3", "112×112", "16", "1"]);
     expect(rows[10].cells[1].atoms.map((a) => a.text)).toEqual(["Conv1x1", "&", "Pooling", "&", "FC"]);
   });
@@ -44,7 +52,17 @@ describe("parser", () => {
     expect(compilation.diagnostics).toEqual([]);
     const spec = compilation.spec!;
     expect(spec.stages.map((s) => s.stride)).toEqual([2, 1, 2, 2, 2, 1, 2, 1, 1]);
-    expect(spec.stages.map((s) => s.operator.name)).toEqual(["Conv", "MBConv", "MBConv", "MBConv", "MBConv", "MBConv", "MBConv", "MBConv", "Head"]);
+    expect(spec.stages.map((s) => s.operator.name)).toEqual([
+      "Conv",
+      "MBConv",
+      "MBConv",
+      "MBConv",
+      "MBConv",
+      "MBConv",
+      "MBConv",
+      "MBConv",
+      "Head",
+    ]);
     expect(spec.stages.map((s) => s.params.kernel)).toEqual([3, 3, 3, 5, 3, 5, 5, 3, 1]);
     expect(spec.stages.map((s) => s.params.expand)).toEqual([1, 1, 6, 6, 6, 6, 6, 6, 1]);
   });
@@ -82,9 +100,12 @@ describe("printer (effnet fmt)", () => {
   }
 
   it("aligns tables, redraws rules, keeps comments and blank lines, and is idempotent", () => {
-    const messy = "# head\nnetwork A {\n  classes   10 # c\n\n  stages {\n  |a|bb|\n  |--|:-:|\n  | ccc | d |  # row\n  # closing\n  }\n}\n";
+    const messy =
+      "# head\nnetwork A {\n  classes   10 # c\n\n  stages {\n  |a|bb|\n  |--|:-:|\n  | ccc | d |  # row\n  # closing\n  }\n}\n";
     const once = print(parse(source(messy)).document);
-    expect(once).toBe("# head\nnetwork A {\n  classes 10  # c\n\n  stages {\n    | a   | bb  |\n    | --- | :-: |\n    | ccc | d   |  # row\n    # closing\n  }\n}\n");
+    expect(once).toBe(
+      "# head\nnetwork A {\n  classes 10  # c\n\n  stages {\n    | a   | bb  |\n    | --- | :-: |\n    | ccc | d   |  # row\n    # closing\n  }\n}\n",
+    );
     expect(print(parse(source(once)).document)).toBe(once);
   });
 
@@ -93,7 +114,11 @@ describe("printer (effnet fmt)", () => {
     // Equal up to spans and the length of Markdown rules, which the printer redraws.
     const strip = (text: string) =>
       JSON.stringify(parse(source(text)).document, (k, v) =>
-        k === "span" || k === "open" || k === "close" ? undefined : v?.kind === "rule" ? { ...v, text: v.text.replace(/-+/, "-") } : v,
+        k === "span" || k === "open" || k === "close"
+          ? undefined
+          : v?.kind === "rule"
+            ? { ...v, text: v.text.replace(/-+/, "-") }
+            : v,
       );
     expect(strip(printed)).toBe(strip(TABLE_1));
   });

@@ -14,16 +14,28 @@ export const auditCommand: CommandDef = {
   options: {
     ...VARIANT_OPTIONS,
     json: { type: "boolean", description: "print one JSON document on stdout instead of tables" },
-    stages: { type: "boolean", short: "s", description: "show each variant's scaled stage table (on by default with --variant)" },
+    stages: {
+      type: "boolean",
+      short: "s",
+      description: "show each variant's scaled stage table (on by default with --variant)",
+    },
     layers: { type: "boolean", short: "l", description: "show each variant's layer table" },
     ...MEMORY_OPTIONS,
   },
-  examples: ["effnet audit specs/efficientnet.effnet", "effnet audit specs/efficientnet.effnet --variant B3 --layers", "effnet audit specs/efficientnet.effnet --json | jq '.variants[].macs'"],
+  examples: [
+    "effnet audit specs/efficientnet.effnet",
+    "effnet audit specs/efficientnet.effnet --variant B3 --layers",
+    "effnet audit specs/efficientnet.effnet --json | jq '.variants[].macs'",
+  ],
   run: async (inv) => {
     const variants = listOption(inv, "variant");
     const json = inv.options.json === true;
     const options = auditOptions(inv);
-    const { compilation, diagnostics } = compileFile(inv.positionals[0], { variants, allowHuge: inv.options["allow-huge"] === true }, inv.io);
+    const { compilation, diagnostics } = compileFile(
+      inv.positionals[0],
+      { variants, allowHuge: inv.options["allow-huge"] === true },
+      inv.io,
+    );
     if (!compilation) {
       if (json) inv.io.out(renderJson(unreadableAudit(inv.positionals[0], diagnostics, options)));
       return EXIT.errors;
@@ -31,7 +43,14 @@ export const auditCommand: CommandDef = {
     const doc = audit(compilation, options);
     // renderJson validates the document against schema/audit.schema.json first.
     if (json) inv.io.out(renderJson(doc));
-    else if (costsAreSound(compilation)) inv.io.out(renderAudit(doc, { stages: inv.options.stages === true || variants.length > 0, layers: inv.options.layers === true, memory: options.batches !== undefined }) + "\n");
+    else if (costsAreSound(compilation))
+      inv.io.out(
+        renderAudit(doc, {
+          stages: inv.options.stages === true || variants.length > 0,
+          layers: inv.options.layers === true,
+          memory: options.batches !== undefined,
+        }) + "\n",
+      );
     return compilation.ok ? EXIT.ok : EXIT.errors;
   },
 };

@@ -9,24 +9,39 @@ const BENCH_BACKENDS: readonly BackendChoice[] = ["wasm", "cpu", "tensorflow"];
 export const benchModelCommand: CommandDef = {
   name: "bench-model",
   summary: "measure a variant's forward latency and training-step time per backend",
-  usage: "effnet bench-model FILE --variant NAME [--backend wasm,cpu] [--runs N] [--batch N] [--resolution N] [--no-train]",
+  usage:
+    "effnet bench-model FILE --variant NAME [--backend wasm,cpu] [--runs N] [--batch N] [--resolution N] [--no-train]",
   details:
     "Builds the variant's generated model on each backend and times, as the median of --runs runs after a warm-up: a forward pass at batch 1, a forward pass at the training batch, and one training step (trainOnBatch: forward, backward, Adam) at that batch. The last column is the training step over the forward pass of the same batch. Backends that are not installed (tensorflow needs @tensorflow/tfjs-node) are reported and skipped.",
   positionals: { min: 1, max: 1 },
   options: {
     ...SINGLE_VARIANT_OPTIONS,
-    backend: { type: "string", short: "b", multiple: true, value: "NAMES", description: "backends to measure, comma-separated (default wasm,cpu)" },
+    backend: {
+      type: "string",
+      short: "b",
+      multiple: true,
+      value: "NAMES",
+      description: "backends to measure, comma-separated (default wasm,cpu)",
+    },
     runs: { type: "string", value: "N", description: "timed runs per figure, after one warm-up (default 5)" },
     batch: { type: "string", value: "N", description: "training batch size (default 8)" },
     resolution: { type: "string", short: "r", value: "N", description: "input resolution (default: the variant's)" },
     "no-train": { type: "boolean", description: "time forward passes only" },
-    "train-on-cpu": { type: "boolean", description: "also time training on cpu (slow: seconds per step at full resolution)" },
+    "train-on-cpu": {
+      type: "boolean",
+      description: "also time training on cpu (slow: seconds per step at full resolution)",
+    },
   },
-  examples: ["effnet bench-model specs/efficientnet.effnet --variant B0", "effnet bench-model specs/mobilenetv2.effnet --variant V2 --backend wasm --batch 16"],
+  examples: [
+    "effnet bench-model specs/efficientnet.effnet --variant B0",
+    "effnet bench-model specs/mobilenetv2.effnet --variant V2 --backend wasm --batch 16",
+  ],
   run: async (inv) => {
     const backends = listOption(inv, "backend");
     const choices = (backends.length ? backends : ["wasm", "cpu"]) as BackendChoice[];
-    for (const b of choices) if (!BENCH_BACKENDS.includes(b)) throw new UsageError(`--backend takes ${BENCH_BACKENDS.join(", ")}, not \`${b}\``);
+    for (const b of choices)
+      if (!BENCH_BACKENDS.includes(b))
+        throw new UsageError(`--backend takes ${BENCH_BACKENDS.join(", ")}, not \`${b}\``);
     const runs = integerOption(inv, "runs", 5);
     const batch = integerOption(inv, "batch", 8);
     const loaded = await compileOneVariant(inv);

@@ -1,6 +1,15 @@
 import { readFileSync } from "node:fs";
 import { DEFAULT_OUT_DIR, displayPath, generateModules, type GeneratedModule } from "../../codegen/generate.ts";
-import { compileFile, EXIT, listOption, stringOption, VARIANT_OPTIONS, writeFilesAtomically, reportDiagnostics, type CommandDef } from "../command.ts";
+import {
+  compileFile,
+  EXIT,
+  listOption,
+  stringOption,
+  VARIANT_OPTIONS,
+  writeFilesAtomically,
+  reportDiagnostics,
+  type CommandDef,
+} from "../command.ts";
 
 function readIfExists(path: string): string | undefined {
   try {
@@ -20,9 +29,17 @@ export const compileCommand: CommandDef = {
   options: {
     ...VARIANT_OPTIONS,
     out: { type: "string", short: "o", value: "DIR", description: `output directory (default ${DEFAULT_OUT_DIR}/)` },
-    check: { type: "boolean", short: "c", description: "write nothing; exit 1 if any module on disk is missing or stale" },
+    check: {
+      type: "boolean",
+      short: "c",
+      description: "write nothing; exit 1 if any module on disk is missing or stale",
+    },
   },
-  examples: ["effnet compile specs/efficientnet.effnet specs/mobilenetv2.effnet", "effnet compile specs/efficientnet.effnet --variant B0 --out models", "effnet compile --check specs/*.effnet"],
+  examples: [
+    "effnet compile specs/efficientnet.effnet specs/mobilenetv2.effnet",
+    "effnet compile specs/efficientnet.effnet --variant B0 --out models",
+    "effnet compile --check specs/*.effnet",
+  ],
   run: async (inv) => {
     const variants = listOption(inv, "variant");
     const outDir = stringOption(inv, "out") ?? DEFAULT_OUT_DIR;
@@ -44,7 +61,10 @@ export const compileCommand: CommandDef = {
     const changed = modules.filter((m) => readIfExists(m.path) !== m.content);
     if (inv.options.check) {
       for (const m of changed) inv.io.err(`${m.path}: ${readIfExists(m.path) === undefined ? "missing" : "stale"}\n`);
-      if (changed.length) inv.io.err(`run \`effnet compile ${inv.positionals.join(" ")}${outDir === DEFAULT_OUT_DIR ? "" : ` --out ${outDir}`}\` to regenerate\n`);
+      if (changed.length)
+        inv.io.err(
+          `run \`effnet compile ${inv.positionals.join(" ")}${outDir === DEFAULT_OUT_DIR ? "" : ` --out ${outDir}`}\` to regenerate\n`,
+        );
       else inv.io.err(`${modules.length} module${modules.length === 1 ? "" : "s"} up to date\n`);
       return changed.length ? EXIT.errors : EXIT.ok;
     }

@@ -13,10 +13,19 @@ export const diffCommand: CommandDef = {
     json: { type: "boolean", description: "print the diff as JSON" },
     "allow-huge": { type: "boolean", description: "build variants past the size limits" },
   },
-  examples: ["effnet diff specs/efficientnet.effnet B0 B4", "effnet diff specs/efficientnet.effnet:B0 specs/mobilenetv2.effnet:V2 --json"],
+  examples: [
+    "effnet diff specs/efficientnet.effnet B0 B4",
+    "effnet diff specs/efficientnet.effnet:B0 specs/mobilenetv2.effnet:V2 --json",
+  ],
   run: async (inv) => {
     const [first, second, third] = inv.positionals;
-    const sides = third !== undefined ? [{ path: first, variant: second }, { path: first, variant: third }] : [splitSide(first), splitSide(second)];
+    const sides =
+      third !== undefined
+        ? [
+            { path: first, variant: second },
+            { path: first, variant: third },
+          ]
+        : [splitSide(first), splitSide(second)];
     const compiled = new Map<string, Compilation | undefined>();
     const resolved: { source: string; compiled: CompiledVariant }[] = [];
     for (const side of sides) {
@@ -33,18 +42,30 @@ export const diffCommand: CommandDef = {
 /** `specs/x.effnet:B0` → path and variant; the variant is optional. */
 function splitSide(text: string): { path: string; variant?: string } {
   const at = text.lastIndexOf(":");
-  return at > 0 && !text.slice(at + 1).includes("/") ? { path: text.slice(0, at), variant: text.slice(at + 1) } : { path: text };
+  return at > 0 && !text.slice(at + 1).includes("/")
+    ? { path: text.slice(0, at), variant: text.slice(at + 1) }
+    : { path: text };
 }
 
-function variantOf(side: { path: string; variant?: string }, cache: Map<string, Compilation | undefined>, allowHuge: boolean, io: Io): CompiledVariant | undefined {
+function variantOf(
+  side: { path: string; variant?: string },
+  cache: Map<string, Compilation | undefined>,
+  allowHuge: boolean,
+  io: Io,
+): CompiledVariant | undefined {
   if (!cache.has(side.path)) cache.set(side.path, compileFile(side.path, { allowHuge }, io).compilation);
   const compilation = cache.get(side.path);
   if (!compilation?.ok) return undefined;
   if (side.variant === undefined) {
     if (compilation.variants.length === 1) return compilation.variants[0];
-    throw new UsageError(`${side.path} has ${compilation.variants.length} variants; name one: ${side.path}:${compilation.variants[0]?.variant.name ?? "NAME"}`);
+    throw new UsageError(
+      `${side.path} has ${compilation.variants.length} variants; name one: ${side.path}:${compilation.variants[0]?.variant.name ?? "NAME"}`,
+    );
   }
   const found = compilation.variants.find((v) => v.variant.name.toLowerCase() === side.variant!.toLowerCase());
-  if (!found) throw new UsageError(`${side.path} has no variant \`${side.variant}\`; it has ${compilation.variants.map((v) => v.variant.name).join(", ")}`);
+  if (!found)
+    throw new UsageError(
+      `${side.path} has no variant \`${side.variant}\`; it has ${compilation.variants.map((v) => v.variant.name).join(", ")}`,
+    );
   return found;
 }

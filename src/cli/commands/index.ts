@@ -11,4 +11,15 @@ import { predictCommand } from "./predict.ts";
 import { trainCommand } from "./train.ts";
 
 /** The one table of commands, in the order `effnet --help` lists them. */
-export const COMMANDS: readonly CommandDef[] = [checkCommand, auditCommand, reportCommand, diffCommand, solveCommand, fmtCommand, compileCommand, trainCommand, predictCommand, benchModelCommand];
+export const COMMANDS: readonly CommandDef[] = [
+  checkCommand,
+  auditCommand,
+  reportCommand,
+  diffCommand,
+  solveCommand,
+  fmtCommand,
+  compileCommand,
+  trainCommand,
+  predictCommand,
+  benchModelCommand,
+];

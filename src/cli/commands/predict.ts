@@ -27,11 +27,16 @@ export const predictCommand: CommandDef = {
     json: { type: "boolean", description: "print one JSON document on stdout" },
     ...BACKEND_OPTION,
   },
-  examples: ["effnet predict models/b0-shapes --synthetic 12", "effnet predict models/my-model photo1.jpg photo2.png --top 5"],
+  examples: [
+    "effnet predict models/b0-shapes --synthetic 12",
+    "effnet predict models/my-model photo1.jpg photo2.png --top 5",
+  ],
   run: async (inv) => {
     const [dir, ...imagePaths] = inv.positionals;
-    const syntheticCount = stringOption(inv, "synthetic") === undefined ? undefined : integerOption(inv, "synthetic", 1);
-    if ((syntheticCount === undefined) === (imagePaths.length === 0)) throw new UsageError("give IMAGE files or --synthetic N (not both)");
+    const syntheticCount =
+      stringOption(inv, "synthetic") === undefined ? undefined : integerOption(inv, "synthetic", 1);
+    if ((syntheticCount === undefined) === (imagePaths.length === 0))
+      throw new UsageError("give IMAGE files or --synthetic N (not both)");
     const k = integerOption(inv, "top", 3);
     const backendChoice = parseBackend(stringOption(inv, "backend"));
     await useBackend(backendChoice);
@@ -39,37 +44,79 @@ export const predictCommand: CommandDef = {
     const { model, info } = await loadModel(dir);
     try {
       const [, height, width, channels] = model.inputs[0].shape as number[];
-      if (height !== width || channels !== CHANNELS) throw new RuntimeUserError(`${dir} holds a model whose input is ${height}×${width}×${channels}; effnet predicts on square RGB inputs`);
+      if (height !== width || channels !== CHANNELS)
+        throw new RuntimeUserError(
+          `${dir} holds a model whose input is ${height}×${width}×${channels}; effnet predicts on square RGB inputs`,
+        );
       const classes = (model.outputs[0].shape as number[]).at(-1)!;
-      const classNames = info?.classNames?.length === classes ? info.classNames : Array.from({ length: classes }, (_, i) => `class ${i}`);
+      const classNames =
+        info?.classNames?.length === classes
+          ? info.classNames
+          : Array.from({ length: classes }, (_, i) => `class ${i}`);
 
       let inputs: { label: string; pixels: Float32Array; truth?: string }[];
       if (syntheticCount !== undefined) {
-        if (classNames.some((name, i) => name !== SHAPE_CLASSES[i])) throw new RuntimeUserError(`${dir} was not trained on the shapes data set (its classes are ${classNames.join(", ")}); give image files instead`);
-        const data = shapesDataset({ count: syntheticCount, resolution: height, classes, seed: SYNTHETIC_PREDICT_SEED });
+        if (classNames.some((name, i) => name !== SHAPE_CLASSES[i]))
+          throw new RuntimeUserError(
+            `${dir} was not trained on the shapes data set (its classes are ${classNames.join(", ")}); give image files instead`,
+          );
+        const data = shapesDataset({
+          count: syntheticCount,
+          resolution: height,
+          classes,
+          seed: SYNTHETIC_PREDICT_SEED,
+        });
         const size = height * width * CHANNELS;
-        inputs = Array.from({ length: data.count }, (_, i) => ({ label: `shapes #${i + 1}`, pixels: data.images.subarray(i * size, (i + 1) * size), truth: data.classNames[data.labels[i]] }));
+        inputs = Array.from({ length: data.count }, (_, i) => ({
+          label: `shapes #${i + 1}`,
+          pixels: data.images.subarray(i * size, (i + 1) * size),
+          truth: data.classNames[data.labels[i]],
+        }));
       } else {
         inputs = imagePaths.map((path) => ({ label: path, pixels: readImageFile(path, height) }));
       }
 
       const results = inputs.map((input) => {
-        const probabilities = tf.tidy(() => (model.predict(tf.tensor4d(input.pixels, [1, height, width, CHANNELS])) as tf.Tensor).dataSync() as Float32Array);
-        const top = topK(probabilities, Math.min(k, classes)).map((t) => ({ class: classNames[t.index], probability: t.probability }));
+        const probabilities = tf.tidy(
+          () =>
+            (
+              model.predict(tf.tensor4d(input.pixels, [1, height, width, CHANNELS])) as tf.Tensor
+            ).dataSync() as Float32Array,
+        );
+        const top = topK(probabilities, Math.min(k, classes)).map((t) => ({
+          class: classNames[t.index],
+          probability: t.probability,
+        }));
         return { image: input.label, ...(input.truth ? { truth: input.truth } : {}), top };
       });
       const labelled = results.filter((r) => r.truth !== undefined);
-      const accuracy = labelled.length ? labelled.filter((r) => r.top[0].class === r.truth).length / labelled.length : undefined;
+      const accuracy = labelled.length
+        ? labelled.filter((r) => r.top[0].class === r.truth).length / labelled.length
+        : undefined;
 
       if (inv.options.json) {
-        inv.io.out(JSON.stringify({ model: dir, ...(info ? { network: info.network, variant: info.variant } : {}), results, ...(accuracy === undefined ? {} : { accuracy }) }, null, 2) + "\n");
+        inv.io.out(
+          JSON.stringify(
+            {
+              model: dir,
+              ...(info ? { network: info.network, variant: info.variant } : {}),
+              results,
+              ...(accuracy === undefined ? {} : { accuracy }),
+            },
+            null,
+            2,
+          ) + "\n",
+        );
       } else {
         const labelWidth = Math.max(...results.map((r) => r.image.length));
         for (const r of results) {
           const guesses = r.top.map((t) => `${t.class} ${(t.probability * 100).toFixed(1)}%`).join(", ");
-          inv.io.out(`${r.image.padEnd(labelWidth)}  ${guesses}${r.truth ? `  (truth: ${r.truth}${r.top[0].class === r.truth ? "" : ", wrong"})` : ""}\n`);
+          inv.io.out(
+            `${r.image.padEnd(labelWidth)}  ${guesses}${r.truth ? `  (truth: ${r.truth}${r.top[0].class === r.truth ? "" : ", wrong"})` : ""}\n`,
+          );
         }
-        if (accuracy !== undefined) inv.io.out(`accuracy ${(accuracy * 100).toFixed(1)}% on ${labelled.length} images\n`);
+        if (accuracy !== undefined)
+          inv.io.out(`accuracy ${(accuracy * 100).toFixed(1)}% on ${labelled.length} images\n`);
       }
     } finally {
       model.dispose();

@@ -3,12 +3,34 @@ import { audit, costsAreSound, type AuditDocument, type AuditOptions } from "../
 import { OPTIMIZERS, type OptimizerName } from "../../report/memory.ts";
 import { renderReport, REPORT_FORMATS, reportFiles, type ReportFormat } from "../../report/outputs.ts";
 import { applicablePlots, PLOT_NAMES, plotFile, type PlotName } from "../../report/plots.ts";
-import { compileFile, EXIT, listOption, reportDiagnostics, stringOption, UsageError, VARIANT_OPTIONS, writeFilesAtomically, type CommandDef, type Invocation, type OptionDef } from "../command.ts";
+import {
+  compileFile,
+  EXIT,
+  listOption,
+  reportDiagnostics,
+  stringOption,
+  UsageError,
+  VARIANT_OPTIONS,
+  writeFilesAtomically,
+  type CommandDef,
+  type Invocation,
+  type OptionDef,
+} from "../command.ts";
 
 /** `--batch` and `--optimizer`, shared by `report` and `audit`. */
 export const MEMORY_OPTIONS: Record<string, OptionDef> = {
-  batch: { type: "string", short: "b", multiple: true, value: "N", description: "batch sizes of the memory estimate (repeat or comma-separate); default 1,32" },
-  optimizer: { type: "string", value: "NAME", description: `optimizer whose state training memory counts: ${Object.keys(OPTIMIZERS).join(", ")} (default adam)` },
+  batch: {
+    type: "string",
+    short: "b",
+    multiple: true,
+    value: "N",
+    description: "batch sizes of the memory estimate (repeat or comma-separate); default 1,32",
+  },
+  optimizer: {
+    type: "string",
+    value: "NAME",
+    description: `optimizer whose state training memory counts: ${Object.keys(OPTIMIZERS).join(", ")} (default adam)`,
+  },
 };
 
 export function auditOptions(inv: Invocation): AuditOptions {
@@ -18,21 +40,35 @@ export function auditOptions(inv: Invocation): AuditOptions {
     return n;
   });
   const optimizer = stringOption(inv, "optimizer");
-  if (optimizer !== undefined && !(optimizer in OPTIMIZERS)) throw new UsageError(`--optimizer expects one of ${Object.keys(OPTIMIZERS).join(", ")}, found \`${optimizer}\``);
-  return { ...(batches.length ? { batches: [...new Set(batches)].sort((a, b) => a - b) } : {}), ...(optimizer ? { optimizer: optimizer as OptimizerName } : {}) };
+  if (optimizer !== undefined && !(optimizer in OPTIMIZERS))
+    throw new UsageError(`--optimizer expects one of ${Object.keys(OPTIMIZERS).join(", ")}, found \`${optimizer}\``);
+  return {
+    ...(batches.length ? { batches: [...new Set(batches)].sort((a, b) => a - b) } : {}),
+    ...(optimizer ? { optimizer: optimizer as OptimizerName } : {}),
+  };
 }
 
 export const reportCommand: CommandDef = {
   name: "report",
   summary: "write the audit as JSON (schema-checked), Markdown, single-file HTML with plots, or SVG",
-  usage: "effnet report FILE [--variant NAME] [--format json|md|html|svg] [--plot NAME] [--out PATH] [--batch N]\n       effnet report FILE... --out-dir DIR",
+  usage:
+    "effnet report FILE [--variant NAME] [--format json|md|html|svg] [--plot NAME] [--out PATH] [--batch N]\n       effnet report FILE... --out-dir DIR",
   details:
     "The same data as `effnet audit`, in files people read: the variant table beside the paper's figures, the compound-scaling audit (implied φ, MACs growth against 2^φ and where the deviation comes from), rounding presets, budgets, memory by batch size, and per variant the stage table (Table 1's shape, every rounded number with its rule) and the layer table. JSON is validated against schema/audit.schema.json before it is written. With --out-dir, every format of each FILE is written as DIR/<network>.{json,md,html} plus DIR/<network>.<plot>.svg, all or nothing.",
   positionals: { min: 1, max: Infinity },
   options: {
     ...VARIANT_OPTIONS,
-    format: { type: "string", short: "f", value: "FORMAT", description: `${Object.keys(REPORT_FORMATS).join(", ")} (default md)` },
-    plot: { type: "string", value: "NAME", description: `with --format svg, which plot: ${PLOT_NAMES.join(", ")} (default ${PLOT_NAMES[0]})` },
+    format: {
+      type: "string",
+      short: "f",
+      value: "FORMAT",
+      description: `${Object.keys(REPORT_FORMATS).join(", ")} (default md)`,
+    },
+    plot: {
+      type: "string",
+      value: "NAME",
+      description: `with --format svg, which plot: ${PLOT_NAMES.join(", ")} (default ${PLOT_NAMES[0]})`,
+    },
     out: { type: "string", short: "o", value: "PATH", description: "write to PATH instead of stdout" },
     "out-dir": { type: "string", value: "DIR", description: "write every format of every FILE into DIR" },
     ...MEMORY_OPTIONS,
@@ -47,16 +83,23 @@ export const reportCommand: CommandDef = {
     const options = auditOptions(inv);
     const outDir = stringOption(inv, "out-dir");
     const format = (stringOption(inv, "format") ?? "md") as ReportFormat;
-    if (!(format in REPORT_FORMATS)) throw new UsageError(`--format expects one of ${Object.keys(REPORT_FORMATS).join(", ")}, found \`${format}\``);
+    if (!(format in REPORT_FORMATS))
+      throw new UsageError(`--format expects one of ${Object.keys(REPORT_FORMATS).join(", ")}, found \`${format}\``);
     const plot = (stringOption(inv, "plot") ?? PLOT_NAMES[0]) as PlotName;
-    if (!PLOT_NAMES.includes(plot)) throw new UsageError(`--plot expects one of ${PLOT_NAMES.join(", ")}, found \`${plot}\``);
-    if (outDir && (stringOption(inv, "out") || stringOption(inv, "format"))) throw new UsageError("--out-dir writes every format; it takes neither --out nor --format");
+    if (!PLOT_NAMES.includes(plot))
+      throw new UsageError(`--plot expects one of ${PLOT_NAMES.join(", ")}, found \`${plot}\``);
+    if (outDir && (stringOption(inv, "out") || stringOption(inv, "format")))
+      throw new UsageError("--out-dir writes every format; it takes neither --out nor --format");
     if (!outDir && inv.positionals.length > 1) throw new UsageError("several FILEs need --out-dir");
 
     const docs: AuditDocument[] = [];
     let status: number = EXIT.ok;
     for (const path of inv.positionals) {
-      const { compilation } = compileFile(path, { variants: listOption(inv, "variant"), allowHuge: inv.options["allow-huge"] === true }, inv.io);
+      const { compilation } = compileFile(
+        path,
+        { variants: listOption(inv, "variant"), allowHuge: inv.options["allow-huge"] === true },
+        inv.io,
+      );
       // Budget overruns (EFF4001) are verdicts on sound numbers: the report shows them, and the exit status says so.
       if (!compilation || !costsAreSound(compilation)) return EXIT.errors;
       if (!compilation.ok) status = EXIT.errors;
@@ -66,7 +109,8 @@ export const reportCommand: CommandDef = {
     if (outDir) {
       const names = docs.map((d) => d.network!.name.toLowerCase());
       const clash = names.find((n, i) => names.indexOf(n) !== i);
-      if (clash) throw new UsageError(`two specs define a network named \`${clash}\`; their reports would overwrite each other`);
+      if (clash)
+        throw new UsageError(`two specs define a network named \`${clash}\`; their reports would overwrite each other`);
       const files = docs.flatMap((d) => reportFiles(d, outDir));
       const failed = writeFilesAtomically(files);
       reportDiagnostics(failed, undefined, inv.io, false);
@@ -78,7 +122,10 @@ export const reportCommand: CommandDef = {
     const doc = docs[0];
     let text: string;
     if (format === "svg") {
-      if (!applicablePlots(doc).includes(plot)) throw new UsageError(`the \`${plot}\` plot does not apply to ${doc.source}${plot === "growth" ? " (it needs `scaling compound`)" : ""}`);
+      if (!applicablePlots(doc).includes(plot))
+        throw new UsageError(
+          `the \`${plot}\` plot does not apply to ${doc.source}${plot === "growth" ? " (it needs `scaling compound`)" : ""}`,
+        );
       text = plotFile(doc, plot);
     } else text = renderReport(doc, format);
     const out = stringOption(inv, "out");

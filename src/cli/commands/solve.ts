@@ -1,9 +1,25 @@
 import { formatCount, withCommas } from "../../cost/units.ts";
 import { fmt } from "../../scaling/rounding.ts";
 import { auditVariant } from "../../report/audit.ts";
-import { DEFAULT_PRECISION, describeBudgets, metricValue, parseBudget, solve, type BudgetLimit, type Solution } from "../../report/solve.ts";
+import {
+  DEFAULT_PRECISION,
+  describeBudgets,
+  metricValue,
+  parseBudget,
+  solve,
+  type BudgetLimit,
+  type Solution,
+} from "../../report/solve.ts";
 import { renderStages } from "../../report/terminal.ts";
-import { compileFile, EXIT, listOption, reportDiagnostics, stringOption, UsageError, type CommandDef } from "../command.ts";
+import {
+  compileFile,
+  EXIT,
+  listOption,
+  reportDiagnostics,
+  stringOption,
+  UsageError,
+  type CommandDef,
+} from "../command.ts";
 
 export const solveCommand: CommandDef = {
   name: "solve",
@@ -13,33 +29,58 @@ export const solveCommand: CommandDef = {
     "Builds the network the spec's α, β, γ and rounding rules give at φ = 0, p, 2p, … (p = --precision) and returns the last φ before the first one over any budget: that φ fits, φ + p does not. The cost is a step function of φ (every coefficient is rounded), which is why the answer is defined on a grid. Without --budget, the spec's own `budget` lines that apply to every variant are used.",
   positionals: { min: 1, max: 1 },
   options: {
-    budget: { type: "string", multiple: true, value: "METRIC=LIMIT", description: "macs=2G, flops=4G or params=10M (units K, M, G, B, T); repeat for several" },
-    precision: { type: "string", short: "p", value: "STEP", description: `grid step of φ (default ${DEFAULT_PRECISION})` },
+    budget: {
+      type: "string",
+      multiple: true,
+      value: "METRIC=LIMIT",
+      description: "macs=2G, flops=4G or params=10M (units K, M, G, B, T); repeat for several",
+    },
+    precision: {
+      type: "string",
+      short: "p",
+      value: "STEP",
+      description: `grid step of φ (default ${DEFAULT_PRECISION})`,
+    },
     json: { type: "boolean", description: "print the result as JSON" },
   },
-  examples: ["effnet solve specs/efficientnet.effnet --budget macs=2G", "effnet solve specs/efficientnet.effnet --budget macs=10G --budget params=20M --precision 0.001"],
+  examples: [
+    "effnet solve specs/efficientnet.effnet --budget macs=2G",
+    "effnet solve specs/efficientnet.effnet --budget macs=10G --budget params=20M --precision 0.001",
+  ],
   run: async (inv) => {
     const budgets: BudgetLimit[] = listOption(inv, "budget").map((text) => {
       const b = parseBudget(text);
-      if (!b) throw new UsageError(`--budget expects METRIC=LIMIT with METRIC macs, flops or params (e.g. macs=2G), found \`${text}\``);
+      if (!b)
+        throw new UsageError(
+          `--budget expects METRIC=LIMIT with METRIC macs, flops or params (e.g. macs=2G), found \`${text}\``,
+        );
       return b;
     });
     const precisionText = stringOption(inv, "precision");
     const precision = precisionText === undefined ? DEFAULT_PRECISION : Number(precisionText);
-    if (!(precision > 0 && precision <= 1)) throw new UsageError(`--precision expects a step in (0, 1], found \`${precisionText}\``);
+    if (!(precision > 0 && precision <= 1))
+      throw new UsageError(`--precision expects a step in (0, 1], found \`${precisionText}\``);
 
     const { compilation } = compileFile(inv.positionals[0], { checkOnly: true }, inv.io);
     if (!compilation?.ok) return EXIT.errors;
     const spec = compilation.spec!;
-    if (budgets.length === 0) budgets.push(...spec.budgets.filter((b) => b.variant === undefined).map((b) => ({ metric: b.metric, limit: b.limit })));
-    if (budgets.length === 0) throw new UsageError("no budget: pass --budget macs=2G (or give the spec a `budget` line for every variant)");
+    if (budgets.length === 0)
+      budgets.push(
+        ...spec.budgets.filter((b) => b.variant === undefined).map((b) => ({ metric: b.metric, limit: b.limit })),
+      );
+    if (budgets.length === 0)
+      throw new UsageError("no budget: pass --budget macs=2G (or give the spec a `budget` line for every variant)");
 
     const { solution, diagnostics } = solve(spec, budgets, precision);
     if (!solution) {
       reportDiagnostics(diagnostics, compilation.file, inv.io, false);
       return EXIT.errors;
     }
-    inv.io.out(inv.options.json === true ? JSON.stringify(solutionJson(inv.positionals[0], spec.name, solution), null, 2) + "\n" : renderSolution(spec.name, solution) + "\n");
+    inv.io.out(
+      inv.options.json === true
+        ? JSON.stringify(solutionJson(inv.positionals[0], spec.name, solution), null, 2) + "\n"
+        : renderSolution(spec.name, solution) + "\n",
+    );
     return EXIT.ok;
   },
 };
@@ -75,7 +116,13 @@ function solutionJson(source: string, network: string, s: Solution) {
 function renderSolution(network: string, s: Solution): string {
   const { best, next } = s;
   const c = best.coefficients;
-  const use = (p: Solution["best"]) => s.budgets.map((b) => `${formatCount(metricValue(b.metric, p.cost))} ${b.metric === "params" ? "parameters" : b.metric === "macs" ? "MACs" : "FLOPs"} (${((metricValue(b.metric, p.cost) / b.limit) * 100).toFixed(1)}% of ${formatCount(b.limit)})`).join(", ");
+  const use = (p: Solution["best"]) =>
+    s.budgets
+      .map(
+        (b) =>
+          `${formatCount(metricValue(b.metric, p.cost))} ${b.metric === "params" ? "parameters" : b.metric === "macs" ? "MACs" : "FLOPs"} (${((metricValue(b.metric, p.cost) / b.limit) * 100).toFixed(1)}% of ${formatCount(b.limit)})`,
+      )
+      .join(", ");
   return [
     `${network} within ${describeBudgets(s.budgets)}: φ = ${fmt(best.phi)} (grid step ${fmt(s.precision)}, scanned upward from 0: ${s.gridPoints} points, ${s.networksBuilt} distinct networks)`,
     `  coefficients: depth ${fmt(c.depth)}, width ${fmt(c.width)}, resolution ${c.resolution}`,

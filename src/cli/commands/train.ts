@@ -7,7 +7,16 @@ import { saveModel } from "../../runtime/io.ts";
 import { importVariantModule, type GeneratedModelModule } from "../../runtime/model.ts";
 import { DEFAULT_LEARNING_RATE, trainModel, type TrainProgress } from "../../runtime/train.ts";
 import type { CompiledVariant } from "../../compile.ts";
-import { compileFile, EXIT, listOption, stringOption, UsageError, type CommandDef, type Invocation, type OptionDef } from "../command.ts";
+import {
+  compileFile,
+  EXIT,
+  listOption,
+  stringOption,
+  UsageError,
+  type CommandDef,
+  type Invocation,
+  type OptionDef,
+} from "../command.ts";
 
 // ---------------------------------------------------------------------------------------
 // Shared by train, predict and bench-model.
@@ -15,12 +24,19 @@ import { compileFile, EXIT, listOption, stringOption, UsageError, type CommandDe
 const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "wasm", "cpu", "tensorflow"];
 
 export const BACKEND_OPTION: Record<string, OptionDef> = {
-  backend: { type: "string", short: "b", value: "NAME", description: "auto (default: tfjs-node if installed, else wasm, else cpu), wasm, cpu or tensorflow (needs @tensorflow/tfjs-node)" },
+  backend: {
+    type: "string",
+    short: "b",
+    value: "NAME",
+    description:
+      "auto (default: tfjs-node if installed, else wasm, else cpu), wasm, cpu or tensorflow (needs @tensorflow/tfjs-node)",
+  },
 };
 
 export function parseBackend(value: string | undefined): BackendChoice {
   const choice = (value ?? "auto") as BackendChoice;
-  if (!BACKEND_CHOICES.includes(choice)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(", ")}, not \`${value}\``);
+  if (!BACKEND_CHOICES.includes(choice))
+    throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(", ")}, not \`${value}\``);
   return choice;
 }
 
@@ -38,7 +54,8 @@ export function integerOption(inv: Invocation, name: string, fallback: number, m
   const text = stringOption(inv, name);
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, not \`${text}\``);
+  if (!Number.isInteger(value) || value < min)
+    throw new UsageError(`--${name} must be a whole number ≥ ${min}, not \`${text}\``);
   return value;
 }
 
@@ -46,7 +63,8 @@ export function numberOption(inv: Invocation, name: string, fallback: number): n
   const text = stringOption(inv, name);
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!(Number.isFinite(value) && value > 0)) throw new UsageError(`--${name} must be a positive number, not \`${text}\``);
+  if (!(Number.isFinite(value) && value > 0))
+    throw new UsageError(`--${name} must be a positive number, not \`${text}\``);
   return value;
 }
 
@@ -54,9 +72,12 @@ export function numberOption(inv: Invocation, name: string, fallback: number): n
  * Compiles FILE for exactly one --variant and imports its generated module. Diagnostics
  * are printed; `undefined` means the spec has errors (exit 1).
  */
-export async function compileOneVariant(inv: Invocation): Promise<{ compiled: CompiledVariant; module: GeneratedModelModule } | undefined> {
+export async function compileOneVariant(
+  inv: Invocation,
+): Promise<{ compiled: CompiledVariant; module: GeneratedModelModule } | undefined> {
   const variants = listOption(inv, "variant");
-  if (variants.length !== 1) throw new UsageError(variants.length === 0 ? "--variant NAME is required" : "give one --variant");
+  if (variants.length !== 1)
+    throw new UsageError(variants.length === 0 ? "--variant NAME is required" : "give one --variant");
   const path = inv.positionals[0];
   const { compilation } = compileFile(path, { variants, allowHuge: inv.options["allow-huge"] === true }, inv.io);
   if (!compilation?.ok || compilation.variants.length !== 1) return undefined;
@@ -96,20 +117,43 @@ export const DEFAULT_SYNTHETIC_IMAGES = 240;
 export const trainCommand: CommandDef = {
   name: "train",
   summary: "train a compiled variant on an image folder or the built-in shapes data set, and save it",
-  usage: "effnet train FILE --variant NAME (--data DIR | --synthetic) [--resolution N] [--epochs N] [--batch-size N] [--out DIR]",
+  usage:
+    "effnet train FILE --variant NAME (--data DIR | --synthetic) [--resolution N] [--epochs N] [--batch-size N] [--out DIR]",
   details:
     "Builds the variant's generated model (the module `effnet compile` writes) with as many classes as the data has, trains it with Adam on categorical cross-entropy, and saves model.json + weights.bin to --out (default models/<network>_<variant>), loadable by `effnet predict`, tf.loadLayersModel, or tfjs-node. --data reads DIR/<class>/<image>.png|jpg, one sub-folder per class, resized to the variant's resolution or --resolution; --synthetic uses a deterministic data set of coloured shapes (circle, square, triangle) drawn in code, so no download is needed. Pixels are scaled to [0, 1].",
   positionals: { min: 1, max: 1 },
   options: {
     ...SINGLE_VARIANT_OPTIONS,
-    data: { type: "string", short: "d", value: "DIR", description: "image folder: one sub-folder of PNG/JPEG images per class" },
+    data: {
+      type: "string",
+      short: "d",
+      value: "DIR",
+      description: "image folder: one sub-folder of PNG/JPEG images per class",
+    },
     synthetic: { type: "boolean", description: "train on the built-in shapes data set instead of --data" },
-    images: { type: "string", value: "N", description: `with --synthetic, how many images (default ${DEFAULT_SYNTHETIC_IMAGES})` },
-    resolution: { type: "string", short: "r", value: "N", description: "input height and width in pixels (default: the variant's)" },
+    images: {
+      type: "string",
+      value: "N",
+      description: `with --synthetic, how many images (default ${DEFAULT_SYNTHETIC_IMAGES})`,
+    },
+    resolution: {
+      type: "string",
+      short: "r",
+      value: "N",
+      description: "input height and width in pixels (default: the variant's)",
+    },
     epochs: { type: "string", short: "e", value: "N", description: "passes over the data (default 5)" },
     "batch-size": { type: "string", value: "N", description: "images per step (default 16)" },
-    steps: { type: "string", value: "N", description: "stop after N steps in all (default: every step of every epoch)" },
-    "learning-rate": { type: "string", value: "X", description: `Adam's learning rate (default ${DEFAULT_LEARNING_RATE})` },
+    steps: {
+      type: "string",
+      value: "N",
+      description: "stop after N steps in all (default: every step of every epoch)",
+    },
+    "learning-rate": {
+      type: "string",
+      value: "X",
+      description: `Adam's learning rate (default ${DEFAULT_LEARNING_RATE})`,
+    },
     seed: { type: "string", value: "N", description: "seed of the shuffles and of the synthetic data (default 1)" },
     out: { type: "string", short: "o", value: "DIR", description: "where to save model.json and weights.bin" },
     ...BACKEND_OPTION,
@@ -139,16 +183,34 @@ export const trainCommand: CommandDef = {
     const backend = await useBackend(backendChoice);
     inv.io.err(`backend: ${backend.name} (${backend.reason})\n`);
 
-    const dataset: ImageDataset = synthetic ? shapesDataset({ count: images, resolution, seed }) : loadImageFolder(dataDir!, { resolution });
-    inv.io.err(`data: ${dataset.count} images of ${dataset.classNames.length} classes (${dataset.classNames.join(", ")}) at ${resolution}×${resolution}${synthetic ? ", synthetic shapes" : ` from ${dataDir}`}\n`);
+    const dataset: ImageDataset = synthetic
+      ? shapesDataset({ count: images, resolution, seed })
+      : loadImageFolder(dataDir!, { resolution });
+    inv.io.err(
+      `data: ${dataset.count} images of ${dataset.classNames.length} classes (${dataset.classNames.join(", ")}) at ${resolution}×${resolution}${synthetic ? ", synthetic shapes" : ` from ${dataDir}`}\n`,
+    );
 
     const model = module.buildModel({ classes: dataset.classNames.length, resolution });
-    inv.io.err(`model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters\n`);
+    inv.io.err(
+      `model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters\n`,
+    );
     try {
-      const result = await trainModel(model, dataset, { epochs, batchSize, learningRate, seed, ...(maxSteps ? { maxSteps } : {}) }, progressPrinter(inv));
+      const result = await trainModel(
+        model,
+        dataset,
+        { epochs, batchSize, learningRate, seed, ...(maxSteps ? { maxSteps } : {}) },
+        progressPrinter(inv),
+      );
       const last = result.history.at(-1);
-      await saveModel(model, out, { network: compiled.ir.network, variant: compiled.ir.variant, resolution, classNames: dataset.classNames });
-      inv.io.out(`trained ${result.history.length} steps in ${result.seconds.toFixed(1)} s${last ? `, last epoch loss ${last.epochLoss.toFixed(4)} accuracy ${last.epochAccuracy.toFixed(3)}` : ""}; saved ${out}/model.json and ${out}/weights.bin\n`);
+      await saveModel(model, out, {
+        network: compiled.ir.network,
+        variant: compiled.ir.variant,
+        resolution,
+        classNames: dataset.classNames,
+      });
+      inv.io.out(
+        `trained ${result.history.length} steps in ${result.seconds.toFixed(1)} s${last ? `, last epoch loss ${last.epochLoss.toFixed(4)} accuracy ${last.epochAccuracy.toFixed(3)}` : ""}; saved ${out}/model.json and ${out}/weights.bin\n`,
+      );
     } finally {
       model.dispose();
     }

@@ -15,14 +15,14 @@
  * Falls back to the original kernel unless x is a float32 rank-4 tensor and
  * every statistic holds one value per channel ([C], [1, 1, 1, C], ...).
  */
-import * as tf from '@tensorflow/tfjs';
-import type { FusedBatchNormAttrs, KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { runCompositeKernel } from './composite.ts';
+import * as tf from "@tensorflow/tfjs";
+import type { FusedBatchNormAttrs, KernelBackend, KernelFunc, TensorInfo } from "@tensorflow/tfjs";
+import { runCompositeKernel } from "./composite.ts";
 
 type Inputs = { x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo; scale?: TensorInfo };
 
 const isPerChannel = (t: TensorInfo, channels: number) =>
-  t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) === channels && t.shape[t.shape.length - 1] === channels;
+  t.dtype === "float32" && tf.util.sizeFromShape(t.shape) === channels && t.shape[t.shape.length - 1] === channels;
 
 export function makeWasmBatchNorm(original: () => KernelFunc): KernelFunc {
   function batchNorm(args: { inputs: Inputs; backend: KernelBackend; attrs: FusedBatchNormAttrs }): TensorInfo {
@@ -31,7 +31,7 @@ export function makeWasmBatchNorm(original: () => KernelFunc): KernelFunc {
     const channels = x.shape[x.shape.length - 1];
     const supported =
       x.shape.length === 4 &&
-      x.dtype === 'float32' &&
+      x.dtype === "float32" &&
       tf.util.sizeFromShape(x.shape) > 0 &&
       [mean, variance, offset, scale].every((t) => t == null || isPerChannel(t, channels));
     if (!supported) return original()(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;

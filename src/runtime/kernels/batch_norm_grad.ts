@@ -37,14 +37,14 @@
  * reduced over its broadcast axes; for a full-shaped mean there are none, so
  * that case is unchanged.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
-import { sumOverAxes } from './reduce.ts';
+import * as tf from "@tensorflow/tfjs";
+import type { GradConfig, NamedAttrMap, Tensor } from "@tensorflow/tfjs";
+import { sumOverAxes } from "./reduce.ts";
 
 export const fusedBatchNormGradConfig: GradConfig = {
   kernelName: tf.FusedBatchNorm,
   // As tfjs-core: offset's gradient does not depend on offset.
-  inputsToSave: ['x', 'mean', 'variance', 'scale'],
+  inputsToSave: ["x", "mean", "variance", "scale"],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
     const dyTensor = dy as Tensor;
     const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;

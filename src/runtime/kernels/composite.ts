@@ -26,8 +26,8 @@
  * Ops called here are not recorded on the gradient tape: the engine bumps
  * `kernelDepth` while a kernel runs and `isTapeOn()` requires it to be 0.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { KernelBackend, Tensor, TensorInfo } from '@tensorflow/tfjs';
+import * as tf from "@tensorflow/tfjs";
+import type { KernelBackend, Tensor, TensorInfo } from "@tensorflow/tfjs";
 
 /** Wraps a kernel input as a Tensor that holds its own reference to the data. */
 function borrowInput(info: TensorInfo, backend: KernelBackend): Tensor {

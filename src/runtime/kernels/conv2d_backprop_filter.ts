@@ -18,10 +18,10 @@
  * 7-deep scalar loop with TensorBuffer.get per term, and wasm has no
  * Conv2DBackpropFilter kernel at all in tfjs-backend-wasm 4.22.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { Conv2DBackpropFilterAttrs, KernelBackend, KernelFunc, Tensor4D, TensorInfo } from '@tensorflow/tfjs';
-import { runCompositeKernel } from './composite.ts';
-import { computeWindowGeometry, extractTapMatrices, type TapLayout } from './geometry.ts';
+import * as tf from "@tensorflow/tfjs";
+import type { Conv2DBackpropFilterAttrs, KernelBackend, KernelFunc, Tensor4D, TensorInfo } from "@tensorflow/tfjs";
+import { runCompositeKernel } from "./composite.ts";
+import { computeWindowGeometry, extractTapMatrices, type TapLayout } from "./geometry.ts";
 
 export interface Conv2dBackpropFilterOptions {
   /** Layout of the patch matrices; see `TapLayout` for why it is per backend. */
@@ -36,7 +36,7 @@ export function makeConv2dBackpropFilter({ tapLayout }: Conv2dBackpropFilterOpti
   }): TensorInfo {
     const { inputs, backend, attrs } = args;
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
-    const channelsFirst = dataFormat === 'NCHW';
+    const channelsFirst = dataFormat === "NCHW";
 
     return runCompositeKernel(backend, { x: inputs.x, dy: inputs.dy }, (tensors) => {
       // NCHW is handled by moving channels last; the filter layout
@@ -53,20 +53,20 @@ export function makeConv2dBackpropFilter({ tapLayout }: Conv2dBackpropFilterOpti
         channelsFirst,
       );
       const [filterHeight, filterWidth, inChannels, outChannels] = filterShape;
-      if (tapLayout === 'channelsMajor' && filterHeight * filterWidth === 1 && outChannels < inChannels) {
+      if (tapLayout === "channelsMajor" && filterHeight * filterWidth === 1 && outChannels < inChannels) {
         // 1×1 with fewer output than input channels: transpose dy, not x.
         // dwᵀ = Dᵀ · P ([O, rows]·[rows, K]), with P the rows-major patch
         // matrix (x itself at stride 1). wasm's 2-D Transpose is a plain loop
         // whose cost grows with the width of the matrix: [50176, 96] took
         // 35 ms where [50176, 16] took 2 ms (B0 block 2a's project conv).
-        const rowsMajor = extractTapMatrices(x, geometry, 'rowsMajor');
+        const rowsMajor = extractTapMatrices(x, geometry, "rowsMajor");
         const dyColumns = tf.transpose(rowsMajor.alignWithTaps(dy)); // Dᵀ: [O, rows]
         return tf.reshape(tf.transpose(tf.matMul(dyColumns, rowsMajor.tap(0))), filterShape);
       }
       const tapMatrices = extractTapMatrices(x, geometry, tapLayout);
       const taps = Array.from({ length: tapMatrices.count }, (_, t) => tapMatrices.tap(t));
       const dyRows = tapMatrices.alignWithTaps(dy); // D: [rows, O]
-      if (tapLayout === 'rowsMajor') {
+      if (tapLayout === "rowsMajor") {
         const patches = taps.length === 1 ? taps[0] : tf.concat(taps, 1); // P: [rows, R·C·K]
         return tf.reshape(tf.matMul(patches, dyRows, true /* transposeA */), filterShape);
       }

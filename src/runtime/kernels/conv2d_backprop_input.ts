@@ -18,10 +18,10 @@
  * is one GEMM, dy · Wᵀ.
  * Only float32 rounding differs from the direct loop (summation order).
  */
-import * as tf from '@tensorflow/tfjs';
-import type { Conv2DBackpropInputAttrs, KernelBackend, KernelFunc, Tensor4D, TensorInfo } from '@tensorflow/tfjs';
-import { runCompositeKernel } from './composite.ts';
-import { computeWindowGeometry, transposedConvolutionOperands } from './geometry.ts';
+import * as tf from "@tensorflow/tfjs";
+import type { Conv2DBackpropInputAttrs, KernelBackend, KernelFunc, Tensor4D, TensorInfo } from "@tensorflow/tfjs";
+import { runCompositeKernel } from "./composite.ts";
+import { computeWindowGeometry, transposedConvolutionOperands } from "./geometry.ts";
 
 export function conv2dBackpropInput(args: {
   inputs: { dy: TensorInfo; filter: TensorInfo };
@@ -30,7 +30,7 @@ export function conv2dBackpropInput(args: {
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
-  const channelsFirst = dataFormat === 'NCHW';
+  const channelsFirst = dataFormat === "NCHW";
 
   return runCompositeKernel(backend, { dy: inputs.dy, filter: inputs.filter }, (tensors) => {
     const filterShape = tensors.filter.shape as [number, number, number, number];

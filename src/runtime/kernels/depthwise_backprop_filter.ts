@@ -43,7 +43,7 @@
  * tfjs-backend-wasm 4.22 has no kernel for this op; tfjs-backend-cpu's is a
  * scalar loop with TensorBuffer.get per term.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from "@tensorflow/tfjs";
 import type {
   DepthwiseConv2dNativeBackpropFilterAttrs,
   KernelBackend,
@@ -52,9 +52,9 @@ import type {
   Tensor2D,
   Tensor4D,
   TensorInfo,
-} from '@tensorflow/tfjs';
-import { runCompositeKernel } from './composite.ts';
-import { sumOverAxes } from './reduce.ts';
+} from "@tensorflow/tfjs";
+import { runCompositeKernel } from "./composite.ts";
+import { sumOverAxes } from "./reduce.ts";
 import {
   assertNoDilation,
   computeWindowGeometry,
@@ -63,19 +63,19 @@ import {
   padOrCropSpatial,
   type TapLayout,
   type WindowGeometry,
-} from './geometry.ts';
+} from "./geometry.ts";
 
 export type DepthwiseConv2dBackpropFilterOptions =
   /** Per-tap patch matrices; see `TapLayout` for why the layout is per backend. */
-  | { method: 'taps'; tapLayout: TapLayout }
+  | { method: "taps"; tapLayout: TapLayout }
   /** One depthwise convolution per image with dy as the filter. */
-  | { method: 'depthwiseConv' }
+  | { method: "depthwiseConv" }
   /** Per-tap products in NHWC, summed over positions by average pooling. */
-  | { method: 'pooledTaps' };
+  | { method: "pooledTaps" };
 
 /** The 'pooledTaps' method (see header). Channel multiplier 1 only. */
 function filterGradientByPooledTaps(x: Tensor4D, dy: Tensor4D, g: WindowGeometry, filterShape: number[]): Tensor {
-  const patches = extractTapMatrices(x, g, 'rowsMajor');
+  const patches = extractTapMatrices(x, g, "rowsMajor");
   const channels = g.inChannels;
   const gridShape = [...patches.grid, channels];
   const dyRows = patches.alignWithTaps(dy); // [rows, K], zero off the output grid
@@ -122,7 +122,7 @@ function filterGradientByConvolution(x: Tensor4D, dy: Tensor4D, g: WindowGeometr
       channels,
       multiplier,
     ]) as Tensor4D;
-    const perImage = tf.depthwiseConv2d(image, dyAsFilter, 1, padding, 'NHWC', [g.strideHeight, g.strideWidth]);
+    const perImage = tf.depthwiseConv2d(image, dyAsFilter, 1, padding, "NHWC", [g.strideHeight, g.strideWidth]);
     sum = sum === undefined ? perImage : tf.add(sum, perImage);
   }
   // [1, R, C, K·M], channel k·M + m, is the filter layout [R, C, K, M].
@@ -137,15 +137,15 @@ export function makeDepthwiseConv2dBackpropFilter(options: DepthwiseConv2dBackpr
   }): TensorInfo {
     const { inputs, backend, attrs } = args;
     const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs;
-    assertNoDilation('DepthwiseConv2dNativeBackpropFilter', dilations);
+    assertNoDilation("DepthwiseConv2dNativeBackpropFilter", dilations);
 
     return runCompositeKernel(backend, { x: inputs.x, dy: inputs.dy }, (tensors) => {
       const x = tensors.x as Tensor4D;
       const geometry = computeWindowGeometry(x.shape, filterShape, strides, pad, dimRoundingMode, true);
-      if (options.method === 'pooledTaps' && filterShape[3] === 1) {
+      if (options.method === "pooledTaps" && filterShape[3] === 1) {
         return filterGradientByPooledTaps(x, tensors.dy as Tensor4D, geometry, filterShape);
       }
-      if (options.method === 'depthwiseConv' || options.method === 'pooledTaps') {
+      if (options.method === "depthwiseConv" || options.method === "pooledTaps") {
         return filterGradientByConvolution(x, tensors.dy as Tensor4D, geometry, filterShape);
       }
       const { tapLayout } = options;
@@ -154,7 +154,7 @@ export function makeDepthwiseConv2dBackpropFilter(options: DepthwiseConv2dBackpr
       const rows = patches.rows;
       const dyRows = patches.alignWithTaps(tensors.dy as Tensor4D); // [rows, K·M], channel k·M + m
       const perTap: Tensor[] = [];
-      if (tapLayout === 'rowsMajor') {
+      if (tapLayout === "rowsMajor") {
         // Σ over rows as 1ᵀ·product, a [1 × rows]·[rows × K·M] matMul:
         // tfjs-backend-cpu's Sum over a leading axis would first transpose the
         // whole product in a per-element loop (~4x slower).

@@ -15,16 +15,16 @@
  *
  * tfjs-backend-wasm 4.22 has no kernel for this op.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from "@tensorflow/tfjs";
 import type {
   DepthwiseConv2dNativeBackpropInputAttrs,
   KernelBackend,
   KernelFunc,
   Tensor4D,
   TensorInfo,
-} from '@tensorflow/tfjs';
-import { runCompositeKernel } from './composite.ts';
-import { assertNoDilation, computeWindowGeometry, transposedConvolutionOperands } from './geometry.ts';
+} from "@tensorflow/tfjs";
+import { runCompositeKernel } from "./composite.ts";
+import { assertNoDilation, computeWindowGeometry, transposedConvolutionOperands } from "./geometry.ts";
 
 export function depthwiseConv2dBackpropInput(args: {
   inputs: { dy: TensorInfo; filter: TensorInfo };
@@ -33,7 +33,7 @@ export function depthwiseConv2dBackpropInput(args: {
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs;
-  assertNoDilation('DepthwiseConv2dNativeBackpropInput', dilations);
+  assertNoDilation("DepthwiseConv2dNativeBackpropInput", dilations);
 
   return runCompositeKernel(backend, { dy: inputs.dy, filter: inputs.filter }, (tensors) => {
     const filterShape = tensors.filter.shape as [number, number, number, number];

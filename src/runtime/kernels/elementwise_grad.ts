@@ -18,11 +18,11 @@
  * order; dy·(1/n) for dy/n). Tested against tfjs-core's own gradients at 1e-4
  * relative (test/runtime/elementwise_grad.test.ts).
  */
-import * as tf from '@tensorflow/tfjs';
-import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
-import { sumOverAxes } from './reduce.ts';
+import * as tf from "@tensorflow/tfjs";
+import type { GradConfig, NamedAttrMap, Tensor } from "@tensorflow/tfjs";
+import { sumOverAxes } from "./reduce.ts";
 
-const asFloat = (t: Tensor): Tensor => (t.dtype === 'float32' ? t : tf.cast(t, 'float32'));
+const asFloat = (t: Tensor): Tensor => (t.dtype === "float32" ? t : tf.cast(t, "float32"));
 
 /** dy summed down to `shape` (the broadcast-reduction every binary gradient ends in). */
 function reduceTo(dy: Tensor, shape: number[], outShape: number[]): Tensor {
@@ -32,7 +32,7 @@ function reduceTo(dy: Tensor, shape: number[], outShape: number[]): Tensor {
 
 export const addGradConfig: GradConfig = {
   kernelName: tf.Add,
-  inputsToSave: ['a', 'b'],
+  inputsToSave: ["a", "b"],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
     const [a, b] = saved;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
@@ -45,7 +45,7 @@ export const addGradConfig: GradConfig = {
 
 export const subGradConfig: GradConfig = {
   kernelName: tf.Sub,
-  inputsToSave: ['a', 'b'],
+  inputsToSave: ["a", "b"],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
     const [a, b] = saved;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
@@ -58,7 +58,7 @@ export const subGradConfig: GradConfig = {
 
 export const multiplyGradConfig: GradConfig = {
   kernelName: tf.Multiply,
-  inputsToSave: ['a', 'b'],
+  inputsToSave: ["a", "b"],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
     const [a, b] = saved;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
@@ -71,7 +71,7 @@ export const multiplyGradConfig: GradConfig = {
 
 export const squareGradConfig: GradConfig = {
   kernelName: tf.Square,
-  inputsToSave: ['x'],
+  inputsToSave: ["x"],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
     const [x] = saved;
     return { x: () => tf.mul(dy as Tensor, tf.mul(asFloat(x), tf.scalar(2))) };
@@ -80,7 +80,7 @@ export const squareGradConfig: GradConfig = {
 
 export const meanGradConfig: GradConfig = {
   kernelName: tf.Mean,
-  inputsToSave: ['x'],
+  inputsToSave: ["x"],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
     const [x] = saved;
     const axes = tf.util.parseAxisParam((attrs as unknown as tf.MeanAttrs).axis, x.shape);
@@ -90,7 +90,7 @@ export const meanGradConfig: GradConfig = {
         const expandedDyShape = x.shape.slice();
         for (const axis of axes) expandedDyShape[axis] = 1;
         const expandedDy = tf.reshape(dy as Tensor, expandedDyShape);
-        return tf.mul(expandedDy, tf.fill(x.shape, 1 / reduceSize, 'float32'));
+        return tf.mul(expandedDy, tf.fill(x.shape, 1 / reduceSize, "float32"));
       },
     };
   },

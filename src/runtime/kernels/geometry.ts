@@ -7,11 +7,11 @@
  * explicit `[[0,0],[top,bottom],[left,right],[0,0]]` padding all produce
  * exactly the windows the forward pass used.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
+import * as tf from "@tensorflow/tfjs";
+import type { Tensor, Tensor2D, Tensor4D } from "@tensorflow/tfjs";
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-type DimRoundingMode = 'floor' | 'round' | 'ceil' | undefined;
+type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+type DimRoundingMode = "floor" | "round" | "ceil" | undefined;
 
 /** Everything needed to enumerate the windows of an NHWC convolution. */
 export interface WindowGeometry {
@@ -31,7 +31,7 @@ export interface WindowGeometry {
 
 function pairOf(value: number | [number, number] | undefined): [number, number] {
   if (value == null) return [1, 1];
-  return typeof value === 'number' ? [value, value] : value;
+  return typeof value === "number" ? [value, value] : value;
 }
 
 /**
@@ -74,7 +74,7 @@ export function computeWindowGeometry(
     pad,
     dimRoundingMode,
     depthwise,
-    channelsFirst ? 'channelsFirst' : 'channelsLast',
+    channelsFirst ? "channelsFirst" : "channelsLast",
   );
   return {
     batchSize: info.batchSize,
@@ -199,7 +199,7 @@ export function transposedConvolutionInput(dy: Tensor4D, g: WindowGeometry): Ten
 export function transposedConvolutionOperands(
   dy: Tensor4D,
   g: WindowGeometry,
-): { input: Tensor4D; padding: 'valid' | tf.backend_util.ExplicitPadding } {
+): { input: Tensor4D; padding: "valid" | tf.backend_util.ExplicitPadding } {
   if (g.strideHeight === 1 && g.strideWidth === 1) {
     const fitted = fitToOutputSize(dy, g);
     const frontHeight = g.filterHeight - 1 - g.padTop;
@@ -218,7 +218,7 @@ export function transposedConvolutionOperands(
       };
     }
   }
-  return { input: transposedConvolutionInput(dy, g), padding: 'valid' };
+  return { input: transposedConvolutionInput(dy, g), padding: "valid" };
 }
 
 /**
@@ -234,7 +234,7 @@ export function transposedConvolutionOperands(
  *    'rowsMajor' would need `transposeA` (~6x slower there) or transposes
  *    around it, and the depthwise row sums become innermost-axis reductions.
  */
-export type TapLayout = 'rowsMajor' | 'channelsMajor';
+export type TapLayout = "rowsMajor" | "channelsMajor";
 
 /**
  * The im2col patches of a convolution, one matrix per filter tap, plus the
@@ -316,7 +316,7 @@ export function extractTapMatrices(x: Tensor4D, g: WindowGeometry, layout: TapLa
   // Extra zero rows so that the last phase's most-shifted tap stays in range.
   const tailRows = maxShiftRows * gridWidth + maxShiftColumns;
   const flat = concatZeros(tf.reshape(phases, [sH * sW * rows, channels]), 0, 0, tailRows);
-  const flatInLayout = (layout === 'rowsMajor' ? flat : tf.transpose(flat)) as Tensor2D;
+  const flatInLayout = (layout === "rowsMajor" ? flat : tf.transpose(flat)) as Tensor2D;
 
   const tap = (t: number): Tensor2D => {
     const r = Math.floor(t / g.filterWidth);
@@ -325,7 +325,7 @@ export function extractTapMatrices(x: Tensor4D, g: WindowGeometry, layout: TapLa
     const shift = Math.floor(r / sH) * gridWidth + Math.floor(c / sW);
     const start = phaseOffset + shift;
     if (start === 0 && flat.shape[0] === rows) return flatInLayout; // the whole matrix (1×1, stride 1): no copy
-    return layout === 'rowsMajor'
+    return layout === "rowsMajor"
       ? tf.slice(flatInLayout, [start, 0], [rows, channels])
       : tf.slice(flatInLayout, [0, start], [channels, rows]);
   };
@@ -335,5 +335,11 @@ export function extractTapMatrices(x: Tensor4D, g: WindowGeometry, layout: TapLa
     const onGrid = padOrCropSpatial(fitted, [0, gridHeight - g.outHeight], [0, gridWidth - g.outWidth]);
     return tf.reshape(onGrid, [rows, outputShaped.shape[3]]);
   };
-  return { count: g.filterHeight * g.filterWidth, rows, grid: [g.batchSize, gridHeight, gridWidth], tap, alignWithTaps };
+  return {
+    count: g.filterHeight * g.filterWidth,
+    rows,
+    grid: [g.batchSize, gridHeight, gridWidth],
+    tap,
+    alignWithTaps,
+  };
 }

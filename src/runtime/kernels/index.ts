@@ -28,17 +28,23 @@
  * backend, and gradients (one registry for all backends in tfjs-core).
  * `registerTrainingKernels` installs both.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { GradConfig, KernelConfig, KernelFunc } from '@tensorflow/tfjs';
-import { fusedBatchNormGradConfig } from './batch_norm_grad.ts';
-import { conv2dBackpropInputKernelFunc } from './conv2d_backprop_input.ts';
-import { makeConv2dBackpropFilter } from './conv2d_backprop_filter.ts';
-import { makeDepthwiseConv2dBackpropFilter } from './depthwise_backprop_filter.ts';
-import { depthwiseConv2dBackpropInputKernelFunc } from './depthwise_backprop_input.ts';
-import { makeMean } from './mean.ts';
-import { makeWasmBatchNorm } from './batch_norm.ts';
-import { makeWasmSlice } from './slice.ts';
-import { addGradConfig, meanGradConfig, multiplyGradConfig, squareGradConfig, subGradConfig } from './elementwise_grad.ts';
+import * as tf from "@tensorflow/tfjs";
+import type { GradConfig, KernelConfig, KernelFunc } from "@tensorflow/tfjs";
+import { fusedBatchNormGradConfig } from "./batch_norm_grad.ts";
+import { conv2dBackpropInputKernelFunc } from "./conv2d_backprop_input.ts";
+import { makeConv2dBackpropFilter } from "./conv2d_backprop_filter.ts";
+import { makeDepthwiseConv2dBackpropFilter } from "./depthwise_backprop_filter.ts";
+import { depthwiseConv2dBackpropInputKernelFunc } from "./depthwise_backprop_input.ts";
+import { makeMean } from "./mean.ts";
+import { makeWasmBatchNorm } from "./batch_norm.ts";
+import { makeWasmSlice } from "./slice.ts";
+import {
+  addGradConfig,
+  meanGradConfig,
+  multiplyGradConfig,
+  squareGradConfig,
+  subGradConfig,
+} from "./elementwise_grad.ts";
 
 export interface TrainingKernel {
   readonly backendName: string;
@@ -48,23 +54,72 @@ export interface TrainingKernel {
   readonly reason: string;
 }
 
-const MISSING_IN_WASM = 'not registered by @tensorflow/tfjs-backend-wasm 4.22';
-const SLOW_ON_WASM = "replaces tfjs-backend-wasm's scalar-loop kernel with its XNNPACK forward Conv2D (transposed-convolution identity)";
-const SLOW_MEAN_ON_WASM = "per-channel means of NHWC activations by XNNPACK average pooling, where tfjs-backend-wasm's Mean transposes the whole tensor first";
-const SLOW_SLICE_ON_WASM = "copies only the slice, through heap views, where tfjs-backend-wasm's Slice first copies the whole input out of the heap";
-const SLOW_BATCH_NORM_ON_WASM = "three XNNPACK broadcasting binary ops instead of tfjs-backend-wasm's per-element C++ loop";
-const SLOW_ON_CPU = 'replaces the scalar-loop kernel of @tensorflow/tfjs-backend-cpu with im2col + one matMul';
+const MISSING_IN_WASM = "not registered by @tensorflow/tfjs-backend-wasm 4.22";
+const SLOW_ON_WASM =
+  "replaces tfjs-backend-wasm's scalar-loop kernel with its XNNPACK forward Conv2D (transposed-convolution identity)";
+const SLOW_MEAN_ON_WASM =
+  "per-channel means of NHWC activations by XNNPACK average pooling, where tfjs-backend-wasm's Mean transposes the whole tensor first";
+const SLOW_SLICE_ON_WASM =
+  "copies only the slice, through heap views, where tfjs-backend-wasm's Slice first copies the whole input out of the heap";
+const SLOW_BATCH_NORM_ON_WASM =
+  "three XNNPACK broadcasting binary ops instead of tfjs-backend-wasm's per-element C++ loop";
+const SLOW_ON_CPU = "replaces the scalar-loop kernel of @tensorflow/tfjs-backend-cpu with im2col + one matMul";
 
 export const TRAINING_KERNELS: readonly TrainingKernel[] = [
-  { backendName: 'wasm', kernelName: tf.Conv2DBackpropFilter, kernelFunc: makeConv2dBackpropFilter({ tapLayout: 'channelsMajor' }), reason: MISSING_IN_WASM },
-  { backendName: 'wasm', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: makeDepthwiseConv2dBackpropFilter({ method: 'pooledTaps' }), reason: MISSING_IN_WASM },
-  { backendName: 'wasm', kernelName: tf.DepthwiseConv2dNativeBackpropInput, kernelFunc: depthwiseConv2dBackpropInputKernelFunc, reason: MISSING_IN_WASM },
-  { backendName: 'wasm', kernelName: tf.Conv2DBackpropInput, kernelFunc: conv2dBackpropInputKernelFunc, reason: SLOW_ON_WASM },
-  { backendName: 'wasm', kernelName: tf.Mean, kernelFunc: makeMean(() => originalKernel(tf.Mean, 'wasm')!.kernelFunc), reason: SLOW_MEAN_ON_WASM },
-  { backendName: 'wasm', kernelName: tf.Slice, kernelFunc: makeWasmSlice(() => originalKernel(tf.Slice, 'wasm')!.kernelFunc), reason: SLOW_SLICE_ON_WASM },
-  { backendName: 'wasm', kernelName: tf.FusedBatchNorm, kernelFunc: makeWasmBatchNorm(() => originalKernel(tf.FusedBatchNorm, 'wasm')!.kernelFunc), reason: SLOW_BATCH_NORM_ON_WASM },
-  { backendName: 'cpu', kernelName: tf.Conv2DBackpropFilter, kernelFunc: makeConv2dBackpropFilter({ tapLayout: 'rowsMajor' }), reason: SLOW_ON_CPU },
-  { backendName: 'cpu', kernelName: tf.DepthwiseConv2dNativeBackpropFilter, kernelFunc: makeDepthwiseConv2dBackpropFilter({ method: 'taps', tapLayout: 'rowsMajor' }), reason: SLOW_ON_CPU },
+  {
+    backendName: "wasm",
+    kernelName: tf.Conv2DBackpropFilter,
+    kernelFunc: makeConv2dBackpropFilter({ tapLayout: "channelsMajor" }),
+    reason: MISSING_IN_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
+    kernelFunc: makeDepthwiseConv2dBackpropFilter({ method: "pooledTaps" }),
+    reason: MISSING_IN_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: tf.DepthwiseConv2dNativeBackpropInput,
+    kernelFunc: depthwiseConv2dBackpropInputKernelFunc,
+    reason: MISSING_IN_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: tf.Conv2DBackpropInput,
+    kernelFunc: conv2dBackpropInputKernelFunc,
+    reason: SLOW_ON_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: tf.Mean,
+    kernelFunc: makeMean(() => originalKernel(tf.Mean, "wasm")!.kernelFunc),
+    reason: SLOW_MEAN_ON_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: tf.Slice,
+    kernelFunc: makeWasmSlice(() => originalKernel(tf.Slice, "wasm")!.kernelFunc),
+    reason: SLOW_SLICE_ON_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: tf.FusedBatchNorm,
+    kernelFunc: makeWasmBatchNorm(() => originalKernel(tf.FusedBatchNorm, "wasm")!.kernelFunc),
+    reason: SLOW_BATCH_NORM_ON_WASM,
+  },
+  {
+    backendName: "cpu",
+    kernelName: tf.Conv2DBackpropFilter,
+    kernelFunc: makeConv2dBackpropFilter({ tapLayout: "rowsMajor" }),
+    reason: SLOW_ON_CPU,
+  },
+  {
+    backendName: "cpu",
+    kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
+    kernelFunc: makeDepthwiseConv2dBackpropFilter({ method: "taps", tapLayout: "rowsMajor" }),
+    reason: SLOW_ON_CPU,
+  },
 ];
 
 export interface TrainingGradient {
@@ -79,19 +134,27 @@ export interface TrainingGradient {
  * all backends (kernel_registry.ts `gradRegistry`), so these apply to every
  * backend; each computes the same derivatives with cheaper ops everywhere.
  */
-const BROADCAST_SUMS = 'per-channel broadcast reductions by average pooling (sumOverAxes) instead of a transposing Sum';
+const BROADCAST_SUMS = "per-channel broadcast reductions by average pooling (sumOverAxes) instead of a transposing Sum";
 
 export const TRAINING_GRADIENTS: readonly TrainingGradient[] = [
   {
     kernelName: tf.FusedBatchNorm,
     gradConfig: fusedBatchNormGradConfig,
-    reason: 'broadcasts where tfjs-core tiles to the activation size, and shares its two full-size sums',
+    reason: "broadcasts where tfjs-core tiles to the activation size, and shares its two full-size sums",
   },
   { kernelName: tf.Add, gradConfig: addGradConfig, reason: BROADCAST_SUMS },
   { kernelName: tf.Sub, gradConfig: subGradConfig, reason: BROADCAST_SUMS },
-  { kernelName: tf.Multiply, gradConfig: multiplyGradConfig, reason: `${BROADCAST_SUMS}; no float32→float32 Cast copies` },
-  { kernelName: tf.Square, gradConfig: squareGradConfig, reason: 'no float32→float32 Cast copy' },
-  { kernelName: tf.Mean, gradConfig: meanGradConfig, reason: 'a Fill and one broadcasting multiply instead of a JS-built ones tensor, a multiply and a divide' },
+  {
+    kernelName: tf.Multiply,
+    gradConfig: multiplyGradConfig,
+    reason: `${BROADCAST_SUMS}; no float32→float32 Cast copies`,
+  },
+  { kernelName: tf.Square, gradConfig: squareGradConfig, reason: "no float32→float32 Cast copy" },
+  {
+    kernelName: tf.Mean,
+    gradConfig: meanGradConfig,
+    reason: "a Fill and one broadcasting multiply instead of a JS-built ones tensor, a multiply and a divide",
+  },
 ];
 
 /** The rows of TRAINING_KERNELS for one backend (empty for e.g. 'tensorflow', which has native kernels). */
@@ -130,7 +193,12 @@ export function registerTrainingKernels(backendName: string = tf.getBackend()): 
     // Keep the original's setupFunc (wasm's binds its C function there), so a
     // backend initialised after this call still sets up what a fallback to
     // the original kernel (e.g. in mean.ts) needs.
-    tf.registerKernel({ kernelName: row.kernelName, backendName: row.backendName, kernelFunc: row.kernelFunc, setupFunc: existing?.setupFunc });
+    tf.registerKernel({
+      kernelName: row.kernelName,
+      backendName: row.backendName,
+      kernelFunc: row.kernelFunc,
+      setupFunc: existing?.setupFunc,
+    });
   }
   return rows.map((row) => row.kernelName);
 }

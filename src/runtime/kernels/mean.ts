@@ -16,9 +16,9 @@
  * arithmetic; only float32 rounding (summation order) differs.
  * Every other case (other axes, ranks, dtypes) runs the original kernel.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { KernelBackend, KernelFunc, MeanAttrs, Tensor4D, TensorInfo } from '@tensorflow/tfjs';
-import { runCompositeKernel } from './composite.ts';
+import * as tf from "@tensorflow/tfjs";
+import type { KernelBackend, KernelFunc, MeanAttrs, Tensor4D, TensorInfo } from "@tensorflow/tfjs";
+import { runCompositeKernel } from "./composite.ts";
 
 /** `original` returns tfjs's own Mean kernel for the backend (called lazily, per use). */
 export function makeMean(original: () => KernelFunc): KernelFunc {
@@ -29,13 +29,19 @@ export function makeMean(original: () => KernelFunc): KernelFunc {
     const overBatch = axes.length === 3 && axes[0] === 0 && axes[1] === 1 && axes[2] === 2;
     const overSpace = axes.length === 2 && axes[0] === 1 && axes[1] === 2;
     const [batch, height, width, channels] = x.shape;
-    if (x.dtype !== 'float32' || !(overBatch || overSpace) || height * width <= 1 || tf.util.sizeFromShape(x.shape) === 0) {
+    if (
+      x.dtype !== "float32" ||
+      !(overBatch || overSpace) ||
+      height * width <= 1 ||
+      tf.util.sizeFromShape(x.shape) === 0
+    ) {
       return original()(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
     }
     return runCompositeKernel(backend, { x }, ({ x: input }) => {
-      const pooled = tf.avgPool(input as Tensor4D, [height, width], 1, 'valid'); // [N, 1, 1, C]
+      const pooled = tf.avgPool(input as Tensor4D, [height, width], 1, "valid"); // [N, 1, 1, C]
       if (overSpace) return attrs.keepDims ? pooled : tf.reshape(pooled, [batch, channels]);
-      const perChannel = batch === 1 ? tf.reshape(pooled, [channels]) : tf.mean(tf.reshape(pooled, [batch, channels]), 0);
+      const perChannel =
+        batch === 1 ? tf.reshape(pooled, [channels]) : tf.mean(tf.reshape(pooled, [batch, channels]), 0);
       return attrs.keepDims ? tf.reshape(perChannel, [1, 1, 1, channels]) : perChannel;
     });
   }

@@ -18,8 +18,8 @@
  * the mean back by the window size and summing the N per-image results
  * differs from a plain sum only in float32 rounding (a relative ≈1e-7).
  */
-import * as tf from '@tensorflow/tfjs';
-import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
+import * as tf from "@tensorflow/tfjs";
+import type { Tensor, Tensor4D } from "@tensorflow/tfjs";
 
 /**
  * `t` summed over `axes` (reduced dims dropped, as tf.sum does). The NHWC
@@ -32,10 +32,10 @@ export function sumOverAxes(t: Tensor, axes: number[]): Tensor {
   const sorted = [...axes].sort((a, b) => a - b);
   const perChannel = t.rank === 4 && sorted.length === 3 && sorted.every((axis, i) => axis === i);
   const perImage = t.rank === 4 && sorted.length === 2 && sorted[0] === 1 && sorted[1] === 2;
-  if (!(perChannel || perImage) || t.dtype !== 'float32') return tf.sum(t, axes);
+  if (!(perChannel || perImage) || t.dtype !== "float32") return tf.sum(t, axes);
   const [batch, height, width, channels] = t.shape;
   if (height * width === 1) return tf.sum(t, axes); // nothing to pool
-  const perImageSums = tf.mul(tf.avgPool(t as Tensor4D, [height, width], 1, 'valid'), tf.scalar(height * width)); // [N, 1, 1, C]
+  const perImageSums = tf.mul(tf.avgPool(t as Tensor4D, [height, width], 1, "valid"), tf.scalar(height * width)); // [N, 1, 1, C]
   if (perImage) return tf.reshape(perImageSums, [batch, channels]);
   return tf.sum(perImageSums, [0, 1, 2]);
 }

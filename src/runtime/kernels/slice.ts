@@ -17,8 +17,8 @@
  * `TypedArray.set` (a memcpy). Values are copied bit-for-bit: identical results.
  * Strings (kept outside the heap) go to the original kernel.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { DataType, KernelFunc, SliceAttrs, TensorInfo } from '@tensorflow/tfjs';
+import * as tf from "@tensorflow/tfjs";
+import type { DataType, KernelFunc, SliceAttrs, TensorInfo } from "@tensorflow/tfjs";
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmHeapBackend {
@@ -30,7 +30,7 @@ export function makeWasmSlice(original: () => KernelFunc): KernelFunc {
   function slice(args: { inputs: { x: TensorInfo }; backend: WasmHeapBackend; attrs: SliceAttrs }): TensorInfo {
     const { inputs, backend, attrs } = args;
     const { x } = inputs;
-    if (x.dtype === 'string') return original()(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+    if (x.dtype === "string") return original()(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
     const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
     const out = backend.makeOutput(size, x.dtype);
     if (tf.util.sizeFromShape(size) === 0) return out;
