@@ -1,7 +1,7 @@
 import { elements, type Layer, type LayerKind, type NetworkIR, type Shape } from "../ir/ir.ts";
 
 /**
- * Counting conventions (BRIEF.md, "Counting conventions"):
+ * Counting conventions (docs/design.md, "Counting conventions"):
  * - MACs are multiply-accumulates of convolutions (SE 1x1 convolutions included) and
  *   dense layers: the paper's "FLOPS". FLOPs = 2 × MACs, always printed beside them.
  * - Elementwise operations are counted apart, one per output element of batch norm,

@@ -5,7 +5,7 @@ import { elements, type NetworkIR } from "../../src/ir/ir.ts";
 import { shippedVariants } from "./shipped.ts";
 
 /**
- * The oracle of BRIEF.md ("the compiler's count against countParams() of the built tfjs
+ * The oracle of docs/design.md ("the compiler's count against countParams() of the built tfjs
  * model"): every checked-in module, built with tfjs, must be the network the audit
  * describes — the same total, and layer by layer the same output shape and parameters.
  */

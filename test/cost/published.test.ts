@@ -4,7 +4,7 @@ import { compile, type CompiledVariant } from "../../src/compile.ts";
 import { audit } from "../../src/report/audit.ts";
 
 /**
- * The audit against published reference figures (../shared/reference/efficientnet-facts.md):
+ * The audit against published reference figures (docs/reference.md):
  * Keras/torchvision EfficientNet-B0 5,288,548 trainable parameters and 42,016 batch-norm
  * moving statistics (Keras's total of 5,330,571 also counts 7 parameters of its input
  * Normalization layer, which effnet does not emit); B7 66,347,960; B0 0.386 G

@@ -4,7 +4,7 @@ import { auditPath } from "./helpers.ts";
 
 /**
  * The compound-scaling audit against its definition (src/report/compound.ts) and the
- * published facts (../shared/reference/efficientnet-facts.md), never against figures
+ * published facts (docs/reference.md), never against figures
  * copied from effnet's own output.
  */
 const doc = auditPath("specs/efficientnet.effnet");
