@@ -167,6 +167,12 @@ export const DIAGNOSTICS = {
     (a) => `${a.name} = ${a.value}; compound scaling needs α, β, γ ≥ 1 (Tan & Le 2019, eq. 3)`,
   ),
   EFF2034: entry<{ stage: number }>("error", "unknown stage", (a) => `there is no stage ${a.stage}`),
+  EFF2035: entry<{ value: string }>(
+    "error",
+    "compound scaling that does not grow",
+    (a) =>
+      `α·β²·γ² = ${a.value}: φ would ${a.value === "1" ? "scale nothing" : "overflow every count"}; compound scaling needs 1 < α·β²·γ² < ∞`,
+  ),
 
   // ---- semantics: variants and budgets
   EFF2040: entry<{ name: string }>(

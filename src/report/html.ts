@@ -1,7 +1,7 @@
 import type { AuditDocument } from "./audit.ts";
 import { banner, type Block } from "./blocks.ts";
 import { reportBlocks, type ContentOptions } from "./content.ts";
-import { escapeXml } from "./svg.ts";
+import { escapeXml, xmlComment } from "./svg.ts";
 
 /**
  * The single-file HTML report: the same blocks as the Markdown report, with the plots
@@ -32,7 +32,7 @@ export function renderHtml(doc: AuditDocument, options: ContentOptions = {}): st
   const title = blocks.find((b) => b.kind === "heading")?.text ?? doc.source;
   return [
     "<!DOCTYPE html>",
-    `<!-- ${escapeXml(banner(doc.source)).replace(/--/g, "—")} -->`,
+    xmlComment(banner(doc.source)),
     `<html lang="en">`,
     "<head>",
     `<meta charset="utf-8">`,

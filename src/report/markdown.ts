@@ -2,6 +2,7 @@ import type { AuditDocument } from "./audit.ts";
 import { banner, type Block, type TableColumn } from "./blocks.ts";
 import { reportBlocks, type ContentOptions } from "./content.ts";
 import type { PlotName } from "./plots.ts";
+import { xmlComment } from "./svg.ts";
 
 /**
  * The Markdown report (GitHub-flavoured: pipe tables, <details> for the long layer
@@ -14,7 +15,7 @@ export interface MarkdownOptions extends ContentOptions {
 }
 
 export function renderMarkdown(doc: AuditDocument, options: MarkdownOptions = {}): string {
-  const out = [`<!-- ${banner(doc.source)} -->`, ""];
+  const out = [xmlComment(banner(doc.source)), ""];
   for (const block of reportBlocks(doc, options)) out.push(...renderBlock(block, options), "");
   return (
     out

@@ -82,6 +82,15 @@ export function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+/**
+ * Text safe inside an XML/HTML comment (`<!-- … -->`): escaped, and without `--`, which
+ * may not occur in a comment (XML 1.0 §2.5) and would let a path such as `a-->b` end it.
+ * Every comment the report writers emit (SVG, HTML, the Markdown banner) goes through this.
+ */
+export function xmlComment(text: string): string {
+  return `<!-- ${escapeXml(text).replace(/--/g, "—")} -->`;
+}
+
 const forward = (scale: Scale) => (scale === "log10" ? Math.log10 : scale === "log2" ? Math.log2 : (v: number) => v);
 
 interface Domain {
@@ -98,7 +107,20 @@ function niceStep(span: number, count: number): number {
   return unit * power;
 }
 
-function domain(values: readonly number[], scale: Scale): Domain {
+/** A value a `scale` axis can place: finite, and positive on a log axis (0 has no logarithm). */
+export function drawable(value: number, scale: Scale): boolean {
+  return Number.isFinite(value) && (scale === "linear" || value > 0);
+}
+
+/** The most ticks an axis gets; wider spans step over whole decades or powers of two. */
+const MAX_TICKS = 12;
+
+function domain(allValues: readonly number[], scale: Scale): Domain {
+  // Zero-cost networks, φ far outside the data and overflowed counts must still draw a frame,
+  // never loop: only values the scale can place count, and an empty axis gets a unit domain.
+  const values = allValues.filter((v) => drawable(v, scale));
+  if (values.length === 0)
+    return scale === "linear" ? { min: 0, max: 1, ticks: [0, 1] } : { min: 1, max: 10, ticks: [1, 10] };
   const lo = Math.min(...values);
   const hi = Math.max(...values);
   if (scale === "linear") {
@@ -106,21 +128,27 @@ function domain(values: readonly number[], scale: Scale): Domain {
     const min = Math.floor(lo / step) * step;
     const max = Math.ceil(hi / step) * step === min ? min + step : Math.ceil(hi / step) * step;
     const ticks: number[] = [];
-    for (let k = 0; min + k * step <= max + step / 1e6; k++) ticks.push(Number((min + k * step).toPrecision(12)));
+    for (let k = 0; min + k * step <= max + step / 1e6 && k <= MAX_TICKS; k++)
+      ticks.push(Number((min + k * step).toPrecision(12)));
     return { min, max, ticks };
   }
   if (scale === "log2") {
-    const min = 2 ** Math.floor(Math.log2(lo));
-    const max = Math.max(2 ** Math.ceil(Math.log2(hi)), min * 2);
+    const low = Math.floor(Math.log2(lo));
+    const high = Math.max(Math.ceil(Math.log2(hi)), low + 1);
+    const every = Math.ceil((high - low) / MAX_TICKS);
     const ticks: number[] = [];
-    for (let t = min; t <= max; t *= 2) ticks.push(t);
-    return { min, max, ticks };
+    for (let e = low; e <= high; e += every) ticks.push(2 ** e);
+    return { min: 2 ** low, max: 2 ** high, ticks };
   }
   // log10: the 1-2-5 values of every decade the data touch, the domain snapped to them.
   const candidates: number[] = [];
   // Less than a decade of data gets every digit (2, 3, 4 …) so the axis still has a few ticks.
-  const mantissas = hi / lo < 10 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : [1, 2, 5];
-  for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)) + 1; e++)
+  // More decades than fit get their powers of ten only, every few decades.
+  const [lowDecade, highDecade] = [Math.floor(Math.log10(lo)) - 1, Math.ceil(Math.log10(hi)) + 1];
+  const decades = highDecade - lowDecade;
+  const mantissas = hi / lo < 10 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : decades <= MAX_TICKS / 2 ? [1, 2, 5] : [1];
+  const every = Math.max(1, Math.ceil(decades / MAX_TICKS));
+  for (let e = lowDecade; e <= highDecade; e += every)
     for (const m of mantissas) candidates.push(Number((m * 10 ** e).toPrecision(12)));
   const min = [...candidates].reverse().find((c) => c <= lo) ?? lo;
   const max = candidates.find((c) => c >= hi) ?? hi;
@@ -132,7 +160,7 @@ function frame(id: string, title: string, comment: string | undefined, body: str
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-labelledby="${id}-title" font-family="${FONT}">`,
     `<title id="${id}-title">${escapeXml(title)}</title>`,
-    ...(comment ? [`<!-- ${escapeXml(comment).replace(/--/g, "—")} -->`] : []),
+    ...(comment ? [xmlComment(comment)] : []),
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
     `<text x="${WIDTH / 2 - MARGIN.right / 2 + MARGIN.left / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold" fill="${INK}">${escapeXml(title)}</text>`,
     ...body,
@@ -199,7 +227,11 @@ export function lineChart(spec: LineChartSpec): string {
   body.push(
     `<text transform="translate(18 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="${INK}">${escapeXml(spec.y.label)}</text>`,
   );
-  for (const s of spec.series) {
+  for (const series of spec.series) {
+    const s = {
+      ...series,
+      points: series.points.filter((p) => drawable(p.x, spec.x.scale) && drawable(p.y, spec.y.scale)),
+    };
     const pts = s.points.map((p) => `${n(px(p.x))},${n(py(p.y))}`).join(" ");
     if ((s.line ?? "solid") !== "none" && s.points.length > 1) {
       body.push(

@@ -144,6 +144,16 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
   const beta = coefficients.beta!;
   const gamma = coefficients.gamma!;
   if (constraint) checkConstraint({ alpha, beta, gamma }, constraint, diagnostics);
+  // FLOPS grow as (α·β²·γ²)^φ (Tan & Le 2019, section 3.3): at 1 every φ is the baseline and the
+  // implied φ of a variant is x/0; past float range every count overflows. Both are refused here.
+  const growth = alpha * beta ** 2 * gamma ** 2;
+  const belowOne = [alpha, beta, gamma].some((c) => c < 1); // EFF2033 already says so
+  if (!belowOne && !(growth > 1 && Number.isFinite(growth)))
+    diagnostics.push(
+      diagnostic("EFF2035", { value: fmt(growth) }, entry.key.span, {
+        help: "EfficientNet's grid search found α = 1.2, β = 1.1, γ = 1.15 (α·β²·γ² ≈ 2)",
+      }),
+    );
   return { ...result, compound: { alpha, beta, gamma, constraint } };
 }
 

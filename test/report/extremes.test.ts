@@ -1,0 +1,68 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli as run } from "../helpers/cli.ts";
+import { GOLDEN_SPEC } from "./helpers.ts";
+
+/**
+ * Regressions from issue 15's fuzzing: specs that `check` accepts must render in every
+ * format, and the spec's path is untrusted text in every output language.
+ */
+const work = mkdtempSync(join(tmpdir(), "effnet-report-extremes-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A network that costs 0 MACs and has 0 parameters: the log-scale axes once looped forever on it. */
+const ZERO_COST = `network Zero {
+  input 32x32x3
+  classes 10
+  stages {
+    | Stage | Operator   | Resolution | #Channels | #Layers |
+    | 1     | MaxPool3x3 | 32x32      | 3         | 1       |
+  }
+}
+`;
+
+describe("report on extreme but valid networks", () => {
+  it.each(["md", "html", "json", "svg"])("renders a zero-cost network as %s", async (format) => {
+    const spec = join(work, "zero.effnet");
+    writeFileSync(spec, ZERO_COST);
+    const r = await run("report", spec, "--format", format);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    if (format === "svg" || format === "html") expect(r.stdout).not.toMatch(/NaN|Infinity/);
+  });
+
+  it("refuses α = β = γ = 1 (φ would scale nothing) with EFF2035 instead of printing NaN", async () => {
+    const text = readFileSync("specs/efficientnet.effnet", "utf8")
+      .replace(/alpha 1\.2/, "alpha 1")
+      .replace(/beta 1\.1/, "beta 1")
+      .replace(/gamma 1\.15/, "gamma 1")
+      .replace(/^\s*require .*$/m, "");
+    const spec = join(work, "ones.effnet");
+    writeFileSync(spec, text);
+    for (const command of ["check", "audit", "report"]) {
+      const r = await run(command, spec);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("error[EFF2035]");
+      expect(r.stdout).not.toMatch(/NaN|Infinity/);
+    }
+  });
+});
+
+describe("the spec's path in report comments", () => {
+  const hostile = join(work, "x--><script>alert(1)<!--");
+  mkdirSync(hostile, { recursive: true });
+  const spec = join(hostile, "my--net.effnet");
+  writeFileSync(spec, readFileSync(GOLDEN_SPEC, "utf8"));
+
+  it.each(["md", "html", "svg"])("cannot end a comment or open a tag in %s", async (format) => {
+    const r = await run("report", spec, "--format", format);
+    expect(r.code).toBe(0);
+    // Markdown shows the path in a code span, where CommonMark reads `<` literally.
+    const live = format === "md" ? r.stdout.replace(/`[^`\n]*`/g, "") : r.stdout;
+    expect(live).not.toContain("<script>");
+    // Every comment opened is closed exactly once, and nothing inside it says `--`.
+    for (const [, body] of r.stdout.matchAll(/<!--([\s\S]*?)-->/g)) expect(body).not.toContain("--");
+  });
+});
