@@ -127,10 +127,29 @@ export function shapesDataset(options: ShapesOptions): ImageDataset {
 
 const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
 
+/**
+ * The most pixels an image may have, read from its header before anything is decoded:
+ * jpeg-js's own default limit (maxResolutionInMP 100), applied to PNG too, whose decoder
+ * has none (a 110 KB PNG that claims 30000×30000 pixels took 14 GB and minutes).
+ */
+export const MAX_IMAGE_PIXELS = 100e6;
+
+/** PNG's IHDR chunk comes first (PNG spec §5.2, §11.2.2): width and height, big-endian, at bytes 16 and 20. */
+function refuseHugeImage(bytes: Uint8Array, path: string): void {
+  if (bytes.length < 24) throw new RuntimeUserError(`cannot decode ${path}: the PNG file is truncated`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [width, height] = [view.getUint32(16), view.getUint32(20)];
+  if (width * height > MAX_IMAGE_PIXELS)
+    throw new RuntimeUserError(
+      `${path} is ${width}×${height} pixels (${((width * height) / 1e6).toFixed(0)} MP); effnet decodes images up to ${MAX_IMAGE_PIXELS / 1e6} MP: scale it down first`,
+    );
+}
+
 /** Decodes a PNG or JPEG (recognised by its signature, not its name) to RGBA bytes. */
 export function decodeImage(bytes: Uint8Array, path: string): { width: number; height: number; rgba: Uint8Array } {
   const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  if (isPng) refuseHugeImage(bytes, path);
   try {
     if (isPng) {
       const png = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
