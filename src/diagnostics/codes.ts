@@ -65,6 +65,11 @@ export const DIAGNOSTICS = {
     "unclosed block",
     (a) => `this block is not closed: expected \`}\`, found ${a.found}`,
   ),
+  EFF1004: entry<{ limit: number }>(
+    "error",
+    "blocks nested too deep",
+    (a) => `this block is nested more than ${a.limit} levels deep; a spec needs two (\`network { stages { … } }\`)`,
+  ),
 
   // ---- semantics: document structure and settings
   EFF2001: entry<{ count: number }>("error", "no single network", (a) =>

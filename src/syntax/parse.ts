@@ -24,6 +24,12 @@ export function parse(file: SourceFile): ParseResult {
       spanOf(e.offset, e.offset + e.length),
     ),
   );
+  const tooDeep = firstTooDeep(lexed.tokens);
+  if (tooDeep) {
+    // The parser and every later pass recurse per block level; refuse before they overflow the stack.
+    diagnostics.push(diagnostic("EFF1004", { limit: MAX_NESTING }, tokenSpan(tooDeep, file)));
+    return { document: { entries: [], closingComments: [] }, diagnostics };
+  }
   parser.input = lexed.tokens;
   const cst = parser.document();
   diagnostics.push(...parser.errors.map((e) => parseError(e, lexed.tokens, file)));
@@ -77,6 +83,22 @@ function expectedFrom(e: IRecognitionException): string {
   const labels = [...new Set(m[1].match(/`[^`]+`|[a-z][\w -]*(?=\])|end of line|a name|a number/g) ?? [m[1]])];
   const named = labels.map((l) => (l === "EOF" ? "the end of the file" : l));
   return named.length > 1 ? `one of ${named.join(", ")}` : named[0];
+}
+
+/**
+ * The deepest block nesting a spec may have. The language itself needs two levels
+ * (`network { stages { … } }`); the limit leaves room and keeps recursion bounded.
+ */
+export const MAX_NESTING = 32;
+
+/** The first `{` that opens a block deeper than MAX_NESTING, in one pass over the tokens. */
+function firstTooDeep(tokens: IToken[]): IToken | undefined {
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.tokenType === LCurly && ++depth > MAX_NESTING) return t;
+    if (t.tokenType === RCurly) depth = Math.max(0, depth - 1);
+  }
+  return undefined;
 }
 
 function unmatchedOpenBrace(tokens: IToken[]): IToken | undefined {
@@ -136,7 +158,7 @@ class TreeBuilder {
   private trivia(span: Span) {
     const leading = this.takeBefore(span.start);
     const firstStart = leading.length ? this.leadingStart : span.start;
-    const blankLineBefore = /\n[ \t\r]*\n[ \t\r]*$/.test(this.file.text.slice(0, firstStart));
+    const blankLineBefore = blankLineEndsAt(this.file.text, firstStart);
     const line = positionAt(this.file, span.start).line;
     const trailing = this.takeOnLine(line);
     return { leadingComments: leading, trailingComment: trailing, blankLineBefore };
@@ -212,4 +234,18 @@ class TreeBuilder {
     });
     return { kind: "row", cells, span, ...this.trivia(span) };
   }
+}
+
+/**
+ * Whether the text before `offset` ends in a blank line (`\n`, spaces, `\n`, spaces), read
+ * backwards from `offset`: a regex anchored at the end of `text.slice(0, offset)` scans the
+ * whole prefix, once per entry, which made parsing quadratic in the number of rows.
+ */
+function blankLineEndsAt(text: string, offset: number): boolean {
+  const skipSpaces = (i: number) => {
+    while (i >= 0 && (text[i] === " " || text[i] === "\t" || text[i] === "\r")) i--;
+    return i;
+  };
+  const lastBreak = skipSpaces(offset - 1);
+  return text[lastBreak] === "\n" && text[skipSpaces(lastBreak - 1)] === "\n";
 }
