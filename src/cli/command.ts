@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { closeSync, openSync, readSync, renameSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { compile, type Compilation, type CompileOptions } from "../compile.ts";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
@@ -46,11 +46,28 @@ export interface CommandDef {
 /** Raised for a wrong command line; main prints it with the command's usage and exits 2. */
 export class UsageError extends Error {}
 
+/**
+ * The largest spec file effnet reads. Specs are a few kilobytes (EfficientNet's is 3 KB); the
+ * bound is what stops `effnet check /dev/zero` or a mistyped multi-gigabyte path from reading
+ * without end, and it is checked while reading, so devices and pipes are bounded too.
+ */
+export const MAX_SPEC_BYTES = 16 * 1024 * 1024;
+
 export function readSource(path: string): { file?: SourceFile; diagnostics: Diagnostic[] } {
+  let fd: number | undefined;
   try {
-    return { file: { path, text: readFileSync(path, "utf8") }, diagnostics: [] };
+    fd = openSync(path, "r");
+    const buffer = Buffer.alloc(MAX_SPEC_BYTES + 1);
+    let length = 0;
+    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;)
+      length += n;
+    if (length > MAX_SPEC_BYTES)
+      return { diagnostics: [diagnostic("EFF0010", { path, limit: `${MAX_SPEC_BYTES / 1024 / 1024} MiB` })] };
+    return { file: { path, text: buffer.toString("utf8", 0, length) }, diagnostics: [] };
   } catch (e) {
     return { diagnostics: [diagnostic("EFF0001", { path, reason: fsReason(e) })] };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -36,6 +36,11 @@ export const DIAGNOSTICS = {
     "cannot write output",
     (a) => `cannot write ${a.path}: ${a.reason}`,
   ),
+  EFF0010: entry<{ path: string; limit: string }>(
+    "error",
+    "spec file too large",
+    (a) => `${a.path} is larger than ${a.limit}, far beyond any network a spec describes; is it the right file?`,
+  ),
   // `effnet solve`: the search for the largest φ within a budget (src/report/solve.ts)
   EFF0004: entry<{ network: string }>(
     "error",
