@@ -209,6 +209,12 @@ export const DIAGNOSTICS = {
     (a) => `variant ${q(a.variant)} is too large to build sensibly: ${a.what}`,
   ),
 
+  EFF3002: entry<{ variant: string; what: string }>(
+    "error",
+    "scaled to nothing",
+    (a) => `variant ${q(a.variant)} scales ${a.what}: a network cannot be built from it`,
+  ),
+
   // ---- cost and budgets
   EFF4001: entry<{ variant: string; metric: string; value: string; limit: string }>(
     "error",

@@ -84,6 +84,22 @@ export function scale(
     stages.push({ stage, channels, layers, inputResolution, outputResolution: current });
   }
   const diagnostics: Diagnostic[] = [];
+  // Rounding small coefficients down (`round floor`, `round nearest`, `keep 0`) can leave a
+  // stage with no layers or a layer with no filters; the network would silently lose it.
+  const vanished = stages.flatMap((s) => [
+    ...(s.layers.value < 1 ? [`stage ${s.stage.index} to ${s.layers.value} layers (${s.layers.provenance})`] : []),
+    ...(s.channels.value < 1
+      ? [`stage ${s.stage.index} to ${s.channels.value} channels (${s.channels.provenance})`]
+      : []),
+  ]);
+  if (vanished.length) {
+    diagnostics.push(
+      diagnostic("EFF3002", { variant: variant.name, what: vanished.join(", ") }, variant.span, {
+        help: "use a rounding rule that keeps at least one (`round ceil`, `round multiple 8`), fix the stage (`fixed stages …`), or a larger coefficient",
+      }),
+    );
+    return { diagnostics };
+  }
   if (!options.allowHuge) {
     const totalLayers = stages.reduce((n, s) => n + s.layers.value, 0);
     const widest = Math.max(...stages.map((s) => s.channels.value * Math.max(1, s.stage.params.expand)));

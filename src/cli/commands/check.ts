@@ -2,23 +2,25 @@ import { compileFile, EXIT, type CommandDef } from "../command.ts";
 
 export const checkCommand: CommandDef = {
   name: "check",
-  summary: "parse and check specs, print diagnostics only",
+  summary: "parse, check, scale and cost specs; print diagnostics only",
   usage: "effnet check FILE...",
   details:
-    "Runs the syntax and semantic phases and prints every error and warning with its code, file:line:col and the source line. Nothing is written.",
+    "Runs every phase up to the cost (syntax, semantics, scaling of every variant, lowering, size limits and budgets; a few milliseconds) and prints every error and warning with its code, file:line:col and the source line. Nothing is written.",
   positionals: { min: 1, max: Infinity },
   options: {},
   examples: ["effnet check specs/*.effnet"],
   run: async ({ positionals, io }) => {
     let failed = false;
     for (const path of positionals) {
-      const { compilation } = compileFile(path, { checkOnly: true }, io);
+      const { compilation } = compileFile(path, {}, io);
       if (!compilation?.ok) failed = true;
       else if (compilation.diagnostics.length === 0)
         io.err(
-          `${path}: ok (${compilation.spec!.stages.length} stages, ${compilation.spec!.variants.length} variants)\n`,
+          `${path}: ok (${plural(compilation.spec!.stages.length, "stage")}, ${plural(compilation.spec!.variants.length, "variant")})\n`,
         );
     }
     return failed ? EXIT.errors : EXIT.ok;
   },
 };
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
