@@ -1,5 +1,5 @@
 import { cost, type NetworkCost } from "./cost/cost.ts";
-import { checkBudgets, checkSizeLimits } from "./cost/budgets.ts";
+import { checkBudgets, checkLearnable, checkSizeLimits } from "./cost/budgets.ts";
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
 import type { SourceFile } from "./diagnostics/source.ts";
 import { lower } from "./ir/lower.ts";
@@ -72,7 +72,7 @@ export function compile(file: SourceFile, options: CompileOptions = {}): Compila
     if (!scaled.network) continue;
     const ir = lower(scaled.network);
     const costed = cost(ir);
-    const limits = options.allowHuge ? [] : checkSizeLimits(variant, costed);
+    const limits = [...(options.allowHuge ? [] : checkSizeLimits(variant, costed)), ...checkLearnable(variant, costed)];
     diagnostics.push(...limits, ...checkBudgets(spec.budgets, variant, costed));
     if (limits.length === 0) variants.push({ variant, scaled: scaled.network, ir, cost: costed });
   }

@@ -41,3 +41,17 @@ export function checkSizeLimits(variant: Variant, cost: NetworkCost): Diagnostic
       ]
     : [];
 }
+
+/**
+ * A variant with no trainable parameter (a stage table of pooling only) costs nothing and
+ * can learn nothing: every report of it would divide by zero and its model would not train.
+ */
+export function checkLearnable(variant: Variant, cost: NetworkCost): Diagnostic[] {
+  return cost.params.trainable > 0
+    ? []
+    : [
+        diagnostic("EFF4002", { variant: variant.name }, variant.span, {
+          help: "a network needs a convolution or a dense layer, e.g. a `Conv3x3` stem or a `Conv1x1 & Pooling & FC` head",
+        }),
+      ];
+}

@@ -221,6 +221,11 @@ export const DIAGNOSTICS = {
     "over budget",
     (a) => `variant ${q(a.variant)} has ${a.value} ${a.metric}, over the budget of ${a.limit}`,
   ),
+  EFF4002: entry<{ variant: string }>(
+    "error",
+    "nothing to learn",
+    (a) => `variant ${q(a.variant)} has no trainable parameters: it computes nothing a model could learn`,
+  ),
 } as const;
 
 export type Code = keyof typeof DIAGNOSTICS;

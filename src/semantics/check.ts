@@ -410,14 +410,14 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
       const reported = {
         params: number(
           "Paper Params",
-          "a reported parameter count is a positive number (e.g. `5.3M`)",
-          (x) => x > 0,
+          "a reported parameter count is a count, at least 1 (e.g. `5.3M`)",
+          (x) => x >= 1 && Number.isFinite(x),
           undefined,
         ),
         macs: number(
           "Paper MACs",
-          "a reported multiply-add count is a positive number (e.g. `0.39B`)",
-          (x) => x > 0,
+          "a reported multiply-add count is a count, at least 1 (e.g. `0.39B`)",
+          (x) => x >= 1 && Number.isFinite(x),
           undefined,
         ),
       };

@@ -59,10 +59,24 @@ export function atomsText(atoms: readonly Atom[]): string {
   let out = "";
   atoms.forEach((atom, i) => {
     const previous = atoms[i - 1];
-    const tight = previous !== undefined && (TIGHT.has(atom.text) || atom.text === "," || TIGHT.has(previous.text));
+    const tight =
+      previous !== undefined &&
+      (TIGHT.has(atom.text) || atom.text === "," || TIGHT.has(previous.text)) &&
+      !gluesIntoShape(atoms, i);
     out += (i === 0 || tight ? "" : " ") + atom.text;
   });
   return out;
+}
+
+/**
+ * `224 × 224` is three atoms, but printed tight it would read back as the one shape
+ * `224×224`: a different document (the first is an invalid resolution, the second a valid
+ * one). A tight symbol between two numbers keeps its spaces, so printing never changes meaning.
+ */
+function gluesIntoShape(atoms: readonly Atom[], i: number): boolean {
+  const [before, here, after] =
+    atoms[i].text === "×" ? [atoms[i - 1], atoms[i], atoms[i + 1]] : [atoms[i - 2], atoms[i - 1], atoms[i]];
+  return here?.text === "×" && before?.kind === "number" && after?.kind === "number";
 }
 
 /** Symbols printed without spaces around them. */

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli as run } from "../helpers/cli.ts";
+import { lineChart } from "../../src/report/svg.ts";
 import { GOLDEN_SPEC } from "./helpers.ts";
 
 /**
@@ -23,14 +24,32 @@ const ZERO_COST = `network Zero {
 }
 `;
 
-describe("report on extreme but valid networks", () => {
-  it.each(["md", "html", "json", "svg"])("renders a zero-cost network as %s", async (format) => {
-    const spec = join(work, "zero.effnet");
-    writeFileSync(spec, ZERO_COST);
-    const r = await run("report", spec, "--format", format);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    if (format === "svg" || format === "html") expect(r.stdout).not.toMatch(/NaN|Infinity/);
+describe("report on extreme networks", () => {
+  it.each(["md", "html", "json", "svg"])(
+    "refuses a zero-cost network with EFF4002 in %s, never hanging",
+    async (format) => {
+      const spec = join(work, "zero.effnet");
+      writeFileSync(spec, ZERO_COST);
+      const r = await run("report", spec, "--format", format);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("error[EFF4002]");
+      expect(r.stderr).not.toContain("internal error");
+    },
+  );
+
+  it("draws log axes over zero, overflowed and NaN values without looping or printing NaN", () => {
+    const log = (label: string) => ({ label, scale: "log10" as const, format: (v: number) => String(v) });
+    const svg = lineChart({
+      id: "t",
+      title: "extremes",
+      x: log("x"),
+      y: { ...log("y"), scale: "log2" },
+      series: [{ name: "s", color: "#000", points: [0, 1e-300, 1, 1e308, Infinity, NaN].map((v) => ({ x: v, y: v })) }],
+    });
+    expect(svg).not.toMatch(/NaN|Infinity/);
+    expect(svg.match(/<circle|<polyline/g)?.length ?? 0).toBeGreaterThan(0);
+    const empty = lineChart({ id: "e", title: "empty", x: log("x"), y: log("y"), series: [] });
+    expect(empty).toContain("</svg>");
   });
 
   it("refuses α = β = γ = 1 (φ would scale nothing) with EFF2035 instead of printing NaN", async () => {
