@@ -117,10 +117,10 @@ export const DIAGNOSTICS = {
   EFF2014: entry<{ table: string }>("error", "empty table", (a) => `the ${a.table} table has a header but no rows`),
 
   // ---- semantics: stages
-  EFF2020: entry<{ found: number; expected: number }>(
+  EFF2020: entry<{ found: string; expected: number }>(
     "error",
     "stage out of order",
-    (a) => `stage ${a.found} is out of order: expected stage ${a.expected}`,
+    (a) => `stage ${q(a.found)} is out of order: expected stage ${a.expected}`,
   ),
   EFF2021: entry<{ name: string }>("error", "unknown operator", (a) => `unknown operator ${q(a.name)}`),
   EFF2022: entry<{ what: string; found: string }>(
@@ -209,6 +209,11 @@ export const DIAGNOSTICS = {
     (a) => `variant ${q(a.variant)} is too large to build sensibly: ${a.what}`,
   ),
 
+  EFF3003: entry<{ variant: string; what: string }>(
+    "error",
+    "variant cannot be built",
+    (a) => `variant ${q(a.variant)} cannot be built at all, even with --allow-huge: ${a.what}`,
+  ),
   EFF3002: entry<{ variant: string; what: string }>(
     "error",
     "scaled to nothing",

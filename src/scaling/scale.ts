@@ -33,6 +33,16 @@ export const SIZE_LIMITS = {
   macs: 1e12,
 } as const;
 
+/**
+ * Sizes no variant is built past, `--allow-huge` or not: beyond them lowering alone would
+ * run for hours or exhaust the heap (a φ of 1e308 once hung `audit --allow-huge`).
+ */
+export const BUILD_LIMITS = {
+  layers: 100_000,
+  resolution: 65_536,
+  channels: 1_048_576,
+} as const;
+
 export interface ScaleOptions {
   readonly allowHuge?: boolean;
 }
@@ -100,25 +110,33 @@ export function scale(
     );
     return { diagnostics };
   }
-  if (!options.allowHuge) {
-    const totalLayers = stages.reduce((n, s) => n + s.layers.value, 0);
-    const widest = Math.max(...stages.map((s) => s.channels.value * Math.max(1, s.stage.params.expand)));
-    const problems = [
-      totalLayers > SIZE_LIMITS.layers &&
-        `${totalLayers.toLocaleString("en-US")} layers (limit ${SIZE_LIMITS.layers.toLocaleString("en-US")})`,
-      Math.max(height, inputWidth) > SIZE_LIMITS.resolution &&
-        `an input of ${height}×${inputWidth} pixels (limit ${SIZE_LIMITS.resolution.toLocaleString("en-US")})`,
-      widest > SIZE_LIMITS.channels &&
-        `${widest.toLocaleString("en-US")} channels in one layer (limit ${SIZE_LIMITS.channels.toLocaleString("en-US")})`,
+  const totalLayers = stages.reduce((n, s) => n + s.layers.value, 0);
+  const widest = Math.max(...stages.map((s) => s.channels.value * Math.max(1, s.stage.params.expand)));
+  const over = (limits: { readonly layers: number; readonly resolution: number; readonly channels: number }) =>
+    [
+      !(totalLayers <= limits.layers) && `${count(totalLayers)} layers (limit ${count(limits.layers)})`,
+      !(Math.max(height, inputWidth) <= limits.resolution) &&
+        `an input of ${count(height)}×${count(inputWidth)} pixels (limit ${count(limits.resolution)})`,
+      !(widest <= limits.channels) && `${count(widest)} channels in one layer (limit ${count(limits.channels)})`,
     ].filter((p): p is string => Boolean(p));
-    if (problems.length) {
-      diagnostics.push(
-        diagnostic("EFF3001", { variant: variant.name, what: problems.join(", ") }, variant.span, {
-          help: `depth ${fmtCoefficient(variant.depth)}, width ${fmtCoefficient(variant.width)}, resolution ${variant.resolution}${variant.phi !== undefined ? ` from φ = ${variant.phi}` : ""}; pass --allow-huge if you mean it`,
-        }),
-      );
-      return { diagnostics };
-    }
+  const coefficients = `depth ${fmtCoefficient(variant.depth)}, width ${fmtCoefficient(variant.width)}, resolution ${count(variant.resolution)}${variant.phi !== undefined ? ` from φ = ${variant.phi}` : ""}`;
+  const unbuildable = over(BUILD_LIMITS);
+  if (unbuildable.length) {
+    diagnostics.push(
+      diagnostic("EFF3003", { variant: variant.name, what: unbuildable.join(", ") }, variant.span, {
+        help: coefficients,
+      }),
+    );
+    return { diagnostics };
+  }
+  const huge = options.allowHuge ? [] : over(SIZE_LIMITS);
+  if (huge.length) {
+    diagnostics.push(
+      diagnostic("EFF3001", { variant: variant.name, what: huge.join(", ") }, variant.span, {
+        help: `${coefficients}; pass --allow-huge if you mean it`,
+      }),
+    );
+    return { diagnostics };
   }
   return {
     network: { spec, variant, input: { height, width: inputWidth, channels: spec.input.channels }, stages },
@@ -127,5 +145,8 @@ export function scale(
 }
 
 function fmtCoefficient(x: number): string {
-  return Number(x.toPrecision(4)).toString();
+  return Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : "∞";
 }
+
+/** 1,234,567; ∞ for what overflowed. */
+const count = (n: number) => (Number.isFinite(n) ? n.toLocaleString("en-US") : "∞");

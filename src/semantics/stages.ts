@@ -81,7 +81,7 @@ export function checkStages(
       const n = numberValue(stageCell.atoms[0]);
       if (stageCell.atoms.length !== 1 || n !== row.position) {
         diagnostics.push(
-          diagnostic("EFF2020", { found: n ?? Number.NaN, expected: row.position }, stageCell.span, {
+          diagnostic("EFF2020", { found: cellText(stageCell), expected: row.position }, stageCell.span, {
             label: `this is row ${row.position}`,
           }),
         );
