@@ -116,10 +116,10 @@ export function scale(
     [
       !(totalLayers <= limits.layers) && `${count(totalLayers)} layers (limit ${count(limits.layers)})`,
       !(Math.max(height, inputWidth) <= limits.resolution) &&
-        `an input of ${count(height)}×${count(inputWidth)} pixels (limit ${count(limits.resolution)})`,
+        `an input of ${pixels(height)}×${pixels(inputWidth)} pixels (limit ${count(limits.resolution)})`,
       !(widest <= limits.channels) && `${count(widest)} channels in one layer (limit ${count(limits.channels)})`,
     ].filter((p): p is string => Boolean(p));
-  const coefficients = `depth ${fmtCoefficient(variant.depth)}, width ${fmtCoefficient(variant.width)}, resolution ${count(variant.resolution)}${variant.phi !== undefined ? ` from φ = ${variant.phi}` : ""}`;
+  const coefficients = `depth ${fmtCoefficient(variant.depth)}, width ${fmtCoefficient(variant.width)}, resolution ${pixels(variant.resolution)}${variant.phi !== undefined ? ` from φ = ${variant.phi}` : ""}`;
   const unbuildable = over(BUILD_LIMITS);
   if (unbuildable.length) {
     diagnostics.push(
@@ -150,3 +150,5 @@ function fmtCoefficient(x: number): string {
 
 /** 1,234,567; ∞ for what overflowed. */
 const count = (n: number) => (Number.isFinite(n) ? n.toLocaleString("en-US") : "∞");
+/** Pixel sizes as the spec writes them (224, not 224.0 or 2,24); ∞ for what overflowed. */
+const pixels = (n: number) => (Number.isFinite(n) ? String(n) : "∞");
