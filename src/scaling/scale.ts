@@ -150,5 +150,5 @@ function fmtCoefficient(x: number): string {
 
 /** 1,234,567; ∞ for what overflowed. */
 const count = (n: number) => (Number.isFinite(n) ? n.toLocaleString("en-US") : "∞");
-/** Pixel sizes as the spec writes them (224, not 224.0 or 2,24); ∞ for what overflowed. */
+/** Pixel sizes as specs write them (8568, not 8,568); ∞ for what overflowed. */
 const pixels = (n: number) => (Number.isFinite(n) ? String(n) : "∞");
