@@ -1,9 +1,9 @@
-import { closeSync, openSync, readSync, renameSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, openSync, readSync } from "node:fs";
 import { compile, type Compilation, type CompileOptions } from "../compile.ts";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { renderDiagnostics, summaryLine } from "../diagnostics/render.ts";
 import type { SourceFile } from "../diagnostics/source.ts";
+import { CollidingOutputsError, WriteError, writeAllOrNothing, type FileToWrite } from "../files/write.ts";
 import { fsReason } from "../runtime/errors.ts";
 
 /** Exit codes: 0 clean (warnings allowed), 1 the input has errors, 2 the command line is wrong. */
@@ -104,21 +104,16 @@ export function compileFile(
  * place only when every one of them was written, so a failure never leaves a
  * half-written output.
  */
-export function writeFilesAtomically(files: readonly { path: string; content: string }[]): Diagnostic[] {
-  const temps: { temp: string; path: string }[] = [];
+/** Writes every file or none (src/files/write.ts); a failure is one EFF0003 naming the file. */
+export function writeFilesAtomically(files: readonly FileToWrite[]): Diagnostic[] {
   try {
-    for (const f of files) {
-      mkdirSync(dirname(f.path), { recursive: true });
-      const temp = `${f.path}.${process.pid}.tmp`;
-      writeFileSync(temp, f.content);
-      temps.push({ temp, path: f.path });
-    }
-    for (const t of temps) renameSync(t.temp, t.path);
+    writeAllOrNothing(files);
     return [];
   } catch (e) {
-    for (const t of temps) rmSync(t.temp, { force: true });
-    const err = e as NodeJS.ErrnoException;
-    return [diagnostic("EFF0003", { path: err.path ?? files[0]?.path ?? "?", reason: fsReason(err) })];
+    if (e instanceof CollidingOutputsError)
+      return [diagnostic("EFF0003", { path: e.second, reason: `it is also where ${e.first} goes` })];
+    if (e instanceof WriteError) return [diagnostic("EFF0003", { path: e.path, reason: fsReason(e.reason) })];
+    throw e;
   }
 }
 

@@ -1,0 +1,102 @@
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  lstatSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CollidingOutputsError, WriteError, writeAllOrNothing } from "../src/files/write.ts";
+import { runCli as run } from "./helpers/cli.ts";
+
+/** The one writer of outputs (issue 15, "all or none, always"). */
+const work = mkdtempSync(join(tmpdir(), "effnet-files-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let n = 0;
+const dir = () => {
+  const d = join(work, `case${++n}`);
+  mkdirSync(d);
+  return d;
+};
+
+describe("writeAllOrNothing", () => {
+  it("writes every file and leaves no temporaries", () => {
+    const d = dir();
+    writeAllOrNothing([
+      { path: join(d, "a.txt"), content: "a" },
+      { path: join(d, "sub/b.bin"), content: new Uint8Array([1, 2]) },
+    ]);
+    expect(readFileSync(join(d, "a.txt"), "utf8")).toBe("a");
+    expect([...readFileSync(join(d, "sub/b.bin"))]).toEqual([1, 2]);
+    expect(readdirSync(d).sort()).toEqual(["a.txt", "sub"]);
+  });
+
+  it("changes nothing when a later file cannot be written: earlier targets are put back", () => {
+    const d = dir();
+    writeFileSync(join(d, "a.txt"), "old a");
+    mkdirSync(join(d, "b.txt")); // a directory where a file must go: the rename fails
+    writeFileSync(join(d, "b.txt", "keep"), "x");
+    expect(() =>
+      writeAllOrNothing([
+        { path: join(d, "a.txt"), content: "new a" },
+        { path: join(d, "b.txt"), content: "new b" },
+      ]),
+    ).toThrow(WriteError);
+    expect(readFileSync(join(d, "a.txt"), "utf8")).toBe("old a");
+    expect(readdirSync(d).sort()).toEqual(["a.txt", "b.txt"]);
+    try {
+      writeAllOrNothing([
+        { path: join(d, "a.txt"), content: "new a" },
+        { path: join(d, "b.txt"), content: "new b" },
+      ]);
+    } catch (e) {
+      expect((e as WriteError).path).toBe(join(d, "b.txt"));
+    }
+  });
+
+  it("refuses two outputs that are the same file before writing either", () => {
+    const d = dir();
+    symlinkSync(join(d, "real.txt"), join(d, "alias.txt"));
+    writeFileSync(join(d, "real.txt"), "old");
+    expect(() =>
+      writeAllOrNothing([
+        { path: join(d, "real.txt"), content: "1" },
+        { path: join(d, "alias.txt"), content: "2" },
+      ]),
+    ).toThrow(CollidingOutputsError);
+    expect(readFileSync(join(d, "real.txt"), "utf8")).toBe("old");
+  });
+
+  it("writes through a symbolic link and keeps the file's mode", () => {
+    const d = dir();
+    writeFileSync(join(d, "target.txt"), "old");
+    chmodSync(join(d, "target.txt"), 0o640);
+    symlinkSync(join(d, "target.txt"), join(d, "link.txt"));
+    writeAllOrNothing([{ path: join(d, "link.txt"), content: "new" }]);
+    expect(lstatSync(join(d, "link.txt")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(d, "target.txt"), "utf8")).toBe("new");
+    expect(statSync(join(d, "target.txt")).mode & 0o777).toBe(0o640);
+  });
+});
+
+describe("fmt --write", () => {
+  it("formats a spec behind a symbolic link in place, keeping the link and the mode", async () => {
+    const d = dir();
+    const real = join(d, "net.effnet");
+    writeFileSync(real, readFileSync("test/report/golden/tiny.effnet", "utf8").replace("| T0   | 1.0", "| T0 | 1.0"));
+    chmodSync(real, 0o600);
+    symlinkSync(real, join(d, "link.effnet"));
+    const r = await run("fmt", "--write", join(d, "link.effnet"));
+    expect(r.code).toBe(0);
+    expect(lstatSync(join(d, "link.effnet")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(real, "utf8")).toBe(readFileSync("test/report/golden/tiny.effnet", "utf8"));
+    expect(statSync(real).mode & 0o777).toBe(0o600);
+  });
+});
