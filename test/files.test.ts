@@ -100,3 +100,15 @@ describe("fmt --write", () => {
     expect(statSync(real).mode & 0o777).toBe(0o600);
   });
 });
+
+describe("compile with colliding outputs", () => {
+  it("refuses two specs with the same network name before writing any module", async () => {
+    const d = dir();
+    for (const name of ["a", "b"])
+      writeFileSync(join(d, `${name}.effnet`), readFileSync("test/report/golden/tiny.effnet"));
+    const r = await run("compile", join(d, "a.effnet"), join(d, "b.effnet"), "--out", join(d, "out"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("two outputs go to this one file");
+    expect(readdirSync(d).sort()).toEqual(["a.effnet", "b.effnet"]);
+  });
+});

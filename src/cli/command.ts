@@ -111,7 +111,15 @@ export function writeFilesAtomically(files: readonly FileToWrite[]): Diagnostic[
     return [];
   } catch (e) {
     if (e instanceof CollidingOutputsError)
-      return [diagnostic("EFF0003", { path: e.second, reason: `it is also where ${e.first} goes` })];
+      return [
+        diagnostic("EFF0003", {
+          path: e.second,
+          reason:
+            e.first === e.second
+              ? "two outputs go to this one file (two specs with the same network name?); nothing was written"
+              : `it is the same file as ${e.first}; nothing was written`,
+        }),
+      ];
     if (e instanceof WriteError) return [diagnostic("EFF0003", { path: e.path, reason: fsReason(e.reason) })];
     throw e;
   }
