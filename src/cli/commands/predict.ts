@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { readImageFile, SHAPE_CLASSES, shapesDataset, CHANNELS } from "../../runtime/data.ts";
+import { modelInput, readImageFile, SHAPE_CLASSES, shapesDataset, CHANNELS } from "../../runtime/data.ts";
+import { probabilitiesOf } from "../../runtime/train.ts";
 import { RuntimeUserError } from "../../runtime/errors.ts";
 import { loadModel } from "../../runtime/io.ts";
 import { EXIT, stringOption, UsageError, type CommandDef } from "../command.ts";
@@ -79,8 +80,9 @@ export const predictCommand: CommandDef = {
       const results = inputs.map((input) => {
         const probabilities = tf.tidy(
           () =>
-            (
-              model.predict(tf.tensor4d(input.pixels, [1, height, width, CHANNELS])) as tf.Tensor
+            probabilitiesOf(
+              model,
+              model.predict(modelInput(input.pixels, [1, height, width, CHANNELS])) as tf.Tensor2D,
             ).dataSync() as Float32Array,
         );
         const top = topK(probabilities, Math.min(k, classes)).map((t) => ({
