@@ -87,7 +87,7 @@ export function compileFile(
  * place only when every one of them was written, so a failure never leaves a
  * half-written output.
  */
-export function writeFilesAtomically(files: readonly { path: string; content: string }[]): Diagnostic[] {
+export function writeFilesAtomically(files: readonly { path: string; content: string | Uint8Array }[]): Diagnostic[] {
   const temps: { temp: string; path: string }[] = [];
   try {
     for (const f of files) {

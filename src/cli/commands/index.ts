@@ -9,6 +9,7 @@ import { reportCommand } from "./report.ts";
 import { solveCommand } from "./solve.ts";
 import { predictCommand } from "./predict.ts";
 import { trainCommand } from "./train.ts";
+import { weightsExportCommand, weightsImportCommand } from "./weights.ts";
 
 /** The one table of commands, in the order `effnet --help` lists them. */
 export const COMMANDS: readonly CommandDef[] = [
@@ -22,4 +23,6 @@ export const COMMANDS: readonly CommandDef[] = [
   trainCommand,
   predictCommand,
   benchModelCommand,
+  weightsImportCommand,
+  weightsExportCommand,
 ];

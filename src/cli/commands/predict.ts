@@ -59,7 +59,7 @@ export const predictCommand: CommandDef = {
       if (syntheticCount !== undefined) {
         if (classNames.some((name, i) => name !== SHAPE_CLASSES[i]))
           throw new RuntimeUserError(
-            `${dir} was not trained on the shapes data set (its classes are ${classNames.join(", ")}); give image files instead`,
+            `${dir} was not trained on the shapes data set (its classes are ${classNames.slice(0, 5).join(", ")}${classNames.length > 5 ? `, … ${classNames.length} in all` : ""}); give image files instead`,
           );
         const data = shapesDataset({
           count: syntheticCount,
