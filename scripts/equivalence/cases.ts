@@ -19,6 +19,13 @@ export interface EquivalenceCase {
   readonly torchvision: string;
   readonly resolution: number;
   readonly seed: number;
+  /**
+   * The convention effnet compiles under (default torchvision). `keras`: torchvision's
+   * modules with Keras's conventions put in (TensorFlow `same` padding of strided convs,
+   * BN epsilon 1e-3, softmax), see torchvision_logits.py: Keras's function computed by
+   * PyTorch, as no TensorFlow is installed here.
+   */
+  readonly convention?: ConventionName;
 }
 
 export const CASES: readonly EquivalenceCase[] = [
@@ -47,6 +54,15 @@ export const CASES: readonly EquivalenceCase[] = [
     seed: 3,
   },
   { name: "resnet50", spec: "specs/resnet50.effnet", variant: "R50", torchvision: "resnet50", resolution: 64, seed: 4 },
+  {
+    name: "efficientnet_b0_keras",
+    spec: "specs/efficientnet.effnet",
+    variant: "B0",
+    torchvision: "efficientnet_b0",
+    resolution: 66,
+    seed: 5,
+    convention: "keras",
+  },
 ];
 
 /** Images per case, and the seed of their pixels. */
@@ -54,7 +70,10 @@ export const BATCH = 2;
 export const INPUT_SEED = 1234;
 export const FIXTURE = "test/fixtures/equivalence/torchvision.json";
 
-export function compileCase(c: EquivalenceCase, convention: ConventionName = "torchvision"): CompiledVariant {
+export function compileCase(
+  c: EquivalenceCase,
+  convention: ConventionName = c.convention ?? "torchvision",
+): CompiledVariant {
   const compilation = compile(
     { path: c.spec, text: readFileSync(c.spec, "utf8") },
     { variants: [c.variant], convention },

@@ -12,6 +12,7 @@ standard library: 8-byte little-endian header length, JSON header, raw data.
 """
 import json
 import os
+import re
 import struct
 import sys
 
@@ -19,6 +20,35 @@ import torch
 import torchvision
 
 DTYPES = {"F32": torch.float32, "I64": torch.int64}
+
+
+class TensorFlowSame(torch.nn.Module):
+    """A strided conv padded as Keras's efficientnet.py pads it: ZeroPadding2D(correct_pad(x, k))
+    and `valid` (imagenet_utils.correct_pad: adjust = 1 - size % 2, pads (k//2 - adjust, k//2)),
+    which is TensorFlow's `same`: one more row/column at the bottom/right for even sizes."""
+
+    def __init__(self, conv):
+        super().__init__()
+        self.conv = conv
+        self.conv.padding = (0, 0)
+
+    def forward(self, x):
+        k = self.conv.kernel_size[0] // 2
+        h, w = x.shape[2], x.shape[3]
+        return self.conv(torch.nn.functional.pad(x, (k - (1 - w % 2), k, k - (1 - h % 2), k)))
+
+
+def with_keras_conventions(model):
+    """torchvision's modules with Keras's conventions (the same layers and weights): TF `same`
+    padding of strided convs, BatchNormalization epsilon 1e-3, softmax on the classifier.
+    Keras's input Normalization holds ImageNet's mean and variance, torchvision's Normalize."""
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, torch.nn.Conv2d) and child.stride != (1, 1) and child.kernel_size != (1, 1):
+                setattr(parent, name, TensorFlowSame(child))
+            elif isinstance(child, torch.nn.BatchNorm2d):
+                child.eps = 1e-3
+    return torch.nn.Sequential(model, torch.nn.Softmax(dim=1))
 
 
 def read_safetensors(path):
@@ -47,6 +77,8 @@ def main(directory):
     for case in manifest["cases"]:
         model = getattr(torchvision.models, case["torchvision"])(weights=None)
         model.load_state_dict(read_safetensors(os.path.join(directory, case["weights"])), strict=True)
+        if case["convention"] == "keras":
+            model = with_keras_conventions(model)
         model.eval()
         pixels = read_safetensors(os.path.join(directory, case["input"]))["pixels"]  # NHWC, 0..255
         x = (pixels.permute(0, 3, 1, 2) / 255.0 - mean) / std
@@ -55,10 +87,11 @@ def main(directory):
             "torchvision": case["torchvision"],
             "spec": case["spec"],
             "variant": case["variant"],
+            "convention": case["convention"],
             "resolution": case["resolution"],
             "seed": case["seed"],
             "weightsSha256": case["sha256"],
-            # float32 values, printed with 9 significant digits: exact to float32.
+            # float32 values, printed with 9 significant digits: exact to float32. Probabilities under Keras's convention.
             "logits": [[float("%.9g" % v) for v in row] for row in logits.tolist()],
         }
         print(case["name"], tuple(logits.shape), "max |logit| %.4g" % logits.abs().max().item())
@@ -70,9 +103,11 @@ def main(directory):
         "inputSeed": manifest["inputSeed"],
         "cases": cases,
     }
+    # One line per row of numbers, so the file diffs by case and by image.
+    text = json.dumps(fixture, indent=1)
+    text = re.sub(r"\[\s+([-+0-9.e,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
     with open(manifest["fixture"], "w") as f:
-        json.dump(fixture, f, indent=1)
-        f.write("\n")
+        f.write(text + "\n")
 
 
 if __name__ == "__main__":

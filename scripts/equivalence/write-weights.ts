@@ -27,7 +27,13 @@ const manifest = {
       ]),
     );
     console.log(`${c.name}: ${bytes.byteLength} bytes, sha256 ${sha256}`);
-    return { ...c, weights: `${c.name}.safetensors`, input: `${c.name}.input.safetensors`, sha256 };
+    return {
+      ...c,
+      convention: c.convention ?? "torchvision",
+      weights: `${c.name}.safetensors`,
+      input: `${c.name}.input.safetensors`,
+      sha256,
+    };
   }),
 };
 writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");

@@ -184,6 +184,12 @@ export interface ReferenceNaming {
   readonly weights: Readonly<Record<string, { readonly name: string; readonly layout: LayoutName }>>;
   /** Buffers the reference keeps beside a layer's weights (BN's num_batches_tracked), read and ignored, written as 0. */
   readonly buffers: Readonly<Record<string, readonly string[]>>;
+  /**
+   * effnet weights the reference keeps outside its state dict: the statistics of Keras's
+   * stored input Normalization, which torchvision applies in its transforms. An import
+   * leaves them at their initial values (ImageNet's), an export leaves them out.
+   */
+  readonly outside: readonly string[];
 }
 
 export const REFERENCES = {
@@ -199,6 +205,7 @@ export const REFERENCES = {
       moving_variance: { name: "running_var", layout: "vector" },
     },
     buffers: { moving_variance: ["num_batches_tracked"] },
+    outside: ["mean", "variance", "count"],
   },
 } as const satisfies Record<string, ReferenceNaming>;
 
@@ -264,6 +271,7 @@ export function referenceNames(
   const buffers: { key: string; layer: string }[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const w of weights) {
+    if (table.outside.includes(w.weight)) continue;
     const path = modulePath.get(w.layer);
     const naming = table.weights[w.weight];
     if (path === undefined || !naming) {

@@ -137,11 +137,12 @@ export function exportWeights(
   const weights = savedWeights(artifacts);
   const named = referenceNames(weights, reference);
   if (named.diagnostics.length) return { diagnostics: named.diagnostics };
-  const tensors: TensorToWrite[] = named.tensors.map((t, i) => ({
+  const valuesOf = new Map(weights.map((w) => [`${w.layer}/${w.weight}`, w.values]));
+  const tensors: TensorToWrite[] = named.tensors.map((t) => ({
     name: t.key,
     dtype: "F32",
     shape: t.referenceShape,
-    values: permute(weights[i].values, t.shape, LAYOUTS[t.layout].toReference),
+    values: permute(valuesOf.get(`${t.layer}/${t.weight}`)!, t.shape, LAYOUTS[t.layout].toReference),
   }));
   // torchvision's load_state_dict(strict=True) wants every buffer; effnet does not count batches.
   for (const b of named.buffers) tensors.push({ name: b.key, dtype: "I64", shape: [], values: new BigInt64Array(1) });

@@ -4,7 +4,16 @@ import { afterAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../src/runtime/backend.ts";
 import { importVariantModule } from "../../src/runtime/model.ts";
 import { importWeights, seededPixels } from "../../src/weights/transfer.ts";
-import { BATCH, CASES, caseWeights, compileCase, FIXTURE, INPUT_SEED } from "../../scripts/equivalence/cases.ts";
+import {
+  BATCH,
+  CASES,
+  caseWeights,
+  compileCase,
+  FIXTURE,
+  INPUT_SEED,
+  type EquivalenceCase,
+} from "../../scripts/equivalence/cases.ts";
+import type { ConventionName } from "../../src/semantics/conventions.ts";
 
 /**
  * Same function, not only the same counts: torchvision's models (torch 1.13,
@@ -12,7 +21,10 @@ import { BATCH, CASES, caseWeights, compileCase, FIXTURE, INPUT_SEED } from "../
  * (scripts/equivalence/torchvision_logits.py); effnet's generated model, compiled under the
  * torchvision convention with the same weights imported, must give the same logits on
  * wasm and on cpu: max |Δ| ≤ 1e-4 × max |logit|. The weights are regenerated from the
- * seed here, and their hash must be the one the fixture was computed from.
+ * seed here, and their hash must be the one the fixture was computed from. The Keras case
+ * compares probabilities with torchvision's modules under Keras's conventions (TF `same`
+ * padding, epsilon 1e-3, softmax; scripts/equivalence/torchvision_logits.py), and checks
+ * that the torchvision convention does not pass it: the conventions change the function.
  */
 interface Fixture {
   readonly batch: number;
