@@ -120,7 +120,7 @@ export const trainCommand: CommandDef = {
   usage:
     "effnet train FILE --variant NAME (--data DIR | --synthetic) [--resolution N] [--epochs N] [--batch-size N] [--out DIR]",
   details:
-    "Builds the variant's generated model (the module `effnet compile` writes) with as many classes as the data has, trains it with Adam on categorical cross-entropy, and saves model.json + weights.bin to --out (default models/<network>_<variant>), loadable by `effnet predict`, tf.loadLayersModel, or tfjs-node. --data reads DIR/<class>/<image>.png|jpg, one sub-folder per class, resized to the variant's resolution or --resolution; --synthetic uses a deterministic data set of coloured shapes (circle, square, triangle) drawn in code, so no download is needed. Pixels are scaled to [0, 1].",
+    "Builds the variant's generated model (the module `effnet compile` writes) with as many classes as the data has, trains it with Adam on categorical cross-entropy, and saves model.json + weights.bin to --out (default models/<network>_<variant>), loadable by `effnet predict`, tf.loadLayersModel, or tfjs-node. --data reads DIR/<class>/<image>.png|jpg, one sub-folder per class, resized to the variant's resolution or --resolution; --synthetic uses a deterministic data set of coloured shapes (circle, square, triangle) drawn in code, so no download is needed. Pixels go into the model in [0, 255]; its convention's preprocessing (src/semantics/conventions.ts) is inside it. A model whose classifier outputs logits (the torchvision convention) trains on softmax cross-entropy of the logits.",
   positionals: { min: 1, max: 1 },
   options: {
     ...SINGLE_VARIANT_OPTIONS,
