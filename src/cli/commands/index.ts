@@ -10,6 +10,7 @@ import { solveCommand } from "./solve.ts";
 import { predictCommand } from "./predict.ts";
 import { trainCommand } from "./train.ts";
 import { weightsExportCommand, weightsImportCommand } from "./weights.ts";
+import { camCommand } from "./cam.ts";
 
 /** The one table of commands, in the order `effnet --help` lists them. */
 export const COMMANDS: readonly CommandDef[] = [
@@ -25,4 +26,5 @@ export const COMMANDS: readonly CommandDef[] = [
   benchModelCommand,
   weightsImportCommand,
   weightsExportCommand,
+  camCommand,
 ];
