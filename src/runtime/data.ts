@@ -76,6 +76,8 @@ export interface ShapesOptions {
   readonly resolution: number;
   /** How many of circle, square, triangle, cross (default 3). */
   readonly classes?: number;
+  /** Which shapes, by name (kept in the data set's order), instead of the first `classes`: another task, for fine-tuning. */
+  readonly shapes?: readonly string[];
   readonly seed?: number;
 }
 
@@ -86,7 +88,13 @@ export interface ShapesOptions {
  * hundred steps, hard enough that it must look at geometry rather than colour.
  */
 export function shapesDataset(options: ShapesOptions): ImageDataset {
-  const classes = options.classes ?? 3;
+  const unknown = (options.shapes ?? []).filter((name) => !SHAPE_CLASSES.includes(name));
+  if (unknown.length)
+    throw new RuntimeUserError(
+      `the shapes data set has no ${unknown.join(", ")}; its shapes are ${SHAPE_CLASSES.join(", ")}`,
+    );
+  const chosen = options.shapes ? SHAPES.filter((s) => options.shapes!.includes(s.name)) : undefined;
+  const classes = chosen?.length ?? options.classes ?? 3;
   if (!Number.isInteger(classes) || classes < 2 || classes > SHAPES.length)
     throw new RuntimeUserError(`the shapes data set has 2 to ${SHAPES.length} classes, not ${classes}`);
   if (!Number.isInteger(options.count) || options.count < 1)
@@ -109,7 +117,7 @@ export function shapesDataset(options: ShapesOptions): ImageDataset {
     const angle = random() * 2 * Math.PI;
     const cos = Math.cos(angle);
     const sin = Math.sin(angle);
-    const { inside } = SHAPES[label];
+    const { inside } = (chosen ?? SHAPES)[label];
     const base = i * pixels;
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
@@ -122,7 +130,7 @@ export function shapesDataset(options: ShapesOptions): ImageDataset {
     }
   }
   return {
-    classNames: SHAPE_CLASSES.slice(0, classes),
+    classNames: chosen ? chosen.map((s) => s.name) : SHAPE_CLASSES.slice(0, classes),
     height: size,
     width: size,
     images,

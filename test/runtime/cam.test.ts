@@ -10,6 +10,7 @@ import { saveModel } from "../../src/runtime/io.ts";
 import { importVariantModule } from "../../src/runtime/model.ts";
 import { predictProbabilities, trainModel } from "../../src/runtime/train.ts";
 import { runCli } from "../helpers/cli.ts";
+import { seedWeights, SMALL_NET_SPEC } from "../helpers/small-net.ts";
 
 /**
  * Class activation maps (Zhou et al. 2016; the paper's Figure 7) on a small network
@@ -18,28 +19,15 @@ import { runCli } from "../helpers/cli.ts";
  * foreground ≥ 0.55 − noise, of the background ≤ 0.45 + noise: src/runtime/data.ts), so
  * the mask comes from the image itself.
  */
-const SPEC = `network CamNet {
-  input 32x32x3
-  classes 3
-  activation relu
-  convention torchvision
-  stages {
-    | Operator               | Resolution | Channels | Layers |
-    | Conv3x3                | 32x32      | 16       | 1      |
-    | MBConv4, k3x3          | 16x16      | 24       | 2      |
-    | MBConv4, k3x3          | 8x8        | 32       | 2      |
-    | Conv1x1 & Pooling & FC | 8x8        | 64       | 1      |
-  }
-}
-`;
 const dir = mkdtempSync(join(tmpdir(), "effnet-cam-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("class activation maps", () => {
   it("peak on the drawn shape for most held-out images of a model trained on shapes", async () => {
     await selectBackend("wasm");
-    const compiled = compile({ path: "cam.effnet", text: SPEC }).variants[0];
-    const model = (await importVariantModule(compiled, "cam.effnet")).buildModel();
+    const compiled = compile({ path: "small.effnet", text: SMALL_NET_SPEC }).variants[0];
+    const model = (await importVariantModule(compiled, "small.effnet")).buildModel();
+    seedWeights(model, 3);
     const train = shapesDataset({ count: 480, resolution: 32, seed: 11 });
     await trainModel(model, train, { epochs: 6, batchSize: 32, learningRate: 3e-3, preciseBatchNormImages: 256 });
     const held = shapesDataset({ count: 60, resolution: 32, seed: 99 });
@@ -65,7 +53,7 @@ describe("class activation maps", () => {
     expect(maps[0].height).toBe(8);
     expect(onShape / held.count).toBeGreaterThanOrEqual(0.75);
     await saveModel(model, join(dir, "model"), {
-      network: "CamNet",
+      network: "SmallNet",
       variant: "base",
       resolution: 32,
       classNames: train.classNames,
