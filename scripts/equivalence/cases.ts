@@ -83,7 +83,14 @@ export function compileCase(
   return compilation.variants[0];
 }
 
+const weightsCache = new Map<string, { bytes: Uint8Array; sha256: string }>();
+
+/** The case's seeded weights (computed once per process: ResNet-50's are 100 MB). */
 export function caseWeights(c: EquivalenceCase): { bytes: Uint8Array; sha256: string } {
+  const cached = weightsCache.get(c.name);
+  if (cached) return cached;
   const bytes = seededReferenceWeights(compileCase(c).ir, "torchvision", c.seed);
-  return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
+  const result = { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
+  weightsCache.set(c.name, result);
+  return result;
 }
