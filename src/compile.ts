@@ -7,6 +7,7 @@ import type { NetworkIR } from "./ir/ir.ts";
 import { scale, type ScaledNetwork } from "./scaling/scale.ts";
 import { check } from "./semantics/check.ts";
 import type { Spec, Variant } from "./semantics/spec.ts";
+import type { ConventionName } from "./semantics/conventions.ts";
 import type { Document } from "./syntax/ast.ts";
 import { parse } from "./syntax/parse.ts";
 
@@ -44,6 +45,8 @@ export interface CompileOptions {
   readonly allowHuge?: boolean;
   /** Stop after checking: no scaling, lowering or costing. */
   readonly checkOnly?: boolean;
+  /** Build under this convention whatever the spec declares (src/semantics/conventions.ts). */
+  readonly convention?: ConventionName;
 }
 
 export function compile(file: SourceFile, options: CompileOptions = {}): Compilation {
@@ -58,7 +61,7 @@ export function compile(file: SourceFile, options: CompileOptions = {}): Compila
   const parsed = parse(file);
   if (hasErrors(parsed.diagnostics)) return done([...parsed.diagnostics], { document: parsed.document });
 
-  const checked = check(parsed.document);
+  const checked = check(parsed.document, { convention: options.convention });
   const diagnostics = [...parsed.diagnostics, ...checked.diagnostics];
   const spec = checked.spec;
   if (!spec || hasErrors(diagnostics)) return done(diagnostics, { document: parsed.document });

@@ -11,6 +11,7 @@ function costOf(stageRows: string, input = "16x16x8") {
   input ${input}
   classes 10
   activation relu6
+  preprocessing none  # the operators alone: no input layers before stage 1
   stages {
     | Operator | Resolution | Channels | Layers |
 ${stageRows}

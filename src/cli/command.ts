@@ -99,11 +99,6 @@ export function compileFile(
   return { compilation, file: source.file, diagnostics: compilation.diagnostics };
 }
 
-/**
- * Writes all files or none: each goes to a temporary sibling first and is renamed into
- * place only when every one of them was written, so a failure never leaves a
- * half-written output.
- */
 /** Writes every file or none (src/files/write.ts); a failure is one EFF0003 naming the file. */
 export function writeFilesAtomically(files: readonly FileToWrite[]): Diagnostic[] {
   try {

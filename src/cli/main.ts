@@ -71,9 +71,12 @@ async function version(): Promise<string> {
  * only with EFFNET_DEBUG=1) rather than a trace, and never with the wasm glue dumped.
  */
 export async function main(argv: readonly string[], io: Io = defaultIo()): Promise<number> {
-  const [first, ...rest] = argv;
+  // A command's name may be two words (`weights import`): the longest name that matches wins.
+  const twoWords = COMMANDS.some((c) => c.name === `${argv[0]} ${argv[1]}`);
+  const [first, ...rest] = twoWords ? [`${argv[0]} ${argv[1]}`, ...argv.slice(2)] : argv;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
-    const topic = first === "help" ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    const topicName = COMMANDS.some((c) => c.name === `${rest[0]} ${rest[1]}`) ? `${rest[0]} ${rest[1]}` : rest[0];
+    const topic = first === "help" ? COMMANDS.find((c) => c.name === topicName) : undefined;
     io.out(topic ? commandHelp(topic) : generalHelp());
     return first === undefined ? EXIT.usage : EXIT.ok;
   }
@@ -84,10 +87,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   const command = COMMANDS.find((c) => c.name === first);
   if (!command) {
     const { didYouMean } = await import("../diagnostics/suggest.ts");
-    const hint = didYouMean(
-      first,
-      COMMANDS.map((c) => c.name),
-    );
+    const family = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => `\`${c.name}\``);
+    const hint = family.length
+      ? `its commands are ${family.join(", ")}`
+      : didYouMean(
+          first,
+          COMMANDS.map((c) => c.name),
+        );
     io.err(
       `effnet: unknown command \`${first}\`${hint ? `; ${hint}` : ""}\nRun \`effnet --help\` for the list of commands.\n`,
     );

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import type { NetworkCost } from "../cost/cost.ts";
 import type { Layer, LayerKind, NetworkIR } from "../ir/ir.ts";
+import { PADDING_RULES } from "../semantics/conventions.ts";
 import { commentText, commentWord, IdentifierPool, numberLiteral, shapeLiteral, stringLiteral } from "./literals.ts";
 
 /**
@@ -57,20 +59,34 @@ const stridesField = (strides: number) => (strides === 1 ? undefined : numberLit
  * Names of module-level helpers that layers may need, emitted once each before
  * buildModel, only into modules that use them.
  */
-type Helper = "perSampleNoiseShape" | "GlobalAveragePooling2DKeepDims";
+type Helper = "perSampleNoiseShape" | "GlobalAveragePooling2DKeepDims" | "EffnetNormalization" | "correctPad";
 
-const HELPERS: Record<Helper, string> = {
+/**
+ * A layer class of src/runtime/layers.ts, copied from between its `emit` markers: the
+ * runtime registers the same class, so saved models that use it load in `effnet predict`.
+ * Read as text (never imported: the compiler does not load tfjs).
+ */
+function runtimeLayerSource(name: string): string {
+  const text = readFileSync(new URL("../runtime/layers.ts", import.meta.url), "utf8");
+  const begin = `// effnet:emit begin ${name}\n`;
+  const start = text.indexOf(begin);
+  const end = text.indexOf("// effnet:emit end", start);
+  if (start < 0 || end < 0) throw new Error(`codegen: src/runtime/layers.ts has no emit region ${name}`);
+  return `\n${text.slice(start + begin.length, end)}`;
+}
+
+const HELPERS: Record<Helper, () => string> = {
   // Keras efficientnet.py drops whole residual branches per example with
   // `layers.Dropout(rate, noise_shape=(None, 1, 1, 1))`. tfjs's Dropout does the same:
   // Dropout.getNoiseShape (tfjs-layers src/layers/core.ts) replaces a null entry with the
   // input's size on that axis, and the config serialises the nulls as Keras's does; only
   // its type says number[], hence the cast.
-  perSampleNoiseShape: `
+  perSampleNoiseShape: () => `
 /** Drop connect: one keep/drop draw per example (the null axis is the batch), as Keras's noise_shape=(None, 1, 1, 1). */
 const perSampleNoiseShape = [null, 1, 1, 1] as unknown as number[];
 `,
   // tf.layers.globalAveragePooling2d has no keepDims (tfjs-layers 4.22, unlike Keras 2.6+).
-  GlobalAveragePooling2DKeepDims: `
+  GlobalAveragePooling2DKeepDims: () => `
 /**
  * Global average pooling that keeps the spatial axes ([h, w, c] → [1, 1, c]), as Keras's
  * GlobalAveragePooling2D(keepdims=True); tf.layers.globalAveragePooling2d has no keepDims.
@@ -88,12 +104,31 @@ class GlobalAveragePooling2DKeepDims extends tf.layers.Layer {
 }
 tf.serialization.registerClass(GlobalAveragePooling2DKeepDims);
 `,
+  EffnetNormalization: () => runtimeLayerSource("EffnetNormalization"),
+  // The same formula as src/semantics/conventions.ts PADDING_RULES.keras, evaluated when the
+  // model is built, because buildModel's \`resolution\` may change the parity of a layer's input.
+  correctPad: () => `
+/**
+ * Keras imagenet_utils.correct_pad: the zero padding before a strided k×k \`valid\` window
+ * that equals TensorFlow's \`same\` (one more row/column at the bottom/right for even sizes).
+ */
+function correctPad(x: tf.SymbolicTensor, kernel: number): [[number, number], [number, number]] {
+  const [, height, width] = x.shape as number[];
+  const pad = Math.floor(kernel / 2);
+  return [
+    [pad - (1 - (height % 2)), pad],
+    [pad - (1 - (width % 2)), pad],
+  ];
+}
+`,
 };
 
 /** Which helpers a layer needs. */
 function helpersOf(layer: Layer): Helper[] {
   if (layer.kind === "dropout" && layer.attrs.perSample) return ["perSampleNoiseShape"];
   if (layer.kind === "globalAvgPool" && layer.attrs.keepDims) return ["GlobalAveragePooling2DKeepDims"];
+  if (layer.kind === "normalization") return ["EffnetNormalization"];
+  if (layer.kind === "zeroPadding2d" && layer.attrs.rule === "keras") return ["correctPad"];
   return [];
 }
 
@@ -106,6 +141,35 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
   // The input's height and width come from buildModel's `resolution` option.
   input: (layer) =>
     `tf.input(${config({ name: stringLiteral(layer.name), shape: `[height, width, ${numberLiteral(layer.attrs.shape[2])}]` })})`,
+  rescaling: (layer, ctx) =>
+    symbolic(
+      `tf.layers.rescaling(${config({
+        name: stringLiteral(layer.name),
+        scale: numberLiteral(layer.attrs.scale),
+        offset: layer.attrs.offset === 0 ? undefined : numberLiteral(layer.attrs.offset),
+      })})${applyTo(ctx)}`,
+    ),
+  normalization: (layer, ctx) =>
+    symbolic(
+      `new EffnetNormalization(${config({
+        name: stringLiteral(layer.name),
+        mean: shapeLiteral(layer.attrs.mean),
+        std: shapeLiteral(layer.attrs.std),
+        stored: String(layer.attrs.stored),
+      })})${applyTo(ctx)}`,
+    ),
+  // Keras's rule depends on the input's parity, so the module computes it (correctPad) for
+  // whatever resolution it is built at; the symmetric rule does not.
+  zeroPadding2d: (layer, ctx) =>
+    symbolic(
+      `tf.layers.zeroPadding2d(${config({
+        name: stringLiteral(layer.name),
+        padding:
+          layer.attrs.rule === "keras"
+            ? `correctPad(${ctx.inputs[0]}, ${numberLiteral(layer.attrs.kernel)})`
+            : `[${layer.attrs.padding.map((p) => shapeLiteral(p)).join(", ")}]`,
+      })})${applyTo(ctx)}`,
+    ),
   conv2d: (layer, ctx) =>
     symbolic(
       `tf.layers.conv2d(${config({
@@ -220,6 +284,20 @@ export function classifierLayers(ir: NetworkIR): { readonly top: readonly Layer[
   return none;
 }
 
+/** One line on what the convention makes the model compute, for the module's header. */
+function conventionSummary(ir: NetworkIR): string {
+  const c = ir.convention;
+  return [
+    `strided windows pad ${PADDING_RULES[c.padding].summary.split(":")[0]}`,
+    c.preprocessing === "none"
+      ? "no input preprocessing"
+      : `input pixels in [0, 255], ${c.preprocessing} preprocessing`,
+    c.classifierActivation === "linear"
+      ? "the classifier outputs logits"
+      : `the classifier outputs ${c.classifierActivation}`,
+  ].join("; ");
+}
+
 /** The variant's file name stem: `B0` → `b0`. Names are validated by the semantics (NAME_PATTERN); check again before using one as a path. */
 export function moduleFileStem(name: string): string {
   const stem = name.toLowerCase();
@@ -250,6 +328,8 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): 
     "modelName",
     "perSampleNoiseShape",
     "GlobalAveragePooling2DKeepDims",
+    "EffnetNormalization",
+    "correctPad",
   ]);
   const idOf = new Map<string, string>();
   for (const layer of ir.layers) idOf.set(layer.name, ids.allocate(layer.name));
@@ -282,6 +362,7 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): 
 
   return `// Generated by effnet from ${commentText(info.sourcePath)}, network ${commentText(ir.network)}, variant ${commentText(ir.variant)}.
 // Do not edit: change the spec and run \`${regenerate}\` instead.
+// Convention ${commentText(ir.convention.name)}: ${commentText(conventionSummary(ir))}.
 import * as tf from "@tensorflow/tfjs";
 
 /**
@@ -301,6 +382,7 @@ export const metadata = {
   macs: ${numberLiteral(cost.macs)},
   flops: ${numberLiteral(cost.flops)},
   layers: ${numberLiteral(ir.layers.length)},
+  convention: { name: ${stringLiteral(ir.convention.name)}, padding: ${stringLiteral(ir.convention.padding)}, preprocessing: ${stringLiteral(ir.convention.preprocessing)}, output: ${stringLiteral(ir.convention.classifierActivation === "linear" ? "logits" : "probabilities")} },
 } as const;
 
 export interface BuildOptions {
@@ -313,7 +395,7 @@ export interface BuildOptions {
   /** With \`false\`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
 }
-${helpers.map((h) => HELPERS[h]).join("")}
+${helpers.map((h) => HELPERS[h]()).join("")}
 /** Builds ${commentWord(ir.network)} ${commentWord(ir.variant)} with freshly initialised weights (the tfjs layers functional API). */
 export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   const classes = options.classes ?? metadata.classes;

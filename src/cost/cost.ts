@@ -29,6 +29,10 @@ const biasAdds = (layer: Layer) => (layer.weights.some((w) => w.name === "bias")
 /** The one table of per-kind cost rules. */
 export const COST_RULES: { readonly [K in LayerKind]: KindCost } = {
   input: { macs: none, elementwise: none },
+  rescaling: { macs: none, elementwise: perOutput },
+  // A subtraction and a division per element.
+  normalization: { macs: none, elementwise: (l) => 2 * elements(l.outputShape) },
+  zeroPadding2d: { macs: none, elementwise: none },
   conv2d: {
     // Each output element is a dot product over a k×k×C_in window.
     macs: (l, [x]) =>

@@ -1,7 +1,7 @@
 /**
  * The one table of diagnostics. Every user-facing failure has a code here: EFF0xxx
  * command line, EFF1xxx syntax, EFF2xxx semantics, EFF3xxx scaling and lowering,
- * EFF4xxx cost and budgets. Messages make sense on their own (they are printed without
+ * EFF4xxx cost and budgets, EFF5xxx weights files (`effnet weights`). Messages make sense on their own (they are printed without
  * the source in CI logs); `help` is a likely fix. `test/errors/` holds at least one
  * failing spec per code with its rendered output.
  */
@@ -209,15 +209,15 @@ export const DIAGNOSTICS = {
     (a) => `variant ${q(a.variant)} is too large to build sensibly: ${a.what}`,
   ),
 
-  EFF3003: entry<{ variant: string; what: string }>(
-    "error",
-    "variant cannot be built",
-    (a) => `variant ${q(a.variant)} cannot be built at all, even with --allow-huge: ${a.what}`,
-  ),
   EFF3002: entry<{ variant: string; what: string }>(
     "error",
     "scaled to nothing",
     (a) => `variant ${q(a.variant)} scales ${a.what}: a network cannot be built from it`,
+  ),
+  EFF3003: entry<{ variant: string; what: string }>(
+    "error",
+    "variant cannot be built",
+    (a) => `variant ${q(a.variant)} cannot be built at all, even with --allow-huge: ${a.what}`,
   ),
 
   // ---- cost and budgets
@@ -230,6 +230,50 @@ export const DIAGNOSTICS = {
     "error",
     "nothing to learn",
     (a) => `variant ${q(a.variant)} has no trainable parameters: it computes nothing a model could learn`,
+  ),
+
+  // ---- weights files (src/weights; no span: the file and the tensor are named in the message)
+  EFF5001: entry<{ path: string; reason: string }>(
+    "error",
+    "not a safetensors file",
+    (a) => `${a.path} is not a safetensors file: ${a.reason}`,
+  ),
+  EFF5002: entry<{ path: string; key: string; needed: number; size: number }>(
+    "error",
+    "truncated weights file",
+    (a) =>
+      `${a.path} is truncated: tensor ${q(a.key)} ends at byte ${a.needed} of the data, which holds only ${a.size} bytes`,
+  ),
+  EFF5003: entry<{ path: string; key: string; dtype: string; expected: string }>(
+    "error",
+    "unsupported tensor type",
+    (a) => `tensor ${q(a.key)} in ${a.path} is ${a.dtype}; effnet reads ${a.expected}`,
+  ),
+  EFF5004: entry<{ key: string; layer: string; shape: string }>(
+    "error",
+    "missing tensor",
+    (a) => `missing tensor ${q(a.key)} for effnet layer ${q(a.layer)} (${a.shape})`,
+  ),
+  EFF5005: entry<{ key: string; shape: string; reference: string }>(
+    "error",
+    "unexpected tensor",
+    (a) => `unexpected tensor ${q(a.key)} ${a.shape}: no layer of this network has that ${a.reference} name`,
+  ),
+  EFF5006: entry<{ key: string; layer: string; expected: string; found: string }>(
+    "error",
+    "tensor shape mismatch",
+    (a) => `tensor ${q(a.key)} has shape ${a.found}; effnet layer ${q(a.layer)} needs ${a.expected}`,
+  ),
+  EFF5007: entry<{ layer: string; reference: string }>(
+    "error",
+    "no reference name",
+    (a) => `effnet layer ${q(a.layer)} has no ${a.reference} name: no naming rule of src/weights/naming.ts covers it`,
+  ),
+  EFF5008: entry<{ dir: string; convention: string; reference: string }>(
+    "error",
+    "convention mismatch",
+    (a) =>
+      `${a.dir} was built under the ${q(a.convention)} convention; ${a.reference}'s model computes another function from the same weights`,
   ),
 } as const;
 

@@ -1,3 +1,4 @@
+import { PADDING_RULES, type PaddingRuleName } from "../semantics/conventions.ts";
 import type { Activation, Layer, LayerAttrs, LayerKind, Padding, Shape, Weight } from "./ir.ts";
 
 /** What the builder hands back for a layer: its name and output shape. */
@@ -14,6 +15,40 @@ export interface Tensor {
 export class LayerBuilder {
   readonly layers: Layer[] = [];
   stage = 0;
+
+  /** `paddingRule`: how strided k×k windows pad (src/semantics/conventions.ts, PADDING_RULES). */
+  constructor(readonly paddingRule: PaddingRuleName = "keras") {}
+
+  /**
+   * A strided k×k window pads explicitly, as the references do (Keras efficientnet.py:
+   * ZeroPadding2D(correct_pad(x, k)) then a `valid` conv; torchvision: padding=(k-1)//2),
+   * and is then `valid`. Stride-1 windows stay `same`, which is symmetric for odd k in both.
+   * `zerosAreExact`: max pooling pads with −∞ in TensorFlow and PyTorch; zeros give the
+   * same maxima only when the input is non-negative (after ReLU, as Keras's resnet.py relies
+   * on), so a max pool pads explicitly only under the symmetric rule, which needs it.
+   */
+  private padFor(
+    name: string,
+    x: Tensor,
+    kernel: number,
+    strides: number,
+    requested: Padding | undefined,
+    zerosAreExact = true,
+  ): { x: Tensor; padding: Padding } {
+    if (requested !== undefined || strides === 1 || kernel === 1) return { x, padding: requested ?? "same" };
+    if (!zerosAreExact && this.paddingRule === "keras") return { x, padding: "same" };
+    const rule = PADDING_RULES[this.paddingRule];
+    const [h, w, c] = x.shape;
+    const padding = [rule.pads(h, kernel), rule.pads(w, kernel)] as const;
+    const padded = this.add(
+      "zeroPadding2d",
+      `${name}_pad`,
+      [x],
+      [h + padding[0][0] + padding[0][1], w + padding[1][0] + padding[1][1], c],
+      { padding, rule: this.paddingRule, kernel },
+    );
+    return { x: padded, padding: "valid" };
+  }
 
   private add<K extends LayerKind>(
     kind: K,
@@ -39,6 +74,36 @@ export class LayerBuilder {
     return this.add("input", name, [], shape, { shape });
   }
 
+  rescaling(name: string, x: Tensor, scale: number, offset = 0): Tensor {
+    return this.add("rescaling", name, [x], x.shape, { scale, offset });
+  }
+
+  /** Per-channel (x − mean) / std; `stored` keeps Keras's mean, variance and count weights (non-trainable). */
+  normalization(
+    name: string,
+    x: Tensor,
+    o: { mean: readonly number[]; std: readonly number[]; stored: boolean },
+  ): Tensor {
+    const c = x.shape[x.shape.length - 1];
+    if (o.mean.length !== c || o.std.length !== c)
+      throw new Error(`ir: normalization statistics for ${o.mean.length} channels on a ${c}-channel input`);
+    const weights: Weight[] = o.stored
+      ? [
+          { name: "mean", shape: [c], trainable: false },
+          { name: "variance", shape: [c], trainable: false },
+          { name: "count", shape: [], trainable: false },
+        ]
+      : [];
+    return this.add(
+      "normalization",
+      name,
+      [x],
+      x.shape,
+      { mean: [...o.mean], std: [...o.std], stored: o.stored },
+      weights,
+    );
+  }
+
   conv2d(
     name: string,
     x: Tensor,
@@ -51,9 +116,11 @@ export class LayerBuilder {
       padding?: Padding;
     },
   ): Tensor {
-    const [h, w, c] = x.shape;
     const strides = o.strides ?? 1;
-    const padding = o.padding ?? "same";
+    const padded = this.padFor(name, x, o.kernel, strides, o.padding);
+    x = padded.x;
+    const padding = padded.padding;
+    const [h, w, c] = x.shape;
     const useBias = o.useBias ?? false;
     const weights: Weight[] = [trainable("kernel", [o.kernel, o.kernel, c, o.filters])];
     if (useBias) weights.push(trainable("bias", [o.filters]));
@@ -79,9 +146,11 @@ export class LayerBuilder {
     x: Tensor,
     o: { kernel: number; strides?: number; padding?: Padding; depthMultiplier?: number },
   ): Tensor {
-    const [h, w, c] = x.shape;
     const strides = o.strides ?? 1;
-    const padding = o.padding ?? "same";
+    const padded = this.padFor(name, x, o.kernel, strides, o.padding);
+    x = padded.x;
+    const padding = padded.padding;
+    const [h, w, c] = x.shape;
     const depthMultiplier = o.depthMultiplier ?? 1;
     return this.add(
       "depthwiseConv2d",
@@ -114,14 +183,16 @@ export class LayerBuilder {
   }
 
   maxPool(name: string, x: Tensor, o: { pool: number; strides: number; padding?: Padding }): Tensor {
+    const padded = this.padFor(name, x, o.pool, o.strides, o.padding, false);
+    x = padded.x;
+    const padding = padded.padding;
     const [h, w, c] = x.shape;
-    const padding = o.padding ?? "same";
     return this.add(
       "maxPool",
       name,
       [x],
       [spatial(h, o.pool, o.strides, padding), spatial(w, o.pool, o.strides, padding), c],
-      { ...o, padding },
+      { pool: o.pool, strides: o.strides, padding },
     );
   }
 
@@ -161,9 +232,8 @@ function trainable(name: string, shape: Shape): Weight {
 }
 
 /**
- * Output size of a strided window. `same` is TensorFlow's: ceil(n / stride), with the
- * extra padding row at the bottom/right; for the reference's stride-2 layers that equals
- * Keras's explicit ZeroPadding2D(correct_pad) + `valid` (same output, same pixels).
+ * Output size of a window. `same` is TensorFlow's: ceil(n / stride); strided k×k windows
+ * arrive here already padded explicitly (padFor) and `valid`.
  */
 export function spatial(n: number, kernel: number, strides: number, padding: Padding): number {
   return padding === "same" ? Math.ceil(n / strides) : Math.floor((n - kernel) / strides) + 1;

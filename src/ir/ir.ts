@@ -5,6 +5,8 @@
  * Layer names follow the Keras reference (applications/efficientnet.py): `stem_conv`,
  * `block2a_expand_conv`, `block2a_se_reduce`, `top_conv`, `predictions`.
  */
+import type { Convention, ConventionName, PaddingRuleName, PreprocessingName } from "../semantics/conventions.ts";
+
 export type Shape = readonly number[];
 
 export type Activation = "swish" | "relu" | "relu6" | "sigmoid" | "softmax" | "linear";
@@ -21,6 +23,23 @@ export type Padding = "same" | "valid";
 /** One table row per layer kind's attributes; the kinds are listed in primitives.ts. */
 export interface LayerAttrs {
   input: { readonly shape: Shape };
+  /** `x · scale + offset` (Keras Rescaling): pixels [0, 255] → [0, 1]. */
+  rescaling: { readonly scale: number; readonly offset: number };
+  /**
+   * Per-channel `(x − mean) / std`. `stored`: mean, variance and count are non-trainable
+   * weights, as Keras's Normalization keeps them (7 parameters for RGB); otherwise constants.
+   */
+  normalization: { readonly mean: readonly number[]; readonly std: readonly number[]; readonly stored: boolean };
+  /**
+   * Explicit zero padding before a `valid` strided window ([[top, bottom], [left, right]] at
+   * the IR's resolution). `rule` says how to recompute it for another input size
+   * (src/semantics/conventions.ts, PADDING_RULES), `kernel` for which window.
+   */
+  zeroPadding2d: {
+    readonly padding: readonly [readonly [number, number], readonly [number, number]];
+    readonly rule: PaddingRuleName;
+    readonly kernel: number;
+  };
   conv2d: {
     readonly filters: number;
     readonly kernel: number;
@@ -69,6 +88,13 @@ export interface NetworkIR {
   readonly variant: string;
   readonly inputShape: Shape;
   readonly classes: number;
+  /** The conventions the layers were built with (src/semantics/conventions.ts), as the spec resolved them. */
+  readonly convention: {
+    readonly name: ConventionName;
+    readonly padding: PaddingRuleName;
+    readonly preprocessing: PreprocessingName;
+    readonly classifierActivation: Convention["classifierActivation"];
+  };
   /** Topologically ordered: every layer comes after its inputs. */
   readonly layers: readonly Layer[];
   readonly output: string;

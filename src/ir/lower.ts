@@ -1,4 +1,5 @@
 import type { ScaledNetwork } from "../scaling/scale.ts";
+import { PREPROCESSING, type Preprocessing } from "../semantics/conventions.ts";
 import { LayerBuilder, type Tensor } from "./builder.ts";
 import type { NetworkIR } from "./ir.ts";
 
@@ -22,8 +23,21 @@ export function blockLetters(j: number): string {
  */
 export function lower(network: ScaledNetwork): NetworkIR {
   const { spec, variant } = network;
-  const b = new LayerBuilder();
+  const b = new LayerBuilder(spec.padding);
   let x: Tensor = b.input("input", [network.input.height, network.input.width, network.input.channels]);
+  // Keras efficientnet.py: x = Rescaling(1/255)(img_input); x = Normalization()(x). Stage 0, with the input.
+  const pre: Preprocessing = PREPROCESSING[spec.preprocessing];
+  if (pre.rescale !== undefined) x = b.rescaling("rescaling", x, pre.rescale);
+  if (pre.normalization) {
+    // ImageNet's statistics are RGB's; other inputs start from Keras's unadapted Normalization (mean 0, variance 1).
+    const c = network.input.channels;
+    const rgb = pre.normalization.mean.length === c;
+    x = b.normalization("normalization", x, {
+      mean: rgb ? pre.normalization.mean : Array(c).fill(0),
+      std: rgb ? pre.normalization.std : Array(c).fill(1),
+      stored: pre.normalization.stored,
+    });
+  }
   // The stem: the plain layers before the first block (ResNet's conv and max pool; EfficientNet's conv).
   const firstBlock = network.stages.findIndex((s) => s.stage.operator.role !== "layer");
   const isStem = (i: number) => network.stages[i].stage.operator.role === "layer" && (firstBlock < 0 || i < firstBlock);
@@ -51,6 +65,7 @@ export function lower(network: ScaledNetwork): NetworkIR {
         dropConnect: numbered ? (spec.dropConnect * blockIndex) / totalBlocks : 0,
         classes: spec.classes,
         dropout: variant.dropout,
+        classifierActivation: spec.classifierActivation,
       });
       if (numbered) blockIndex++;
     }
@@ -60,6 +75,12 @@ export function lower(network: ScaledNetwork): NetworkIR {
     variant: variant.name,
     inputShape: [network.input.height, network.input.width, network.input.channels],
     classes: spec.classes,
+    convention: {
+      name: spec.convention,
+      padding: spec.padding,
+      preprocessing: spec.preprocessing,
+      classifierActivation: spec.classifierActivation,
+    },
     layers: b.layers,
     output: x.name,
   };

@@ -29,9 +29,10 @@ export interface RepeatContext {
   readonly batchNorm: { readonly momentum: number; readonly epsilon: number };
   /** Stochastic-depth rate of this block (Keras: drop_connect_rate * b / blocks). */
   readonly dropConnect: number;
-  /** Classifier settings, for the head. */
+  /** Classifier settings, for the head: logits (`linear`, torchvision) or probabilities (`softmax`, Keras). */
   readonly classes: number;
   readonly dropout: number;
+  readonly classifierActivation: Activation;
 }
 
 export type OperatorRole = "layer" | "block" | "head";
@@ -298,7 +299,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     name: "Classifier",
     syntax: "Pooling & FC",
     summary:
-      "classifier without a head convolution (ResNet, MobileNetV1): global average pooling, dropout, dense softmax",
+      "classifier without a head convolution (ResNet, MobileNetV1): global average pooling, dropout, dense (softmax or logits, by the convention)",
     pattern: /^pooling & fc$/i,
     fromName: () => ({}),
     defaults: { kernel: 1 },
@@ -309,13 +310,14 @@ export const OPERATORS: readonly OperatorDef[] = [
     lower: (b, x, ctx) => {
       let y = b.globalAvgPool("avg_pool", x);
       if (ctx.dropout > 0) y = b.dropout("top_dropout", y, ctx.dropout);
-      return b.dense("predictions", y, { units: ctx.classes, activation: "softmax" });
+      return b.dense("predictions", y, { units: ctx.classes, activation: ctx.classifierActivation });
     },
   },
   {
     name: "Head",
     syntax: "Conv1x1 & Pooling & FC",
-    summary: "classifier head: 1x1 conv, BN, act, global average pooling, dropout, dense softmax",
+    summary:
+      "classifier head: 1x1 conv, BN, act, global average pooling, dropout, dense (softmax or logits, by the convention)",
     pattern: /^conv(\d+)x(\d+) & pooling & fc$/i,
     fromName: (m) => ({ kernel: Number(m[1]) }),
     defaults: {},
@@ -337,7 +339,7 @@ export const OPERATORS: readonly OperatorDef[] = [
       );
       y = b.globalAvgPool("avg_pool", y);
       if (ctx.dropout > 0) y = b.dropout("top_dropout", y, ctx.dropout);
-      return b.dense("predictions", y, { units: ctx.classes, activation: "softmax" });
+      return b.dense("predictions", y, { units: ctx.classes, activation: ctx.classifierActivation });
     },
   },
 ];

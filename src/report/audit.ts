@@ -3,6 +3,12 @@ import type { NetworkCost, ParamCount } from "../cost/cost.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { positionAt } from "../diagnostics/source.ts";
 import { describeRounding, ROUNDING_PRESETS, type RoundingPresetName } from "../scaling/rounding.ts";
+import {
+  CONVENTIONS as CONVENTION_TABLE,
+  PADDING_RULES,
+  PREPROCESSING,
+  type ConventionName,
+} from "../semantics/conventions.ts";
 import { constraintText, constraintValue } from "../semantics/scaling.ts";
 import type { BudgetMetric, DimensionRule, Spec } from "../semantics/spec.ts";
 import { baselineCoefficients, compoundAudit, type CompoundAudit } from "./compound.ts";
@@ -29,7 +35,10 @@ export interface AuditDocument {
   readonly schemaVersion: typeof AUDIT_SCHEMA_VERSION;
   readonly source: string;
   readonly conventions: Readonly<
-    Record<"macs" | "flops" | "elementwise" | "params" | "memory" | "memoryByBatch" | "compound" | "rounding", string>
+    Record<
+      "macs" | "flops" | "elementwise" | "params" | "memory" | "memoryByBatch" | "compound" | "rounding" | "convention",
+      string
+    >
   >;
   readonly memorySettings: {
     readonly batches: readonly number[];
@@ -90,6 +99,13 @@ export interface AuditNetwork {
     readonly layers: number;
     readonly stride: number;
   }[];
+  readonly convention: {
+    readonly name: ConventionName;
+    readonly source: string;
+    readonly padding: string;
+    readonly preprocessing: string;
+    readonly classifier: "logits" | "softmax";
+  };
   readonly rounding: {
     readonly preset: RoundingPresetName;
     readonly source: string;
@@ -197,7 +213,8 @@ export const CONVENTIONS: AuditDocument["conventions"] = {
   flops: "2 × MACs",
   elementwise:
     "one per output element of batch norm, activations, SE scaling, residual adds, bias adds; one per input element of pooling; not in MACs",
-  params: "trainable = kernels, biases, BN gamma and beta; non-trainable = BN moving mean and variance",
+  params:
+    "trainable = kernels, biases, BN gamma and beta; non-trainable = BN moving mean and variance, and the mean, variance and count of Keras's input Normalization (7 for RGB) under `preprocessing keras`, as Keras's count_params() counts them",
   memory: "float32 (4 bytes), batch 1; activation peak = largest set of live layer outputs in topological order",
   memoryByBatch:
     "float32 bytes; inference = parameters + peak live activations × batch; training = parameters + gradients (trainable) + optimizer state + every layer output × batch (kept for backpropagation; an upper bound without in-place ops or recomputation)",
@@ -205,6 +222,8 @@ export const CONVENTIONS: AuditDocument["conventions"] = {
     "log₂ units (doublings): deviation = log₂(MACs / baseline MACs) − φ, φ declared or implied by (α·β²·γ²)^φ = d·w²·(r/r₀)²; split per dimension by a Shapley decomposition (average over the 6 orders of switching depth, width, resolution from baseline to variant) minus each dimension's share of φ; the three contributions sum to the deviation",
   rounding:
     "one preset of src/scaling/rounding.ts (ROUNDING_PRESETS) for where the reference implementations disagree: the head's width",
+  convention:
+    "one entry of src/semantics/conventions.ts (CONVENTIONS): the reference whose function the model computes (rounding, padding of strided windows, input preprocessing, batch norm, classifier activation); counts do not depend on it except for stored preprocessing statistics",
 };
 
 export interface AuditOptions {
@@ -257,6 +276,13 @@ function auditNetwork(spec: Spec, costing: Costing): AuditNetwork {
       layers: s.layers,
       stride: s.stride,
     })),
+    convention: {
+      name: spec.convention,
+      source: CONVENTION_TABLE[spec.convention].source,
+      padding: PADDING_RULES[spec.padding].summary,
+      preprocessing: PREPROCESSING[spec.preprocessing].summary,
+      classifier: spec.classifierActivation === "linear" ? "logits" : "softmax",
+    },
     rounding: {
       preset: spec.rounding,
       source: ROUNDING_PRESETS[spec.rounding].source,

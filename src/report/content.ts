@@ -88,6 +88,7 @@ export function reportBlocks(doc: AuditDocument, options: ContentOptions = {}): 
   h(1, `${net.name}: cost audit`);
   p(
     `Source \`${doc.source}\`: input ${net.input.height}×${net.input.width}×${net.input.channels}, ${net.classes} classes, ${net.activation}, squeeze-and-excitation ${net.squeezeExcite || "none"}, batch norm momentum ${fmt(net.batchNorm.momentum)} epsilon ${fmt(net.batchNorm.epsilon)}. ` +
+      `Convention \`${net.convention.name}\` (${net.convention.source}): padding ${net.convention.padding}; preprocessing ${net.convention.preprocessing}; the classifier outputs ${net.convention.classifier}. ` +
       `Rounding preset \`${net.rounding.preset}\` (${net.rounding.source}).`,
   );
   h(2, "Conventions");

@@ -17,6 +17,9 @@ export function renderAudit(
   out.push(
     `input ${net.input.height}×${net.input.width}×${net.input.channels}, ${net.classes} classes, ${net.activation}, SE ${net.squeezeExcite || "none"}`,
   );
+  out.push(
+    `convention ${net.convention.name}: padding ${net.convention.padding.split(":")[0]}, preprocessing ${net.convention.preprocessing.split(":")[0]}, batch norm momentum ${fmt(net.batchNorm.momentum)} epsilon ${fmt(net.batchNorm.epsilon)}, ${net.convention.classifier} out`,
+  );
   const c = net.scaling.compound;
   if (c) {
     const k = c.constraint;
@@ -25,7 +28,7 @@ export function renderAudit(
     );
   }
   out.push(
-    `MACs = multiply-adds (the paper's "FLOPS"), FLOPs = 2 × MACs; params: trainable + BN moving statistics = total`,
+    `MACs = multiply-adds (the paper's "FLOPS"), FLOPs = 2 × MACs; params: trainable + non-trainable (BN moving statistics, stored input normalisation) = total`,
   );
   for (const block of variantBlocks(doc)) out.push(...renderBlockText(block));
   // The sections every format shares (src/report/content.ts); memory only when asked for (--batch).

@@ -7,8 +7,10 @@ import { fsReason, RuntimeUserError } from "./errors.ts";
 
 /**
  * Image classification data for training and prediction, held in memory as float32 RGB in
- * [0, 1] (NHWC). The generated models contain no rescaling layer, so every loader here
- * produces the same range and a model trained on one source predicts on another.
+ * [0, 1] (NHWC), so every loader here produces the same range and a model trained on one
+ * source predicts on another. Models take pixels in [0, 255] and normalise them in the
+ * model, as Keras's EfficientNet does (the convention's preprocessing,
+ * src/semantics/conventions.ts): modelInput scales a batch on its way in.
  */
 export interface ImageDataset {
   readonly classNames: readonly string[];
@@ -22,6 +24,14 @@ export interface ImageDataset {
 }
 
 export const CHANNELS = 3;
+
+/** What a model's input pixel values range over: [0, PIXEL_MAX]. */
+export const PIXEL_MAX = 255;
+
+/** A batch of [0, 1] images as the model's input tensor, pixels in [0, 255]. */
+export function modelInput(values: Float32Array, shape: [number, number, number, number]): tf.Tensor4D {
+  return tf.tidy(() => tf.mul(tf.tensor4d(values, shape), PIXEL_MAX) as tf.Tensor4D);
+}
 
 /** mulberry32: a small seeded PRNG (public domain, Tommy Ettinger), so data and shuffles repeat exactly. */
 export function seededRandom(seed: number): () => number {
@@ -66,6 +76,8 @@ export interface ShapesOptions {
   readonly resolution: number;
   /** How many of circle, square, triangle, cross (default 3). */
   readonly classes?: number;
+  /** Which shapes, by name (kept in the data set's order), instead of the first `classes`: another task, for fine-tuning. */
+  readonly shapes?: readonly string[];
   readonly seed?: number;
 }
 
@@ -76,7 +88,13 @@ export interface ShapesOptions {
  * hundred steps, hard enough that it must look at geometry rather than colour.
  */
 export function shapesDataset(options: ShapesOptions): ImageDataset {
-  const classes = options.classes ?? 3;
+  const unknown = (options.shapes ?? []).filter((name) => !SHAPE_CLASSES.includes(name));
+  if (unknown.length)
+    throw new RuntimeUserError(
+      `the shapes data set has no ${unknown.join(", ")}; its shapes are ${SHAPE_CLASSES.join(", ")}`,
+    );
+  const chosen = options.shapes ? SHAPES.filter((s) => options.shapes!.includes(s.name)) : undefined;
+  const classes = chosen?.length ?? options.classes ?? 3;
   if (!Number.isInteger(classes) || classes < 2 || classes > SHAPES.length)
     throw new RuntimeUserError(`the shapes data set has 2 to ${SHAPES.length} classes, not ${classes}`);
   if (!Number.isInteger(options.count) || options.count < 1)
@@ -99,7 +117,7 @@ export function shapesDataset(options: ShapesOptions): ImageDataset {
     const angle = random() * 2 * Math.PI;
     const cos = Math.cos(angle);
     const sin = Math.sin(angle);
-    const { inside } = SHAPES[label];
+    const { inside } = (chosen ?? SHAPES)[label];
     const base = i * pixels;
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
@@ -112,7 +130,7 @@ export function shapesDataset(options: ShapesOptions): ImageDataset {
     }
   }
   return {
-    classNames: SHAPE_CLASSES.slice(0, classes),
+    classNames: chosen ? chosen.map((s) => s.name) : SHAPE_CLASSES.slice(0, classes),
     height: size,
     width: size,
     images,
@@ -260,7 +278,7 @@ export function batchTensors(dataset: ImageDataset, indices: readonly number[]):
   const values = new Float32Array(indices.length * pixels);
   indices.forEach((index, i) => values.set(dataset.images.subarray(index * pixels, (index + 1) * pixels), i * pixels));
   const labels = Int32Array.from(indices, (index) => dataset.labels[index]);
-  const xs = tf.tensor4d(values, [indices.length, dataset.height, dataset.width, CHANNELS]);
+  const xs = modelInput(values, [indices.length, dataset.height, dataset.width, CHANNELS]);
   const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), dataset.classNames.length).toFloat() as tf.Tensor2D);
   return { xs, ys };
 }

@@ -2,6 +2,8 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { fsReason, RuntimeUserError } from "./errors.ts";
+// Registers the layer classes generated models may contain, so that saved ones load.
+import "./layers.ts";
 
 /**
  * Saving and loading LayersModels in Node without tfjs-node: the same two files that
@@ -19,6 +21,8 @@ export interface TrainedModelInfo {
   readonly variant: string;
   readonly resolution: number;
   readonly classNames: readonly string[];
+  /** The convention it was built under (src/semantics/conventions.ts), when known: `effnet weights export` checks it. */
+  readonly convention?: string;
 }
 
 /**

@@ -33,6 +33,13 @@ export interface ModelMetadata {
   readonly macs: number;
   readonly flops: number;
   readonly layers: number;
+  /** src/semantics/conventions.ts: what the model computes beyond its shapes. */
+  readonly convention: {
+    readonly name: string;
+    readonly padding: string;
+    readonly preprocessing: string;
+    readonly output: "logits" | "probabilities";
+  };
 }
 
 export interface GeneratedModelModule {

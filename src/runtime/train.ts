@@ -59,7 +59,10 @@ export async function trainModel(
   }
   model.compile({
     optimizer: tf.train.adam(options.learningRate ?? DEFAULT_LEARNING_RATE),
-    loss: "categoricalCrossentropy",
+    // torchvision's convention ends in logits: the same cross-entropy, with the softmax inside the loss.
+    loss: outputsLogits(model)
+      ? (labels: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, logits)
+      : "categoricalCrossentropy",
     metrics: ["accuracy"],
   });
   const random = seededRandom(options.seed ?? 1);
@@ -190,6 +193,20 @@ export function recomputeBatchNormStatistics(
   });
 }
 
+/**
+ * Whether the model's classifier outputs logits (a linear dense layer, torchvision's
+ * convention) rather than probabilities (softmax, Keras's).
+ */
+export function outputsLogits(model: tf.LayersModel): boolean {
+  const last = model.layers[model.layers.length - 1];
+  return last.getClassName() === "Dense" && last.getConfig().activation === "linear";
+}
+
+/** The model's outputs as probabilities: softmax of logits, probabilities unchanged. */
+export function probabilitiesOf(model: tf.LayersModel, outputs: tf.Tensor2D): tf.Tensor2D {
+  return outputsLogits(model) ? tf.softmax(outputs) : outputs;
+}
+
 /** Class probabilities for each image of `dataset` (or the ones at `indices`), in inference mode. */
 export function predictProbabilities(
   model: tf.LayersModel,
@@ -201,7 +218,7 @@ export function predictProbabilities(
   for (let i = 0; i < indices.length; i += batchSize) {
     const { xs, ys } = batchTensors(dataset, indices.slice(i, i + batchSize));
     ys.dispose();
-    const probabilities = tf.tidy(() => (model.predict(xs) as tf.Tensor2D).arraySync());
+    const probabilities = tf.tidy(() => probabilitiesOf(model, model.predict(xs) as tf.Tensor2D).arraySync());
     xs.dispose();
     for (const row of probabilities) rows.push(Float32Array.from(row));
   }

@@ -133,6 +133,3 @@ export const ROUNDING_PRESETS = {
 } as const satisfies Record<string, RoundingPreset>;
 
 export type RoundingPresetName = keyof typeof ROUNDING_PRESETS;
-
-/** The convention of the code the published weights were trained with (TF TPU, ported to Keras). */
-export const DEFAULT_ROUNDING_PRESET: RoundingPresetName = "keras";

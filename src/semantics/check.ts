@@ -3,7 +3,14 @@ import type { Span } from "../diagnostics/source.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
 import type { Activation } from "../ir/ir.ts";
 import { ACTIVATIONS } from "../operators/table.ts";
-import { DEFAULT_ROUNDING_PRESET, ROUNDING_PRESETS, type RoundingPresetName } from "../scaling/rounding.ts";
+import { ROUNDING_PRESETS, type RoundingPresetName } from "../scaling/rounding.ts";
+import {
+  CONVENTIONS,
+  DEFAULT_CONVENTION,
+  PREPROCESSING,
+  type ConventionName,
+  type PreprocessingName,
+} from "./conventions.ts";
 import type { Document, Entry } from "../syntax/ast.ts";
 import { checkScaling, phiCoefficients, REFERENCE_SCALING } from "./scaling.ts";
 import type { Budget, BudgetMetric, Scaling, Spec, Stage, Variant } from "./spec.ts";
@@ -26,10 +33,13 @@ interface Draft {
   classes?: number;
   activation: Activation;
   seRatio: number;
-  batchNorm: { momentum: number; epsilon: number };
+  /** The convention, and the fields a setting of its own overrides (unset: the convention's). */
+  convention: ConventionName;
+  batchNorm: { momentum?: number; epsilon?: number };
+  rounding?: RoundingPresetName;
+  preprocessing?: PreprocessingName;
   dropout: number;
   dropConnect: number;
-  rounding: RoundingPresetName;
   stagesEntry?: Entry;
   scalingEntry?: Entry;
   variantsEntry?: Entry;
@@ -43,6 +53,8 @@ interface SettingDef {
   readonly required: boolean;
   readonly repeatable: boolean;
   readonly syntax: string;
+  /** What it sets, for grammar/vocabulary.md, when the example alone does not say. */
+  readonly summary?: string;
   readonly read: (entry: Entry, args: ArgReader, draft: Draft) => void;
 }
 
@@ -99,6 +111,7 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
     required: false,
     repeatable: false,
     syntax: "batch_norm momentum 0.99 epsilon 1e-3",
+    summary: "batch norm's Keras-style momentum and epsilon (default: the convention's)",
     read: (e, a, d) => {
       while (!a.done) {
         const key = a.expectName("`momentum` or `epsilon`", ["momentum", "epsilon"]);
@@ -154,15 +167,40 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
     syntax: "variant B8 phi 8 [dropout 0.5]",
     read: (e, a, d) => void d.variantLines.push(e),
   },
+  convention: {
+    form: "value",
+    required: false,
+    repeatable: false,
+    syntax: "convention torchvision",
+    summary: `the reference whose function the model computes: ${Object.keys(CONVENTIONS).join(", ")} (default ${DEFAULT_CONVENTION}); sets rounding, padding, preprocessing, batch norm and the classifier's activation together (src/semantics/conventions.ts)`,
+    read: (e, a, d) => {
+      const names = Object.keys(CONVENTIONS);
+      const name = a.expectName(`a convention: ${names.join(", ")}`, names);
+      if (name) d.convention = name.text.toLowerCase() as ConventionName;
+    },
+  },
   rounding: {
     form: "value",
     required: false,
     repeatable: false,
     syntax: "rounding keras",
+    summary: "the head's width rule alone (default: the convention's)",
     read: (e, a, d) => {
       const presets = Object.keys(ROUNDING_PRESETS);
       const name = a.expectName(`a rounding preset: ${presets.join(", ")}`, presets);
       if (name) d.rounding = name.text.toLowerCase() as RoundingPresetName;
+    },
+  },
+  preprocessing: {
+    form: "value",
+    required: false,
+    repeatable: false,
+    syntax: "preprocessing none",
+    summary: `what the model does to its [0, 255] pixels first: ${Object.keys(PREPROCESSING).join(", ")} (default: the convention's)`,
+    read: (e, a, d) => {
+      const names = Object.keys(PREPROCESSING);
+      const name = a.expectName(`a preprocessing: ${names.join(", ")}`, names);
+      if (name) d.preprocessing = name.text.toLowerCase() as PreprocessingName;
     },
   },
   budget: {
@@ -174,21 +212,26 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
   },
 };
 
-function newDraft(): Draft {
+function newDraft(convention: ConventionName): Draft {
   return {
     activation: "swish",
     seRatio: 0,
-    batchNorm: { momentum: 0.99, epsilon: 1e-3 },
+    convention,
+    batchNorm: {},
     dropout: 0,
     dropConnect: 0,
-    rounding: DEFAULT_ROUNDING_PRESET,
     variantLines: [],
     budgetLines: [],
   };
 }
 
+export interface CheckOptions {
+  /** Use this convention whatever the spec declares (`effnet weights import --from`); settings of their own still override it. */
+  readonly convention?: ConventionName;
+}
+
 /** Syntax tree to checked spec: all semantic errors of the document at once. */
-export function check(document: Document): CheckResult {
+export function check(document: Document, options: CheckOptions = {}): CheckResult {
   const diagnostics: Diagnostic[] = [];
   const networks = document.entries.filter((e) => e.key.text === "network");
   for (const e of document.entries) {
@@ -222,7 +265,7 @@ export function check(document: Document): CheckResult {
     return { diagnostics };
   }
 
-  const draft = newDraft();
+  const draft = newDraft(DEFAULT_CONVENTION);
   const seen = new Map<string, Span>();
   for (const item of network.block.items) {
     if (item.kind === "row") {
@@ -281,6 +324,8 @@ export function check(document: Document): CheckResult {
 
   if (hasErrors(diagnostics) || !nameAtom || !draft.input || draft.classes === undefined) return { diagnostics };
   const { span: inputSpan, ...input } = draft.input;
+  const conventionName = options.convention ?? draft.convention;
+  const convention = CONVENTIONS[conventionName];
   const spec: Spec = {
     name: nameAtom.text,
     nameSpan: nameAtom.span,
@@ -289,12 +334,16 @@ export function check(document: Document): CheckResult {
     classes: draft.classes,
     activation: draft.activation,
     seRatio: draft.seRatio,
-    batchNorm: draft.batchNorm,
+    batchNorm: { ...convention.batchNorm, ...draft.batchNorm },
     dropout: draft.dropout,
     dropConnect: draft.dropConnect,
     stages: stages as Stage[],
     scaling,
-    rounding: draft.rounding,
+    convention: conventionName,
+    rounding: draft.rounding ?? convention.rounding,
+    padding: convention.padding,
+    preprocessing: draft.preprocessing ?? convention.preprocessing,
+    classifierActivation: convention.classifierActivation,
     variants,
     budgets,
   };

@@ -3,6 +3,7 @@ import { DIAGNOSTICS } from "../diagnostics/codes.ts";
 import { OPERATORS, MODIFIERS, ACTIVATIONS } from "../operators/table.ts";
 import { ROUNDING_RULES } from "../scaling/rounding.ts";
 import { NETWORK_SETTINGS, VARIANT_COLUMNS } from "../semantics/check.ts";
+import { CONVENTIONS, PADDING_RULES, PREPROCESSING } from "../semantics/conventions.ts";
 import { STAGE_COLUMNS } from "../semantics/stages.ts";
 import { parser } from "./grammar.ts";
 import { allTokens, Atom } from "./tokens.ts";
@@ -127,12 +128,30 @@ function vocabularyDoc(): string {
     "## Network settings (`network NAME { … }`)",
     "",
     table(
-      ["Setting", "Form", "Required", "Example"],
+      ["Setting", "Form", "Required", "Example", "What it sets"],
       Object.entries(NETWORK_SETTINGS).map(([name, s]) => [
         `\`${name}\``,
         s.form,
         s.required ? "yes" : "no",
         `\`${s.syntax}\``,
+        s.summary ?? "",
+      ]),
+    ),
+    "",
+    "## Conventions (`convention NAME`)",
+    "",
+    "Where the reference implementations compute a different function from the same table (src/semantics/conventions.ts).",
+    "",
+    table(
+      ["Convention", "Rounding", "Padding of strided windows", "Preprocessing", "Batch norm", "Classifier", "Source"],
+      Object.entries(CONVENTIONS).map(([name, c]) => [
+        `\`${name}\``,
+        c.rounding,
+        PADDING_RULES[c.padding].summary,
+        PREPROCESSING[c.preprocessing].summary,
+        `momentum ${c.batchNorm.momentum}, epsilon ${c.batchNorm.epsilon}`,
+        c.classifierActivation === "linear" ? "logits (linear)" : c.classifierActivation,
+        c.source,
       ]),
     ),
     "",

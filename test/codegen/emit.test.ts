@@ -13,6 +13,14 @@ import { loadModel, saveModel } from "../../src/runtime/io.ts";
 import type { GeneratedModelModule } from "../../src/runtime/model.ts";
 import { shippedVariants } from "./shipped.ts";
 
+/** The IR's convention record for hand-built test networks (the builder's default padding rule is Keras's). */
+const KERAS_CONVENTION: NetworkIR["convention"] = {
+  name: "keras",
+  padding: "keras",
+  preprocessing: "none",
+  classifierActivation: "softmax",
+};
+
 /**
  * The emitter on hand-built IRs (through the IR's own LayerBuilder, as operators build
  * them): names from a spec cannot inject code, tfjs gaps are filled by registered custom
@@ -70,6 +78,7 @@ describe("emitter", () => {
       variant: "V\n`${globalThis.__effnetInjected = 'variant'}`",
       inputShape: [8, 8, 3],
       classes: 2,
+      convention: KERAS_CONVENTION,
       layers: b.layers,
       output: x.name,
     };
@@ -81,13 +90,13 @@ describe("emitter", () => {
     // tfjs itself refuses such layer names (its tensor-name check), which the semantics' NAME_PATTERN never lets through.
     expect(() => module.buildModel()).toThrow(/Not a valid tensor name/);
     expect((globalThis as { __effnetInjected?: unknown }).__effnetInjected).toBeUndefined();
-    // The header's comments stay comments: two `//` lines, then the import.
+    // The header's comments stay comments: three `//` lines, then the import.
     expect(
       module.source
         .split("\n")
-        .slice(0, 3)
+        .slice(0, 4)
         .map((line) => line.slice(0, 2)),
-    ).toEqual(["//", "//", "im"]);
+    ).toEqual(["//", "//", "//", "im"]);
   });
 
   it("layer names that clash with the module's identifiers or reserved words build with their names intact", async () => {
@@ -103,6 +112,7 @@ describe("emitter", () => {
       variant: "A",
       inputShape: [8, 8, 3],
       classes: 2,
+      convention: KERAS_CONVENTION,
       layers: b.layers,
       output: x.name,
     };
@@ -125,6 +135,7 @@ describe("emitter", () => {
       variant: "A",
       inputShape: [6, 6, 3],
       classes: 3,
+      convention: KERAS_CONVENTION,
       layers: b.layers,
       output: x.name,
     };

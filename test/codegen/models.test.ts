@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { outputsLogits, probabilitiesOf } from "../../src/runtime/train.ts";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { elements, type NetworkIR } from "../../src/ir/ir.ts";
@@ -75,13 +76,17 @@ describe.each(shippedVariants().map((v) => [`${v.compiled.ir.network} ${v.compil
       }
     });
 
-    it("predicts [1, classes] probabilities that sum to 1", async () => {
+    it("predicts [1, classes] probabilities (softmax, or of its logits) that sum to 1", async () => {
       const { buildModel, metadata } = await shipped.load();
       const resolution = cost.macs <= FULL_RESOLUTION_FORWARD_MAX_MACS ? metadata.resolution : FORWARD_TEST_RESOLUTION;
       const model = buildModel({ resolution });
       try {
-        const probabilities = tf.tidy(
-          () => model.predict(tf.randomUniform([1, resolution, resolution, 3])) as tf.Tensor,
+        expect(outputsLogits(model)).toBe(metadata.convention.output === "logits");
+        const probabilities = tf.tidy(() =>
+          probabilitiesOf(
+            model,
+            model.predict(tf.randomUniform([1, resolution, resolution, 3], 0, 255)) as tf.Tensor2D,
+          ),
         );
         expect(probabilities.shape).toEqual([1, ir.classes]);
         const values = Array.from(await probabilities.data());

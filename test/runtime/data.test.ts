@@ -4,7 +4,14 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import jpeg from "jpeg-js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { batchTensors, encodePng, loadImageFolder, SHAPE_CLASSES, shapesDataset } from "../../src/runtime/data.ts";
+import {
+  batchTensors,
+  PIXEL_MAX,
+  encodePng,
+  loadImageFolder,
+  SHAPE_CLASSES,
+  shapesDataset,
+} from "../../src/runtime/data.ts";
 import { RuntimeUserError } from "../../src/runtime/errors.ts";
 
 beforeAll(async () => {
@@ -53,7 +60,7 @@ describe("shapes data set", () => {
     expect(() => shapesDataset({ count: 4, resolution: 16, classes: 9 })).toThrow(RuntimeUserError);
   });
 
-  it("batches as NHWC images and one-hot labels", () => {
+  it("batches as NHWC images of pixels in [0, 255] and one-hot labels", () => {
     const data = shapesDataset({ count: 6, resolution: 8 });
     const { xs, ys } = batchTensors(data, [5, 0]);
     expect(xs.shape).toEqual([2, 8, 8, 3]);
@@ -61,7 +68,10 @@ describe("shapes data set", () => {
       [0, 0, 1],
       [1, 0, 0],
     ]);
-    expect(Array.from(xs.dataSync().slice(0, 8 * 8 * 3))).toEqual(Array.from(data.images.subarray(5 * 192, 6 * 192)));
+    // The models take pixels in [0, 255] (their convention's preprocessing is inside them).
+    expect(Array.from(xs.dataSync().slice(0, 8 * 8 * 3))).toEqual(
+      Array.from(data.images.subarray(5 * 192, 6 * 192), (v) => Math.fround(v * PIXEL_MAX)),
+    );
     tf.dispose([xs, ys]);
   });
 });

@@ -9,6 +9,8 @@ import { reportCommand } from "./report.ts";
 import { solveCommand } from "./solve.ts";
 import { predictCommand } from "./predict.ts";
 import { trainCommand } from "./train.ts";
+import { weightsExportCommand, weightsImportCommand } from "./weights.ts";
+import { camCommand } from "./cam.ts";
 
 /** The one table of commands, in the order `effnet --help` lists them. */
 export const COMMANDS: readonly CommandDef[] = [
@@ -22,4 +24,7 @@ export const COMMANDS: readonly CommandDef[] = [
   trainCommand,
   predictCommand,
   benchModelCommand,
+  weightsImportCommand,
+  weightsExportCommand,
+  camCommand,
 ];

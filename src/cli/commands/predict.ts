@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { readImageFile, SHAPE_CLASSES, shapesDataset, CHANNELS } from "../../runtime/data.ts";
+import { modelInput, readImageFile, SHAPE_CLASSES, shapesDataset, CHANNELS } from "../../runtime/data.ts";
+import { probabilitiesOf } from "../../runtime/train.ts";
 import { RuntimeUserError } from "../../runtime/errors.ts";
 import { loadModel } from "../../runtime/io.ts";
 import { EXIT, stringOption, UsageError, type CommandDef } from "../command.ts";
@@ -58,7 +59,7 @@ export const predictCommand: CommandDef = {
       if (syntheticCount !== undefined) {
         if (classNames.some((name, i) => name !== SHAPE_CLASSES[i]))
           throw new RuntimeUserError(
-            `${dir} was not trained on the shapes data set (its classes are ${classNames.join(", ")}); give image files instead`,
+            `${dir} was not trained on the shapes data set (its classes are ${classNames.slice(0, 5).join(", ")}${classNames.length > 5 ? `, … ${classNames.length} in all` : ""}); give image files instead`,
           );
         const data = shapesDataset({
           count: syntheticCount,
@@ -79,8 +80,9 @@ export const predictCommand: CommandDef = {
       const results = inputs.map((input) => {
         const probabilities = tf.tidy(
           () =>
-            (
-              model.predict(tf.tensor4d(input.pixels, [1, height, width, CHANNELS])) as tf.Tensor
+            probabilitiesOf(
+              model,
+              model.predict(modelInput(input.pixels, [1, height, width, CHANNELS])) as tf.Tensor2D,
             ).dataSync() as Float32Array,
         );
         const top = topK(probabilities, Math.min(k, classes)).map((t) => ({

@@ -3,7 +3,8 @@ import { displayPath } from "../../codegen/generate.ts";
 import { selectBackend, type BackendChoice, type SelectedBackend } from "../../runtime/backend.ts";
 import { loadImageFolder, shapesDataset, type ImageDataset } from "../../runtime/data.ts";
 import { RuntimeUserError } from "../../runtime/errors.ts";
-import { saveModel } from "../../runtime/io.ts";
+import { fineTune, transferBackbone } from "../../runtime/finetune.ts";
+import { loadModel, saveModel } from "../../runtime/io.ts";
 import { importVariantModule, type GeneratedModelModule } from "../../runtime/model.ts";
 import { DEFAULT_LEARNING_RATE, trainModel, type TrainProgress } from "../../runtime/train.ts";
 import type { CompiledVariant } from "../../compile.ts";
@@ -120,7 +121,7 @@ export const trainCommand: CommandDef = {
   usage:
     "effnet train FILE --variant NAME (--data DIR | --synthetic) [--resolution N] [--epochs N] [--batch-size N] [--out DIR]",
   details:
-    "Builds the variant's generated model (the module `effnet compile` writes) with as many classes as the data has, trains it with Adam on categorical cross-entropy, and saves model.json + weights.bin to --out (default models/<network>_<variant>), loadable by `effnet predict`, tf.loadLayersModel, or tfjs-node. --data reads DIR/<class>/<image>.png|jpg, one sub-folder per class, resized to the variant's resolution or --resolution; --synthetic uses a deterministic data set of coloured shapes (circle, square, triangle) drawn in code, so no download is needed. Pixels are scaled to [0, 1].",
+    "Builds the variant's generated model (the module `effnet compile` writes) with as many classes as the data has, trains it with Adam on categorical cross-entropy, and saves model.json + weights.bin to --out (default models/<network>_<variant>), loadable by `effnet predict`, tf.loadLayersModel, or tfjs-node. --data reads DIR/<class>/<image>.png|jpg, one sub-folder per class, resized to the variant's resolution or --resolution; --synthetic uses a deterministic data set of coloured shapes (circle, square, triangle) drawn in code, so no download is needed. Pixels go into the model in [0, 255]; its convention's preprocessing (src/semantics/conventions.ts) is inside it. A model whose classifier outputs logits (the torchvision convention) trains on softmax cross-entropy of the logits.",
   positionals: { min: 1, max: 1 },
   options: {
     ...SINGLE_VARIANT_OPTIONS,
@@ -155,12 +156,36 @@ export const trainCommand: CommandDef = {
       description: `Adam's learning rate (default ${DEFAULT_LEARNING_RATE})`,
     },
     seed: { type: "string", value: "N", description: "seed of the shuffles and of the synthetic data (default 1)" },
+    shapes: {
+      type: "string",
+      value: "A,B",
+      description: "with --synthetic, which shapes are the classes (default circle,square,triangle)",
+    },
+    weights: {
+      type: "string",
+      short: "w",
+      value: "DIR",
+      description:
+        "fine-tune: start from the model saved in DIR (same variant; `effnet train` or `effnet weights import`), with a new classifier for the data's classes",
+    },
+    freeze: {
+      type: "string",
+      value: "features",
+      description: "with --weights, train the classifier alone for the first --freeze-epochs, then everything",
+    },
+    "freeze-epochs": { type: "string", value: "N", description: "epochs with the features frozen (default 1)" },
+    "head-learning-rate": {
+      type: "string",
+      value: "X",
+      description: "learning rate while the features are frozen (default 10 × --learning-rate)",
+    },
     out: { type: "string", short: "o", value: "DIR", description: "where to save model.json and weights.bin" },
     ...BACKEND_OPTION,
   },
   examples: [
     "effnet train specs/efficientnet.effnet --variant B0 --synthetic --resolution 32 --epochs 3 --out models/b0-shapes",
     "effnet train specs/mobilenetv2.effnet --variant V2 --data photos/ --resolution 96 --backend wasm",
+    "effnet train specs/efficientnet.effnet --variant B0 --synthetic --weights models/b0-imagenet --freeze features --freeze-epochs 2 --out models/b0-tuned",
   ],
   run: async (inv) => {
     const dataDir = stringOption(inv, "data");
@@ -173,6 +198,15 @@ export const trainCommand: CommandDef = {
     const maxSteps = stringOption(inv, "steps") === undefined ? undefined : integerOption(inv, "steps", 1);
     const backendChoice = parseBackend(stringOption(inv, "backend"));
     const images = integerOption(inv, "images", DEFAULT_SYNTHETIC_IMAGES);
+    const shapes = listOption(inv, "shapes");
+    const weightsDir = stringOption(inv, "weights");
+    const freeze = stringOption(inv, "freeze");
+    if (freeze !== undefined && freeze !== "features")
+      throw new UsageError(`--freeze takes \`features\`, not \`${freeze}\``);
+    if (freeze && !weightsDir)
+      throw new UsageError("--freeze features needs --weights DIR: a new classifier on trained features");
+    const freezeEpochs = freeze ? integerOption(inv, "freeze-epochs", 1) : 0;
+    const headLearningRate = numberOption(inv, "head-learning-rate", 10 * learningRate);
 
     const loaded = await compileOneVariant(inv);
     if (!loaded) return EXIT.errors;
@@ -184,7 +218,7 @@ export const trainCommand: CommandDef = {
     inv.io.err(`backend: ${backend.name} (${backend.reason})\n`);
 
     const dataset: ImageDataset = synthetic
-      ? shapesDataset({ count: images, resolution, seed })
+      ? shapesDataset({ count: images, resolution, seed, ...(shapes.length ? { shapes } : {}) })
       : loadImageFolder(dataDir!, { resolution });
     inv.io.err(
       `data: ${dataset.count} images of ${dataset.classNames.length} classes (${dataset.classNames.join(", ")}) at ${resolution}×${resolution}${synthetic ? ", synthetic shapes" : ` from ${dataDir}`}\n`,
@@ -195,18 +229,28 @@ export const trainCommand: CommandDef = {
       `model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters\n`,
     );
     try {
-      const result = await trainModel(
-        model,
-        dataset,
-        { epochs, batchSize, learningRate, seed, ...(maxSteps ? { maxSteps } : {}) },
-        progressPrinter(inv),
-      );
+      if (weightsDir) {
+        const pretrained = await loadModel(weightsDir);
+        try {
+          const { layers } = transferBackbone(pretrained.model, model, weightsDir);
+          inv.io.err(
+            `weights: ${layers} layers from ${weightsDir}, a new ${dataset.classNames.length}-class classifier${freeze ? `; features frozen for ${freezeEpochs} epoch(s) at learning rate ${headLearningRate}` : ""}\n`,
+          );
+        } finally {
+          pretrained.model.dispose();
+        }
+      }
+      const trainOptions = { epochs, batchSize, learningRate, seed, ...(maxSteps ? { maxSteps } : {}) };
+      const result = freeze
+        ? await fineTune(model, dataset, { ...trainOptions, freezeEpochs, headLearningRate }, progressPrinter(inv))
+        : await trainModel(model, dataset, trainOptions, progressPrinter(inv));
       const last = result.history.at(-1);
       await saveModel(model, out, {
         network: compiled.ir.network,
         variant: compiled.ir.variant,
         resolution,
         classNames: dataset.classNames,
+        convention: compiled.ir.convention.name,
       });
       inv.io.out(
         `trained ${result.history.length} steps in ${result.seconds.toFixed(1)} s${last ? `, last epoch loss ${last.epochLoss.toFixed(4)} accuracy ${last.epochAccuracy.toFixed(3)}` : ""}; saved ${out}/model.json and ${out}/weights.bin\n`,

@@ -1,0 +1,138 @@
+import type { Activation } from "../ir/ir.ts";
+import type { RoundingPresetName } from "../scaling/rounding.ts";
+
+/**
+ * Conventions: where the reference implementations compute a different function from the
+ * same stage table. Parameter and MAC counts cannot tell them apart, the logits can: a
+ * model with torchvision's weights computes torchvision's function only with all of
+ * torchvision's conventions. A spec names one (`convention torchvision`); the settings
+ * that have their own line (`rounding`, `batch_norm`, `preprocessing`) override one field.
+ *
+ * Checked against the sources (torchvision 0.14 models/efficientnet.py, mobilenetv2.py,
+ * resnet.py, ops/misc.py Conv2dNormActivation; Keras applications/efficientnet.py,
+ * imagenet_utils.correct_pad):
+ * - padding of strided k×k windows: Keras pads ZeroPadding2D(correct_pad(x, k)) before a
+ *   `valid` conv, i.e. TensorFlow's `same` (one row/column more at the bottom/right for
+ *   even inputs); torchvision pads (k - 1) // 2 on every side. Stride-1 windows agree
+ *   (`same` is symmetric for odd k), so only strided ones are emitted differently.
+ * - input preprocessing: Keras's EfficientNet takes pixels in [0, 255] and normalises in
+ *   the model (Rescaling(1/255), then Normalization whose mean and variance are weights);
+ *   torchvision's models take `Normalize(mean, std)` of [0, 1] images, done by its
+ *   transforms; effnet emits that normalisation into the model too, so that every model
+ *   takes pixels in [0, 255] and needs no outside preprocessing.
+ * - batch norm: Keras BatchNormalization(momentum 0.99, epsilon 1e-3) in efficientnet.py;
+ *   torchvision nn.BatchNorm2d's defaults (eps 1e-5, momentum 0.1 = Keras momentum 0.9)
+ *   for EfficientNet B0–B4, MobileNetV2, ResNet and MnasNet's eps (EfficientNetV2 passes
+ *   eps 1e-3; B5–B7 eps 1e-3, momentum 0.01 because their weights were ported from TF:
+ *   declare those with `batch_norm`).
+ * - the classifier: Keras's `predictions` apply softmax (classifier_activation); torchvision's
+ *   `classifier`/`fc` is a bare Linear, whose outputs are logits.
+ * The same in both: SE (avg pool, 1x1 conv with bias, the block's activation, 1x1 conv with
+ * bias, sigmoid, scale; squeeze width max(1, input channels / 4)), stochastic depth
+ * (rate × block index / blocks, whole examples, only on identity shortcuts), BN after every
+ * conv and the activation after BN, dropout before the classifier: nothing to declare.
+ *
+ * Adding a convention is one entry; adding a field to every entry (the weight
+ * initialisers, say) is one field here, read where the layers are built.
+ */
+export interface Convention {
+  /** Where the convention comes from, for reports and generated headers. */
+  readonly source: string;
+  /** The head's width rule (src/scaling/rounding.ts, ROUNDING_PRESETS). */
+  readonly rounding: RoundingPresetName;
+  /** Padding of strided windows (PADDING_RULES). */
+  readonly padding: PaddingRuleName;
+  /** What the model does to its [0, 255] pixel input first (PREPROCESSING). */
+  readonly preprocessing: PreprocessingName;
+  /** Keras-style momentum (moving = moving · momentum + batch · (1 − momentum)) and epsilon. */
+  readonly batchNorm: { readonly momentum: number; readonly epsilon: number };
+  /** The classifier's activation: probabilities (softmax) or logits (linear). */
+  readonly classifierActivation: Extract<Activation, "softmax" | "linear">;
+}
+
+/** Explicit padding of a strided k×k window: [before, after] rows (or columns) for an input of `size`. */
+export interface PaddingRule {
+  readonly summary: string;
+  readonly pads: (size: number, kernel: number) => readonly [number, number];
+}
+
+export const PADDING_RULES = {
+  // Keras imagenet_utils.correct_pad: adjust = 1 - size % 2; ((k//2 - adjust, k//2), …).
+  keras: {
+    summary:
+      "TensorFlow `same` (Keras): ZeroPadding2D(correct_pad) + `valid`, one more row/column at the bottom/right for even inputs",
+    pads: (size, kernel) => [Math.floor(kernel / 2) - (1 - (size % 2)), Math.floor(kernel / 2)],
+  },
+  // torchvision ops/misc.py ConvNormActivation: padding = (kernel_size - 1) // 2 * dilation.
+  symmetric: {
+    summary: "symmetric (PyTorch): (k − 1) // 2 on every side, ZeroPadding2D + `valid`",
+    pads: (_size, kernel) => [Math.floor((kernel - 1) / 2), Math.floor((kernel - 1) / 2)],
+  },
+} as const satisfies Record<string, PaddingRule>;
+
+export type PaddingRuleName = keyof typeof PADDING_RULES;
+
+/** ImageNet's per-channel statistics of [0, 1] RGB (torchvision transforms, Keras IMAGENET_*_RGB). */
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+export interface Preprocessing {
+  readonly summary: string;
+  /** Rescaling of the [0, 255] input, then a per-channel normalisation, or nothing. */
+  readonly rescale?: number;
+  readonly normalization?: {
+    readonly mean: readonly number[];
+    /** Standard deviations; the layer divides by them. */
+    readonly std: readonly number[];
+    /**
+     * Keras's Normalization keeps mean, variance and count as (non-trainable) weights, 7
+     * parameters for RGB, which Keras's model.count_params() and so its B0 total of
+     * 5,330,571 include; torchvision's transforms are constants outside the model.
+     */
+    readonly stored: boolean;
+  };
+}
+
+export const PREPROCESSING = {
+  keras: {
+    summary:
+      "keras: Rescaling(1/255), Normalization(ImageNet mean, variance) with 7 stored statistics (efficientnet.py)",
+    rescale: 1 / 255,
+    normalization: { mean: IMAGENET_MEAN, std: IMAGENET_STD, stored: true },
+  },
+  torchvision: {
+    summary: "torchvision: ToTensor (÷255), Normalize(ImageNet mean, std) of its transforms, as constants in the model",
+    rescale: 1 / 255,
+    normalization: { mean: IMAGENET_MEAN, std: IMAGENET_STD, stored: false },
+  },
+  none: { summary: "none: the model sees its input as given" },
+} as const satisfies Record<string, Preprocessing>;
+
+export type PreprocessingName = keyof typeof PREPROCESSING;
+
+export const CONVENTIONS = {
+  keras: {
+    source: "Keras applications/efficientnet.py (the TF TPU reference's conventions)",
+    rounding: "keras",
+    padding: "keras",
+    preprocessing: "keras",
+    batchNorm: { momentum: 0.99, epsilon: 1e-3 },
+    classifierActivation: "softmax",
+  },
+  torchvision: {
+    source: "torchvision 0.14 models/efficientnet.py, mobilenetv2.py, resnet.py",
+    rounding: "torchvision",
+    padding: "symmetric",
+    preprocessing: "torchvision",
+    // nn.BatchNorm2d(eps=1e-5, momentum=0.1): running = (1 − 0.1) · running + 0.1 · batch.
+    batchNorm: { momentum: 0.9, epsilon: 1e-5 },
+    classifierActivation: "linear",
+  },
+} as const satisfies Record<string, Convention>;
+
+export type ConventionName = keyof typeof CONVENTIONS;
+
+/** The convention of the code the published EfficientNet weights were trained with (TF TPU, ported to Keras). */
+export const DEFAULT_CONVENTION: ConventionName = "keras";
+
+export const conventionNames = () => Object.keys(CONVENTIONS) as ConventionName[];
