@@ -14,6 +14,8 @@ export interface Tensor {
 export class LayerBuilder {
   readonly layers: Layer[] = [];
   stage = 0;
+  /** The repeat of the stage's operator being lowered (lower.ts sets it). */
+  block = 0;
 
   private add<K extends LayerKind>(
     kind: K,
@@ -31,6 +33,7 @@ export class LayerBuilder {
       weights,
       attrs,
       stage: this.stage,
+      block: this.block,
     } as unknown as Layer);
     return { name, shape: outputShape };
   }
