@@ -16,6 +16,7 @@ export function defaultIo(): Io {
     err: (t) => void process.stderr.write(t),
     color: wantsColor(process.stderr),
     interactive: Boolean(process.stderr.isTTY),
+    ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
   };
 }
 
