@@ -66,6 +66,17 @@ async function version(): Promise<string> {
   return pkg.version;
 }
 
+/** "unknown option `--varient`; did you mean `--variant`?" (node's message quotes the option: Unknown option '--varient'). */
+async function unknownOption(e: Error, command: CommandDef): Promise<string> {
+  const typed = /'(-[^']*)'/.exec(e.message)?.[1];
+  if (!typed) return e.message;
+  const { didYouMean } = await import("../diagnostics/suggest.ts");
+  const hint = typed.startsWith("--")
+    ? didYouMean(typed, ["--help", ...Object.keys(command.options).map((o) => `--${o}`)])
+    : undefined;
+  return `unknown option \`${typed}\`${hint ? `; ${hint}` : ""}`;
+}
+
 /**
  * The CLI's edge: every error a user can cause becomes a diagnostic or a usage message
  * and an exit code; anything else is a bug in effnet, reported in one line (the stack
@@ -130,7 +141,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     const code = (e as NodeJS.ErrnoException).code ?? "";
     if (e instanceof UsageError || code.startsWith("ERR_PARSE_ARGS")) {
       io.err(
-        `effnet ${command.name}: ${(e as Error).message}\nUsage: ${command.usage}\nRun \`effnet ${command.name} --help\` for details.\n`,
+        `effnet ${command.name}: ${code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? await unknownOption(e as Error, command) : (e as Error).message}\nUsage: ${command.usage}\nRun \`effnet ${command.name} --help\` for details.\n`,
       );
       return EXIT.usage;
     }

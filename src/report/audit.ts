@@ -247,7 +247,7 @@ export const CONVENTIONS: AuditDocument["conventions"] = {
   compound:
     "log₂ units (doublings): deviation = log₂(MACs / baseline MACs) − φ, φ declared or implied by (α·β²·γ²)^φ = d·w²·(r/r₀)²; split per dimension by a Shapley decomposition (average over the 6 orders of switching depth, width, resolution from baseline to variant) minus each dimension's share of φ; the three contributions sum to the deviation",
   rounding:
-    "one preset of src/scaling/rounding.ts (ROUNDING_PRESETS) for where the reference implementations disagree: the head's width",
+    "one of the presets the spec's `rounding` setting names (keras, torchvision), for where the reference implementations disagree: the head's width",
 };
 
 export interface AuditOptions {
