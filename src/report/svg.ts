@@ -201,8 +201,14 @@ function legend(entries: readonly LegendEntry[]): string[] {
 /** A scatter/line chart: Figure 1's shape (cost against size), growth curves. */
 export function lineChart(spec: LineChartSpec): string {
   const all = spec.series.flatMap((s) => s.points);
-  const withTicks = (d: Domain, axis: AxisSpec): Domain =>
-    axis.ticks ? { ...d, ticks: axis.ticks.filter((t) => t >= d.min && t <= d.max) } : d;
+  // Given ticks (categories) span the axis exactly, with the included values as its margins.
+  const withTicks = (d: Domain, axis: AxisSpec): Domain => {
+    const given = axis.ticks?.filter((t) => drawable(t, axis.scale)) ?? [];
+    if (given.length === 0) return d;
+    const ends = [...given, ...(axis.include ?? [])].filter((t) => drawable(t, axis.scale));
+    const [min, max] = [Math.min(...ends), Math.max(...ends)];
+    return min < max ? { min, max, ticks: given } : d;
+  };
   const xd = withTicks(domain([...all.map((p) => p.x), ...(spec.x.include ?? [])], spec.x.scale), spec.x);
   const yd = withTicks(domain([...all.map((p) => p.y), ...(spec.y.include ?? [])], spec.y.scale), spec.y);
   const fx = forward(spec.x.scale);

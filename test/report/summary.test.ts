@@ -40,7 +40,17 @@ describe("effnet audit in a terminal", () => {
   });
 
   it("fits every table and paragraph of the layer summary into 80 columns, B7 included", async () => {
-    const r = await run("audit", SPEC, "--variant", "B7", "--layers", "--columns", "layer,class,connected", "--width", "80");
+    const r = await run(
+      "audit",
+      SPEC,
+      "--variant",
+      "B7",
+      "--layers",
+      "--columns",
+      "layer,class,connected",
+      "--width",
+      "80",
+    );
     expect(r.code).toBe(0);
     expect(widest(r.stdout)).toBeLessThanOrEqual(80);
     expect(r.stdout).toContain("Connected to");
@@ -72,7 +82,9 @@ describe("effnet audit in a terminal", () => {
     expect(summary).toContain("Params size (MB): 21.32");
     expect(summary).toContain("Total params: 5,330,564");
     // torchvision's B0 under torchinfo's rule, measured by test/report/reference/torchinfo_sizes.py.
-    const reference = /forward\/backward MB ([\d.]+)/.exec(readFileSync("test/report/reference/torchinfo_sizes.txt", "utf8"))![1];
+    const reference = /forward\/backward MB ([\d.]+)/.exec(
+      readFileSync("test/report/reference/torchinfo_sizes.txt", "utf8"),
+    )![1];
     expect(summary).toContain(`Forward/backward pass size (MB): ${reference} `);
   });
 
@@ -122,7 +134,10 @@ describe("the layer hierarchy in --json", () => {
 describe("commands say what to give", () => {
   it("check on a spec over its budget exits 1 with EFF4001", async () => {
     const over = join(work, "over.effnet");
-    writeFileSync(over, readFileSync("test/report/golden/tiny.effnet", "utf8").replace("budget macs <= 20M", "budget macs <= 4M"));
+    writeFileSync(
+      over,
+      readFileSync("test/report/golden/tiny.effnet", "utf8").replace("budget macs <= 20M", "budget macs <= 4M"),
+    );
     const r = await run("check", over);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("error[EFF4001]");
