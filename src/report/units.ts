@@ -32,15 +32,22 @@ export function countUnit(values: readonly number[]): ColumnUnit {
 
 const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
 
-/** Binary prefixes for memory (KiB = 2¹⁰ bytes), 1 decimal. */
+/**
+ * Binary prefixes for memory (KiB = 2¹⁰ bytes), in the unit of the column's largest value,
+ * with as many decimals (1 to 3) as its smallest nonzero value needs for two significant
+ * digits: batch 1's 0.087 GiB beside batch 32's 2.4 GiB, not 0.1.
+ */
 export function bytesUnit(values: readonly number[]): ColumnUnit {
-  const finite = values.filter(Number.isFinite);
+  const finite = values.filter((v) => Number.isFinite(v) && v > 0);
   const max = finite.length ? Math.max(...finite) : 0;
   let i = 0;
   while (max >= 1024 ** (i + 1) && i < BYTE_UNITS.length - 1) i++;
+  const size = 1024 ** i;
+  const min = finite.length ? Math.min(...finite) / size : 1;
+  const decimals = Math.min(3, Math.max(1, 1 - Math.floor(Math.log10(min))));
   return {
     suffix: BYTE_UNITS[i],
-    show: (v) => (!Number.isFinite(v) ? "∞" : i === 0 ? String(v) : (v / 1024 ** i).toFixed(1)),
+    show: (v) => (!Number.isFinite(v) ? "∞" : i === 0 ? String(v) : (v / size).toFixed(decimals)),
   };
 }
 

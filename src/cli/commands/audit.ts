@@ -7,7 +7,7 @@ import {
   type SummaryColumnName,
   type SummaryDepth,
 } from "../../report/summary.ts";
-import { DEFAULT_WIDTH, MIN_WIDTH } from "../../report/table.ts";
+import { DEFAULT_WIDTH, MIN_WIDTH, wrap } from "../../report/table.ts";
 import { renderAudit } from "../../report/terminal.ts";
 import {
   compileFile,
@@ -60,7 +60,10 @@ export const auditCommand: CommandDef = {
     `--layers adds a torchinfo-style summary: layers grouped stage → block → layer with subtotals, Keras class names, shapes, kernel/stride, parameters, MACs, activation memory and shares, and a footer of totals with sizes in MB. --depth picks how deep (0 totals only, 1 stages, 2 blocks, 3 layers; default ${DEFAULT_DEPTH}); --columns picks columns from: ${SUMMARY_COLUMN_NAMES.join(", ")}.`,
     `Output fits --width columns (default: the terminal's width, ${DEFAULT_WIDTH} when stdout is not a terminal): prose wraps, tables too wide split into parts that repeat their first column.`,
     "--json prints one JSON document on stdout (diagnostics and the layer hierarchy included), for machines.",
-  ].join("\n\n"),
+  ]
+    // Help is prose too: wrapped to 80 columns, the narrowest terminal it is read in.
+    .map((paragraph) => wrap(paragraph, 80).join("\n"))
+    .join("\n\n"),
   positionals: { min: 1, max: 1 },
   options: {
     ...VARIANT_OPTIONS,
