@@ -1,4 +1,4 @@
-import { formatBytes, formatCount, withCommas } from "../cost/units.ts";
+import { formatCount, withCommas } from "../cost/units.ts";
 import { fmt } from "../scaling/rounding.ts";
 import type { AuditDocument, AuditVariant, Reported } from "./audit.ts";
 import type { MemoryAtBatch } from "./memory.ts";

@@ -34,7 +34,9 @@ export const diffCommand: CommandDef = {
       resolved.push({ source: side.path, compiled: v });
     }
     const diff = diffVariants(resolved[0], resolved[1]);
-    inv.io.out(inv.options.json === true ? JSON.stringify(diff, null, 2) + "\n" : renderDiff(diff) + "\n");
+    inv.io.out(
+      inv.options.json === true ? JSON.stringify(diff, null, 2) + "\n" : renderDiff(diff, inv.io.columns) + "\n",
+    );
     return EXIT.ok;
   },
 };
