@@ -12,7 +12,7 @@ import { bytesUnit, countUnit, doublings, gmacs, ratio, signedPercent } from "./
  * What a report says, as blocks (src/report/blocks.ts), shared by the Markdown and HTML
  * renderers: the variant table, the compound-scaling audit, rounding presets, budgets,
  * memory by batch, plots, and per variant the stage table (Table 1's shape) and the layer
- * table (Keras model.summary() with MACs).
+ * table (stage → block → layer, torchinfo-style, src/report/summary.ts).
  */
 const phiText = (x: number | null) => (x === null ? "—" : x.toFixed(2));
 const right = (header: string): TableColumn => ({ header, align: "right" });
@@ -339,7 +339,7 @@ function variantSection(v: AuditVariant, h: H, p: P, blocks: Block[], options: C
   if (options.layers === false) return;
   blocks.push({
     kind: "details",
-    summary: `${v.name}: ${v.layers.length} layers (model.summary() with MACs)`,
+    summary: `${v.name}: ${v.layers.length} layers, stage → block → layer (torchinfo-style, with MACs)`,
     blocks: layerTable(v, options.summary),
   });
 }

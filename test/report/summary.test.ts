@@ -57,6 +57,24 @@ describe("effnet audit in a terminal", () => {
     expect(r.stdout).toContain("block7d_add");
   });
 
+  it.each(["test/report/golden/tiny.effnet", "specs/mobilenetv2.effnet", "specs/resnet50.effnet"])(
+    "%s: every section, stage table and summary fits 40 and 60 columns",
+    async (spec) => {
+      for (const width of [40, 60]) {
+        const r = await run("audit", spec, "--all", "--stages", "--layers", "--batch", "1,8", "--width", String(width));
+        expect(r.code).toBe(0);
+        expect(widest(r.stdout)).toBeLessThanOrEqual(width);
+      }
+    },
+  );
+
+  it("--columns picks the summary's columns in the order given", async () => {
+    const r = await run("audit", SPEC, "--variant", "B0", "--layers", "--depth", "3", "--columns", "macs,layer,class");
+    const header = r.stdout.split("\n").find((l) => l.includes("Layer") && l.includes("Class"))!;
+    expect(header.trim().split(/\s{2,}/)).toEqual(["MACs", "Layer", "Class"]);
+    expect(r.stdout).toMatch(/10,838,016 {2}\s*stem_conv\s+Conv2D/);
+  });
+
   it("leaves the family's sections out for one variant unless --all", async () => {
     const one = await run("audit", SPEC, "--variant", "B0");
     expect(one.stdout).not.toContain("Compound scaling");
