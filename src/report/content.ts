@@ -251,6 +251,8 @@ function presetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
     p(`Every variant has the same shape under ${net.rounding.alternatives.map((a) => `\`${a}\``).join(", ")}.`);
     return;
   }
+  const macs = countUnit(differing.map(({ r }) => r.macs));
+  const delta = countUnit(differing.map(({ v, r }) => r.macs - v.macs));
   blocks.push({
     kind: "table",
     columns: [
@@ -258,8 +260,8 @@ function presetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
       left("Preset"),
       left(`Stages that differ (${net.rounding.preset} → other)`),
       right("Total params"),
-      right("MACs"),
-      right("Δ MACs"),
+      right(withUnit("MACs", macs.suffix)),
+      right(withUnit("Δ MACs", delta.suffix)),
     ],
     rows: differing.map(({ v, r }) => [
       v.name,
@@ -270,8 +272,8 @@ function presetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
         )
         .join("; "),
       withCommas(r.params.total),
-      gmacs(r.macs),
-      `${r.macs >= v.macs ? "+" : "−"}${formatCount(Math.abs(r.macs - v.macs))}`,
+      macs.show(r.macs),
+      `${r.macs >= v.macs ? "+" : "−"}${delta.show(Math.abs(r.macs - v.macs))}`,
     ]),
   });
   const same = doc.variants.filter((v) => v.roundingPresets.every((r) => r.sameShape)).map((v) => v.name);
