@@ -288,16 +288,19 @@ function budgetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
   blocks.push({
     kind: "table",
     columns: [left("Budget"), right("Line"), left("Variant"), right("Figure"), left("Fits"), right("Headroom")],
-    rows: doc.budgets.flatMap((b) =>
-      b.checks.map((c) => [
+    // Each budget's figures in the unit of its limit, 3 decimals: 2.022M and 15.100M, never 15.1M beside 2.022M.
+    rows: doc.budgets.flatMap((b) => {
+      const unit = countUnit([b.limit]);
+      const show = (n: number) => `${unit.show(n)}${unit.suffix}`;
+      return b.checks.map((c) => [
         `${metricName[b.metric]} ≤ ${formatCount(b.limit)}${b.variant ? ` (${b.variant} only)` : ""}`,
         String(b.line),
         c.variant,
-        formatCount(c.value),
+        show(c.value),
         c.fits ? "yes" : "**no**",
-        `${c.headroom < 0 ? "−" : ""}${formatCount(Math.abs(c.headroom))}`,
-      ]),
-    ),
+        `${c.headroom < 0 ? "−" : ""}${show(Math.abs(c.headroom))}`,
+      ]);
+    }),
   });
   p("A variant over a budget is also an error (EFF4001) pointing at the budget's line.");
 }
