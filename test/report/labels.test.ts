@@ -80,6 +80,15 @@ describe("plot labels", () => {
     expect(placed).toBeGreaterThanOrEqual(6);
   });
 
+  it("captions say only what is true for the spec: no cited figures, no word of them and no counted-vs-cited plot", () => {
+    const doc = audit(compilePath("crowded.effnet", CROWDED));
+    expect(applicablePlots(doc)).not.toContain("counted-cited");
+    expect(PLOTS["macs-params"].caption(doc)).not.toMatch(/cite/);
+    const cited = auditPath(GOLDEN_SPEC);
+    expect(applicablePlots(cited)).toContain("counted-cited");
+    expect(PLOTS["macs-params"].caption(cited)).toMatch(/cite/);
+  });
+
   it("ticks read in their own units (2M, 5M), never fractions of a larger one (0.01G)", () => {
     const svg = PLOTS["macs-params"].draw(auditPath(GOLDEN_SPEC));
     expect(svg).toMatch(/>2M</);

@@ -78,13 +78,13 @@ export const auditCommand: CommandDef = {
       type: "string",
       short: "d",
       value: "N",
-      description: `how deep the layer summary goes: 0 totals, 1 stages, 2 blocks, 3 layers (default ${DEFAULT_DEPTH})`,
+      description: `how deep the layer summary goes (implies --layers): 0 totals, 1 stages, 2 blocks, 3 layers (default ${DEFAULT_DEPTH})`,
     },
     columns: {
       type: "string",
       multiple: true,
       value: "A,B",
-      description: `the layer summary's columns, in order: ${SUMMARY_COLUMN_NAMES.join(", ")}`,
+      description: `the layer summary's columns, in order (implies --layers): ${SUMMARY_COLUMN_NAMES.join(", ")}`,
     },
     all: { type: "boolean", short: "a", description: "show every section, also those about the whole family" },
     width: {
@@ -123,7 +123,8 @@ export const auditCommand: CommandDef = {
       inv.io.out(
         renderAudit(doc, {
           stages: inv.options.stages === true || variants.length > 0,
-          layers: inv.options.layers === true,
+          // --depth and --columns are about the layer summary, so they ask for it.
+          layers: inv.options.layers === true || inv.options.depth !== undefined || inv.options.columns !== undefined,
           memory: options.batches !== undefined,
           all: inv.options.all === true,
           selected: variants.length > 0,
