@@ -43,7 +43,7 @@ function columnsOption(inv: Invocation): SummaryColumnName[] | undefined {
 
 function widthOption(inv: Invocation): number {
   const text = stringOption(inv, "width");
-  if (text === undefined) return inv.io.columns ?? DEFAULT_WIDTH;
+  if (text === undefined) return Math.max(MIN_WIDTH, inv.io.columns ?? DEFAULT_WIDTH);
   const width = Number(text);
   if (!Number.isInteger(width) || width < MIN_WIDTH)
     throw new UsageError(`--width expects a whole number of columns, at least ${MIN_WIDTH}, found \`${text}\``);
