@@ -23,6 +23,8 @@ export interface Io {
   readonly color: boolean;
   /** Whether stderr is a terminal, for progress lines that redraw themselves. */
   readonly interactive: boolean;
+  /** stdout's width in columns when it is a terminal; absent for pipes and files. */
+  readonly columns?: number;
 }
 
 export interface Invocation {

@@ -16,6 +16,7 @@ export function defaultIo(): Io {
     err: (t) => void process.stderr.write(t),
     color: wantsColor(process.stderr),
     interactive: Boolean(process.stderr.isTTY),
+    ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
   };
 }
 
@@ -63,6 +64,17 @@ async function version(): Promise<string> {
   const { readFileSync } = await import("node:fs");
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
   return pkg.version;
+}
+
+/** "unknown option `--varient`; did you mean `--variant`?" (node's message quotes the option: Unknown option '--varient'). */
+async function unknownOption(e: Error, command: CommandDef): Promise<string> {
+  const typed = /'(-[^']*)'/.exec(e.message)?.[1];
+  if (!typed) return e.message;
+  const { didYouMean } = await import("../diagnostics/suggest.ts");
+  const hint = typed.startsWith("--")
+    ? didYouMean(typed, ["--help", ...Object.keys(command.options).map((o) => `--${o}`)])
+    : undefined;
+  return `unknown option \`${typed}\`${hint ? `; ${hint}` : ""}`;
 }
 
 /**
@@ -135,7 +147,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     const code = (e as NodeJS.ErrnoException).code ?? "";
     if (e instanceof UsageError || code.startsWith("ERR_PARSE_ARGS")) {
       io.err(
-        `effnet ${command.name}: ${(e as Error).message}\nUsage: ${command.usage}\nRun \`effnet ${command.name} --help\` for details.\n`,
+        `effnet ${command.name}: ${code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? await unknownOption(e as Error, command) : (e as Error).message}\nUsage: ${command.usage}\nRun \`effnet ${command.name} --help\` for details.\n`,
       );
       return EXIT.usage;
     }

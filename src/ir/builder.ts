@@ -15,6 +15,8 @@ export interface Tensor {
 export class LayerBuilder {
   readonly layers: Layer[] = [];
   stage = 0;
+  /** The repeat of the stage's operator being lowered (lower.ts sets it). */
+  block = 0;
 
   /** `paddingRule`: how strided k×k windows pad (src/semantics/conventions.ts, PADDING_RULES). */
   constructor(readonly paddingRule: PaddingRuleName = "keras") {}
@@ -66,6 +68,7 @@ export class LayerBuilder {
       weights,
       attrs,
       stage: this.stage,
+      block: this.block,
     } as unknown as Layer);
     return { name, shape: outputShape };
   }

@@ -69,6 +69,28 @@ export interface LayerAttrs {
 
 export type LayerKind = keyof LayerAttrs;
 
+/**
+ * Each layer kind's Keras class name (keras.layers), the names users know from
+ * `model.summary()`; the audit's layer summary prints these. One entry per kind.
+ */
+export const KERAS_CLASS: { readonly [K in LayerKind]: string } = {
+  input: "InputLayer",
+  conv2d: "Conv2D",
+  depthwiseConv2d: "DepthwiseConv2D",
+  batchNorm: "BatchNormalization",
+  activation: "Activation",
+  globalAvgPool: "GlobalAveragePooling2D",
+  maxPool: "MaxPooling2D",
+  reshape: "Reshape",
+  multiply: "Multiply",
+  add: "Add",
+  dropout: "Dropout",
+  dense: "Dense",
+  rescaling: "Rescaling",
+  normalization: "Normalization",
+  zeroPadding2d: "ZeroPadding2D",
+};
+
 interface LayerOf<K extends LayerKind> {
   readonly kind: K;
   readonly name: string;
@@ -79,6 +101,8 @@ interface LayerOf<K extends LayerKind> {
   readonly attrs: LayerAttrs[K];
   /** 1-based index of the stage (row of the stage table) this layer was lowered from; 0 for the input. */
   readonly stage: number;
+  /** 0-based repeat of the stage's operator (Keras's block letter a, b, …) this layer was lowered from. */
+  readonly block: number;
 }
 
 export type Layer = { [K in LayerKind]: LayerOf<K> }[LayerKind];

@@ -53,6 +53,7 @@ export function lower(network: ScaledNetwork): NetworkIR {
     const numbered = stage.operator.role !== "head" && !isStem(i);
     if (numbered) blockNumber++;
     for (let j = 0; j < scaled.layers.value; j++) {
+      b.block = j;
       const stemPrefix = `stem${i === 0 ? "" : stage.index}${scaled.layers.value === 1 ? "" : blockLetters(j)}_`;
       const prefix =
         stage.operator.role === "head" ? "" : isStem(i) ? stemPrefix : `block${blockNumber}${blockLetters(j)}_`;

@@ -1,7 +1,8 @@
 import type { Compilation, CompiledVariant } from "../compile.ts";
-import type { NetworkCost, ParamCount } from "../cost/cost.ts";
+import { BYTES_PER_FLOAT, type NetworkCost, type ParamCount } from "../cost/cost.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { positionAt } from "../diagnostics/source.ts";
+import { elements, KERAS_CLASS, type Layer } from "../ir/ir.ts";
 import { describeRounding, ROUNDING_PRESETS, type RoundingPresetName } from "../scaling/rounding.ts";
 import {
   CONVENTIONS as CONVENTION_TABLE,
@@ -29,7 +30,7 @@ import {
  * validates every document against it before it leaves the program); a field added here
  * is added there, with its unit.
  */
-export const AUDIT_SCHEMA_VERSION = 2;
+export const AUDIT_SCHEMA_VERSION = 3;
 
 export interface AuditDocument {
   readonly schemaVersion: typeof AUDIT_SCHEMA_VERSION;
@@ -156,6 +157,33 @@ export interface AuditVariant {
   readonly compound: CompoundAudit | null;
   readonly memoryByBatch: readonly MemoryAtBatch[];
   readonly roundingPresets: readonly AuditPresetComparison[];
+  readonly summarySizes: AuditSummarySizes;
+}
+
+/**
+ * The layer summary's footer, torchinfo's convention (torchinfo/model_statistics.py) at
+ * batch 1, float32, in bytes: the input; twice the outputs of the layers that have
+ * parameters (kept for the backward pass, their gradients); every parameter and BN
+ * statistic; and their sum.
+ */
+export interface AuditSummarySizes {
+  readonly inputBytes: number;
+  readonly forwardBackwardBytes: number;
+  readonly paramBytes: number;
+  readonly totalBytes: number;
+}
+
+/** One repeat of a stage's operator (Keras's block2a, block2b, …) with its subtotals. */
+export interface AuditBlock {
+  readonly block: number;
+  /** The common prefix of its layers' names (`block2a`), or the stage's operator when they share none. */
+  readonly name: string;
+  /** Names of its layers, in order. */
+  readonly layers: readonly string[];
+  readonly params: ParamCount;
+  readonly macs: number;
+  /** Sum of its layers' outputs at batch 1, bytes. */
+  readonly activationBytes: number;
 }
 
 /** The same variant under another rounding preset (src/scaling/rounding.ts, ROUNDING_PRESETS). */
@@ -186,6 +214,9 @@ export interface AuditStage {
   readonly elementwise: number;
   /** This stage's share of the variant's MACs, 0..1. */
   readonly macsShare: number;
+  /** Sum of its layers' outputs at batch 1, bytes. */
+  readonly activationBytes: number;
+  readonly blocks: readonly AuditBlock[];
 }
 
 export interface AuditLayer {
@@ -196,6 +227,18 @@ export interface AuditLayer {
   readonly params: ParamCount;
   readonly macs: number;
   readonly elementwise: number;
+  /** Keras's class name (src/ir/ir.ts, KERAS_CLASS): Conv2D, BatchNormalization, … */
+  readonly className: string;
+  /** 0-based repeat of the stage's operator (AuditStage.blocks). */
+  readonly block: number;
+  /** The layers this one consumes (Keras's "Connected to"), in order. */
+  readonly inputs: readonly string[];
+  readonly inputShapes: readonly (readonly number[])[];
+  /** Kernel (pool) size and stride of convolutions and pooling; null for other kinds. */
+  readonly kernel: number | null;
+  readonly strides: number | null;
+  /** Its output at batch 1, float32, bytes. */
+  readonly activationBytes: number;
 }
 
 export interface AuditDiagnostic {
@@ -221,9 +264,9 @@ export const CONVENTIONS: AuditDocument["conventions"] = {
   compound:
     "log₂ units (doublings): deviation = log₂(MACs / baseline MACs) − φ, φ declared or implied by (α·β²·γ²)^φ = d·w²·(r/r₀)²; split per dimension by a Shapley decomposition (average over the 6 orders of switching depth, width, resolution from baseline to variant) minus each dimension's share of φ; the three contributions sum to the deviation",
   rounding:
-    "one preset of src/scaling/rounding.ts (ROUNDING_PRESETS) for where the reference implementations disagree: the head's width",
+    "one of the presets the spec's `rounding` setting names (keras, torchvision), for where the reference implementations disagree: the head's width",
   convention:
-    "one entry of src/semantics/conventions.ts (CONVENTIONS): the reference whose function the model computes (rounding, padding of strided windows, input preprocessing, batch norm, classifier activation); counts do not depend on it except for stored preprocessing statistics",
+    "the `convention` the spec names (keras, torchvision): the reference whose function the model computes (rounding, padding of strided windows, input preprocessing, batch norm, classifier activation); counts do not depend on it except for stored preprocessing statistics",
 };
 
 export interface AuditOptions {
@@ -312,6 +355,7 @@ export function auditVariant(
   const { variant, cost, scaled } = v;
   const spec = scaled.spec;
   const stageCost = new Map(cost.stages.map((s) => [s.stage, s]));
+  const layers = auditLayers(v);
   return {
     name: variant.name,
     source: variant.phi === undefined ? "explicit" : "phi",
@@ -345,9 +389,40 @@ export function auditVariant(
         macs: c?.macs ?? 0,
         elementwise: c?.elementwise ?? 0,
         macsShare: cost.macs ? (c?.macs ?? 0) / cost.macs : 0,
+        ...stageBlocks(
+          layers.filter((l) => l.stage === s.stage.index),
+          s.stage.operator.print(s.stage.params),
+        ),
       };
     }),
-    layers: cost.layers.map((l) => ({
+    layers,
+    compound: compoundAudit(spec, variant, costing),
+    memoryByBatch: (options.batches ?? DEFAULT_BATCHES).map((b) => memoryAtBatch(cost, b, options.optimizer)),
+    roundingPresets: presetNames()
+      .filter((p) => p !== spec.rounding)
+      .map((preset) => comparePreset(v, preset, costing)),
+    summarySizes: summarySizes(v),
+  };
+}
+
+const KERNEL_OF = (layer: Layer): { kernel: number | null; strides: number | null } => {
+  switch (layer.kind) {
+    case "conv2d":
+    case "depthwiseConv2d":
+      return { kernel: layer.attrs.kernel, strides: layer.attrs.strides };
+    case "maxPool":
+      return { kernel: layer.attrs.pool, strides: layer.attrs.strides };
+    default:
+      return { kernel: null, strides: null };
+  }
+};
+
+function auditLayers(v: CompiledVariant): AuditLayer[] {
+  const shapes = new Map(v.ir.layers.map((l) => [l.name, l.outputShape]));
+  // cost() walks the IR in order, so cost.layers[i] is ir.layers[i].
+  return v.cost.layers.map((l, i) => {
+    const layer = v.ir.layers[i];
+    return {
       name: l.name,
       kind: l.kind,
       stage: l.stage,
@@ -355,13 +430,54 @@ export function auditVariant(
       params: l.params,
       macs: l.macs,
       elementwise: l.elementwise,
-    })),
-    compound: compoundAudit(spec, variant, costing),
-    memoryByBatch: (options.batches ?? DEFAULT_BATCHES).map((b) => memoryAtBatch(cost, b, options.optimizer)),
-    roundingPresets: presetNames()
-      .filter((p) => p !== spec.rounding)
-      .map((preset) => comparePreset(v, preset, costing)),
-  };
+      className: KERAS_CLASS[l.kind],
+      block: layer.block,
+      inputs: [...layer.inputs],
+      inputShapes: layer.inputs.map((n) => [...shapes.get(n)!]),
+      ...KERNEL_OF(layer),
+      activationBytes: l.outputBytes,
+    };
+  });
+}
+
+const sumParams = (ls: readonly AuditLayer[]): ParamCount => ({
+  total: ls.reduce((a, l) => a + l.params.total, 0),
+  trainable: ls.reduce((a, l) => a + l.params.trainable, 0),
+  nonTrainable: ls.reduce((a, l) => a + l.params.nonTrainable, 0),
+});
+
+/** A stage's layers grouped by block (the operator's repeats), with subtotals. */
+function stageBlocks(ls: readonly AuditLayer[], operator: string): Pick<AuditStage, "activationBytes" | "blocks"> {
+  const byBlock = new Map<number, AuditLayer[]>();
+  for (const l of ls) byBlock.set(l.block, [...(byBlock.get(l.block) ?? []), l]);
+  const blocks = [...byBlock.entries()].map(([block, group], _, all): AuditBlock => {
+    const names = group.map((l) => l.name);
+    return {
+      block,
+      name: commonPrefix(names) || (all.length === 1 ? operator : `${operator} #${block + 1}`),
+      layers: names,
+      params: sumParams(group),
+      macs: group.reduce((a, l) => a + l.macs, 0),
+      activationBytes: group.reduce((a, l) => a + l.activationBytes, 0),
+    };
+  });
+  return { activationBytes: ls.reduce((a, l) => a + l.activationBytes, 0), blocks };
+}
+
+/** `block2a_expand_conv`, `block2a_se_reduce` → `block2a`: the prefix up to the last shared `_`. */
+function commonPrefix(names: readonly string[]): string {
+  let prefix = names[0] ?? "";
+  for (const n of names) while (!n.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  if (names.length === 1) return prefix;
+  const cut = prefix.lastIndexOf("_");
+  return cut > 0 ? prefix.slice(0, cut) : "";
+}
+
+function summarySizes(v: CompiledVariant): AuditSummarySizes {
+  const inputBytes = elements(v.ir.inputShape) * BYTES_PER_FLOAT;
+  const forwardBackwardBytes = v.cost.layers.reduce((a, l) => a + (l.params.total > 0 ? 2 * l.outputBytes : 0), 0);
+  const paramBytes = v.cost.memory.paramBytes;
+  return { inputBytes, forwardBackwardBytes, paramBytes, totalBytes: inputBytes + forwardBackwardBytes + paramBytes };
 }
 
 function comparePreset(v: CompiledVariant, preset: RoundingPresetName, costing: Costing): AuditPresetComparison {

@@ -21,6 +21,11 @@ export type Block =
       readonly rows: readonly (readonly string[])[];
       readonly wide?: boolean;
     }
+  /** A table of contents: links to headings by id. */
+  | {
+      readonly kind: "contents";
+      readonly entries: readonly { readonly text: string; readonly id: string; readonly level: 2 | 3 }[];
+    }
   | { readonly kind: "details"; readonly summary: string; readonly blocks: readonly Block[] }
   /** A plot: inline SVG in HTML; in Markdown a link to the plot's file when there is one. */
   | { readonly kind: "figure"; readonly plot: string; readonly svg: string; readonly caption: string };

@@ -1,78 +1,90 @@
-import { formatBytes, formatCount, withCommas } from "../cost/units.ts";
+import { formatCount, withCommas } from "../cost/units.ts";
 import { fmt } from "../scaling/rounding.ts";
 import type { AuditDocument, AuditVariant, Reported } from "./audit.ts";
+import type { MemoryAtBatch } from "./memory.ts";
 import { slug, type Block, type TableColumn } from "./blocks.ts";
 import { DIMENSIONS } from "./compound.ts";
 import { applicablePlots, PLOTS } from "./plots.ts";
+import { summaryBlocks, type SummaryOptions } from "./summary.ts";
+import { bytesUnit, countUnit, doublings, gmacs, ratio, signedPercent } from "./units.ts";
 
 /**
  * What a report says, as blocks (src/report/blocks.ts), shared by the Markdown and HTML
  * renderers: the variant table, the compound-scaling audit, rounding presets, budgets,
  * memory by batch, plots, and per variant the stage table (Table 1's shape) and the layer
- * table (Keras model.summary() with MACs).
+ * table (stage → block → layer, torchinfo-style, src/report/summary.ts).
  */
-/** MACs in G with 3 decimals, as papers print ImageNet-sized networks (0.386 G); small networks in their own unit (2.022M). */
-export const gmacs = (n: number) => (n >= 1e8 ? `${(n / 1e9).toFixed(3)} G` : formatCount(n));
-export const signedPercent = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x * 100).toFixed(1)}%`;
-/** Doublings (log₂ units), signed, 3 decimals: +0.474. */
-export const doublings = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(3)}`;
-export const ratio = (x: number) => `${x.toFixed(2)}×`;
 const phiText = (x: number | null) => (x === null ? "—" : x.toFixed(2));
 const right = (header: string): TableColumn => ({ header, align: "right" });
 const left = (header: string): TableColumn => ({ header });
 const cited = (r: Reported | null, show: (n: number) => string) =>
   r ? [show(r.reported), signedPercent(r.relative)] : ["—", "—"];
+const withUnit = (header: string, suffix: string) => (suffix ? `${header} (${suffix})` : header);
 
 export interface ContentOptions {
   /** Include each variant's layer table (long: hundreds of rows per variant). */
   readonly layers?: boolean;
+  /** The layer table's depth and columns (src/report/summary.ts). */
+  readonly summary?: SummaryOptions;
 }
 
 /** The variant table and its note: the first thing every format shows, the terminal included. */
 export function variantBlocks(doc: AuditDocument): Block[] {
+  const vs = doc.variants;
+  const paperParams = countUnit(vs.map((v) => v.reported.params?.reported ?? 0));
+  const macs = countUnit(vs.flatMap((v) => [v.macs, v.reported.macs?.reported ?? 0]));
+  const flops = countUnit(vs.map((v) => v.flops));
+  const peak = bytesUnit(vs.map((v) => v.memory.activationBytesPeak));
+  const anyCited = vs.some((v) => v.reported.params || v.reported.macs);
+  // Cited columns only where the spec cites something: a column of dashes says nothing.
+  const citedParams = vs.some((v) => v.reported.params);
+  const citedMacs = vs.some((v) => v.reported.macs);
+  const anyPhi = vs.some((v) => v.phi !== null);
   const blocks: Block[] = [
     {
       kind: "table",
       columns: [
         left("Variant"),
-        right("φ"),
+        ...(anyPhi ? [right("φ")] : []),
         right("Width"),
         right("Depth"),
         right("Resolution"),
         right("Trainable params"),
         right("Total params"),
-        right("Paper params"),
-        right("Δ"),
-        right("MACs"),
-        right("Paper MACs"),
-        right("Δ"),
-        right("FLOPs"),
-        right("Peak activations"),
+        ...(citedParams ? [right(withUnit("Paper params", paperParams.suffix)), right("Δ")] : []),
+        right(withUnit("MACs", macs.suffix)),
+        ...(citedMacs ? [right(withUnit("Paper MACs", macs.suffix)), right("Δ")] : []),
+        right(withUnit("FLOPs", flops.suffix)),
+        right(`Peak memory (${peak.suffix})`),
       ],
-      rows: doc.variants.map((v) => [
+      rows: vs.map((v) => [
         v.name,
-        v.phi === null ? "—" : fmt(v.phi),
+        ...(anyPhi ? [v.phi === null ? "—" : fmt(v.phi)] : []),
         fmt(Number(v.width.toFixed(4))),
         fmt(Number(v.depth.toFixed(4))),
         String(v.resolution),
         withCommas(v.params.trainable),
         withCommas(v.params.total),
-        ...cited(v.reported.params, (n) => formatCount(n, 2)),
-        gmacs(v.macs),
-        ...cited(v.reported.macs, gmacs),
-        gmacs(v.flops),
-        formatBytes(v.memory.activationBytesPeak),
+        ...(citedParams ? cited(v.reported.params, (n) => trimmed(paperParams.show(n))) : []),
+        macs.show(v.macs),
+        ...(citedMacs ? cited(v.reported.macs, macs.show) : []),
+        flops.show(v.flops),
+        peak.show(v.memory.activationBytesPeak),
       ]),
     },
   ];
-  if (doc.variants.some((v) => v.reported.params || v.reported.macs)) {
-    blocks.push({
-      kind: "paragraph",
-      text: "Paper: the figures the spec cites; Δ = (counted − cited) / cited. A large Δ means the printed figure cannot be reproduced by the counting rules above. Peak activations: batch 1, float32.",
-    });
-  }
+  blocks.push({
+    kind: "paragraph",
+    text:
+      (anyCited
+        ? "Paper: the figures the spec cites; Δ = (counted − cited) / cited. A large Δ means the printed figure cannot be reproduced by the counting rules above. "
+        : "") + "Peak memory: the most activations alive at once, batch 1, float32.",
+  });
   return blocks;
 }
+
+/** A cited figure as the paper prints it: 5.3, not 5.300. */
+const trimmed = (s: string) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
 
 export function reportBlocks(doc: AuditDocument, options: ContentOptions = {}): Block[] {
   const net = doc.network;
@@ -91,17 +103,9 @@ export function reportBlocks(doc: AuditDocument, options: ContentOptions = {}): 
       `Convention \`${net.convention.name}\` (${net.convention.source}): padding ${net.convention.padding}; preprocessing ${net.convention.preprocessing}; the classifier outputs ${net.convention.classifier}. ` +
       `Rounding preset \`${net.rounding.preset}\` (${net.rounding.source}).`,
   );
-  h(2, "Conventions");
-  blocks.push({ kind: "list", items: Object.entries(doc.conventions).map(([k, v]) => `**${k}**: ${v}`) });
-  p(
-    "Counts use decimal prefixes (K = 10³, M = 10⁶, G = 10⁹); bytes use binary ones (KiB = 2¹⁰, MiB = 2²⁰, GiB = 2³⁰ bytes).",
-  );
+  const contentsAt = blocks.length;
 
-  h(2, "Variants");
-  blocks.push(...variantBlocks(doc));
-
-  blocks.push(...auditSections(doc));
-
+  // The pictures first: a reader sees the shape of the family before any table.
   const plots = applicablePlots(doc);
   if (plots.length) {
     h(2, "Plots");
@@ -110,12 +114,34 @@ export function reportBlocks(doc: AuditDocument, options: ContentOptions = {}): 
         kind: "figure",
         plot,
         svg: PLOTS[plot].draw(doc),
-        caption: `${PLOTS[plot].title}. ${PLOTS[plot].caption}`,
+        caption: `${PLOTS[plot].title}. ${PLOTS[plot].caption(doc)}`,
       });
   }
 
+  h(2, "Variants");
+  blocks.push(...variantBlocks(doc));
+
+  blocks.push(...auditSections(doc));
+
+  h(2, "Conventions");
+  blocks.push({ kind: "list", items: Object.entries(doc.conventions).map(([k, v]) => `**${k}**: ${v}`) });
+  p(
+    "Counts use decimal prefixes (K = 10³, M = 10⁶, G = 10⁹); bytes use binary ones (KiB = 2¹⁰, MiB = 2²⁰, GiB = 2³⁰ bytes), except the layer summaries' torchinfo-style sizes in MB (10⁶ bytes).",
+  );
+
   for (const v of doc.variants) variantSection(v, h, p, blocks, options);
+  blocks.splice(contentsAt, 0, tableOfContents(blocks));
   return blocks;
+}
+
+/** Links to the second-level sections. */
+function tableOfContents(blocks: readonly Block[]): Block {
+  return {
+    kind: "contents",
+    entries: blocks.flatMap((b) =>
+      b.kind === "heading" && b.level === 2 ? [{ text: b.text, id: b.id, level: 2 as const }] : [],
+    ),
+  };
 }
 
 type H = (level: 1 | 2 | 3, text: string, id?: string) => void;
@@ -226,6 +252,8 @@ function presetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
     p(`Every variant has the same shape under ${net.rounding.alternatives.map((a) => `\`${a}\``).join(", ")}.`);
     return;
   }
+  const macs = countUnit(differing.map(({ r }) => r.macs));
+  const delta = countUnit(differing.map(({ v, r }) => r.macs - v.macs));
   blocks.push({
     kind: "table",
     columns: [
@@ -233,8 +261,8 @@ function presetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
       left("Preset"),
       left(`Stages that differ (${net.rounding.preset} → other)`),
       right("Total params"),
-      right("MACs"),
-      right("Δ MACs"),
+      right(withUnit("MACs", macs.suffix)),
+      right(withUnit("Δ MACs", delta.suffix)),
     ],
     rows: differing.map(({ v, r }) => [
       v.name,
@@ -245,8 +273,8 @@ function presetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
         )
         .join("; "),
       withCommas(r.params.total),
-      gmacs(r.macs),
-      `${r.macs >= v.macs ? "+" : "−"}${formatCount(Math.abs(r.macs - v.macs))}`,
+      macs.show(r.macs),
+      `${r.macs >= v.macs ? "+" : "−"}${delta.show(Math.abs(r.macs - v.macs))}`,
     ]),
   });
   const same = doc.variants.filter((v) => v.roundingPresets.every((r) => r.sameShape)).map((v) => v.name);
@@ -261,16 +289,19 @@ function budgetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
   blocks.push({
     kind: "table",
     columns: [left("Budget"), right("Line"), left("Variant"), right("Figure"), left("Fits"), right("Headroom")],
-    rows: doc.budgets.flatMap((b) =>
-      b.checks.map((c) => [
+    // Each budget's figures in the unit of its limit, 3 decimals: 2.022M and 15.100M, never 15.1M beside 2.022M.
+    rows: doc.budgets.flatMap((b) => {
+      const unit = countUnit([b.limit]);
+      const show = (n: number) => `${unit.show(n)}${unit.suffix}`;
+      return b.checks.map((c) => [
         `${metricName[b.metric]} ≤ ${formatCount(b.limit)}${b.variant ? ` (${b.variant} only)` : ""}`,
         String(b.line),
         c.variant,
-        formatCount(c.value),
+        show(c.value),
         c.fits ? "yes" : "**no**",
-        `${c.headroom < 0 ? "−" : ""}${formatCount(Math.abs(c.headroom))}`,
-      ]),
-    ),
+        `${c.headroom < 0 ? "−" : ""}${show(Math.abs(c.headroom))}`,
+      ]);
+    }),
   });
   p("A variant over a budget is also an error (EFF4001) pointing at the budget's line.");
 }
@@ -278,32 +309,27 @@ function budgetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
 function memorySection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
   if (doc.variants.length === 0) return;
   h(2, "Memory by batch size");
+  const all = doc.variants.flatMap((v) => v.memoryByBatch);
+  // One binary unit per column, the one its largest figure needs.
+  const column = (header: string, get: (m: MemoryAtBatch) => number) => {
+    const unit = bytesUnit(all.map(get));
+    return { header: right(`${header} (${unit.suffix})`), show: (m: MemoryAtBatch) => unit.show(get(m)) };
+  };
+  const cells = [
+    column("Parameters", (m) => m.inference.params),
+    column("Inference activations", (m) => m.inference.activations),
+    column("Inference total", (m) => m.inference.total),
+    column("Gradients", (m) => m.training.gradients),
+    column(`Optimizer (${doc.memorySettings.optimizer})`, (m) => m.training.optimizerState),
+    column("Training activations", (m) => m.training.activations),
+    column("Training total", (m) => m.training.total),
+  ];
   p(`${doc.conventions.memoryByBatch}. Optimizer: ${doc.memorySettings.optimizerState}.`);
   blocks.push({
     kind: "table",
-    columns: [
-      left("Variant"),
-      right("Batch"),
-      right("Parameters"),
-      right("Inference activations"),
-      right("Inference total"),
-      right("Gradients"),
-      right(`Optimizer (${doc.memorySettings.optimizer})`),
-      right("Training activations"),
-      right("Training total"),
-    ],
+    columns: [left("Variant"), right("Batch"), ...cells.map((c) => c.header)],
     rows: doc.variants.flatMap((v) =>
-      v.memoryByBatch.map((m) => [
-        v.name,
-        String(m.batch),
-        formatBytes(m.inference.params),
-        formatBytes(m.inference.activations),
-        formatBytes(m.inference.total),
-        formatBytes(m.training.gradients),
-        formatBytes(m.training.optimizerState),
-        formatBytes(m.training.activations),
-        formatBytes(m.training.total),
-      ]),
+      v.memoryByBatch.map((m) => [v.name, String(m.batch), ...cells.map((c) => c.show(m))]),
     ),
   });
 }
@@ -319,13 +345,14 @@ function variantSection(v: AuditVariant, h: H, p: P, blocks: Block[], options: C
   if (options.layers === false) return;
   blocks.push({
     kind: "details",
-    summary: `${v.name}: ${v.layers.length} layers (model.summary() with MACs)`,
-    blocks: layerTable(v),
+    summary: `${v.name}: ${v.layers.length} layers, stage → block → layer (torchinfo-style, with MACs)`,
+    blocks: layerTable(v, options.summary),
   });
 }
 
 /** A variant's stage table in the shape of the paper's Table 1, scaled, with the rounding behind each number. */
 export function stageTable(v: AuditVariant): Block {
+  const macs = countUnit(v.stages.map((s) => s.macs));
   return {
     kind: "table",
     columns: [
@@ -337,8 +364,8 @@ export function stageTable(v: AuditVariant): Block {
       right("Layers"),
       right("Stride"),
       right("Params"),
-      right("MACs"),
-      right("Share"),
+      right(withUnit("MACs", macs.suffix)),
+      right("MACs %"),
       left("Channels from"),
       left("Layers from"),
     ],
@@ -351,32 +378,15 @@ export function stageTable(v: AuditVariant): Block {
       String(s.layers),
       String(s.stride),
       withCommas(s.params.total),
-      formatCount(s.macs),
-      `${(s.macsShare * 100).toFixed(1)}%`,
+      macs.show(s.macs),
+      (s.macsShare * 100).toFixed(1),
       s.channelsProvenance,
       s.layersProvenance,
     ]),
   };
 }
 
-/** A variant's layers, like Keras's model.summary() or torchinfo, with MACs, and the totals. */
-export function layerTable(v: AuditVariant): Block[] {
-  return [
-    {
-      kind: "table",
-      columns: [left("Layer"), left("Kind"), right("Stage"), right("Output shape"), right("Params"), right("MACs")],
-      rows: v.layers.map((l) => [
-        l.name,
-        l.kind,
-        String(l.stage),
-        `(${["None", ...l.outputShape].join(", ")})`,
-        withCommas(l.params.total),
-        withCommas(l.macs),
-      ]),
-    },
-    {
-      kind: "paragraph",
-      text: `Total params: ${withCommas(v.params.total)}. Trainable: ${withCommas(v.params.trainable)}. Non-trainable: ${withCommas(v.params.nonTrainable)}. MACs: ${withCommas(v.macs)}.`,
-    },
-  ];
+/** A variant's layers grouped stage → block → layer, like torchinfo's summary, with MACs and the totals. */
+export function layerTable(v: AuditVariant, options: SummaryOptions = {}): Block[] {
+  return summaryBlocks(v, options);
 }

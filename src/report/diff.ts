@@ -1,8 +1,9 @@
 import type { CompiledVariant } from "../compile.ts";
 import type { ParamCount } from "../cost/cost.ts";
-import { formatCount, withCommas } from "../cost/units.ts";
+import { withCommas } from "../cost/units.ts";
 import { fmt } from "../scaling/rounding.ts";
-import { renderTable } from "./table.ts";
+import { DEFAULT_WIDTH, renderTable, wrap } from "./table.ts";
+import { countUnit } from "./units.ts";
 
 /**
  * `effnet diff A B`: what changes between two variants, of one spec or of two, stage by
@@ -114,12 +115,18 @@ const plain = (x: number | null, show: (n: number) => string = String) => (x ===
 const arrow = (c: Change<number>, show: (n: number) => string = String) =>
   c.a === c.b ? plain(c.a, show) : `${plain(c.a, show)} → ${plain(c.b, show)}`;
 
-export function renderDiff(d: DiffDocument): string {
+/** The diff in a terminal, `width` columns at most; MACs in one unit, the one the largest figure needs. */
+export function renderDiff(d: DiffDocument, width = DEFAULT_WIDTH): string {
   const name = (s: DiffSide) => `${s.network} ${s.variant} (${s.source})`;
+  const unit = countUnit([d.total.macs.a ?? 0, d.total.macs.b ?? 0]);
+  const macs = unit.show;
   const lines = [
-    `A: ${name(d.a)}: width ${fmt(d.a.width)}, depth ${fmt(d.a.depth)}, resolution ${d.a.resolution}`,
-    `B: ${name(d.b)}: width ${fmt(d.b.width)}, depth ${fmt(d.b.depth)}, resolution ${d.b.resolution}`,
-    `Δ = B − A; resolution is each stage's input height in pixels; params are totals; MACs are multiply-adds for one image.`,
+    ...wrap(`A: ${name(d.a)}: width ${fmt(d.a.width)}, depth ${fmt(d.a.depth)}, resolution ${d.a.resolution}`, width),
+    ...wrap(`B: ${name(d.b)}: width ${fmt(d.b.width)}, depth ${fmt(d.b.depth)}, resolution ${d.b.resolution}`, width),
+    ...wrap(
+      `Δ = B − A; resolution is each stage's input height in pixels; params are totals; MACs are multiply-adds for one image.`,
+      width,
+    ),
     "",
     renderTable(
       [
@@ -133,8 +140,8 @@ export function renderDiff(d: DiffDocument): string {
         { header: "ΔRes", align: "right" },
         { header: "Params", align: "right" },
         { header: "ΔParams", align: "right" },
-        { header: "MACs", align: "right" },
-        { header: "ΔMACs", align: "right" },
+        { header: unit.suffix ? `MACs (${unit.suffix})` : "MACs", align: "right" },
+        { header: unit.suffix ? `ΔMACs (${unit.suffix})` : "ΔMACs", align: "right" },
       ],
       [
         ...d.stages.map((s) => [
@@ -148,12 +155,12 @@ export function renderDiff(d: DiffDocument): string {
           signed(s.resolution.delta),
           arrow(s.params, withCommas),
           signed(s.params.delta, withCommas),
-          arrow(s.macs, formatCount),
-          signed(s.macs.delta, formatCount),
+          arrow(s.macs, macs),
+          signed(s.macs.delta, macs),
         ]),
         [
-          "",
           "total",
+          "",
           "",
           "",
           arrow(d.total.layers),
@@ -162,10 +169,12 @@ export function renderDiff(d: DiffDocument): string {
           "",
           arrow(d.total.params, withCommas),
           signed(d.total.params.delta, withCommas),
-          arrow(d.total.macs, formatCount),
-          signed(d.total.macs.delta, formatCount),
+          arrow(d.total.macs, macs),
+          signed(d.total.macs.delta, macs),
         ],
       ],
+      "",
+      width,
     ),
   ];
   return lines.join("\n");

@@ -24,6 +24,9 @@ figure { margin: 1.2em 0; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; max-width: 740px; font-size: .92em; }
 details { margin: .8em 0; }
+nav.contents { background: #f5f7fa; border: 1px solid #e3e3e3; padding: .5em 1em; display: inline-block; }
+nav.contents ul { margin: .3em 0; padding-left: 1.2em; columns: 2; column-gap: 2.5em; }
+nav.contents li.level-3 { margin-left: 1em; }
 summary { cursor: pointer; color: #4e79a7; }
 `.trim();
 
@@ -74,6 +77,13 @@ function renderBlock(block: Block): string {
         "</table></div>",
       ].join("\n");
     }
+    case "contents":
+      return [
+        `<nav class="contents" aria-label="Contents"><strong>Contents</strong>`,
+        `<ul>`,
+        ...block.entries.map((e) => `<li class="level-${e.level}"><a href="#${e.id}">${inline(e.text)}</a></li>`),
+        `</ul></nav>`,
+      ].join("\n");
     case "details":
       return [
         `<details>`,

@@ -39,6 +39,8 @@ function renderBlock(block: Block, options: MarkdownOptions): string[] {
       return block.items.map((i) => `- ${i}`);
     case "table":
       return table(block.columns, block.rows);
+    case "contents":
+      return ["**Contents**", "", ...block.entries.map((e) => `${"  ".repeat(e.level - 2)}- [${e.text}](#${e.id})`)];
     case "details":
       return [
         `<details>`,

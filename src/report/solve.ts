@@ -88,7 +88,10 @@ export function solve(
   const evaluate = (phi: number): SolvedPoint | { tooLarge: string } => {
     const coefficients = phiCoefficients(spec.scaling, spec.input.height, phi)!;
     const network = costing.scaled(coefficients);
-    if (!network) return { tooLarge: `at φ = ${phi}: past the size limits of src/scaling/scale.ts` };
+    if (!network)
+      return {
+        tooLarge: `at φ = ${phi}: past the size limits (EFF3001: 2,000 layers, 4,096 px, 10⁹ parameters, 10¹² MACs)`,
+      };
     const cost = costing.costOf(network);
     if (cost.params.total > SIZE_LIMITS.params || cost.macs > SIZE_LIMITS.macs)
       return {

@@ -14,12 +14,16 @@ export interface AxisSpec {
   readonly format: (value: number) => string;
   /** Force the domain to include these values (e.g. 0 on a linear axis). */
   readonly include?: readonly number[];
+  /** Ticks at these values instead of the scale's own (categories at 1, 2, 3 …). */
+  readonly ticks?: readonly number[];
 }
 
 export interface Point {
   readonly x: number;
   readonly y: number;
   readonly label?: string;
+  /** The point's figures, shown on hover (an SVG <title>); the label when absent. */
+  readonly tooltip?: string;
 }
 
 export interface Series {
@@ -197,8 +201,16 @@ function legend(entries: readonly LegendEntry[]): string[] {
 /** A scatter/line chart: Figure 1's shape (cost against size), growth curves. */
 export function lineChart(spec: LineChartSpec): string {
   const all = spec.series.flatMap((s) => s.points);
-  const xd = domain([...all.map((p) => p.x), ...(spec.x.include ?? [])], spec.x.scale);
-  const yd = domain([...all.map((p) => p.y), ...(spec.y.include ?? [])], spec.y.scale);
+  // Given ticks (categories) span the axis exactly, with the included values as its margins.
+  const withTicks = (d: Domain, axis: AxisSpec): Domain => {
+    const given = axis.ticks?.filter((t) => drawable(t, axis.scale)) ?? [];
+    if (given.length === 0) return d;
+    const ends = [...given, ...(axis.include ?? [])].filter((t) => drawable(t, axis.scale));
+    const [min, max] = [Math.min(...ends), Math.max(...ends)];
+    return min < max ? { min, max, ticks: given } : d;
+  };
+  const xd = withTicks(domain([...all.map((p) => p.x), ...(spec.x.include ?? [])], spec.x.scale), spec.x);
+  const yd = withTicks(domain([...all.map((p) => p.y), ...(spec.y.include ?? [])], spec.y.scale), spec.y);
   const fx = forward(spec.x.scale);
   const fy = forward(spec.y.scale);
   const left = MARGIN.left;
@@ -227,11 +239,12 @@ export function lineChart(spec: LineChartSpec): string {
   body.push(
     `<text transform="translate(18 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="${INK}">${escapeXml(spec.y.label)}</text>`,
   );
-  for (const series of spec.series) {
-    const s = {
-      ...series,
-      points: series.points.filter((p) => drawable(p.x, spec.x.scale) && drawable(p.y, spec.y.scale)),
-    };
+  const plotted = spec.series.map((series) => ({
+    ...series,
+    points: series.points.filter((p) => drawable(p.x, spec.x.scale) && drawable(p.y, spec.y.scale)),
+  }));
+  const labels: LabelRequest[] = [];
+  for (const s of plotted) {
     const pts = s.points.map((p) => `${n(px(p.x))},${n(py(p.y))}`).join(" ");
     if ((s.line ?? "solid") !== "none" && s.points.length > 1) {
       body.push(
@@ -239,19 +252,24 @@ export function lineChart(spec: LineChartSpec): string {
       );
     }
     for (const p of s.points) {
-      if (s.marker === "dot") body.push(`<circle cx="${n(px(p.x))}" cy="${n(py(p.y))}" r="4" fill="${s.color}"/>`);
+      const tip = p.tooltip ?? p.label;
+      const title = tip ? `<title>${escapeXml(tip)}</title>` : "";
+      if (s.marker === "dot")
+        body.push(`<circle cx="${n(px(p.x))}" cy="${n(py(p.y))}" r="4" fill="${s.color}">${title}</circle>`);
       if (s.marker === "ring")
         body.push(
-          `<circle cx="${n(px(p.x))}" cy="${n(py(p.y))}" r="4.5" fill="#fff" stroke="${s.color}" stroke-width="1.5"/>`,
+          `<circle cx="${n(px(p.x))}" cy="${n(py(p.y))}" r="4.5" fill="#fff" stroke="${s.color}" stroke-width="1.5">${title}</circle>`,
         );
-      // Labels go right of their point, or left of it near the right edge (where the legend is).
-      const flip = px(p.x) > right - 60;
-      if (p.label)
-        body.push(
-          `<text x="${n(px(p.x) + (flip ? -7 : 7))}" y="${n(py(p.y) - 7)}" font-size="11" fill="${s.color}" stroke="#fff" stroke-width="3" paint-order="stroke"${flip ? ' text-anchor="end"' : ""}>${escapeXml(p.label)}</text>`,
-        );
+      if (p.label) labels.push({ x: px(p.x), y: py(p.y), text: p.label, color: s.color, tooltip: tip! });
     }
   }
+  const markers = plotted.flatMap((s) =>
+    s.marker && s.marker !== "none" ? s.points.map((p) => ({ x: px(p.x), y: py(p.y) })) : [],
+  );
+  for (const l of placeLabels(labels, markers, { left, top, right, bottom }))
+    body.push(
+      `<text class="point-label" x="${n(l.x)}" y="${n(l.y + LABEL_ASCENT)}" font-size="${LABEL_FONT}" fill="${l.color}" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(l.text)}<title>${escapeXml(l.tooltip)}</title></text>`,
+    );
   body.push(
     ...legend(
       spec.series.map((s) => ({
@@ -263,6 +281,79 @@ export function lineChart(spec: LineChartSpec): string {
     ),
   );
   return frame(spec.id, spec.title, spec.comment, body);
+}
+
+/** A rectangle in SVG pixels. */
+export interface Box {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+interface LabelRequest {
+  readonly x: number;
+  readonly y: number;
+  readonly text: string;
+  readonly color: string;
+  readonly tooltip: string;
+}
+
+export const LABEL_FONT = 11;
+/** Baseline below the box's top edge. */
+const LABEL_ASCENT = 9;
+const LABEL_HEIGHT = 12;
+/** A generous per-character advance for DejaVu Sans at 11 px (its widest capitals are 0.77 em, digits 0.64 em). */
+const LABEL_ADVANCE = 0.72 * LABEL_FONT;
+
+/** The box a point label takes, from its text (left edge x, top edge y): what placement keeps apart. */
+export function labelBox(x: number, y: number, text: string): Box {
+  return { x, y, width: [...text].length * LABEL_ADVANCE, height: LABEL_HEIGHT };
+}
+
+export const intersects = (a: Box, b: Box) =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+const inside = (a: Box, f: { left: number; top: number; right: number; bottom: number }) =>
+  a.x >= f.left + 1 && a.y >= f.top + 1 && a.x + a.width <= f.right - 1 && a.y + a.height <= f.bottom - 1;
+
+/**
+ * Point labels that never overlap each other or a marker and never leave the plot frame:
+ * each label, in order, takes the first free place among positions around its point
+ * (right, left, above, below, then the diagonals, then the same farther out); a label with
+ * no free place is left out, its point keeping the tooltip. Greedy placement of this kind
+ * is the classic fixed-candidate model of map labelling (Christensen, Marks and Shieber
+ * 1995, "An empirical study of algorithms for point-feature label placement").
+ */
+export function placeLabels<T extends { x: number; y: number; text: string }>(
+  labels: readonly T[],
+  markers: readonly { x: number; y: number }[],
+  frame: { left: number; top: number; right: number; bottom: number },
+): (T & Box)[] {
+  const taken: Box[] = markers.map((m) => ({ x: m.x - 5, y: m.y - 5, width: 10, height: 10 }));
+  const placed: (T & Box)[] = [];
+  for (const label of labels) {
+    const { width, height } = labelBox(0, 0, label.text);
+    const candidates: [number, number][] = [];
+    for (const d of [7, 16, 28]) {
+      candidates.push(
+        [label.x + d, label.y - height / 2],
+        [label.x - d - width, label.y - height / 2],
+        [label.x - width / 2, label.y - d - height],
+        [label.x - width / 2, label.y + d],
+        [label.x + d * 0.7, label.y - d * 0.7 - height],
+        [label.x - d * 0.7 - width, label.y - d * 0.7 - height],
+        [label.x + d * 0.7, label.y + d * 0.7],
+        [label.x - d * 0.7 - width, label.y + d * 0.7],
+      );
+    }
+    const spot = candidates
+      .map(([x, y]) => ({ x, y, width, height }))
+      .find((box) => inside(box, frame) && !taken.some((t) => intersects(t, box)));
+    if (!spot) continue;
+    taken.push(spot);
+    placed.push({ ...label, ...spot });
+  }
+  return placed;
 }
 
 /** 100%-stacked bars: each category's parts as shares of its total, the total printed above. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -21,7 +21,7 @@ describe.skipIf(!chromium)("reports in headless Chromium", () => {
       const dom = dumpDom(chromium!, html);
       expect(dom).toContain("</html>");
       const figures = dom.match(/<figure id="plot-[a-z-]+">\s*<svg /g) ?? [];
-      expect(figures.length).toBe(3);
+      expect(figures.length).toBe(4);
       expect(dom).toMatch(/<polyline|<circle/);
       const png = join(work, "report.png");
       expect(screenshot(chromium!, html, png, { width: 1280, height: 1600 })).toBeGreaterThan(20_000);
@@ -30,9 +30,31 @@ describe.skipIf(!chromium)("reports in headless Chromium", () => {
     },
   );
 
+  it.each(["test/report/golden/tiny.html", "generated/reports/efficientnet.html"])(
+    "%s: laid out, the plots are above the first table and the contents above the plots",
+    (html) => {
+      // A copy with a script that measures the layout and writes it into the DOM (the report itself has no scripts).
+      const probe = join(work, "probe.html");
+      const measure = `<script>addEventListener("load", () => {
+        const top = (q) => document.querySelector(q).getBoundingClientRect().top + scrollY;
+        const figures = [...document.querySelectorAll("figure")].map((f) => f.getBoundingClientRect().bottom + scrollY);
+        document.body.setAttribute("data-layout", JSON.stringify({ contents: top("nav.contents"), lastFigure: Math.max(...figures), firstFigure: top("figure"), table: top("table") }));
+      });</script>`;
+      writeFileSync(probe, readFileSync(html, "utf8").replace("</body>", `${measure}\n</body>`));
+      const dom = dumpDom(chromium!, probe);
+      const layout = JSON.parse(/data-layout="([^"]*)"/.exec(dom)![1].replace(/&quot;/g, '"'));
+      expect(layout.contents).toBeLessThan(layout.firstFigure);
+      expect(layout.lastFigure).toBeLessThan(layout.table);
+      // The screenshot of the page's top shows the plots.
+      const png = join(work, "top.png");
+      expect(screenshot(chromium!, html, png, { width: 1280, height: 1400 })).toBeGreaterThan(20_000);
+    },
+  );
+
   it.each([
     "test/report/golden/tiny.growth.svg",
     "generated/reports/efficientnet.macs-params.svg",
+    "generated/reports/efficientnet.counted-cited.svg",
     "generated/reports/efficientnet.stage-macs.svg",
     "generated/reports/efficientnet.growth.svg",
   ])("%s is well-formed SVG", (svg) => {

@@ -41,9 +41,11 @@ describe("effnet report", () => {
       [
         "mobilenetv2.html",
         "mobilenetv2.json",
+        "mobilenetv2.counted-cited.svg",
         "mobilenetv2.macs-params.svg",
         "mobilenetv2.md",
         "mobilenetv2.stage-macs.svg",
+        "tiny.counted-cited.svg",
         "tiny.growth.svg",
         "tiny.html",
         "tiny.json",

@@ -32,10 +32,10 @@ describe("report goldens", () => {
   it("links the Markdown to the plots written beside it, and the HTML needs nothing outside itself", () => {
     const md = files.find((f) => f.path.endsWith(".md"))!.content;
     const svgs = files.filter((f) => f.path.endsWith(".svg")).map((f) => f.path.split("/").pop()!);
-    expect(svgs.length).toBe(3);
+    expect(svgs.length).toBe(4);
     for (const svg of svgs) expect(md).toContain(`](${svg})`);
     const html = files.find((f) => f.path.endsWith(".html"))!.content;
     expect(html).not.toMatch(/<script|<link|src=|@import|url\(/i);
-    expect(html.match(/<svg /g)?.length).toBe(3);
+    expect(html.match(/<svg /g)?.length).toBe(4);
   });
 });

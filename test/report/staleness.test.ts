@@ -25,6 +25,10 @@ describe("generated/reports is fresh", () => {
     ).toBe(true);
   });
 
+  it("names no internal source path: users read these, not the compiler's folders", () => {
+    for (const f of expected) expect(f.content, f.path).not.toMatch(/\bsrc\/[a-z]+\/[a-z-]+\.ts\b/);
+  });
+
   it("holds no report of a spec that no longer exists", () => {
     const known = new Set(expected.map((f) => f.path.split("/").pop()));
     const extra = existsSync(DIR) ? readdirSync(DIR).filter((f) => !known.has(f)) : [];

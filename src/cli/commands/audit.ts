@@ -1,15 +1,69 @@
 import { audit, costsAreSound, unreadableAudit } from "../../report/audit.ts";
 import { renderJson } from "../../report/json.ts";
+import {
+  DEFAULT_DEPTH,
+  SUMMARY_COLUMN_NAMES,
+  SUMMARY_DEPTHS,
+  type SummaryColumnName,
+  type SummaryDepth,
+} from "../../report/summary.ts";
+import { DEFAULT_WIDTH, MIN_WIDTH, wrap } from "../../report/table.ts";
 import { renderAudit } from "../../report/terminal.ts";
-import { compileFile, EXIT, listOption, VARIANT_OPTIONS, type CommandDef } from "../command.ts";
+import {
+  compileFile,
+  EXIT,
+  listOption,
+  stringOption,
+  UsageError,
+  VARIANT_OPTIONS,
+  type CommandDef,
+  type Invocation,
+} from "../command.ts";
 import { auditOptions, MEMORY_OPTIONS } from "./report.ts";
+
+function depthOption(inv: Invocation): SummaryDepth {
+  const text = stringOption(inv, "depth");
+  if (text === undefined) return DEFAULT_DEPTH;
+  const depth = Number(text) as SummaryDepth;
+  if (!SUMMARY_DEPTHS.includes(depth))
+    throw new UsageError(`--depth expects one of ${SUMMARY_DEPTHS.join(", ")}, found \`${text}\``);
+  return depth;
+}
+
+function columnsOption(inv: Invocation): SummaryColumnName[] | undefined {
+  const names = listOption(inv, "columns");
+  if (names.length === 0) return undefined;
+  const unknown = names.filter((n) => !SUMMARY_COLUMN_NAMES.includes(n as SummaryColumnName));
+  if (unknown.length)
+    throw new UsageError(
+      `--columns: unknown column${unknown.length === 1 ? "" : "s"} ${unknown.map((u) => `\`${u}\``).join(", ")}; the columns are ${SUMMARY_COLUMN_NAMES.join(", ")}`,
+    );
+  return names as SummaryColumnName[];
+}
+
+function widthOption(inv: Invocation): number {
+  const text = stringOption(inv, "width");
+  if (text === undefined) return Math.max(MIN_WIDTH, inv.io.columns ?? DEFAULT_WIDTH);
+  const width = Number(text);
+  if (!Number.isInteger(width) || width < MIN_WIDTH)
+    throw new UsageError(`--width expects a whole number of columns, at least ${MIN_WIDTH}, found \`${text}\``);
+  return width;
+}
 
 export const auditCommand: CommandDef = {
   name: "audit",
   summary: "parameters, multiply-adds and memory of every variant, beside the paper's figures",
-  usage: "effnet audit FILE [--variant NAME] [--stages] [--layers] [--batch N] [--json]",
-  details:
-    "Scales, lowers and costs each variant. The terminal view is a table of variants; --stages adds each variant's scaled stage table with the rounding behind every number, --layers a model.summary()-style layer table. --json prints one JSON document on stdout (diagnostics included), for machines.",
+  usage:
+    "effnet audit FILE [--variant NAME] [--stages] [--layers [--depth 0-3] [--columns A,B]] [--all] [--width N] [--batch N] [--json]",
+  details: [
+    "Scales, lowers and costs each variant. The terminal view is a table of variants and the sections that say something for them (compound scaling and rounding presets are about the whole family: left out with --variant, and presets when no variant's shape differs, unless --all); --stages adds each variant's scaled stage table with the rounding behind every number.",
+    `--layers adds a torchinfo-style summary: layers grouped stage → block → layer with subtotals, Keras class names, shapes, kernel/stride, parameters, MACs, activation memory and shares, and a footer of totals with sizes in MB. --depth picks how deep (0 totals only, 1 stages, 2 blocks, 3 layers; default ${DEFAULT_DEPTH}); --columns picks columns from: ${SUMMARY_COLUMN_NAMES.join(", ")}.`,
+    `Output fits --width columns (default: the terminal's width, ${DEFAULT_WIDTH} when stdout is not a terminal): prose wraps, tables too wide split into parts that repeat their first column.`,
+    "--json prints one JSON document on stdout (diagnostics and the layer hierarchy included), for machines.",
+  ]
+    // Help is prose too: wrapped to 80 columns, the narrowest terminal it is read in.
+    .map((paragraph) => wrap(paragraph, 80).join("\n"))
+    .join("\n\n"),
   positionals: { min: 1, max: 1 },
   options: {
     ...VARIANT_OPTIONS,
@@ -19,18 +73,40 @@ export const auditCommand: CommandDef = {
       short: "s",
       description: "show each variant's scaled stage table (on by default with --variant)",
     },
-    layers: { type: "boolean", short: "l", description: "show each variant's layer table" },
+    layers: { type: "boolean", short: "l", description: "show each variant's layer summary (stage → block → layer)" },
+    depth: {
+      type: "string",
+      short: "d",
+      value: "N",
+      description: `how deep the layer summary goes (implies --layers): 0 totals, 1 stages, 2 blocks, 3 layers (default ${DEFAULT_DEPTH})`,
+    },
+    columns: {
+      type: "string",
+      multiple: true,
+      value: "A,B",
+      description: `the layer summary's columns, in order (implies --layers): ${SUMMARY_COLUMN_NAMES.join(", ")}`,
+    },
+    all: { type: "boolean", short: "a", description: "show every section, also those about the whole family" },
+    width: {
+      type: "string",
+      short: "w",
+      value: "N",
+      description: `fit output to N columns (default: the terminal's width, or ${DEFAULT_WIDTH})`,
+    },
     ...MEMORY_OPTIONS,
   },
   examples: [
     "effnet audit specs/efficientnet.effnet",
-    "effnet audit specs/efficientnet.effnet --variant B3 --layers",
+    "effnet audit specs/efficientnet.effnet --variant B0 --layers --depth 2",
+    "effnet audit specs/efficientnet.effnet --variant B3 --layers --columns layer,class,output,params,macs --width 80",
     "effnet audit specs/efficientnet.effnet --json | jq '.variants[].macs'",
   ],
   run: async (inv) => {
     const variants = listOption(inv, "variant");
     const json = inv.options.json === true;
     const options = auditOptions(inv);
+    const summary = { depth: depthOption(inv), columns: columnsOption(inv) };
+    const width = widthOption(inv);
     const { compilation, diagnostics } = compileFile(
       inv.positionals[0],
       { variants, allowHuge: inv.options["allow-huge"] === true },
@@ -47,8 +123,13 @@ export const auditCommand: CommandDef = {
       inv.io.out(
         renderAudit(doc, {
           stages: inv.options.stages === true || variants.length > 0,
-          layers: inv.options.layers === true,
+          // --depth and --columns are about the layer summary, so they ask for it.
+          layers: inv.options.layers === true || inv.options.depth !== undefined || inv.options.columns !== undefined,
           memory: options.batches !== undefined,
+          all: inv.options.all === true,
+          selected: variants.length > 0,
+          width,
+          summary: { depth: summary.depth, ...(summary.columns ? { columns: summary.columns } : {}) },
         }) + "\n",
       );
     return compilation.ok ? EXIT.ok : EXIT.errors;

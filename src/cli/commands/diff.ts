@@ -1,5 +1,6 @@
 import type { Compilation, CompiledVariant } from "../../compile.ts";
 import { diffVariants, renderDiff } from "../../report/diff.ts";
+import { DEFAULT_WIDTH, MIN_WIDTH } from "../../report/table.ts";
 import { compileFile, EXIT, UsageError, type CommandDef, type Io } from "../command.ts";
 
 export const diffCommand: CommandDef = {
@@ -34,7 +35,11 @@ export const diffCommand: CommandDef = {
       resolved.push({ source: side.path, compiled: v });
     }
     const diff = diffVariants(resolved[0], resolved[1]);
-    inv.io.out(inv.options.json === true ? JSON.stringify(diff, null, 2) + "\n" : renderDiff(diff) + "\n");
+    inv.io.out(
+      inv.options.json === true
+        ? JSON.stringify(diff, null, 2) + "\n"
+        : renderDiff(diff, Math.max(MIN_WIDTH, inv.io.columns ?? DEFAULT_WIDTH)) + "\n",
+    );
     return EXIT.ok;
   },
 };

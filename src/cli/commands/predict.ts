@@ -36,8 +36,12 @@ export const predictCommand: CommandDef = {
     const [dir, ...imagePaths] = inv.positionals;
     const syntheticCount =
       stringOption(inv, "synthetic") === undefined ? undefined : integerOption(inv, "synthetic", 1);
-    if ((syntheticCount === undefined) === (imagePaths.length === 0))
-      throw new UsageError("give IMAGE files or --synthetic N (not both)");
+    if (syntheticCount === undefined && imagePaths.length === 0)
+      throw new UsageError(
+        `nothing to classify: give PNG or JPEG files after ${dir} (effnet predict ${dir} photo.jpg), or --synthetic N to draw N images of the shapes data set`,
+      );
+    if (syntheticCount !== undefined && imagePaths.length > 0)
+      throw new UsageError("give IMAGE files or --synthetic N, not both");
     const k = integerOption(inv, "top", 3);
     const backendChoice = parseBackend(stringOption(inv, "backend"));
     await useBackend(backendChoice);
