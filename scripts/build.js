@@ -1,0 +1,49 @@
+// `npm run build` (run by `npm ci` and `npm pack` as `prepare`): the package's JavaScript
+// and type declarations in dist/, from the TypeScript sources in src/.
+//
+// JavaScript: esbuild bundles the three entry points (the CLI, the library API and the
+// runtime) into dist/lib/, split into chunks so that each command's module, loaded
+// lazily by src/cli/commands/index.ts, stays a chunk of its own. chevrotain (and the 640
+// lodash-es modules it imports one file each) is bundled in: loading it as separate ES
+// modules cost more than the rest of `effnet check`. Every other dependency stays an
+// import of the installed package, loaded only by the commands that use it.
+//
+// All of dist/lib/ sits two folders below the package root, as every source file does
+// (src/<phase>/<file>.ts), so the sources' `new URL("../../package.json", import.meta.url)`
+// and the like resolve to the same files from the bundle.
+//
+// Types: tsc (tsconfig.build.json) writes the declarations to dist/types/, mirroring src/.
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { build } from "esbuild";
+
+const root = new URL("../", import.meta.url);
+const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8"));
+const BUNDLED = new Set(["chevrotain"]);
+const external = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})].filter(
+  (name) => !BUNDLED.has(name),
+);
+
+rmSync(new URL("dist", root), { recursive: true, force: true });
+await build({
+  absWorkingDir: new URL(".", root).pathname,
+  entryPoints: { run: "src/cli/run.ts", index: "src/index.ts", runtime: "src/runtime/index.ts" },
+  outdir: "dist/lib",
+  chunkNames: "[name]-[hash]",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  external,
+  logLevel: "warning",
+});
+const tsc = spawnSync(
+  process.execPath,
+  [new URL("node_modules/typescript/bin/tsc", root).pathname, "-p", "tsconfig.build.json"],
+  {
+    cwd: root,
+    stdio: "inherit",
+  },
+);
+process.exitCode = tsc.status ?? 1;
