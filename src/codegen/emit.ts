@@ -3,7 +3,8 @@ import type { Layer, LayerKind, NetworkIR } from "../ir/ir.ts";
 import { commentText, commentWord, IdentifierPool, numberLiteral, shapeLiteral, stringLiteral } from "./literals.ts";
 
 /**
- * IR → TypeScript module source (unformatted; src/codegen/generate.ts runs prettier).
+ * IR → module source: TypeScript, or JavaScript with a `.d.ts` beside it (the same code
+ * without its types; see Dialect). Unformatted; src/codegen/generate.ts runs prettier.
  *
  * The module imports only `@tensorflow/tfjs`, so it runs in Node and in a browser, and
  * builds the network with the tfjs layers functional API: one
@@ -16,8 +17,10 @@ import { commentText, commentWord, IdentifierPool, numberLiteral, shapeLiteral, 
 
 /** What the module says about where it came from, and what its metadata reports. */
 export interface ModuleInfo {
-  /** The spec's path as the user named it (relative, `/`-separated), for the header and metadata. */
-  readonly sourcePath: string;
+  /** The spec as the header and `metadata.source` name it: a `/`-separated path relative to the module's folder, or its file name (src/codegen/generate.ts decides). */
+  readonly source: string;
+  /** The command that regenerates the module, word by word, for the header: `npx effnet compile specs/efficientnet.effnet`. */
+  readonly command: readonly string[];
   /** The variant's coefficients as the spec's variants table (or φ) gives them. */
   readonly coefficients: {
     readonly width: number;
@@ -26,6 +29,21 @@ export interface ModuleInfo {
     readonly phi?: number;
   };
 }
+
+/**
+ * What the module is written in. `js` is the `ts` module without its type annotations and
+ * casts, for plain Node and bundlers; its types go to a `.d.ts` beside it (emitDeclarations).
+ * Everything TypeScript-only goes through `typeText` or symbolic(), so the two cannot drift.
+ */
+export type Dialect = "ts" | "js";
+
+/** Returns TypeScript-only text in the `ts` dialect and nothing in `js`. */
+type TypeText = (text: string) => string;
+
+const typeTextFor =
+  (dialect: Dialect): TypeText =>
+  (text) =>
+    dialect === "ts" ? text : "";
 
 /** How one layer is emitted: what the emitter may need besides the layer itself. */
 interface EmitContext {
@@ -48,7 +66,12 @@ function config(entries: Record<string, string | undefined>): string {
 
 const applyTo = (ctx: EmitContext) =>
   ctx.inputs.length === 1 ? `.apply(${ctx.inputs[0]})` : `.apply([${ctx.inputs.join(", ")}])`;
-const symbolic = (expression: string) => `${expression} as tf.SymbolicTensor`;
+/**
+ * `apply` returns a tensor or a list of them; the cast says it is one, symbolic. Always
+ * the last thing an emitter writes, so the `js` dialect can drop it (the statement template).
+ */
+const SYMBOLIC_CAST = " as tf.SymbolicTensor";
+const symbolic = (expression: string) => `${expression}${SYMBOLIC_CAST}`;
 /** tfjs's default activation is `linear`, its default strides 1: leave them out, as a hand-written model would. */
 const activationField = (activation: string) => (activation === "linear" ? undefined : stringLiteral(activation));
 const stridesField = (strides: number) => (strides === 1 ? undefined : numberLiteral(strides));
@@ -59,18 +82,19 @@ const stridesField = (strides: number) => (strides === 1 ? undefined : numberLit
  */
 type Helper = "perSampleNoiseShape" | "GlobalAveragePooling2DKeepDims";
 
-const HELPERS: Record<Helper, string> = {
+/** Each helper's code; type annotations and casts only through `ts`, so the `js` dialect leaves them out. */
+const HELPERS: Record<Helper, (ts: TypeText) => string> = {
   // Keras efficientnet.py drops whole residual branches per example with
   // `layers.Dropout(rate, noise_shape=(None, 1, 1, 1))`. tfjs's Dropout does the same:
   // Dropout.getNoiseShape (tfjs-layers src/layers/core.ts) replaces a null entry with the
   // input's size on that axis, and the config serialises the nulls as Keras's does; only
   // its type says number[], hence the cast.
-  perSampleNoiseShape: `
+  perSampleNoiseShape: (ts) => `
 /** Drop connect: one keep/drop draw per example (the null axis is the batch), as Keras's noise_shape=(None, 1, 1, 1). */
-const perSampleNoiseShape = [null, 1, 1, 1] as unknown as number[];
+const perSampleNoiseShape = [null, 1, 1, 1]${ts(" as unknown as number[]")};
 `,
   // tf.layers.globalAveragePooling2d has no keepDims (tfjs-layers 4.22, unlike Keras 2.6+).
-  GlobalAveragePooling2DKeepDims: `
+  GlobalAveragePooling2DKeepDims: (ts) => `
 /**
  * Global average pooling that keeps the spatial axes ([h, w, c] → [1, 1, c]), as Keras's
  * GlobalAveragePooling2D(keepdims=True); tf.layers.globalAveragePooling2d has no keepDims.
@@ -78,11 +102,11 @@ const perSampleNoiseShape = [null, 1, 1, 1] as unknown as number[];
  */
 class GlobalAveragePooling2DKeepDims extends tf.layers.Layer {
   static className = "EffnetGlobalAveragePooling2DKeepDims";
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+  computeOutputShape(inputShape${ts(": tf.Shape | tf.Shape[]")})${ts(": tf.Shape")} {
+    const shape = ${ts("(")}Array.isArray(inputShape[0]) ? inputShape[0] : inputShape${ts(") as tf.Shape")};
     return [shape[0], 1, 1, shape[3]];
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  call(inputs${ts(": tf.Tensor | tf.Tensor[]")})${ts(": tf.Tensor")} {
     return tf.tidy(() => tf.mean(Array.isArray(inputs) ? inputs[0] : inputs, [1, 2], true));
   }
 }
@@ -227,12 +251,108 @@ export function moduleFileStem(name: string): string {
   return stem;
 }
 
-/** The emitted module's text, before formatting. Deterministic: a pure function of its arguments. */
-export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): string {
+/** Facts about the network that the module's parts share. */
+function moduleFacts(ir: NetworkIR) {
   const { top, features } = classifierLayers(ir);
-  const topNames = new Set(top.map((l) => l.name));
   const topDropout = top.find((l) => l.kind === "dropout");
   const classifier = top.find((l) => l.name === ir.output);
+  if (ir.inputShape.length !== 3)
+    throw new Error(`codegen: expected an image input [height, width, channels], got ${shapeLiteral(ir.inputShape)}`);
+  const [height, width] = ir.inputShape;
+  return { top, features, topDropout, classifier, height, width };
+}
+
+/** The first lines of every emitted file: where it came from and how to regenerate it. */
+function header(ir: NetworkIR, info: ModuleInfo): string {
+  return `// Generated by effnet from ${commentText(info.source)}, network ${commentText(ir.network)}, variant ${commentText(ir.variant)}.
+// Do not edit: change the spec and run \`${info.command.map(commentWord).join(" ")}\` instead.
+`;
+}
+
+/** A metadata field: a literal (numbers, strings, null), a shape (a readonly tuple in the type) or a nested object. */
+type MetadataField = readonly [key: string, code: string | readonly MetadataField[], kind?: "shape"];
+
+/** `metadata`'s fields, in order; its value and its type (in the `.d.ts`) are both written from these. */
+function metadataFields(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): MetadataField[] {
+  const { topDropout, height } = moduleFacts(ir);
+  const c = info.coefficients;
+  return [
+    ["network", stringLiteral(ir.network)],
+    ["variant", stringLiteral(ir.variant)],
+    ["source", stringLiteral(info.source)],
+    [
+      "coefficients",
+      [
+        ["width", numberLiteral(c.width)],
+        ["depth", numberLiteral(c.depth)],
+        ["resolution", numberLiteral(c.resolution)],
+        ["phi", c.phi === undefined ? "null" : numberLiteral(c.phi)],
+      ],
+    ],
+    ["resolution", numberLiteral(height)],
+    ["inputShape", shapeLiteral(ir.inputShape), "shape"],
+    ["classes", numberLiteral(ir.classes)],
+    ["dropout", topDropout?.kind === "dropout" ? numberLiteral(topDropout.attrs.rate) : "0"],
+    [
+      "params",
+      [
+        ["total", numberLiteral(cost.params.total)],
+        ["trainable", numberLiteral(cost.params.trainable)],
+        ["nonTrainable", numberLiteral(cost.params.nonTrainable)],
+      ],
+    ],
+    ["macs", numberLiteral(cost.macs)],
+    ["flops", numberLiteral(cost.flops)],
+    ["layers", numberLiteral(ir.layers.length)],
+  ];
+}
+
+/** The metadata object's fields as value code (`as const` in TypeScript) or, for the `.d.ts`, as its type. */
+function metadataText(fields: readonly MetadataField[], as: "value" | "type"): string {
+  const field = ([key, code, kind]: MetadataField): string => {
+    const text =
+      typeof code === "string"
+        ? as === "type" && kind === "shape"
+          ? `readonly ${code}`
+          : code
+        : `{ ${code.map(field).join(as === "type" ? "; " : ", ")} }`;
+    return `${as === "type" ? "readonly " : ""}${key}: ${text}`;
+  };
+  return fields.map((f) => `  ${field(f)}${as === "type" ? ";" : ","}\n`).join("");
+}
+
+const METADATA_DOC = `/**
+ * The compiler's figures for this variant at its own resolution and class count, as
+ * \`effnet audit\` reports them. MACs are multiply-adds (the paper's "FLOPS"); FLOPs = 2 × MACs.
+ */
+`;
+
+function buildOptionsInterface(ir: NetworkIR): string {
+  const { topDropout, classifier, height, width } = moduleFacts(ir);
+  return `export interface BuildOptions {
+  /** Output classes: the units of the classifier, ${classifier ? commentText(classifier.name) : "none here"} (default ${numberLiteral(ir.classes)}). Nothing else changes. */
+  readonly classes?: number;
+  /** Input height and width in pixels (default ${numberLiteral(height)}${width !== height ? `×${numberLiteral(width)}` : ""}). Parameter counts do not depend on it. */
+  readonly resolution?: number;
+  /** Dropout rate before the classifier (default: the variant's, ${topDropout?.kind === "dropout" ? numberLiteral(topDropout.attrs.rate) : "none"}).${topDropout ? "" : " This variant has no such layer, so it has no effect."} */
+  readonly dropout?: number;
+  /** With \`false\`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
+  readonly includeTop?: boolean;
+}
+`;
+}
+
+const buildModelDoc = (ir: NetworkIR) =>
+  `/** Builds ${commentWord(ir.network)} ${commentWord(ir.variant)} with freshly initialised weights (the tfjs layers functional API). */\n`;
+
+/**
+ * The emitted module's text, before formatting, in either dialect. Deterministic: a pure
+ * function of its arguments.
+ */
+export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo, dialect: Dialect = "ts"): string {
+  const ts = typeTextFor(dialect);
+  const { top, features, topDropout, classifier, height, width } = moduleFacts(ir);
+  const topNames = new Set(top.map((l) => l.name));
   const featureLayers = ir.layers.filter((l) => !topNames.has(l.name));
 
   // Identifiers the module already uses, so no layer variable shadows them.
@@ -267,55 +387,21 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): 
       isClassifier: layer === classifier,
       isTopDropout: layer === topDropout,
     };
-    return `  const ${idOf.get(layer.name)} = ${emitLayer(layer, ctx)};`;
+    const code = emitLayer(layer, ctx);
+    return `  const ${idOf.get(layer.name)} = ${dialect === "js" && code.endsWith(SYMBOLIC_CAST) ? code.slice(0, -SYMBOLIC_CAST.length) : code};`;
   };
 
   const helpers = [...new Set(ir.layers.flatMap(helpersOf))].sort();
   const input = ir.layers.find((l) => l.kind === "input");
   if (!input || input !== ir.layers[0]) throw new Error("codegen: the IR must start with its input layer");
-  const [height, width] = ir.inputShape;
-  if (ir.inputShape.length !== 3)
-    throw new Error(`codegen: expected an image input [height, width, channels], got ${shapeLiteral(ir.inputShape)}`);
   const modelName = stringLiteral(`${ir.network}_${ir.variant}`.toLowerCase());
-  const regenerate = `npx effnet compile ${commentWord(info.sourcePath)}`;
-  const c = info.coefficients;
 
-  return `// Generated by effnet from ${commentText(info.sourcePath)}, network ${commentText(ir.network)}, variant ${commentText(ir.variant)}.
-// Do not edit: change the spec and run \`${regenerate}\` instead.
-import * as tf from "@tensorflow/tfjs";
+  return `${header(ir, info)}import * as tf from "@tensorflow/tfjs";
 
-/**
- * The compiler's figures for this variant at its own resolution and class count, as
- * \`effnet audit\` reports them. MACs are multiply-adds (the paper's "FLOPS"); FLOPs = 2 × MACs.
- */
-export const metadata = {
-  network: ${stringLiteral(ir.network)},
-  variant: ${stringLiteral(ir.variant)},
-  source: ${stringLiteral(info.sourcePath)},
-  coefficients: { width: ${numberLiteral(c.width)}, depth: ${numberLiteral(c.depth)}, resolution: ${numberLiteral(c.resolution)}, phi: ${c.phi === undefined ? "null" : numberLiteral(c.phi)} },
-  resolution: ${numberLiteral(height)},
-  inputShape: ${shapeLiteral(ir.inputShape)},
-  classes: ${numberLiteral(ir.classes)},
-  dropout: ${topDropout?.kind === "dropout" ? numberLiteral(topDropout.attrs.rate) : "0"},
-  params: { total: ${numberLiteral(cost.params.total)}, trainable: ${numberLiteral(cost.params.trainable)}, nonTrainable: ${numberLiteral(cost.params.nonTrainable)} },
-  macs: ${numberLiteral(cost.macs)},
-  flops: ${numberLiteral(cost.flops)},
-  layers: ${numberLiteral(ir.layers.length)},
-} as const;
-
-export interface BuildOptions {
-  /** Output classes: the units of the classifier, ${classifier ? commentText(classifier.name) : "none here"} (default ${numberLiteral(ir.classes)}). Nothing else changes. */
-  readonly classes?: number;
-  /** Input height and width in pixels (default ${numberLiteral(height)}${width !== height ? `×${numberLiteral(width)}` : ""}). Parameter counts do not depend on it. */
-  readonly resolution?: number;
-  /** Dropout rate before the classifier (default: the variant's, ${topDropout?.kind === "dropout" ? numberLiteral(topDropout.attrs.rate) : "none"}).${topDropout ? "" : " This variant has no such layer, so it has no effect."} */
-  readonly dropout?: number;
-  /** With \`false\`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
-  readonly includeTop?: boolean;
-}
-${helpers.map((h) => HELPERS[h]).join("")}
-/** Builds ${commentWord(ir.network)} ${commentWord(ir.variant)} with freshly initialised weights (the tfjs layers functional API). */
-export function buildModel(options: BuildOptions = {}): tf.LayersModel {
+${METADATA_DOC}export const metadata = {
+${metadataText(metadataFields(ir, cost, info), "value")}}${ts(" as const")};
+${ts(`\n${buildOptionsInterface(ir)}`)}${helpers.map((h) => HELPERS[h](ts)).join("")}
+${buildModelDoc(ir)}export function buildModel(options${ts(": BuildOptions")} = {})${ts(": tf.LayersModel")} {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? ${numberLiteral(height)};
   const width = options.resolution ?? ${numberLiteral(width)};
@@ -332,5 +418,17 @@ ${featureLayers.map(statement).join("\n")}
 ${top.map(statement).join("\n")}
   return tf.model({ name: modelName, inputs: ${idOf.get(input.name)}, outputs: ${idOf.get(ir.output)} });
 }
+`;
+}
+
+/** The `.d.ts` beside a `js` module: the types the `ts` dialect declares inline. */
+export function emitDeclarations(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): string {
+  return `${header(ir, info)}import type * as tf from "@tensorflow/tfjs";
+
+${METADATA_DOC}export declare const metadata: {
+${metadataText(metadataFields(ir, cost, info), "type")}};
+
+${buildOptionsInterface(ir)}
+${buildModelDoc(ir)}export declare function buildModel(options?: BuildOptions): tf.LayersModel;
 `;
 }

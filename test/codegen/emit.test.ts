@@ -26,7 +26,8 @@ let counter = 0;
 async function importEmitted(ir: NetworkIR): Promise<GeneratedModelModule & { source: string }> {
   const source = await formatModule(
     emitModule(ir, cost(ir), {
-      sourcePath: "specs/test.effnet",
+      source: "test.effnet",
+      command: ["npx", "effnet", "compile", "test.effnet"],
       coefficients: { width: 1, depth: 1, resolution: ir.inputShape[0] },
     }),
   );
