@@ -39,8 +39,8 @@ const infoOf = (compiled: CompiledVariant, source: string) =>
   moduleInfo(compiled, source, ["npx", "effnet", "compile", source]);
 
 /**
- * One variant's tfjs module as text, unformatted (generateModules formats and names the
- * files as `effnet compile` does): `export const metadata` and `export function buildModel`.
+ * One variant's tfjs module as text, `export const metadata` and `export function buildModel`
+ * (generateModules also names the files as `effnet compile` does).
  */
 export function emitModule(compilation: Compilation, variant: string, options: EmitOptions = {}): string {
   const compiled = variantOf(compilation, variant);

@@ -104,7 +104,7 @@ describe.skipIf(!chromium)("a generated model in headless Chromium", () => {
     // The module, as `effnet compile --emit js` writes it.
     const spec = "specs/efficientnet.effnet";
     const compilation = compile({ path: spec, text: readFileSync(join(ROOT, spec), "utf8") }, { variants: ["B0"] });
-    for (const m of await generateModules(compilation, { outDir: join(work, "models"), emit: "js" }))
+    for (const m of generateModules(compilation, { outDir: join(work, "models"), emit: "js" }))
       (mkdirSync(join(m.path, ".."), { recursive: true }), writeFileSync(m.path, m.content));
 
     // Node: build, save the (freshly initialised) weights, predict.

@@ -1,10 +1,12 @@
 import type { NetworkCost } from "../cost/cost.ts";
 import type { Layer, LayerKind, NetworkIR } from "../ir/ir.ts";
+import { ifLines, objectLine, statementLines } from "./layout.ts";
 import { commentText, commentWord, IdentifierPool, numberLiteral, shapeLiteral, stringLiteral } from "./literals.ts";
 
 /**
  * IR → module source: TypeScript, or JavaScript with a `.d.ts` beside it (the same code
- * without its types; see Dialect). Unformatted; src/codegen/generate.ts runs prettier.
+ * without its types; see Dialect). Laid out as prettier would print it (src/codegen/layout.ts),
+ * without running prettier.
  *
  * The module imports only `@tensorflow/tfjs`, so it runs in Node and in a browser, and
  * builds the network with the tfjs layers functional API: one
@@ -58,10 +60,13 @@ interface EmitContext {
 /** Returns the expression that builds the layer and applies it, e.g. `tf.layers.add({...}).apply([a, b])`. */
 type Emitter<K extends LayerKind> = (layer: Extract<Layer, { kind: K }>, ctx: EmitContext) => string;
 
-/** An object literal from [key, code] pairs; `undefined` code leaves the key out (the tfjs default applies). */
+/**
+ * An object literal from [key, code] pairs; `undefined` code leaves the key out (the tfjs
+ * default applies). One line; the statement template breaks it where prettier would.
+ */
 function config(entries: Record<string, string | undefined>): string {
   const fields = Object.entries(entries).filter(([, code]) => code !== undefined);
-  return `{ ${fields.map(([key, code]) => `${key}: ${code}`).join(", ")} }`;
+  return fields.length ? `{ ${fields.map(([key, code]) => `${key}: ${code}`).join(", ")} }` : "{}";
 }
 
 const applyTo = (ctx: EmitContext) =>
@@ -309,16 +314,15 @@ function metadataFields(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): Met
 
 /** The metadata object's fields as value code (`as const` in TypeScript) or, for the `.d.ts`, as its type. */
 function metadataText(fields: readonly MetadataField[], as: "value" | "type"): string {
-  const field = ([key, code, kind]: MetadataField): string => {
-    const text =
-      typeof code === "string"
-        ? as === "type" && kind === "shape"
-          ? `readonly ${code}`
-          : code
-        : `{ ${code.map(field).join(as === "type" ? "; " : ", ")} }`;
-    return `${as === "type" ? "readonly " : ""}${key}: ${text}`;
-  };
-  return fields.map((f) => `  ${field(f)}${as === "type" ? ";" : ","}\n`).join("");
+  const head = (key: string) => `${as === "type" ? "readonly " : ""}${key}: `;
+  const value = ([key, code, kind]: MetadataField): string =>
+    typeof code === "string"
+      ? as === "type" && kind === "shape"
+        ? `readonly ${code}`
+        : code
+      : `{ ${code.map((f) => `${head(f[0])}${value(f)}`).join(as === "type" ? "; " : ", ")} }`;
+  const terminator = as === "type" ? ";" : ",";
+  return fields.map((f) => `${objectLine("  ", head(f[0]), value(f), terminator, terminator)}\n`).join("");
 }
 
 const METADATA_DOC = `/**
@@ -388,7 +392,8 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo, d
       isTopDropout: layer === topDropout,
     };
     const code = emitLayer(layer, ctx);
-    return `  const ${idOf.get(layer.name)} = ${dialect === "js" && code.endsWith(SYMBOLIC_CAST) ? code.slice(0, -SYMBOLIC_CAST.length) : code};`;
+    const expression = dialect === "js" && code.endsWith(SYMBOLIC_CAST) ? code.slice(0, -SYMBOLIC_CAST.length) : code;
+    return statementLines("  ", `const ${idOf.get(layer.name)} = `, expression);
   };
 
   const helpers = [...new Set(ir.layers.flatMap(helpersOf))].sort();
@@ -407,19 +412,20 @@ ${buildModelDoc(ir)}export function buildModel(options${ts(": BuildOptions")} = 
   const width = options.resolution ?? ${numberLiteral(width)};
   const dropout = options.dropout ?? metadata.dropout;
   const includeTop = options.includeTop ?? true;
-  if (!Number.isInteger(classes) || classes < 1) throw new RangeError(\`classes must be a positive integer, got \${classes}\`);
-  if (!Number.isInteger(height) || height < 1) throw new RangeError(\`resolution must be a positive integer, got \${height}\`);
-  if (!(dropout >= 0 && dropout < 1)) throw new RangeError(\`dropout must be in [0, 1), got \${dropout}\`);
+${ifLines("  ", "!Number.isInteger(classes) || classes < 1", "throw new RangeError(`classes must be a positive integer, got ${classes}`);")}
+${ifLines("  ", "!Number.isInteger(height) || height < 1", "throw new RangeError(`resolution must be a positive integer, got ${height}`);")}
+${ifLines("  ", "!(dropout >= 0 && dropout < 1)", "throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);")}
   const modelName = ${modelName};
 
 ${featureLayers.map(statement).join("\n")}
-  if (!includeTop) return tf.model({ name: modelName, inputs: ${idOf.get(input.name)}, outputs: ${idOf.get(features)} });
-
-${top.map(statement).join("\n")}
-  return tf.model({ name: modelName, inputs: ${idOf.get(input.name)}, outputs: ${idOf.get(ir.output)} });
+${ifLines("  ", "!includeTop", `return ${modelCall(idOf.get(input.name)!, idOf.get(features)!)};`)}
+${top.length ? `\n${top.map(statement).join("\n")}\n` : ""}${statementLines("  ", "return ", modelCall(idOf.get(input.name)!, idOf.get(ir.output)!))}
 }
 `;
 }
+
+const modelCall = (inputs: string, outputs: string) =>
+  `tf.model({ name: modelName, inputs: ${inputs}, outputs: ${outputs} })`;
 
 /** The `.d.ts` beside a `js` module: the types the `ts` dialect declares inline. */
 export function emitDeclarations(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): string {

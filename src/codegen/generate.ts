@@ -1,16 +1,15 @@
 import { readdirSync } from "node:fs";
 import { basename, dirname, join, posix, relative, resolve, sep } from "node:path";
-import { format, type Options } from "prettier";
 import type { Compilation, CompiledVariant } from "../compile.ts";
 import { emitDeclarations, emitModule, moduleFileStem, type Dialect, type ModuleInfo } from "./emit.ts";
 
 /**
- * Compilation → formatted modules, one per variant, at `<outDir>/<network>/<variant>.ts`
+ * Compilation → modules, one per variant, at `<outDir>/<network>/<variant>.ts`
  * (lower-cased: `generated/efficientnet/b0.ts`), or `.js` with a `.d.ts` beside it.
- * Byte-for-byte deterministic: no timestamps, a fixed prettier configuration that does
- * not read any .prettierrc, input order only from the spec, and no absolute path: the
- * header names the spec relative to the module (so the output is the same wherever the
- * project lies) and repeats the command that wrote it.
+ * Byte-for-byte deterministic: no timestamps, input order only from the spec, and no
+ * absolute path: the header names the spec relative to the module (so the output is the
+ * same wherever the project lies) and repeats the command that wrote it. The emitter lays
+ * its text out as prettier would (src/codegen/layout.ts), so no formatter runs here.
  */
 
 /** Where `effnet compile` writes by default, and where the checked-in modules live. */
@@ -18,24 +17,6 @@ export const DEFAULT_OUT_DIR = "generated";
 
 /** The specs whose modules are checked in under generated/ (every spec in specs/). */
 export const SHIPPED_SPECS_DIR = "specs";
-
-/**
- * Fixed formatting, written out in full rather than relying on prettier's defaults, so a
- * prettier upgrade that changes a default shows up as a diff here, not in generated/.
- */
-export const PRETTIER_OPTIONS: Options = {
-  parser: "typescript",
-  printWidth: 120,
-  tabWidth: 2,
-  useTabs: false,
-  semi: true,
-  singleQuote: false,
-  quoteProps: "as-needed",
-  trailingComma: "all",
-  bracketSpacing: true,
-  arrowParens: "always",
-  endOfLine: "lf",
-};
 
 export interface GeneratedModule {
   readonly path: string;
@@ -115,15 +96,8 @@ export function moduleInfo(compiled: CompiledVariant, source: string, command: r
   };
 }
 
-export function formatModule(code: string): Promise<string> {
-  return format(code, PRETTIER_OPTIONS);
-}
-
-/** The files for every variant of a successful compilation, formatted: one `.ts`, or a `.js` and its `.d.ts`. */
-export async function generateModules(
-  compilation: Compilation,
-  options: GenerateOptions = {},
-): Promise<GeneratedModule[]> {
+/** The files for every variant of a successful compilation: one `.ts`, or a `.js` and its `.d.ts`. */
+export function generateModules(compilation: Compilation, options: GenerateOptions = {}): GeneratedModule[] {
   if (!compilation.ok || !compilation.spec) throw new Error("codegen: the compilation has errors; nothing to generate");
   const outDir = options.outDir ?? DEFAULT_OUT_DIR;
   const specPath = compilation.file.path;
@@ -137,11 +111,10 @@ export async function generateModules(
     const { ir, cost } = compiled;
     if (options.emit === "js") {
       modules.push(
-        { path: `${stem}.js`, content: await formatModule(emitModule(ir, cost, info(compiled), "js")), variant },
-        { path: `${stem}.d.ts`, content: await formatModule(emitDeclarations(ir, cost, info(compiled))), variant },
+        { path: `${stem}.js`, content: emitModule(ir, cost, info(compiled), "js"), variant },
+        { path: `${stem}.d.ts`, content: emitDeclarations(ir, cost, info(compiled)), variant },
       );
-    } else
-      modules.push({ path: `${stem}.ts`, content: await formatModule(emitModule(ir, cost, info(compiled))), variant });
+    } else modules.push({ path: `${stem}.ts`, content: emitModule(ir, cost, info(compiled)), variant });
   }
   return modules;
 }

@@ -28,7 +28,7 @@ export const compileCommand: CommandDef = {
   summary: "emit one tfjs module per variant (buildModel + metadata), TypeScript or JavaScript",
   usage: "effnet compile FILE... [--variant NAME] [--emit ts|js] [--out DIR] [--check]",
   details:
-    "Writes <DIR>/<network>/<variant>.ts (lower-cased; DIR defaults to generated/), or with --emit js an ES module <variant>.js for plain Node and bundlers with its types in <variant>.d.ts beside it; formatted and byte-for-byte deterministic, naming the spec relative to the module and repeating the command that wrote it. Each module exports buildModel(options?) — a tf.LayersModel built with the tfjs layers API, options classes, resolution, dropout, includeTop — and the audit's metadata. All files are written or none: a spec with errors writes nothing. --check writes nothing and exits 1 naming every module that differs from what the specs produce.",
+    "Writes <DIR>/<network>/<variant>.ts (lower-cased; DIR defaults to generated/), or with --emit js an ES module <variant>.js for plain Node and bundlers with its types in <variant>.d.ts beside it; laid out as prettier would and byte-for-byte deterministic, naming the spec relative to the module and repeating the command that wrote it. Each module exports buildModel(options?) — a tf.LayersModel built with the tfjs layers API, options classes, resolution, dropout, includeTop — and the audit's metadata. All files are written or none: a spec with errors writes nothing. --check writes nothing and exits 1 naming every module that differs from what the specs produce.",
   positionals: { min: 1, max: Infinity },
   options: {
     ...VARIANT_OPTIONS,
@@ -67,7 +67,7 @@ export const compileCommand: CommandDef = {
         failed = true;
         continue;
       }
-      modules.push(...(await generateModules(compilation, { outDir, emit: emit as Dialect, variants, allowHuge })));
+      modules.push(...generateModules(compilation, { outDir, emit: emit as Dialect, variants, allowHuge }));
     }
     if (failed) {
       inv.io.err("nothing written: fix the errors above first\n");
