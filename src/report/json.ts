@@ -19,18 +19,39 @@ export function renderJson(doc: AuditDocument): string {
 
 const WIDTH = 240;
 
-function inline(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(inline).join(", ")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    return entries.length ? `{ ${entries.map(([k, v]) => `${JSON.stringify(k)}: ${inline(v)}`).join(", ")} }` : "{}";
+/**
+ * `value` on one line, or undefined as soon as that is longer than `budget` characters:
+ * stringify asks this of every object at every depth, so building all of a 1 MB
+ * document's one-line text at each level would be quadratic in the depth.
+ */
+function inline(value: unknown, budget: number): string | undefined {
+  if (value === null || typeof value !== "object") {
+    const text = JSON.stringify(value);
+    return text.length <= budget ? text : undefined;
   }
-  return JSON.stringify(value);
+  const isArray = Array.isArray(value);
+  const entries: [string, unknown][] = isArray
+    ? value.map((v) => ["", v])
+    : Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [`${JSON.stringify(k)}: `, v]);
+  if (entries.length === 0) return isArray ? "[]" : "{}";
+  const [open, close] = isArray ? ["[", "]"] : ["{ ", " }"];
+  let text = open;
+  for (const [i, [key, v]] of entries.entries()) {
+    const separator = i === 0 ? "" : ", ";
+    const item = inline(v, budget - text.length - separator.length - key.length - close.length);
+    if (item === undefined) return undefined;
+    text += separator + key + item;
+  }
+  text += close;
+  return text.length <= budget ? text : undefined;
 }
 
 export function stringify(value: unknown, indent: number, prefix = 0): string {
-  const flat = inline(value);
-  if (indent + prefix + flat.length <= WIDTH || value === null || typeof value !== "object") return flat;
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  const flat = inline(value, WIDTH - indent - prefix);
+  if (flat !== undefined) return flat;
   const pad = " ".repeat(indent + 2);
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
