@@ -13,9 +13,13 @@
 // (src/<phase>/<file>.ts), so the sources' `new URL("../../package.json", import.meta.url)`
 // and the like resolve to the same files from the bundle.
 //
+// The audit schema's validator, compiled ahead of time (src/report/schema.ts, standaloneValidator),
+// goes beside the bundle: compiling the schema at run time cost more than the rest of
+// `effnet audit --json`.
+//
 // Types: tsc (tsconfig.build.json) writes the declarations to dist/types/, mirroring src/.
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const root = new URL("../", import.meta.url);
@@ -25,7 +29,12 @@ const external = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDepen
 rmSync(new URL("dist", root), { recursive: true, force: true });
 await build({
   absWorkingDir: new URL(".", root).pathname,
-  entryPoints: { run: "src/cli/run.ts", index: "src/index.ts", runtime: "src/runtime/index.ts" },
+  entryPoints: {
+    run: "src/cli/run.ts",
+    index: "src/index.ts",
+    runtime: "src/runtime/index.ts",
+    "audit-schema": "src/report/schema.ts",
+  },
   outdir: "dist/lib",
   chunkNames: "[name]-[hash]",
   bundle: true,
@@ -36,6 +45,10 @@ await build({
   external,
   logLevel: "warning",
 });
+const { standaloneValidator } = await import(new URL("dist/lib/audit-schema.js", root).href);
+const validator = standaloneValidator();
+writeFileSync(new URL(`dist/lib/${validator.fileName}`, root), validator.code);
+
 const tsc = spawnSync(
   process.execPath,
   [new URL("node_modules/typescript/bin/tsc", root).pathname, "-p", "tsconfig.build.json"],
