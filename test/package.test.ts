@@ -1,5 +1,15 @@
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,7 +17,8 @@ import { compile } from "../src/compile.ts";
 import { audit } from "../src/report/audit.ts";
 
 /**
- * The package as a user gets it: `npm pack` (which builds dist/ through `prepare`),
+ * The package as a user gets it: `npm pack` (which builds dist/ through `prepare`, here
+ * in a copy of the sources),
  * installed from the tarball into an empty directory outside the repository, where the
  * README's commands and snippets run as written: `npx effnet` on a spec there, the
  * library API from JavaScript, a `--emit js` model under plain node, the same snippet
@@ -19,6 +30,18 @@ const ROOT = resolve(new URL("..", import.meta.url).pathname);
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 const NPX = process.platform === "win32" ? "npx.cmd" : "npx";
 const OFFLINE = /ENOTCACHED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNREFUSED|ECONNRESET|network/;
+/** What `npm pack` needs of the checkout: the package's files and what builds dist/. */
+const PACKAGE_SOURCES = [
+  "package.json",
+  "README.md",
+  "tsconfig.json",
+  "tsconfig.build.json",
+  "scripts",
+  "src",
+  "bin",
+  "schema",
+  "specs",
+];
 const work = mkdtempSync(join(tmpdir(), "effnet-package-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -47,7 +70,12 @@ function readmeBlock(language: string, marker: string): string {
 
 describe("the packed package, installed elsewhere", () => {
   it("runs the CLI, the library API and a --emit js model as the README shows them", async (ctx) => {
-    const packed = ok(run(NPM, ["pack", "--pack-destination", work, "--silent"], ROOT), "npm pack");
+    // Packed from a copy of the sources, so that its `prepare` (the build) does not rewrite
+    // the dist/ that other tests are running at the same time.
+    const checkout = join(work, "checkout");
+    for (const entry of PACKAGE_SOURCES) cpSync(join(ROOT, entry), join(checkout, entry), { recursive: true });
+    symlinkSync(join(ROOT, "node_modules"), join(checkout, "node_modules"));
+    const packed = ok(run(NPM, ["pack", "--pack-destination", work, "--silent"], checkout), "npm pack");
     const tarball = join(work, packed.trim().split("\n").at(-1)!);
     const project = join(work, "project");
     mkdirSync(join(project, "specs"), { recursive: true });
