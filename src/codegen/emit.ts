@@ -35,7 +35,7 @@ export interface ModuleInfo {
 /**
  * What the module is written in. `js` is the `ts` module without its type annotations and
  * casts, for plain Node and bundlers; its types go to a `.d.ts` beside it (emitDeclarations).
- * Everything TypeScript-only goes through `typeText` or symbolic(), so the two cannot drift.
+ * Everything TypeScript-only goes through a TypeText (`ts(...)`) or symbolic(), so the two cannot drift.
  */
 export type Dialect = "ts" | "js";
 
