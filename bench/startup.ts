@@ -42,9 +42,9 @@ const CASES: readonly Case[] = [
   { args: ["compile", ...shippedSpecs("."), "--emit", "js", "--out", join(out, "js")] },
 ];
 
-function runOnce(args: readonly string[]): number {
+function runOnce(args: readonly string[], command: readonly string[] = [BIN]): number {
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [BIN, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const r = spawnSync(process.execPath, [...command, ...args], { stdio: ["ignore", "ignore", "pipe"] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) {
     console.error(`effnet ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
@@ -54,6 +54,10 @@ function runOnce(args: readonly string[]): number {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
+// The floor under every figure: Node starting and exiting with nothing to do. On a shared
+// machine it shows how much of the noise is the machine's, not effnet's.
+const bare = Array.from({ length: RUNS }, () => runOnce([], ["-e", ""]));
 const rows: string[][] = [];
 for (const c of CASES) {
   runOnce(c.args);
@@ -64,7 +68,7 @@ for (const c of CASES) {
   rows.push([
     `effnet ${shown.join(" ").replace(/(specs\/\S+ ?)+/, (s) => (s.trim().split(" ").length > 1 ? "specs/*.effnet " : s))}`,
     m.toFixed(0),
-    `${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)}`,
+    range(times),
     c.goalMs === undefined ? "" : `≤ ${c.goalMs}`,
     c.goalMs === undefined ? "" : m <= c.goalMs ? "met" : "NOT met",
     String(loaded.urls.length),
@@ -92,5 +96,6 @@ const line = (r: readonly string[]) =>
 console.log(`Cold start, ${RUNS} runs each (median, min–max), Node ${process.version}:\n`);
 console.log(line(header));
 console.log(widths.map((w) => "─".repeat(w)).join("  "));
+console.log(line(["node -e '' (no effnet: the floor)", median(bare).toFixed(0), range(bare), "", "", "", "", "", ""]));
 for (const r of rows) console.log(line(r));
 console.log("\nCPU ms and peak MiB are from the instrumented run (its loader hook adds a little).");
