@@ -47,13 +47,34 @@ function spaced(compact: string): string {
   return out + compact.slice(from);
 }
 
+/**
+ * The length of `value`'s compact JSON, or Infinity as soon as it exceeds `budget`: a walk
+ * that stops early, so asking it of a large subtree at every level it is nested at costs
+ * no more than the budget each time (native JSON.stringify would write the whole subtree).
+ */
+function compactLength(value: unknown, budget: number): number {
+  if (value === null || typeof value !== "object") return JSON.stringify(value)?.length ?? 0;
+  const isArray = Array.isArray(value);
+  let length = 1;
+  let first = true;
+  for (const [key, v] of Object.entries(value)) {
+    if (v === undefined && !isArray) continue;
+    length += (first ? 1 : 2) + (isArray ? 0 : JSON.stringify(key).length + 1);
+    first = false;
+    if (length > budget) return Infinity;
+    length += compactLength(v, budget - length);
+    if (length > budget) return Infinity;
+  }
+  return first ? 2 : length;
+}
+
 export function stringify(value: unknown, indent: number, prefix = 0): string {
-  const compact = JSON.stringify(value);
-  if (value === null || typeof value !== "object") return compact;
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
   // The one-line form is never shorter than the compact one.
-  if (compact.length <= WIDTH - indent - prefix) {
-    const flat = spaced(compact);
-    if (flat.length <= WIDTH - indent - prefix) return flat;
+  const budget = WIDTH - indent - prefix;
+  if (compactLength(value, budget) <= budget) {
+    const flat = spaced(JSON.stringify(value));
+    if (flat.length <= budget) return flat;
   }
   const pad = " ".repeat(indent + 2);
   if (Array.isArray(value)) {
