@@ -4,8 +4,9 @@
  *
  *   node --import tsx bench/startup.ts [--runs N]      (npm run bench -- startup)
  *
- * Times are the median (and min–max) of N runs (default 7) after one warm-up run that
- * fills the OS file cache; on a shared machine other processes add noise, hence medians.
+ * Times are the median (and min–max) of N runs (default 7), taken round-robin after one
+ * warm-up run of each that fills the OS file cache; on a shared machine other processes
+ * add noise, hence medians, and the bare `node -e ''` row shows how much.
  * Beside them, figures that are not timing: the ES modules each command loads (counted by
  * a loader hook in a separate, untimed run: test/helpers/loaded.ts), which of the heavy
  * dependencies are among them, and that run's CPU time and peak memory.
@@ -57,18 +58,24 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
 // The floor under every figure: Node starting and exiting with nothing to do. On a shared
 // machine it shows how much of the noise is the machine's, not effnet's.
-const bare = Array.from({ length: RUNS }, () => runOnce([], ["-e", ""]));
+const bare: number[] = [];
+// Round-robin, one run of each command per round, so that a busy spell of the machine
+// falls on all of them alike rather than on whichever command was being timed.
+for (const c of CASES) runOnce(c.args);
+const times = CASES.map((): number[] => []);
+for (let round = 0; round < RUNS; round++) {
+  bare.push(runOnce([], ["-e", ""]));
+  CASES.forEach((c, i) => times[i].push(runOnce(c.args)));
+}
 const rows: string[][] = [];
-for (const c of CASES) {
-  runOnce(c.args);
-  const times = Array.from({ length: RUNS }, () => runOnce(c.args));
+for (const [i, c] of CASES.entries()) {
   const loaded = loadedModules(c.args);
-  const m = median(times);
+  const m = median(times[i]);
   const shown = c.args.map((a) => (a.startsWith(out) ? "<tmp>" + a.slice(out.length) : a));
   rows.push([
     `effnet ${shown.join(" ").replace(/(specs\/\S+ ?)+/, (s) => (s.trim().split(" ").length > 1 ? "specs/*.effnet " : s))}`,
     m.toFixed(0),
-    range(times),
+    range(times[i]),
     c.goalMs === undefined ? "" : `≤ ${c.goalMs}`,
     c.goalMs === undefined ? "" : m <= c.goalMs ? "met" : "NOT met",
     String(loaded.urls.length),
