@@ -48,18 +48,22 @@ function spaced(compact: string): string {
 }
 
 /**
- * The length of `value`'s compact JSON, or Infinity as soon as it exceeds `budget`: a walk
- * that stops early, so asking it of a large subtree at every level it is nested at costs
- * no more than the budget each time (native JSON.stringify would write the whole subtree).
+ * A lower bound on the length of `value`'s compact JSON, or Infinity as soon as that
+ * exceeds `budget`: a walk that stops early, so asking it of a large subtree at every
+ * level it is nested at costs no more than the budget each time (native JSON.stringify
+ * would write the whole subtree). A lower bound, because escapes in strings are not
+ * counted; whether the text really fits is decided on the text itself.
  */
 function compactLength(value: unknown, budget: number): number {
-  if (value === null || typeof value !== "object") return JSON.stringify(value)?.length ?? 0;
+  if (typeof value === "string") return value.length + 2;
+  if (typeof value === "number") return Number.isFinite(value) ? String(value).length : 4;
+  if (value === null || typeof value !== "object") return value === false ? 5 : 4;
   const isArray = Array.isArray(value);
   let length = 1;
   let first = true;
   for (const [key, v] of Object.entries(value)) {
     if (v === undefined && !isArray) continue;
-    length += (first ? 1 : 2) + (isArray ? 0 : JSON.stringify(key).length + 1);
+    length += (first ? 1 : 2) + (isArray ? 0 : key.length + 3);
     first = false;
     if (length > budget) return Infinity;
     length += compactLength(v, budget - length);
