@@ -6,8 +6,8 @@ import type { SourceFile } from "../diagnostics/source.ts";
 import { CollidingOutputsError, WriteError, writeAllOrNothing, type FileToWrite } from "../files/write.ts";
 import { fsReason } from "../runtime/errors.ts";
 
-/** Exit codes: 0 clean (warnings allowed), 1 the input has errors, 2 the command line is wrong. */
-export const EXIT = { ok: 0, errors: 1, usage: 2 } as const;
+// In a module of their own so that src/cli/main.ts can use them without loading the compiler.
+export { EXIT, UsageError } from "./exit.ts";
 
 export interface OptionDef {
   readonly type: "string" | "boolean";
@@ -44,9 +44,6 @@ export interface CommandDef {
   readonly examples?: readonly string[];
   readonly run: (invocation: Invocation) => Promise<number>;
 }
-
-/** Raised for a wrong command line; main prints it with the command's usage and exits 2. */
-export class UsageError extends Error {}
 
 /**
  * The largest spec file effnet reads. Specs are a few kilobytes (EfficientNet's is 3 KB); the

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
+import type { CommandDef, Io } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
-import { EXIT, UsageError, type CommandDef, type Io } from "./command.ts";
+import { EXIT, UsageError } from "./exit.ts";
 
 const TAGLINE = "effnet: compile compound-scaled ConvNet specs (.effnet) into audited TensorFlow.js models";
 
@@ -89,15 +90,15 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
     const topicName = COMMANDS.some((c) => c.name === `${rest[0]} ${rest[1]}`) ? `${rest[0]} ${rest[1]}` : rest[0];
     const topic = first === "help" ? COMMANDS.find((c) => c.name === topicName) : undefined;
-    io.out(topic ? commandHelp(topic) : generalHelp());
+    io.out(topic ? commandHelp(await topic.load()) : generalHelp());
     return first === undefined ? EXIT.usage : EXIT.ok;
   }
   if (first === "--version") {
     io.out(`effnet ${await version()}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === first);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === first);
+  if (!entry) {
     const { didYouMean } = await import("../diagnostics/suggest.ts");
     const family = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => `\`${c.name}\``);
     const hint = family.length
@@ -111,6 +112,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     );
     return EXIT.usage;
   }
+  const command = await entry.load();
   try {
     const parsed = parseArgs({
       args: [...rest],

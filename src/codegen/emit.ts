@@ -1,11 +1,13 @@
-import { readFileSync } from "node:fs";
 import type { NetworkCost } from "../cost/cost.ts";
 import type { Layer, LayerKind, NetworkIR } from "../ir/ir.ts";
 import { PADDING_RULES } from "../semantics/conventions.ts";
+import { ifLines, objectLine, statementLines } from "./layout.ts";
 import { commentText, commentWord, IdentifierPool, numberLiteral, shapeLiteral, stringLiteral } from "./literals.ts";
 
 /**
- * IR → TypeScript module source (unformatted; src/codegen/generate.ts runs prettier).
+ * IR → module source: TypeScript, or JavaScript with a `.d.ts` beside it (the same code
+ * without its types; see Dialect). Laid out as prettier would print it (src/codegen/layout.ts),
+ * without running prettier.
  *
  * The module imports only `@tensorflow/tfjs`, so it runs in Node and in a browser, and
  * builds the network with the tfjs layers functional API: one
@@ -18,8 +20,10 @@ import { commentText, commentWord, IdentifierPool, numberLiteral, shapeLiteral, 
 
 /** What the module says about where it came from, and what its metadata reports. */
 export interface ModuleInfo {
-  /** The spec's path as the user named it (relative, `/`-separated), for the header and metadata. */
-  readonly sourcePath: string;
+  /** The spec as the header and `metadata.source` name it: a `/`-separated path relative to the module's folder, or its file name (src/codegen/generate.ts decides). */
+  readonly source: string;
+  /** The command that regenerates the module, word by word, for the header: `npx effnet compile specs/efficientnet.effnet`. */
+  readonly command: readonly string[];
   /** The variant's coefficients as the spec's variants table (or φ) gives them. */
   readonly coefficients: {
     readonly width: number;
@@ -28,6 +32,21 @@ export interface ModuleInfo {
     readonly phi?: number;
   };
 }
+
+/**
+ * What the module is written in. `js` is the `ts` module without its type annotations and
+ * casts, for plain Node and bundlers; its types go to a `.d.ts` beside it (emitDeclarations).
+ * Everything TypeScript-only goes through a TypeText (`ts(...)`) or symbolic(), so the two cannot drift.
+ */
+export type Dialect = "ts" | "js";
+
+/** Returns TypeScript-only text in the `ts` dialect and nothing in `js`. */
+type TypeText = (text: string) => string;
+
+const typeTextFor =
+  (dialect: Dialect): TypeText =>
+  (text) =>
+    dialect === "ts" ? text : "";
 
 /** How one layer is emitted: what the emitter may need besides the layer itself. */
 interface EmitContext {
@@ -42,15 +61,23 @@ interface EmitContext {
 /** Returns the expression that builds the layer and applies it, e.g. `tf.layers.add({...}).apply([a, b])`. */
 type Emitter<K extends LayerKind> = (layer: Extract<Layer, { kind: K }>, ctx: EmitContext) => string;
 
-/** An object literal from [key, code] pairs; `undefined` code leaves the key out (the tfjs default applies). */
+/**
+ * An object literal from [key, code] pairs; `undefined` code leaves the key out (the tfjs
+ * default applies). One line; the statement template breaks it where prettier would.
+ */
 function config(entries: Record<string, string | undefined>): string {
   const fields = Object.entries(entries).filter(([, code]) => code !== undefined);
-  return `{ ${fields.map(([key, code]) => `${key}: ${code}`).join(", ")} }`;
+  return fields.length ? `{ ${fields.map(([key, code]) => `${key}: ${code}`).join(", ")} }` : "{}";
 }
 
 const applyTo = (ctx: EmitContext) =>
   ctx.inputs.length === 1 ? `.apply(${ctx.inputs[0]})` : `.apply([${ctx.inputs.join(", ")}])`;
-const symbolic = (expression: string) => `${expression} as tf.SymbolicTensor`;
+/**
+ * `apply` returns a tensor or a list of them; the cast says it is one, symbolic. Always
+ * the last thing an emitter writes, so the `js` dialect can drop it (the statement template).
+ */
+const SYMBOLIC_CAST = " as tf.SymbolicTensor";
+const symbolic = (expression: string) => `${expression}${SYMBOLIC_CAST}`;
 /** tfjs's default activation is `linear`, its default strides 1: leave them out, as a hand-written model would. */
 const activationField = (activation: string) => (activation === "linear" ? undefined : stringLiteral(activation));
 const stridesField = (strides: number) => (strides === 1 ? undefined : numberLiteral(strides));
@@ -61,32 +88,19 @@ const stridesField = (strides: number) => (strides === 1 ? undefined : numberLit
  */
 type Helper = "perSampleNoiseShape" | "GlobalAveragePooling2DKeepDims" | "EffnetNormalization" | "correctPad";
 
-/**
- * A layer class of src/runtime/layers.ts, copied from between its `emit` markers: the
- * runtime registers the same class, so saved models that use it load in `effnet predict`.
- * Read as text (never imported: the compiler does not load tfjs).
- */
-function runtimeLayerSource(name: string): string {
-  const text = readFileSync(new URL("../runtime/layers.ts", import.meta.url), "utf8");
-  const begin = `// effnet:emit begin ${name}\n`;
-  const start = text.indexOf(begin);
-  const end = text.indexOf("// effnet:emit end", start);
-  if (start < 0 || end < 0) throw new Error(`codegen: src/runtime/layers.ts has no emit region ${name}`);
-  return `\n${text.slice(start + begin.length, end)}`;
-}
-
-const HELPERS: Record<Helper, () => string> = {
+/** Each helper's code; type annotations and casts only through `ts`, so the `js` dialect leaves them out. */
+const HELPERS: Record<Helper, (ts: TypeText) => string> = {
   // Keras efficientnet.py drops whole residual branches per example with
   // `layers.Dropout(rate, noise_shape=(None, 1, 1, 1))`. tfjs's Dropout does the same:
   // Dropout.getNoiseShape (tfjs-layers src/layers/core.ts) replaces a null entry with the
   // input's size on that axis, and the config serialises the nulls as Keras's does; only
   // its type says number[], hence the cast.
-  perSampleNoiseShape: () => `
+  perSampleNoiseShape: (ts) => `
 /** Drop connect: one keep/drop draw per example (the null axis is the batch), as Keras's noise_shape=(None, 1, 1, 1). */
-const perSampleNoiseShape = [null, 1, 1, 1] as unknown as number[];
+const perSampleNoiseShape = [null, 1, 1, 1]${ts(" as unknown as number[]")};
 `,
   // tf.layers.globalAveragePooling2d has no keepDims (tfjs-layers 4.22, unlike Keras 2.6+).
-  GlobalAveragePooling2DKeepDims: () => `
+  GlobalAveragePooling2DKeepDims: (ts) => `
 /**
  * Global average pooling that keeps the spatial axes ([h, w, c] → [1, 1, c]), as Keras's
  * GlobalAveragePooling2D(keepdims=True); tf.layers.globalAveragePooling2d has no keepDims.
@@ -94,26 +108,87 @@ const perSampleNoiseShape = [null, 1, 1, 1] as unknown as number[];
  */
 class GlobalAveragePooling2DKeepDims extends tf.layers.Layer {
   static className = "EffnetGlobalAveragePooling2DKeepDims";
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+  computeOutputShape(inputShape${ts(": tf.Shape | tf.Shape[]")})${ts(": tf.Shape")} {
+    const shape = ${ts("(")}Array.isArray(inputShape[0]) ? inputShape[0] : inputShape${ts(") as tf.Shape")};
     return [shape[0], 1, 1, shape[3]];
   }
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  call(inputs${ts(": tf.Tensor | tf.Tensor[]")})${ts(": tf.Tensor")} {
     return tf.tidy(() => tf.mean(Array.isArray(inputs) ? inputs[0] : inputs, [1, 2], true));
   }
 }
 tf.serialization.registerClass(GlobalAveragePooling2DKeepDims);
 `,
-  EffnetNormalization: () => runtimeLayerSource("EffnetNormalization"),
+  // The class src/runtime/layers.ts registers for loading saved models in Node, written here
+  // with its TypeScript-only parts marked so the js dialect can leave them out;
+  // test/codegen/runtime-layers.test.ts holds the two copies to the same text.
+  EffnetNormalization: (ts) => `
+/**
+ * Per-channel (x − mean) / std over the last axis, for the convention's input
+ * preprocessing. \`stored: true\` is Keras's Normalization (preprocessing/normalization.py):
+ * mean, variance and count are non-trainable weights (7 parameters for RGB; loaded
+ * weights replace the initial ImageNet statistics) and it divides by
+ * max(sqrt(variance), 1e-7); \`stored: false\` is torchvision's transforms.Normalize, with
+ * constants and no parameters. Registered with tf.serialization so saved models load.
+ */
+class EffnetNormalization extends tf.layers.Layer {
+  static className = "EffnetNormalization";
+${ts(`  readonly mean: number[];
+  readonly std: number[];
+  readonly stored: boolean;
+  private weightsOf?: { mean: tf.LayerVariable; variance: tf.LayerVariable };
+
+`)}  constructor(config${ts(": { name?: string; mean: number[]; std: number[]; stored: boolean }")}) {
+    super(config);
+    this.mean = config.mean;
+    this.std = config.std;
+    this.stored = config.stored;
+  }
+
+  build(inputShape${ts(": tf.Shape | tf.Shape[]")})${ts(": void")} {
+    if (this.stored) {
+      const c = this.mean.length;
+      const variable = (name${ts(": string")}, shape${ts(": number[]")}, values${ts(": number[]")}) => {
+        const v = this.addWeight(name, shape, "float32", tf.initializers.zeros(), undefined, false);
+        v.write(tf.tensor(values, shape));
+        return v;
+      };
+      this.weightsOf = {
+        mean: variable("mean", [c], this.mean),
+        variance: variable(
+          "variance",
+          [c],
+          this.std.map((s) => s * s),
+        ),
+      };
+      variable("count", [], [0]);
+    }
+    super.build(inputShape);
+  }
+
+  call(inputs${ts(": tf.Tensor | tf.Tensor[]")})${ts(": tf.Tensor")} {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      if (!this.weightsOf) return tf.div(tf.sub(x, tf.tensor1d(this.mean)), tf.tensor1d(this.std));
+      const { mean, variance } = this.weightsOf;
+      return tf.div(tf.sub(x, mean.read()), tf.maximum(tf.sqrt(variance.read()), 1e-7));
+    });
+  }
+
+  getConfig()${ts(": tf.serialization.ConfigDict")} {
+    return { ...super.getConfig(), mean: this.mean, std: this.std, stored: this.stored };
+  }
+}
+tf.serialization.registerClass(EffnetNormalization);
+`,
   // The same formula as src/semantics/conventions.ts PADDING_RULES.keras, evaluated when the
   // model is built, because buildModel's \`resolution\` may change the parity of a layer's input.
-  correctPad: () => `
+  correctPad: (ts) => `
 /**
  * Keras imagenet_utils.correct_pad: the zero padding before a strided k×k \`valid\` window
  * that equals TensorFlow's \`same\` (one more row/column at the bottom/right for even sizes).
  */
-function correctPad(x: tf.SymbolicTensor, kernel: number): [[number, number], [number, number]] {
-  const [, height, width] = x.shape as number[];
+function correctPad(x${ts(": tf.SymbolicTensor")}, kernel${ts(": number")})${ts(": [[number, number], [number, number]]")} {
+  const [, height, width] = x.shape${ts(" as number[]")};
   const pad = Math.floor(kernel / 2);
   return [
     [pad - (1 - (height % 2)), pad],
@@ -305,12 +380,117 @@ export function moduleFileStem(name: string): string {
   return stem;
 }
 
-/** The emitted module's text, before formatting. Deterministic: a pure function of its arguments. */
-export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): string {
+/** Facts about the network that the module's parts share. */
+function moduleFacts(ir: NetworkIR) {
   const { top, features } = classifierLayers(ir);
-  const topNames = new Set(top.map((l) => l.name));
   const topDropout = top.find((l) => l.kind === "dropout");
   const classifier = top.find((l) => l.name === ir.output);
+  if (ir.inputShape.length !== 3)
+    throw new Error(`codegen: expected an image input [height, width, channels], got ${shapeLiteral(ir.inputShape)}`);
+  const [height, width] = ir.inputShape;
+  return { top, features, topDropout, classifier, height, width };
+}
+
+/** The first lines of every emitted file: where it came from and how to regenerate it. */
+function header(ir: NetworkIR, info: ModuleInfo): string {
+  return `// Generated by effnet from ${commentText(info.source)}, network ${commentText(ir.network)}, variant ${commentText(ir.variant)}.
+// Do not edit: change the spec and run \`${info.command.map(commentWord).join(" ")}\` instead.
+// Convention ${commentText(ir.convention.name)}: ${commentText(conventionSummary(ir))}.
+`;
+}
+
+/** A metadata field: a literal (numbers, strings, null), a shape (a readonly tuple in the type) or a nested object. */
+type MetadataField = readonly [key: string, code: string | readonly MetadataField[], kind?: "shape"];
+
+/** `metadata`'s fields, in order; its value and its type (in the `.d.ts`) are both written from these. */
+function metadataFields(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): MetadataField[] {
+  const { topDropout, height } = moduleFacts(ir);
+  const c = info.coefficients;
+  return [
+    ["network", stringLiteral(ir.network)],
+    ["variant", stringLiteral(ir.variant)],
+    ["source", stringLiteral(info.source)],
+    [
+      "coefficients",
+      [
+        ["width", numberLiteral(c.width)],
+        ["depth", numberLiteral(c.depth)],
+        ["resolution", numberLiteral(c.resolution)],
+        ["phi", c.phi === undefined ? "null" : numberLiteral(c.phi)],
+      ],
+    ],
+    ["resolution", numberLiteral(height)],
+    ["inputShape", shapeLiteral(ir.inputShape), "shape"],
+    ["classes", numberLiteral(ir.classes)],
+    ["dropout", topDropout?.kind === "dropout" ? numberLiteral(topDropout.attrs.rate) : "0"],
+    [
+      "params",
+      [
+        ["total", numberLiteral(cost.params.total)],
+        ["trainable", numberLiteral(cost.params.trainable)],
+        ["nonTrainable", numberLiteral(cost.params.nonTrainable)],
+      ],
+    ],
+    ["macs", numberLiteral(cost.macs)],
+    ["flops", numberLiteral(cost.flops)],
+    ["layers", numberLiteral(ir.layers.length)],
+    [
+      "convention",
+      [
+        ["name", stringLiteral(ir.convention.name)],
+        ["padding", stringLiteral(ir.convention.padding)],
+        ["preprocessing", stringLiteral(ir.convention.preprocessing)],
+        ["output", stringLiteral(ir.convention.classifierActivation === "linear" ? "logits" : "probabilities")],
+      ],
+    ],
+  ];
+}
+
+/** The metadata object's fields as value code (`as const` in TypeScript) or, for the `.d.ts`, as its type. */
+function metadataText(fields: readonly MetadataField[], as: "value" | "type"): string {
+  const head = (key: string) => `${as === "type" ? "readonly " : ""}${key}: `;
+  const value = ([key, code, kind]: MetadataField): string =>
+    typeof code === "string"
+      ? as === "type" && kind === "shape"
+        ? `readonly ${code}`
+        : code
+      : `{ ${code.map((f) => `${head(f[0])}${value(f)}`).join(as === "type" ? "; " : ", ")} }`;
+  const terminator = as === "type" ? ";" : ",";
+  return fields.map((f) => `${objectLine("  ", head(f[0]), value(f), terminator, terminator)}\n`).join("");
+}
+
+const METADATA_DOC = `/**
+ * The compiler's figures for this variant at its own resolution and class count, as
+ * \`effnet audit\` reports them. MACs are multiply-adds (the paper's "FLOPS"); FLOPs = 2 × MACs.
+ */
+`;
+
+function buildOptionsInterface(ir: NetworkIR): string {
+  const { topDropout, classifier, height, width } = moduleFacts(ir);
+  return `export interface BuildOptions {
+  /** Output classes: the units of the classifier, ${classifier ? commentText(classifier.name) : "none here"} (default ${numberLiteral(ir.classes)}). Nothing else changes. */
+  readonly classes?: number;
+  /** Input height and width in pixels (default ${numberLiteral(height)}${width !== height ? `×${numberLiteral(width)}` : ""}). Parameter counts do not depend on it. */
+  readonly resolution?: number;
+  /** Dropout rate before the classifier (default: the variant's, ${topDropout?.kind === "dropout" ? numberLiteral(topDropout.attrs.rate) : "none"}).${topDropout ? "" : " This variant has no such layer, so it has no effect."} */
+  readonly dropout?: number;
+  /** With \`false\`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
+  readonly includeTop?: boolean;
+}
+`;
+}
+
+const buildModelDoc = (ir: NetworkIR) =>
+  `/** Builds ${commentWord(ir.network)} ${commentWord(ir.variant)} with freshly initialised weights (the tfjs layers functional API). */\n`;
+
+/**
+ * The emitted module's text, before formatting, in either dialect. Deterministic: a pure
+ * function of its arguments.
+ */
+export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo, dialect: Dialect = "ts"): string {
+  const ts = typeTextFor(dialect);
+  const { top, features, topDropout, classifier, height, width } = moduleFacts(ir);
+  const topNames = new Set(top.map((l) => l.name));
   const featureLayers = ir.layers.filter((l) => !topNames.has(l.name));
 
   // Identifiers the module already uses, so no layer variable shadows them.
@@ -347,72 +527,50 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): 
       isClassifier: layer === classifier,
       isTopDropout: layer === topDropout,
     };
-    return `  const ${idOf.get(layer.name)} = ${emitLayer(layer, ctx)};`;
+    const code = emitLayer(layer, ctx);
+    const expression = dialect === "js" && code.endsWith(SYMBOLIC_CAST) ? code.slice(0, -SYMBOLIC_CAST.length) : code;
+    return statementLines("  ", `const ${idOf.get(layer.name)} = `, expression);
   };
 
   const helpers = [...new Set(ir.layers.flatMap(helpersOf))].sort();
   const input = ir.layers.find((l) => l.kind === "input");
   if (!input || input !== ir.layers[0]) throw new Error("codegen: the IR must start with its input layer");
-  const [height, width] = ir.inputShape;
-  if (ir.inputShape.length !== 3)
-    throw new Error(`codegen: expected an image input [height, width, channels], got ${shapeLiteral(ir.inputShape)}`);
   const modelName = stringLiteral(`${ir.network}_${ir.variant}`.toLowerCase());
-  const regenerate = `npx effnet compile ${commentWord(info.sourcePath)}`;
-  const c = info.coefficients;
 
-  return `// Generated by effnet from ${commentText(info.sourcePath)}, network ${commentText(ir.network)}, variant ${commentText(ir.variant)}.
-// Do not edit: change the spec and run \`${regenerate}\` instead.
-// Convention ${commentText(ir.convention.name)}: ${commentText(conventionSummary(ir))}.
-import * as tf from "@tensorflow/tfjs";
+  return `${header(ir, info)}import * as tf from "@tensorflow/tfjs";
 
-/**
- * The compiler's figures for this variant at its own resolution and class count, as
- * \`effnet audit\` reports them. MACs are multiply-adds (the paper's "FLOPS"); FLOPs = 2 × MACs.
- */
-export const metadata = {
-  network: ${stringLiteral(ir.network)},
-  variant: ${stringLiteral(ir.variant)},
-  source: ${stringLiteral(info.sourcePath)},
-  coefficients: { width: ${numberLiteral(c.width)}, depth: ${numberLiteral(c.depth)}, resolution: ${numberLiteral(c.resolution)}, phi: ${c.phi === undefined ? "null" : numberLiteral(c.phi)} },
-  resolution: ${numberLiteral(height)},
-  inputShape: ${shapeLiteral(ir.inputShape)},
-  classes: ${numberLiteral(ir.classes)},
-  dropout: ${topDropout?.kind === "dropout" ? numberLiteral(topDropout.attrs.rate) : "0"},
-  params: { total: ${numberLiteral(cost.params.total)}, trainable: ${numberLiteral(cost.params.trainable)}, nonTrainable: ${numberLiteral(cost.params.nonTrainable)} },
-  macs: ${numberLiteral(cost.macs)},
-  flops: ${numberLiteral(cost.flops)},
-  layers: ${numberLiteral(ir.layers.length)},
-  convention: { name: ${stringLiteral(ir.convention.name)}, padding: ${stringLiteral(ir.convention.padding)}, preprocessing: ${stringLiteral(ir.convention.preprocessing)}, output: ${stringLiteral(ir.convention.classifierActivation === "linear" ? "logits" : "probabilities")} },
-} as const;
-
-export interface BuildOptions {
-  /** Output classes: the units of the classifier, ${classifier ? commentText(classifier.name) : "none here"} (default ${numberLiteral(ir.classes)}). Nothing else changes. */
-  readonly classes?: number;
-  /** Input height and width in pixels (default ${numberLiteral(height)}${width !== height ? `×${numberLiteral(width)}` : ""}). Parameter counts do not depend on it. */
-  readonly resolution?: number;
-  /** Dropout rate before the classifier (default: the variant's, ${topDropout?.kind === "dropout" ? numberLiteral(topDropout.attrs.rate) : "none"}).${topDropout ? "" : " This variant has no such layer, so it has no effect."} */
-  readonly dropout?: number;
-  /** With \`false\`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
-  readonly includeTop?: boolean;
-}
-${helpers.map((h) => HELPERS[h]()).join("")}
-/** Builds ${commentWord(ir.network)} ${commentWord(ir.variant)} with freshly initialised weights (the tfjs layers functional API). */
-export function buildModel(options: BuildOptions = {}): tf.LayersModel {
+${METADATA_DOC}export const metadata = {
+${metadataText(metadataFields(ir, cost, info), "value")}}${ts(" as const")};
+${ts(`\n${buildOptionsInterface(ir)}`)}${helpers.map((h) => HELPERS[h](ts)).join("")}
+${buildModelDoc(ir)}export function buildModel(options${ts(": BuildOptions")} = {})${ts(": tf.LayersModel")} {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? ${numberLiteral(height)};
   const width = options.resolution ?? ${numberLiteral(width)};
   const dropout = options.dropout ?? metadata.dropout;
   const includeTop = options.includeTop ?? true;
-  if (!Number.isInteger(classes) || classes < 1) throw new RangeError(\`classes must be a positive integer, got \${classes}\`);
-  if (!Number.isInteger(height) || height < 1) throw new RangeError(\`resolution must be a positive integer, got \${height}\`);
-  if (!(dropout >= 0 && dropout < 1)) throw new RangeError(\`dropout must be in [0, 1), got \${dropout}\`);
+${ifLines("  ", "!Number.isInteger(classes) || classes < 1", "throw new RangeError(`classes must be a positive integer, got ${classes}`);")}
+${ifLines("  ", "!Number.isInteger(height) || height < 1", "throw new RangeError(`resolution must be a positive integer, got ${height}`);")}
+${ifLines("  ", "!(dropout >= 0 && dropout < 1)", "throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);")}
   const modelName = ${modelName};
 
 ${featureLayers.map(statement).join("\n")}
-  if (!includeTop) return tf.model({ name: modelName, inputs: ${idOf.get(input.name)}, outputs: ${idOf.get(features)} });
-
-${top.map(statement).join("\n")}
-  return tf.model({ name: modelName, inputs: ${idOf.get(input.name)}, outputs: ${idOf.get(ir.output)} });
+${ifLines("  ", "!includeTop", `return ${modelCall(idOf.get(input.name)!, idOf.get(features)!)};`)}
+${top.length ? `\n${top.map(statement).join("\n")}\n` : ""}${statementLines("  ", "return ", modelCall(idOf.get(input.name)!, idOf.get(ir.output)!))}
 }
+`;
+}
+
+const modelCall = (inputs: string, outputs: string) =>
+  `tf.model({ name: modelName, inputs: ${inputs}, outputs: ${outputs} })`;
+
+/** The `.d.ts` beside a `js` module: the types the `ts` dialect declares inline. */
+export function emitDeclarations(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): string {
+  return `${header(ir, info)}import type * as tf from "@tensorflow/tfjs";
+
+${METADATA_DOC}export declare const metadata: {
+${metadataText(metadataFields(ir, cost, info), "type")}};
+
+${buildOptionsInterface(ir)}
+${buildModelDoc(ir)}export declare function buildModel(options?: BuildOptions): tf.LayersModel;
 `;
 }

@@ -537,6 +537,8 @@ export function audit(compilation: Compilation, options: AuditOptions = {}): Aud
   const sound = costsAreSound(compilation);
   const costing = spec ? new Costing(spec) : undefined;
   const variants = sound ? compilation.variants : [];
+  // The compiled variants are networks the compound audit asks about too (each is its own full coalition).
+  for (const v of variants) costing?.remember(v.scaled, v.cost);
   return {
     schemaVersion: AUDIT_SCHEMA_VERSION,
     source: compilation.file.path,

@@ -29,6 +29,8 @@ export function shapeKey(network: ScaledNetwork): string {
   return `${network.input.height}x${network.input.width}|${network.stages.map((s) => `${s.channels.value}/${s.layers.value}`).join(",")}`;
 }
 
+const costKey = (network: ScaledNetwork) => `${network.spec.rounding}|${shapeKey(network)}`;
+
 /**
  * Costs hypothetical configurations of one spec, memoized by the scaled shape: rounding
  * maps many coefficients onto one network, and lowering a B7 takes milliseconds.
@@ -50,13 +52,17 @@ export class Costing {
   }
 
   costOf(network: ScaledNetwork): NetworkCost {
-    const key = `${network.spec.rounding}|${shapeKey(network)}`;
-    let found = this.byShape.get(key);
+    let found = this.byShape.get(costKey(network));
     if (!found) {
       found = cost(lower(network));
-      this.byShape.set(key, found);
+      this.remember(network, found);
     }
     return found;
+  }
+
+  /** A network already lowered and costed elsewhere (the compiled variants): not built again. */
+  remember(network: ScaledNetwork, networkCost: NetworkCost): void {
+    this.byShape.set(costKey(network), networkCost);
   }
 
   /** Cost of a configuration that is known to be buildable (it is no larger than an admitted variant). */

@@ -1,5 +1,7 @@
-import { readFileSync } from "node:fs";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import type { AuditDocument } from "./audit.ts";
 
 /**
@@ -11,15 +13,56 @@ import type { AuditDocument } from "./audit.ts";
  */
 export const AUDIT_SCHEMA_PATH = new URL("../../schema/audit.schema.json", import.meta.url);
 
+// strict: unknown keywords and ambiguous types in the schema itself are errors too.
+const AJV_OPTIONS = { strict: true, allErrors: true, allowUnionTypes: true } as const;
+
+const require = createRequire(import.meta.url);
 let compiled: ValidateFunction | undefined;
 
+const schemaText = () => readFileSync(AUDIT_SCHEMA_PATH, "utf8");
+
 export function auditSchema(): Record<string, unknown> {
-  return JSON.parse(readFileSync(AUDIT_SCHEMA_PATH, "utf8")) as Record<string, unknown>;
+  return JSON.parse(schemaText()) as Record<string, unknown>;
+}
+
+/**
+ * The file name of the validator compiled ahead of time for this exact schema text, which
+ * `npm run build` (scripts/build.js) writes beside the bundle: compiling the schema costs
+ * more than the rest of `effnet audit --json`. Named by a hash of the schema, so a schema
+ * edited after the build is never checked by a stale validator (it is compiled instead).
+ * The hash is two 32-bit FNV-1a lanes (64 bits): loading node:crypto for it would cost
+ * more than it saves, and it guards against a stale build, not against an adversary.
+ */
+function precompiledName(text: string): string {
+  let low = 0x811c9dc5;
+  let high = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    low = Math.imul(low ^ c, 0x01000193) >>> 0;
+    high = Math.imul(high ^ c ^ (low >>> 24), 0x01000193) >>> 0;
+  }
+  return `audit-schema-${high.toString(16).padStart(8, "0")}${low.toString(16).padStart(8, "0")}.cjs`;
+}
+
+/** The schema's validator as standalone code (Ajv's standaloneCode), and the name it goes by beside this module. */
+export function standaloneValidator(): { fileName: string; code: string } {
+  const { Ajv2020 } = require("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js");
+  const standaloneCode = (require("ajv/dist/standalone/index.js") as typeof import("ajv/dist/standalone/index.js"))
+    .default;
+  const text = schemaText();
+  const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true } });
+  return { fileName: precompiledName(text), code: standaloneCode(ajv, ajv.compile(JSON.parse(text))) };
 }
 
 function validator(): ValidateFunction {
-  // strict: unknown keywords and ambiguous types in the schema itself are errors too.
-  compiled ??= new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true }).compile(auditSchema());
+  if (compiled) return compiled;
+  const text = schemaText();
+  const precompiled = new URL(precompiledName(text), import.meta.url);
+  if (existsSync(precompiled)) compiled = require(fileURLToPath(precompiled)) as ValidateFunction;
+  else {
+    const { Ajv2020 } = require("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js");
+    compiled = new Ajv2020(AJV_OPTIONS).compile(JSON.parse(text));
+  }
   return compiled;
 }
 

@@ -1,4 +1,8 @@
-/** Public surface of effnet's runtime: backend selection and training kernels. */
+/**
+ * Public surface of effnet's runtime (`import ... from "effnet/runtime"`): backend
+ * selection, data sets, training, saving and loading, and the generated module of a
+ * compiled variant. Loads tfjs and its wasm backend; the compiler API ("effnet") does not.
+ */
 export { BackendUnavailableError, selectBackend, type BackendChoice, type SelectedBackend } from "./backend.ts";
 export {
   TRAINING_KERNELS,
@@ -8,3 +12,21 @@ export {
   trainingKernelsFor,
   type TrainingKernel,
 } from "./kernels/index.ts";
+export {
+  SHAPE_CLASSES,
+  loadImageFolder,
+  readImageFile,
+  shapesDataset,
+  type ImageDataset,
+  type ShapesOptions,
+} from "./data.ts";
+export {
+  DEFAULT_LEARNING_RATE,
+  predictProbabilities,
+  trainModel,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainResult,
+} from "./train.ts";
+export { MODEL_JSON, WEIGHTS_BIN, loadModel, saveModel, type TrainedModelInfo } from "./io.ts";
+export { importVariantModule, type BuildOptions, type GeneratedModelModule, type ModelMetadata } from "./model.ts";

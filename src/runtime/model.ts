@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { basename, dirname, join } from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import type { CompiledVariant } from "../compile.ts";
 import { emitModule, moduleFileStem } from "../codegen/emit.ts";
@@ -48,32 +49,36 @@ export interface GeneratedModelModule {
 }
 
 /**
- * Where emitted modules are cached for import: inside the package's node_modules, so the
- * module's `import "@tensorflow/tfjs"` resolves to the same tfjs instance (and backends
- * and kernels) as ours — a file under the OS temp directory would find no tfjs at all.
+ * Where emitted modules are cached for import: in the node_modules folder that holds the
+ * @tensorflow/tfjs we use, so that the module's `import "@tensorflow/tfjs"` resolves to
+ * the same tfjs instance (and backends and kernels) as ours, in a checkout as in an
+ * installed package (where tfjs is hoisted beside effnet); a file under the OS temp
+ * directory would find no tfjs at all.
  */
-const CACHE_DIR = fileURLToPath(new URL("../../node_modules/.cache/effnet/models/", import.meta.url));
+function cacheDir(): string {
+  const tfjs = createRequire(import.meta.url).resolve("@tensorflow/tfjs/package.json");
+  return join(dirname(dirname(dirname(tfjs))), ".cache", "effnet", "models");
+}
 
 /**
- * The generated module of one compiled variant, imported. The code is exactly what
- * `effnet compile` writes (the same emitter, before prettier), so `train`, `predict` and
- * `bench-model` run the model a user would check in, for any spec, not only the shipped
- * ones. Files are named by the hash of their content: concurrent runs never clash and a
- * stale file is never picked up. `.mts`, because Node treats files below node_modules/ as
- * CommonJS unless their extension says otherwise (the package scope stops there).
- * Importing TypeScript needs tsx's loader, which bin/effnet.js and vitest provide.
+ * The generated module of one compiled variant, imported. The code is what
+ * `effnet compile --emit js` writes (the same emitter, before formatting), so `train`,
+ * `predict` and `bench-model` run the model a user would check in, for any spec, not only
+ * the shipped ones, and plain Node imports it: no TypeScript loader at run time. Files are
+ * named by the hash of their content: concurrent runs never clash and a stale file is
+ * never picked up. `.mjs`, because Node treats files below node_modules/ as CommonJS
+ * unless their extension says otherwise (the package scope stops there).
  */
 export async function importVariantModule(
   compiled: CompiledVariant,
   sourcePath: string,
 ): Promise<GeneratedModelModule> {
-  const code = emitModule(compiled.ir, compiled.cost, moduleInfo(compiled, sourcePath));
+  const info = moduleInfo(compiled, basename(sourcePath), ["npx", "effnet", "compile", sourcePath, "--emit", "js"]);
+  const code = emitModule(compiled.ir, compiled.cost, info, "js");
   const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
-  const path = join(
-    CACHE_DIR,
-    `${moduleFileStem(compiled.ir.network)}_${moduleFileStem(compiled.ir.variant)}_${hash}.mts`,
-  );
-  mkdirSync(CACHE_DIR, { recursive: true });
+  const dir = cacheDir();
+  const path = join(dir, `${moduleFileStem(compiled.ir.network)}_${moduleFileStem(compiled.ir.variant)}_${hash}.mjs`);
+  mkdirSync(dir, { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, code);
   renameSync(temp, path);

@@ -4,14 +4,14 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { classifierLayers, emitModule, LAYER_EMITTERS } from "../../src/codegen/emit.ts";
-import { formatModule } from "../../src/codegen/generate.ts";
+import { format } from "prettier";
+import { classifierLayers, emitModule, LAYER_EMITTERS, type Dialect } from "../../src/codegen/emit.ts";
 import { COST_RULES, cost } from "../../src/cost/cost.ts";
 import { LayerBuilder } from "../../src/ir/builder.ts";
 import { elements, type NetworkIR } from "../../src/ir/ir.ts";
 import { loadModel, saveModel } from "../../src/runtime/io.ts";
 import type { GeneratedModelModule } from "../../src/runtime/model.ts";
-import { shippedVariants } from "./shipped.ts";
+import { PRETTIER_OPTIONS, shippedVariants } from "./shipped.ts";
 
 /** The IR's convention record for hand-built test networks (the builder's default padding rule is Keras's). */
 const KERAS_CONVENTION: NetworkIR["convention"] = {
@@ -31,15 +31,22 @@ const KERAS_CONVENTION: NetworkIR["convention"] = {
 const MODULE_DIR = new URL("../../node_modules/.cache/effnet/test-emit/", import.meta.url).pathname;
 let counter = 0;
 
-async function importEmitted(ir: NetworkIR): Promise<GeneratedModelModule & { source: string }> {
-  const source = await formatModule(
-    emitModule(ir, cost(ir), {
-      sourcePath: "specs/test.effnet",
+async function importEmitted(
+  ir: NetworkIR,
+  dialect: Dialect = "ts",
+): Promise<GeneratedModelModule & { source: string }> {
+  const source = emitModule(
+    ir,
+    cost(ir),
+    {
+      source: "test.effnet",
+      command: ["npx", "effnet", "compile", "test.effnet"],
       coefficients: { width: 1, depth: 1, resolution: ir.inputShape[0] },
-    }),
+    },
+    dialect,
   );
   mkdirSync(MODULE_DIR, { recursive: true });
-  const path = join(MODULE_DIR, `m${process.pid}_${counter++}.ts`);
+  const path = join(MODULE_DIR, `m${process.pid}_${counter++}.${dialect === "ts" ? "ts" : "mjs"}`);
   writeFileSync(path, source);
   return { ...((await import(/* @vite-ignore */ `file://${path}`)) as GeneratedModelModule), source };
 }
@@ -83,7 +90,7 @@ describe("emitter", () => {
       output: x.name,
     };
 
-    // The module parses (prettier formatted it) and evaluates; the payloads are data.
+    // The module parses and evaluates; the payloads are data.
     const module = await importEmitted(ir);
     expect(module.metadata.network).toBe(ir.network);
     expect(module.metadata.variant).toBe(ir.variant);
@@ -139,9 +146,15 @@ describe("emitter", () => {
       layers: b.layers,
       output: x.name,
     };
-    const { buildModel } = await importEmitted(ir);
+    const { buildModel, source } = await importEmitted(ir);
     const model = buildModel();
     expect(model.getLayer("pool_keep").outputShape).toEqual([null, 1, 1, 4]);
+    // The helper class is laid out as prettier would (test/codegen/prettier.test.ts), in both dialects,
+    // and the JavaScript one runs under plain Node's rules (an .mjs file) with the same parameters.
+    const js = await importEmitted(ir, "js");
+    expect(await format(source, PRETTIER_OPTIONS)).toBe(source);
+    expect(await format(js.source, PRETTIER_OPTIONS)).toBe(js.source);
+    expect(js.buildModel().countParams()).toBe(cost(ir).params.total);
     expect(model.countParams()).toBe(cost(ir).params.total);
 
     const dir = mkdtempSync(join(tmpdir(), "effnet-keepdims-"));

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { Options } from "prettier";
 import { compile, type CompiledVariant } from "../../src/compile.ts";
 import { shippedSpecs } from "../../src/codegen/generate.ts";
 import { moduleFileStem } from "../../src/codegen/emit.ts";
@@ -6,6 +7,12 @@ import type { GeneratedModelModule } from "../../src/runtime/model.ts";
 
 /** The repository root, where specs/ and generated/ live (vitest runs from it). */
 export const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** The project's prettier configuration (.prettierrc.json), which the emitted modules must already satisfy. */
+export const PRETTIER_OPTIONS: Options = {
+  ...(JSON.parse(readFileSync(new URL(".prettierrc.json", `file://${ROOT}`), "utf8")) as Options),
+  parser: "typescript",
+};
 
 export interface ShippedVariant {
   readonly spec: string;

@@ -22,7 +22,7 @@ export function findChromium(): string | undefined {
 
 // --no-sandbox: containers and CI runners usually run as root, where the sandbox refuses to start.
 // Network access is blocked outright, so a report that needed any external resource would show it.
-const FLAGS = [
+export const FLAGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",

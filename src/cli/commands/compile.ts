@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { DEFAULT_OUT_DIR, displayPath, generateModules, type GeneratedModule } from "../../codegen/generate.ts";
+import type { Dialect } from "../../codegen/emit.ts";
+import { DEFAULT_OUT_DIR, generateModules, type GeneratedModule } from "../../codegen/generate.ts";
 import {
   compileFile,
   EXIT,
@@ -9,7 +10,10 @@ import {
   writeFilesAtomically,
   reportDiagnostics,
   type CommandDef,
+  UsageError,
 } from "../command.ts";
+
+const DIALECTS: readonly Dialect[] = ["ts", "js"];
 
 function readIfExists(path: string): string | undefined {
   try {
@@ -21,14 +25,20 @@ function readIfExists(path: string): string | undefined {
 
 export const compileCommand: CommandDef = {
   name: "compile",
-  summary: "emit one TypeScript tfjs module per variant (buildModel + metadata)",
-  usage: "effnet compile FILE... [--variant NAME] [--out DIR] [--check]",
+  summary: "emit one tfjs module per variant (buildModel + metadata), TypeScript or JavaScript",
+  usage: "effnet compile FILE... [--variant NAME] [--emit ts|js] [--out DIR] [--check]",
   details:
-    "Writes <DIR>/<network>/<variant>.ts (lower-cased; DIR defaults to generated/), formatted with prettier and byte-for-byte deterministic. Each module exports buildModel(options?) — a tf.LayersModel built with the tfjs layers API, options classes, resolution, dropout, includeTop — and the audit's metadata. All files are written or none: a spec with errors writes nothing. --check writes nothing and exits 1 naming every module that differs from what the specs produce.",
+    "Writes <DIR>/<network>/<variant>.ts (lower-cased; DIR defaults to generated/), or with --emit js an ES module <variant>.js for plain Node and bundlers with its types in <variant>.d.ts beside it; laid out as prettier would and byte-for-byte deterministic, naming the spec relative to the module and repeating the command that wrote it. Each module exports buildModel(options?) — a tf.LayersModel built with the tfjs layers API, options classes, resolution, dropout, includeTop — and the audit's metadata. All files are written or none: a spec with errors writes nothing. --check writes nothing and exits 1 naming every module that differs from what the specs produce.",
   positionals: { min: 1, max: Infinity },
   options: {
     ...VARIANT_OPTIONS,
     out: { type: "string", short: "o", value: "DIR", description: `output directory (default ${DEFAULT_OUT_DIR}/)` },
+    emit: {
+      type: "string",
+      short: "e",
+      value: "ts|js",
+      description: "TypeScript modules (default), or JavaScript ES modules with a .d.ts beside each",
+    },
     check: {
       type: "boolean",
       short: "c",
@@ -38,21 +48,26 @@ export const compileCommand: CommandDef = {
   examples: [
     "effnet compile specs/efficientnet.effnet specs/mobilenetv2.effnet",
     "effnet compile specs/efficientnet.effnet --variant B0 --out models",
+    "effnet compile specs/efficientnet.effnet --variant B0 --emit js --out models",
     "effnet compile --check specs/*.effnet",
   ],
   run: async (inv) => {
     const variants = listOption(inv, "variant");
     const outDir = stringOption(inv, "out") ?? DEFAULT_OUT_DIR;
+    const emit = stringOption(inv, "emit") ?? "ts";
+    if (!DIALECTS.includes(emit as Dialect))
+      throw new UsageError(`--emit must be one of ${DIALECTS.join(", ")}, got \`${emit}\``);
+    const allowHuge = inv.options["allow-huge"] === true;
     const modules: GeneratedModule[] = [];
     let failed = false;
     // Compile everything first, so that an error in any spec writes nothing at all.
     for (const path of inv.positionals) {
-      const { compilation } = compileFile(path, { variants, allowHuge: inv.options["allow-huge"] === true }, inv.io);
+      const { compilation } = compileFile(path, { variants, allowHuge }, inv.io);
       if (!compilation?.ok) {
         failed = true;
         continue;
       }
-      modules.push(...(await generateModules(compilation, { outDir, sourcePath: displayPath(path) })));
+      modules.push(...generateModules(compilation, { outDir, emit: emit as Dialect, variants, allowHuge }));
     }
     if (failed) {
       inv.io.err("nothing written: fix the errors above first\n");
