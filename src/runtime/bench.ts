@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { releaseLayerOutputsEarly } from "./release.ts";
 
 /**
  * Timing of whole models, shared by `effnet bench-model` and bench/models.ts. Every
@@ -63,6 +64,7 @@ export async function timeTrainStep(
 ): Promise<Timing> {
   const classes = (model.outputs[0].shape as number[]).at(-1)!;
   model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  releaseLayerOutputsEarly(model); // as effnet's trainer does
   const images = tf.randomUniform([batch, ...inputSize(model)]);
   const labels = tf.tidy(() =>
     tf

@@ -328,10 +328,10 @@ afterAll(() => {
   registerTrainingKernels("wasm");
 });
 
-const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm"];
+const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm", "Cast"];
 
 describe("kernel table", () => {
-  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice and FusedBatchNorm, and the two slow cpu filter gradients", () => {
+  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice, FusedBatchNorm and Cast, and the two slow cpu filter gradients", () => {
     const missingInWasm = [
       "Conv2DBackpropFilter",
       "DepthwiseConv2dNativeBackpropFilter",

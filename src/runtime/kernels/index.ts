@@ -24,6 +24,12 @@
  * (elementwise_grad.ts), which reduced over leading axes with a transposing
  * Sum, copied float32 tensors with Cast, and built a JS `ones` tensor.
  *
+ * Memory: tfjs-core's backward pass keeps every saved activation and every
+ * intermediate gradient until it ends; backprop.ts replaces it with one that
+ * frees both as it goes and saves only shapes where a gradient reads only
+ * shapes (most of a training step's peak; see bench/memory.ts), and swish.ts
+ * gives tfjs-layers' swish one op whose tape keeps x alone.
+ *
  * The two tables below are the single list of what we provide: kernels per
  * backend, and gradients (one registry for all backends in tfjs-core).
  * `registerTrainingKernels` installs both.
@@ -38,6 +44,9 @@ import { depthwiseConv2dBackpropInputKernelFunc } from "./depthwise_backprop_inp
 import { makeMean } from "./mean.ts";
 import { makeWasmBatchNorm } from "./batch_norm.ts";
 import { makeWasmSlice } from "./slice.ts";
+import { makeWasmCast } from "./cast.ts";
+import { installLeanBackprop } from "./backprop.ts";
+import { installFusedSwish } from "./swish.ts";
 import {
   addGradConfig,
   meanGradConfig,
@@ -63,6 +72,8 @@ const SLOW_SLICE_ON_WASM =
   "copies only the slice, through heap views, where tfjs-backend-wasm's Slice first copies the whole input out of the heap";
 const SLOW_BATCH_NORM_ON_WASM =
   "three XNNPACK broadcasting binary ops instead of tfjs-backend-wasm's per-element C++ loop";
+const COPYING_CAST_ON_WASM =
+  "a cast to the tensor's own dtype shares its buffer, where tfjs-backend-wasm's Cast copies it (tf.moments casts float32 to float32)";
 const SLOW_ON_CPU = "replaces the scalar-loop kernel of @tensorflow/tfjs-backend-cpu with im2col + one matMul";
 
 export const TRAINING_KERNELS: readonly TrainingKernel[] = [
@@ -107,6 +118,12 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
     kernelName: tf.FusedBatchNorm,
     kernelFunc: makeWasmBatchNorm(() => originalKernel(tf.FusedBatchNorm, "wasm")!.kernelFunc),
     reason: SLOW_BATCH_NORM_ON_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: tf.Cast,
+    kernelFunc: makeWasmCast(() => originalKernel(tf.Cast, "wasm")!.kernelFunc),
+    reason: COPYING_CAST_ON_WASM,
   },
   {
     backendName: "cpu",
@@ -178,7 +195,7 @@ function isOurs(row: TrainingKernel): boolean {
  * backend) and returns the names of the kernels now provided by us.
  * Idempotent: kernels already in place are left alone. Replaced originals are
  * remembered for `restoreOriginalKernels` / `originalKernel`.
- * Also installs TRAINING_GRADIENTS (`registerTrainingGradients`).
+ * Also installs TRAINING_GRADIENTS and the lean backward pass (`registerTrainingGradients`).
  */
 export function registerTrainingKernels(backendName: string = tf.getBackend()): string[] {
   registerTrainingGradients();
@@ -233,13 +250,16 @@ export function originalKernel(kernelName: string, backendName: string): KernelC
 const originalGradients = new Map<string, GradConfig | undefined>();
 
 /**
- * Installs TRAINING_GRADIENTS, remembering tfjs-core's originals for
+ * Installs the backward pass that frees as it goes (backprop.ts) and TRAINING_GRADIENTS,
+ * remembering tfjs-core's originals for
  * `restoreOriginalGradients` / `originalGradient`. Idempotent.
  * tf.registerGradient would overwrite silently (it warns only with the DEBUG
  * flag on: kernel_registry.ts `registerGradient`); we unregister first so the
  * replacement is explicit either way.
  */
 export function registerTrainingGradients(): string[] {
+  installLeanBackprop();
+  installFusedSwish();
   for (const row of TRAINING_GRADIENTS) {
     const existing = tf.getGradient(row.kernelName);
     if (existing === row.gradConfig) continue;
