@@ -194,13 +194,23 @@ function backpropagate(
     const dys = node.outputs.map((o) => gradients.get(o.id) ?? null);
     if (node.gradient == null)
       throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
-    const inputGradients = node.gradient(dys);
-    for (const inputName in node.inputs) {
-      if (!(inputName in inputGradients))
-        throw new Error(
-          `Cannot backprop through input ${inputName}. Available gradients found: ${Object.keys(inputGradients)}.`,
-        );
-      const dx = engine.tidy(() => inputGradients[inputName]());
+    // One tidy for the whole node: a gradient may compute in its body, outside the
+    // closures it returns (customGrad's gradFunc, e.g. fused.conv2d's dx and dw), and
+    // tfjs-core leaves those intermediates, and the results for pruned inputs, alive until
+    // the backward pass ends.
+    const inputNames = Object.keys(node.inputs);
+    const dxs = engine.tidy(() => {
+      const inputGradients = node.gradient!(dys);
+      return inputNames.map((inputName) => {
+        if (!(inputName in inputGradients))
+          throw new Error(
+            `Cannot backprop through input ${inputName}. Available gradients found: ${Object.keys(inputGradients)}.`,
+          );
+        return inputGradients[inputName]();
+      });
+    });
+    inputNames.forEach((inputName, k) => {
+      const dx = dxs[k];
       if (dx.dtype !== "float32")
         throw new Error(
           `Error in gradient for op ${node.kernelName}. The gradient of input ${inputName} must have 'float32' dtype, but has '${dx.dtype}'`,
@@ -214,7 +224,7 @@ function backpropagate(
       gradients.set(x.id, current == null ? dx : tf.add(current, dx));
       // The contribution is in the sum now; free it unless it is also someone's gradient (an identity).
       if (current != null && !gradients.has(dx) && !keep.has(dx)) dx.dispose();
-    }
+    });
     // Done with this node: nothing reads its saved tensors or its outputs' gradients again.
     if (freeSaved) disposeSaved(node, gradients);
     for (const output of node.outputs) if (!keepIds.has(output.id)) gradients.delete(output.id, keep);

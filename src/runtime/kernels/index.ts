@@ -28,7 +28,8 @@
  * intermediate gradient until it ends; backprop.ts replaces it with one that
  * frees both as it goes and saves only shapes where a gradient reads only
  * shapes (most of a training step's peak; see bench/memory.ts), and swish.ts
- * gives tfjs-layers' swish one op whose tape keeps x alone.
+ * gives tfjs-layers' swish one op whose tape keeps x alone, and adam.ts
+ * updates one variable at a time.
  *
  * The two tables below are the single list of what we provide: kernels per
  * backend, and gradients (one registry for all backends in tfjs-core).
@@ -44,9 +45,10 @@ import { depthwiseConv2dBackpropInputKernelFunc } from "./depthwise_backprop_inp
 import { makeMean } from "./mean.ts";
 import { makeWasmBatchNorm } from "./batch_norm.ts";
 import { makeWasmSlice } from "./slice.ts";
-import { makeWasmCast } from "./cast.ts";
+import { makeWasmCast, makeWasmIdentity } from "./sharing.ts";
 import { installLeanBackprop } from "./backprop.ts";
 import { installFusedSwish } from "./swish.ts";
+import { installLeanAdam } from "./adam.ts";
 import {
   addGradConfig,
   meanGradConfig,
@@ -74,6 +76,8 @@ const SLOW_BATCH_NORM_ON_WASM =
   "three XNNPACK broadcasting binary ops instead of tfjs-backend-wasm's per-element C++ loop";
 const COPYING_CAST_ON_WASM =
   "a cast to the tensor's own dtype shares its buffer, where tfjs-backend-wasm's Cast copies it (tf.moments casts float32 to float32)";
+const COPYING_IDENTITY_ON_WASM =
+  "shares its buffer as tfjs-backend-cpu's does, where tfjs-backend-wasm's copies it (every tensor a gradient saves is cloned)";
 const SLOW_ON_CPU = "replaces the scalar-loop kernel of @tensorflow/tfjs-backend-cpu with im2col + one matMul";
 
 export const TRAINING_KERNELS: readonly TrainingKernel[] = [
@@ -124,6 +128,12 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
     kernelName: tf.Cast,
     kernelFunc: makeWasmCast(() => originalKernel(tf.Cast, "wasm")!.kernelFunc),
     reason: COPYING_CAST_ON_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: tf.Identity,
+    kernelFunc: makeWasmIdentity(() => originalKernel(tf.Identity, "wasm")!.kernelFunc),
+    reason: COPYING_IDENTITY_ON_WASM,
   },
   {
     backendName: "cpu",
@@ -260,6 +270,7 @@ const originalGradients = new Map<string, GradConfig | undefined>();
 export function registerTrainingGradients(): string[] {
   installLeanBackprop();
   installFusedSwish();
+  installLeanAdam();
   for (const row of TRAINING_GRADIENTS) {
     const existing = tf.getGradient(row.kernelName);
     if (existing === row.gradConfig) continue;
