@@ -1,5 +1,7 @@
+import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { elements, type Layer, type LayerKind, type NetworkIR, type Shape } from "../ir/ir.ts";
 import { BYTES_PER_FLOAT } from "./cost.ts";
+import { formatBytes } from "./units.ts";
 
 /**
  * What a training step holds per example, from the layer IR: the tensors that effnet's
@@ -136,4 +138,165 @@ export function trainingActivations(ir: NetworkIR, resolution?: number): Trainin
   for (const name of kept) keptBytes += bytes(name);
   const largestOutputBytes = Math.max(...ir.layers.map((l) => bytes(l.name)));
   return { keptBytes, largestOutputBytes };
+}
+
+export interface OptimizerDef {
+  /** Floats of state per trainable parameter. */
+  readonly statePerParam: number;
+  readonly description: string;
+}
+
+/** The one table of optimizers whose state the memory estimate knows. */
+export const OPTIMIZERS = {
+  // Kingma & Ba 2015: first and second moment estimates, one float each per parameter.
+  adam: { statePerParam: 2, description: "Adam: first and second moments, 2 floats per trainable parameter" },
+  // Plain SGD keeps nothing; with momentum, one velocity per parameter.
+  sgd: { statePerParam: 0, description: "SGD without momentum: no state" },
+  momentum: { statePerParam: 1, description: "SGD with momentum: 1 float per trainable parameter" },
+  // RMSProp (Hinton's lecture 6e; the EfficientNet paper's optimizer, section 5.2): one mean square per parameter.
+  rmsprop: { statePerParam: 1, description: "RMSProp: 1 float (mean square) per trainable parameter" },
+} as const satisfies Record<string, OptimizerDef>;
+
+export type OptimizerName = keyof typeof OPTIMIZERS;
+export const DEFAULT_OPTIMIZER: OptimizerName = "adam";
+
+export interface TrainingMemoryOptions {
+  readonly batch: number;
+  /** Input resolution (default: the IR's). */
+  readonly resolution?: number;
+  /** Classifier units (default: the IR's classes). */
+  readonly classes?: number;
+  readonly optimizer?: OptimizerName;
+  /** Whether tensors live in a wasm heap, whose growth adds to the total (see heapOverhead); default true. */
+  readonly wasmHeap?: boolean;
+}
+
+/** The estimate's parts, in bytes; `totalBytes` is their sum. */
+export interface TrainingMemoryEstimate {
+  readonly batch: number;
+  /** Every parameter, trainable or not. */
+  readonly weightBytes: number;
+  /** One gradient per trainable parameter (all alive when the optimizer runs). */
+  readonly gradientBytes: number;
+  /** The optimizer's slots. */
+  readonly optimizerBytes: number;
+  /** What the forward pass keeps for the backward pass, batch × `trainingActivations().keptBytes`. */
+  readonly activationBytes: number;
+  /** The backward pass's working tensors on top of them (see KERNEL_TEMPORARY_OUTPUTS). */
+  readonly workspaceBytes: number;
+  /** What the wasm heap adds beyond live tensors: its start size and how it grows (see heapOverhead). */
+  readonly heapOverheadBytes: number;
+  readonly totalBytes: number;
+}
+
+/**
+ * The backward pass's working set on top of the kept tensors. Measured (bench/memory.ts)
+ * the peak comes early in the backward pass, at the largest layers, while nearly all kept
+ * tensors are still alive: there, the gradient flowing back through a layer (one tensor
+ * of the largest output's size per example), and a kernel's temporaries, up to three
+ * more of that size (batch norm's gradient, the strided input gradients' dilated dy) but
+ * never more than the filter gradients' chunk budget (src/runtime/kernels/chunks.ts
+ * CHUNK_BYTES), which they are computed in.
+ */
+const KERNEL_TEMPORARY_OUTPUTS = 3;
+/** Intermediates a filter-gradient kernel holds at once (src/runtime/kernels/chunks.ts CHUNK_BYTES). */
+const KERNEL_CHUNK_BYTES = 48 * 2 ** 20;
+/** The wasm heap's size before anything is allocated (tfjs-backend-wasm's INITIAL_MEMORY, 16 MiB). */
+const WASM_INITIAL_HEAP_BYTES = 16 * 2 ** 20;
+
+/**
+ * What the wasm heap holds beyond tensors: its initial 16 MiB, XNNPACK's packed copy of
+ * every convolution and dense filter (tfjs-backend-wasm creates one XNNPACK operator per
+ * filter tensor and keeps it, with its packed weights, while the filter lives: about the
+ * model's weights again), and emscripten's growth step (emscripten_resize_heap in
+ * tfjs-backend-wasm's glue code): a heap that must grow to `needed` grows to
+ * max(needed, min(1.2 × its size, needed + 96 MiB)), so it ends up to 20 % or 96 MiB
+ * (the smaller) past what it needed; count that in full.
+ */
+function heapOverhead(liveBytes: number, weightBytes: number): number {
+  return WASM_INITIAL_HEAP_BYTES + weightBytes + Math.min(0.2 * liveBytes, 96 * 2 ** 20);
+}
+
+/** Parameters with the classifier resized to `classes` units (the last dense layer's kernel and bias). */
+function paramCounts(ir: NetworkIR, classes: number): { total: number; trainable: number } {
+  let total = 0;
+  let trainable = 0;
+  for (const layer of ir.layers) {
+    const resize = layer.kind === "dense" && layer.name === ir.output ? classes / layer.attrs.units : 1;
+    for (const w of layer.weights) {
+      const n = elements(w.shape) * resize;
+      total += n;
+      if (w.trainable) trainable += n;
+    }
+  }
+  return { total, trainable };
+}
+
+/** What effnet's trainer holds at its peak for one training step: see the parts of TrainingMemoryEstimate. */
+export function trainingMemoryEstimate(ir: NetworkIR, options: TrainingMemoryOptions): TrainingMemoryEstimate {
+  const { batch } = options;
+  const params = paramCounts(ir, options.classes ?? ir.classes);
+  const activations = trainingActivations(ir, options.resolution);
+  const weightBytes = params.total * BYTES_PER_FLOAT;
+  const gradientBytes = params.trainable * BYTES_PER_FLOAT;
+  const optimizerBytes =
+    params.trainable * OPTIMIZERS[options.optimizer ?? DEFAULT_OPTIMIZER].statePerParam * BYTES_PER_FLOAT;
+  const activationBytes = batch * activations.keptBytes;
+  const largest = batch * activations.largestOutputBytes;
+  const workspaceBytes = largest + Math.min(KERNEL_TEMPORARY_OUTPUTS * largest, KERNEL_CHUNK_BYTES);
+  const live = weightBytes + gradientBytes + optimizerBytes + activationBytes + workspaceBytes;
+  const heapOverheadBytes = options.wasmHeap === false ? 0 : heapOverhead(live, weightBytes);
+  return {
+    batch,
+    weightBytes,
+    gradientBytes,
+    optimizerBytes,
+    activationBytes,
+    workspaceBytes,
+    heapOverheadBytes,
+    totalBytes: live + heapOverheadBytes,
+  };
+}
+
+export interface MemoryLimit {
+  readonly bytes: number;
+  /** What the limit is, for the message: "the wasm backend's 4 GiB heap". */
+  readonly what: string;
+}
+
+/**
+ * Before training allocates anything: does the estimate fit the backend's limit? An
+ * EFF0007 error naming the largest batch that fits if not (`batchOption` is the option
+ * that sets it, e.g. --batch-size), undefined if it fits.
+ */
+export function checkTrainingMemory(
+  ir: NetworkIR,
+  options: TrainingMemoryOptions,
+  limit: MemoryLimit,
+  batchOption: string,
+): Diagnostic | undefined {
+  const estimate = trainingMemoryEstimate(ir, options);
+  if (estimate.totalBytes <= limit.bytes) return undefined;
+  let largest = options.batch - 1;
+  while (largest >= 1 && trainingMemoryEstimate(ir, { ...options, batch: largest }).totalBytes > limit.bytes) largest--;
+  const resolution = options.resolution ?? ir.inputShape[0];
+  return diagnostic(
+    "EFF0007",
+    {
+      what: `${ir.network} ${ir.variant} at ${resolution}×${resolution} with batch ${options.batch}`,
+      needs: formatBytes(estimate.totalBytes),
+      limit: limit.what,
+      fits:
+        largest >= 1
+          ? `the largest batch that fits is ${largest} (about ${formatBytes(trainingMemoryEstimate(ir, { ...options, batch: largest }).totalBytes)})`
+          : "not even batch 1 fits",
+    },
+    undefined,
+    {
+      help:
+        largest >= 1
+          ? `pass ${batchOption} ${largest}, or --allow-huge to try anyway`
+          : "pass a smaller --resolution, or --allow-huge to try anyway",
+    },
+  );
 }
