@@ -214,17 +214,17 @@ const WASM_INITIAL_HEAP_BYTES = 16 * 2 ** 20;
  * (the smaller) past what it needed; count that in full.
  */
 function heapOverhead(liveBytes: number, weightBytes: number): number {
-  return WASM_INITIAL_HEAP_BYTES + weightBytes + Math.min(0.2 * liveBytes, 96 * 2 ** 20);
+  return WASM_INITIAL_HEAP_BYTES + weightBytes + Math.round(Math.min(0.2 * liveBytes, 96 * 2 ** 20));
 }
 
-/** Parameters with the classifier resized to `classes` units (the last dense layer's kernel and bias). */
+/** Parameters with the classifier resized to `classes` units (the last axis of the output dense layer's kernel and bias). */
 function paramCounts(ir: NetworkIR, classes: number): { total: number; trainable: number } {
   let total = 0;
   let trainable = 0;
   for (const layer of ir.layers) {
-    const resize = layer.kind === "dense" && layer.name === ir.output ? classes / layer.attrs.units : 1;
+    const resized = layer.kind === "dense" && layer.name === ir.output;
     for (const w of layer.weights) {
-      const n = elements(w.shape) * resize;
+      const n = elements(resized ? [...w.shape.slice(0, -1), classes] : w.shape);
       total += n;
       if (w.trainable) trainable += n;
     }

@@ -289,6 +289,7 @@ function memorySection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
       right("Gradients"),
       right(`Optimizer (${doc.memorySettings.optimizer})`),
       right("Training activations"),
+      right("Working set + heap"),
       right("Training total"),
     ],
     rows: doc.variants.flatMap((v) =>
@@ -301,6 +302,7 @@ function memorySection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
         formatBytes(m.training.gradients),
         formatBytes(m.training.optimizerState),
         formatBytes(m.training.activations),
+        formatBytes(m.training.workspace + m.training.heapOverhead),
         formatBytes(m.training.total),
       ]),
     ),
