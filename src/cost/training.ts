@@ -12,8 +12,7 @@ import { formatBytes } from "./units.ts";
  * Kept: one entry per layer kind, read off the gradients that run. A layer keeps some of
  * its inputs (the gradient needs their values) and maybe its own output; a tensor kept by
  * several layers counts once. Gradients that need only shapes (Add, Mean, Reshape:
- * backprop.ts SHAPE_ONLY_SAVES) keep nothing. Besides layer outputs, a training-mode
- * batch norm keeps x − mean of its input (tf.moments: Square's gradient reads it).
+ * backprop.ts SHAPE_ONLY_SAVES) keep nothing.
  * Everything else a forward pass makes is freed as soon as its last consumer has run
  * (src/runtime/release.ts).
  */
@@ -22,13 +21,11 @@ interface KeepRule {
   readonly inputs: (layer: Layer) => readonly number[];
   /** Whether it reads its own output. */
   readonly output: (layer: Layer) => boolean;
-  /** Extra tensors of its input's size that it keeps (batch norm's x − mean). */
-  readonly extraInputSized: number;
   /** Extra tensors of its output's size (the pre-activation of a conv or dense layer with an activation). */
   readonly extraOutputSized?: (layer: Layer) => number;
 }
 
-const NOTHING: KeepRule = { inputs: () => [], output: () => false, extraInputSized: 0 };
+const NOTHING: KeepRule = { inputs: () => [], output: () => false };
 const FIRST_INPUT = () => [0];
 
 /** Activation gradients: swish (effnet's fused one, swish.ts) and relu/relu6 read x; sigmoid and softmax read y. */
@@ -46,30 +43,28 @@ export const TRAINING_KEEPS: { readonly [K in LayerKind]: KeepRule } = {
   input: NOTHING,
   // tfjs-layers runs conv2d as fused.conv2d (with its bias), whose gradient saves x, the
   // filter and its result y; an activation is then applied to y as its own op.
-  conv2d: { inputs: FIRST_INPUT, output: keepsOwnOutput, extraInputSized: 0, extraOutputSized: preActivation },
+  conv2d: { inputs: FIRST_INPUT, output: keepsOwnOutput, extraOutputSized: preActivation },
   // DepthwiseConv2dNative's gradient saves x and the filter.
-  depthwiseConv2d: { inputs: FIRST_INPUT, output: () => false, extraInputSized: 0 },
-  // FusedBatchNorm's gradient saves x; tf.moments' Square saves x − mean.
-  batchNorm: { inputs: FIRST_INPUT, output: () => false, extraInputSized: 1 },
+  depthwiseConv2d: { inputs: FIRST_INPUT, output: () => false },
+  // effnet's training batch norm (src/runtime/kernels/batch_norm_training.ts) saves x.
+  batchNorm: { inputs: FIRST_INPUT, output: () => false },
   activation: {
     inputs: (l) => (l.kind === "activation" && readsInput(l.attrs.activation) ? [0] : []),
     output: (l) => l.kind === "activation" && readsOutput(l.attrs.activation),
-    extraInputSized: 0,
   },
   globalAvgPool: NOTHING,
   // MaxPool's gradient saves x and y.
-  maxPool: { inputs: FIRST_INPUT, output: () => true, extraInputSized: 0 },
+  maxPool: { inputs: FIRST_INPUT, output: () => true },
   reshape: NOTHING,
-  multiply: { inputs: (l) => l.inputs.map((_, i) => i), output: () => false, extraInputSized: 0 },
+  multiply: { inputs: (l) => l.inputs.map((_, i) => i), output: () => false },
   add: NOTHING,
   // Dropout multiplies x by a mask: Multiply saves both (the mask is [N, 1, 1, 1] for drop connect).
   dropout: {
     inputs: (l) => (l.kind === "dropout" && l.attrs.rate > 0 ? [0] : []),
     output: () => false,
-    extraInputSized: 0,
   },
   // fused.matMul saves a, b and y, as conv2d.
-  dense: { inputs: FIRST_INPUT, output: keepsOwnOutput, extraInputSized: 0, extraOutputSized: preActivation },
+  dense: { inputs: FIRST_INPUT, output: keepsOwnOutput, extraOutputSized: preActivation },
 };
 
 /** Output shapes of every layer at another input resolution: the IR's shapes re-derived by each kind's size rule. */
@@ -131,7 +126,6 @@ export function trainingActivations(ir: NetworkIR, resolution?: number): Trainin
     const rule = TRAINING_KEEPS[layer.kind];
     for (const i of rule.inputs(layer)) kept.add(layer.inputs[i]);
     if (rule.output(layer)) kept.add(layer.name);
-    extra += rule.extraInputSized * (layer.inputs.length ? bytes(layer.inputs[0]) : 0);
     extra += (rule.extraOutputSized?.(layer) ?? 0) * bytes(layer.name);
   }
   let keptBytes = extra;

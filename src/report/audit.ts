@@ -200,7 +200,7 @@ export const CONVENTIONS: AuditDocument["conventions"] = {
   params: "trainable = kernels, biases, BN gamma and beta; non-trainable = BN moving mean and variance",
   memory: "float32 (4 bytes), batch 1; activation peak = largest set of live layer outputs in topological order",
   memoryByBatch:
-    "float32 bytes; inference = parameters + peak live activations × batch; training = effnet's training-memory estimate (src/cost/training.ts), what `effnet train` checks before it allocates: parameters + gradients (trainable) + optimizer state + what the trainer keeps for backpropagation × batch (per layer kind, the inputs or outputs its gradient reads, and batch norm's x − mean) + the backward pass's working set + the wasm heap's overhead (initial 16 MiB, XNNPACK's packed filters, its growth step); measured against the trainer's peak by bench/memory.ts",
+    "float32 bytes; inference = parameters + peak live activations × batch; training = effnet's training-memory estimate (src/cost/training.ts), what `effnet train` checks before it allocates: parameters + gradients (trainable) + optimizer state + what the trainer keeps for backpropagation × batch (per layer kind, the inputs or outputs its gradient reads) + the backward pass's working set + the wasm heap's overhead (initial 16 MiB, XNNPACK's packed filters, its growth step); measured against the trainer's peak by bench/memory.ts",
   compound:
     "log₂ units (doublings): deviation = log₂(MACs / baseline MACs) − φ, φ declared or implied by (α·β²·γ²)^φ = d·w²·(r/r₀)²; split per dimension by a Shapley decomposition (average over the 6 orders of switching depth, width, resolution from baseline to variant) minus each dimension's share of φ; the three contributions sum to the deviation",
   rounding:

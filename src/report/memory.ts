@@ -17,7 +17,7 @@ import type { NetworkIR } from "../ir/ir.ts";
  *   `effnet train` checks against the backend's limit before it allocates: the
  *   parameters, one gradient per trainable parameter, the optimizer's state, per example
  *   the tensors that effnet's trainer keeps from the forward pass for the backward pass
- *   (per layer kind: the inputs or outputs its gradient reads, and batch norm's x − mean),
+ *   (per layer kind: the inputs or outputs its gradient reads),
  *   the backward pass's working set, and what the wasm heap adds (its initial size,
  *   XNNPACK's packed filters and its growth step). bench/memory.ts measures it against
  *   the trainer's real peak.

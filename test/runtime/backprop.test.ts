@@ -1,5 +1,5 @@
 /**
- * What a training step keeps alive (src/runtime/kernels/backprop.ts, swish.ts, cast.ts and
+ * What a training step keeps alive (src/runtime/kernels/backprop.ts, swish.ts, batch_norm_training.ts, sharing.ts and
  * src/runtime/release.ts): the same gradients as tfjs's own backward pass, swish and
  * float32→float32 Cast, at 1e-4 (in practice float32 rounding), no tensor left behind,
  * and a lower peak of live tensor bytes.
@@ -15,6 +15,7 @@ import {
 } from "../../src/runtime/kernels/backprop.ts";
 import { installFusedSwish, restoreLayersSwish, swish } from "../../src/runtime/kernels/swish.ts";
 import { installLeanAdam, restoreTfjsAdam } from "../../src/runtime/kernels/adam.ts";
+import { installFusedBatchNorm, restoreLayersBatchNorm } from "../../src/runtime/kernels/batch_norm_training.ts";
 import { originalKernel } from "../../src/runtime/kernels/index.ts";
 import { releaseLayerOutputsEarly } from "../../src/runtime/release.ts";
 import { expectClose, seededValues, type Values } from "../helpers/numeric.ts";
@@ -70,6 +71,7 @@ beforeAll(async () => {
 afterAll(() => {
   installLeanBackprop();
   installFusedSwish();
+  installFusedBatchNorm();
 });
 
 describe("the lean backward pass", () => {
@@ -85,9 +87,11 @@ describe("the lean backward pass", () => {
     if (lean) {
       installLeanBackprop();
       installFusedSwish();
+      installFusedBatchNorm();
     } else {
       restoreOriginalBackprop();
       restoreLayersSwish();
+      restoreLayersBatchNorm();
     }
     const before = tf.memory().numTensors;
     const tracker = trackLiveBytes();

@@ -29,7 +29,8 @@
  * frees both as it goes and saves only shapes where a gradient reads only
  * shapes (most of a training step's peak; see bench/memory.ts), and swish.ts
  * gives tfjs-layers' swish one op whose tape keeps x alone, and adam.ts
- * updates one variable at a time.
+ * updates one variable at a time; batch_norm_training.ts does a training
+ * batch norm as one op with a closed-form gradient.
  *
  * The two tables below are the single list of what we provide: kernels per
  * backend, and gradients (one registry for all backends in tfjs-core).
@@ -49,6 +50,7 @@ import { makeWasmCast, makeWasmIdentity } from "./sharing.ts";
 import { installLeanBackprop } from "./backprop.ts";
 import { installFusedSwish } from "./swish.ts";
 import { installLeanAdam } from "./adam.ts";
+import { installFusedBatchNorm } from "./batch_norm_training.ts";
 import {
   addGradConfig,
   meanGradConfig,
@@ -271,6 +273,7 @@ export function registerTrainingGradients(): string[] {
   installLeanBackprop();
   installFusedSwish();
   installLeanAdam();
+  installFusedBatchNorm();
   for (const row of TRAINING_GRADIENTS) {
     const existing = tf.getGradient(row.kernelName);
     if (existing === row.gradConfig) continue;
