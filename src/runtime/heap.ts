@@ -60,6 +60,8 @@ const bytesOf = (shape: readonly number[], dtype: string) =>
  * the backend's `move` (every new buffer: wasm's `write` and `makeOutput` go through it)
  * and `disposeData`, and the engine's `runKernelFunc` to know which kernel is running.
  * Wraps instance methods, so only this backend object is affected, until `stop()`.
+ * It starts from `tf.memory().numBytes`, which counts a buffer once per tensor sharing it:
+ * start it in a fresh process (as bench/memory.ts does) for an exact count.
  */
 export function trackLiveBytes(): LiveBytesTracker {
   const backend = tf.backend() as unknown as TrackedBackend;

@@ -16,7 +16,7 @@ import {
 import { installFusedSwish, restoreLayersSwish, swish } from "../../src/runtime/kernels/swish.ts";
 import { installLeanAdam, restoreTfjsAdam } from "../../src/runtime/kernels/adam.ts";
 import { installFusedBatchNorm, restoreLayersBatchNorm } from "../../src/runtime/kernels/batch_norm_training.ts";
-import { originalKernel } from "../../src/runtime/kernels/index.ts";
+import { originalKernel, registerTrainingKernels, TRAINING_REPLACEMENTS } from "../../src/runtime/kernels/index.ts";
 import { releaseLayerOutputsEarly } from "../../src/runtime/release.ts";
 import { expectClose, seededValues, type Values } from "../helpers/numeric.ts";
 
@@ -125,6 +125,16 @@ describe("the lean backward pass", () => {
       "6x",
     );
     x.dispose();
+  });
+});
+
+describe("TRAINING_REPLACEMENTS", () => {
+  it("are installed by registerTrainingKernels, and each restores tfjs's original and back", () => {
+    for (const row of TRAINING_REPLACEMENTS) row.restore();
+    expect(isLeanBackpropInstalled()).toBe(false);
+    registerTrainingKernels("wasm");
+    expect(isLeanBackpropInstalled()).toBe(true);
+    expect(TRAINING_REPLACEMENTS.map((r) => r.replaces)).toHaveLength(4);
   });
 });
 

@@ -19,22 +19,20 @@
  * expensive part of a training step; we replace that gradient too.
  *
  * On wasm, a few forward kernels that training leans on are replaced too
- * (Mean, Slice, FusedBatchNorm: see mean.ts, slice.ts, batch_norm.ts), as are
+ * (Mean, Slice, FusedBatchNorm, Identity, Cast: see mean.ts, slice.ts,
+ * batch_norm.ts, sharing.ts), as are
  * tfjs-core's gradients of Add, Sub, Multiply, Square and Mean
  * (elementwise_grad.ts), which reduced over leading axes with a transposing
  * Sum, copied float32 tensors with Cast, and built a JS `ones` tensor.
  *
- * Memory: tfjs-core's backward pass keeps every saved activation and every
- * intermediate gradient until it ends; backprop.ts replaces it with one that
- * frees both as it goes and saves only shapes where a gradient reads only
- * shapes (most of a training step's peak; see bench/memory.ts), and swish.ts
- * gives tfjs-layers' swish one op whose tape keeps x alone, and adam.ts
- * updates one variable at a time; batch_norm_training.ts does a training
- * batch norm as one op with a closed-form gradient.
+ * Memory and speed beyond single kernels (TRAINING_REPLACEMENTS): tfjs-core's
+ * backward pass, tfjs-layers' swish and training batch norm, and tfjs-core's
+ * Adam update are replaced by versions that keep less alive (most of a
+ * training step's peak was theirs; see bench/memory.ts) and run fewer ops.
  *
- * The two tables below are the single list of what we provide: kernels per
- * backend, and gradients (one registry for all backends in tfjs-core).
- * `registerTrainingKernels` installs both.
+ * The three tables below are the single list of what we provide: kernels per
+ * backend, gradients (one registry for all backends in tfjs-core), and those
+ * replacements. `registerTrainingKernels` installs all three.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GradConfig, KernelConfig, KernelFunc } from "@tensorflow/tfjs";
@@ -47,10 +45,10 @@ import { makeMean } from "./mean.ts";
 import { makeWasmBatchNorm } from "./batch_norm.ts";
 import { makeWasmSlice } from "./slice.ts";
 import { makeWasmCast, makeWasmIdentity } from "./sharing.ts";
-import { installLeanBackprop } from "./backprop.ts";
-import { installFusedSwish } from "./swish.ts";
-import { installLeanAdam } from "./adam.ts";
-import { installFusedBatchNorm } from "./batch_norm_training.ts";
+import { installLeanBackprop, restoreOriginalBackprop } from "./backprop.ts";
+import { installFusedSwish, restoreLayersSwish } from "./swish.ts";
+import { installLeanAdam, restoreTfjsAdam } from "./adam.ts";
+import { installFusedBatchNorm, restoreLayersBatchNorm } from "./batch_norm_training.ts";
 import {
   addGradConfig,
   meanGradConfig,
@@ -186,6 +184,43 @@ export const TRAINING_GRADIENTS: readonly TrainingGradient[] = [
   },
 ];
 
+export interface TrainingReplacement {
+  /** What of tfjs is replaced. */
+  readonly replaces: string;
+  readonly install: () => void;
+  readonly restore: () => void;
+  readonly reason: string;
+}
+
+/** Parts of tfjs above the kernel level that effnet replaces, for every backend; each is tested against the original. */
+export const TRAINING_REPLACEMENTS: readonly TrainingReplacement[] = [
+  {
+    replaces: "tfjs-core Engine.gradients (the backward pass)",
+    install: installLeanBackprop,
+    restore: restoreOriginalBackprop,
+    reason:
+      "frees saved tensors and gradients as it goes, saves only shapes where a gradient reads only shapes (backprop.ts)",
+  },
+  {
+    replaces: "tfjs-layers' swish activation",
+    install: installFusedSwish,
+    restore: restoreLayersSwish,
+    reason: "one op whose tape keeps x alone, five backward passes instead of about nine (swish.ts)",
+  },
+  {
+    replaces: "tfjs-layers' BatchNormalization in training",
+    install: installFusedBatchNorm,
+    restore: restoreLayersBatchNorm,
+    reason: "one op with the closed-form gradient instead of six taped ops; keeps x alone (batch_norm_training.ts)",
+  },
+  {
+    replaces: "tfjs-core AdamOptimizer.applyGradients",
+    install: installLeanAdam,
+    restore: restoreTfjsAdam,
+    reason: "one tidy per variable instead of one for all, scalars made once (adam.ts)",
+  },
+];
+
 /** The rows of TRAINING_KERNELS for one backend (empty for e.g. 'tensorflow', which has native kernels). */
 export function trainingKernelsFor(backendName: string): readonly TrainingKernel[] {
   return TRAINING_KERNELS.filter((row) => row.backendName === backendName);
@@ -262,18 +297,14 @@ export function originalKernel(kernelName: string, backendName: string): KernelC
 const originalGradients = new Map<string, GradConfig | undefined>();
 
 /**
- * Installs the backward pass that frees as it goes (backprop.ts) and TRAINING_GRADIENTS,
- * remembering tfjs-core's originals for
+ * Installs TRAINING_REPLACEMENTS and TRAINING_GRADIENTS, remembering tfjs-core's originals for
  * `restoreOriginalGradients` / `originalGradient`. Idempotent.
  * tf.registerGradient would overwrite silently (it warns only with the DEBUG
  * flag on: kernel_registry.ts `registerGradient`); we unregister first so the
  * replacement is explicit either way.
  */
 export function registerTrainingGradients(): string[] {
-  installLeanBackprop();
-  installFusedSwish();
-  installLeanAdam();
-  installFusedBatchNorm();
+  for (const row of TRAINING_REPLACEMENTS) row.install();
   for (const row of TRAINING_GRADIENTS) {
     const existing = tf.getGradient(row.kernelName);
     if (existing === row.gradConfig) continue;
