@@ -49,7 +49,23 @@ function smallNet(): tf.LayersModel {
   x = tf.layers.add().apply([x, stem]) as T;
   x = tf.layers.globalAveragePooling2d({}).apply(x) as T;
   const output = tf.layers.dense({ units: 3, activation: "softmax" }).apply(x) as T;
-  return tf.model({ inputs: input, outputs: output });
+  const model = tf.model({ inputs: input, outputs: output });
+  // Seeded weights (moving variances positive), so that every run compares the same numbers.
+  const weights = model.weights.map((w, i) => {
+    const values = seeded(w.shape as number[], 100 + i);
+    return w.name.includes("moving_variance") ? tf.add(tf.abs(values), 0.5) : tf.mul(values, 0.5);
+  });
+  model.setWeights(weights);
+  tf.dispose(weights);
+  return model;
+}
+
+/** |a − b| ≤ 1e-4 · max|b| for every entry. */
+function expectCloseToScale(actual: Values, expected: Values, what: string): void {
+  expect(actual.shape, `${what} shape`).toEqual(expected.shape);
+  const scale = expected.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const worst = expected.values.reduce((m, v, i) => Math.max(m, Math.abs(actual.values[i] - v)), 0);
+  expect(worst, what).toBeLessThanOrEqual(1e-4 * scale);
 }
 
 function lossGradients(model: tf.LayersModel, images: tf.Tensor, labels: tf.Tensor): Values[] {
@@ -108,7 +124,9 @@ describe("the lean backward pass", () => {
     const ours = run(true);
     expect(isLeanBackpropInstalled()).toBe(true);
     expect(ours.grads).toHaveLength(model.trainableWeights.length);
-    ours.grads.forEach((g, i) => expectClose(g, theirs.grads[i], model.trainableWeights[i].name));
+    // Through the whole net, with batch norm's sums in another order (batch_norm_training.ts), entries far
+    // below a tensor's largest differ by float32 rounding of that largest: 1e-4 of the tensor's scale.
+    ours.grads.forEach((g, i) => expectCloseToScale(g, theirs.grads[i], model.trainableWeights[i].name));
     expect(ours.leaked).toBe(0);
     expect(theirs.leaked).toBe(0);
     expect(ours.peak).toBeLessThan(theirs.peak * 0.75);
