@@ -33,7 +33,7 @@ describe("training-memory check", () => {
     );
     expect(code).toBe(1);
     expect(stderr).toMatch(
-      /error\[EFF0007\]: training EfficientNet B4 at 380×380 with batch 8 needs about [\d.]+ GiB, more than the wasm backend's 4 GiB heap; the largest batch that fits is \d+/,
+      /error\[EFF0007\]: training EfficientNet B4 at 380×380 with batch 8 needs about [\d.]+ GiB, more than 90 % of the wasm backend's 4 GiB heap; the largest batch that fits is \d+/,
     );
     expect(stderr).toMatch(/help: pass --batch-size \d+, or --allow-huge to try anyway/);
     expect(stderr).not.toContain("model:");
@@ -78,6 +78,12 @@ describe("training-memory check", () => {
       estimate.heapOverheadBytes;
     expect(estimate.totalBytes).toBe(parts);
     expect(trainingMemoryEstimate(ir, { batch: 3 }).totalBytes).toBeGreaterThan(estimate.totalBytes);
+  });
+
+  it("names batches that B4 (4) and B0 (16, train's default) train at; B0 at 42 is refused", () => {
+    const limit = trainingMemoryLimit("wasm");
+    expect(checkTrainingMemory(variantIr("B4"), { batch: 4 }, limit, "--batch-size")).toBeUndefined();
+    expect(checkTrainingMemory(variantIr("B0"), { batch: 42 }, limit, "--batch-size")).toBeDefined();
   });
 
   it("B0 at 224 px, batch 16 (train's default), fits wasm", () => {
