@@ -57,6 +57,12 @@ export const DIAGNOSTICS = {
     "budget never binds",
     (a) => `every φ up to ${a.phi} fits ${a.budgets}; beyond it the network is too large to build (${a.what})`,
   ),
+  // `effnet train` / `bench-model`: the training-memory check (src/cost/training.ts checkTrainingMemory)
+  EFF0007: entry<{ what: string; needs: string; limit: string; fits: string }>(
+    "error",
+    "training does not fit in memory",
+    (a) => `training ${a.what} needs about ${a.needs}, more than ${a.limit}; ${a.fits}`,
+  ),
 
   // ---- syntax
   EFF1001: entry<{ text: string }>("error", "unexpected character", (a) => `unexpected character ${q(a.text)}`),

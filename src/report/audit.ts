@@ -260,7 +260,7 @@ export const CONVENTIONS: AuditDocument["conventions"] = {
     "trainable = kernels, biases, BN gamma and beta; non-trainable = BN moving mean and variance, and the mean, variance and count of Keras's input Normalization (7 for RGB) under `preprocessing keras`, as Keras's count_params() counts them",
   memory: "float32 (4 bytes), batch 1; activation peak = largest set of live layer outputs in topological order",
   memoryByBatch:
-    "float32 bytes; inference = parameters + peak live activations × batch; training = parameters + gradients (trainable) + optimizer state + every layer output × batch (kept for backpropagation; an upper bound without in-place ops or recomputation)",
+    "float32 bytes; inference = parameters + peak live activations × batch; training = effnet's training-memory estimate, what `effnet train` checks before it allocates: parameters + gradients (trainable) + optimizer state + what the trainer keeps for backpropagation × batch (per layer kind, the inputs or outputs its gradient reads) + the backward pass's working set + the wasm heap's overhead (initial 16 MiB, XNNPACK's packed filters, its growth step); measured against the trainer's own peak by `npm run bench -- memory`",
   compound:
     "log₂ units (doublings): deviation = log₂(MACs / baseline MACs) − φ, φ declared or implied by (α·β²·γ²)^φ = d·w²·(r/r₀)²; split per dimension by a Shapley decomposition (average over the 6 orders of switching depth, width, resolution from baseline to variant) minus each dimension's share of φ; the three contributions sum to the deviation",
   rounding:
@@ -397,7 +397,7 @@ export function auditVariant(
     }),
     layers,
     compound: compoundAudit(spec, variant, costing),
-    memoryByBatch: (options.batches ?? DEFAULT_BATCHES).map((b) => memoryAtBatch(cost, b, options.optimizer)),
+    memoryByBatch: (options.batches ?? DEFAULT_BATCHES).map((b) => memoryAtBatch(v.ir, cost, b, options.optimizer)),
     roundingPresets: presetNames()
       .filter((p) => p !== spec.rounding)
       .map((preset) => comparePreset(v, preset, costing)),

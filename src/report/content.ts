@@ -322,6 +322,7 @@ function memorySection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
     column("Gradients", (m) => m.training.gradients),
     column(`Optimizer (${doc.memorySettings.optimizer})`, (m) => m.training.optimizerState),
     column("Training activations", (m) => m.training.activations),
+    column("Working set + heap", (m) => m.training.workspace + m.training.heapOverhead),
     column("Training total", (m) => m.training.total),
   ];
   p(`${doc.conventions.memoryByBatch}. Optimizer: ${doc.memorySettings.optimizerState}.`);

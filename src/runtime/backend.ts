@@ -16,6 +16,7 @@
  * (./kernels/index.ts), e.g. the conv gradients wasm lacks.
  */
 import { createRequire } from "node:module";
+import { totalmem } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { registerTrainingKernels } from "./kernels/index.ts";
 import { RuntimeUserError } from "./errors.ts";
@@ -199,4 +200,25 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
       );
     }
   }
+}
+
+/** The largest heap tfjs-backend-wasm 4.22 can grow to: it is built with MAXIMUM_MEMORY=4GB (wasm32). */
+export const WASM_HEAP_LIMIT_BYTES = 4 * 2 ** 30;
+
+/**
+ * Share of the machine's memory that tensors of the cpu and tensorflow backends may take:
+ * they live outside any fixed heap, and the rest is left to the OS, Node and the data set.
+ */
+const SHARE_OF_MACHINE_MEMORY = 0.75;
+
+/** How much memory a training run on `backendName` may use: what `effnet train` checks its estimate against. */
+export function trainingMemoryLimit(backendName: string): { bytes: number; what: string; wasmHeap: boolean } {
+  if (backendName === "wasm")
+    return { bytes: WASM_HEAP_LIMIT_BYTES, what: "the wasm backend's 4 GiB heap", wasmHeap: true };
+  const machine = totalmem();
+  return {
+    bytes: SHARE_OF_MACHINE_MEMORY * machine,
+    what: `three quarters of this machine's ${(machine / 2 ** 30).toFixed(1)} GiB`,
+    wasmHeap: false,
+  };
 }

@@ -1,4 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
+import { trackLiveBytes, wasmHeapBytes } from "./heap.ts";
+import { releaseLayerOutputsEarly } from "./release.ts";
 
 /**
  * Timing of whole models, shared by `effnet bench-model` and bench/models.ts. Every
@@ -63,6 +65,7 @@ export async function timeTrainStep(
 ): Promise<Timing> {
   const classes = (model.outputs[0].shape as number[]).at(-1)!;
   model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  releaseLayerOutputsEarly(model); // as effnet's trainer does
   const images = tf.randomUniform([batch, ...inputSize(model)]);
   const labels = tf.tidy(() =>
     tf
@@ -94,4 +97,36 @@ export function textTable(header: readonly string[], rows: readonly (readonly st
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [line(header), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** What a training step really used, measured (src/runtime/heap.ts). */
+export interface TrainStepMemory {
+  /** The wasm heap's size after the steps (it never shrinks: the high-water mark), or undefined off wasm. */
+  readonly heapBytes: number | undefined;
+  /** The most bytes of tensor buffers alive at once during the steps. */
+  readonly livePeakBytes: number;
+  /** The kernels running when that peak was reached, outermost first. */
+  readonly peakKernels: readonly string[];
+}
+
+/**
+ * Runs `steps` training steps (trainOnBatch with Adam, as `effnet train`) on random images
+ * and measures the heap and the live-tensor peak. Run it in a fresh process per
+ * configuration: a heap that grew for an earlier, larger configuration stays grown. Two
+ * or three steps reach the steady state (the first creates the optimizer's slots; the
+ * allocator's fragmentation settles by the second).
+ */
+export async function measureTrainStepMemory(
+  model: tf.LayersModel,
+  batch: number,
+  steps = 3,
+): Promise<TrainStepMemory> {
+  const tracker = trackLiveBytes();
+  try {
+    await timeTrainStep(model, batch, { warmup: 0, runs: steps });
+    const peak = tracker.peak();
+    return { heapBytes: wasmHeapBytes(), livePeakBytes: peak.peakBytes, peakKernels: peak.peakKernels };
+  } finally {
+    tracker.stop();
+  }
 }

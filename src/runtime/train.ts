@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { batchTensors, seededRandom, shuffledIndices, type ImageDataset } from "./data.ts";
+import { releaseLayerOutputsEarly } from "./release.ts";
 
 /**
  * Supervised training of a compiled model on an in-memory image data set: Adam,
@@ -65,6 +66,7 @@ export async function trainModel(
       : "categoricalCrossentropy",
     metrics: ["accuracy"],
   });
+  releaseLayerOutputsEarly(model); // memory: see release.ts
   const random = seededRandom(options.seed ?? 1);
   const batchSize = Math.min(options.batchSize, dataset.count);
   const steps = Math.ceil(dataset.count / batchSize);

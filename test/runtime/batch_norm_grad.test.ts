@@ -16,6 +16,7 @@ import {
   restoreOriginalKernels,
 } from "../../src/runtime/kernels/index.ts";
 import { fusedBatchNormGradConfig } from "../../src/runtime/kernels/batch_norm_grad.ts";
+import { installFusedBatchNorm, restoreLayersBatchNorm } from "../../src/runtime/kernels/batch_norm_training.ts";
 import { seededValues, expectClose, useBackend, type Values } from "../helpers/numeric.ts";
 
 function seededTensor(shape: number[], seed: number, scale = 1, shift = 0): tf.Tensor {
@@ -248,4 +249,64 @@ describe("an Adam training step, old path against new", () => {
       expect(worst, `weight #${i} ${expected.shape}`).toBeLessThanOrEqual(tolerance);
     });
   });
+});
+
+describe("training-mode BatchNormalization as one op (batch_norm_training.ts)", () => {
+  beforeAll(async () => {
+    await useBackend("wasm");
+    registerTrainingKernels("wasm");
+  });
+  afterAll(() => installFusedBatchNorm());
+
+  /** One training-mode call of a BatchNormalization layer: output, d(Σ y·r)/d(x, γ, β), the moving statistics after it. */
+  function layerStep(fused: boolean, shape: number[]) {
+    if (fused) installFusedBatchNorm();
+    else restoreLayersBatchNorm();
+    const layer = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3 });
+    layer.build(shape);
+    layer.setWeights([
+      seededTensor([shape.at(-1)!], 7, 0.5, 1),
+      seededTensor([shape.at(-1)!], 8, 0.5),
+      seededTensor([shape.at(-1)!], 9, 0.2),
+      seededTensor([shape.at(-1)!], 10, 0.2, 1),
+    ]);
+    const x = seededTensor(shape, 3, 2, 0.7);
+    const upstream = seededTensor(shape, 4);
+    const values = (t: tf.Tensor): Values => ({ shape: t.shape, values: t.dataSync() as Float32Array });
+    const y = values(tf.tidy(() => layer.apply(x, { training: true }) as tf.Tensor));
+    const [gamma, beta] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(layer.apply(tf.mul(x, 1), { training: true }) as tf.Tensor, upstream)) as tf.Scalar,
+      [gamma, beta],
+    );
+    const dx = tf.grad((input: tf.Tensor) =>
+      tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, upstream)),
+    )(x);
+    const result = {
+      y,
+      dx: values(dx),
+      dGamma: values(grads[gamma.name]),
+      dBeta: values(grads[beta.name]),
+      moving: layer.getWeights().slice(2).map(values),
+    };
+    tf.dispose([x, upstream, dx, ...Object.values(grads)]);
+    layer.weights.forEach((w) => w.dispose());
+    return result;
+  }
+
+  for (const shape of [
+    [4, 6, 5, 8],
+    [3, 2, 2, 16],
+    [6, 12],
+  ]) {
+    it(`${shape.join("×")}: output, gradients and moving statistics as tfjs-layers' own`, () => {
+      const theirs = layerStep(false, shape);
+      const ours = layerStep(true, shape);
+      expectClose(ours.y, theirs.y, "y");
+      expectClose(ours.dx, theirs.dx, "dx");
+      expectClose(ours.dGamma, theirs.dGamma, "dγ");
+      expectClose(ours.dBeta, theirs.dBeta, "dβ");
+      ours.moving.forEach((m, i) => expectClose(m, theirs.moving[i], i === 0 ? "moving mean" : "moving variance"));
+    });
+  }
 });

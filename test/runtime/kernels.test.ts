@@ -19,6 +19,7 @@ import {
   trainingKernelsFor,
 } from "../../src/runtime/kernels/index.ts";
 import { seededValues, expectClose, useBackend } from "../helpers/numeric.ts";
+import { withChunkBudget } from "../../src/runtime/kernels/chunks.ts";
 
 type Shape4D = [number, number, number, number];
 type Pad = "same" | "valid" | number | tf.backend_util.ExplicitPadding;
@@ -328,10 +329,10 @@ afterAll(() => {
   registerTrainingKernels("wasm");
 });
 
-const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm"];
+const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm", "Cast", "Identity"];
 
 describe("kernel table", () => {
-  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice and FusedBatchNorm, and the two slow cpu filter gradients", () => {
+  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice, FusedBatchNorm, Cast and Identity, and the two slow cpu filter gradients", () => {
     const missingInWasm = [
       "Conv2DBackpropFilter",
       "DepthwiseConv2dNativeBackpropFilter",
@@ -407,6 +408,16 @@ for (const backendName of ["wasm", "cpu"] as const) {
       });
     }
 
+    // One image per chunk (chunks.ts): the batch-summed filter gradients summed chunk by chunk.
+    for (const c of CASES.filter((c) => c.inputShape[0] > 1)) {
+      it(`${c.name}, one image at a time`, () => {
+        const expected = reference.get(c.name)!;
+        const actual = withChunkBudget(1, () => gradients(c));
+        expectClose(actual.dFilter, expected.dFilter, "d filter");
+        expectClose(actual.dx, expected.dx, "d input");
+      });
+    }
+
     it("leaks no tensors or buffers across repeated gradient steps", () => {
       const previousIsTest = tf.env().getBool("IS_TEST");
       // Makes the engine check every kernel for leaked data ids (checkKernelForMemLeak).
@@ -416,10 +427,12 @@ for (const backendName of ["wasm", "cpu"] as const) {
         const conv = CASES.find((c) => c.op === "conv2d" && c.strides === 2)!;
         gradients(depthwise);
         gradients(conv);
+        withChunkBudget(1, () => gradients(conv));
         const before = tf.memory();
         for (let i = 0; i < 5; i++) {
           gradients(depthwise);
           gradients(conv);
+          withChunkBudget(1, () => [gradients(depthwise), gradients(conv)]);
         }
         const after = tf.memory();
         expect(after.numTensors).toBe(before.numTensors);

@@ -1,6 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendChoice } from "../../runtime/backend.ts";
-import { formatMs, textTable, timeForward, timeTrainStep } from "../../runtime/bench.ts";
+import { trainingMemoryEstimate } from "../../cost/training.ts";
+import { formatBytes } from "../../cost/units.ts";
+import { formatMs, timeForward, timeTrainStep } from "../../runtime/bench.ts";
+import { wasmHeapBytes } from "../../runtime/heap.ts";
+import { refusedForMemory } from "./memory_check.ts";
 import { EXIT, listOption, stringOption, UsageError, type CommandDef } from "../command.ts";
 import { compileOneVariant, integerOption, SINGLE_VARIANT_OPTIONS, useBackend } from "./train.ts";
 
@@ -12,7 +16,7 @@ export const benchModelCommand: CommandDef = {
   usage:
     "effnet bench-model FILE --variant NAME [--backend wasm,cpu] [--runs N] [--batch N] [--resolution N] [--no-train]",
   details:
-    "Builds the variant's generated model on each backend and times, as the median of --runs runs after a warm-up: a forward pass at batch 1, a forward pass at the training batch, and one training step (trainOnBatch: forward, backward, Adam) at that batch. The last column is the training step over the forward pass of the same batch. Backends that are not installed (tensorflow needs @tensorflow/tfjs-node) are reported and skipped.",
+    "Builds the variant's generated model on each backend and times, as the median of --runs runs after a warm-up: a forward pass at batch 1, a forward pass at the training batch, and one training step (trainOnBatch: forward, backward, Adam) at that batch. Then the training step over the forward pass of the same batch, the wasm heap after training (it only grows: the peak) and effnet's memory estimate. Each figure is printed as soon as it is measured. A batch whose estimate exceeds the backend's memory (wasm: its 4 GiB heap) is refused before anything is allocated (EFF0007) unless --allow-huge. Backends that are not installed (tensorflow needs @tensorflow/tfjs-node) are reported and skipped.",
   positionals: { min: 1, max: 1 },
   options: {
     ...SINGLE_VARIANT_OPTIONS,
@@ -49,7 +53,20 @@ export const benchModelCommand: CommandDef = {
     const { compiled, module } = loaded;
     const resolution = integerOption(inv, "resolution", module.metadata.resolution, 8);
 
-    const rows: string[][] = [];
+    const train = inv.options["no-train"] !== true;
+    const trainsOn = (backendName: string) => train && (backendName !== "cpu" || inv.options["train-on-cpu"] === true);
+    // Memory: refuse before anything is allocated (EFF0007), unless --allow-huge.
+    for (const choice of choices)
+      if (trainsOn(choice) && refusedForMemory(inv, compiled, { batch, resolution }, choice, "--batch"))
+        return EXIT.errors;
+
+    // Each figure is printed as soon as it is measured, so a later failure loses nothing.
+    inv.io.out(
+      `${compiled.ir.network} ${compiled.ir.variant} at ${resolution}×${resolution}, ${compiled.cost.params.total.toLocaleString("en-US")} params; median of ${runs} runs after 1 warm-up; tfjs ${tf.version.tfjs}, node ${process.version}\n`,
+    );
+    const figure = (backendName: string, what: string, value: string) =>
+      inv.io.out(`${backendName.padEnd(10)}  ${what.padEnd(18)}  ${value.padStart(10)}\n`);
+    let measured = 0;
     for (const choice of choices) {
       let backendName: string;
       try {
@@ -61,27 +78,23 @@ export const benchModelCommand: CommandDef = {
       const timing = { warmup: 1, runs };
       const model = module.buildModel({ resolution });
       try {
-        const forward1 = await timeForward(model, 1, timing);
-        const train = !inv.options["no-train"] && (backendName !== "cpu" || inv.options["train-on-cpu"] === true);
-        const forwardBatch = train ? await timeForward(model, batch, timing) : undefined;
-        const step = train ? await timeTrainStep(model, batch, timing) : undefined;
-        rows.push([
-          backendName,
-          formatMs(forward1.medianMs),
-          forwardBatch ? formatMs(forwardBatch.medianMs) : "–",
-          step ? formatMs(step.medianMs) : "–",
-          step && forwardBatch ? `${(step.medianMs / forwardBatch.medianMs).toFixed(2)}×` : "–",
-        ]);
+        figure(backendName, "forward ×1", formatMs((await timeForward(model, 1, timing)).medianMs));
+        measured++;
+        if (!trainsOn(backendName)) continue;
+        const forwardBatch = await timeForward(model, batch, timing);
+        figure(backendName, `forward ×${batch}`, formatMs(forwardBatch.medianMs));
+        const step = await timeTrainStep(model, batch, timing);
+        figure(backendName, `train step ×${batch}`, formatMs(step.medianMs));
+        figure(backendName, "step / forward", `${(step.medianMs / forwardBatch.medianMs).toFixed(2)}×`);
+        const heap = wasmHeapBytes();
+        const estimate = trainingMemoryEstimate(compiled.ir, { batch, resolution, wasmHeap: heap !== undefined });
+        if (heap !== undefined) figure(backendName, `wasm heap ×${batch}`, formatBytes(heap));
+        figure(backendName, `memory estimate ×${batch}`, formatBytes(estimate.totalBytes));
       } finally {
         model.dispose();
         tf.disposeVariables();
       }
     }
-    inv.io.out(
-      `${compiled.ir.network} ${compiled.ir.variant} at ${resolution}×${resolution}, ${compiled.cost.params.total.toLocaleString("en-US")} params; median of ${runs} runs after 1 warm-up; tfjs ${tf.version.tfjs}, node ${process.version}\n` +
-        textTable(["backend", "forward ×1", `forward ×${batch}`, `train step ×${batch}`, "step / forward"], rows) +
-        "\n",
-    );
-    return rows.length ? EXIT.ok : EXIT.errors;
+    return measured ? EXIT.ok : EXIT.errors;
   },
 };

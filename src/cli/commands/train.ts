@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { displayPath } from "../../codegen/generate.ts";
 import { selectBackend, type BackendChoice, type SelectedBackend } from "../../runtime/backend.ts";
+import { refusedForMemory } from "./memory_check.ts";
 import { loadImageFolder, shapesDataset, type ImageDataset } from "../../runtime/data.ts";
 import { RuntimeUserError } from "../../runtime/errors.ts";
 import { fineTune, transferBackbone } from "../../runtime/finetune.ts";
@@ -88,7 +89,10 @@ export async function compileOneVariant(
 
 export const SINGLE_VARIANT_OPTIONS: Record<string, OptionDef> = {
   variant: { type: "string", short: "v", multiple: true, value: "NAME", description: "the variant (required)" },
-  "allow-huge": { type: "boolean", description: "build variants past the size limits" },
+  "allow-huge": {
+    type: "boolean",
+    description: "build variants past the size limits, and train batches past the backend's memory limit",
+  },
 };
 
 // ---------------------------------------------------------------------------------------
@@ -223,6 +227,10 @@ export const trainCommand: CommandDef = {
     inv.io.err(
       `data: ${dataset.count} images of ${dataset.classNames.length} classes (${dataset.classNames.join(", ")}) at ${resolution}×${resolution}${synthetic ? ", synthetic shapes" : ` from ${dataDir}`}\n`,
     );
+
+    // Memory: refuse before anything is allocated (EFF0007), unless --allow-huge.
+    const memory = { batch: Math.min(batchSize, dataset.count), resolution, classes: dataset.classNames.length };
+    if (refusedForMemory(inv, compiled, memory, backend.name, "--batch-size")) return EXIT.errors;
 
     const model = module.buildModel({ classes: dataset.classNames.length, resolution });
     inv.io.err(

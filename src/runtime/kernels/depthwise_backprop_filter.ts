@@ -40,6 +40,9 @@
  * 4×14×14×672 5×5 12 → 9 ms (both with the Slice fix of slice.ts; before
  * it, the 16 calls of a B0 training step took ≈ 300 ms, now ≈ 120 ms).
  *
+ * Memory: dw is a sum over images, so large batches run a few images at a
+ * time (chunks.ts), which bounds the intermediates whatever the batch.
+ *
  * tfjs-backend-wasm 4.22 has no kernel for this op; tfjs-backend-cpu's is a
  * scalar loop with TensorBuffer.get per term.
  */
@@ -53,6 +56,7 @@ import type {
   Tensor4D,
   TensorInfo,
 } from "@tensorflow/tfjs";
+import { imageBytes, sumOverImageChunks } from "./chunks.ts";
 import { runCompositeKernel } from "./composite.ts";
 import { sumOverAxes } from "./reduce.ts";
 import {
@@ -141,56 +145,71 @@ export function makeDepthwiseConv2dBackpropFilter(options: DepthwiseConv2dBackpr
 
     return runCompositeKernel(backend, { x: inputs.x, dy: inputs.dy }, (tensors) => {
       const x = tensors.x as Tensor4D;
-      const geometry = computeWindowGeometry(x.shape, filterShape, strides, pad, dimRoundingMode, true);
-      if (options.method === "pooledTaps" && filterShape[3] === 1) {
-        return filterGradientByPooledTaps(x, tensors.dy as Tensor4D, geometry, filterShape);
-      }
-      if (options.method === "depthwiseConv" || options.method === "pooledTaps") {
-        return filterGradientByConvolution(x, tensors.dy as Tensor4D, geometry, filterShape);
-      }
-      const { tapLayout } = options;
-      const [, , channels, multiplier] = filterShape;
-      const patches = extractTapMatrices(x, geometry, tapLayout);
-      const rows = patches.rows;
-      const dyRows = patches.alignWithTaps(tensors.dy as Tensor4D); // [rows, K·M], channel k·M + m
-      const perTap: Tensor[] = [];
-      if (tapLayout === "rowsMajor") {
-        // Σ over rows as 1ᵀ·product, a [1 × rows]·[rows × K·M] matMul:
-        // tfjs-backend-cpu's Sum over a leading axis would first transpose the
-        // whole product in a per-element loop (~4x slower).
-        const ones = tf.ones([1, rows]) as Tensor2D;
-        for (let t = 0; t < patches.count; t++) {
-          perTap.push(
-            tf.tidy(() => {
-              const tap = patches.tap(t); // [rows, K]
-              // Same-shape multiply when M = 1; broadcast each input channel
-              // over its M outputs otherwise (tfjs-backend-cpu's broadcasting
-              // Multiply is slow, but M > 1 is rare in the nets effnet builds).
-              const products =
-                multiplier === 1
-                  ? tf.mul(tap, dyRows)
-                  : tf.reshape(
-                      tf.mul(tf.reshape(tap, [rows, channels, 1]), tf.reshape(dyRows, [rows, channels, multiplier])),
-                      [rows, channels * multiplier],
-                    );
-              return tf.matMul(ones, products as Tensor2D); // [1, K·M]
-            }),
-          );
-        }
-      } else {
-        // Positions innermost: the row sum is an innermost-axis reduction.
-        const dyColumns = tf.reshape(tf.transpose(dyRows), [channels, multiplier, rows]);
-        for (let t = 0; t < patches.count; t++) {
-          perTap.push(
-            tf.tidy(() => {
-              const tap = tf.reshape(patches.tap(t), [channels, 1, rows]);
-              return tf.reshape(tf.sum(tf.mul(tap, dyColumns), 2), [1, channels * multiplier]);
-            }),
-          );
-        }
-      }
-      return tf.reshape(tf.concat(perTap, 0), filterShape);
+      const dy = tensors.dy as Tensor4D;
+      // Per image: about four copies of x (padding, phases, the flat matrix, one tap) and three of dy.
+      const bytesPerImage = 4 * imageBytes(x) + 3 * imageBytes(dy);
+      return sumOverImageChunks([x, dy], bytesPerImage, (xChunk, dyChunk) => {
+        const geometry = computeWindowGeometry(xChunk.shape, filterShape, strides, pad, dimRoundingMode, true);
+        return filterGradient(xChunk, dyChunk, geometry, filterShape, options);
+      });
     });
   }
   return depthwiseConv2dBackpropFilter as unknown as KernelFunc;
+}
+
+function filterGradient(
+  x: Tensor4D,
+  dy: Tensor4D,
+  geometry: WindowGeometry,
+  filterShape: [number, number, number, number],
+  options: DepthwiseConv2dBackpropFilterOptions,
+): Tensor {
+  if (options.method === "pooledTaps" && filterShape[3] === 1) {
+    return filterGradientByPooledTaps(x, dy, geometry, filterShape);
+  }
+  if (options.method === "depthwiseConv" || options.method === "pooledTaps") {
+    return filterGradientByConvolution(x, dy, geometry, filterShape);
+  }
+  const { tapLayout } = options;
+  const [, , channels, multiplier] = filterShape;
+  const patches = extractTapMatrices(x, geometry, tapLayout);
+  const rows = patches.rows;
+  const dyRows = patches.alignWithTaps(dy); // [rows, K·M], channel k·M + m
+  const perTap: Tensor[] = [];
+  if (tapLayout === "rowsMajor") {
+    // Σ over rows as 1ᵀ·product, a [1 × rows]·[rows × K·M] matMul:
+    // tfjs-backend-cpu's Sum over a leading axis would first transpose the
+    // whole product in a per-element loop (~4x slower).
+    const ones = tf.ones([1, rows]) as Tensor2D;
+    for (let t = 0; t < patches.count; t++) {
+      perTap.push(
+        tf.tidy(() => {
+          const tap = patches.tap(t); // [rows, K]
+          // Same-shape multiply when M = 1; broadcast each input channel
+          // over its M outputs otherwise (tfjs-backend-cpu's broadcasting
+          // Multiply is slow, but M > 1 is rare in the nets effnet builds).
+          const products =
+            multiplier === 1
+              ? tf.mul(tap, dyRows)
+              : tf.reshape(
+                  tf.mul(tf.reshape(tap, [rows, channels, 1]), tf.reshape(dyRows, [rows, channels, multiplier])),
+                  [rows, channels * multiplier],
+                );
+          return tf.matMul(ones, products as Tensor2D); // [1, K·M]
+        }),
+      );
+    }
+  } else {
+    // Positions innermost: the row sum is an innermost-axis reduction.
+    const dyColumns = tf.reshape(tf.transpose(dyRows), [channels, multiplier, rows]);
+    for (let t = 0; t < patches.count; t++) {
+      perTap.push(
+        tf.tidy(() => {
+          const tap = tf.reshape(patches.tap(t), [channels, 1, rows]);
+          return tf.reshape(tf.sum(tf.mul(tap, dyColumns), 2), [1, channels * multiplier]);
+        }),
+      );
+    }
+  }
+  return tf.reshape(tf.concat(perTap, 0), filterShape);
 }

@@ -192,33 +192,35 @@ export function transposedConvolutionInput(dy: Tensor4D, g: WindowGeometry): Ten
 /**
  * The same stride-1 'valid' convolution input as `transposedConvolutionInput`,
  * but with Z's zero border left to the convolution as explicit padding where
- * possible (stride 1 and no cropping): the forward convolution kernels pad
- * on the fly (XNNPACK's indirection buffer), which saves materialising Z — two
- * full-size concatenations per call. Otherwise returns Z and 'valid'.
+ * possible (no cropping needed): the forward convolution kernels pad on the fly
+ * (XNNPACK's indirection buffer), which saves materialising Z's border — two
+ * full-size concatenations per call. At stride 1 the input is dy itself; at
+ * stride s > 1 it is dy dilated (s-1 zeros after every entry, one copy).
+ * Otherwise returns Z and 'valid'.
  */
 export function transposedConvolutionOperands(
   dy: Tensor4D,
   g: WindowGeometry,
 ): { input: Tensor4D; padding: "valid" | tf.backend_util.ExplicitPadding } {
-  if (g.strideHeight === 1 && g.strideWidth === 1) {
-    const fitted = fitToOutputSize(dy, g);
-    const frontHeight = g.filterHeight - 1 - g.padTop;
-    const frontWidth = g.filterWidth - 1 - g.padLeft;
-    const backHeight = g.inHeight + g.filterHeight - 1 - frontHeight - fitted.shape[1];
-    const backWidth = g.inWidth + g.filterWidth - 1 - frontWidth - fitted.shape[2];
-    if (Math.min(frontHeight, frontWidth, backHeight, backWidth) >= 0) {
-      return {
-        input: fitted,
-        padding: [
-          [0, 0],
-          [frontHeight, backHeight],
-          [frontWidth, backWidth],
-          [0, 0],
-        ],
-      };
-    }
+  const frontHeight = g.filterHeight - 1 - g.padTop;
+  const frontWidth = g.filterWidth - 1 - g.padLeft;
+  const fittedHeight = g.outHeight * g.strideHeight; // dy fitted and dilated: s entries per output
+  const fittedWidth = g.outWidth * g.strideWidth;
+  const backHeight = g.inHeight + g.filterHeight - 1 - frontHeight - fittedHeight;
+  const backWidth = g.inWidth + g.filterWidth - 1 - frontWidth - fittedWidth;
+  if (Math.min(frontHeight, frontWidth, backHeight, backWidth) < 0) {
+    return { input: transposedConvolutionInput(dy, g), padding: "valid" };
   }
-  return { input: transposedConvolutionInput(dy, g), padding: "valid" };
+  // Strided: only the dilation is materialised (one copy the size of x), not the border.
+  return {
+    input: insertZerosBetween(fitToOutputSize(dy, g), g.strideHeight, g.strideWidth),
+    padding: [
+      [0, 0],
+      [frontHeight, backHeight],
+      [frontWidth, backWidth],
+      [0, 0],
+    ],
+  };
 }
 
 /**

@@ -19,14 +19,20 @@
  * expensive part of a training step; we replace that gradient too.
  *
  * On wasm, a few forward kernels that training leans on are replaced too
- * (Mean, Slice, FusedBatchNorm: see mean.ts, slice.ts, batch_norm.ts), as are
+ * (Mean, Slice, FusedBatchNorm, Identity, Cast: see mean.ts, slice.ts,
+ * batch_norm.ts, sharing.ts), as are
  * tfjs-core's gradients of Add, Sub, Multiply, Square and Mean
  * (elementwise_grad.ts), which reduced over leading axes with a transposing
  * Sum, copied float32 tensors with Cast, and built a JS `ones` tensor.
  *
- * The two tables below are the single list of what we provide: kernels per
- * backend, and gradients (one registry for all backends in tfjs-core).
- * `registerTrainingKernels` installs both.
+ * Memory and speed beyond single kernels (TRAINING_REPLACEMENTS): tfjs-core's
+ * backward pass, tfjs-layers' swish and training batch norm, and tfjs-core's
+ * Adam update are replaced by versions that keep less alive (most of a
+ * training step's peak was theirs; see bench/memory.ts) and run fewer ops.
+ *
+ * The three tables below are the single list of what we provide: kernels per
+ * backend, gradients (one registry for all backends in tfjs-core), and those
+ * replacements. `registerTrainingKernels` installs all three.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GradConfig, KernelConfig, KernelFunc } from "@tensorflow/tfjs";
@@ -38,6 +44,11 @@ import { depthwiseConv2dBackpropInputKernelFunc } from "./depthwise_backprop_inp
 import { makeMean } from "./mean.ts";
 import { makeWasmBatchNorm } from "./batch_norm.ts";
 import { makeWasmSlice } from "./slice.ts";
+import { makeWasmCast, makeWasmIdentity } from "./sharing.ts";
+import { installLeanBackprop, restoreOriginalBackprop } from "./backprop.ts";
+import { installFusedSwish, restoreLayersSwish } from "./swish.ts";
+import { installLeanAdam, restoreTfjsAdam } from "./adam.ts";
+import { installFusedBatchNorm, restoreLayersBatchNorm } from "./batch_norm_training.ts";
 import {
   addGradConfig,
   meanGradConfig,
@@ -63,6 +74,10 @@ const SLOW_SLICE_ON_WASM =
   "copies only the slice, through heap views, where tfjs-backend-wasm's Slice first copies the whole input out of the heap";
 const SLOW_BATCH_NORM_ON_WASM =
   "three XNNPACK broadcasting binary ops instead of tfjs-backend-wasm's per-element C++ loop";
+const COPYING_CAST_ON_WASM =
+  "a cast to the tensor's own dtype shares its buffer, where tfjs-backend-wasm's Cast copies it (tf.moments casts float32 to float32)";
+const COPYING_IDENTITY_ON_WASM =
+  "shares its buffer as tfjs-backend-cpu's does, where tfjs-backend-wasm's copies it (every tensor a gradient saves is cloned)";
 const SLOW_ON_CPU = "replaces the scalar-loop kernel of @tensorflow/tfjs-backend-cpu with im2col + one matMul";
 
 export const TRAINING_KERNELS: readonly TrainingKernel[] = [
@@ -107,6 +122,18 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
     kernelName: tf.FusedBatchNorm,
     kernelFunc: makeWasmBatchNorm(() => originalKernel(tf.FusedBatchNorm, "wasm")!.kernelFunc),
     reason: SLOW_BATCH_NORM_ON_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: tf.Cast,
+    kernelFunc: makeWasmCast(() => originalKernel(tf.Cast, "wasm")!.kernelFunc),
+    reason: COPYING_CAST_ON_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: tf.Identity,
+    kernelFunc: makeWasmIdentity(() => originalKernel(tf.Identity, "wasm")!.kernelFunc),
+    reason: COPYING_IDENTITY_ON_WASM,
   },
   {
     backendName: "cpu",
@@ -157,6 +184,43 @@ export const TRAINING_GRADIENTS: readonly TrainingGradient[] = [
   },
 ];
 
+export interface TrainingReplacement {
+  /** What of tfjs is replaced. */
+  readonly replaces: string;
+  readonly install: () => void;
+  readonly restore: () => void;
+  readonly reason: string;
+}
+
+/** Parts of tfjs above the kernel level that effnet replaces, for every backend; each is tested against the original. */
+export const TRAINING_REPLACEMENTS: readonly TrainingReplacement[] = [
+  {
+    replaces: "tfjs-core Engine.gradients (the backward pass)",
+    install: installLeanBackprop,
+    restore: restoreOriginalBackprop,
+    reason:
+      "frees saved tensors and gradients as it goes, saves only shapes where a gradient reads only shapes (backprop.ts)",
+  },
+  {
+    replaces: "tfjs-layers' swish activation",
+    install: installFusedSwish,
+    restore: restoreLayersSwish,
+    reason: "one op whose tape keeps x alone, five backward passes instead of about nine (swish.ts)",
+  },
+  {
+    replaces: "tfjs-layers' BatchNormalization in training",
+    install: installFusedBatchNorm,
+    restore: restoreLayersBatchNorm,
+    reason: "one op with the closed-form gradient instead of six taped ops; keeps x alone (batch_norm_training.ts)",
+  },
+  {
+    replaces: "tfjs-core AdamOptimizer.applyGradients",
+    install: installLeanAdam,
+    restore: restoreTfjsAdam,
+    reason: "one tidy per variable instead of one for all, scalars made once (adam.ts)",
+  },
+];
+
 /** The rows of TRAINING_KERNELS for one backend (empty for e.g. 'tensorflow', which has native kernels). */
 export function trainingKernelsFor(backendName: string): readonly TrainingKernel[] {
   return TRAINING_KERNELS.filter((row) => row.backendName === backendName);
@@ -178,7 +242,7 @@ function isOurs(row: TrainingKernel): boolean {
  * backend) and returns the names of the kernels now provided by us.
  * Idempotent: kernels already in place are left alone. Replaced originals are
  * remembered for `restoreOriginalKernels` / `originalKernel`.
- * Also installs TRAINING_GRADIENTS (`registerTrainingGradients`).
+ * Also installs TRAINING_GRADIENTS and the lean backward pass (`registerTrainingGradients`).
  */
 export function registerTrainingKernels(backendName: string = tf.getBackend()): string[] {
   registerTrainingGradients();
@@ -233,13 +297,14 @@ export function originalKernel(kernelName: string, backendName: string): KernelC
 const originalGradients = new Map<string, GradConfig | undefined>();
 
 /**
- * Installs TRAINING_GRADIENTS, remembering tfjs-core's originals for
+ * Installs TRAINING_REPLACEMENTS and TRAINING_GRADIENTS, remembering tfjs-core's originals for
  * `restoreOriginalGradients` / `originalGradient`. Idempotent.
  * tf.registerGradient would overwrite silently (it warns only with the DEBUG
  * flag on: kernel_registry.ts `registerGradient`); we unregister first so the
  * replacement is explicit either way.
  */
 export function registerTrainingGradients(): string[] {
+  for (const row of TRAINING_REPLACEMENTS) row.install();
   for (const row of TRAINING_GRADIENTS) {
     const existing = tf.getGradient(row.kernelName);
     if (existing === row.gradConfig) continue;

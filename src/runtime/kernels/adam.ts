@@ -1,0 +1,103 @@
+/**
+ * Adam's update one variable at a time: tfjs-core 4.22's `AdamOptimizer.applyGradients`
+ * (optimizers/adam_optimizer.ts) with the same math in the same order, so updates are
+ * bit-identical, but
+ *  - each variable's update runs in its own tidy. tfjs-core runs the whole update in one
+ *    tidy, so the ~8 temporaries of every variable (new moments, bias corrections, the
+ *    step) stay alive until the last variable is done: about 8 × the model's size at once,
+ *    the peak of the whole training step at small batches (EfficientNet-B0: ~180 MiB over
+ *    its 21 MiB of parameters; B4: ~600 MiB). Here that is 8 × the largest variable;
+ *  - the scalars (β₁, 1 − β₁, β₂, 1 − β₂, ε, −learning rate) are made once per update, not
+ *    once per variable and use (six uploads per variable).
+ * Slots, their names and the serialised state are tfjs-core's own, so checkpoints and
+ * `getWeights` are unchanged.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { NamedTensorMap, Tensor, Variable } from "@tensorflow/tfjs";
+
+/** The fields of tfjs-core's AdamOptimizer that its applyGradients reads and writes. */
+interface AdamInternals {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  accBeta1: Variable;
+  accBeta2: Variable;
+  accumulatedFirstMoment: { originalName: string; variable: Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: Variable }[];
+  incrementIterations(): void;
+}
+
+type VariableGradients = NamedTensorMap | { name: string; tensor: Tensor }[];
+
+function leanApplyGradients(this: AdamInternals, variableGradients: VariableGradients): void {
+  const names = Array.isArray(variableGradients)
+    ? variableGradients.map((v) => v.name)
+    : Object.keys(variableGradients);
+  const registered = tf.engine().registeredVariables;
+  const constants = tf.tidy(() => ({
+    oneMinusAccBeta1: tf.sub(1, this.accBeta1),
+    oneMinusAccBeta2: tf.sub(1, this.accBeta2),
+    beta1: tf.scalar(this.beta1),
+    oneMinusBeta1: tf.scalar(1 - this.beta1),
+    beta2: tf.scalar(this.beta2),
+    oneMinusBeta2: tf.scalar(1 - this.beta2),
+    epsilon: tf.scalar(this.epsilon),
+    minusLearningRate: tf.scalar(-this.learningRate),
+  }));
+  try {
+    names.forEach((name, i) => {
+      const value = registered[name];
+      if (this.accumulatedFirstMoment[i] == null)
+        this.accumulatedFirstMoment[i] = {
+          originalName: `${name}/m`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+      if (this.accumulatedSecondMoment[i] == null)
+        this.accumulatedSecondMoment[i] = {
+          originalName: `${name}/v`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+      const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
+      if (gradient == null) return;
+      tf.tidy(() => {
+        const c = constants;
+        const firstMoment = this.accumulatedFirstMoment[i].variable;
+        const secondMoment = this.accumulatedSecondMoment[i].variable;
+        const newFirstMoment = tf.add(tf.mul(firstMoment, c.beta1), tf.mul(gradient, c.oneMinusBeta1));
+        const newSecondMoment = tf.add(tf.mul(secondMoment, c.beta2), tf.mul(tf.square(gradient), c.oneMinusBeta2));
+        const biasCorrectedFirstMoment = tf.div(newFirstMoment, c.oneMinusAccBeta1);
+        const biasCorrectedSecondMoment = tf.div(newSecondMoment, c.oneMinusAccBeta2);
+        firstMoment.assign(newFirstMoment);
+        secondMoment.assign(newSecondMoment);
+        const step = tf.mul(
+          tf.div(biasCorrectedFirstMoment, tf.add(tf.sqrt(biasCorrectedSecondMoment), c.epsilon)),
+          c.minusLearningRate,
+        );
+        value.assign(tf.add(step, value));
+      });
+    });
+    tf.tidy(() => {
+      this.accBeta1.assign(tf.mul(this.accBeta1, this.beta1));
+      this.accBeta2.assign(tf.mul(this.accBeta2, this.beta2));
+    });
+  } finally {
+    tf.dispose(Object.values(constants));
+  }
+  this.incrementIterations();
+}
+
+const prototype = tf.AdamOptimizer.prototype as unknown as { applyGradients: typeof leanApplyGradients };
+let original: typeof leanApplyGradients | undefined;
+
+/** Makes every tf.train.adam optimizer update one variable at a time (idempotent). */
+export function installLeanAdam(): void {
+  if (prototype.applyGradients === leanApplyGradients) return;
+  original = prototype.applyGradients;
+  prototype.applyGradients = leanApplyGradients;
+}
+
+/** Puts tfjs-core's own Adam update back (for tests comparing the two). */
+export function restoreTfjsAdam(): void {
+  if (original && prototype.applyGradients === leanApplyGradients) prototype.applyGradients = original;
+}

@@ -1,0 +1,67 @@
+/**
+ * Swish (x · σ(x), Ramachandran et al. 2017; EfficientNet's activation) as one op with
+ * its own gradient, for tfjs-layers' `activation: 'swish'`.
+ *
+ * Why: tfjs-layers 4.22 computes swish as `mul(sigmoid(mul(x, alpha)), x)`
+ * (activations.ts, class Swish), three ops on the tape. A training step then keeps σ(x)
+ * (full size, for Sigmoid's gradient) beside x, holds the full-size x·1 until the layer
+ * ends, and its backward pass runs the gradients of all three — including the gradient of
+ * the scalar alpha, a full-size multiply and a sum over the whole tensor that nothing
+ * uses — and adds the two contributions to dx: about nine full-size passes and as many
+ * allocations per swish. For EfficientNet-B0 at 224 px, σ(x) alone is 24 MiB per image.
+ *
+ * Here the tape keeps x only, and the gradient is
+ *   d/dx [x·σ(x)] = σ(x) + x·σ(x)·(1 − σ(x)) = s + t − t·s,  s = σ(x), t = x·s,
+ * five full-size passes. Only alpha = 1 (what the Activation layer passes) takes this
+ * path; anything else runs tfjs-layers' own code.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "@tensorflow/tfjs";
+
+/** x · σ(x), recording only x for the backward pass. */
+function swishWithGradient(x: Tensor, save: tf.GradSaveFunc) {
+  save([x]);
+  return {
+    value: tf.mul(x, tf.sigmoid(x)),
+    gradFunc: (dy: Tensor, [saved]: Tensor[]) => {
+      const s = tf.sigmoid(saved);
+      const t = tf.mul(saved, s);
+      return tf.mul(dy, tf.sub(tf.add(s, t), tf.mul(t, s)));
+    },
+  };
+}
+type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
+export const swish = tf.customGrad(swishWithGradient as unknown as CustomGradientFunc) as unknown as (
+  x: Tensor,
+) => Tensor;
+
+interface SwishPrototype {
+  apply(x: Tensor, alpha?: number): Tensor;
+}
+
+/** tfjs-layers' Swish class, found by its registered name (it is not exported). */
+function swishPrototype(): SwishPrototype | undefined {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap.swish as
+    [{ prototype: SwishPrototype }, unknown] | undefined;
+  return entry?.[0].prototype;
+}
+
+let originalApply: SwishPrototype["apply"] | undefined;
+
+function fusedApply(this: SwishPrototype, x: Tensor, alpha = 1): Tensor {
+  return alpha === 1 ? swish(x) : originalApply!.call(this, x, alpha);
+}
+
+/** Makes every tfjs-layers swish activation use `swish` (idempotent). */
+export function installFusedSwish(): void {
+  const prototype = swishPrototype();
+  if (!prototype || prototype.apply === fusedApply) return;
+  originalApply = prototype.apply;
+  prototype.apply = fusedApply;
+}
+
+/** Puts tfjs-layers' own swish back (for tests comparing the two). */
+export function restoreLayersSwish(): void {
+  const prototype = swishPrototype();
+  if (prototype && originalApply && prototype.apply === fusedApply) prototype.apply = originalApply;
+}
