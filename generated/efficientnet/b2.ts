@@ -19,6 +19,7 @@ export const metadata = {
   macs: 993561872,
   flops: 1987123744,
   layers: 335,
+  initialization: "keras",
 } as const;
 
 export interface BuildOptions {
@@ -30,12 +31,80 @@ export interface BuildOptions {
   readonly dropout?: number;
   /** With `false`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
+  /**
+   * Seed of every random draw the model makes: its initial weights and its dropout masks.
+   * The same seed builds bit-identical weights; none draws from Math.random, as tfjs does.
+   */
+  readonly seed?: number;
+}
+
+/**
+ * Dropout whose masks are reproducible: its n-th mask in training is drawn from the seed
+ * `${seed}:${n}`, so masks differ from step to step and repeat in every run with the same
+ * seed (tf.layers.dropout with a seed would repeat one mask at every step). Without a seed
+ * it draws from Math.random, as tf.layers.dropout does. In inference it passes its input
+ * through. It serialises as a plain Dropout (rate and noise shape, no seed), so a saved
+ * model loads with tfjs alone; `draws` counts the masks drawn, for resuming a run.
+ */
+class SeededDropout extends tf.layers.Layer {
+  static className = "EffnetSeededDropout";
+  readonly rate: number;
+  readonly noiseShape?: number[];
+  readonly seed?: number;
+  draws = 0;
+  constructor(
+    args: ConstructorParameters<typeof tf.layers.Layer>[0] & { rate: number; noiseShape?: number[]; seed?: number },
+  ) {
+    super(args);
+    this.rate = args.rate;
+    this.noiseShape = args.noiseShape;
+    this.seed = args.seed;
+  }
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    // A null axis of the noise shape takes the input's size, as Dropout.getNoiseShape.
+    const noiseShape = this.noiseShape?.map((n, axis) => n ?? x.shape[axis]);
+    const seed = this.seed === undefined ? undefined : `${this.seed}:${this.draws}`;
+    this.draws++;
+    return tf.tidy(() => tf.dropout(x, this.rate, noiseShape, seed));
+  }
+  getClassName(): string {
+    return "Dropout";
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      rate: this.rate,
+      noiseShape: this.noiseShape ?? null,
+    } as tf.serialization.ConfigDict;
+  }
 }
 
 /** Drop connect: one keep/drop draw per example (the null axis is the batch), as Keras's noise_shape=(None, 1, 1, 1). */
 const perSampleNoiseShape = [null, 1, 1, 1] as unknown as number[];
 
-/** Builds EfficientNet B2 with freshly initialised weights (the tfjs layers functional API). */
+/**
+ * Keras EfficientNet's CONV_KERNEL_INITIALIZER, VarianceScaling(scale=2.0, mode="fan_out",
+ * distribution="truncated_normal"): a normal truncated at ±2σ whose standard deviation
+ * after truncation is √(2 / fan_out). Keras divides σ by 0.8796256610342398 (the
+ * standard deviation of a unit normal truncated at ±2); tfjs's varianceScaling does not,
+ * so the scale carries that factor.
+ */
+const kerasConvKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 2 / 0.8796256610342398 ** 2, mode: "fanOut", distribution: "normal", seed });
+
+/**
+ * Keras EfficientNet's DENSE_KERNEL_INITIALIZER, VarianceScaling(scale=1/3, mode="fan_out",
+ * distribution="uniform"): uniform on ±√(1 / units), the same in tfjs.
+ */
+const kerasDenseKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 1 / 3, mode: "fanOut", distribution: "uniform", seed });
+
+/**
+ * Builds EfficientNet B2 with freshly initialised weights (the tfjs layers functional API),
+ * drawn as Keras applications/efficientnet.py: convolutions VarianceScaling(2.0, "fan_out", "truncated_normal"), dense VarianceScaling(1/3, "fan_out", "uniform"), biases 0, batch norm γ 1 β 0.
+ */
 export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? 260;
@@ -47,23 +116,56 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!Number.isInteger(height) || height < 1)
     throw new RangeError(`resolution must be a positive integer, got ${height}`);
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+    throw new RangeError(`seed must be a whole number in [0, 2^32), got ${seed}`);
+  // Layer i draws from seed·layers + i + 1: one seed per (seed, layer) pair, never 0 (which tfjs's generators treat as "unseeded").
+  const layerSeed = (index: number) => (seed === undefined ? undefined : seed * metadata.layers + index + 1);
   const modelName = "efficientnet_b2";
 
   const input = tf.input({ name: "input", shape: [height, width, 3] });
   const stem_conv = tf.layers
-    .conv2d({ name: "stem_conv", filters: 32, kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "stem_conv",
+      filters: 32,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1)),
+    })
     .apply(input) as tf.SymbolicTensor;
   const stem_bn = tf.layers
-    .batchNormalization({ name: "stem_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "stem_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(stem_conv) as tf.SymbolicTensor;
   const stem_activation = tf.layers
     .activation({ name: "stem_activation", activation: "swish" })
     .apply(stem_bn) as tf.SymbolicTensor;
   const block1a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(4)),
+    })
     .apply(stem_activation) as tf.SymbolicTensor;
   const block1a_bn = tf.layers
-    .batchNormalization({ name: "block1a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_dwconv) as tf.SymbolicTensor;
   const block1a_activation = tf.layers
     .activation({ name: "block1a_activation", activation: "swish" })
@@ -82,6 +184,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(9)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reshape) as tf.SymbolicTensor;
   const block1a_se_expand = tf.layers
@@ -92,22 +196,51 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(10)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reduce) as tf.SymbolicTensor;
   const block1a_se_excite = tf.layers
     .multiply({ name: "block1a_se_excite" })
     .apply([block1a_activation, block1a_se_expand]) as tf.SymbolicTensor;
   const block1a_project_conv = tf.layers
-    .conv2d({ name: "block1a_project_conv", filters: 16, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_project_conv",
+      filters: 16,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(12)),
+    })
     .apply(block1a_se_excite) as tf.SymbolicTensor;
   const block1a_project_bn = tf.layers
-    .batchNormalization({ name: "block1a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_project_conv) as tf.SymbolicTensor;
   const block1b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(14)),
+    })
     .apply(block1a_project_bn) as tf.SymbolicTensor;
   const block1b_bn = tf.layers
-    .batchNormalization({ name: "block1b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_dwconv) as tf.SymbolicTensor;
   const block1b_activation = tf.layers
     .activation({ name: "block1b_activation", activation: "swish" })
@@ -126,6 +259,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(19)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reshape) as tf.SymbolicTensor;
   const block1b_se_expand = tf.layers
@@ -136,37 +271,84 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(20)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reduce) as tf.SymbolicTensor;
   const block1b_se_excite = tf.layers
     .multiply({ name: "block1b_se_excite" })
     .apply([block1b_activation, block1b_se_expand]) as tf.SymbolicTensor;
   const block1b_project_conv = tf.layers
-    .conv2d({ name: "block1b_project_conv", filters: 16, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_project_conv",
+      filters: 16,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(22)),
+    })
     .apply(block1b_se_excite) as tf.SymbolicTensor;
   const block1b_project_bn = tf.layers
-    .batchNormalization({ name: "block1b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_project_conv) as tf.SymbolicTensor;
-  const block1b_drop = tf.layers
-    .dropout({ name: "block1b_drop", rate: 0.008695652173913044, noiseShape: perSampleNoiseShape })
-    .apply(block1b_project_bn) as tf.SymbolicTensor;
+  const block1b_drop = new SeededDropout({
+    name: "block1b_drop",
+    rate: 0.008695652173913044,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(24),
+  }).apply(block1b_project_bn) as tf.SymbolicTensor;
   const block1b_add = tf.layers
     .add({ name: "block1b_add" })
     .apply([block1b_drop, block1a_project_bn]) as tf.SymbolicTensor;
   const block2a_expand_conv = tf.layers
-    .conv2d({ name: "block2a_expand_conv", filters: 96, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_expand_conv",
+      filters: 96,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(26)),
+    })
     .apply(block1b_add) as tf.SymbolicTensor;
   const block2a_expand_bn = tf.layers
-    .batchNormalization({ name: "block2a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_expand_conv) as tf.SymbolicTensor;
   const block2a_expand_activation = tf.layers
     .activation({ name: "block2a_expand_activation", activation: "swish" })
     .apply(block2a_expand_bn) as tf.SymbolicTensor;
   const block2a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(29)),
+    })
     .apply(block2a_expand_activation) as tf.SymbolicTensor;
   const block2a_bn = tf.layers
-    .batchNormalization({ name: "block2a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_dwconv) as tf.SymbolicTensor;
   const block2a_activation = tf.layers
     .activation({ name: "block2a_activation", activation: "swish" })
@@ -185,6 +367,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(34)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reshape) as tf.SymbolicTensor;
   const block2a_se_expand = tf.layers
@@ -195,31 +379,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(35)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reduce) as tf.SymbolicTensor;
   const block2a_se_excite = tf.layers
     .multiply({ name: "block2a_se_excite" })
     .apply([block2a_activation, block2a_se_expand]) as tf.SymbolicTensor;
   const block2a_project_conv = tf.layers
-    .conv2d({ name: "block2a_project_conv", filters: 24, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_project_conv",
+      filters: 24,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(37)),
+    })
     .apply(block2a_se_excite) as tf.SymbolicTensor;
   const block2a_project_bn = tf.layers
-    .batchNormalization({ name: "block2a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_project_conv) as tf.SymbolicTensor;
   const block2b_expand_conv = tf.layers
-    .conv2d({ name: "block2b_expand_conv", filters: 144, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_expand_conv",
+      filters: 144,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(39)),
+    })
     .apply(block2a_project_bn) as tf.SymbolicTensor;
   const block2b_expand_bn = tf.layers
-    .batchNormalization({ name: "block2b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_expand_conv) as tf.SymbolicTensor;
   const block2b_expand_activation = tf.layers
     .activation({ name: "block2b_expand_activation", activation: "swish" })
     .apply(block2b_expand_bn) as tf.SymbolicTensor;
   const block2b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(42)),
+    })
     .apply(block2b_expand_activation) as tf.SymbolicTensor;
   const block2b_bn = tf.layers
-    .batchNormalization({ name: "block2b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_dwconv) as tf.SymbolicTensor;
   const block2b_activation = tf.layers
     .activation({ name: "block2b_activation", activation: "swish" })
@@ -238,6 +465,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(47)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reshape) as tf.SymbolicTensor;
   const block2b_se_expand = tf.layers
@@ -248,37 +477,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(48)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reduce) as tf.SymbolicTensor;
   const block2b_se_excite = tf.layers
     .multiply({ name: "block2b_se_excite" })
     .apply([block2b_activation, block2b_se_expand]) as tf.SymbolicTensor;
   const block2b_project_conv = tf.layers
-    .conv2d({ name: "block2b_project_conv", filters: 24, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_project_conv",
+      filters: 24,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(50)),
+    })
     .apply(block2b_se_excite) as tf.SymbolicTensor;
   const block2b_project_bn = tf.layers
-    .batchNormalization({ name: "block2b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_project_conv) as tf.SymbolicTensor;
-  const block2b_drop = tf.layers
-    .dropout({ name: "block2b_drop", rate: 0.026086956521739136, noiseShape: perSampleNoiseShape })
-    .apply(block2b_project_bn) as tf.SymbolicTensor;
+  const block2b_drop = new SeededDropout({
+    name: "block2b_drop",
+    rate: 0.026086956521739136,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(52),
+  }).apply(block2b_project_bn) as tf.SymbolicTensor;
   const block2b_add = tf.layers
     .add({ name: "block2b_add" })
     .apply([block2b_drop, block2a_project_bn]) as tf.SymbolicTensor;
   const block2c_expand_conv = tf.layers
-    .conv2d({ name: "block2c_expand_conv", filters: 144, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_expand_conv",
+      filters: 144,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(54)),
+    })
     .apply(block2b_add) as tf.SymbolicTensor;
   const block2c_expand_bn = tf.layers
-    .batchNormalization({ name: "block2c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_expand_conv) as tf.SymbolicTensor;
   const block2c_expand_activation = tf.layers
     .activation({ name: "block2c_expand_activation", activation: "swish" })
     .apply(block2c_expand_bn) as tf.SymbolicTensor;
   const block2c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(57)),
+    })
     .apply(block2c_expand_activation) as tf.SymbolicTensor;
   const block2c_bn = tf.layers
-    .batchNormalization({ name: "block2c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_dwconv) as tf.SymbolicTensor;
   const block2c_activation = tf.layers
     .activation({ name: "block2c_activation", activation: "swish" })
@@ -297,6 +572,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(62)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reshape) as tf.SymbolicTensor;
   const block2c_se_expand = tf.layers
@@ -307,35 +584,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(63)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reduce) as tf.SymbolicTensor;
   const block2c_se_excite = tf.layers
     .multiply({ name: "block2c_se_excite" })
     .apply([block2c_activation, block2c_se_expand]) as tf.SymbolicTensor;
   const block2c_project_conv = tf.layers
-    .conv2d({ name: "block2c_project_conv", filters: 24, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_project_conv",
+      filters: 24,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(65)),
+    })
     .apply(block2c_se_excite) as tf.SymbolicTensor;
   const block2c_project_bn = tf.layers
-    .batchNormalization({ name: "block2c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_project_conv) as tf.SymbolicTensor;
-  const block2c_drop = tf.layers
-    .dropout({ name: "block2c_drop", rate: 0.034782608695652174, noiseShape: perSampleNoiseShape })
-    .apply(block2c_project_bn) as tf.SymbolicTensor;
+  const block2c_drop = new SeededDropout({
+    name: "block2c_drop",
+    rate: 0.034782608695652174,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(67),
+  }).apply(block2c_project_bn) as tf.SymbolicTensor;
   const block2c_add = tf.layers.add({ name: "block2c_add" }).apply([block2c_drop, block2b_add]) as tf.SymbolicTensor;
   const block3a_expand_conv = tf.layers
-    .conv2d({ name: "block3a_expand_conv", filters: 144, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_expand_conv",
+      filters: 144,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(69)),
+    })
     .apply(block2c_add) as tf.SymbolicTensor;
   const block3a_expand_bn = tf.layers
-    .batchNormalization({ name: "block3a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_expand_conv) as tf.SymbolicTensor;
   const block3a_expand_activation = tf.layers
     .activation({ name: "block3a_expand_activation", activation: "swish" })
     .apply(block3a_expand_bn) as tf.SymbolicTensor;
   const block3a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3a_dwconv", kernelSize: 5, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(72)),
+    })
     .apply(block3a_expand_activation) as tf.SymbolicTensor;
   const block3a_bn = tf.layers
-    .batchNormalization({ name: "block3a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_dwconv) as tf.SymbolicTensor;
   const block3a_activation = tf.layers
     .activation({ name: "block3a_activation", activation: "swish" })
@@ -354,6 +678,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(77)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reshape) as tf.SymbolicTensor;
   const block3a_se_expand = tf.layers
@@ -364,31 +690,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(78)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reduce) as tf.SymbolicTensor;
   const block3a_se_excite = tf.layers
     .multiply({ name: "block3a_se_excite" })
     .apply([block3a_activation, block3a_se_expand]) as tf.SymbolicTensor;
   const block3a_project_conv = tf.layers
-    .conv2d({ name: "block3a_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(80)),
+    })
     .apply(block3a_se_excite) as tf.SymbolicTensor;
   const block3a_project_bn = tf.layers
-    .batchNormalization({ name: "block3a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_project_conv) as tf.SymbolicTensor;
   const block3b_expand_conv = tf.layers
-    .conv2d({ name: "block3b_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(82)),
+    })
     .apply(block3a_project_bn) as tf.SymbolicTensor;
   const block3b_expand_bn = tf.layers
-    .batchNormalization({ name: "block3b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_expand_conv) as tf.SymbolicTensor;
   const block3b_expand_activation = tf.layers
     .activation({ name: "block3b_expand_activation", activation: "swish" })
     .apply(block3b_expand_bn) as tf.SymbolicTensor;
   const block3b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(85)),
+    })
     .apply(block3b_expand_activation) as tf.SymbolicTensor;
   const block3b_bn = tf.layers
-    .batchNormalization({ name: "block3b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_dwconv) as tf.SymbolicTensor;
   const block3b_activation = tf.layers
     .activation({ name: "block3b_activation", activation: "swish" })
@@ -407,6 +776,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(90)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reshape) as tf.SymbolicTensor;
   const block3b_se_expand = tf.layers
@@ -417,37 +788,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(91)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reduce) as tf.SymbolicTensor;
   const block3b_se_excite = tf.layers
     .multiply({ name: "block3b_se_excite" })
     .apply([block3b_activation, block3b_se_expand]) as tf.SymbolicTensor;
   const block3b_project_conv = tf.layers
-    .conv2d({ name: "block3b_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(93)),
+    })
     .apply(block3b_se_excite) as tf.SymbolicTensor;
   const block3b_project_bn = tf.layers
-    .batchNormalization({ name: "block3b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_project_conv) as tf.SymbolicTensor;
-  const block3b_drop = tf.layers
-    .dropout({ name: "block3b_drop", rate: 0.05217391304347827, noiseShape: perSampleNoiseShape })
-    .apply(block3b_project_bn) as tf.SymbolicTensor;
+  const block3b_drop = new SeededDropout({
+    name: "block3b_drop",
+    rate: 0.05217391304347827,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(95),
+  }).apply(block3b_project_bn) as tf.SymbolicTensor;
   const block3b_add = tf.layers
     .add({ name: "block3b_add" })
     .apply([block3b_drop, block3a_project_bn]) as tf.SymbolicTensor;
   const block3c_expand_conv = tf.layers
-    .conv2d({ name: "block3c_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(97)),
+    })
     .apply(block3b_add) as tf.SymbolicTensor;
   const block3c_expand_bn = tf.layers
-    .batchNormalization({ name: "block3c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_expand_conv) as tf.SymbolicTensor;
   const block3c_expand_activation = tf.layers
     .activation({ name: "block3c_expand_activation", activation: "swish" })
     .apply(block3c_expand_bn) as tf.SymbolicTensor;
   const block3c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(100)),
+    })
     .apply(block3c_expand_activation) as tf.SymbolicTensor;
   const block3c_bn = tf.layers
-    .batchNormalization({ name: "block3c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_dwconv) as tf.SymbolicTensor;
   const block3c_activation = tf.layers
     .activation({ name: "block3c_activation", activation: "swish" })
@@ -466,6 +883,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(105)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reshape) as tf.SymbolicTensor;
   const block3c_se_expand = tf.layers
@@ -476,35 +895,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(106)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reduce) as tf.SymbolicTensor;
   const block3c_se_excite = tf.layers
     .multiply({ name: "block3c_se_excite" })
     .apply([block3c_activation, block3c_se_expand]) as tf.SymbolicTensor;
   const block3c_project_conv = tf.layers
-    .conv2d({ name: "block3c_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(108)),
+    })
     .apply(block3c_se_excite) as tf.SymbolicTensor;
   const block3c_project_bn = tf.layers
-    .batchNormalization({ name: "block3c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_project_conv) as tf.SymbolicTensor;
-  const block3c_drop = tf.layers
-    .dropout({ name: "block3c_drop", rate: 0.06086956521739131, noiseShape: perSampleNoiseShape })
-    .apply(block3c_project_bn) as tf.SymbolicTensor;
+  const block3c_drop = new SeededDropout({
+    name: "block3c_drop",
+    rate: 0.06086956521739131,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(110),
+  }).apply(block3c_project_bn) as tf.SymbolicTensor;
   const block3c_add = tf.layers.add({ name: "block3c_add" }).apply([block3c_drop, block3b_add]) as tf.SymbolicTensor;
   const block4a_expand_conv = tf.layers
-    .conv2d({ name: "block4a_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(112)),
+    })
     .apply(block3c_add) as tf.SymbolicTensor;
   const block4a_expand_bn = tf.layers
-    .batchNormalization({ name: "block4a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_expand_conv) as tf.SymbolicTensor;
   const block4a_expand_activation = tf.layers
     .activation({ name: "block4a_expand_activation", activation: "swish" })
     .apply(block4a_expand_bn) as tf.SymbolicTensor;
   const block4a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(115)),
+    })
     .apply(block4a_expand_activation) as tf.SymbolicTensor;
   const block4a_bn = tf.layers
-    .batchNormalization({ name: "block4a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_dwconv) as tf.SymbolicTensor;
   const block4a_activation = tf.layers
     .activation({ name: "block4a_activation", activation: "swish" })
@@ -523,6 +989,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(120)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reshape) as tf.SymbolicTensor;
   const block4a_se_expand = tf.layers
@@ -533,31 +1001,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(121)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reduce) as tf.SymbolicTensor;
   const block4a_se_excite = tf.layers
     .multiply({ name: "block4a_se_excite" })
     .apply([block4a_activation, block4a_se_expand]) as tf.SymbolicTensor;
   const block4a_project_conv = tf.layers
-    .conv2d({ name: "block4a_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(123)),
+    })
     .apply(block4a_se_excite) as tf.SymbolicTensor;
   const block4a_project_bn = tf.layers
-    .batchNormalization({ name: "block4a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_project_conv) as tf.SymbolicTensor;
   const block4b_expand_conv = tf.layers
-    .conv2d({ name: "block4b_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(125)),
+    })
     .apply(block4a_project_bn) as tf.SymbolicTensor;
   const block4b_expand_bn = tf.layers
-    .batchNormalization({ name: "block4b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_expand_conv) as tf.SymbolicTensor;
   const block4b_expand_activation = tf.layers
     .activation({ name: "block4b_expand_activation", activation: "swish" })
     .apply(block4b_expand_bn) as tf.SymbolicTensor;
   const block4b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(128)),
+    })
     .apply(block4b_expand_activation) as tf.SymbolicTensor;
   const block4b_bn = tf.layers
-    .batchNormalization({ name: "block4b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_dwconv) as tf.SymbolicTensor;
   const block4b_activation = tf.layers
     .activation({ name: "block4b_activation", activation: "swish" })
@@ -576,6 +1087,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(133)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reshape) as tf.SymbolicTensor;
   const block4b_se_expand = tf.layers
@@ -586,37 +1099,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(134)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reduce) as tf.SymbolicTensor;
   const block4b_se_excite = tf.layers
     .multiply({ name: "block4b_se_excite" })
     .apply([block4b_activation, block4b_se_expand]) as tf.SymbolicTensor;
   const block4b_project_conv = tf.layers
-    .conv2d({ name: "block4b_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(136)),
+    })
     .apply(block4b_se_excite) as tf.SymbolicTensor;
   const block4b_project_bn = tf.layers
-    .batchNormalization({ name: "block4b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_project_conv) as tf.SymbolicTensor;
-  const block4b_drop = tf.layers
-    .dropout({ name: "block4b_drop", rate: 0.0782608695652174, noiseShape: perSampleNoiseShape })
-    .apply(block4b_project_bn) as tf.SymbolicTensor;
+  const block4b_drop = new SeededDropout({
+    name: "block4b_drop",
+    rate: 0.0782608695652174,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(138),
+  }).apply(block4b_project_bn) as tf.SymbolicTensor;
   const block4b_add = tf.layers
     .add({ name: "block4b_add" })
     .apply([block4b_drop, block4a_project_bn]) as tf.SymbolicTensor;
   const block4c_expand_conv = tf.layers
-    .conv2d({ name: "block4c_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(140)),
+    })
     .apply(block4b_add) as tf.SymbolicTensor;
   const block4c_expand_bn = tf.layers
-    .batchNormalization({ name: "block4c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_expand_conv) as tf.SymbolicTensor;
   const block4c_expand_activation = tf.layers
     .activation({ name: "block4c_expand_activation", activation: "swish" })
     .apply(block4c_expand_bn) as tf.SymbolicTensor;
   const block4c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(143)),
+    })
     .apply(block4c_expand_activation) as tf.SymbolicTensor;
   const block4c_bn = tf.layers
-    .batchNormalization({ name: "block4c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_dwconv) as tf.SymbolicTensor;
   const block4c_activation = tf.layers
     .activation({ name: "block4c_activation", activation: "swish" })
@@ -635,6 +1194,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(148)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reshape) as tf.SymbolicTensor;
   const block4c_se_expand = tf.layers
@@ -645,35 +1206,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(149)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reduce) as tf.SymbolicTensor;
   const block4c_se_excite = tf.layers
     .multiply({ name: "block4c_se_excite" })
     .apply([block4c_activation, block4c_se_expand]) as tf.SymbolicTensor;
   const block4c_project_conv = tf.layers
-    .conv2d({ name: "block4c_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(151)),
+    })
     .apply(block4c_se_excite) as tf.SymbolicTensor;
   const block4c_project_bn = tf.layers
-    .batchNormalization({ name: "block4c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_project_conv) as tf.SymbolicTensor;
-  const block4c_drop = tf.layers
-    .dropout({ name: "block4c_drop", rate: 0.08695652173913043, noiseShape: perSampleNoiseShape })
-    .apply(block4c_project_bn) as tf.SymbolicTensor;
+  const block4c_drop = new SeededDropout({
+    name: "block4c_drop",
+    rate: 0.08695652173913043,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(153),
+  }).apply(block4c_project_bn) as tf.SymbolicTensor;
   const block4c_add = tf.layers.add({ name: "block4c_add" }).apply([block4c_drop, block4b_add]) as tf.SymbolicTensor;
   const block4d_expand_conv = tf.layers
-    .conv2d({ name: "block4d_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(155)),
+    })
     .apply(block4c_add) as tf.SymbolicTensor;
   const block4d_expand_bn = tf.layers
-    .batchNormalization({ name: "block4d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_expand_conv) as tf.SymbolicTensor;
   const block4d_expand_activation = tf.layers
     .activation({ name: "block4d_expand_activation", activation: "swish" })
     .apply(block4d_expand_bn) as tf.SymbolicTensor;
   const block4d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(158)),
+    })
     .apply(block4d_expand_activation) as tf.SymbolicTensor;
   const block4d_bn = tf.layers
-    .batchNormalization({ name: "block4d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_dwconv) as tf.SymbolicTensor;
   const block4d_activation = tf.layers
     .activation({ name: "block4d_activation", activation: "swish" })
@@ -692,6 +1299,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(163)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reshape) as tf.SymbolicTensor;
   const block4d_se_expand = tf.layers
@@ -702,35 +1311,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(164)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reduce) as tf.SymbolicTensor;
   const block4d_se_excite = tf.layers
     .multiply({ name: "block4d_se_excite" })
     .apply([block4d_activation, block4d_se_expand]) as tf.SymbolicTensor;
   const block4d_project_conv = tf.layers
-    .conv2d({ name: "block4d_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(166)),
+    })
     .apply(block4d_se_excite) as tf.SymbolicTensor;
   const block4d_project_bn = tf.layers
-    .batchNormalization({ name: "block4d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_project_conv) as tf.SymbolicTensor;
-  const block4d_drop = tf.layers
-    .dropout({ name: "block4d_drop", rate: 0.09565217391304348, noiseShape: perSampleNoiseShape })
-    .apply(block4d_project_bn) as tf.SymbolicTensor;
+  const block4d_drop = new SeededDropout({
+    name: "block4d_drop",
+    rate: 0.09565217391304348,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(168),
+  }).apply(block4d_project_bn) as tf.SymbolicTensor;
   const block4d_add = tf.layers.add({ name: "block4d_add" }).apply([block4d_drop, block4c_add]) as tf.SymbolicTensor;
   const block5a_expand_conv = tf.layers
-    .conv2d({ name: "block5a_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(170)),
+    })
     .apply(block4d_add) as tf.SymbolicTensor;
   const block5a_expand_bn = tf.layers
-    .batchNormalization({ name: "block5a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_expand_conv) as tf.SymbolicTensor;
   const block5a_expand_activation = tf.layers
     .activation({ name: "block5a_expand_activation", activation: "swish" })
     .apply(block5a_expand_bn) as tf.SymbolicTensor;
   const block5a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5a_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5a_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(173)),
+    })
     .apply(block5a_expand_activation) as tf.SymbolicTensor;
   const block5a_bn = tf.layers
-    .batchNormalization({ name: "block5a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_dwconv) as tf.SymbolicTensor;
   const block5a_activation = tf.layers
     .activation({ name: "block5a_activation", activation: "swish" })
@@ -749,6 +1404,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(178)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reshape) as tf.SymbolicTensor;
   const block5a_se_expand = tf.layers
@@ -759,31 +1416,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(179)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reduce) as tf.SymbolicTensor;
   const block5a_se_excite = tf.layers
     .multiply({ name: "block5a_se_excite" })
     .apply([block5a_activation, block5a_se_expand]) as tf.SymbolicTensor;
   const block5a_project_conv = tf.layers
-    .conv2d({ name: "block5a_project_conv", filters: 120, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_project_conv",
+      filters: 120,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(181)),
+    })
     .apply(block5a_se_excite) as tf.SymbolicTensor;
   const block5a_project_bn = tf.layers
-    .batchNormalization({ name: "block5a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_project_conv) as tf.SymbolicTensor;
   const block5b_expand_conv = tf.layers
-    .conv2d({ name: "block5b_expand_conv", filters: 720, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_expand_conv",
+      filters: 720,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(183)),
+    })
     .apply(block5a_project_bn) as tf.SymbolicTensor;
   const block5b_expand_bn = tf.layers
-    .batchNormalization({ name: "block5b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_expand_conv) as tf.SymbolicTensor;
   const block5b_expand_activation = tf.layers
     .activation({ name: "block5b_expand_activation", activation: "swish" })
     .apply(block5b_expand_bn) as tf.SymbolicTensor;
   const block5b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(186)),
+    })
     .apply(block5b_expand_activation) as tf.SymbolicTensor;
   const block5b_bn = tf.layers
-    .batchNormalization({ name: "block5b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_dwconv) as tf.SymbolicTensor;
   const block5b_activation = tf.layers
     .activation({ name: "block5b_activation", activation: "swish" })
@@ -802,6 +1502,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(191)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reshape) as tf.SymbolicTensor;
   const block5b_se_expand = tf.layers
@@ -812,37 +1514,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(192)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reduce) as tf.SymbolicTensor;
   const block5b_se_excite = tf.layers
     .multiply({ name: "block5b_se_excite" })
     .apply([block5b_activation, block5b_se_expand]) as tf.SymbolicTensor;
   const block5b_project_conv = tf.layers
-    .conv2d({ name: "block5b_project_conv", filters: 120, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_project_conv",
+      filters: 120,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(194)),
+    })
     .apply(block5b_se_excite) as tf.SymbolicTensor;
   const block5b_project_bn = tf.layers
-    .batchNormalization({ name: "block5b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_project_conv) as tf.SymbolicTensor;
-  const block5b_drop = tf.layers
-    .dropout({ name: "block5b_drop", rate: 0.11304347826086956, noiseShape: perSampleNoiseShape })
-    .apply(block5b_project_bn) as tf.SymbolicTensor;
+  const block5b_drop = new SeededDropout({
+    name: "block5b_drop",
+    rate: 0.11304347826086956,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(196),
+  }).apply(block5b_project_bn) as tf.SymbolicTensor;
   const block5b_add = tf.layers
     .add({ name: "block5b_add" })
     .apply([block5b_drop, block5a_project_bn]) as tf.SymbolicTensor;
   const block5c_expand_conv = tf.layers
-    .conv2d({ name: "block5c_expand_conv", filters: 720, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_expand_conv",
+      filters: 720,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(198)),
+    })
     .apply(block5b_add) as tf.SymbolicTensor;
   const block5c_expand_bn = tf.layers
-    .batchNormalization({ name: "block5c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_expand_conv) as tf.SymbolicTensor;
   const block5c_expand_activation = tf.layers
     .activation({ name: "block5c_expand_activation", activation: "swish" })
     .apply(block5c_expand_bn) as tf.SymbolicTensor;
   const block5c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(201)),
+    })
     .apply(block5c_expand_activation) as tf.SymbolicTensor;
   const block5c_bn = tf.layers
-    .batchNormalization({ name: "block5c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_dwconv) as tf.SymbolicTensor;
   const block5c_activation = tf.layers
     .activation({ name: "block5c_activation", activation: "swish" })
@@ -861,6 +1609,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(206)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reshape) as tf.SymbolicTensor;
   const block5c_se_expand = tf.layers
@@ -871,35 +1621,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(207)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reduce) as tf.SymbolicTensor;
   const block5c_se_excite = tf.layers
     .multiply({ name: "block5c_se_excite" })
     .apply([block5c_activation, block5c_se_expand]) as tf.SymbolicTensor;
   const block5c_project_conv = tf.layers
-    .conv2d({ name: "block5c_project_conv", filters: 120, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_project_conv",
+      filters: 120,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(209)),
+    })
     .apply(block5c_se_excite) as tf.SymbolicTensor;
   const block5c_project_bn = tf.layers
-    .batchNormalization({ name: "block5c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_project_conv) as tf.SymbolicTensor;
-  const block5c_drop = tf.layers
-    .dropout({ name: "block5c_drop", rate: 0.12173913043478261, noiseShape: perSampleNoiseShape })
-    .apply(block5c_project_bn) as tf.SymbolicTensor;
+  const block5c_drop = new SeededDropout({
+    name: "block5c_drop",
+    rate: 0.12173913043478261,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(211),
+  }).apply(block5c_project_bn) as tf.SymbolicTensor;
   const block5c_add = tf.layers.add({ name: "block5c_add" }).apply([block5c_drop, block5b_add]) as tf.SymbolicTensor;
   const block5d_expand_conv = tf.layers
-    .conv2d({ name: "block5d_expand_conv", filters: 720, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_expand_conv",
+      filters: 720,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(213)),
+    })
     .apply(block5c_add) as tf.SymbolicTensor;
   const block5d_expand_bn = tf.layers
-    .batchNormalization({ name: "block5d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_expand_conv) as tf.SymbolicTensor;
   const block5d_expand_activation = tf.layers
     .activation({ name: "block5d_expand_activation", activation: "swish" })
     .apply(block5d_expand_bn) as tf.SymbolicTensor;
   const block5d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(216)),
+    })
     .apply(block5d_expand_activation) as tf.SymbolicTensor;
   const block5d_bn = tf.layers
-    .batchNormalization({ name: "block5d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_dwconv) as tf.SymbolicTensor;
   const block5d_activation = tf.layers
     .activation({ name: "block5d_activation", activation: "swish" })
@@ -918,6 +1714,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(221)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reshape) as tf.SymbolicTensor;
   const block5d_se_expand = tf.layers
@@ -928,35 +1726,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(222)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reduce) as tf.SymbolicTensor;
   const block5d_se_excite = tf.layers
     .multiply({ name: "block5d_se_excite" })
     .apply([block5d_activation, block5d_se_expand]) as tf.SymbolicTensor;
   const block5d_project_conv = tf.layers
-    .conv2d({ name: "block5d_project_conv", filters: 120, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_project_conv",
+      filters: 120,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(224)),
+    })
     .apply(block5d_se_excite) as tf.SymbolicTensor;
   const block5d_project_bn = tf.layers
-    .batchNormalization({ name: "block5d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_project_conv) as tf.SymbolicTensor;
-  const block5d_drop = tf.layers
-    .dropout({ name: "block5d_drop", rate: 0.13043478260869565, noiseShape: perSampleNoiseShape })
-    .apply(block5d_project_bn) as tf.SymbolicTensor;
+  const block5d_drop = new SeededDropout({
+    name: "block5d_drop",
+    rate: 0.13043478260869565,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(226),
+  }).apply(block5d_project_bn) as tf.SymbolicTensor;
   const block5d_add = tf.layers.add({ name: "block5d_add" }).apply([block5d_drop, block5c_add]) as tf.SymbolicTensor;
   const block6a_expand_conv = tf.layers
-    .conv2d({ name: "block6a_expand_conv", filters: 720, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_expand_conv",
+      filters: 720,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(228)),
+    })
     .apply(block5d_add) as tf.SymbolicTensor;
   const block6a_expand_bn = tf.layers
-    .batchNormalization({ name: "block6a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_expand_conv) as tf.SymbolicTensor;
   const block6a_expand_activation = tf.layers
     .activation({ name: "block6a_expand_activation", activation: "swish" })
     .apply(block6a_expand_bn) as tf.SymbolicTensor;
   const block6a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6a_dwconv", kernelSize: 5, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(231)),
+    })
     .apply(block6a_expand_activation) as tf.SymbolicTensor;
   const block6a_bn = tf.layers
-    .batchNormalization({ name: "block6a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_dwconv) as tf.SymbolicTensor;
   const block6a_activation = tf.layers
     .activation({ name: "block6a_activation", activation: "swish" })
@@ -975,6 +1820,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(236)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reshape) as tf.SymbolicTensor;
   const block6a_se_expand = tf.layers
@@ -985,31 +1832,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(237)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reduce) as tf.SymbolicTensor;
   const block6a_se_excite = tf.layers
     .multiply({ name: "block6a_se_excite" })
     .apply([block6a_activation, block6a_se_expand]) as tf.SymbolicTensor;
   const block6a_project_conv = tf.layers
-    .conv2d({ name: "block6a_project_conv", filters: 208, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_project_conv",
+      filters: 208,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(239)),
+    })
     .apply(block6a_se_excite) as tf.SymbolicTensor;
   const block6a_project_bn = tf.layers
-    .batchNormalization({ name: "block6a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_project_conv) as tf.SymbolicTensor;
   const block6b_expand_conv = tf.layers
-    .conv2d({ name: "block6b_expand_conv", filters: 1248, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_expand_conv",
+      filters: 1248,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(241)),
+    })
     .apply(block6a_project_bn) as tf.SymbolicTensor;
   const block6b_expand_bn = tf.layers
-    .batchNormalization({ name: "block6b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_expand_conv) as tf.SymbolicTensor;
   const block6b_expand_activation = tf.layers
     .activation({ name: "block6b_expand_activation", activation: "swish" })
     .apply(block6b_expand_bn) as tf.SymbolicTensor;
   const block6b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(244)),
+    })
     .apply(block6b_expand_activation) as tf.SymbolicTensor;
   const block6b_bn = tf.layers
-    .batchNormalization({ name: "block6b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_dwconv) as tf.SymbolicTensor;
   const block6b_activation = tf.layers
     .activation({ name: "block6b_activation", activation: "swish" })
@@ -1028,6 +1918,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(249)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reshape) as tf.SymbolicTensor;
   const block6b_se_expand = tf.layers
@@ -1038,37 +1930,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(250)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reduce) as tf.SymbolicTensor;
   const block6b_se_excite = tf.layers
     .multiply({ name: "block6b_se_excite" })
     .apply([block6b_activation, block6b_se_expand]) as tf.SymbolicTensor;
   const block6b_project_conv = tf.layers
-    .conv2d({ name: "block6b_project_conv", filters: 208, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_project_conv",
+      filters: 208,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(252)),
+    })
     .apply(block6b_se_excite) as tf.SymbolicTensor;
   const block6b_project_bn = tf.layers
-    .batchNormalization({ name: "block6b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_project_conv) as tf.SymbolicTensor;
-  const block6b_drop = tf.layers
-    .dropout({ name: "block6b_drop", rate: 0.14782608695652175, noiseShape: perSampleNoiseShape })
-    .apply(block6b_project_bn) as tf.SymbolicTensor;
+  const block6b_drop = new SeededDropout({
+    name: "block6b_drop",
+    rate: 0.14782608695652175,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(254),
+  }).apply(block6b_project_bn) as tf.SymbolicTensor;
   const block6b_add = tf.layers
     .add({ name: "block6b_add" })
     .apply([block6b_drop, block6a_project_bn]) as tf.SymbolicTensor;
   const block6c_expand_conv = tf.layers
-    .conv2d({ name: "block6c_expand_conv", filters: 1248, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_expand_conv",
+      filters: 1248,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(256)),
+    })
     .apply(block6b_add) as tf.SymbolicTensor;
   const block6c_expand_bn = tf.layers
-    .batchNormalization({ name: "block6c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_expand_conv) as tf.SymbolicTensor;
   const block6c_expand_activation = tf.layers
     .activation({ name: "block6c_expand_activation", activation: "swish" })
     .apply(block6c_expand_bn) as tf.SymbolicTensor;
   const block6c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(259)),
+    })
     .apply(block6c_expand_activation) as tf.SymbolicTensor;
   const block6c_bn = tf.layers
-    .batchNormalization({ name: "block6c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_dwconv) as tf.SymbolicTensor;
   const block6c_activation = tf.layers
     .activation({ name: "block6c_activation", activation: "swish" })
@@ -1087,6 +2025,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(264)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reshape) as tf.SymbolicTensor;
   const block6c_se_expand = tf.layers
@@ -1097,35 +2037,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(265)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reduce) as tf.SymbolicTensor;
   const block6c_se_excite = tf.layers
     .multiply({ name: "block6c_se_excite" })
     .apply([block6c_activation, block6c_se_expand]) as tf.SymbolicTensor;
   const block6c_project_conv = tf.layers
-    .conv2d({ name: "block6c_project_conv", filters: 208, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_project_conv",
+      filters: 208,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(267)),
+    })
     .apply(block6c_se_excite) as tf.SymbolicTensor;
   const block6c_project_bn = tf.layers
-    .batchNormalization({ name: "block6c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_project_conv) as tf.SymbolicTensor;
-  const block6c_drop = tf.layers
-    .dropout({ name: "block6c_drop", rate: 0.1565217391304348, noiseShape: perSampleNoiseShape })
-    .apply(block6c_project_bn) as tf.SymbolicTensor;
+  const block6c_drop = new SeededDropout({
+    name: "block6c_drop",
+    rate: 0.1565217391304348,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(269),
+  }).apply(block6c_project_bn) as tf.SymbolicTensor;
   const block6c_add = tf.layers.add({ name: "block6c_add" }).apply([block6c_drop, block6b_add]) as tf.SymbolicTensor;
   const block6d_expand_conv = tf.layers
-    .conv2d({ name: "block6d_expand_conv", filters: 1248, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_expand_conv",
+      filters: 1248,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(271)),
+    })
     .apply(block6c_add) as tf.SymbolicTensor;
   const block6d_expand_bn = tf.layers
-    .batchNormalization({ name: "block6d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_expand_conv) as tf.SymbolicTensor;
   const block6d_expand_activation = tf.layers
     .activation({ name: "block6d_expand_activation", activation: "swish" })
     .apply(block6d_expand_bn) as tf.SymbolicTensor;
   const block6d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(274)),
+    })
     .apply(block6d_expand_activation) as tf.SymbolicTensor;
   const block6d_bn = tf.layers
-    .batchNormalization({ name: "block6d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_dwconv) as tf.SymbolicTensor;
   const block6d_activation = tf.layers
     .activation({ name: "block6d_activation", activation: "swish" })
@@ -1144,6 +2130,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(279)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reshape) as tf.SymbolicTensor;
   const block6d_se_expand = tf.layers
@@ -1154,35 +2142,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(280)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reduce) as tf.SymbolicTensor;
   const block6d_se_excite = tf.layers
     .multiply({ name: "block6d_se_excite" })
     .apply([block6d_activation, block6d_se_expand]) as tf.SymbolicTensor;
   const block6d_project_conv = tf.layers
-    .conv2d({ name: "block6d_project_conv", filters: 208, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_project_conv",
+      filters: 208,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(282)),
+    })
     .apply(block6d_se_excite) as tf.SymbolicTensor;
   const block6d_project_bn = tf.layers
-    .batchNormalization({ name: "block6d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_project_conv) as tf.SymbolicTensor;
-  const block6d_drop = tf.layers
-    .dropout({ name: "block6d_drop", rate: 0.16521739130434784, noiseShape: perSampleNoiseShape })
-    .apply(block6d_project_bn) as tf.SymbolicTensor;
+  const block6d_drop = new SeededDropout({
+    name: "block6d_drop",
+    rate: 0.16521739130434784,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(284),
+  }).apply(block6d_project_bn) as tf.SymbolicTensor;
   const block6d_add = tf.layers.add({ name: "block6d_add" }).apply([block6d_drop, block6c_add]) as tf.SymbolicTensor;
   const block6e_expand_conv = tf.layers
-    .conv2d({ name: "block6e_expand_conv", filters: 1248, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_expand_conv",
+      filters: 1248,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(286)),
+    })
     .apply(block6d_add) as tf.SymbolicTensor;
   const block6e_expand_bn = tf.layers
-    .batchNormalization({ name: "block6e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_expand_conv) as tf.SymbolicTensor;
   const block6e_expand_activation = tf.layers
     .activation({ name: "block6e_expand_activation", activation: "swish" })
     .apply(block6e_expand_bn) as tf.SymbolicTensor;
   const block6e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(289)),
+    })
     .apply(block6e_expand_activation) as tf.SymbolicTensor;
   const block6e_bn = tf.layers
-    .batchNormalization({ name: "block6e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_dwconv) as tf.SymbolicTensor;
   const block6e_activation = tf.layers
     .activation({ name: "block6e_activation", activation: "swish" })
@@ -1201,6 +2235,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(294)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reshape) as tf.SymbolicTensor;
   const block6e_se_expand = tf.layers
@@ -1211,35 +2247,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(295)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reduce) as tf.SymbolicTensor;
   const block6e_se_excite = tf.layers
     .multiply({ name: "block6e_se_excite" })
     .apply([block6e_activation, block6e_se_expand]) as tf.SymbolicTensor;
   const block6e_project_conv = tf.layers
-    .conv2d({ name: "block6e_project_conv", filters: 208, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_project_conv",
+      filters: 208,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(297)),
+    })
     .apply(block6e_se_excite) as tf.SymbolicTensor;
   const block6e_project_bn = tf.layers
-    .batchNormalization({ name: "block6e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_project_conv) as tf.SymbolicTensor;
-  const block6e_drop = tf.layers
-    .dropout({ name: "block6e_drop", rate: 0.17391304347826086, noiseShape: perSampleNoiseShape })
-    .apply(block6e_project_bn) as tf.SymbolicTensor;
+  const block6e_drop = new SeededDropout({
+    name: "block6e_drop",
+    rate: 0.17391304347826086,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(299),
+  }).apply(block6e_project_bn) as tf.SymbolicTensor;
   const block6e_add = tf.layers.add({ name: "block6e_add" }).apply([block6e_drop, block6d_add]) as tf.SymbolicTensor;
   const block7a_expand_conv = tf.layers
-    .conv2d({ name: "block7a_expand_conv", filters: 1248, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_expand_conv",
+      filters: 1248,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(301)),
+    })
     .apply(block6e_add) as tf.SymbolicTensor;
   const block7a_expand_bn = tf.layers
-    .batchNormalization({ name: "block7a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_expand_conv) as tf.SymbolicTensor;
   const block7a_expand_activation = tf.layers
     .activation({ name: "block7a_expand_activation", activation: "swish" })
     .apply(block7a_expand_bn) as tf.SymbolicTensor;
   const block7a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(304)),
+    })
     .apply(block7a_expand_activation) as tf.SymbolicTensor;
   const block7a_bn = tf.layers
-    .batchNormalization({ name: "block7a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_dwconv) as tf.SymbolicTensor;
   const block7a_activation = tf.layers
     .activation({ name: "block7a_activation", activation: "swish" })
@@ -1258,6 +2340,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(309)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reshape) as tf.SymbolicTensor;
   const block7a_se_expand = tf.layers
@@ -1268,31 +2352,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(310)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reduce) as tf.SymbolicTensor;
   const block7a_se_excite = tf.layers
     .multiply({ name: "block7a_se_excite" })
     .apply([block7a_activation, block7a_se_expand]) as tf.SymbolicTensor;
   const block7a_project_conv = tf.layers
-    .conv2d({ name: "block7a_project_conv", filters: 352, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_project_conv",
+      filters: 352,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(312)),
+    })
     .apply(block7a_se_excite) as tf.SymbolicTensor;
   const block7a_project_bn = tf.layers
-    .batchNormalization({ name: "block7a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_project_conv) as tf.SymbolicTensor;
   const block7b_expand_conv = tf.layers
-    .conv2d({ name: "block7b_expand_conv", filters: 2112, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_expand_conv",
+      filters: 2112,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(314)),
+    })
     .apply(block7a_project_bn) as tf.SymbolicTensor;
   const block7b_expand_bn = tf.layers
-    .batchNormalization({ name: "block7b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_expand_conv) as tf.SymbolicTensor;
   const block7b_expand_activation = tf.layers
     .activation({ name: "block7b_expand_activation", activation: "swish" })
     .apply(block7b_expand_bn) as tf.SymbolicTensor;
   const block7b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(317)),
+    })
     .apply(block7b_expand_activation) as tf.SymbolicTensor;
   const block7b_bn = tf.layers
-    .batchNormalization({ name: "block7b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_dwconv) as tf.SymbolicTensor;
   const block7b_activation = tf.layers
     .activation({ name: "block7b_activation", activation: "swish" })
@@ -1311,6 +2438,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(322)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reshape) as tf.SymbolicTensor;
   const block7b_se_expand = tf.layers
@@ -1321,28 +2450,61 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(323)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reduce) as tf.SymbolicTensor;
   const block7b_se_excite = tf.layers
     .multiply({ name: "block7b_se_excite" })
     .apply([block7b_activation, block7b_se_expand]) as tf.SymbolicTensor;
   const block7b_project_conv = tf.layers
-    .conv2d({ name: "block7b_project_conv", filters: 352, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_project_conv",
+      filters: 352,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(325)),
+    })
     .apply(block7b_se_excite) as tf.SymbolicTensor;
   const block7b_project_bn = tf.layers
-    .batchNormalization({ name: "block7b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_project_conv) as tf.SymbolicTensor;
-  const block7b_drop = tf.layers
-    .dropout({ name: "block7b_drop", rate: 0.19130434782608696, noiseShape: perSampleNoiseShape })
-    .apply(block7b_project_bn) as tf.SymbolicTensor;
+  const block7b_drop = new SeededDropout({
+    name: "block7b_drop",
+    rate: 0.19130434782608696,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(327),
+  }).apply(block7b_project_bn) as tf.SymbolicTensor;
   const block7b_add = tf.layers
     .add({ name: "block7b_add" })
     .apply([block7b_drop, block7a_project_bn]) as tf.SymbolicTensor;
   const top_conv = tf.layers
-    .conv2d({ name: "top_conv", filters: 1408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "top_conv",
+      filters: 1408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(329)),
+    })
     .apply(block7b_add) as tf.SymbolicTensor;
   const top_bn = tf.layers
-    .batchNormalization({ name: "top_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "top_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(top_conv) as tf.SymbolicTensor;
   const top_activation = tf.layers
     .activation({ name: "top_activation", activation: "swish" })
@@ -1350,9 +2512,18 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!includeTop) return tf.model({ name: modelName, inputs: input, outputs: top_activation });
 
   const avg_pool = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(top_activation) as tf.SymbolicTensor;
-  const top_dropout = tf.layers.dropout({ name: "top_dropout", rate: dropout }).apply(avg_pool) as tf.SymbolicTensor;
+  const top_dropout = new SeededDropout({ name: "top_dropout", rate: dropout, seed: layerSeed(333) }).apply(
+    avg_pool,
+  ) as tf.SymbolicTensor;
   const predictions = tf.layers
-    .dense({ name: "predictions", units: classes, useBias: true, activation: "softmax" })
+    .dense({
+      name: "predictions",
+      units: classes,
+      useBias: true,
+      activation: "softmax",
+      kernelInitializer: kerasDenseKernel(layerSeed(334)),
+      biasInitializer: "zeros",
+    })
     .apply(top_dropout) as tf.SymbolicTensor;
   return tf.model({ name: modelName, inputs: input, outputs: predictions });
 }

@@ -19,6 +19,7 @@ export const metadata = {
   macs: 4393771024,
   flops: 8787542048,
   layers: 470,
+  initialization: "keras",
 } as const;
 
 export interface BuildOptions {
@@ -30,12 +31,80 @@ export interface BuildOptions {
   readonly dropout?: number;
   /** With `false`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
+  /**
+   * Seed of every random draw the model makes: its initial weights and its dropout masks.
+   * The same seed builds bit-identical weights; none draws from Math.random, as tfjs does.
+   */
+  readonly seed?: number;
+}
+
+/**
+ * Dropout whose masks are reproducible: its n-th mask in training is drawn from the seed
+ * `${seed}:${n}`, so masks differ from step to step and repeat in every run with the same
+ * seed (tf.layers.dropout with a seed would repeat one mask at every step). Without a seed
+ * it draws from Math.random, as tf.layers.dropout does. In inference it passes its input
+ * through. It serialises as a plain Dropout (rate and noise shape, no seed), so a saved
+ * model loads with tfjs alone; `draws` counts the masks drawn, for resuming a run.
+ */
+class SeededDropout extends tf.layers.Layer {
+  static className = "EffnetSeededDropout";
+  readonly rate: number;
+  readonly noiseShape?: number[];
+  readonly seed?: number;
+  draws = 0;
+  constructor(
+    args: ConstructorParameters<typeof tf.layers.Layer>[0] & { rate: number; noiseShape?: number[]; seed?: number },
+  ) {
+    super(args);
+    this.rate = args.rate;
+    this.noiseShape = args.noiseShape;
+    this.seed = args.seed;
+  }
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    // A null axis of the noise shape takes the input's size, as Dropout.getNoiseShape.
+    const noiseShape = this.noiseShape?.map((n, axis) => n ?? x.shape[axis]);
+    const seed = this.seed === undefined ? undefined : `${this.seed}:${this.draws}`;
+    this.draws++;
+    return tf.tidy(() => tf.dropout(x, this.rate, noiseShape, seed));
+  }
+  getClassName(): string {
+    return "Dropout";
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      rate: this.rate,
+      noiseShape: this.noiseShape ?? null,
+    } as tf.serialization.ConfigDict;
+  }
 }
 
 /** Drop connect: one keep/drop draw per example (the null axis is the batch), as Keras's noise_shape=(None, 1, 1, 1). */
 const perSampleNoiseShape = [null, 1, 1, 1] as unknown as number[];
 
-/** Builds EfficientNet B4 with freshly initialised weights (the tfjs layers functional API). */
+/**
+ * Keras EfficientNet's CONV_KERNEL_INITIALIZER, VarianceScaling(scale=2.0, mode="fan_out",
+ * distribution="truncated_normal"): a normal truncated at ±2σ whose standard deviation
+ * after truncation is √(2 / fan_out). Keras divides σ by 0.8796256610342398 (the
+ * standard deviation of a unit normal truncated at ±2); tfjs's varianceScaling does not,
+ * so the scale carries that factor.
+ */
+const kerasConvKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 2 / 0.8796256610342398 ** 2, mode: "fanOut", distribution: "normal", seed });
+
+/**
+ * Keras EfficientNet's DENSE_KERNEL_INITIALIZER, VarianceScaling(scale=1/3, mode="fan_out",
+ * distribution="uniform"): uniform on ±√(1 / units), the same in tfjs.
+ */
+const kerasDenseKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 1 / 3, mode: "fanOut", distribution: "uniform", seed });
+
+/**
+ * Builds EfficientNet B4 with freshly initialised weights (the tfjs layers functional API),
+ * drawn as Keras applications/efficientnet.py: convolutions VarianceScaling(2.0, "fan_out", "truncated_normal"), dense VarianceScaling(1/3, "fan_out", "uniform"), biases 0, batch norm γ 1 β 0.
+ */
 export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? 380;
@@ -47,23 +116,56 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!Number.isInteger(height) || height < 1)
     throw new RangeError(`resolution must be a positive integer, got ${height}`);
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+    throw new RangeError(`seed must be a whole number in [0, 2^32), got ${seed}`);
+  // Layer i draws from seed·layers + i + 1: one seed per (seed, layer) pair, never 0 (which tfjs's generators treat as "unseeded").
+  const layerSeed = (index: number) => (seed === undefined ? undefined : seed * metadata.layers + index + 1);
   const modelName = "efficientnet_b4";
 
   const input = tf.input({ name: "input", shape: [height, width, 3] });
   const stem_conv = tf.layers
-    .conv2d({ name: "stem_conv", filters: 48, kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "stem_conv",
+      filters: 48,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1)),
+    })
     .apply(input) as tf.SymbolicTensor;
   const stem_bn = tf.layers
-    .batchNormalization({ name: "stem_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "stem_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(stem_conv) as tf.SymbolicTensor;
   const stem_activation = tf.layers
     .activation({ name: "stem_activation", activation: "swish" })
     .apply(stem_bn) as tf.SymbolicTensor;
   const block1a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(4)),
+    })
     .apply(stem_activation) as tf.SymbolicTensor;
   const block1a_bn = tf.layers
-    .batchNormalization({ name: "block1a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_dwconv) as tf.SymbolicTensor;
   const block1a_activation = tf.layers
     .activation({ name: "block1a_activation", activation: "swish" })
@@ -82,6 +184,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(9)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reshape) as tf.SymbolicTensor;
   const block1a_se_expand = tf.layers
@@ -92,22 +196,51 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(10)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reduce) as tf.SymbolicTensor;
   const block1a_se_excite = tf.layers
     .multiply({ name: "block1a_se_excite" })
     .apply([block1a_activation, block1a_se_expand]) as tf.SymbolicTensor;
   const block1a_project_conv = tf.layers
-    .conv2d({ name: "block1a_project_conv", filters: 24, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_project_conv",
+      filters: 24,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(12)),
+    })
     .apply(block1a_se_excite) as tf.SymbolicTensor;
   const block1a_project_bn = tf.layers
-    .batchNormalization({ name: "block1a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_project_conv) as tf.SymbolicTensor;
   const block1b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(14)),
+    })
     .apply(block1a_project_bn) as tf.SymbolicTensor;
   const block1b_bn = tf.layers
-    .batchNormalization({ name: "block1b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_dwconv) as tf.SymbolicTensor;
   const block1b_activation = tf.layers
     .activation({ name: "block1b_activation", activation: "swish" })
@@ -126,6 +259,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(19)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reshape) as tf.SymbolicTensor;
   const block1b_se_expand = tf.layers
@@ -136,37 +271,84 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(20)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reduce) as tf.SymbolicTensor;
   const block1b_se_excite = tf.layers
     .multiply({ name: "block1b_se_excite" })
     .apply([block1b_activation, block1b_se_expand]) as tf.SymbolicTensor;
   const block1b_project_conv = tf.layers
-    .conv2d({ name: "block1b_project_conv", filters: 24, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_project_conv",
+      filters: 24,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(22)),
+    })
     .apply(block1b_se_excite) as tf.SymbolicTensor;
   const block1b_project_bn = tf.layers
-    .batchNormalization({ name: "block1b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_project_conv) as tf.SymbolicTensor;
-  const block1b_drop = tf.layers
-    .dropout({ name: "block1b_drop", rate: 0.00625, noiseShape: perSampleNoiseShape })
-    .apply(block1b_project_bn) as tf.SymbolicTensor;
+  const block1b_drop = new SeededDropout({
+    name: "block1b_drop",
+    rate: 0.00625,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(24),
+  }).apply(block1b_project_bn) as tf.SymbolicTensor;
   const block1b_add = tf.layers
     .add({ name: "block1b_add" })
     .apply([block1b_drop, block1a_project_bn]) as tf.SymbolicTensor;
   const block2a_expand_conv = tf.layers
-    .conv2d({ name: "block2a_expand_conv", filters: 144, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_expand_conv",
+      filters: 144,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(26)),
+    })
     .apply(block1b_add) as tf.SymbolicTensor;
   const block2a_expand_bn = tf.layers
-    .batchNormalization({ name: "block2a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_expand_conv) as tf.SymbolicTensor;
   const block2a_expand_activation = tf.layers
     .activation({ name: "block2a_expand_activation", activation: "swish" })
     .apply(block2a_expand_bn) as tf.SymbolicTensor;
   const block2a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(29)),
+    })
     .apply(block2a_expand_activation) as tf.SymbolicTensor;
   const block2a_bn = tf.layers
-    .batchNormalization({ name: "block2a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_dwconv) as tf.SymbolicTensor;
   const block2a_activation = tf.layers
     .activation({ name: "block2a_activation", activation: "swish" })
@@ -185,6 +367,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(34)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reshape) as tf.SymbolicTensor;
   const block2a_se_expand = tf.layers
@@ -195,31 +379,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(35)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reduce) as tf.SymbolicTensor;
   const block2a_se_excite = tf.layers
     .multiply({ name: "block2a_se_excite" })
     .apply([block2a_activation, block2a_se_expand]) as tf.SymbolicTensor;
   const block2a_project_conv = tf.layers
-    .conv2d({ name: "block2a_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(37)),
+    })
     .apply(block2a_se_excite) as tf.SymbolicTensor;
   const block2a_project_bn = tf.layers
-    .batchNormalization({ name: "block2a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_project_conv) as tf.SymbolicTensor;
   const block2b_expand_conv = tf.layers
-    .conv2d({ name: "block2b_expand_conv", filters: 192, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_expand_conv",
+      filters: 192,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(39)),
+    })
     .apply(block2a_project_bn) as tf.SymbolicTensor;
   const block2b_expand_bn = tf.layers
-    .batchNormalization({ name: "block2b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_expand_conv) as tf.SymbolicTensor;
   const block2b_expand_activation = tf.layers
     .activation({ name: "block2b_expand_activation", activation: "swish" })
     .apply(block2b_expand_bn) as tf.SymbolicTensor;
   const block2b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(42)),
+    })
     .apply(block2b_expand_activation) as tf.SymbolicTensor;
   const block2b_bn = tf.layers
-    .batchNormalization({ name: "block2b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_dwconv) as tf.SymbolicTensor;
   const block2b_activation = tf.layers
     .activation({ name: "block2b_activation", activation: "swish" })
@@ -238,6 +465,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(47)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reshape) as tf.SymbolicTensor;
   const block2b_se_expand = tf.layers
@@ -248,37 +477,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(48)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reduce) as tf.SymbolicTensor;
   const block2b_se_excite = tf.layers
     .multiply({ name: "block2b_se_excite" })
     .apply([block2b_activation, block2b_se_expand]) as tf.SymbolicTensor;
   const block2b_project_conv = tf.layers
-    .conv2d({ name: "block2b_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(50)),
+    })
     .apply(block2b_se_excite) as tf.SymbolicTensor;
   const block2b_project_bn = tf.layers
-    .batchNormalization({ name: "block2b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_project_conv) as tf.SymbolicTensor;
-  const block2b_drop = tf.layers
-    .dropout({ name: "block2b_drop", rate: 0.018750000000000003, noiseShape: perSampleNoiseShape })
-    .apply(block2b_project_bn) as tf.SymbolicTensor;
+  const block2b_drop = new SeededDropout({
+    name: "block2b_drop",
+    rate: 0.018750000000000003,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(52),
+  }).apply(block2b_project_bn) as tf.SymbolicTensor;
   const block2b_add = tf.layers
     .add({ name: "block2b_add" })
     .apply([block2b_drop, block2a_project_bn]) as tf.SymbolicTensor;
   const block2c_expand_conv = tf.layers
-    .conv2d({ name: "block2c_expand_conv", filters: 192, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_expand_conv",
+      filters: 192,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(54)),
+    })
     .apply(block2b_add) as tf.SymbolicTensor;
   const block2c_expand_bn = tf.layers
-    .batchNormalization({ name: "block2c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_expand_conv) as tf.SymbolicTensor;
   const block2c_expand_activation = tf.layers
     .activation({ name: "block2c_expand_activation", activation: "swish" })
     .apply(block2c_expand_bn) as tf.SymbolicTensor;
   const block2c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(57)),
+    })
     .apply(block2c_expand_activation) as tf.SymbolicTensor;
   const block2c_bn = tf.layers
-    .batchNormalization({ name: "block2c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_dwconv) as tf.SymbolicTensor;
   const block2c_activation = tf.layers
     .activation({ name: "block2c_activation", activation: "swish" })
@@ -297,6 +572,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(62)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reshape) as tf.SymbolicTensor;
   const block2c_se_expand = tf.layers
@@ -307,35 +584,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(63)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reduce) as tf.SymbolicTensor;
   const block2c_se_excite = tf.layers
     .multiply({ name: "block2c_se_excite" })
     .apply([block2c_activation, block2c_se_expand]) as tf.SymbolicTensor;
   const block2c_project_conv = tf.layers
-    .conv2d({ name: "block2c_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(65)),
+    })
     .apply(block2c_se_excite) as tf.SymbolicTensor;
   const block2c_project_bn = tf.layers
-    .batchNormalization({ name: "block2c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_project_conv) as tf.SymbolicTensor;
-  const block2c_drop = tf.layers
-    .dropout({ name: "block2c_drop", rate: 0.025, noiseShape: perSampleNoiseShape })
-    .apply(block2c_project_bn) as tf.SymbolicTensor;
+  const block2c_drop = new SeededDropout({
+    name: "block2c_drop",
+    rate: 0.025,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(67),
+  }).apply(block2c_project_bn) as tf.SymbolicTensor;
   const block2c_add = tf.layers.add({ name: "block2c_add" }).apply([block2c_drop, block2b_add]) as tf.SymbolicTensor;
   const block2d_expand_conv = tf.layers
-    .conv2d({ name: "block2d_expand_conv", filters: 192, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_expand_conv",
+      filters: 192,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(69)),
+    })
     .apply(block2c_add) as tf.SymbolicTensor;
   const block2d_expand_bn = tf.layers
-    .batchNormalization({ name: "block2d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_expand_conv) as tf.SymbolicTensor;
   const block2d_expand_activation = tf.layers
     .activation({ name: "block2d_expand_activation", activation: "swish" })
     .apply(block2d_expand_bn) as tf.SymbolicTensor;
   const block2d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(72)),
+    })
     .apply(block2d_expand_activation) as tf.SymbolicTensor;
   const block2d_bn = tf.layers
-    .batchNormalization({ name: "block2d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_dwconv) as tf.SymbolicTensor;
   const block2d_activation = tf.layers
     .activation({ name: "block2d_activation", activation: "swish" })
@@ -354,6 +677,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(77)),
+      biasInitializer: "zeros",
     })
     .apply(block2d_se_reshape) as tf.SymbolicTensor;
   const block2d_se_expand = tf.layers
@@ -364,35 +689,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(78)),
+      biasInitializer: "zeros",
     })
     .apply(block2d_se_reduce) as tf.SymbolicTensor;
   const block2d_se_excite = tf.layers
     .multiply({ name: "block2d_se_excite" })
     .apply([block2d_activation, block2d_se_expand]) as tf.SymbolicTensor;
   const block2d_project_conv = tf.layers
-    .conv2d({ name: "block2d_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(80)),
+    })
     .apply(block2d_se_excite) as tf.SymbolicTensor;
   const block2d_project_bn = tf.layers
-    .batchNormalization({ name: "block2d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_project_conv) as tf.SymbolicTensor;
-  const block2d_drop = tf.layers
-    .dropout({ name: "block2d_drop", rate: 0.03125, noiseShape: perSampleNoiseShape })
-    .apply(block2d_project_bn) as tf.SymbolicTensor;
+  const block2d_drop = new SeededDropout({
+    name: "block2d_drop",
+    rate: 0.03125,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(82),
+  }).apply(block2d_project_bn) as tf.SymbolicTensor;
   const block2d_add = tf.layers.add({ name: "block2d_add" }).apply([block2d_drop, block2c_add]) as tf.SymbolicTensor;
   const block3a_expand_conv = tf.layers
-    .conv2d({ name: "block3a_expand_conv", filters: 192, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_expand_conv",
+      filters: 192,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(84)),
+    })
     .apply(block2d_add) as tf.SymbolicTensor;
   const block3a_expand_bn = tf.layers
-    .batchNormalization({ name: "block3a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_expand_conv) as tf.SymbolicTensor;
   const block3a_expand_activation = tf.layers
     .activation({ name: "block3a_expand_activation", activation: "swish" })
     .apply(block3a_expand_bn) as tf.SymbolicTensor;
   const block3a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3a_dwconv", kernelSize: 5, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(87)),
+    })
     .apply(block3a_expand_activation) as tf.SymbolicTensor;
   const block3a_bn = tf.layers
-    .batchNormalization({ name: "block3a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_dwconv) as tf.SymbolicTensor;
   const block3a_activation = tf.layers
     .activation({ name: "block3a_activation", activation: "swish" })
@@ -411,6 +783,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(92)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reshape) as tf.SymbolicTensor;
   const block3a_se_expand = tf.layers
@@ -421,31 +795,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(93)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reduce) as tf.SymbolicTensor;
   const block3a_se_excite = tf.layers
     .multiply({ name: "block3a_se_excite" })
     .apply([block3a_activation, block3a_se_expand]) as tf.SymbolicTensor;
   const block3a_project_conv = tf.layers
-    .conv2d({ name: "block3a_project_conv", filters: 56, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_project_conv",
+      filters: 56,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(95)),
+    })
     .apply(block3a_se_excite) as tf.SymbolicTensor;
   const block3a_project_bn = tf.layers
-    .batchNormalization({ name: "block3a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_project_conv) as tf.SymbolicTensor;
   const block3b_expand_conv = tf.layers
-    .conv2d({ name: "block3b_expand_conv", filters: 336, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_expand_conv",
+      filters: 336,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(97)),
+    })
     .apply(block3a_project_bn) as tf.SymbolicTensor;
   const block3b_expand_bn = tf.layers
-    .batchNormalization({ name: "block3b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_expand_conv) as tf.SymbolicTensor;
   const block3b_expand_activation = tf.layers
     .activation({ name: "block3b_expand_activation", activation: "swish" })
     .apply(block3b_expand_bn) as tf.SymbolicTensor;
   const block3b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(100)),
+    })
     .apply(block3b_expand_activation) as tf.SymbolicTensor;
   const block3b_bn = tf.layers
-    .batchNormalization({ name: "block3b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_dwconv) as tf.SymbolicTensor;
   const block3b_activation = tf.layers
     .activation({ name: "block3b_activation", activation: "swish" })
@@ -464,6 +881,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(105)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reshape) as tf.SymbolicTensor;
   const block3b_se_expand = tf.layers
@@ -474,37 +893,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(106)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reduce) as tf.SymbolicTensor;
   const block3b_se_excite = tf.layers
     .multiply({ name: "block3b_se_excite" })
     .apply([block3b_activation, block3b_se_expand]) as tf.SymbolicTensor;
   const block3b_project_conv = tf.layers
-    .conv2d({ name: "block3b_project_conv", filters: 56, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_project_conv",
+      filters: 56,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(108)),
+    })
     .apply(block3b_se_excite) as tf.SymbolicTensor;
   const block3b_project_bn = tf.layers
-    .batchNormalization({ name: "block3b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_project_conv) as tf.SymbolicTensor;
-  const block3b_drop = tf.layers
-    .dropout({ name: "block3b_drop", rate: 0.043750000000000004, noiseShape: perSampleNoiseShape })
-    .apply(block3b_project_bn) as tf.SymbolicTensor;
+  const block3b_drop = new SeededDropout({
+    name: "block3b_drop",
+    rate: 0.043750000000000004,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(110),
+  }).apply(block3b_project_bn) as tf.SymbolicTensor;
   const block3b_add = tf.layers
     .add({ name: "block3b_add" })
     .apply([block3b_drop, block3a_project_bn]) as tf.SymbolicTensor;
   const block3c_expand_conv = tf.layers
-    .conv2d({ name: "block3c_expand_conv", filters: 336, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_expand_conv",
+      filters: 336,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(112)),
+    })
     .apply(block3b_add) as tf.SymbolicTensor;
   const block3c_expand_bn = tf.layers
-    .batchNormalization({ name: "block3c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_expand_conv) as tf.SymbolicTensor;
   const block3c_expand_activation = tf.layers
     .activation({ name: "block3c_expand_activation", activation: "swish" })
     .apply(block3c_expand_bn) as tf.SymbolicTensor;
   const block3c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(115)),
+    })
     .apply(block3c_expand_activation) as tf.SymbolicTensor;
   const block3c_bn = tf.layers
-    .batchNormalization({ name: "block3c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_dwconv) as tf.SymbolicTensor;
   const block3c_activation = tf.layers
     .activation({ name: "block3c_activation", activation: "swish" })
@@ -523,6 +988,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(120)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reshape) as tf.SymbolicTensor;
   const block3c_se_expand = tf.layers
@@ -533,35 +1000,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(121)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reduce) as tf.SymbolicTensor;
   const block3c_se_excite = tf.layers
     .multiply({ name: "block3c_se_excite" })
     .apply([block3c_activation, block3c_se_expand]) as tf.SymbolicTensor;
   const block3c_project_conv = tf.layers
-    .conv2d({ name: "block3c_project_conv", filters: 56, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_project_conv",
+      filters: 56,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(123)),
+    })
     .apply(block3c_se_excite) as tf.SymbolicTensor;
   const block3c_project_bn = tf.layers
-    .batchNormalization({ name: "block3c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_project_conv) as tf.SymbolicTensor;
-  const block3c_drop = tf.layers
-    .dropout({ name: "block3c_drop", rate: 0.05, noiseShape: perSampleNoiseShape })
-    .apply(block3c_project_bn) as tf.SymbolicTensor;
+  const block3c_drop = new SeededDropout({
+    name: "block3c_drop",
+    rate: 0.05,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(125),
+  }).apply(block3c_project_bn) as tf.SymbolicTensor;
   const block3c_add = tf.layers.add({ name: "block3c_add" }).apply([block3c_drop, block3b_add]) as tf.SymbolicTensor;
   const block3d_expand_conv = tf.layers
-    .conv2d({ name: "block3d_expand_conv", filters: 336, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_expand_conv",
+      filters: 336,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(127)),
+    })
     .apply(block3c_add) as tf.SymbolicTensor;
   const block3d_expand_bn = tf.layers
-    .batchNormalization({ name: "block3d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_expand_conv) as tf.SymbolicTensor;
   const block3d_expand_activation = tf.layers
     .activation({ name: "block3d_expand_activation", activation: "swish" })
     .apply(block3d_expand_bn) as tf.SymbolicTensor;
   const block3d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(130)),
+    })
     .apply(block3d_expand_activation) as tf.SymbolicTensor;
   const block3d_bn = tf.layers
-    .batchNormalization({ name: "block3d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_dwconv) as tf.SymbolicTensor;
   const block3d_activation = tf.layers
     .activation({ name: "block3d_activation", activation: "swish" })
@@ -580,6 +1093,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(135)),
+      biasInitializer: "zeros",
     })
     .apply(block3d_se_reshape) as tf.SymbolicTensor;
   const block3d_se_expand = tf.layers
@@ -590,35 +1105,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(136)),
+      biasInitializer: "zeros",
     })
     .apply(block3d_se_reduce) as tf.SymbolicTensor;
   const block3d_se_excite = tf.layers
     .multiply({ name: "block3d_se_excite" })
     .apply([block3d_activation, block3d_se_expand]) as tf.SymbolicTensor;
   const block3d_project_conv = tf.layers
-    .conv2d({ name: "block3d_project_conv", filters: 56, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_project_conv",
+      filters: 56,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(138)),
+    })
     .apply(block3d_se_excite) as tf.SymbolicTensor;
   const block3d_project_bn = tf.layers
-    .batchNormalization({ name: "block3d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_project_conv) as tf.SymbolicTensor;
-  const block3d_drop = tf.layers
-    .dropout({ name: "block3d_drop", rate: 0.05625, noiseShape: perSampleNoiseShape })
-    .apply(block3d_project_bn) as tf.SymbolicTensor;
+  const block3d_drop = new SeededDropout({
+    name: "block3d_drop",
+    rate: 0.05625,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(140),
+  }).apply(block3d_project_bn) as tf.SymbolicTensor;
   const block3d_add = tf.layers.add({ name: "block3d_add" }).apply([block3d_drop, block3c_add]) as tf.SymbolicTensor;
   const block4a_expand_conv = tf.layers
-    .conv2d({ name: "block4a_expand_conv", filters: 336, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_expand_conv",
+      filters: 336,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(142)),
+    })
     .apply(block3d_add) as tf.SymbolicTensor;
   const block4a_expand_bn = tf.layers
-    .batchNormalization({ name: "block4a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_expand_conv) as tf.SymbolicTensor;
   const block4a_expand_activation = tf.layers
     .activation({ name: "block4a_expand_activation", activation: "swish" })
     .apply(block4a_expand_bn) as tf.SymbolicTensor;
   const block4a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(145)),
+    })
     .apply(block4a_expand_activation) as tf.SymbolicTensor;
   const block4a_bn = tf.layers
-    .batchNormalization({ name: "block4a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_dwconv) as tf.SymbolicTensor;
   const block4a_activation = tf.layers
     .activation({ name: "block4a_activation", activation: "swish" })
@@ -637,6 +1199,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(150)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reshape) as tf.SymbolicTensor;
   const block4a_se_expand = tf.layers
@@ -647,31 +1211,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(151)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reduce) as tf.SymbolicTensor;
   const block4a_se_excite = tf.layers
     .multiply({ name: "block4a_se_excite" })
     .apply([block4a_activation, block4a_se_expand]) as tf.SymbolicTensor;
   const block4a_project_conv = tf.layers
-    .conv2d({ name: "block4a_project_conv", filters: 112, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_project_conv",
+      filters: 112,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(153)),
+    })
     .apply(block4a_se_excite) as tf.SymbolicTensor;
   const block4a_project_bn = tf.layers
-    .batchNormalization({ name: "block4a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_project_conv) as tf.SymbolicTensor;
   const block4b_expand_conv = tf.layers
-    .conv2d({ name: "block4b_expand_conv", filters: 672, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_expand_conv",
+      filters: 672,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(155)),
+    })
     .apply(block4a_project_bn) as tf.SymbolicTensor;
   const block4b_expand_bn = tf.layers
-    .batchNormalization({ name: "block4b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_expand_conv) as tf.SymbolicTensor;
   const block4b_expand_activation = tf.layers
     .activation({ name: "block4b_expand_activation", activation: "swish" })
     .apply(block4b_expand_bn) as tf.SymbolicTensor;
   const block4b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(158)),
+    })
     .apply(block4b_expand_activation) as tf.SymbolicTensor;
   const block4b_bn = tf.layers
-    .batchNormalization({ name: "block4b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_dwconv) as tf.SymbolicTensor;
   const block4b_activation = tf.layers
     .activation({ name: "block4b_activation", activation: "swish" })
@@ -690,6 +1297,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(163)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reshape) as tf.SymbolicTensor;
   const block4b_se_expand = tf.layers
@@ -700,37 +1309,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(164)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reduce) as tf.SymbolicTensor;
   const block4b_se_excite = tf.layers
     .multiply({ name: "block4b_se_excite" })
     .apply([block4b_activation, block4b_se_expand]) as tf.SymbolicTensor;
   const block4b_project_conv = tf.layers
-    .conv2d({ name: "block4b_project_conv", filters: 112, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_project_conv",
+      filters: 112,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(166)),
+    })
     .apply(block4b_se_excite) as tf.SymbolicTensor;
   const block4b_project_bn = tf.layers
-    .batchNormalization({ name: "block4b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_project_conv) as tf.SymbolicTensor;
-  const block4b_drop = tf.layers
-    .dropout({ name: "block4b_drop", rate: 0.06875, noiseShape: perSampleNoiseShape })
-    .apply(block4b_project_bn) as tf.SymbolicTensor;
+  const block4b_drop = new SeededDropout({
+    name: "block4b_drop",
+    rate: 0.06875,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(168),
+  }).apply(block4b_project_bn) as tf.SymbolicTensor;
   const block4b_add = tf.layers
     .add({ name: "block4b_add" })
     .apply([block4b_drop, block4a_project_bn]) as tf.SymbolicTensor;
   const block4c_expand_conv = tf.layers
-    .conv2d({ name: "block4c_expand_conv", filters: 672, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_expand_conv",
+      filters: 672,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(170)),
+    })
     .apply(block4b_add) as tf.SymbolicTensor;
   const block4c_expand_bn = tf.layers
-    .batchNormalization({ name: "block4c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_expand_conv) as tf.SymbolicTensor;
   const block4c_expand_activation = tf.layers
     .activation({ name: "block4c_expand_activation", activation: "swish" })
     .apply(block4c_expand_bn) as tf.SymbolicTensor;
   const block4c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(173)),
+    })
     .apply(block4c_expand_activation) as tf.SymbolicTensor;
   const block4c_bn = tf.layers
-    .batchNormalization({ name: "block4c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_dwconv) as tf.SymbolicTensor;
   const block4c_activation = tf.layers
     .activation({ name: "block4c_activation", activation: "swish" })
@@ -749,6 +1404,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(178)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reshape) as tf.SymbolicTensor;
   const block4c_se_expand = tf.layers
@@ -759,35 +1416,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(179)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reduce) as tf.SymbolicTensor;
   const block4c_se_excite = tf.layers
     .multiply({ name: "block4c_se_excite" })
     .apply([block4c_activation, block4c_se_expand]) as tf.SymbolicTensor;
   const block4c_project_conv = tf.layers
-    .conv2d({ name: "block4c_project_conv", filters: 112, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_project_conv",
+      filters: 112,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(181)),
+    })
     .apply(block4c_se_excite) as tf.SymbolicTensor;
   const block4c_project_bn = tf.layers
-    .batchNormalization({ name: "block4c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_project_conv) as tf.SymbolicTensor;
-  const block4c_drop = tf.layers
-    .dropout({ name: "block4c_drop", rate: 0.07500000000000001, noiseShape: perSampleNoiseShape })
-    .apply(block4c_project_bn) as tf.SymbolicTensor;
+  const block4c_drop = new SeededDropout({
+    name: "block4c_drop",
+    rate: 0.07500000000000001,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(183),
+  }).apply(block4c_project_bn) as tf.SymbolicTensor;
   const block4c_add = tf.layers.add({ name: "block4c_add" }).apply([block4c_drop, block4b_add]) as tf.SymbolicTensor;
   const block4d_expand_conv = tf.layers
-    .conv2d({ name: "block4d_expand_conv", filters: 672, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_expand_conv",
+      filters: 672,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(185)),
+    })
     .apply(block4c_add) as tf.SymbolicTensor;
   const block4d_expand_bn = tf.layers
-    .batchNormalization({ name: "block4d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_expand_conv) as tf.SymbolicTensor;
   const block4d_expand_activation = tf.layers
     .activation({ name: "block4d_expand_activation", activation: "swish" })
     .apply(block4d_expand_bn) as tf.SymbolicTensor;
   const block4d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(188)),
+    })
     .apply(block4d_expand_activation) as tf.SymbolicTensor;
   const block4d_bn = tf.layers
-    .batchNormalization({ name: "block4d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_dwconv) as tf.SymbolicTensor;
   const block4d_activation = tf.layers
     .activation({ name: "block4d_activation", activation: "swish" })
@@ -806,6 +1509,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(193)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reshape) as tf.SymbolicTensor;
   const block4d_se_expand = tf.layers
@@ -816,35 +1521,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(194)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reduce) as tf.SymbolicTensor;
   const block4d_se_excite = tf.layers
     .multiply({ name: "block4d_se_excite" })
     .apply([block4d_activation, block4d_se_expand]) as tf.SymbolicTensor;
   const block4d_project_conv = tf.layers
-    .conv2d({ name: "block4d_project_conv", filters: 112, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_project_conv",
+      filters: 112,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(196)),
+    })
     .apply(block4d_se_excite) as tf.SymbolicTensor;
   const block4d_project_bn = tf.layers
-    .batchNormalization({ name: "block4d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_project_conv) as tf.SymbolicTensor;
-  const block4d_drop = tf.layers
-    .dropout({ name: "block4d_drop", rate: 0.08125, noiseShape: perSampleNoiseShape })
-    .apply(block4d_project_bn) as tf.SymbolicTensor;
+  const block4d_drop = new SeededDropout({
+    name: "block4d_drop",
+    rate: 0.08125,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(198),
+  }).apply(block4d_project_bn) as tf.SymbolicTensor;
   const block4d_add = tf.layers.add({ name: "block4d_add" }).apply([block4d_drop, block4c_add]) as tf.SymbolicTensor;
   const block4e_expand_conv = tf.layers
-    .conv2d({ name: "block4e_expand_conv", filters: 672, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_expand_conv",
+      filters: 672,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(200)),
+    })
     .apply(block4d_add) as tf.SymbolicTensor;
   const block4e_expand_bn = tf.layers
-    .batchNormalization({ name: "block4e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_expand_conv) as tf.SymbolicTensor;
   const block4e_expand_activation = tf.layers
     .activation({ name: "block4e_expand_activation", activation: "swish" })
     .apply(block4e_expand_bn) as tf.SymbolicTensor;
   const block4e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(203)),
+    })
     .apply(block4e_expand_activation) as tf.SymbolicTensor;
   const block4e_bn = tf.layers
-    .batchNormalization({ name: "block4e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_dwconv) as tf.SymbolicTensor;
   const block4e_activation = tf.layers
     .activation({ name: "block4e_activation", activation: "swish" })
@@ -863,6 +1614,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(208)),
+      biasInitializer: "zeros",
     })
     .apply(block4e_se_reshape) as tf.SymbolicTensor;
   const block4e_se_expand = tf.layers
@@ -873,35 +1626,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(209)),
+      biasInitializer: "zeros",
     })
     .apply(block4e_se_reduce) as tf.SymbolicTensor;
   const block4e_se_excite = tf.layers
     .multiply({ name: "block4e_se_excite" })
     .apply([block4e_activation, block4e_se_expand]) as tf.SymbolicTensor;
   const block4e_project_conv = tf.layers
-    .conv2d({ name: "block4e_project_conv", filters: 112, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_project_conv",
+      filters: 112,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(211)),
+    })
     .apply(block4e_se_excite) as tf.SymbolicTensor;
   const block4e_project_bn = tf.layers
-    .batchNormalization({ name: "block4e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_project_conv) as tf.SymbolicTensor;
-  const block4e_drop = tf.layers
-    .dropout({ name: "block4e_drop", rate: 0.08750000000000001, noiseShape: perSampleNoiseShape })
-    .apply(block4e_project_bn) as tf.SymbolicTensor;
+  const block4e_drop = new SeededDropout({
+    name: "block4e_drop",
+    rate: 0.08750000000000001,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(213),
+  }).apply(block4e_project_bn) as tf.SymbolicTensor;
   const block4e_add = tf.layers.add({ name: "block4e_add" }).apply([block4e_drop, block4d_add]) as tf.SymbolicTensor;
   const block4f_expand_conv = tf.layers
-    .conv2d({ name: "block4f_expand_conv", filters: 672, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_expand_conv",
+      filters: 672,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(215)),
+    })
     .apply(block4e_add) as tf.SymbolicTensor;
   const block4f_expand_bn = tf.layers
-    .batchNormalization({ name: "block4f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_expand_conv) as tf.SymbolicTensor;
   const block4f_expand_activation = tf.layers
     .activation({ name: "block4f_expand_activation", activation: "swish" })
     .apply(block4f_expand_bn) as tf.SymbolicTensor;
   const block4f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4f_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4f_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(218)),
+    })
     .apply(block4f_expand_activation) as tf.SymbolicTensor;
   const block4f_bn = tf.layers
-    .batchNormalization({ name: "block4f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_dwconv) as tf.SymbolicTensor;
   const block4f_activation = tf.layers
     .activation({ name: "block4f_activation", activation: "swish" })
@@ -920,6 +1719,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(223)),
+      biasInitializer: "zeros",
     })
     .apply(block4f_se_reshape) as tf.SymbolicTensor;
   const block4f_se_expand = tf.layers
@@ -930,35 +1731,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(224)),
+      biasInitializer: "zeros",
     })
     .apply(block4f_se_reduce) as tf.SymbolicTensor;
   const block4f_se_excite = tf.layers
     .multiply({ name: "block4f_se_excite" })
     .apply([block4f_activation, block4f_se_expand]) as tf.SymbolicTensor;
   const block4f_project_conv = tf.layers
-    .conv2d({ name: "block4f_project_conv", filters: 112, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_project_conv",
+      filters: 112,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(226)),
+    })
     .apply(block4f_se_excite) as tf.SymbolicTensor;
   const block4f_project_bn = tf.layers
-    .batchNormalization({ name: "block4f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_project_conv) as tf.SymbolicTensor;
-  const block4f_drop = tf.layers
-    .dropout({ name: "block4f_drop", rate: 0.09375, noiseShape: perSampleNoiseShape })
-    .apply(block4f_project_bn) as tf.SymbolicTensor;
+  const block4f_drop = new SeededDropout({
+    name: "block4f_drop",
+    rate: 0.09375,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(228),
+  }).apply(block4f_project_bn) as tf.SymbolicTensor;
   const block4f_add = tf.layers.add({ name: "block4f_add" }).apply([block4f_drop, block4e_add]) as tf.SymbolicTensor;
   const block5a_expand_conv = tf.layers
-    .conv2d({ name: "block5a_expand_conv", filters: 672, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_expand_conv",
+      filters: 672,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(230)),
+    })
     .apply(block4f_add) as tf.SymbolicTensor;
   const block5a_expand_bn = tf.layers
-    .batchNormalization({ name: "block5a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_expand_conv) as tf.SymbolicTensor;
   const block5a_expand_activation = tf.layers
     .activation({ name: "block5a_expand_activation", activation: "swish" })
     .apply(block5a_expand_bn) as tf.SymbolicTensor;
   const block5a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5a_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5a_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(233)),
+    })
     .apply(block5a_expand_activation) as tf.SymbolicTensor;
   const block5a_bn = tf.layers
-    .batchNormalization({ name: "block5a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_dwconv) as tf.SymbolicTensor;
   const block5a_activation = tf.layers
     .activation({ name: "block5a_activation", activation: "swish" })
@@ -977,6 +1824,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(238)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reshape) as tf.SymbolicTensor;
   const block5a_se_expand = tf.layers
@@ -987,31 +1836,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(239)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reduce) as tf.SymbolicTensor;
   const block5a_se_excite = tf.layers
     .multiply({ name: "block5a_se_excite" })
     .apply([block5a_activation, block5a_se_expand]) as tf.SymbolicTensor;
   const block5a_project_conv = tf.layers
-    .conv2d({ name: "block5a_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(241)),
+    })
     .apply(block5a_se_excite) as tf.SymbolicTensor;
   const block5a_project_bn = tf.layers
-    .batchNormalization({ name: "block5a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_project_conv) as tf.SymbolicTensor;
   const block5b_expand_conv = tf.layers
-    .conv2d({ name: "block5b_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(243)),
+    })
     .apply(block5a_project_bn) as tf.SymbolicTensor;
   const block5b_expand_bn = tf.layers
-    .batchNormalization({ name: "block5b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_expand_conv) as tf.SymbolicTensor;
   const block5b_expand_activation = tf.layers
     .activation({ name: "block5b_expand_activation", activation: "swish" })
     .apply(block5b_expand_bn) as tf.SymbolicTensor;
   const block5b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(246)),
+    })
     .apply(block5b_expand_activation) as tf.SymbolicTensor;
   const block5b_bn = tf.layers
-    .batchNormalization({ name: "block5b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_dwconv) as tf.SymbolicTensor;
   const block5b_activation = tf.layers
     .activation({ name: "block5b_activation", activation: "swish" })
@@ -1030,6 +1922,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(251)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reshape) as tf.SymbolicTensor;
   const block5b_se_expand = tf.layers
@@ -1040,37 +1934,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(252)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reduce) as tf.SymbolicTensor;
   const block5b_se_excite = tf.layers
     .multiply({ name: "block5b_se_excite" })
     .apply([block5b_activation, block5b_se_expand]) as tf.SymbolicTensor;
   const block5b_project_conv = tf.layers
-    .conv2d({ name: "block5b_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(254)),
+    })
     .apply(block5b_se_excite) as tf.SymbolicTensor;
   const block5b_project_bn = tf.layers
-    .batchNormalization({ name: "block5b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_project_conv) as tf.SymbolicTensor;
-  const block5b_drop = tf.layers
-    .dropout({ name: "block5b_drop", rate: 0.10625000000000001, noiseShape: perSampleNoiseShape })
-    .apply(block5b_project_bn) as tf.SymbolicTensor;
+  const block5b_drop = new SeededDropout({
+    name: "block5b_drop",
+    rate: 0.10625000000000001,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(256),
+  }).apply(block5b_project_bn) as tf.SymbolicTensor;
   const block5b_add = tf.layers
     .add({ name: "block5b_add" })
     .apply([block5b_drop, block5a_project_bn]) as tf.SymbolicTensor;
   const block5c_expand_conv = tf.layers
-    .conv2d({ name: "block5c_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(258)),
+    })
     .apply(block5b_add) as tf.SymbolicTensor;
   const block5c_expand_bn = tf.layers
-    .batchNormalization({ name: "block5c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_expand_conv) as tf.SymbolicTensor;
   const block5c_expand_activation = tf.layers
     .activation({ name: "block5c_expand_activation", activation: "swish" })
     .apply(block5c_expand_bn) as tf.SymbolicTensor;
   const block5c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(261)),
+    })
     .apply(block5c_expand_activation) as tf.SymbolicTensor;
   const block5c_bn = tf.layers
-    .batchNormalization({ name: "block5c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_dwconv) as tf.SymbolicTensor;
   const block5c_activation = tf.layers
     .activation({ name: "block5c_activation", activation: "swish" })
@@ -1089,6 +2029,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(266)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reshape) as tf.SymbolicTensor;
   const block5c_se_expand = tf.layers
@@ -1099,35 +2041,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(267)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reduce) as tf.SymbolicTensor;
   const block5c_se_excite = tf.layers
     .multiply({ name: "block5c_se_excite" })
     .apply([block5c_activation, block5c_se_expand]) as tf.SymbolicTensor;
   const block5c_project_conv = tf.layers
-    .conv2d({ name: "block5c_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(269)),
+    })
     .apply(block5c_se_excite) as tf.SymbolicTensor;
   const block5c_project_bn = tf.layers
-    .batchNormalization({ name: "block5c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_project_conv) as tf.SymbolicTensor;
-  const block5c_drop = tf.layers
-    .dropout({ name: "block5c_drop", rate: 0.1125, noiseShape: perSampleNoiseShape })
-    .apply(block5c_project_bn) as tf.SymbolicTensor;
+  const block5c_drop = new SeededDropout({
+    name: "block5c_drop",
+    rate: 0.1125,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(271),
+  }).apply(block5c_project_bn) as tf.SymbolicTensor;
   const block5c_add = tf.layers.add({ name: "block5c_add" }).apply([block5c_drop, block5b_add]) as tf.SymbolicTensor;
   const block5d_expand_conv = tf.layers
-    .conv2d({ name: "block5d_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(273)),
+    })
     .apply(block5c_add) as tf.SymbolicTensor;
   const block5d_expand_bn = tf.layers
-    .batchNormalization({ name: "block5d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_expand_conv) as tf.SymbolicTensor;
   const block5d_expand_activation = tf.layers
     .activation({ name: "block5d_expand_activation", activation: "swish" })
     .apply(block5d_expand_bn) as tf.SymbolicTensor;
   const block5d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(276)),
+    })
     .apply(block5d_expand_activation) as tf.SymbolicTensor;
   const block5d_bn = tf.layers
-    .batchNormalization({ name: "block5d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_dwconv) as tf.SymbolicTensor;
   const block5d_activation = tf.layers
     .activation({ name: "block5d_activation", activation: "swish" })
@@ -1146,6 +2134,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(281)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reshape) as tf.SymbolicTensor;
   const block5d_se_expand = tf.layers
@@ -1156,35 +2146,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(282)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reduce) as tf.SymbolicTensor;
   const block5d_se_excite = tf.layers
     .multiply({ name: "block5d_se_excite" })
     .apply([block5d_activation, block5d_se_expand]) as tf.SymbolicTensor;
   const block5d_project_conv = tf.layers
-    .conv2d({ name: "block5d_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(284)),
+    })
     .apply(block5d_se_excite) as tf.SymbolicTensor;
   const block5d_project_bn = tf.layers
-    .batchNormalization({ name: "block5d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_project_conv) as tf.SymbolicTensor;
-  const block5d_drop = tf.layers
-    .dropout({ name: "block5d_drop", rate: 0.11875000000000001, noiseShape: perSampleNoiseShape })
-    .apply(block5d_project_bn) as tf.SymbolicTensor;
+  const block5d_drop = new SeededDropout({
+    name: "block5d_drop",
+    rate: 0.11875000000000001,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(286),
+  }).apply(block5d_project_bn) as tf.SymbolicTensor;
   const block5d_add = tf.layers.add({ name: "block5d_add" }).apply([block5d_drop, block5c_add]) as tf.SymbolicTensor;
   const block5e_expand_conv = tf.layers
-    .conv2d({ name: "block5e_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5e_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(288)),
+    })
     .apply(block5d_add) as tf.SymbolicTensor;
   const block5e_expand_bn = tf.layers
-    .batchNormalization({ name: "block5e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_expand_conv) as tf.SymbolicTensor;
   const block5e_expand_activation = tf.layers
     .activation({ name: "block5e_expand_activation", activation: "swish" })
     .apply(block5e_expand_bn) as tf.SymbolicTensor;
   const block5e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(291)),
+    })
     .apply(block5e_expand_activation) as tf.SymbolicTensor;
   const block5e_bn = tf.layers
-    .batchNormalization({ name: "block5e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_dwconv) as tf.SymbolicTensor;
   const block5e_activation = tf.layers
     .activation({ name: "block5e_activation", activation: "swish" })
@@ -1203,6 +2239,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(296)),
+      biasInitializer: "zeros",
     })
     .apply(block5e_se_reshape) as tf.SymbolicTensor;
   const block5e_se_expand = tf.layers
@@ -1213,35 +2251,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(297)),
+      biasInitializer: "zeros",
     })
     .apply(block5e_se_reduce) as tf.SymbolicTensor;
   const block5e_se_excite = tf.layers
     .multiply({ name: "block5e_se_excite" })
     .apply([block5e_activation, block5e_se_expand]) as tf.SymbolicTensor;
   const block5e_project_conv = tf.layers
-    .conv2d({ name: "block5e_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5e_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(299)),
+    })
     .apply(block5e_se_excite) as tf.SymbolicTensor;
   const block5e_project_bn = tf.layers
-    .batchNormalization({ name: "block5e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_project_conv) as tf.SymbolicTensor;
-  const block5e_drop = tf.layers
-    .dropout({ name: "block5e_drop", rate: 0.125, noiseShape: perSampleNoiseShape })
-    .apply(block5e_project_bn) as tf.SymbolicTensor;
+  const block5e_drop = new SeededDropout({
+    name: "block5e_drop",
+    rate: 0.125,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(301),
+  }).apply(block5e_project_bn) as tf.SymbolicTensor;
   const block5e_add = tf.layers.add({ name: "block5e_add" }).apply([block5e_drop, block5d_add]) as tf.SymbolicTensor;
   const block5f_expand_conv = tf.layers
-    .conv2d({ name: "block5f_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5f_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(303)),
+    })
     .apply(block5e_add) as tf.SymbolicTensor;
   const block5f_expand_bn = tf.layers
-    .batchNormalization({ name: "block5f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_expand_conv) as tf.SymbolicTensor;
   const block5f_expand_activation = tf.layers
     .activation({ name: "block5f_expand_activation", activation: "swish" })
     .apply(block5f_expand_bn) as tf.SymbolicTensor;
   const block5f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(306)),
+    })
     .apply(block5f_expand_activation) as tf.SymbolicTensor;
   const block5f_bn = tf.layers
-    .batchNormalization({ name: "block5f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_dwconv) as tf.SymbolicTensor;
   const block5f_activation = tf.layers
     .activation({ name: "block5f_activation", activation: "swish" })
@@ -1260,6 +2344,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(311)),
+      biasInitializer: "zeros",
     })
     .apply(block5f_se_reshape) as tf.SymbolicTensor;
   const block5f_se_expand = tf.layers
@@ -1270,35 +2356,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(312)),
+      biasInitializer: "zeros",
     })
     .apply(block5f_se_reduce) as tf.SymbolicTensor;
   const block5f_se_excite = tf.layers
     .multiply({ name: "block5f_se_excite" })
     .apply([block5f_activation, block5f_se_expand]) as tf.SymbolicTensor;
   const block5f_project_conv = tf.layers
-    .conv2d({ name: "block5f_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5f_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(314)),
+    })
     .apply(block5f_se_excite) as tf.SymbolicTensor;
   const block5f_project_bn = tf.layers
-    .batchNormalization({ name: "block5f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_project_conv) as tf.SymbolicTensor;
-  const block5f_drop = tf.layers
-    .dropout({ name: "block5f_drop", rate: 0.13125, noiseShape: perSampleNoiseShape })
-    .apply(block5f_project_bn) as tf.SymbolicTensor;
+  const block5f_drop = new SeededDropout({
+    name: "block5f_drop",
+    rate: 0.13125,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(316),
+  }).apply(block5f_project_bn) as tf.SymbolicTensor;
   const block5f_add = tf.layers.add({ name: "block5f_add" }).apply([block5f_drop, block5e_add]) as tf.SymbolicTensor;
   const block6a_expand_conv = tf.layers
-    .conv2d({ name: "block6a_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(318)),
+    })
     .apply(block5f_add) as tf.SymbolicTensor;
   const block6a_expand_bn = tf.layers
-    .batchNormalization({ name: "block6a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_expand_conv) as tf.SymbolicTensor;
   const block6a_expand_activation = tf.layers
     .activation({ name: "block6a_expand_activation", activation: "swish" })
     .apply(block6a_expand_bn) as tf.SymbolicTensor;
   const block6a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6a_dwconv", kernelSize: 5, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(321)),
+    })
     .apply(block6a_expand_activation) as tf.SymbolicTensor;
   const block6a_bn = tf.layers
-    .batchNormalization({ name: "block6a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_dwconv) as tf.SymbolicTensor;
   const block6a_activation = tf.layers
     .activation({ name: "block6a_activation", activation: "swish" })
@@ -1317,6 +2450,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(326)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reshape) as tf.SymbolicTensor;
   const block6a_se_expand = tf.layers
@@ -1327,31 +2462,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(327)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reduce) as tf.SymbolicTensor;
   const block6a_se_excite = tf.layers
     .multiply({ name: "block6a_se_excite" })
     .apply([block6a_activation, block6a_se_expand]) as tf.SymbolicTensor;
   const block6a_project_conv = tf.layers
-    .conv2d({ name: "block6a_project_conv", filters: 272, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_project_conv",
+      filters: 272,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(329)),
+    })
     .apply(block6a_se_excite) as tf.SymbolicTensor;
   const block6a_project_bn = tf.layers
-    .batchNormalization({ name: "block6a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_project_conv) as tf.SymbolicTensor;
   const block6b_expand_conv = tf.layers
-    .conv2d({ name: "block6b_expand_conv", filters: 1632, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_expand_conv",
+      filters: 1632,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(331)),
+    })
     .apply(block6a_project_bn) as tf.SymbolicTensor;
   const block6b_expand_bn = tf.layers
-    .batchNormalization({ name: "block6b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_expand_conv) as tf.SymbolicTensor;
   const block6b_expand_activation = tf.layers
     .activation({ name: "block6b_expand_activation", activation: "swish" })
     .apply(block6b_expand_bn) as tf.SymbolicTensor;
   const block6b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(334)),
+    })
     .apply(block6b_expand_activation) as tf.SymbolicTensor;
   const block6b_bn = tf.layers
-    .batchNormalization({ name: "block6b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_dwconv) as tf.SymbolicTensor;
   const block6b_activation = tf.layers
     .activation({ name: "block6b_activation", activation: "swish" })
@@ -1370,6 +2548,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(339)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reshape) as tf.SymbolicTensor;
   const block6b_se_expand = tf.layers
@@ -1380,37 +2560,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(340)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reduce) as tf.SymbolicTensor;
   const block6b_se_excite = tf.layers
     .multiply({ name: "block6b_se_excite" })
     .apply([block6b_activation, block6b_se_expand]) as tf.SymbolicTensor;
   const block6b_project_conv = tf.layers
-    .conv2d({ name: "block6b_project_conv", filters: 272, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_project_conv",
+      filters: 272,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(342)),
+    })
     .apply(block6b_se_excite) as tf.SymbolicTensor;
   const block6b_project_bn = tf.layers
-    .batchNormalization({ name: "block6b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_project_conv) as tf.SymbolicTensor;
-  const block6b_drop = tf.layers
-    .dropout({ name: "block6b_drop", rate: 0.14375000000000002, noiseShape: perSampleNoiseShape })
-    .apply(block6b_project_bn) as tf.SymbolicTensor;
+  const block6b_drop = new SeededDropout({
+    name: "block6b_drop",
+    rate: 0.14375000000000002,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(344),
+  }).apply(block6b_project_bn) as tf.SymbolicTensor;
   const block6b_add = tf.layers
     .add({ name: "block6b_add" })
     .apply([block6b_drop, block6a_project_bn]) as tf.SymbolicTensor;
   const block6c_expand_conv = tf.layers
-    .conv2d({ name: "block6c_expand_conv", filters: 1632, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_expand_conv",
+      filters: 1632,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(346)),
+    })
     .apply(block6b_add) as tf.SymbolicTensor;
   const block6c_expand_bn = tf.layers
-    .batchNormalization({ name: "block6c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_expand_conv) as tf.SymbolicTensor;
   const block6c_expand_activation = tf.layers
     .activation({ name: "block6c_expand_activation", activation: "swish" })
     .apply(block6c_expand_bn) as tf.SymbolicTensor;
   const block6c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(349)),
+    })
     .apply(block6c_expand_activation) as tf.SymbolicTensor;
   const block6c_bn = tf.layers
-    .batchNormalization({ name: "block6c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_dwconv) as tf.SymbolicTensor;
   const block6c_activation = tf.layers
     .activation({ name: "block6c_activation", activation: "swish" })
@@ -1429,6 +2655,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(354)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reshape) as tf.SymbolicTensor;
   const block6c_se_expand = tf.layers
@@ -1439,35 +2667,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(355)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reduce) as tf.SymbolicTensor;
   const block6c_se_excite = tf.layers
     .multiply({ name: "block6c_se_excite" })
     .apply([block6c_activation, block6c_se_expand]) as tf.SymbolicTensor;
   const block6c_project_conv = tf.layers
-    .conv2d({ name: "block6c_project_conv", filters: 272, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_project_conv",
+      filters: 272,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(357)),
+    })
     .apply(block6c_se_excite) as tf.SymbolicTensor;
   const block6c_project_bn = tf.layers
-    .batchNormalization({ name: "block6c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_project_conv) as tf.SymbolicTensor;
-  const block6c_drop = tf.layers
-    .dropout({ name: "block6c_drop", rate: 0.15000000000000002, noiseShape: perSampleNoiseShape })
-    .apply(block6c_project_bn) as tf.SymbolicTensor;
+  const block6c_drop = new SeededDropout({
+    name: "block6c_drop",
+    rate: 0.15000000000000002,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(359),
+  }).apply(block6c_project_bn) as tf.SymbolicTensor;
   const block6c_add = tf.layers.add({ name: "block6c_add" }).apply([block6c_drop, block6b_add]) as tf.SymbolicTensor;
   const block6d_expand_conv = tf.layers
-    .conv2d({ name: "block6d_expand_conv", filters: 1632, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_expand_conv",
+      filters: 1632,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(361)),
+    })
     .apply(block6c_add) as tf.SymbolicTensor;
   const block6d_expand_bn = tf.layers
-    .batchNormalization({ name: "block6d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_expand_conv) as tf.SymbolicTensor;
   const block6d_expand_activation = tf.layers
     .activation({ name: "block6d_expand_activation", activation: "swish" })
     .apply(block6d_expand_bn) as tf.SymbolicTensor;
   const block6d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(364)),
+    })
     .apply(block6d_expand_activation) as tf.SymbolicTensor;
   const block6d_bn = tf.layers
-    .batchNormalization({ name: "block6d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_dwconv) as tf.SymbolicTensor;
   const block6d_activation = tf.layers
     .activation({ name: "block6d_activation", activation: "swish" })
@@ -1486,6 +2760,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(369)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reshape) as tf.SymbolicTensor;
   const block6d_se_expand = tf.layers
@@ -1496,35 +2772,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(370)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reduce) as tf.SymbolicTensor;
   const block6d_se_excite = tf.layers
     .multiply({ name: "block6d_se_excite" })
     .apply([block6d_activation, block6d_se_expand]) as tf.SymbolicTensor;
   const block6d_project_conv = tf.layers
-    .conv2d({ name: "block6d_project_conv", filters: 272, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_project_conv",
+      filters: 272,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(372)),
+    })
     .apply(block6d_se_excite) as tf.SymbolicTensor;
   const block6d_project_bn = tf.layers
-    .batchNormalization({ name: "block6d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_project_conv) as tf.SymbolicTensor;
-  const block6d_drop = tf.layers
-    .dropout({ name: "block6d_drop", rate: 0.15625, noiseShape: perSampleNoiseShape })
-    .apply(block6d_project_bn) as tf.SymbolicTensor;
+  const block6d_drop = new SeededDropout({
+    name: "block6d_drop",
+    rate: 0.15625,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(374),
+  }).apply(block6d_project_bn) as tf.SymbolicTensor;
   const block6d_add = tf.layers.add({ name: "block6d_add" }).apply([block6d_drop, block6c_add]) as tf.SymbolicTensor;
   const block6e_expand_conv = tf.layers
-    .conv2d({ name: "block6e_expand_conv", filters: 1632, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_expand_conv",
+      filters: 1632,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(376)),
+    })
     .apply(block6d_add) as tf.SymbolicTensor;
   const block6e_expand_bn = tf.layers
-    .batchNormalization({ name: "block6e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_expand_conv) as tf.SymbolicTensor;
   const block6e_expand_activation = tf.layers
     .activation({ name: "block6e_expand_activation", activation: "swish" })
     .apply(block6e_expand_bn) as tf.SymbolicTensor;
   const block6e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(379)),
+    })
     .apply(block6e_expand_activation) as tf.SymbolicTensor;
   const block6e_bn = tf.layers
-    .batchNormalization({ name: "block6e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_dwconv) as tf.SymbolicTensor;
   const block6e_activation = tf.layers
     .activation({ name: "block6e_activation", activation: "swish" })
@@ -1543,6 +2865,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(384)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reshape) as tf.SymbolicTensor;
   const block6e_se_expand = tf.layers
@@ -1553,35 +2877,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(385)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reduce) as tf.SymbolicTensor;
   const block6e_se_excite = tf.layers
     .multiply({ name: "block6e_se_excite" })
     .apply([block6e_activation, block6e_se_expand]) as tf.SymbolicTensor;
   const block6e_project_conv = tf.layers
-    .conv2d({ name: "block6e_project_conv", filters: 272, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_project_conv",
+      filters: 272,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(387)),
+    })
     .apply(block6e_se_excite) as tf.SymbolicTensor;
   const block6e_project_bn = tf.layers
-    .batchNormalization({ name: "block6e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_project_conv) as tf.SymbolicTensor;
-  const block6e_drop = tf.layers
-    .dropout({ name: "block6e_drop", rate: 0.1625, noiseShape: perSampleNoiseShape })
-    .apply(block6e_project_bn) as tf.SymbolicTensor;
+  const block6e_drop = new SeededDropout({
+    name: "block6e_drop",
+    rate: 0.1625,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(389),
+  }).apply(block6e_project_bn) as tf.SymbolicTensor;
   const block6e_add = tf.layers.add({ name: "block6e_add" }).apply([block6e_drop, block6d_add]) as tf.SymbolicTensor;
   const block6f_expand_conv = tf.layers
-    .conv2d({ name: "block6f_expand_conv", filters: 1632, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6f_expand_conv",
+      filters: 1632,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(391)),
+    })
     .apply(block6e_add) as tf.SymbolicTensor;
   const block6f_expand_bn = tf.layers
-    .batchNormalization({ name: "block6f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_expand_conv) as tf.SymbolicTensor;
   const block6f_expand_activation = tf.layers
     .activation({ name: "block6f_expand_activation", activation: "swish" })
     .apply(block6f_expand_bn) as tf.SymbolicTensor;
   const block6f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(394)),
+    })
     .apply(block6f_expand_activation) as tf.SymbolicTensor;
   const block6f_bn = tf.layers
-    .batchNormalization({ name: "block6f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_dwconv) as tf.SymbolicTensor;
   const block6f_activation = tf.layers
     .activation({ name: "block6f_activation", activation: "swish" })
@@ -1600,6 +2970,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(399)),
+      biasInitializer: "zeros",
     })
     .apply(block6f_se_reshape) as tf.SymbolicTensor;
   const block6f_se_expand = tf.layers
@@ -1610,35 +2982,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(400)),
+      biasInitializer: "zeros",
     })
     .apply(block6f_se_reduce) as tf.SymbolicTensor;
   const block6f_se_excite = tf.layers
     .multiply({ name: "block6f_se_excite" })
     .apply([block6f_activation, block6f_se_expand]) as tf.SymbolicTensor;
   const block6f_project_conv = tf.layers
-    .conv2d({ name: "block6f_project_conv", filters: 272, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6f_project_conv",
+      filters: 272,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(402)),
+    })
     .apply(block6f_se_excite) as tf.SymbolicTensor;
   const block6f_project_bn = tf.layers
-    .batchNormalization({ name: "block6f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_project_conv) as tf.SymbolicTensor;
-  const block6f_drop = tf.layers
-    .dropout({ name: "block6f_drop", rate: 0.16875, noiseShape: perSampleNoiseShape })
-    .apply(block6f_project_bn) as tf.SymbolicTensor;
+  const block6f_drop = new SeededDropout({
+    name: "block6f_drop",
+    rate: 0.16875,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(404),
+  }).apply(block6f_project_bn) as tf.SymbolicTensor;
   const block6f_add = tf.layers.add({ name: "block6f_add" }).apply([block6f_drop, block6e_add]) as tf.SymbolicTensor;
   const block6g_expand_conv = tf.layers
-    .conv2d({ name: "block6g_expand_conv", filters: 1632, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6g_expand_conv",
+      filters: 1632,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(406)),
+    })
     .apply(block6f_add) as tf.SymbolicTensor;
   const block6g_expand_bn = tf.layers
-    .batchNormalization({ name: "block6g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_expand_conv) as tf.SymbolicTensor;
   const block6g_expand_activation = tf.layers
     .activation({ name: "block6g_expand_activation", activation: "swish" })
     .apply(block6g_expand_bn) as tf.SymbolicTensor;
   const block6g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(409)),
+    })
     .apply(block6g_expand_activation) as tf.SymbolicTensor;
   const block6g_bn = tf.layers
-    .batchNormalization({ name: "block6g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_dwconv) as tf.SymbolicTensor;
   const block6g_activation = tf.layers
     .activation({ name: "block6g_activation", activation: "swish" })
@@ -1657,6 +3075,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(414)),
+      biasInitializer: "zeros",
     })
     .apply(block6g_se_reshape) as tf.SymbolicTensor;
   const block6g_se_expand = tf.layers
@@ -1667,35 +3087,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(415)),
+      biasInitializer: "zeros",
     })
     .apply(block6g_se_reduce) as tf.SymbolicTensor;
   const block6g_se_excite = tf.layers
     .multiply({ name: "block6g_se_excite" })
     .apply([block6g_activation, block6g_se_expand]) as tf.SymbolicTensor;
   const block6g_project_conv = tf.layers
-    .conv2d({ name: "block6g_project_conv", filters: 272, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6g_project_conv",
+      filters: 272,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(417)),
+    })
     .apply(block6g_se_excite) as tf.SymbolicTensor;
   const block6g_project_bn = tf.layers
-    .batchNormalization({ name: "block6g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_project_conv) as tf.SymbolicTensor;
-  const block6g_drop = tf.layers
-    .dropout({ name: "block6g_drop", rate: 0.17500000000000002, noiseShape: perSampleNoiseShape })
-    .apply(block6g_project_bn) as tf.SymbolicTensor;
+  const block6g_drop = new SeededDropout({
+    name: "block6g_drop",
+    rate: 0.17500000000000002,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(419),
+  }).apply(block6g_project_bn) as tf.SymbolicTensor;
   const block6g_add = tf.layers.add({ name: "block6g_add" }).apply([block6g_drop, block6f_add]) as tf.SymbolicTensor;
   const block6h_expand_conv = tf.layers
-    .conv2d({ name: "block6h_expand_conv", filters: 1632, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6h_expand_conv",
+      filters: 1632,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(421)),
+    })
     .apply(block6g_add) as tf.SymbolicTensor;
   const block6h_expand_bn = tf.layers
-    .batchNormalization({ name: "block6h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_expand_conv) as tf.SymbolicTensor;
   const block6h_expand_activation = tf.layers
     .activation({ name: "block6h_expand_activation", activation: "swish" })
     .apply(block6h_expand_bn) as tf.SymbolicTensor;
   const block6h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6h_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6h_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(424)),
+    })
     .apply(block6h_expand_activation) as tf.SymbolicTensor;
   const block6h_bn = tf.layers
-    .batchNormalization({ name: "block6h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_dwconv) as tf.SymbolicTensor;
   const block6h_activation = tf.layers
     .activation({ name: "block6h_activation", activation: "swish" })
@@ -1714,6 +3180,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(429)),
+      biasInitializer: "zeros",
     })
     .apply(block6h_se_reshape) as tf.SymbolicTensor;
   const block6h_se_expand = tf.layers
@@ -1724,35 +3192,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(430)),
+      biasInitializer: "zeros",
     })
     .apply(block6h_se_reduce) as tf.SymbolicTensor;
   const block6h_se_excite = tf.layers
     .multiply({ name: "block6h_se_excite" })
     .apply([block6h_activation, block6h_se_expand]) as tf.SymbolicTensor;
   const block6h_project_conv = tf.layers
-    .conv2d({ name: "block6h_project_conv", filters: 272, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6h_project_conv",
+      filters: 272,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(432)),
+    })
     .apply(block6h_se_excite) as tf.SymbolicTensor;
   const block6h_project_bn = tf.layers
-    .batchNormalization({ name: "block6h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_project_conv) as tf.SymbolicTensor;
-  const block6h_drop = tf.layers
-    .dropout({ name: "block6h_drop", rate: 0.18125000000000002, noiseShape: perSampleNoiseShape })
-    .apply(block6h_project_bn) as tf.SymbolicTensor;
+  const block6h_drop = new SeededDropout({
+    name: "block6h_drop",
+    rate: 0.18125000000000002,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(434),
+  }).apply(block6h_project_bn) as tf.SymbolicTensor;
   const block6h_add = tf.layers.add({ name: "block6h_add" }).apply([block6h_drop, block6g_add]) as tf.SymbolicTensor;
   const block7a_expand_conv = tf.layers
-    .conv2d({ name: "block7a_expand_conv", filters: 1632, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_expand_conv",
+      filters: 1632,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(436)),
+    })
     .apply(block6h_add) as tf.SymbolicTensor;
   const block7a_expand_bn = tf.layers
-    .batchNormalization({ name: "block7a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_expand_conv) as tf.SymbolicTensor;
   const block7a_expand_activation = tf.layers
     .activation({ name: "block7a_expand_activation", activation: "swish" })
     .apply(block7a_expand_bn) as tf.SymbolicTensor;
   const block7a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(439)),
+    })
     .apply(block7a_expand_activation) as tf.SymbolicTensor;
   const block7a_bn = tf.layers
-    .batchNormalization({ name: "block7a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_dwconv) as tf.SymbolicTensor;
   const block7a_activation = tf.layers
     .activation({ name: "block7a_activation", activation: "swish" })
@@ -1771,6 +3285,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(444)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reshape) as tf.SymbolicTensor;
   const block7a_se_expand = tf.layers
@@ -1781,31 +3297,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(445)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reduce) as tf.SymbolicTensor;
   const block7a_se_excite = tf.layers
     .multiply({ name: "block7a_se_excite" })
     .apply([block7a_activation, block7a_se_expand]) as tf.SymbolicTensor;
   const block7a_project_conv = tf.layers
-    .conv2d({ name: "block7a_project_conv", filters: 448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_project_conv",
+      filters: 448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(447)),
+    })
     .apply(block7a_se_excite) as tf.SymbolicTensor;
   const block7a_project_bn = tf.layers
-    .batchNormalization({ name: "block7a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_project_conv) as tf.SymbolicTensor;
   const block7b_expand_conv = tf.layers
-    .conv2d({ name: "block7b_expand_conv", filters: 2688, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_expand_conv",
+      filters: 2688,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(449)),
+    })
     .apply(block7a_project_bn) as tf.SymbolicTensor;
   const block7b_expand_bn = tf.layers
-    .batchNormalization({ name: "block7b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_expand_conv) as tf.SymbolicTensor;
   const block7b_expand_activation = tf.layers
     .activation({ name: "block7b_expand_activation", activation: "swish" })
     .apply(block7b_expand_bn) as tf.SymbolicTensor;
   const block7b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(452)),
+    })
     .apply(block7b_expand_activation) as tf.SymbolicTensor;
   const block7b_bn = tf.layers
-    .batchNormalization({ name: "block7b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_dwconv) as tf.SymbolicTensor;
   const block7b_activation = tf.layers
     .activation({ name: "block7b_activation", activation: "swish" })
@@ -1824,6 +3383,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(457)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reshape) as tf.SymbolicTensor;
   const block7b_se_expand = tf.layers
@@ -1834,28 +3395,61 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(458)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reduce) as tf.SymbolicTensor;
   const block7b_se_excite = tf.layers
     .multiply({ name: "block7b_se_excite" })
     .apply([block7b_activation, block7b_se_expand]) as tf.SymbolicTensor;
   const block7b_project_conv = tf.layers
-    .conv2d({ name: "block7b_project_conv", filters: 448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_project_conv",
+      filters: 448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(460)),
+    })
     .apply(block7b_se_excite) as tf.SymbolicTensor;
   const block7b_project_bn = tf.layers
-    .batchNormalization({ name: "block7b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_project_conv) as tf.SymbolicTensor;
-  const block7b_drop = tf.layers
-    .dropout({ name: "block7b_drop", rate: 0.19375, noiseShape: perSampleNoiseShape })
-    .apply(block7b_project_bn) as tf.SymbolicTensor;
+  const block7b_drop = new SeededDropout({
+    name: "block7b_drop",
+    rate: 0.19375,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(462),
+  }).apply(block7b_project_bn) as tf.SymbolicTensor;
   const block7b_add = tf.layers
     .add({ name: "block7b_add" })
     .apply([block7b_drop, block7a_project_bn]) as tf.SymbolicTensor;
   const top_conv = tf.layers
-    .conv2d({ name: "top_conv", filters: 1792, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "top_conv",
+      filters: 1792,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(464)),
+    })
     .apply(block7b_add) as tf.SymbolicTensor;
   const top_bn = tf.layers
-    .batchNormalization({ name: "top_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "top_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(top_conv) as tf.SymbolicTensor;
   const top_activation = tf.layers
     .activation({ name: "top_activation", activation: "swish" })
@@ -1863,9 +3457,18 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!includeTop) return tf.model({ name: modelName, inputs: input, outputs: top_activation });
 
   const avg_pool = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(top_activation) as tf.SymbolicTensor;
-  const top_dropout = tf.layers.dropout({ name: "top_dropout", rate: dropout }).apply(avg_pool) as tf.SymbolicTensor;
+  const top_dropout = new SeededDropout({ name: "top_dropout", rate: dropout, seed: layerSeed(468) }).apply(
+    avg_pool,
+  ) as tf.SymbolicTensor;
   const predictions = tf.layers
-    .dense({ name: "predictions", units: classes, useBias: true, activation: "softmax" })
+    .dense({
+      name: "predictions",
+      units: classes,
+      useBias: true,
+      activation: "softmax",
+      kernelInitializer: kerasDenseKernel(layerSeed(469)),
+      biasInitializer: "zeros",
+    })
     .apply(top_dropout) as tf.SymbolicTensor;
   return tf.model({ name: modelName, inputs: input, outputs: predictions });
 }

@@ -19,6 +19,7 @@ export const metadata = {
   macs: 10266384752,
   flops: 20532769504,
   layers: 572,
+  initialization: "keras",
 } as const;
 
 export interface BuildOptions {
@@ -30,12 +31,80 @@ export interface BuildOptions {
   readonly dropout?: number;
   /** With `false`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
+  /**
+   * Seed of every random draw the model makes: its initial weights and its dropout masks.
+   * The same seed builds bit-identical weights; none draws from Math.random, as tfjs does.
+   */
+  readonly seed?: number;
+}
+
+/**
+ * Dropout whose masks are reproducible: its n-th mask in training is drawn from the seed
+ * `${seed}:${n}`, so masks differ from step to step and repeat in every run with the same
+ * seed (tf.layers.dropout with a seed would repeat one mask at every step). Without a seed
+ * it draws from Math.random, as tf.layers.dropout does. In inference it passes its input
+ * through. It serialises as a plain Dropout (rate and noise shape, no seed), so a saved
+ * model loads with tfjs alone; `draws` counts the masks drawn, for resuming a run.
+ */
+class SeededDropout extends tf.layers.Layer {
+  static className = "EffnetSeededDropout";
+  readonly rate: number;
+  readonly noiseShape?: number[];
+  readonly seed?: number;
+  draws = 0;
+  constructor(
+    args: ConstructorParameters<typeof tf.layers.Layer>[0] & { rate: number; noiseShape?: number[]; seed?: number },
+  ) {
+    super(args);
+    this.rate = args.rate;
+    this.noiseShape = args.noiseShape;
+    this.seed = args.seed;
+  }
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    // A null axis of the noise shape takes the input's size, as Dropout.getNoiseShape.
+    const noiseShape = this.noiseShape?.map((n, axis) => n ?? x.shape[axis]);
+    const seed = this.seed === undefined ? undefined : `${this.seed}:${this.draws}`;
+    this.draws++;
+    return tf.tidy(() => tf.dropout(x, this.rate, noiseShape, seed));
+  }
+  getClassName(): string {
+    return "Dropout";
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      rate: this.rate,
+      noiseShape: this.noiseShape ?? null,
+    } as tf.serialization.ConfigDict;
+  }
 }
 
 /** Drop connect: one keep/drop draw per example (the null axis is the batch), as Keras's noise_shape=(None, 1, 1, 1). */
 const perSampleNoiseShape = [null, 1, 1, 1] as unknown as number[];
 
-/** Builds EfficientNet B5 with freshly initialised weights (the tfjs layers functional API). */
+/**
+ * Keras EfficientNet's CONV_KERNEL_INITIALIZER, VarianceScaling(scale=2.0, mode="fan_out",
+ * distribution="truncated_normal"): a normal truncated at ±2σ whose standard deviation
+ * after truncation is √(2 / fan_out). Keras divides σ by 0.8796256610342398 (the
+ * standard deviation of a unit normal truncated at ±2); tfjs's varianceScaling does not,
+ * so the scale carries that factor.
+ */
+const kerasConvKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 2 / 0.8796256610342398 ** 2, mode: "fanOut", distribution: "normal", seed });
+
+/**
+ * Keras EfficientNet's DENSE_KERNEL_INITIALIZER, VarianceScaling(scale=1/3, mode="fan_out",
+ * distribution="uniform"): uniform on ±√(1 / units), the same in tfjs.
+ */
+const kerasDenseKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 1 / 3, mode: "fanOut", distribution: "uniform", seed });
+
+/**
+ * Builds EfficientNet B5 with freshly initialised weights (the tfjs layers functional API),
+ * drawn as Keras applications/efficientnet.py: convolutions VarianceScaling(2.0, "fan_out", "truncated_normal"), dense VarianceScaling(1/3, "fan_out", "uniform"), biases 0, batch norm γ 1 β 0.
+ */
 export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? 456;
@@ -47,23 +116,56 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!Number.isInteger(height) || height < 1)
     throw new RangeError(`resolution must be a positive integer, got ${height}`);
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+    throw new RangeError(`seed must be a whole number in [0, 2^32), got ${seed}`);
+  // Layer i draws from seed·layers + i + 1: one seed per (seed, layer) pair, never 0 (which tfjs's generators treat as "unseeded").
+  const layerSeed = (index: number) => (seed === undefined ? undefined : seed * metadata.layers + index + 1);
   const modelName = "efficientnet_b5";
 
   const input = tf.input({ name: "input", shape: [height, width, 3] });
   const stem_conv = tf.layers
-    .conv2d({ name: "stem_conv", filters: 48, kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "stem_conv",
+      filters: 48,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1)),
+    })
     .apply(input) as tf.SymbolicTensor;
   const stem_bn = tf.layers
-    .batchNormalization({ name: "stem_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "stem_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(stem_conv) as tf.SymbolicTensor;
   const stem_activation = tf.layers
     .activation({ name: "stem_activation", activation: "swish" })
     .apply(stem_bn) as tf.SymbolicTensor;
   const block1a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(4)),
+    })
     .apply(stem_activation) as tf.SymbolicTensor;
   const block1a_bn = tf.layers
-    .batchNormalization({ name: "block1a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_dwconv) as tf.SymbolicTensor;
   const block1a_activation = tf.layers
     .activation({ name: "block1a_activation", activation: "swish" })
@@ -82,6 +184,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(9)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reshape) as tf.SymbolicTensor;
   const block1a_se_expand = tf.layers
@@ -92,22 +196,51 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(10)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reduce) as tf.SymbolicTensor;
   const block1a_se_excite = tf.layers
     .multiply({ name: "block1a_se_excite" })
     .apply([block1a_activation, block1a_se_expand]) as tf.SymbolicTensor;
   const block1a_project_conv = tf.layers
-    .conv2d({ name: "block1a_project_conv", filters: 24, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_project_conv",
+      filters: 24,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(12)),
+    })
     .apply(block1a_se_excite) as tf.SymbolicTensor;
   const block1a_project_bn = tf.layers
-    .batchNormalization({ name: "block1a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_project_conv) as tf.SymbolicTensor;
   const block1b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(14)),
+    })
     .apply(block1a_project_bn) as tf.SymbolicTensor;
   const block1b_bn = tf.layers
-    .batchNormalization({ name: "block1b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_dwconv) as tf.SymbolicTensor;
   const block1b_activation = tf.layers
     .activation({ name: "block1b_activation", activation: "swish" })
@@ -126,6 +259,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(19)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reshape) as tf.SymbolicTensor;
   const block1b_se_expand = tf.layers
@@ -136,28 +271,60 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(20)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reduce) as tf.SymbolicTensor;
   const block1b_se_excite = tf.layers
     .multiply({ name: "block1b_se_excite" })
     .apply([block1b_activation, block1b_se_expand]) as tf.SymbolicTensor;
   const block1b_project_conv = tf.layers
-    .conv2d({ name: "block1b_project_conv", filters: 24, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_project_conv",
+      filters: 24,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(22)),
+    })
     .apply(block1b_se_excite) as tf.SymbolicTensor;
   const block1b_project_bn = tf.layers
-    .batchNormalization({ name: "block1b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_project_conv) as tf.SymbolicTensor;
-  const block1b_drop = tf.layers
-    .dropout({ name: "block1b_drop", rate: 0.005128205128205128, noiseShape: perSampleNoiseShape })
-    .apply(block1b_project_bn) as tf.SymbolicTensor;
+  const block1b_drop = new SeededDropout({
+    name: "block1b_drop",
+    rate: 0.005128205128205128,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(24),
+  }).apply(block1b_project_bn) as tf.SymbolicTensor;
   const block1b_add = tf.layers
     .add({ name: "block1b_add" })
     .apply([block1b_drop, block1a_project_bn]) as tf.SymbolicTensor;
   const block1c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(26)),
+    })
     .apply(block1b_add) as tf.SymbolicTensor;
   const block1c_bn = tf.layers
-    .batchNormalization({ name: "block1c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_dwconv) as tf.SymbolicTensor;
   const block1c_activation = tf.layers
     .activation({ name: "block1c_activation", activation: "swish" })
@@ -176,6 +343,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(31)),
+      biasInitializer: "zeros",
     })
     .apply(block1c_se_reshape) as tf.SymbolicTensor;
   const block1c_se_expand = tf.layers
@@ -186,35 +355,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(32)),
+      biasInitializer: "zeros",
     })
     .apply(block1c_se_reduce) as tf.SymbolicTensor;
   const block1c_se_excite = tf.layers
     .multiply({ name: "block1c_se_excite" })
     .apply([block1c_activation, block1c_se_expand]) as tf.SymbolicTensor;
   const block1c_project_conv = tf.layers
-    .conv2d({ name: "block1c_project_conv", filters: 24, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_project_conv",
+      filters: 24,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(34)),
+    })
     .apply(block1c_se_excite) as tf.SymbolicTensor;
   const block1c_project_bn = tf.layers
-    .batchNormalization({ name: "block1c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_project_conv) as tf.SymbolicTensor;
-  const block1c_drop = tf.layers
-    .dropout({ name: "block1c_drop", rate: 0.010256410256410256, noiseShape: perSampleNoiseShape })
-    .apply(block1c_project_bn) as tf.SymbolicTensor;
+  const block1c_drop = new SeededDropout({
+    name: "block1c_drop",
+    rate: 0.010256410256410256,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(36),
+  }).apply(block1c_project_bn) as tf.SymbolicTensor;
   const block1c_add = tf.layers.add({ name: "block1c_add" }).apply([block1c_drop, block1b_add]) as tf.SymbolicTensor;
   const block2a_expand_conv = tf.layers
-    .conv2d({ name: "block2a_expand_conv", filters: 144, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_expand_conv",
+      filters: 144,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(38)),
+    })
     .apply(block1c_add) as tf.SymbolicTensor;
   const block2a_expand_bn = tf.layers
-    .batchNormalization({ name: "block2a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_expand_conv) as tf.SymbolicTensor;
   const block2a_expand_activation = tf.layers
     .activation({ name: "block2a_expand_activation", activation: "swish" })
     .apply(block2a_expand_bn) as tf.SymbolicTensor;
   const block2a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(41)),
+    })
     .apply(block2a_expand_activation) as tf.SymbolicTensor;
   const block2a_bn = tf.layers
-    .batchNormalization({ name: "block2a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_dwconv) as tf.SymbolicTensor;
   const block2a_activation = tf.layers
     .activation({ name: "block2a_activation", activation: "swish" })
@@ -233,6 +449,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(46)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reshape) as tf.SymbolicTensor;
   const block2a_se_expand = tf.layers
@@ -243,31 +461,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(47)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reduce) as tf.SymbolicTensor;
   const block2a_se_excite = tf.layers
     .multiply({ name: "block2a_se_excite" })
     .apply([block2a_activation, block2a_se_expand]) as tf.SymbolicTensor;
   const block2a_project_conv = tf.layers
-    .conv2d({ name: "block2a_project_conv", filters: 40, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_project_conv",
+      filters: 40,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(49)),
+    })
     .apply(block2a_se_excite) as tf.SymbolicTensor;
   const block2a_project_bn = tf.layers
-    .batchNormalization({ name: "block2a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_project_conv) as tf.SymbolicTensor;
   const block2b_expand_conv = tf.layers
-    .conv2d({ name: "block2b_expand_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_expand_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(51)),
+    })
     .apply(block2a_project_bn) as tf.SymbolicTensor;
   const block2b_expand_bn = tf.layers
-    .batchNormalization({ name: "block2b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_expand_conv) as tf.SymbolicTensor;
   const block2b_expand_activation = tf.layers
     .activation({ name: "block2b_expand_activation", activation: "swish" })
     .apply(block2b_expand_bn) as tf.SymbolicTensor;
   const block2b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(54)),
+    })
     .apply(block2b_expand_activation) as tf.SymbolicTensor;
   const block2b_bn = tf.layers
-    .batchNormalization({ name: "block2b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_dwconv) as tf.SymbolicTensor;
   const block2b_activation = tf.layers
     .activation({ name: "block2b_activation", activation: "swish" })
@@ -286,6 +547,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(59)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reshape) as tf.SymbolicTensor;
   const block2b_se_expand = tf.layers
@@ -296,37 +559,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(60)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reduce) as tf.SymbolicTensor;
   const block2b_se_excite = tf.layers
     .multiply({ name: "block2b_se_excite" })
     .apply([block2b_activation, block2b_se_expand]) as tf.SymbolicTensor;
   const block2b_project_conv = tf.layers
-    .conv2d({ name: "block2b_project_conv", filters: 40, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_project_conv",
+      filters: 40,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(62)),
+    })
     .apply(block2b_se_excite) as tf.SymbolicTensor;
   const block2b_project_bn = tf.layers
-    .batchNormalization({ name: "block2b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_project_conv) as tf.SymbolicTensor;
-  const block2b_drop = tf.layers
-    .dropout({ name: "block2b_drop", rate: 0.020512820512820513, noiseShape: perSampleNoiseShape })
-    .apply(block2b_project_bn) as tf.SymbolicTensor;
+  const block2b_drop = new SeededDropout({
+    name: "block2b_drop",
+    rate: 0.020512820512820513,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(64),
+  }).apply(block2b_project_bn) as tf.SymbolicTensor;
   const block2b_add = tf.layers
     .add({ name: "block2b_add" })
     .apply([block2b_drop, block2a_project_bn]) as tf.SymbolicTensor;
   const block2c_expand_conv = tf.layers
-    .conv2d({ name: "block2c_expand_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_expand_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(66)),
+    })
     .apply(block2b_add) as tf.SymbolicTensor;
   const block2c_expand_bn = tf.layers
-    .batchNormalization({ name: "block2c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_expand_conv) as tf.SymbolicTensor;
   const block2c_expand_activation = tf.layers
     .activation({ name: "block2c_expand_activation", activation: "swish" })
     .apply(block2c_expand_bn) as tf.SymbolicTensor;
   const block2c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(69)),
+    })
     .apply(block2c_expand_activation) as tf.SymbolicTensor;
   const block2c_bn = tf.layers
-    .batchNormalization({ name: "block2c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_dwconv) as tf.SymbolicTensor;
   const block2c_activation = tf.layers
     .activation({ name: "block2c_activation", activation: "swish" })
@@ -345,6 +654,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(74)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reshape) as tf.SymbolicTensor;
   const block2c_se_expand = tf.layers
@@ -355,35 +666,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(75)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reduce) as tf.SymbolicTensor;
   const block2c_se_excite = tf.layers
     .multiply({ name: "block2c_se_excite" })
     .apply([block2c_activation, block2c_se_expand]) as tf.SymbolicTensor;
   const block2c_project_conv = tf.layers
-    .conv2d({ name: "block2c_project_conv", filters: 40, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_project_conv",
+      filters: 40,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(77)),
+    })
     .apply(block2c_se_excite) as tf.SymbolicTensor;
   const block2c_project_bn = tf.layers
-    .batchNormalization({ name: "block2c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_project_conv) as tf.SymbolicTensor;
-  const block2c_drop = tf.layers
-    .dropout({ name: "block2c_drop", rate: 0.02564102564102564, noiseShape: perSampleNoiseShape })
-    .apply(block2c_project_bn) as tf.SymbolicTensor;
+  const block2c_drop = new SeededDropout({
+    name: "block2c_drop",
+    rate: 0.02564102564102564,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(79),
+  }).apply(block2c_project_bn) as tf.SymbolicTensor;
   const block2c_add = tf.layers.add({ name: "block2c_add" }).apply([block2c_drop, block2b_add]) as tf.SymbolicTensor;
   const block2d_expand_conv = tf.layers
-    .conv2d({ name: "block2d_expand_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_expand_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(81)),
+    })
     .apply(block2c_add) as tf.SymbolicTensor;
   const block2d_expand_bn = tf.layers
-    .batchNormalization({ name: "block2d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_expand_conv) as tf.SymbolicTensor;
   const block2d_expand_activation = tf.layers
     .activation({ name: "block2d_expand_activation", activation: "swish" })
     .apply(block2d_expand_bn) as tf.SymbolicTensor;
   const block2d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(84)),
+    })
     .apply(block2d_expand_activation) as tf.SymbolicTensor;
   const block2d_bn = tf.layers
-    .batchNormalization({ name: "block2d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_dwconv) as tf.SymbolicTensor;
   const block2d_activation = tf.layers
     .activation({ name: "block2d_activation", activation: "swish" })
@@ -402,6 +759,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(89)),
+      biasInitializer: "zeros",
     })
     .apply(block2d_se_reshape) as tf.SymbolicTensor;
   const block2d_se_expand = tf.layers
@@ -412,35 +771,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(90)),
+      biasInitializer: "zeros",
     })
     .apply(block2d_se_reduce) as tf.SymbolicTensor;
   const block2d_se_excite = tf.layers
     .multiply({ name: "block2d_se_excite" })
     .apply([block2d_activation, block2d_se_expand]) as tf.SymbolicTensor;
   const block2d_project_conv = tf.layers
-    .conv2d({ name: "block2d_project_conv", filters: 40, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_project_conv",
+      filters: 40,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(92)),
+    })
     .apply(block2d_se_excite) as tf.SymbolicTensor;
   const block2d_project_bn = tf.layers
-    .batchNormalization({ name: "block2d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_project_conv) as tf.SymbolicTensor;
-  const block2d_drop = tf.layers
-    .dropout({ name: "block2d_drop", rate: 0.030769230769230774, noiseShape: perSampleNoiseShape })
-    .apply(block2d_project_bn) as tf.SymbolicTensor;
+  const block2d_drop = new SeededDropout({
+    name: "block2d_drop",
+    rate: 0.030769230769230774,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(94),
+  }).apply(block2d_project_bn) as tf.SymbolicTensor;
   const block2d_add = tf.layers.add({ name: "block2d_add" }).apply([block2d_drop, block2c_add]) as tf.SymbolicTensor;
   const block2e_expand_conv = tf.layers
-    .conv2d({ name: "block2e_expand_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_expand_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(96)),
+    })
     .apply(block2d_add) as tf.SymbolicTensor;
   const block2e_expand_bn = tf.layers
-    .batchNormalization({ name: "block2e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_expand_conv) as tf.SymbolicTensor;
   const block2e_expand_activation = tf.layers
     .activation({ name: "block2e_expand_activation", activation: "swish" })
     .apply(block2e_expand_bn) as tf.SymbolicTensor;
   const block2e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(99)),
+    })
     .apply(block2e_expand_activation) as tf.SymbolicTensor;
   const block2e_bn = tf.layers
-    .batchNormalization({ name: "block2e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_dwconv) as tf.SymbolicTensor;
   const block2e_activation = tf.layers
     .activation({ name: "block2e_activation", activation: "swish" })
@@ -459,6 +864,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(104)),
+      biasInitializer: "zeros",
     })
     .apply(block2e_se_reshape) as tf.SymbolicTensor;
   const block2e_se_expand = tf.layers
@@ -469,35 +876,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(105)),
+      biasInitializer: "zeros",
     })
     .apply(block2e_se_reduce) as tf.SymbolicTensor;
   const block2e_se_excite = tf.layers
     .multiply({ name: "block2e_se_excite" })
     .apply([block2e_activation, block2e_se_expand]) as tf.SymbolicTensor;
   const block2e_project_conv = tf.layers
-    .conv2d({ name: "block2e_project_conv", filters: 40, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_project_conv",
+      filters: 40,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(107)),
+    })
     .apply(block2e_se_excite) as tf.SymbolicTensor;
   const block2e_project_bn = tf.layers
-    .batchNormalization({ name: "block2e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_project_conv) as tf.SymbolicTensor;
-  const block2e_drop = tf.layers
-    .dropout({ name: "block2e_drop", rate: 0.0358974358974359, noiseShape: perSampleNoiseShape })
-    .apply(block2e_project_bn) as tf.SymbolicTensor;
+  const block2e_drop = new SeededDropout({
+    name: "block2e_drop",
+    rate: 0.0358974358974359,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(109),
+  }).apply(block2e_project_bn) as tf.SymbolicTensor;
   const block2e_add = tf.layers.add({ name: "block2e_add" }).apply([block2e_drop, block2d_add]) as tf.SymbolicTensor;
   const block3a_expand_conv = tf.layers
-    .conv2d({ name: "block3a_expand_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_expand_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(111)),
+    })
     .apply(block2e_add) as tf.SymbolicTensor;
   const block3a_expand_bn = tf.layers
-    .batchNormalization({ name: "block3a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_expand_conv) as tf.SymbolicTensor;
   const block3a_expand_activation = tf.layers
     .activation({ name: "block3a_expand_activation", activation: "swish" })
     .apply(block3a_expand_bn) as tf.SymbolicTensor;
   const block3a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3a_dwconv", kernelSize: 5, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(114)),
+    })
     .apply(block3a_expand_activation) as tf.SymbolicTensor;
   const block3a_bn = tf.layers
-    .batchNormalization({ name: "block3a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_dwconv) as tf.SymbolicTensor;
   const block3a_activation = tf.layers
     .activation({ name: "block3a_activation", activation: "swish" })
@@ -516,6 +970,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(119)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reshape) as tf.SymbolicTensor;
   const block3a_se_expand = tf.layers
@@ -526,31 +982,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(120)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reduce) as tf.SymbolicTensor;
   const block3a_se_excite = tf.layers
     .multiply({ name: "block3a_se_excite" })
     .apply([block3a_activation, block3a_se_expand]) as tf.SymbolicTensor;
   const block3a_project_conv = tf.layers
-    .conv2d({ name: "block3a_project_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_project_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(122)),
+    })
     .apply(block3a_se_excite) as tf.SymbolicTensor;
   const block3a_project_bn = tf.layers
-    .batchNormalization({ name: "block3a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_project_conv) as tf.SymbolicTensor;
   const block3b_expand_conv = tf.layers
-    .conv2d({ name: "block3b_expand_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_expand_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(124)),
+    })
     .apply(block3a_project_bn) as tf.SymbolicTensor;
   const block3b_expand_bn = tf.layers
-    .batchNormalization({ name: "block3b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_expand_conv) as tf.SymbolicTensor;
   const block3b_expand_activation = tf.layers
     .activation({ name: "block3b_expand_activation", activation: "swish" })
     .apply(block3b_expand_bn) as tf.SymbolicTensor;
   const block3b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(127)),
+    })
     .apply(block3b_expand_activation) as tf.SymbolicTensor;
   const block3b_bn = tf.layers
-    .batchNormalization({ name: "block3b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_dwconv) as tf.SymbolicTensor;
   const block3b_activation = tf.layers
     .activation({ name: "block3b_activation", activation: "swish" })
@@ -569,6 +1068,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(132)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reshape) as tf.SymbolicTensor;
   const block3b_se_expand = tf.layers
@@ -579,37 +1080,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(133)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reduce) as tf.SymbolicTensor;
   const block3b_se_excite = tf.layers
     .multiply({ name: "block3b_se_excite" })
     .apply([block3b_activation, block3b_se_expand]) as tf.SymbolicTensor;
   const block3b_project_conv = tf.layers
-    .conv2d({ name: "block3b_project_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_project_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(135)),
+    })
     .apply(block3b_se_excite) as tf.SymbolicTensor;
   const block3b_project_bn = tf.layers
-    .batchNormalization({ name: "block3b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_project_conv) as tf.SymbolicTensor;
-  const block3b_drop = tf.layers
-    .dropout({ name: "block3b_drop", rate: 0.046153846153846156, noiseShape: perSampleNoiseShape })
-    .apply(block3b_project_bn) as tf.SymbolicTensor;
+  const block3b_drop = new SeededDropout({
+    name: "block3b_drop",
+    rate: 0.046153846153846156,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(137),
+  }).apply(block3b_project_bn) as tf.SymbolicTensor;
   const block3b_add = tf.layers
     .add({ name: "block3b_add" })
     .apply([block3b_drop, block3a_project_bn]) as tf.SymbolicTensor;
   const block3c_expand_conv = tf.layers
-    .conv2d({ name: "block3c_expand_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_expand_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(139)),
+    })
     .apply(block3b_add) as tf.SymbolicTensor;
   const block3c_expand_bn = tf.layers
-    .batchNormalization({ name: "block3c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_expand_conv) as tf.SymbolicTensor;
   const block3c_expand_activation = tf.layers
     .activation({ name: "block3c_expand_activation", activation: "swish" })
     .apply(block3c_expand_bn) as tf.SymbolicTensor;
   const block3c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(142)),
+    })
     .apply(block3c_expand_activation) as tf.SymbolicTensor;
   const block3c_bn = tf.layers
-    .batchNormalization({ name: "block3c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_dwconv) as tf.SymbolicTensor;
   const block3c_activation = tf.layers
     .activation({ name: "block3c_activation", activation: "swish" })
@@ -628,6 +1175,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(147)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reshape) as tf.SymbolicTensor;
   const block3c_se_expand = tf.layers
@@ -638,35 +1187,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(148)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reduce) as tf.SymbolicTensor;
   const block3c_se_excite = tf.layers
     .multiply({ name: "block3c_se_excite" })
     .apply([block3c_activation, block3c_se_expand]) as tf.SymbolicTensor;
   const block3c_project_conv = tf.layers
-    .conv2d({ name: "block3c_project_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_project_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(150)),
+    })
     .apply(block3c_se_excite) as tf.SymbolicTensor;
   const block3c_project_bn = tf.layers
-    .batchNormalization({ name: "block3c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_project_conv) as tf.SymbolicTensor;
-  const block3c_drop = tf.layers
-    .dropout({ name: "block3c_drop", rate: 0.05128205128205128, noiseShape: perSampleNoiseShape })
-    .apply(block3c_project_bn) as tf.SymbolicTensor;
+  const block3c_drop = new SeededDropout({
+    name: "block3c_drop",
+    rate: 0.05128205128205128,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(152),
+  }).apply(block3c_project_bn) as tf.SymbolicTensor;
   const block3c_add = tf.layers.add({ name: "block3c_add" }).apply([block3c_drop, block3b_add]) as tf.SymbolicTensor;
   const block3d_expand_conv = tf.layers
-    .conv2d({ name: "block3d_expand_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_expand_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(154)),
+    })
     .apply(block3c_add) as tf.SymbolicTensor;
   const block3d_expand_bn = tf.layers
-    .batchNormalization({ name: "block3d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_expand_conv) as tf.SymbolicTensor;
   const block3d_expand_activation = tf.layers
     .activation({ name: "block3d_expand_activation", activation: "swish" })
     .apply(block3d_expand_bn) as tf.SymbolicTensor;
   const block3d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(157)),
+    })
     .apply(block3d_expand_activation) as tf.SymbolicTensor;
   const block3d_bn = tf.layers
-    .batchNormalization({ name: "block3d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_dwconv) as tf.SymbolicTensor;
   const block3d_activation = tf.layers
     .activation({ name: "block3d_activation", activation: "swish" })
@@ -685,6 +1280,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(162)),
+      biasInitializer: "zeros",
     })
     .apply(block3d_se_reshape) as tf.SymbolicTensor;
   const block3d_se_expand = tf.layers
@@ -695,35 +1292,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(163)),
+      biasInitializer: "zeros",
     })
     .apply(block3d_se_reduce) as tf.SymbolicTensor;
   const block3d_se_excite = tf.layers
     .multiply({ name: "block3d_se_excite" })
     .apply([block3d_activation, block3d_se_expand]) as tf.SymbolicTensor;
   const block3d_project_conv = tf.layers
-    .conv2d({ name: "block3d_project_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_project_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(165)),
+    })
     .apply(block3d_se_excite) as tf.SymbolicTensor;
   const block3d_project_bn = tf.layers
-    .batchNormalization({ name: "block3d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_project_conv) as tf.SymbolicTensor;
-  const block3d_drop = tf.layers
-    .dropout({ name: "block3d_drop", rate: 0.05641025641025642, noiseShape: perSampleNoiseShape })
-    .apply(block3d_project_bn) as tf.SymbolicTensor;
+  const block3d_drop = new SeededDropout({
+    name: "block3d_drop",
+    rate: 0.05641025641025642,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(167),
+  }).apply(block3d_project_bn) as tf.SymbolicTensor;
   const block3d_add = tf.layers.add({ name: "block3d_add" }).apply([block3d_drop, block3c_add]) as tf.SymbolicTensor;
   const block3e_expand_conv = tf.layers
-    .conv2d({ name: "block3e_expand_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_expand_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(169)),
+    })
     .apply(block3d_add) as tf.SymbolicTensor;
   const block3e_expand_bn = tf.layers
-    .batchNormalization({ name: "block3e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_expand_conv) as tf.SymbolicTensor;
   const block3e_expand_activation = tf.layers
     .activation({ name: "block3e_expand_activation", activation: "swish" })
     .apply(block3e_expand_bn) as tf.SymbolicTensor;
   const block3e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(172)),
+    })
     .apply(block3e_expand_activation) as tf.SymbolicTensor;
   const block3e_bn = tf.layers
-    .batchNormalization({ name: "block3e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_dwconv) as tf.SymbolicTensor;
   const block3e_activation = tf.layers
     .activation({ name: "block3e_activation", activation: "swish" })
@@ -742,6 +1385,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(177)),
+      biasInitializer: "zeros",
     })
     .apply(block3e_se_reshape) as tf.SymbolicTensor;
   const block3e_se_expand = tf.layers
@@ -752,35 +1397,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(178)),
+      biasInitializer: "zeros",
     })
     .apply(block3e_se_reduce) as tf.SymbolicTensor;
   const block3e_se_excite = tf.layers
     .multiply({ name: "block3e_se_excite" })
     .apply([block3e_activation, block3e_se_expand]) as tf.SymbolicTensor;
   const block3e_project_conv = tf.layers
-    .conv2d({ name: "block3e_project_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_project_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(180)),
+    })
     .apply(block3e_se_excite) as tf.SymbolicTensor;
   const block3e_project_bn = tf.layers
-    .batchNormalization({ name: "block3e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_project_conv) as tf.SymbolicTensor;
-  const block3e_drop = tf.layers
-    .dropout({ name: "block3e_drop", rate: 0.06153846153846155, noiseShape: perSampleNoiseShape })
-    .apply(block3e_project_bn) as tf.SymbolicTensor;
+  const block3e_drop = new SeededDropout({
+    name: "block3e_drop",
+    rate: 0.06153846153846155,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(182),
+  }).apply(block3e_project_bn) as tf.SymbolicTensor;
   const block3e_add = tf.layers.add({ name: "block3e_add" }).apply([block3e_drop, block3d_add]) as tf.SymbolicTensor;
   const block4a_expand_conv = tf.layers
-    .conv2d({ name: "block4a_expand_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_expand_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(184)),
+    })
     .apply(block3e_add) as tf.SymbolicTensor;
   const block4a_expand_bn = tf.layers
-    .batchNormalization({ name: "block4a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_expand_conv) as tf.SymbolicTensor;
   const block4a_expand_activation = tf.layers
     .activation({ name: "block4a_expand_activation", activation: "swish" })
     .apply(block4a_expand_bn) as tf.SymbolicTensor;
   const block4a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(187)),
+    })
     .apply(block4a_expand_activation) as tf.SymbolicTensor;
   const block4a_bn = tf.layers
-    .batchNormalization({ name: "block4a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_dwconv) as tf.SymbolicTensor;
   const block4a_activation = tf.layers
     .activation({ name: "block4a_activation", activation: "swish" })
@@ -799,6 +1491,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(192)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reshape) as tf.SymbolicTensor;
   const block4a_se_expand = tf.layers
@@ -809,31 +1503,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(193)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reduce) as tf.SymbolicTensor;
   const block4a_se_excite = tf.layers
     .multiply({ name: "block4a_se_excite" })
     .apply([block4a_activation, block4a_se_expand]) as tf.SymbolicTensor;
   const block4a_project_conv = tf.layers
-    .conv2d({ name: "block4a_project_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_project_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(195)),
+    })
     .apply(block4a_se_excite) as tf.SymbolicTensor;
   const block4a_project_bn = tf.layers
-    .batchNormalization({ name: "block4a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_project_conv) as tf.SymbolicTensor;
   const block4b_expand_conv = tf.layers
-    .conv2d({ name: "block4b_expand_conv", filters: 768, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_expand_conv",
+      filters: 768,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(197)),
+    })
     .apply(block4a_project_bn) as tf.SymbolicTensor;
   const block4b_expand_bn = tf.layers
-    .batchNormalization({ name: "block4b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_expand_conv) as tf.SymbolicTensor;
   const block4b_expand_activation = tf.layers
     .activation({ name: "block4b_expand_activation", activation: "swish" })
     .apply(block4b_expand_bn) as tf.SymbolicTensor;
   const block4b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(200)),
+    })
     .apply(block4b_expand_activation) as tf.SymbolicTensor;
   const block4b_bn = tf.layers
-    .batchNormalization({ name: "block4b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_dwconv) as tf.SymbolicTensor;
   const block4b_activation = tf.layers
     .activation({ name: "block4b_activation", activation: "swish" })
@@ -852,6 +1589,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(205)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reshape) as tf.SymbolicTensor;
   const block4b_se_expand = tf.layers
@@ -862,37 +1601,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(206)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reduce) as tf.SymbolicTensor;
   const block4b_se_excite = tf.layers
     .multiply({ name: "block4b_se_excite" })
     .apply([block4b_activation, block4b_se_expand]) as tf.SymbolicTensor;
   const block4b_project_conv = tf.layers
-    .conv2d({ name: "block4b_project_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_project_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(208)),
+    })
     .apply(block4b_se_excite) as tf.SymbolicTensor;
   const block4b_project_bn = tf.layers
-    .batchNormalization({ name: "block4b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_project_conv) as tf.SymbolicTensor;
-  const block4b_drop = tf.layers
-    .dropout({ name: "block4b_drop", rate: 0.0717948717948718, noiseShape: perSampleNoiseShape })
-    .apply(block4b_project_bn) as tf.SymbolicTensor;
+  const block4b_drop = new SeededDropout({
+    name: "block4b_drop",
+    rate: 0.0717948717948718,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(210),
+  }).apply(block4b_project_bn) as tf.SymbolicTensor;
   const block4b_add = tf.layers
     .add({ name: "block4b_add" })
     .apply([block4b_drop, block4a_project_bn]) as tf.SymbolicTensor;
   const block4c_expand_conv = tf.layers
-    .conv2d({ name: "block4c_expand_conv", filters: 768, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_expand_conv",
+      filters: 768,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(212)),
+    })
     .apply(block4b_add) as tf.SymbolicTensor;
   const block4c_expand_bn = tf.layers
-    .batchNormalization({ name: "block4c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_expand_conv) as tf.SymbolicTensor;
   const block4c_expand_activation = tf.layers
     .activation({ name: "block4c_expand_activation", activation: "swish" })
     .apply(block4c_expand_bn) as tf.SymbolicTensor;
   const block4c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(215)),
+    })
     .apply(block4c_expand_activation) as tf.SymbolicTensor;
   const block4c_bn = tf.layers
-    .batchNormalization({ name: "block4c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_dwconv) as tf.SymbolicTensor;
   const block4c_activation = tf.layers
     .activation({ name: "block4c_activation", activation: "swish" })
@@ -911,6 +1696,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(220)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reshape) as tf.SymbolicTensor;
   const block4c_se_expand = tf.layers
@@ -921,35 +1708,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(221)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reduce) as tf.SymbolicTensor;
   const block4c_se_excite = tf.layers
     .multiply({ name: "block4c_se_excite" })
     .apply([block4c_activation, block4c_se_expand]) as tf.SymbolicTensor;
   const block4c_project_conv = tf.layers
-    .conv2d({ name: "block4c_project_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_project_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(223)),
+    })
     .apply(block4c_se_excite) as tf.SymbolicTensor;
   const block4c_project_bn = tf.layers
-    .batchNormalization({ name: "block4c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_project_conv) as tf.SymbolicTensor;
-  const block4c_drop = tf.layers
-    .dropout({ name: "block4c_drop", rate: 0.07692307692307693, noiseShape: perSampleNoiseShape })
-    .apply(block4c_project_bn) as tf.SymbolicTensor;
+  const block4c_drop = new SeededDropout({
+    name: "block4c_drop",
+    rate: 0.07692307692307693,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(225),
+  }).apply(block4c_project_bn) as tf.SymbolicTensor;
   const block4c_add = tf.layers.add({ name: "block4c_add" }).apply([block4c_drop, block4b_add]) as tf.SymbolicTensor;
   const block4d_expand_conv = tf.layers
-    .conv2d({ name: "block4d_expand_conv", filters: 768, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_expand_conv",
+      filters: 768,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(227)),
+    })
     .apply(block4c_add) as tf.SymbolicTensor;
   const block4d_expand_bn = tf.layers
-    .batchNormalization({ name: "block4d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_expand_conv) as tf.SymbolicTensor;
   const block4d_expand_activation = tf.layers
     .activation({ name: "block4d_expand_activation", activation: "swish" })
     .apply(block4d_expand_bn) as tf.SymbolicTensor;
   const block4d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(230)),
+    })
     .apply(block4d_expand_activation) as tf.SymbolicTensor;
   const block4d_bn = tf.layers
-    .batchNormalization({ name: "block4d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_dwconv) as tf.SymbolicTensor;
   const block4d_activation = tf.layers
     .activation({ name: "block4d_activation", activation: "swish" })
@@ -968,6 +1801,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(235)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reshape) as tf.SymbolicTensor;
   const block4d_se_expand = tf.layers
@@ -978,35 +1813,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(236)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reduce) as tf.SymbolicTensor;
   const block4d_se_excite = tf.layers
     .multiply({ name: "block4d_se_excite" })
     .apply([block4d_activation, block4d_se_expand]) as tf.SymbolicTensor;
   const block4d_project_conv = tf.layers
-    .conv2d({ name: "block4d_project_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_project_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(238)),
+    })
     .apply(block4d_se_excite) as tf.SymbolicTensor;
   const block4d_project_bn = tf.layers
-    .batchNormalization({ name: "block4d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_project_conv) as tf.SymbolicTensor;
-  const block4d_drop = tf.layers
-    .dropout({ name: "block4d_drop", rate: 0.08205128205128205, noiseShape: perSampleNoiseShape })
-    .apply(block4d_project_bn) as tf.SymbolicTensor;
+  const block4d_drop = new SeededDropout({
+    name: "block4d_drop",
+    rate: 0.08205128205128205,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(240),
+  }).apply(block4d_project_bn) as tf.SymbolicTensor;
   const block4d_add = tf.layers.add({ name: "block4d_add" }).apply([block4d_drop, block4c_add]) as tf.SymbolicTensor;
   const block4e_expand_conv = tf.layers
-    .conv2d({ name: "block4e_expand_conv", filters: 768, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_expand_conv",
+      filters: 768,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(242)),
+    })
     .apply(block4d_add) as tf.SymbolicTensor;
   const block4e_expand_bn = tf.layers
-    .batchNormalization({ name: "block4e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_expand_conv) as tf.SymbolicTensor;
   const block4e_expand_activation = tf.layers
     .activation({ name: "block4e_expand_activation", activation: "swish" })
     .apply(block4e_expand_bn) as tf.SymbolicTensor;
   const block4e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(245)),
+    })
     .apply(block4e_expand_activation) as tf.SymbolicTensor;
   const block4e_bn = tf.layers
-    .batchNormalization({ name: "block4e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_dwconv) as tf.SymbolicTensor;
   const block4e_activation = tf.layers
     .activation({ name: "block4e_activation", activation: "swish" })
@@ -1025,6 +1906,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(250)),
+      biasInitializer: "zeros",
     })
     .apply(block4e_se_reshape) as tf.SymbolicTensor;
   const block4e_se_expand = tf.layers
@@ -1035,35 +1918,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(251)),
+      biasInitializer: "zeros",
     })
     .apply(block4e_se_reduce) as tf.SymbolicTensor;
   const block4e_se_excite = tf.layers
     .multiply({ name: "block4e_se_excite" })
     .apply([block4e_activation, block4e_se_expand]) as tf.SymbolicTensor;
   const block4e_project_conv = tf.layers
-    .conv2d({ name: "block4e_project_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_project_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(253)),
+    })
     .apply(block4e_se_excite) as tf.SymbolicTensor;
   const block4e_project_bn = tf.layers
-    .batchNormalization({ name: "block4e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_project_conv) as tf.SymbolicTensor;
-  const block4e_drop = tf.layers
-    .dropout({ name: "block4e_drop", rate: 0.08717948717948719, noiseShape: perSampleNoiseShape })
-    .apply(block4e_project_bn) as tf.SymbolicTensor;
+  const block4e_drop = new SeededDropout({
+    name: "block4e_drop",
+    rate: 0.08717948717948719,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(255),
+  }).apply(block4e_project_bn) as tf.SymbolicTensor;
   const block4e_add = tf.layers.add({ name: "block4e_add" }).apply([block4e_drop, block4d_add]) as tf.SymbolicTensor;
   const block4f_expand_conv = tf.layers
-    .conv2d({ name: "block4f_expand_conv", filters: 768, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_expand_conv",
+      filters: 768,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(257)),
+    })
     .apply(block4e_add) as tf.SymbolicTensor;
   const block4f_expand_bn = tf.layers
-    .batchNormalization({ name: "block4f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_expand_conv) as tf.SymbolicTensor;
   const block4f_expand_activation = tf.layers
     .activation({ name: "block4f_expand_activation", activation: "swish" })
     .apply(block4f_expand_bn) as tf.SymbolicTensor;
   const block4f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4f_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4f_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(260)),
+    })
     .apply(block4f_expand_activation) as tf.SymbolicTensor;
   const block4f_bn = tf.layers
-    .batchNormalization({ name: "block4f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_dwconv) as tf.SymbolicTensor;
   const block4f_activation = tf.layers
     .activation({ name: "block4f_activation", activation: "swish" })
@@ -1082,6 +2011,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(265)),
+      biasInitializer: "zeros",
     })
     .apply(block4f_se_reshape) as tf.SymbolicTensor;
   const block4f_se_expand = tf.layers
@@ -1092,35 +2023,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(266)),
+      biasInitializer: "zeros",
     })
     .apply(block4f_se_reduce) as tf.SymbolicTensor;
   const block4f_se_excite = tf.layers
     .multiply({ name: "block4f_se_excite" })
     .apply([block4f_activation, block4f_se_expand]) as tf.SymbolicTensor;
   const block4f_project_conv = tf.layers
-    .conv2d({ name: "block4f_project_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_project_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(268)),
+    })
     .apply(block4f_se_excite) as tf.SymbolicTensor;
   const block4f_project_bn = tf.layers
-    .batchNormalization({ name: "block4f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_project_conv) as tf.SymbolicTensor;
-  const block4f_drop = tf.layers
-    .dropout({ name: "block4f_drop", rate: 0.09230769230769231, noiseShape: perSampleNoiseShape })
-    .apply(block4f_project_bn) as tf.SymbolicTensor;
+  const block4f_drop = new SeededDropout({
+    name: "block4f_drop",
+    rate: 0.09230769230769231,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(270),
+  }).apply(block4f_project_bn) as tf.SymbolicTensor;
   const block4f_add = tf.layers.add({ name: "block4f_add" }).apply([block4f_drop, block4e_add]) as tf.SymbolicTensor;
   const block4g_expand_conv = tf.layers
-    .conv2d({ name: "block4g_expand_conv", filters: 768, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_expand_conv",
+      filters: 768,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(272)),
+    })
     .apply(block4f_add) as tf.SymbolicTensor;
   const block4g_expand_bn = tf.layers
-    .batchNormalization({ name: "block4g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_expand_conv) as tf.SymbolicTensor;
   const block4g_expand_activation = tf.layers
     .activation({ name: "block4g_expand_activation", activation: "swish" })
     .apply(block4g_expand_bn) as tf.SymbolicTensor;
   const block4g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4g_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4g_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(275)),
+    })
     .apply(block4g_expand_activation) as tf.SymbolicTensor;
   const block4g_bn = tf.layers
-    .batchNormalization({ name: "block4g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_dwconv) as tf.SymbolicTensor;
   const block4g_activation = tf.layers
     .activation({ name: "block4g_activation", activation: "swish" })
@@ -1139,6 +2116,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(280)),
+      biasInitializer: "zeros",
     })
     .apply(block4g_se_reshape) as tf.SymbolicTensor;
   const block4g_se_expand = tf.layers
@@ -1149,35 +2128,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(281)),
+      biasInitializer: "zeros",
     })
     .apply(block4g_se_reduce) as tf.SymbolicTensor;
   const block4g_se_excite = tf.layers
     .multiply({ name: "block4g_se_excite" })
     .apply([block4g_activation, block4g_se_expand]) as tf.SymbolicTensor;
   const block4g_project_conv = tf.layers
-    .conv2d({ name: "block4g_project_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_project_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(283)),
+    })
     .apply(block4g_se_excite) as tf.SymbolicTensor;
   const block4g_project_bn = tf.layers
-    .batchNormalization({ name: "block4g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_project_conv) as tf.SymbolicTensor;
-  const block4g_drop = tf.layers
-    .dropout({ name: "block4g_drop", rate: 0.09743589743589744, noiseShape: perSampleNoiseShape })
-    .apply(block4g_project_bn) as tf.SymbolicTensor;
+  const block4g_drop = new SeededDropout({
+    name: "block4g_drop",
+    rate: 0.09743589743589744,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(285),
+  }).apply(block4g_project_bn) as tf.SymbolicTensor;
   const block4g_add = tf.layers.add({ name: "block4g_add" }).apply([block4g_drop, block4f_add]) as tf.SymbolicTensor;
   const block5a_expand_conv = tf.layers
-    .conv2d({ name: "block5a_expand_conv", filters: 768, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_expand_conv",
+      filters: 768,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(287)),
+    })
     .apply(block4g_add) as tf.SymbolicTensor;
   const block5a_expand_bn = tf.layers
-    .batchNormalization({ name: "block5a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_expand_conv) as tf.SymbolicTensor;
   const block5a_expand_activation = tf.layers
     .activation({ name: "block5a_expand_activation", activation: "swish" })
     .apply(block5a_expand_bn) as tf.SymbolicTensor;
   const block5a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5a_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5a_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(290)),
+    })
     .apply(block5a_expand_activation) as tf.SymbolicTensor;
   const block5a_bn = tf.layers
-    .batchNormalization({ name: "block5a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_dwconv) as tf.SymbolicTensor;
   const block5a_activation = tf.layers
     .activation({ name: "block5a_activation", activation: "swish" })
@@ -1196,6 +2221,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(295)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reshape) as tf.SymbolicTensor;
   const block5a_se_expand = tf.layers
@@ -1206,31 +2233,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(296)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reduce) as tf.SymbolicTensor;
   const block5a_se_excite = tf.layers
     .multiply({ name: "block5a_se_excite" })
     .apply([block5a_activation, block5a_se_expand]) as tf.SymbolicTensor;
   const block5a_project_conv = tf.layers
-    .conv2d({ name: "block5a_project_conv", filters: 176, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_project_conv",
+      filters: 176,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(298)),
+    })
     .apply(block5a_se_excite) as tf.SymbolicTensor;
   const block5a_project_bn = tf.layers
-    .batchNormalization({ name: "block5a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_project_conv) as tf.SymbolicTensor;
   const block5b_expand_conv = tf.layers
-    .conv2d({ name: "block5b_expand_conv", filters: 1056, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_expand_conv",
+      filters: 1056,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(300)),
+    })
     .apply(block5a_project_bn) as tf.SymbolicTensor;
   const block5b_expand_bn = tf.layers
-    .batchNormalization({ name: "block5b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_expand_conv) as tf.SymbolicTensor;
   const block5b_expand_activation = tf.layers
     .activation({ name: "block5b_expand_activation", activation: "swish" })
     .apply(block5b_expand_bn) as tf.SymbolicTensor;
   const block5b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(303)),
+    })
     .apply(block5b_expand_activation) as tf.SymbolicTensor;
   const block5b_bn = tf.layers
-    .batchNormalization({ name: "block5b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_dwconv) as tf.SymbolicTensor;
   const block5b_activation = tf.layers
     .activation({ name: "block5b_activation", activation: "swish" })
@@ -1249,6 +2319,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(308)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reshape) as tf.SymbolicTensor;
   const block5b_se_expand = tf.layers
@@ -1259,37 +2331,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(309)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reduce) as tf.SymbolicTensor;
   const block5b_se_excite = tf.layers
     .multiply({ name: "block5b_se_excite" })
     .apply([block5b_activation, block5b_se_expand]) as tf.SymbolicTensor;
   const block5b_project_conv = tf.layers
-    .conv2d({ name: "block5b_project_conv", filters: 176, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_project_conv",
+      filters: 176,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(311)),
+    })
     .apply(block5b_se_excite) as tf.SymbolicTensor;
   const block5b_project_bn = tf.layers
-    .batchNormalization({ name: "block5b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_project_conv) as tf.SymbolicTensor;
-  const block5b_drop = tf.layers
-    .dropout({ name: "block5b_drop", rate: 0.1076923076923077, noiseShape: perSampleNoiseShape })
-    .apply(block5b_project_bn) as tf.SymbolicTensor;
+  const block5b_drop = new SeededDropout({
+    name: "block5b_drop",
+    rate: 0.1076923076923077,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(313),
+  }).apply(block5b_project_bn) as tf.SymbolicTensor;
   const block5b_add = tf.layers
     .add({ name: "block5b_add" })
     .apply([block5b_drop, block5a_project_bn]) as tf.SymbolicTensor;
   const block5c_expand_conv = tf.layers
-    .conv2d({ name: "block5c_expand_conv", filters: 1056, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_expand_conv",
+      filters: 1056,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(315)),
+    })
     .apply(block5b_add) as tf.SymbolicTensor;
   const block5c_expand_bn = tf.layers
-    .batchNormalization({ name: "block5c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_expand_conv) as tf.SymbolicTensor;
   const block5c_expand_activation = tf.layers
     .activation({ name: "block5c_expand_activation", activation: "swish" })
     .apply(block5c_expand_bn) as tf.SymbolicTensor;
   const block5c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(318)),
+    })
     .apply(block5c_expand_activation) as tf.SymbolicTensor;
   const block5c_bn = tf.layers
-    .batchNormalization({ name: "block5c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_dwconv) as tf.SymbolicTensor;
   const block5c_activation = tf.layers
     .activation({ name: "block5c_activation", activation: "swish" })
@@ -1308,6 +2426,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(323)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reshape) as tf.SymbolicTensor;
   const block5c_se_expand = tf.layers
@@ -1318,35 +2438,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(324)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reduce) as tf.SymbolicTensor;
   const block5c_se_excite = tf.layers
     .multiply({ name: "block5c_se_excite" })
     .apply([block5c_activation, block5c_se_expand]) as tf.SymbolicTensor;
   const block5c_project_conv = tf.layers
-    .conv2d({ name: "block5c_project_conv", filters: 176, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_project_conv",
+      filters: 176,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(326)),
+    })
     .apply(block5c_se_excite) as tf.SymbolicTensor;
   const block5c_project_bn = tf.layers
-    .batchNormalization({ name: "block5c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_project_conv) as tf.SymbolicTensor;
-  const block5c_drop = tf.layers
-    .dropout({ name: "block5c_drop", rate: 0.11282051282051284, noiseShape: perSampleNoiseShape })
-    .apply(block5c_project_bn) as tf.SymbolicTensor;
+  const block5c_drop = new SeededDropout({
+    name: "block5c_drop",
+    rate: 0.11282051282051284,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(328),
+  }).apply(block5c_project_bn) as tf.SymbolicTensor;
   const block5c_add = tf.layers.add({ name: "block5c_add" }).apply([block5c_drop, block5b_add]) as tf.SymbolicTensor;
   const block5d_expand_conv = tf.layers
-    .conv2d({ name: "block5d_expand_conv", filters: 1056, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_expand_conv",
+      filters: 1056,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(330)),
+    })
     .apply(block5c_add) as tf.SymbolicTensor;
   const block5d_expand_bn = tf.layers
-    .batchNormalization({ name: "block5d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_expand_conv) as tf.SymbolicTensor;
   const block5d_expand_activation = tf.layers
     .activation({ name: "block5d_expand_activation", activation: "swish" })
     .apply(block5d_expand_bn) as tf.SymbolicTensor;
   const block5d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(333)),
+    })
     .apply(block5d_expand_activation) as tf.SymbolicTensor;
   const block5d_bn = tf.layers
-    .batchNormalization({ name: "block5d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_dwconv) as tf.SymbolicTensor;
   const block5d_activation = tf.layers
     .activation({ name: "block5d_activation", activation: "swish" })
@@ -1365,6 +2531,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(338)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reshape) as tf.SymbolicTensor;
   const block5d_se_expand = tf.layers
@@ -1375,35 +2543,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(339)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reduce) as tf.SymbolicTensor;
   const block5d_se_excite = tf.layers
     .multiply({ name: "block5d_se_excite" })
     .apply([block5d_activation, block5d_se_expand]) as tf.SymbolicTensor;
   const block5d_project_conv = tf.layers
-    .conv2d({ name: "block5d_project_conv", filters: 176, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_project_conv",
+      filters: 176,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(341)),
+    })
     .apply(block5d_se_excite) as tf.SymbolicTensor;
   const block5d_project_bn = tf.layers
-    .batchNormalization({ name: "block5d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_project_conv) as tf.SymbolicTensor;
-  const block5d_drop = tf.layers
-    .dropout({ name: "block5d_drop", rate: 0.11794871794871796, noiseShape: perSampleNoiseShape })
-    .apply(block5d_project_bn) as tf.SymbolicTensor;
+  const block5d_drop = new SeededDropout({
+    name: "block5d_drop",
+    rate: 0.11794871794871796,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(343),
+  }).apply(block5d_project_bn) as tf.SymbolicTensor;
   const block5d_add = tf.layers.add({ name: "block5d_add" }).apply([block5d_drop, block5c_add]) as tf.SymbolicTensor;
   const block5e_expand_conv = tf.layers
-    .conv2d({ name: "block5e_expand_conv", filters: 1056, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5e_expand_conv",
+      filters: 1056,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(345)),
+    })
     .apply(block5d_add) as tf.SymbolicTensor;
   const block5e_expand_bn = tf.layers
-    .batchNormalization({ name: "block5e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_expand_conv) as tf.SymbolicTensor;
   const block5e_expand_activation = tf.layers
     .activation({ name: "block5e_expand_activation", activation: "swish" })
     .apply(block5e_expand_bn) as tf.SymbolicTensor;
   const block5e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(348)),
+    })
     .apply(block5e_expand_activation) as tf.SymbolicTensor;
   const block5e_bn = tf.layers
-    .batchNormalization({ name: "block5e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_dwconv) as tf.SymbolicTensor;
   const block5e_activation = tf.layers
     .activation({ name: "block5e_activation", activation: "swish" })
@@ -1422,6 +2636,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(353)),
+      biasInitializer: "zeros",
     })
     .apply(block5e_se_reshape) as tf.SymbolicTensor;
   const block5e_se_expand = tf.layers
@@ -1432,35 +2648,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(354)),
+      biasInitializer: "zeros",
     })
     .apply(block5e_se_reduce) as tf.SymbolicTensor;
   const block5e_se_excite = tf.layers
     .multiply({ name: "block5e_se_excite" })
     .apply([block5e_activation, block5e_se_expand]) as tf.SymbolicTensor;
   const block5e_project_conv = tf.layers
-    .conv2d({ name: "block5e_project_conv", filters: 176, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5e_project_conv",
+      filters: 176,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(356)),
+    })
     .apply(block5e_se_excite) as tf.SymbolicTensor;
   const block5e_project_bn = tf.layers
-    .batchNormalization({ name: "block5e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_project_conv) as tf.SymbolicTensor;
-  const block5e_drop = tf.layers
-    .dropout({ name: "block5e_drop", rate: 0.1230769230769231, noiseShape: perSampleNoiseShape })
-    .apply(block5e_project_bn) as tf.SymbolicTensor;
+  const block5e_drop = new SeededDropout({
+    name: "block5e_drop",
+    rate: 0.1230769230769231,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(358),
+  }).apply(block5e_project_bn) as tf.SymbolicTensor;
   const block5e_add = tf.layers.add({ name: "block5e_add" }).apply([block5e_drop, block5d_add]) as tf.SymbolicTensor;
   const block5f_expand_conv = tf.layers
-    .conv2d({ name: "block5f_expand_conv", filters: 1056, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5f_expand_conv",
+      filters: 1056,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(360)),
+    })
     .apply(block5e_add) as tf.SymbolicTensor;
   const block5f_expand_bn = tf.layers
-    .batchNormalization({ name: "block5f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_expand_conv) as tf.SymbolicTensor;
   const block5f_expand_activation = tf.layers
     .activation({ name: "block5f_expand_activation", activation: "swish" })
     .apply(block5f_expand_bn) as tf.SymbolicTensor;
   const block5f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(363)),
+    })
     .apply(block5f_expand_activation) as tf.SymbolicTensor;
   const block5f_bn = tf.layers
-    .batchNormalization({ name: "block5f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_dwconv) as tf.SymbolicTensor;
   const block5f_activation = tf.layers
     .activation({ name: "block5f_activation", activation: "swish" })
@@ -1479,6 +2741,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(368)),
+      biasInitializer: "zeros",
     })
     .apply(block5f_se_reshape) as tf.SymbolicTensor;
   const block5f_se_expand = tf.layers
@@ -1489,35 +2753,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(369)),
+      biasInitializer: "zeros",
     })
     .apply(block5f_se_reduce) as tf.SymbolicTensor;
   const block5f_se_excite = tf.layers
     .multiply({ name: "block5f_se_excite" })
     .apply([block5f_activation, block5f_se_expand]) as tf.SymbolicTensor;
   const block5f_project_conv = tf.layers
-    .conv2d({ name: "block5f_project_conv", filters: 176, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5f_project_conv",
+      filters: 176,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(371)),
+    })
     .apply(block5f_se_excite) as tf.SymbolicTensor;
   const block5f_project_bn = tf.layers
-    .batchNormalization({ name: "block5f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_project_conv) as tf.SymbolicTensor;
-  const block5f_drop = tf.layers
-    .dropout({ name: "block5f_drop", rate: 0.1282051282051282, noiseShape: perSampleNoiseShape })
-    .apply(block5f_project_bn) as tf.SymbolicTensor;
+  const block5f_drop = new SeededDropout({
+    name: "block5f_drop",
+    rate: 0.1282051282051282,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(373),
+  }).apply(block5f_project_bn) as tf.SymbolicTensor;
   const block5f_add = tf.layers.add({ name: "block5f_add" }).apply([block5f_drop, block5e_add]) as tf.SymbolicTensor;
   const block5g_expand_conv = tf.layers
-    .conv2d({ name: "block5g_expand_conv", filters: 1056, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5g_expand_conv",
+      filters: 1056,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(375)),
+    })
     .apply(block5f_add) as tf.SymbolicTensor;
   const block5g_expand_bn = tf.layers
-    .batchNormalization({ name: "block5g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_expand_conv) as tf.SymbolicTensor;
   const block5g_expand_activation = tf.layers
     .activation({ name: "block5g_expand_activation", activation: "swish" })
     .apply(block5g_expand_bn) as tf.SymbolicTensor;
   const block5g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(378)),
+    })
     .apply(block5g_expand_activation) as tf.SymbolicTensor;
   const block5g_bn = tf.layers
-    .batchNormalization({ name: "block5g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_dwconv) as tf.SymbolicTensor;
   const block5g_activation = tf.layers
     .activation({ name: "block5g_activation", activation: "swish" })
@@ -1536,6 +2846,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(383)),
+      biasInitializer: "zeros",
     })
     .apply(block5g_se_reshape) as tf.SymbolicTensor;
   const block5g_se_expand = tf.layers
@@ -1546,35 +2858,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(384)),
+      biasInitializer: "zeros",
     })
     .apply(block5g_se_reduce) as tf.SymbolicTensor;
   const block5g_se_excite = tf.layers
     .multiply({ name: "block5g_se_excite" })
     .apply([block5g_activation, block5g_se_expand]) as tf.SymbolicTensor;
   const block5g_project_conv = tf.layers
-    .conv2d({ name: "block5g_project_conv", filters: 176, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5g_project_conv",
+      filters: 176,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(386)),
+    })
     .apply(block5g_se_excite) as tf.SymbolicTensor;
   const block5g_project_bn = tf.layers
-    .batchNormalization({ name: "block5g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_project_conv) as tf.SymbolicTensor;
-  const block5g_drop = tf.layers
-    .dropout({ name: "block5g_drop", rate: 0.13333333333333333, noiseShape: perSampleNoiseShape })
-    .apply(block5g_project_bn) as tf.SymbolicTensor;
+  const block5g_drop = new SeededDropout({
+    name: "block5g_drop",
+    rate: 0.13333333333333333,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(388),
+  }).apply(block5g_project_bn) as tf.SymbolicTensor;
   const block5g_add = tf.layers.add({ name: "block5g_add" }).apply([block5g_drop, block5f_add]) as tf.SymbolicTensor;
   const block6a_expand_conv = tf.layers
-    .conv2d({ name: "block6a_expand_conv", filters: 1056, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_expand_conv",
+      filters: 1056,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(390)),
+    })
     .apply(block5g_add) as tf.SymbolicTensor;
   const block6a_expand_bn = tf.layers
-    .batchNormalization({ name: "block6a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_expand_conv) as tf.SymbolicTensor;
   const block6a_expand_activation = tf.layers
     .activation({ name: "block6a_expand_activation", activation: "swish" })
     .apply(block6a_expand_bn) as tf.SymbolicTensor;
   const block6a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6a_dwconv", kernelSize: 5, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(393)),
+    })
     .apply(block6a_expand_activation) as tf.SymbolicTensor;
   const block6a_bn = tf.layers
-    .batchNormalization({ name: "block6a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_dwconv) as tf.SymbolicTensor;
   const block6a_activation = tf.layers
     .activation({ name: "block6a_activation", activation: "swish" })
@@ -1593,6 +2952,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(398)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reshape) as tf.SymbolicTensor;
   const block6a_se_expand = tf.layers
@@ -1603,31 +2964,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(399)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reduce) as tf.SymbolicTensor;
   const block6a_se_excite = tf.layers
     .multiply({ name: "block6a_se_excite" })
     .apply([block6a_activation, block6a_se_expand]) as tf.SymbolicTensor;
   const block6a_project_conv = tf.layers
-    .conv2d({ name: "block6a_project_conv", filters: 304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_project_conv",
+      filters: 304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(401)),
+    })
     .apply(block6a_se_excite) as tf.SymbolicTensor;
   const block6a_project_bn = tf.layers
-    .batchNormalization({ name: "block6a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_project_conv) as tf.SymbolicTensor;
   const block6b_expand_conv = tf.layers
-    .conv2d({ name: "block6b_expand_conv", filters: 1824, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_expand_conv",
+      filters: 1824,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(403)),
+    })
     .apply(block6a_project_bn) as tf.SymbolicTensor;
   const block6b_expand_bn = tf.layers
-    .batchNormalization({ name: "block6b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_expand_conv) as tf.SymbolicTensor;
   const block6b_expand_activation = tf.layers
     .activation({ name: "block6b_expand_activation", activation: "swish" })
     .apply(block6b_expand_bn) as tf.SymbolicTensor;
   const block6b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(406)),
+    })
     .apply(block6b_expand_activation) as tf.SymbolicTensor;
   const block6b_bn = tf.layers
-    .batchNormalization({ name: "block6b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_dwconv) as tf.SymbolicTensor;
   const block6b_activation = tf.layers
     .activation({ name: "block6b_activation", activation: "swish" })
@@ -1646,6 +3050,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(411)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reshape) as tf.SymbolicTensor;
   const block6b_se_expand = tf.layers
@@ -1656,37 +3062,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(412)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reduce) as tf.SymbolicTensor;
   const block6b_se_excite = tf.layers
     .multiply({ name: "block6b_se_excite" })
     .apply([block6b_activation, block6b_se_expand]) as tf.SymbolicTensor;
   const block6b_project_conv = tf.layers
-    .conv2d({ name: "block6b_project_conv", filters: 304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_project_conv",
+      filters: 304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(414)),
+    })
     .apply(block6b_se_excite) as tf.SymbolicTensor;
   const block6b_project_bn = tf.layers
-    .batchNormalization({ name: "block6b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_project_conv) as tf.SymbolicTensor;
-  const block6b_drop = tf.layers
-    .dropout({ name: "block6b_drop", rate: 0.1435897435897436, noiseShape: perSampleNoiseShape })
-    .apply(block6b_project_bn) as tf.SymbolicTensor;
+  const block6b_drop = new SeededDropout({
+    name: "block6b_drop",
+    rate: 0.1435897435897436,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(416),
+  }).apply(block6b_project_bn) as tf.SymbolicTensor;
   const block6b_add = tf.layers
     .add({ name: "block6b_add" })
     .apply([block6b_drop, block6a_project_bn]) as tf.SymbolicTensor;
   const block6c_expand_conv = tf.layers
-    .conv2d({ name: "block6c_expand_conv", filters: 1824, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_expand_conv",
+      filters: 1824,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(418)),
+    })
     .apply(block6b_add) as tf.SymbolicTensor;
   const block6c_expand_bn = tf.layers
-    .batchNormalization({ name: "block6c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_expand_conv) as tf.SymbolicTensor;
   const block6c_expand_activation = tf.layers
     .activation({ name: "block6c_expand_activation", activation: "swish" })
     .apply(block6c_expand_bn) as tf.SymbolicTensor;
   const block6c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(421)),
+    })
     .apply(block6c_expand_activation) as tf.SymbolicTensor;
   const block6c_bn = tf.layers
-    .batchNormalization({ name: "block6c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_dwconv) as tf.SymbolicTensor;
   const block6c_activation = tf.layers
     .activation({ name: "block6c_activation", activation: "swish" })
@@ -1705,6 +3157,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(426)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reshape) as tf.SymbolicTensor;
   const block6c_se_expand = tf.layers
@@ -1715,35 +3169,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(427)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reduce) as tf.SymbolicTensor;
   const block6c_se_excite = tf.layers
     .multiply({ name: "block6c_se_excite" })
     .apply([block6c_activation, block6c_se_expand]) as tf.SymbolicTensor;
   const block6c_project_conv = tf.layers
-    .conv2d({ name: "block6c_project_conv", filters: 304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_project_conv",
+      filters: 304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(429)),
+    })
     .apply(block6c_se_excite) as tf.SymbolicTensor;
   const block6c_project_bn = tf.layers
-    .batchNormalization({ name: "block6c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_project_conv) as tf.SymbolicTensor;
-  const block6c_drop = tf.layers
-    .dropout({ name: "block6c_drop", rate: 0.14871794871794874, noiseShape: perSampleNoiseShape })
-    .apply(block6c_project_bn) as tf.SymbolicTensor;
+  const block6c_drop = new SeededDropout({
+    name: "block6c_drop",
+    rate: 0.14871794871794874,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(431),
+  }).apply(block6c_project_bn) as tf.SymbolicTensor;
   const block6c_add = tf.layers.add({ name: "block6c_add" }).apply([block6c_drop, block6b_add]) as tf.SymbolicTensor;
   const block6d_expand_conv = tf.layers
-    .conv2d({ name: "block6d_expand_conv", filters: 1824, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_expand_conv",
+      filters: 1824,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(433)),
+    })
     .apply(block6c_add) as tf.SymbolicTensor;
   const block6d_expand_bn = tf.layers
-    .batchNormalization({ name: "block6d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_expand_conv) as tf.SymbolicTensor;
   const block6d_expand_activation = tf.layers
     .activation({ name: "block6d_expand_activation", activation: "swish" })
     .apply(block6d_expand_bn) as tf.SymbolicTensor;
   const block6d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(436)),
+    })
     .apply(block6d_expand_activation) as tf.SymbolicTensor;
   const block6d_bn = tf.layers
-    .batchNormalization({ name: "block6d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_dwconv) as tf.SymbolicTensor;
   const block6d_activation = tf.layers
     .activation({ name: "block6d_activation", activation: "swish" })
@@ -1762,6 +3262,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(441)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reshape) as tf.SymbolicTensor;
   const block6d_se_expand = tf.layers
@@ -1772,35 +3274,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(442)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reduce) as tf.SymbolicTensor;
   const block6d_se_excite = tf.layers
     .multiply({ name: "block6d_se_excite" })
     .apply([block6d_activation, block6d_se_expand]) as tf.SymbolicTensor;
   const block6d_project_conv = tf.layers
-    .conv2d({ name: "block6d_project_conv", filters: 304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_project_conv",
+      filters: 304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(444)),
+    })
     .apply(block6d_se_excite) as tf.SymbolicTensor;
   const block6d_project_bn = tf.layers
-    .batchNormalization({ name: "block6d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_project_conv) as tf.SymbolicTensor;
-  const block6d_drop = tf.layers
-    .dropout({ name: "block6d_drop", rate: 0.15384615384615385, noiseShape: perSampleNoiseShape })
-    .apply(block6d_project_bn) as tf.SymbolicTensor;
+  const block6d_drop = new SeededDropout({
+    name: "block6d_drop",
+    rate: 0.15384615384615385,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(446),
+  }).apply(block6d_project_bn) as tf.SymbolicTensor;
   const block6d_add = tf.layers.add({ name: "block6d_add" }).apply([block6d_drop, block6c_add]) as tf.SymbolicTensor;
   const block6e_expand_conv = tf.layers
-    .conv2d({ name: "block6e_expand_conv", filters: 1824, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_expand_conv",
+      filters: 1824,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(448)),
+    })
     .apply(block6d_add) as tf.SymbolicTensor;
   const block6e_expand_bn = tf.layers
-    .batchNormalization({ name: "block6e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_expand_conv) as tf.SymbolicTensor;
   const block6e_expand_activation = tf.layers
     .activation({ name: "block6e_expand_activation", activation: "swish" })
     .apply(block6e_expand_bn) as tf.SymbolicTensor;
   const block6e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(451)),
+    })
     .apply(block6e_expand_activation) as tf.SymbolicTensor;
   const block6e_bn = tf.layers
-    .batchNormalization({ name: "block6e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_dwconv) as tf.SymbolicTensor;
   const block6e_activation = tf.layers
     .activation({ name: "block6e_activation", activation: "swish" })
@@ -1819,6 +3367,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(456)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reshape) as tf.SymbolicTensor;
   const block6e_se_expand = tf.layers
@@ -1829,35 +3379,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(457)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reduce) as tf.SymbolicTensor;
   const block6e_se_excite = tf.layers
     .multiply({ name: "block6e_se_excite" })
     .apply([block6e_activation, block6e_se_expand]) as tf.SymbolicTensor;
   const block6e_project_conv = tf.layers
-    .conv2d({ name: "block6e_project_conv", filters: 304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_project_conv",
+      filters: 304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(459)),
+    })
     .apply(block6e_se_excite) as tf.SymbolicTensor;
   const block6e_project_bn = tf.layers
-    .batchNormalization({ name: "block6e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_project_conv) as tf.SymbolicTensor;
-  const block6e_drop = tf.layers
-    .dropout({ name: "block6e_drop", rate: 0.158974358974359, noiseShape: perSampleNoiseShape })
-    .apply(block6e_project_bn) as tf.SymbolicTensor;
+  const block6e_drop = new SeededDropout({
+    name: "block6e_drop",
+    rate: 0.158974358974359,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(461),
+  }).apply(block6e_project_bn) as tf.SymbolicTensor;
   const block6e_add = tf.layers.add({ name: "block6e_add" }).apply([block6e_drop, block6d_add]) as tf.SymbolicTensor;
   const block6f_expand_conv = tf.layers
-    .conv2d({ name: "block6f_expand_conv", filters: 1824, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6f_expand_conv",
+      filters: 1824,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(463)),
+    })
     .apply(block6e_add) as tf.SymbolicTensor;
   const block6f_expand_bn = tf.layers
-    .batchNormalization({ name: "block6f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_expand_conv) as tf.SymbolicTensor;
   const block6f_expand_activation = tf.layers
     .activation({ name: "block6f_expand_activation", activation: "swish" })
     .apply(block6f_expand_bn) as tf.SymbolicTensor;
   const block6f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(466)),
+    })
     .apply(block6f_expand_activation) as tf.SymbolicTensor;
   const block6f_bn = tf.layers
-    .batchNormalization({ name: "block6f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_dwconv) as tf.SymbolicTensor;
   const block6f_activation = tf.layers
     .activation({ name: "block6f_activation", activation: "swish" })
@@ -1876,6 +3472,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(471)),
+      biasInitializer: "zeros",
     })
     .apply(block6f_se_reshape) as tf.SymbolicTensor;
   const block6f_se_expand = tf.layers
@@ -1886,35 +3484,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(472)),
+      biasInitializer: "zeros",
     })
     .apply(block6f_se_reduce) as tf.SymbolicTensor;
   const block6f_se_excite = tf.layers
     .multiply({ name: "block6f_se_excite" })
     .apply([block6f_activation, block6f_se_expand]) as tf.SymbolicTensor;
   const block6f_project_conv = tf.layers
-    .conv2d({ name: "block6f_project_conv", filters: 304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6f_project_conv",
+      filters: 304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(474)),
+    })
     .apply(block6f_se_excite) as tf.SymbolicTensor;
   const block6f_project_bn = tf.layers
-    .batchNormalization({ name: "block6f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_project_conv) as tf.SymbolicTensor;
-  const block6f_drop = tf.layers
-    .dropout({ name: "block6f_drop", rate: 0.1641025641025641, noiseShape: perSampleNoiseShape })
-    .apply(block6f_project_bn) as tf.SymbolicTensor;
+  const block6f_drop = new SeededDropout({
+    name: "block6f_drop",
+    rate: 0.1641025641025641,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(476),
+  }).apply(block6f_project_bn) as tf.SymbolicTensor;
   const block6f_add = tf.layers.add({ name: "block6f_add" }).apply([block6f_drop, block6e_add]) as tf.SymbolicTensor;
   const block6g_expand_conv = tf.layers
-    .conv2d({ name: "block6g_expand_conv", filters: 1824, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6g_expand_conv",
+      filters: 1824,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(478)),
+    })
     .apply(block6f_add) as tf.SymbolicTensor;
   const block6g_expand_bn = tf.layers
-    .batchNormalization({ name: "block6g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_expand_conv) as tf.SymbolicTensor;
   const block6g_expand_activation = tf.layers
     .activation({ name: "block6g_expand_activation", activation: "swish" })
     .apply(block6g_expand_bn) as tf.SymbolicTensor;
   const block6g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(481)),
+    })
     .apply(block6g_expand_activation) as tf.SymbolicTensor;
   const block6g_bn = tf.layers
-    .batchNormalization({ name: "block6g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_dwconv) as tf.SymbolicTensor;
   const block6g_activation = tf.layers
     .activation({ name: "block6g_activation", activation: "swish" })
@@ -1933,6 +3577,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(486)),
+      biasInitializer: "zeros",
     })
     .apply(block6g_se_reshape) as tf.SymbolicTensor;
   const block6g_se_expand = tf.layers
@@ -1943,35 +3589,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(487)),
+      biasInitializer: "zeros",
     })
     .apply(block6g_se_reduce) as tf.SymbolicTensor;
   const block6g_se_excite = tf.layers
     .multiply({ name: "block6g_se_excite" })
     .apply([block6g_activation, block6g_se_expand]) as tf.SymbolicTensor;
   const block6g_project_conv = tf.layers
-    .conv2d({ name: "block6g_project_conv", filters: 304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6g_project_conv",
+      filters: 304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(489)),
+    })
     .apply(block6g_se_excite) as tf.SymbolicTensor;
   const block6g_project_bn = tf.layers
-    .batchNormalization({ name: "block6g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_project_conv) as tf.SymbolicTensor;
-  const block6g_drop = tf.layers
-    .dropout({ name: "block6g_drop", rate: 0.16923076923076924, noiseShape: perSampleNoiseShape })
-    .apply(block6g_project_bn) as tf.SymbolicTensor;
+  const block6g_drop = new SeededDropout({
+    name: "block6g_drop",
+    rate: 0.16923076923076924,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(491),
+  }).apply(block6g_project_bn) as tf.SymbolicTensor;
   const block6g_add = tf.layers.add({ name: "block6g_add" }).apply([block6g_drop, block6f_add]) as tf.SymbolicTensor;
   const block6h_expand_conv = tf.layers
-    .conv2d({ name: "block6h_expand_conv", filters: 1824, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6h_expand_conv",
+      filters: 1824,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(493)),
+    })
     .apply(block6g_add) as tf.SymbolicTensor;
   const block6h_expand_bn = tf.layers
-    .batchNormalization({ name: "block6h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_expand_conv) as tf.SymbolicTensor;
   const block6h_expand_activation = tf.layers
     .activation({ name: "block6h_expand_activation", activation: "swish" })
     .apply(block6h_expand_bn) as tf.SymbolicTensor;
   const block6h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6h_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6h_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(496)),
+    })
     .apply(block6h_expand_activation) as tf.SymbolicTensor;
   const block6h_bn = tf.layers
-    .batchNormalization({ name: "block6h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_dwconv) as tf.SymbolicTensor;
   const block6h_activation = tf.layers
     .activation({ name: "block6h_activation", activation: "swish" })
@@ -1990,6 +3682,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(501)),
+      biasInitializer: "zeros",
     })
     .apply(block6h_se_reshape) as tf.SymbolicTensor;
   const block6h_se_expand = tf.layers
@@ -2000,35 +3694,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(502)),
+      biasInitializer: "zeros",
     })
     .apply(block6h_se_reduce) as tf.SymbolicTensor;
   const block6h_se_excite = tf.layers
     .multiply({ name: "block6h_se_excite" })
     .apply([block6h_activation, block6h_se_expand]) as tf.SymbolicTensor;
   const block6h_project_conv = tf.layers
-    .conv2d({ name: "block6h_project_conv", filters: 304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6h_project_conv",
+      filters: 304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(504)),
+    })
     .apply(block6h_se_excite) as tf.SymbolicTensor;
   const block6h_project_bn = tf.layers
-    .batchNormalization({ name: "block6h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_project_conv) as tf.SymbolicTensor;
-  const block6h_drop = tf.layers
-    .dropout({ name: "block6h_drop", rate: 0.17435897435897438, noiseShape: perSampleNoiseShape })
-    .apply(block6h_project_bn) as tf.SymbolicTensor;
+  const block6h_drop = new SeededDropout({
+    name: "block6h_drop",
+    rate: 0.17435897435897438,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(506),
+  }).apply(block6h_project_bn) as tf.SymbolicTensor;
   const block6h_add = tf.layers.add({ name: "block6h_add" }).apply([block6h_drop, block6g_add]) as tf.SymbolicTensor;
   const block6i_expand_conv = tf.layers
-    .conv2d({ name: "block6i_expand_conv", filters: 1824, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6i_expand_conv",
+      filters: 1824,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(508)),
+    })
     .apply(block6h_add) as tf.SymbolicTensor;
   const block6i_expand_bn = tf.layers
-    .batchNormalization({ name: "block6i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_expand_conv) as tf.SymbolicTensor;
   const block6i_expand_activation = tf.layers
     .activation({ name: "block6i_expand_activation", activation: "swish" })
     .apply(block6i_expand_bn) as tf.SymbolicTensor;
   const block6i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6i_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6i_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(511)),
+    })
     .apply(block6i_expand_activation) as tf.SymbolicTensor;
   const block6i_bn = tf.layers
-    .batchNormalization({ name: "block6i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_dwconv) as tf.SymbolicTensor;
   const block6i_activation = tf.layers
     .activation({ name: "block6i_activation", activation: "swish" })
@@ -2047,6 +3787,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(516)),
+      biasInitializer: "zeros",
     })
     .apply(block6i_se_reshape) as tf.SymbolicTensor;
   const block6i_se_expand = tf.layers
@@ -2057,35 +3799,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(517)),
+      biasInitializer: "zeros",
     })
     .apply(block6i_se_reduce) as tf.SymbolicTensor;
   const block6i_se_excite = tf.layers
     .multiply({ name: "block6i_se_excite" })
     .apply([block6i_activation, block6i_se_expand]) as tf.SymbolicTensor;
   const block6i_project_conv = tf.layers
-    .conv2d({ name: "block6i_project_conv", filters: 304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6i_project_conv",
+      filters: 304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(519)),
+    })
     .apply(block6i_se_excite) as tf.SymbolicTensor;
   const block6i_project_bn = tf.layers
-    .batchNormalization({ name: "block6i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_project_conv) as tf.SymbolicTensor;
-  const block6i_drop = tf.layers
-    .dropout({ name: "block6i_drop", rate: 0.1794871794871795, noiseShape: perSampleNoiseShape })
-    .apply(block6i_project_bn) as tf.SymbolicTensor;
+  const block6i_drop = new SeededDropout({
+    name: "block6i_drop",
+    rate: 0.1794871794871795,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(521),
+  }).apply(block6i_project_bn) as tf.SymbolicTensor;
   const block6i_add = tf.layers.add({ name: "block6i_add" }).apply([block6i_drop, block6h_add]) as tf.SymbolicTensor;
   const block7a_expand_conv = tf.layers
-    .conv2d({ name: "block7a_expand_conv", filters: 1824, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_expand_conv",
+      filters: 1824,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(523)),
+    })
     .apply(block6i_add) as tf.SymbolicTensor;
   const block7a_expand_bn = tf.layers
-    .batchNormalization({ name: "block7a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_expand_conv) as tf.SymbolicTensor;
   const block7a_expand_activation = tf.layers
     .activation({ name: "block7a_expand_activation", activation: "swish" })
     .apply(block7a_expand_bn) as tf.SymbolicTensor;
   const block7a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(526)),
+    })
     .apply(block7a_expand_activation) as tf.SymbolicTensor;
   const block7a_bn = tf.layers
-    .batchNormalization({ name: "block7a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_dwconv) as tf.SymbolicTensor;
   const block7a_activation = tf.layers
     .activation({ name: "block7a_activation", activation: "swish" })
@@ -2104,6 +3892,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(531)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reshape) as tf.SymbolicTensor;
   const block7a_se_expand = tf.layers
@@ -2114,31 +3904,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(532)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reduce) as tf.SymbolicTensor;
   const block7a_se_excite = tf.layers
     .multiply({ name: "block7a_se_excite" })
     .apply([block7a_activation, block7a_se_expand]) as tf.SymbolicTensor;
   const block7a_project_conv = tf.layers
-    .conv2d({ name: "block7a_project_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_project_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(534)),
+    })
     .apply(block7a_se_excite) as tf.SymbolicTensor;
   const block7a_project_bn = tf.layers
-    .batchNormalization({ name: "block7a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_project_conv) as tf.SymbolicTensor;
   const block7b_expand_conv = tf.layers
-    .conv2d({ name: "block7b_expand_conv", filters: 3072, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_expand_conv",
+      filters: 3072,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(536)),
+    })
     .apply(block7a_project_bn) as tf.SymbolicTensor;
   const block7b_expand_bn = tf.layers
-    .batchNormalization({ name: "block7b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_expand_conv) as tf.SymbolicTensor;
   const block7b_expand_activation = tf.layers
     .activation({ name: "block7b_expand_activation", activation: "swish" })
     .apply(block7b_expand_bn) as tf.SymbolicTensor;
   const block7b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(539)),
+    })
     .apply(block7b_expand_activation) as tf.SymbolicTensor;
   const block7b_bn = tf.layers
-    .batchNormalization({ name: "block7b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_dwconv) as tf.SymbolicTensor;
   const block7b_activation = tf.layers
     .activation({ name: "block7b_activation", activation: "swish" })
@@ -2157,6 +3990,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(544)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reshape) as tf.SymbolicTensor;
   const block7b_se_expand = tf.layers
@@ -2167,37 +4002,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(545)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reduce) as tf.SymbolicTensor;
   const block7b_se_excite = tf.layers
     .multiply({ name: "block7b_se_excite" })
     .apply([block7b_activation, block7b_se_expand]) as tf.SymbolicTensor;
   const block7b_project_conv = tf.layers
-    .conv2d({ name: "block7b_project_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_project_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(547)),
+    })
     .apply(block7b_se_excite) as tf.SymbolicTensor;
   const block7b_project_bn = tf.layers
-    .batchNormalization({ name: "block7b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_project_conv) as tf.SymbolicTensor;
-  const block7b_drop = tf.layers
-    .dropout({ name: "block7b_drop", rate: 0.18974358974358976, noiseShape: perSampleNoiseShape })
-    .apply(block7b_project_bn) as tf.SymbolicTensor;
+  const block7b_drop = new SeededDropout({
+    name: "block7b_drop",
+    rate: 0.18974358974358976,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(549),
+  }).apply(block7b_project_bn) as tf.SymbolicTensor;
   const block7b_add = tf.layers
     .add({ name: "block7b_add" })
     .apply([block7b_drop, block7a_project_bn]) as tf.SymbolicTensor;
   const block7c_expand_conv = tf.layers
-    .conv2d({ name: "block7c_expand_conv", filters: 3072, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7c_expand_conv",
+      filters: 3072,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(551)),
+    })
     .apply(block7b_add) as tf.SymbolicTensor;
   const block7c_expand_bn = tf.layers
-    .batchNormalization({ name: "block7c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_expand_conv) as tf.SymbolicTensor;
   const block7c_expand_activation = tf.layers
     .activation({ name: "block7c_expand_activation", activation: "swish" })
     .apply(block7c_expand_bn) as tf.SymbolicTensor;
   const block7c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(554)),
+    })
     .apply(block7c_expand_activation) as tf.SymbolicTensor;
   const block7c_bn = tf.layers
-    .batchNormalization({ name: "block7c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_dwconv) as tf.SymbolicTensor;
   const block7c_activation = tf.layers
     .activation({ name: "block7c_activation", activation: "swish" })
@@ -2216,6 +4097,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(559)),
+      biasInitializer: "zeros",
     })
     .apply(block7c_se_reshape) as tf.SymbolicTensor;
   const block7c_se_expand = tf.layers
@@ -2226,26 +4109,59 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(560)),
+      biasInitializer: "zeros",
     })
     .apply(block7c_se_reduce) as tf.SymbolicTensor;
   const block7c_se_excite = tf.layers
     .multiply({ name: "block7c_se_excite" })
     .apply([block7c_activation, block7c_se_expand]) as tf.SymbolicTensor;
   const block7c_project_conv = tf.layers
-    .conv2d({ name: "block7c_project_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7c_project_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(562)),
+    })
     .apply(block7c_se_excite) as tf.SymbolicTensor;
   const block7c_project_bn = tf.layers
-    .batchNormalization({ name: "block7c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_project_conv) as tf.SymbolicTensor;
-  const block7c_drop = tf.layers
-    .dropout({ name: "block7c_drop", rate: 0.19487179487179487, noiseShape: perSampleNoiseShape })
-    .apply(block7c_project_bn) as tf.SymbolicTensor;
+  const block7c_drop = new SeededDropout({
+    name: "block7c_drop",
+    rate: 0.19487179487179487,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(564),
+  }).apply(block7c_project_bn) as tf.SymbolicTensor;
   const block7c_add = tf.layers.add({ name: "block7c_add" }).apply([block7c_drop, block7b_add]) as tf.SymbolicTensor;
   const top_conv = tf.layers
-    .conv2d({ name: "top_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "top_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(566)),
+    })
     .apply(block7c_add) as tf.SymbolicTensor;
   const top_bn = tf.layers
-    .batchNormalization({ name: "top_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "top_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(top_conv) as tf.SymbolicTensor;
   const top_activation = tf.layers
     .activation({ name: "top_activation", activation: "swish" })
@@ -2253,9 +4169,18 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!includeTop) return tf.model({ name: modelName, inputs: input, outputs: top_activation });
 
   const avg_pool = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(top_activation) as tf.SymbolicTensor;
-  const top_dropout = tf.layers.dropout({ name: "top_dropout", rate: dropout }).apply(avg_pool) as tf.SymbolicTensor;
+  const top_dropout = new SeededDropout({ name: "top_dropout", rate: dropout, seed: layerSeed(570) }).apply(
+    avg_pool,
+  ) as tf.SymbolicTensor;
   const predictions = tf.layers
-    .dense({ name: "predictions", units: classes, useBias: true, activation: "softmax" })
+    .dense({
+      name: "predictions",
+      units: classes,
+      useBias: true,
+      activation: "softmax",
+      kernelInitializer: kerasDenseKernel(layerSeed(571)),
+      biasInitializer: "zeros",
+    })
     .apply(top_dropout) as tf.SymbolicTensor;
   return tf.model({ name: modelName, inputs: input, outputs: predictions });
 }

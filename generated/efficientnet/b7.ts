@@ -19,6 +19,7 @@ export const metadata = {
   macs: 37745884192,
   flops: 75491768384,
   layers: 809,
+  initialization: "keras",
 } as const;
 
 export interface BuildOptions {
@@ -30,12 +31,80 @@ export interface BuildOptions {
   readonly dropout?: number;
   /** With `false`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
+  /**
+   * Seed of every random draw the model makes: its initial weights and its dropout masks.
+   * The same seed builds bit-identical weights; none draws from Math.random, as tfjs does.
+   */
+  readonly seed?: number;
+}
+
+/**
+ * Dropout whose masks are reproducible: its n-th mask in training is drawn from the seed
+ * `${seed}:${n}`, so masks differ from step to step and repeat in every run with the same
+ * seed (tf.layers.dropout with a seed would repeat one mask at every step). Without a seed
+ * it draws from Math.random, as tf.layers.dropout does. In inference it passes its input
+ * through. It serialises as a plain Dropout (rate and noise shape, no seed), so a saved
+ * model loads with tfjs alone; `draws` counts the masks drawn, for resuming a run.
+ */
+class SeededDropout extends tf.layers.Layer {
+  static className = "EffnetSeededDropout";
+  readonly rate: number;
+  readonly noiseShape?: number[];
+  readonly seed?: number;
+  draws = 0;
+  constructor(
+    args: ConstructorParameters<typeof tf.layers.Layer>[0] & { rate: number; noiseShape?: number[]; seed?: number },
+  ) {
+    super(args);
+    this.rate = args.rate;
+    this.noiseShape = args.noiseShape;
+    this.seed = args.seed;
+  }
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    // A null axis of the noise shape takes the input's size, as Dropout.getNoiseShape.
+    const noiseShape = this.noiseShape?.map((n, axis) => n ?? x.shape[axis]);
+    const seed = this.seed === undefined ? undefined : `${this.seed}:${this.draws}`;
+    this.draws++;
+    return tf.tidy(() => tf.dropout(x, this.rate, noiseShape, seed));
+  }
+  getClassName(): string {
+    return "Dropout";
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      rate: this.rate,
+      noiseShape: this.noiseShape ?? null,
+    } as tf.serialization.ConfigDict;
+  }
 }
 
 /** Drop connect: one keep/drop draw per example (the null axis is the batch), as Keras's noise_shape=(None, 1, 1, 1). */
 const perSampleNoiseShape = [null, 1, 1, 1] as unknown as number[];
 
-/** Builds EfficientNet B7 with freshly initialised weights (the tfjs layers functional API). */
+/**
+ * Keras EfficientNet's CONV_KERNEL_INITIALIZER, VarianceScaling(scale=2.0, mode="fan_out",
+ * distribution="truncated_normal"): a normal truncated at ±2σ whose standard deviation
+ * after truncation is √(2 / fan_out). Keras divides σ by 0.8796256610342398 (the
+ * standard deviation of a unit normal truncated at ±2); tfjs's varianceScaling does not,
+ * so the scale carries that factor.
+ */
+const kerasConvKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 2 / 0.8796256610342398 ** 2, mode: "fanOut", distribution: "normal", seed });
+
+/**
+ * Keras EfficientNet's DENSE_KERNEL_INITIALIZER, VarianceScaling(scale=1/3, mode="fan_out",
+ * distribution="uniform"): uniform on ±√(1 / units), the same in tfjs.
+ */
+const kerasDenseKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 1 / 3, mode: "fanOut", distribution: "uniform", seed });
+
+/**
+ * Builds EfficientNet B7 with freshly initialised weights (the tfjs layers functional API),
+ * drawn as Keras applications/efficientnet.py: convolutions VarianceScaling(2.0, "fan_out", "truncated_normal"), dense VarianceScaling(1/3, "fan_out", "uniform"), biases 0, batch norm γ 1 β 0.
+ */
 export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? 600;
@@ -47,23 +116,56 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!Number.isInteger(height) || height < 1)
     throw new RangeError(`resolution must be a positive integer, got ${height}`);
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+    throw new RangeError(`seed must be a whole number in [0, 2^32), got ${seed}`);
+  // Layer i draws from seed·layers + i + 1: one seed per (seed, layer) pair, never 0 (which tfjs's generators treat as "unseeded").
+  const layerSeed = (index: number) => (seed === undefined ? undefined : seed * metadata.layers + index + 1);
   const modelName = "efficientnet_b7";
 
   const input = tf.input({ name: "input", shape: [height, width, 3] });
   const stem_conv = tf.layers
-    .conv2d({ name: "stem_conv", filters: 64, kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "stem_conv",
+      filters: 64,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1)),
+    })
     .apply(input) as tf.SymbolicTensor;
   const stem_bn = tf.layers
-    .batchNormalization({ name: "stem_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "stem_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(stem_conv) as tf.SymbolicTensor;
   const stem_activation = tf.layers
     .activation({ name: "stem_activation", activation: "swish" })
     .apply(stem_bn) as tf.SymbolicTensor;
   const block1a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(4)),
+    })
     .apply(stem_activation) as tf.SymbolicTensor;
   const block1a_bn = tf.layers
-    .batchNormalization({ name: "block1a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_dwconv) as tf.SymbolicTensor;
   const block1a_activation = tf.layers
     .activation({ name: "block1a_activation", activation: "swish" })
@@ -82,6 +184,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(9)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reshape) as tf.SymbolicTensor;
   const block1a_se_expand = tf.layers
@@ -92,22 +196,51 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(10)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reduce) as tf.SymbolicTensor;
   const block1a_se_excite = tf.layers
     .multiply({ name: "block1a_se_excite" })
     .apply([block1a_activation, block1a_se_expand]) as tf.SymbolicTensor;
   const block1a_project_conv = tf.layers
-    .conv2d({ name: "block1a_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(12)),
+    })
     .apply(block1a_se_excite) as tf.SymbolicTensor;
   const block1a_project_bn = tf.layers
-    .batchNormalization({ name: "block1a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_project_conv) as tf.SymbolicTensor;
   const block1b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(14)),
+    })
     .apply(block1a_project_bn) as tf.SymbolicTensor;
   const block1b_bn = tf.layers
-    .batchNormalization({ name: "block1b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_dwconv) as tf.SymbolicTensor;
   const block1b_activation = tf.layers
     .activation({ name: "block1b_activation", activation: "swish" })
@@ -126,6 +259,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(19)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reshape) as tf.SymbolicTensor;
   const block1b_se_expand = tf.layers
@@ -136,28 +271,60 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(20)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reduce) as tf.SymbolicTensor;
   const block1b_se_excite = tf.layers
     .multiply({ name: "block1b_se_excite" })
     .apply([block1b_activation, block1b_se_expand]) as tf.SymbolicTensor;
   const block1b_project_conv = tf.layers
-    .conv2d({ name: "block1b_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(22)),
+    })
     .apply(block1b_se_excite) as tf.SymbolicTensor;
   const block1b_project_bn = tf.layers
-    .batchNormalization({ name: "block1b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_project_conv) as tf.SymbolicTensor;
-  const block1b_drop = tf.layers
-    .dropout({ name: "block1b_drop", rate: 0.0036363636363636364, noiseShape: perSampleNoiseShape })
-    .apply(block1b_project_bn) as tf.SymbolicTensor;
+  const block1b_drop = new SeededDropout({
+    name: "block1b_drop",
+    rate: 0.0036363636363636364,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(24),
+  }).apply(block1b_project_bn) as tf.SymbolicTensor;
   const block1b_add = tf.layers
     .add({ name: "block1b_add" })
     .apply([block1b_drop, block1a_project_bn]) as tf.SymbolicTensor;
   const block1c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(26)),
+    })
     .apply(block1b_add) as tf.SymbolicTensor;
   const block1c_bn = tf.layers
-    .batchNormalization({ name: "block1c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_dwconv) as tf.SymbolicTensor;
   const block1c_activation = tf.layers
     .activation({ name: "block1c_activation", activation: "swish" })
@@ -176,6 +343,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(31)),
+      biasInitializer: "zeros",
     })
     .apply(block1c_se_reshape) as tf.SymbolicTensor;
   const block1c_se_expand = tf.layers
@@ -186,26 +355,58 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(32)),
+      biasInitializer: "zeros",
     })
     .apply(block1c_se_reduce) as tf.SymbolicTensor;
   const block1c_se_excite = tf.layers
     .multiply({ name: "block1c_se_excite" })
     .apply([block1c_activation, block1c_se_expand]) as tf.SymbolicTensor;
   const block1c_project_conv = tf.layers
-    .conv2d({ name: "block1c_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(34)),
+    })
     .apply(block1c_se_excite) as tf.SymbolicTensor;
   const block1c_project_bn = tf.layers
-    .batchNormalization({ name: "block1c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_project_conv) as tf.SymbolicTensor;
-  const block1c_drop = tf.layers
-    .dropout({ name: "block1c_drop", rate: 0.007272727272727273, noiseShape: perSampleNoiseShape })
-    .apply(block1c_project_bn) as tf.SymbolicTensor;
+  const block1c_drop = new SeededDropout({
+    name: "block1c_drop",
+    rate: 0.007272727272727273,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(36),
+  }).apply(block1c_project_bn) as tf.SymbolicTensor;
   const block1c_add = tf.layers.add({ name: "block1c_add" }).apply([block1c_drop, block1b_add]) as tf.SymbolicTensor;
   const block1d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(38)),
+    })
     .apply(block1c_add) as tf.SymbolicTensor;
   const block1d_bn = tf.layers
-    .batchNormalization({ name: "block1d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_dwconv) as tf.SymbolicTensor;
   const block1d_activation = tf.layers
     .activation({ name: "block1d_activation", activation: "swish" })
@@ -224,6 +425,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(43)),
+      biasInitializer: "zeros",
     })
     .apply(block1d_se_reshape) as tf.SymbolicTensor;
   const block1d_se_expand = tf.layers
@@ -234,35 +437,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(44)),
+      biasInitializer: "zeros",
     })
     .apply(block1d_se_reduce) as tf.SymbolicTensor;
   const block1d_se_excite = tf.layers
     .multiply({ name: "block1d_se_excite" })
     .apply([block1d_activation, block1d_se_expand]) as tf.SymbolicTensor;
   const block1d_project_conv = tf.layers
-    .conv2d({ name: "block1d_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1d_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(46)),
+    })
     .apply(block1d_se_excite) as tf.SymbolicTensor;
   const block1d_project_bn = tf.layers
-    .batchNormalization({ name: "block1d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_project_conv) as tf.SymbolicTensor;
-  const block1d_drop = tf.layers
-    .dropout({ name: "block1d_drop", rate: 0.01090909090909091, noiseShape: perSampleNoiseShape })
-    .apply(block1d_project_bn) as tf.SymbolicTensor;
+  const block1d_drop = new SeededDropout({
+    name: "block1d_drop",
+    rate: 0.01090909090909091,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(48),
+  }).apply(block1d_project_bn) as tf.SymbolicTensor;
   const block1d_add = tf.layers.add({ name: "block1d_add" }).apply([block1d_drop, block1c_add]) as tf.SymbolicTensor;
   const block2a_expand_conv = tf.layers
-    .conv2d({ name: "block2a_expand_conv", filters: 192, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_expand_conv",
+      filters: 192,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(50)),
+    })
     .apply(block1d_add) as tf.SymbolicTensor;
   const block2a_expand_bn = tf.layers
-    .batchNormalization({ name: "block2a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_expand_conv) as tf.SymbolicTensor;
   const block2a_expand_activation = tf.layers
     .activation({ name: "block2a_expand_activation", activation: "swish" })
     .apply(block2a_expand_bn) as tf.SymbolicTensor;
   const block2a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(53)),
+    })
     .apply(block2a_expand_activation) as tf.SymbolicTensor;
   const block2a_bn = tf.layers
-    .batchNormalization({ name: "block2a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_dwconv) as tf.SymbolicTensor;
   const block2a_activation = tf.layers
     .activation({ name: "block2a_activation", activation: "swish" })
@@ -281,6 +531,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(58)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reshape) as tf.SymbolicTensor;
   const block2a_se_expand = tf.layers
@@ -291,31 +543,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(59)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reduce) as tf.SymbolicTensor;
   const block2a_se_excite = tf.layers
     .multiply({ name: "block2a_se_excite" })
     .apply([block2a_activation, block2a_se_expand]) as tf.SymbolicTensor;
   const block2a_project_conv = tf.layers
-    .conv2d({ name: "block2a_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(61)),
+    })
     .apply(block2a_se_excite) as tf.SymbolicTensor;
   const block2a_project_bn = tf.layers
-    .batchNormalization({ name: "block2a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_project_conv) as tf.SymbolicTensor;
   const block2b_expand_conv = tf.layers
-    .conv2d({ name: "block2b_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(63)),
+    })
     .apply(block2a_project_bn) as tf.SymbolicTensor;
   const block2b_expand_bn = tf.layers
-    .batchNormalization({ name: "block2b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_expand_conv) as tf.SymbolicTensor;
   const block2b_expand_activation = tf.layers
     .activation({ name: "block2b_expand_activation", activation: "swish" })
     .apply(block2b_expand_bn) as tf.SymbolicTensor;
   const block2b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(66)),
+    })
     .apply(block2b_expand_activation) as tf.SymbolicTensor;
   const block2b_bn = tf.layers
-    .batchNormalization({ name: "block2b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_dwconv) as tf.SymbolicTensor;
   const block2b_activation = tf.layers
     .activation({ name: "block2b_activation", activation: "swish" })
@@ -334,6 +629,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(71)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reshape) as tf.SymbolicTensor;
   const block2b_se_expand = tf.layers
@@ -344,37 +641,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(72)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reduce) as tf.SymbolicTensor;
   const block2b_se_excite = tf.layers
     .multiply({ name: "block2b_se_excite" })
     .apply([block2b_activation, block2b_se_expand]) as tf.SymbolicTensor;
   const block2b_project_conv = tf.layers
-    .conv2d({ name: "block2b_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(74)),
+    })
     .apply(block2b_se_excite) as tf.SymbolicTensor;
   const block2b_project_bn = tf.layers
-    .batchNormalization({ name: "block2b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_project_conv) as tf.SymbolicTensor;
-  const block2b_drop = tf.layers
-    .dropout({ name: "block2b_drop", rate: 0.01818181818181818, noiseShape: perSampleNoiseShape })
-    .apply(block2b_project_bn) as tf.SymbolicTensor;
+  const block2b_drop = new SeededDropout({
+    name: "block2b_drop",
+    rate: 0.01818181818181818,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(76),
+  }).apply(block2b_project_bn) as tf.SymbolicTensor;
   const block2b_add = tf.layers
     .add({ name: "block2b_add" })
     .apply([block2b_drop, block2a_project_bn]) as tf.SymbolicTensor;
   const block2c_expand_conv = tf.layers
-    .conv2d({ name: "block2c_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(78)),
+    })
     .apply(block2b_add) as tf.SymbolicTensor;
   const block2c_expand_bn = tf.layers
-    .batchNormalization({ name: "block2c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_expand_conv) as tf.SymbolicTensor;
   const block2c_expand_activation = tf.layers
     .activation({ name: "block2c_expand_activation", activation: "swish" })
     .apply(block2c_expand_bn) as tf.SymbolicTensor;
   const block2c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(81)),
+    })
     .apply(block2c_expand_activation) as tf.SymbolicTensor;
   const block2c_bn = tf.layers
-    .batchNormalization({ name: "block2c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_dwconv) as tf.SymbolicTensor;
   const block2c_activation = tf.layers
     .activation({ name: "block2c_activation", activation: "swish" })
@@ -393,6 +736,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(86)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reshape) as tf.SymbolicTensor;
   const block2c_se_expand = tf.layers
@@ -403,35 +748,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(87)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reduce) as tf.SymbolicTensor;
   const block2c_se_excite = tf.layers
     .multiply({ name: "block2c_se_excite" })
     .apply([block2c_activation, block2c_se_expand]) as tf.SymbolicTensor;
   const block2c_project_conv = tf.layers
-    .conv2d({ name: "block2c_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(89)),
+    })
     .apply(block2c_se_excite) as tf.SymbolicTensor;
   const block2c_project_bn = tf.layers
-    .batchNormalization({ name: "block2c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_project_conv) as tf.SymbolicTensor;
-  const block2c_drop = tf.layers
-    .dropout({ name: "block2c_drop", rate: 0.02181818181818182, noiseShape: perSampleNoiseShape })
-    .apply(block2c_project_bn) as tf.SymbolicTensor;
+  const block2c_drop = new SeededDropout({
+    name: "block2c_drop",
+    rate: 0.02181818181818182,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(91),
+  }).apply(block2c_project_bn) as tf.SymbolicTensor;
   const block2c_add = tf.layers.add({ name: "block2c_add" }).apply([block2c_drop, block2b_add]) as tf.SymbolicTensor;
   const block2d_expand_conv = tf.layers
-    .conv2d({ name: "block2d_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(93)),
+    })
     .apply(block2c_add) as tf.SymbolicTensor;
   const block2d_expand_bn = tf.layers
-    .batchNormalization({ name: "block2d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_expand_conv) as tf.SymbolicTensor;
   const block2d_expand_activation = tf.layers
     .activation({ name: "block2d_expand_activation", activation: "swish" })
     .apply(block2d_expand_bn) as tf.SymbolicTensor;
   const block2d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(96)),
+    })
     .apply(block2d_expand_activation) as tf.SymbolicTensor;
   const block2d_bn = tf.layers
-    .batchNormalization({ name: "block2d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_dwconv) as tf.SymbolicTensor;
   const block2d_activation = tf.layers
     .activation({ name: "block2d_activation", activation: "swish" })
@@ -450,6 +841,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(101)),
+      biasInitializer: "zeros",
     })
     .apply(block2d_se_reshape) as tf.SymbolicTensor;
   const block2d_se_expand = tf.layers
@@ -460,35 +853,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(102)),
+      biasInitializer: "zeros",
     })
     .apply(block2d_se_reduce) as tf.SymbolicTensor;
   const block2d_se_excite = tf.layers
     .multiply({ name: "block2d_se_excite" })
     .apply([block2d_activation, block2d_se_expand]) as tf.SymbolicTensor;
   const block2d_project_conv = tf.layers
-    .conv2d({ name: "block2d_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(104)),
+    })
     .apply(block2d_se_excite) as tf.SymbolicTensor;
   const block2d_project_bn = tf.layers
-    .batchNormalization({ name: "block2d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_project_conv) as tf.SymbolicTensor;
-  const block2d_drop = tf.layers
-    .dropout({ name: "block2d_drop", rate: 0.025454545454545455, noiseShape: perSampleNoiseShape })
-    .apply(block2d_project_bn) as tf.SymbolicTensor;
+  const block2d_drop = new SeededDropout({
+    name: "block2d_drop",
+    rate: 0.025454545454545455,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(106),
+  }).apply(block2d_project_bn) as tf.SymbolicTensor;
   const block2d_add = tf.layers.add({ name: "block2d_add" }).apply([block2d_drop, block2c_add]) as tf.SymbolicTensor;
   const block2e_expand_conv = tf.layers
-    .conv2d({ name: "block2e_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(108)),
+    })
     .apply(block2d_add) as tf.SymbolicTensor;
   const block2e_expand_bn = tf.layers
-    .batchNormalization({ name: "block2e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_expand_conv) as tf.SymbolicTensor;
   const block2e_expand_activation = tf.layers
     .activation({ name: "block2e_expand_activation", activation: "swish" })
     .apply(block2e_expand_bn) as tf.SymbolicTensor;
   const block2e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(111)),
+    })
     .apply(block2e_expand_activation) as tf.SymbolicTensor;
   const block2e_bn = tf.layers
-    .batchNormalization({ name: "block2e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_dwconv) as tf.SymbolicTensor;
   const block2e_activation = tf.layers
     .activation({ name: "block2e_activation", activation: "swish" })
@@ -507,6 +946,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(116)),
+      biasInitializer: "zeros",
     })
     .apply(block2e_se_reshape) as tf.SymbolicTensor;
   const block2e_se_expand = tf.layers
@@ -517,35 +958,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(117)),
+      biasInitializer: "zeros",
     })
     .apply(block2e_se_reduce) as tf.SymbolicTensor;
   const block2e_se_excite = tf.layers
     .multiply({ name: "block2e_se_excite" })
     .apply([block2e_activation, block2e_se_expand]) as tf.SymbolicTensor;
   const block2e_project_conv = tf.layers
-    .conv2d({ name: "block2e_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(119)),
+    })
     .apply(block2e_se_excite) as tf.SymbolicTensor;
   const block2e_project_bn = tf.layers
-    .batchNormalization({ name: "block2e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_project_conv) as tf.SymbolicTensor;
-  const block2e_drop = tf.layers
-    .dropout({ name: "block2e_drop", rate: 0.02909090909090909, noiseShape: perSampleNoiseShape })
-    .apply(block2e_project_bn) as tf.SymbolicTensor;
+  const block2e_drop = new SeededDropout({
+    name: "block2e_drop",
+    rate: 0.02909090909090909,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(121),
+  }).apply(block2e_project_bn) as tf.SymbolicTensor;
   const block2e_add = tf.layers.add({ name: "block2e_add" }).apply([block2e_drop, block2d_add]) as tf.SymbolicTensor;
   const block2f_expand_conv = tf.layers
-    .conv2d({ name: "block2f_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(123)),
+    })
     .apply(block2e_add) as tf.SymbolicTensor;
   const block2f_expand_bn = tf.layers
-    .batchNormalization({ name: "block2f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_expand_conv) as tf.SymbolicTensor;
   const block2f_expand_activation = tf.layers
     .activation({ name: "block2f_expand_activation", activation: "swish" })
     .apply(block2f_expand_bn) as tf.SymbolicTensor;
   const block2f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2f_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2f_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(126)),
+    })
     .apply(block2f_expand_activation) as tf.SymbolicTensor;
   const block2f_bn = tf.layers
-    .batchNormalization({ name: "block2f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_dwconv) as tf.SymbolicTensor;
   const block2f_activation = tf.layers
     .activation({ name: "block2f_activation", activation: "swish" })
@@ -564,6 +1051,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(131)),
+      biasInitializer: "zeros",
     })
     .apply(block2f_se_reshape) as tf.SymbolicTensor;
   const block2f_se_expand = tf.layers
@@ -574,35 +1063,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(132)),
+      biasInitializer: "zeros",
     })
     .apply(block2f_se_reduce) as tf.SymbolicTensor;
   const block2f_se_excite = tf.layers
     .multiply({ name: "block2f_se_excite" })
     .apply([block2f_activation, block2f_se_expand]) as tf.SymbolicTensor;
   const block2f_project_conv = tf.layers
-    .conv2d({ name: "block2f_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(134)),
+    })
     .apply(block2f_se_excite) as tf.SymbolicTensor;
   const block2f_project_bn = tf.layers
-    .batchNormalization({ name: "block2f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_project_conv) as tf.SymbolicTensor;
-  const block2f_drop = tf.layers
-    .dropout({ name: "block2f_drop", rate: 0.03272727272727273, noiseShape: perSampleNoiseShape })
-    .apply(block2f_project_bn) as tf.SymbolicTensor;
+  const block2f_drop = new SeededDropout({
+    name: "block2f_drop",
+    rate: 0.03272727272727273,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(136),
+  }).apply(block2f_project_bn) as tf.SymbolicTensor;
   const block2f_add = tf.layers.add({ name: "block2f_add" }).apply([block2f_drop, block2e_add]) as tf.SymbolicTensor;
   const block2g_expand_conv = tf.layers
-    .conv2d({ name: "block2g_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(138)),
+    })
     .apply(block2f_add) as tf.SymbolicTensor;
   const block2g_expand_bn = tf.layers
-    .batchNormalization({ name: "block2g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_expand_conv) as tf.SymbolicTensor;
   const block2g_expand_activation = tf.layers
     .activation({ name: "block2g_expand_activation", activation: "swish" })
     .apply(block2g_expand_bn) as tf.SymbolicTensor;
   const block2g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2g_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2g_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(141)),
+    })
     .apply(block2g_expand_activation) as tf.SymbolicTensor;
   const block2g_bn = tf.layers
-    .batchNormalization({ name: "block2g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_dwconv) as tf.SymbolicTensor;
   const block2g_activation = tf.layers
     .activation({ name: "block2g_activation", activation: "swish" })
@@ -621,6 +1156,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(146)),
+      biasInitializer: "zeros",
     })
     .apply(block2g_se_reshape) as tf.SymbolicTensor;
   const block2g_se_expand = tf.layers
@@ -631,35 +1168,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(147)),
+      biasInitializer: "zeros",
     })
     .apply(block2g_se_reduce) as tf.SymbolicTensor;
   const block2g_se_excite = tf.layers
     .multiply({ name: "block2g_se_excite" })
     .apply([block2g_activation, block2g_se_expand]) as tf.SymbolicTensor;
   const block2g_project_conv = tf.layers
-    .conv2d({ name: "block2g_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(149)),
+    })
     .apply(block2g_se_excite) as tf.SymbolicTensor;
   const block2g_project_bn = tf.layers
-    .batchNormalization({ name: "block2g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_project_conv) as tf.SymbolicTensor;
-  const block2g_drop = tf.layers
-    .dropout({ name: "block2g_drop", rate: 0.03636363636363636, noiseShape: perSampleNoiseShape })
-    .apply(block2g_project_bn) as tf.SymbolicTensor;
+  const block2g_drop = new SeededDropout({
+    name: "block2g_drop",
+    rate: 0.03636363636363636,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(151),
+  }).apply(block2g_project_bn) as tf.SymbolicTensor;
   const block2g_add = tf.layers.add({ name: "block2g_add" }).apply([block2g_drop, block2f_add]) as tf.SymbolicTensor;
   const block3a_expand_conv = tf.layers
-    .conv2d({ name: "block3a_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(153)),
+    })
     .apply(block2g_add) as tf.SymbolicTensor;
   const block3a_expand_bn = tf.layers
-    .batchNormalization({ name: "block3a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_expand_conv) as tf.SymbolicTensor;
   const block3a_expand_activation = tf.layers
     .activation({ name: "block3a_expand_activation", activation: "swish" })
     .apply(block3a_expand_bn) as tf.SymbolicTensor;
   const block3a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3a_dwconv", kernelSize: 5, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(156)),
+    })
     .apply(block3a_expand_activation) as tf.SymbolicTensor;
   const block3a_bn = tf.layers
-    .batchNormalization({ name: "block3a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_dwconv) as tf.SymbolicTensor;
   const block3a_activation = tf.layers
     .activation({ name: "block3a_activation", activation: "swish" })
@@ -678,6 +1262,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(161)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reshape) as tf.SymbolicTensor;
   const block3a_se_expand = tf.layers
@@ -688,31 +1274,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(162)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reduce) as tf.SymbolicTensor;
   const block3a_se_excite = tf.layers
     .multiply({ name: "block3a_se_excite" })
     .apply([block3a_activation, block3a_se_expand]) as tf.SymbolicTensor;
   const block3a_project_conv = tf.layers
-    .conv2d({ name: "block3a_project_conv", filters: 80, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_project_conv",
+      filters: 80,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(164)),
+    })
     .apply(block3a_se_excite) as tf.SymbolicTensor;
   const block3a_project_bn = tf.layers
-    .batchNormalization({ name: "block3a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_project_conv) as tf.SymbolicTensor;
   const block3b_expand_conv = tf.layers
-    .conv2d({ name: "block3b_expand_conv", filters: 480, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_expand_conv",
+      filters: 480,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(166)),
+    })
     .apply(block3a_project_bn) as tf.SymbolicTensor;
   const block3b_expand_bn = tf.layers
-    .batchNormalization({ name: "block3b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_expand_conv) as tf.SymbolicTensor;
   const block3b_expand_activation = tf.layers
     .activation({ name: "block3b_expand_activation", activation: "swish" })
     .apply(block3b_expand_bn) as tf.SymbolicTensor;
   const block3b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(169)),
+    })
     .apply(block3b_expand_activation) as tf.SymbolicTensor;
   const block3b_bn = tf.layers
-    .batchNormalization({ name: "block3b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_dwconv) as tf.SymbolicTensor;
   const block3b_activation = tf.layers
     .activation({ name: "block3b_activation", activation: "swish" })
@@ -731,6 +1360,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(174)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reshape) as tf.SymbolicTensor;
   const block3b_se_expand = tf.layers
@@ -741,37 +1372,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(175)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reduce) as tf.SymbolicTensor;
   const block3b_se_excite = tf.layers
     .multiply({ name: "block3b_se_excite" })
     .apply([block3b_activation, block3b_se_expand]) as tf.SymbolicTensor;
   const block3b_project_conv = tf.layers
-    .conv2d({ name: "block3b_project_conv", filters: 80, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_project_conv",
+      filters: 80,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(177)),
+    })
     .apply(block3b_se_excite) as tf.SymbolicTensor;
   const block3b_project_bn = tf.layers
-    .batchNormalization({ name: "block3b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_project_conv) as tf.SymbolicTensor;
-  const block3b_drop = tf.layers
-    .dropout({ name: "block3b_drop", rate: 0.04363636363636364, noiseShape: perSampleNoiseShape })
-    .apply(block3b_project_bn) as tf.SymbolicTensor;
+  const block3b_drop = new SeededDropout({
+    name: "block3b_drop",
+    rate: 0.04363636363636364,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(179),
+  }).apply(block3b_project_bn) as tf.SymbolicTensor;
   const block3b_add = tf.layers
     .add({ name: "block3b_add" })
     .apply([block3b_drop, block3a_project_bn]) as tf.SymbolicTensor;
   const block3c_expand_conv = tf.layers
-    .conv2d({ name: "block3c_expand_conv", filters: 480, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_expand_conv",
+      filters: 480,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(181)),
+    })
     .apply(block3b_add) as tf.SymbolicTensor;
   const block3c_expand_bn = tf.layers
-    .batchNormalization({ name: "block3c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_expand_conv) as tf.SymbolicTensor;
   const block3c_expand_activation = tf.layers
     .activation({ name: "block3c_expand_activation", activation: "swish" })
     .apply(block3c_expand_bn) as tf.SymbolicTensor;
   const block3c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(184)),
+    })
     .apply(block3c_expand_activation) as tf.SymbolicTensor;
   const block3c_bn = tf.layers
-    .batchNormalization({ name: "block3c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_dwconv) as tf.SymbolicTensor;
   const block3c_activation = tf.layers
     .activation({ name: "block3c_activation", activation: "swish" })
@@ -790,6 +1467,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(189)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reshape) as tf.SymbolicTensor;
   const block3c_se_expand = tf.layers
@@ -800,35 +1479,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(190)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reduce) as tf.SymbolicTensor;
   const block3c_se_excite = tf.layers
     .multiply({ name: "block3c_se_excite" })
     .apply([block3c_activation, block3c_se_expand]) as tf.SymbolicTensor;
   const block3c_project_conv = tf.layers
-    .conv2d({ name: "block3c_project_conv", filters: 80, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_project_conv",
+      filters: 80,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(192)),
+    })
     .apply(block3c_se_excite) as tf.SymbolicTensor;
   const block3c_project_bn = tf.layers
-    .batchNormalization({ name: "block3c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_project_conv) as tf.SymbolicTensor;
-  const block3c_drop = tf.layers
-    .dropout({ name: "block3c_drop", rate: 0.04727272727272727, noiseShape: perSampleNoiseShape })
-    .apply(block3c_project_bn) as tf.SymbolicTensor;
+  const block3c_drop = new SeededDropout({
+    name: "block3c_drop",
+    rate: 0.04727272727272727,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(194),
+  }).apply(block3c_project_bn) as tf.SymbolicTensor;
   const block3c_add = tf.layers.add({ name: "block3c_add" }).apply([block3c_drop, block3b_add]) as tf.SymbolicTensor;
   const block3d_expand_conv = tf.layers
-    .conv2d({ name: "block3d_expand_conv", filters: 480, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_expand_conv",
+      filters: 480,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(196)),
+    })
     .apply(block3c_add) as tf.SymbolicTensor;
   const block3d_expand_bn = tf.layers
-    .batchNormalization({ name: "block3d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_expand_conv) as tf.SymbolicTensor;
   const block3d_expand_activation = tf.layers
     .activation({ name: "block3d_expand_activation", activation: "swish" })
     .apply(block3d_expand_bn) as tf.SymbolicTensor;
   const block3d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(199)),
+    })
     .apply(block3d_expand_activation) as tf.SymbolicTensor;
   const block3d_bn = tf.layers
-    .batchNormalization({ name: "block3d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_dwconv) as tf.SymbolicTensor;
   const block3d_activation = tf.layers
     .activation({ name: "block3d_activation", activation: "swish" })
@@ -847,6 +1572,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(204)),
+      biasInitializer: "zeros",
     })
     .apply(block3d_se_reshape) as tf.SymbolicTensor;
   const block3d_se_expand = tf.layers
@@ -857,35 +1584,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(205)),
+      biasInitializer: "zeros",
     })
     .apply(block3d_se_reduce) as tf.SymbolicTensor;
   const block3d_se_excite = tf.layers
     .multiply({ name: "block3d_se_excite" })
     .apply([block3d_activation, block3d_se_expand]) as tf.SymbolicTensor;
   const block3d_project_conv = tf.layers
-    .conv2d({ name: "block3d_project_conv", filters: 80, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_project_conv",
+      filters: 80,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(207)),
+    })
     .apply(block3d_se_excite) as tf.SymbolicTensor;
   const block3d_project_bn = tf.layers
-    .batchNormalization({ name: "block3d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_project_conv) as tf.SymbolicTensor;
-  const block3d_drop = tf.layers
-    .dropout({ name: "block3d_drop", rate: 0.05090909090909091, noiseShape: perSampleNoiseShape })
-    .apply(block3d_project_bn) as tf.SymbolicTensor;
+  const block3d_drop = new SeededDropout({
+    name: "block3d_drop",
+    rate: 0.05090909090909091,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(209),
+  }).apply(block3d_project_bn) as tf.SymbolicTensor;
   const block3d_add = tf.layers.add({ name: "block3d_add" }).apply([block3d_drop, block3c_add]) as tf.SymbolicTensor;
   const block3e_expand_conv = tf.layers
-    .conv2d({ name: "block3e_expand_conv", filters: 480, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_expand_conv",
+      filters: 480,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(211)),
+    })
     .apply(block3d_add) as tf.SymbolicTensor;
   const block3e_expand_bn = tf.layers
-    .batchNormalization({ name: "block3e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_expand_conv) as tf.SymbolicTensor;
   const block3e_expand_activation = tf.layers
     .activation({ name: "block3e_expand_activation", activation: "swish" })
     .apply(block3e_expand_bn) as tf.SymbolicTensor;
   const block3e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(214)),
+    })
     .apply(block3e_expand_activation) as tf.SymbolicTensor;
   const block3e_bn = tf.layers
-    .batchNormalization({ name: "block3e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_dwconv) as tf.SymbolicTensor;
   const block3e_activation = tf.layers
     .activation({ name: "block3e_activation", activation: "swish" })
@@ -904,6 +1677,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(219)),
+      biasInitializer: "zeros",
     })
     .apply(block3e_se_reshape) as tf.SymbolicTensor;
   const block3e_se_expand = tf.layers
@@ -914,35 +1689,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(220)),
+      biasInitializer: "zeros",
     })
     .apply(block3e_se_reduce) as tf.SymbolicTensor;
   const block3e_se_excite = tf.layers
     .multiply({ name: "block3e_se_excite" })
     .apply([block3e_activation, block3e_se_expand]) as tf.SymbolicTensor;
   const block3e_project_conv = tf.layers
-    .conv2d({ name: "block3e_project_conv", filters: 80, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_project_conv",
+      filters: 80,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(222)),
+    })
     .apply(block3e_se_excite) as tf.SymbolicTensor;
   const block3e_project_bn = tf.layers
-    .batchNormalization({ name: "block3e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_project_conv) as tf.SymbolicTensor;
-  const block3e_drop = tf.layers
-    .dropout({ name: "block3e_drop", rate: 0.05454545454545454, noiseShape: perSampleNoiseShape })
-    .apply(block3e_project_bn) as tf.SymbolicTensor;
+  const block3e_drop = new SeededDropout({
+    name: "block3e_drop",
+    rate: 0.05454545454545454,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(224),
+  }).apply(block3e_project_bn) as tf.SymbolicTensor;
   const block3e_add = tf.layers.add({ name: "block3e_add" }).apply([block3e_drop, block3d_add]) as tf.SymbolicTensor;
   const block3f_expand_conv = tf.layers
-    .conv2d({ name: "block3f_expand_conv", filters: 480, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_expand_conv",
+      filters: 480,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(226)),
+    })
     .apply(block3e_add) as tf.SymbolicTensor;
   const block3f_expand_bn = tf.layers
-    .batchNormalization({ name: "block3f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_expand_conv) as tf.SymbolicTensor;
   const block3f_expand_activation = tf.layers
     .activation({ name: "block3f_expand_activation", activation: "swish" })
     .apply(block3f_expand_bn) as tf.SymbolicTensor;
   const block3f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(229)),
+    })
     .apply(block3f_expand_activation) as tf.SymbolicTensor;
   const block3f_bn = tf.layers
-    .batchNormalization({ name: "block3f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_dwconv) as tf.SymbolicTensor;
   const block3f_activation = tf.layers
     .activation({ name: "block3f_activation", activation: "swish" })
@@ -961,6 +1782,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(234)),
+      biasInitializer: "zeros",
     })
     .apply(block3f_se_reshape) as tf.SymbolicTensor;
   const block3f_se_expand = tf.layers
@@ -971,35 +1794,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(235)),
+      biasInitializer: "zeros",
     })
     .apply(block3f_se_reduce) as tf.SymbolicTensor;
   const block3f_se_excite = tf.layers
     .multiply({ name: "block3f_se_excite" })
     .apply([block3f_activation, block3f_se_expand]) as tf.SymbolicTensor;
   const block3f_project_conv = tf.layers
-    .conv2d({ name: "block3f_project_conv", filters: 80, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_project_conv",
+      filters: 80,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(237)),
+    })
     .apply(block3f_se_excite) as tf.SymbolicTensor;
   const block3f_project_bn = tf.layers
-    .batchNormalization({ name: "block3f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_project_conv) as tf.SymbolicTensor;
-  const block3f_drop = tf.layers
-    .dropout({ name: "block3f_drop", rate: 0.05818181818181818, noiseShape: perSampleNoiseShape })
-    .apply(block3f_project_bn) as tf.SymbolicTensor;
+  const block3f_drop = new SeededDropout({
+    name: "block3f_drop",
+    rate: 0.05818181818181818,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(239),
+  }).apply(block3f_project_bn) as tf.SymbolicTensor;
   const block3f_add = tf.layers.add({ name: "block3f_add" }).apply([block3f_drop, block3e_add]) as tf.SymbolicTensor;
   const block3g_expand_conv = tf.layers
-    .conv2d({ name: "block3g_expand_conv", filters: 480, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_expand_conv",
+      filters: 480,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(241)),
+    })
     .apply(block3f_add) as tf.SymbolicTensor;
   const block3g_expand_bn = tf.layers
-    .batchNormalization({ name: "block3g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_expand_conv) as tf.SymbolicTensor;
   const block3g_expand_activation = tf.layers
     .activation({ name: "block3g_expand_activation", activation: "swish" })
     .apply(block3g_expand_bn) as tf.SymbolicTensor;
   const block3g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(244)),
+    })
     .apply(block3g_expand_activation) as tf.SymbolicTensor;
   const block3g_bn = tf.layers
-    .batchNormalization({ name: "block3g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_dwconv) as tf.SymbolicTensor;
   const block3g_activation = tf.layers
     .activation({ name: "block3g_activation", activation: "swish" })
@@ -1018,6 +1887,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(249)),
+      biasInitializer: "zeros",
     })
     .apply(block3g_se_reshape) as tf.SymbolicTensor;
   const block3g_se_expand = tf.layers
@@ -1028,35 +1899,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(250)),
+      biasInitializer: "zeros",
     })
     .apply(block3g_se_reduce) as tf.SymbolicTensor;
   const block3g_se_excite = tf.layers
     .multiply({ name: "block3g_se_excite" })
     .apply([block3g_activation, block3g_se_expand]) as tf.SymbolicTensor;
   const block3g_project_conv = tf.layers
-    .conv2d({ name: "block3g_project_conv", filters: 80, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_project_conv",
+      filters: 80,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(252)),
+    })
     .apply(block3g_se_excite) as tf.SymbolicTensor;
   const block3g_project_bn = tf.layers
-    .batchNormalization({ name: "block3g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_project_conv) as tf.SymbolicTensor;
-  const block3g_drop = tf.layers
-    .dropout({ name: "block3g_drop", rate: 0.06181818181818183, noiseShape: perSampleNoiseShape })
-    .apply(block3g_project_bn) as tf.SymbolicTensor;
+  const block3g_drop = new SeededDropout({
+    name: "block3g_drop",
+    rate: 0.06181818181818183,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(254),
+  }).apply(block3g_project_bn) as tf.SymbolicTensor;
   const block3g_add = tf.layers.add({ name: "block3g_add" }).apply([block3g_drop, block3f_add]) as tf.SymbolicTensor;
   const block4a_expand_conv = tf.layers
-    .conv2d({ name: "block4a_expand_conv", filters: 480, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_expand_conv",
+      filters: 480,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(256)),
+    })
     .apply(block3g_add) as tf.SymbolicTensor;
   const block4a_expand_bn = tf.layers
-    .batchNormalization({ name: "block4a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_expand_conv) as tf.SymbolicTensor;
   const block4a_expand_activation = tf.layers
     .activation({ name: "block4a_expand_activation", activation: "swish" })
     .apply(block4a_expand_bn) as tf.SymbolicTensor;
   const block4a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(259)),
+    })
     .apply(block4a_expand_activation) as tf.SymbolicTensor;
   const block4a_bn = tf.layers
-    .batchNormalization({ name: "block4a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_dwconv) as tf.SymbolicTensor;
   const block4a_activation = tf.layers
     .activation({ name: "block4a_activation", activation: "swish" })
@@ -1075,6 +1993,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(264)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reshape) as tf.SymbolicTensor;
   const block4a_se_expand = tf.layers
@@ -1085,31 +2005,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(265)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reduce) as tf.SymbolicTensor;
   const block4a_se_excite = tf.layers
     .multiply({ name: "block4a_se_excite" })
     .apply([block4a_activation, block4a_se_expand]) as tf.SymbolicTensor;
   const block4a_project_conv = tf.layers
-    .conv2d({ name: "block4a_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(267)),
+    })
     .apply(block4a_se_excite) as tf.SymbolicTensor;
   const block4a_project_bn = tf.layers
-    .batchNormalization({ name: "block4a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_project_conv) as tf.SymbolicTensor;
   const block4b_expand_conv = tf.layers
-    .conv2d({ name: "block4b_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(269)),
+    })
     .apply(block4a_project_bn) as tf.SymbolicTensor;
   const block4b_expand_bn = tf.layers
-    .batchNormalization({ name: "block4b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_expand_conv) as tf.SymbolicTensor;
   const block4b_expand_activation = tf.layers
     .activation({ name: "block4b_expand_activation", activation: "swish" })
     .apply(block4b_expand_bn) as tf.SymbolicTensor;
   const block4b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(272)),
+    })
     .apply(block4b_expand_activation) as tf.SymbolicTensor;
   const block4b_bn = tf.layers
-    .batchNormalization({ name: "block4b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_dwconv) as tf.SymbolicTensor;
   const block4b_activation = tf.layers
     .activation({ name: "block4b_activation", activation: "swish" })
@@ -1128,6 +2091,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(277)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reshape) as tf.SymbolicTensor;
   const block4b_se_expand = tf.layers
@@ -1138,37 +2103,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(278)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reduce) as tf.SymbolicTensor;
   const block4b_se_excite = tf.layers
     .multiply({ name: "block4b_se_excite" })
     .apply([block4b_activation, block4b_se_expand]) as tf.SymbolicTensor;
   const block4b_project_conv = tf.layers
-    .conv2d({ name: "block4b_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(280)),
+    })
     .apply(block4b_se_excite) as tf.SymbolicTensor;
   const block4b_project_bn = tf.layers
-    .batchNormalization({ name: "block4b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_project_conv) as tf.SymbolicTensor;
-  const block4b_drop = tf.layers
-    .dropout({ name: "block4b_drop", rate: 0.06909090909090909, noiseShape: perSampleNoiseShape })
-    .apply(block4b_project_bn) as tf.SymbolicTensor;
+  const block4b_drop = new SeededDropout({
+    name: "block4b_drop",
+    rate: 0.06909090909090909,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(282),
+  }).apply(block4b_project_bn) as tf.SymbolicTensor;
   const block4b_add = tf.layers
     .add({ name: "block4b_add" })
     .apply([block4b_drop, block4a_project_bn]) as tf.SymbolicTensor;
   const block4c_expand_conv = tf.layers
-    .conv2d({ name: "block4c_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(284)),
+    })
     .apply(block4b_add) as tf.SymbolicTensor;
   const block4c_expand_bn = tf.layers
-    .batchNormalization({ name: "block4c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_expand_conv) as tf.SymbolicTensor;
   const block4c_expand_activation = tf.layers
     .activation({ name: "block4c_expand_activation", activation: "swish" })
     .apply(block4c_expand_bn) as tf.SymbolicTensor;
   const block4c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(287)),
+    })
     .apply(block4c_expand_activation) as tf.SymbolicTensor;
   const block4c_bn = tf.layers
-    .batchNormalization({ name: "block4c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_dwconv) as tf.SymbolicTensor;
   const block4c_activation = tf.layers
     .activation({ name: "block4c_activation", activation: "swish" })
@@ -1187,6 +2198,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(292)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reshape) as tf.SymbolicTensor;
   const block4c_se_expand = tf.layers
@@ -1197,35 +2210,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(293)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reduce) as tf.SymbolicTensor;
   const block4c_se_excite = tf.layers
     .multiply({ name: "block4c_se_excite" })
     .apply([block4c_activation, block4c_se_expand]) as tf.SymbolicTensor;
   const block4c_project_conv = tf.layers
-    .conv2d({ name: "block4c_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(295)),
+    })
     .apply(block4c_se_excite) as tf.SymbolicTensor;
   const block4c_project_bn = tf.layers
-    .batchNormalization({ name: "block4c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_project_conv) as tf.SymbolicTensor;
-  const block4c_drop = tf.layers
-    .dropout({ name: "block4c_drop", rate: 0.07272727272727272, noiseShape: perSampleNoiseShape })
-    .apply(block4c_project_bn) as tf.SymbolicTensor;
+  const block4c_drop = new SeededDropout({
+    name: "block4c_drop",
+    rate: 0.07272727272727272,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(297),
+  }).apply(block4c_project_bn) as tf.SymbolicTensor;
   const block4c_add = tf.layers.add({ name: "block4c_add" }).apply([block4c_drop, block4b_add]) as tf.SymbolicTensor;
   const block4d_expand_conv = tf.layers
-    .conv2d({ name: "block4d_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(299)),
+    })
     .apply(block4c_add) as tf.SymbolicTensor;
   const block4d_expand_bn = tf.layers
-    .batchNormalization({ name: "block4d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_expand_conv) as tf.SymbolicTensor;
   const block4d_expand_activation = tf.layers
     .activation({ name: "block4d_expand_activation", activation: "swish" })
     .apply(block4d_expand_bn) as tf.SymbolicTensor;
   const block4d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(302)),
+    })
     .apply(block4d_expand_activation) as tf.SymbolicTensor;
   const block4d_bn = tf.layers
-    .batchNormalization({ name: "block4d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_dwconv) as tf.SymbolicTensor;
   const block4d_activation = tf.layers
     .activation({ name: "block4d_activation", activation: "swish" })
@@ -1244,6 +2303,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(307)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reshape) as tf.SymbolicTensor;
   const block4d_se_expand = tf.layers
@@ -1254,35 +2315,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(308)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reduce) as tf.SymbolicTensor;
   const block4d_se_excite = tf.layers
     .multiply({ name: "block4d_se_excite" })
     .apply([block4d_activation, block4d_se_expand]) as tf.SymbolicTensor;
   const block4d_project_conv = tf.layers
-    .conv2d({ name: "block4d_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(310)),
+    })
     .apply(block4d_se_excite) as tf.SymbolicTensor;
   const block4d_project_bn = tf.layers
-    .batchNormalization({ name: "block4d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_project_conv) as tf.SymbolicTensor;
-  const block4d_drop = tf.layers
-    .dropout({ name: "block4d_drop", rate: 0.07636363636363637, noiseShape: perSampleNoiseShape })
-    .apply(block4d_project_bn) as tf.SymbolicTensor;
+  const block4d_drop = new SeededDropout({
+    name: "block4d_drop",
+    rate: 0.07636363636363637,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(312),
+  }).apply(block4d_project_bn) as tf.SymbolicTensor;
   const block4d_add = tf.layers.add({ name: "block4d_add" }).apply([block4d_drop, block4c_add]) as tf.SymbolicTensor;
   const block4e_expand_conv = tf.layers
-    .conv2d({ name: "block4e_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(314)),
+    })
     .apply(block4d_add) as tf.SymbolicTensor;
   const block4e_expand_bn = tf.layers
-    .batchNormalization({ name: "block4e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_expand_conv) as tf.SymbolicTensor;
   const block4e_expand_activation = tf.layers
     .activation({ name: "block4e_expand_activation", activation: "swish" })
     .apply(block4e_expand_bn) as tf.SymbolicTensor;
   const block4e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(317)),
+    })
     .apply(block4e_expand_activation) as tf.SymbolicTensor;
   const block4e_bn = tf.layers
-    .batchNormalization({ name: "block4e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_dwconv) as tf.SymbolicTensor;
   const block4e_activation = tf.layers
     .activation({ name: "block4e_activation", activation: "swish" })
@@ -1301,6 +2408,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(322)),
+      biasInitializer: "zeros",
     })
     .apply(block4e_se_reshape) as tf.SymbolicTensor;
   const block4e_se_expand = tf.layers
@@ -1311,35 +2420,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(323)),
+      biasInitializer: "zeros",
     })
     .apply(block4e_se_reduce) as tf.SymbolicTensor;
   const block4e_se_excite = tf.layers
     .multiply({ name: "block4e_se_excite" })
     .apply([block4e_activation, block4e_se_expand]) as tf.SymbolicTensor;
   const block4e_project_conv = tf.layers
-    .conv2d({ name: "block4e_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(325)),
+    })
     .apply(block4e_se_excite) as tf.SymbolicTensor;
   const block4e_project_bn = tf.layers
-    .batchNormalization({ name: "block4e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_project_conv) as tf.SymbolicTensor;
-  const block4e_drop = tf.layers
-    .dropout({ name: "block4e_drop", rate: 0.08, noiseShape: perSampleNoiseShape })
-    .apply(block4e_project_bn) as tf.SymbolicTensor;
+  const block4e_drop = new SeededDropout({
+    name: "block4e_drop",
+    rate: 0.08,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(327),
+  }).apply(block4e_project_bn) as tf.SymbolicTensor;
   const block4e_add = tf.layers.add({ name: "block4e_add" }).apply([block4e_drop, block4d_add]) as tf.SymbolicTensor;
   const block4f_expand_conv = tf.layers
-    .conv2d({ name: "block4f_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(329)),
+    })
     .apply(block4e_add) as tf.SymbolicTensor;
   const block4f_expand_bn = tf.layers
-    .batchNormalization({ name: "block4f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_expand_conv) as tf.SymbolicTensor;
   const block4f_expand_activation = tf.layers
     .activation({ name: "block4f_expand_activation", activation: "swish" })
     .apply(block4f_expand_bn) as tf.SymbolicTensor;
   const block4f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4f_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4f_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(332)),
+    })
     .apply(block4f_expand_activation) as tf.SymbolicTensor;
   const block4f_bn = tf.layers
-    .batchNormalization({ name: "block4f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_dwconv) as tf.SymbolicTensor;
   const block4f_activation = tf.layers
     .activation({ name: "block4f_activation", activation: "swish" })
@@ -1358,6 +2513,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(337)),
+      biasInitializer: "zeros",
     })
     .apply(block4f_se_reshape) as tf.SymbolicTensor;
   const block4f_se_expand = tf.layers
@@ -1368,35 +2525,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(338)),
+      biasInitializer: "zeros",
     })
     .apply(block4f_se_reduce) as tf.SymbolicTensor;
   const block4f_se_excite = tf.layers
     .multiply({ name: "block4f_se_excite" })
     .apply([block4f_activation, block4f_se_expand]) as tf.SymbolicTensor;
   const block4f_project_conv = tf.layers
-    .conv2d({ name: "block4f_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(340)),
+    })
     .apply(block4f_se_excite) as tf.SymbolicTensor;
   const block4f_project_bn = tf.layers
-    .batchNormalization({ name: "block4f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_project_conv) as tf.SymbolicTensor;
-  const block4f_drop = tf.layers
-    .dropout({ name: "block4f_drop", rate: 0.08363636363636365, noiseShape: perSampleNoiseShape })
-    .apply(block4f_project_bn) as tf.SymbolicTensor;
+  const block4f_drop = new SeededDropout({
+    name: "block4f_drop",
+    rate: 0.08363636363636365,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(342),
+  }).apply(block4f_project_bn) as tf.SymbolicTensor;
   const block4f_add = tf.layers.add({ name: "block4f_add" }).apply([block4f_drop, block4e_add]) as tf.SymbolicTensor;
   const block4g_expand_conv = tf.layers
-    .conv2d({ name: "block4g_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(344)),
+    })
     .apply(block4f_add) as tf.SymbolicTensor;
   const block4g_expand_bn = tf.layers
-    .batchNormalization({ name: "block4g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_expand_conv) as tf.SymbolicTensor;
   const block4g_expand_activation = tf.layers
     .activation({ name: "block4g_expand_activation", activation: "swish" })
     .apply(block4g_expand_bn) as tf.SymbolicTensor;
   const block4g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4g_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4g_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(347)),
+    })
     .apply(block4g_expand_activation) as tf.SymbolicTensor;
   const block4g_bn = tf.layers
-    .batchNormalization({ name: "block4g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_dwconv) as tf.SymbolicTensor;
   const block4g_activation = tf.layers
     .activation({ name: "block4g_activation", activation: "swish" })
@@ -1415,6 +2618,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(352)),
+      biasInitializer: "zeros",
     })
     .apply(block4g_se_reshape) as tf.SymbolicTensor;
   const block4g_se_expand = tf.layers
@@ -1425,35 +2630,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(353)),
+      biasInitializer: "zeros",
     })
     .apply(block4g_se_reduce) as tf.SymbolicTensor;
   const block4g_se_excite = tf.layers
     .multiply({ name: "block4g_se_excite" })
     .apply([block4g_activation, block4g_se_expand]) as tf.SymbolicTensor;
   const block4g_project_conv = tf.layers
-    .conv2d({ name: "block4g_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(355)),
+    })
     .apply(block4g_se_excite) as tf.SymbolicTensor;
   const block4g_project_bn = tf.layers
-    .batchNormalization({ name: "block4g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_project_conv) as tf.SymbolicTensor;
-  const block4g_drop = tf.layers
-    .dropout({ name: "block4g_drop", rate: 0.08727272727272728, noiseShape: perSampleNoiseShape })
-    .apply(block4g_project_bn) as tf.SymbolicTensor;
+  const block4g_drop = new SeededDropout({
+    name: "block4g_drop",
+    rate: 0.08727272727272728,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(357),
+  }).apply(block4g_project_bn) as tf.SymbolicTensor;
   const block4g_add = tf.layers.add({ name: "block4g_add" }).apply([block4g_drop, block4f_add]) as tf.SymbolicTensor;
   const block4h_expand_conv = tf.layers
-    .conv2d({ name: "block4h_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(359)),
+    })
     .apply(block4g_add) as tf.SymbolicTensor;
   const block4h_expand_bn = tf.layers
-    .batchNormalization({ name: "block4h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_expand_conv) as tf.SymbolicTensor;
   const block4h_expand_activation = tf.layers
     .activation({ name: "block4h_expand_activation", activation: "swish" })
     .apply(block4h_expand_bn) as tf.SymbolicTensor;
   const block4h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4h_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4h_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(362)),
+    })
     .apply(block4h_expand_activation) as tf.SymbolicTensor;
   const block4h_bn = tf.layers
-    .batchNormalization({ name: "block4h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_dwconv) as tf.SymbolicTensor;
   const block4h_activation = tf.layers
     .activation({ name: "block4h_activation", activation: "swish" })
@@ -1472,6 +2723,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(367)),
+      biasInitializer: "zeros",
     })
     .apply(block4h_se_reshape) as tf.SymbolicTensor;
   const block4h_se_expand = tf.layers
@@ -1482,35 +2735,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(368)),
+      biasInitializer: "zeros",
     })
     .apply(block4h_se_reduce) as tf.SymbolicTensor;
   const block4h_se_excite = tf.layers
     .multiply({ name: "block4h_se_excite" })
     .apply([block4h_activation, block4h_se_expand]) as tf.SymbolicTensor;
   const block4h_project_conv = tf.layers
-    .conv2d({ name: "block4h_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(370)),
+    })
     .apply(block4h_se_excite) as tf.SymbolicTensor;
   const block4h_project_bn = tf.layers
-    .batchNormalization({ name: "block4h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_project_conv) as tf.SymbolicTensor;
-  const block4h_drop = tf.layers
-    .dropout({ name: "block4h_drop", rate: 0.09090909090909091, noiseShape: perSampleNoiseShape })
-    .apply(block4h_project_bn) as tf.SymbolicTensor;
+  const block4h_drop = new SeededDropout({
+    name: "block4h_drop",
+    rate: 0.09090909090909091,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(372),
+  }).apply(block4h_project_bn) as tf.SymbolicTensor;
   const block4h_add = tf.layers.add({ name: "block4h_add" }).apply([block4h_drop, block4g_add]) as tf.SymbolicTensor;
   const block4i_expand_conv = tf.layers
-    .conv2d({ name: "block4i_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(374)),
+    })
     .apply(block4h_add) as tf.SymbolicTensor;
   const block4i_expand_bn = tf.layers
-    .batchNormalization({ name: "block4i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_expand_conv) as tf.SymbolicTensor;
   const block4i_expand_activation = tf.layers
     .activation({ name: "block4i_expand_activation", activation: "swish" })
     .apply(block4i_expand_bn) as tf.SymbolicTensor;
   const block4i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4i_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4i_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(377)),
+    })
     .apply(block4i_expand_activation) as tf.SymbolicTensor;
   const block4i_bn = tf.layers
-    .batchNormalization({ name: "block4i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_dwconv) as tf.SymbolicTensor;
   const block4i_activation = tf.layers
     .activation({ name: "block4i_activation", activation: "swish" })
@@ -1529,6 +2828,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(382)),
+      biasInitializer: "zeros",
     })
     .apply(block4i_se_reshape) as tf.SymbolicTensor;
   const block4i_se_expand = tf.layers
@@ -1539,35 +2840,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(383)),
+      biasInitializer: "zeros",
     })
     .apply(block4i_se_reduce) as tf.SymbolicTensor;
   const block4i_se_excite = tf.layers
     .multiply({ name: "block4i_se_excite" })
     .apply([block4i_activation, block4i_se_expand]) as tf.SymbolicTensor;
   const block4i_project_conv = tf.layers
-    .conv2d({ name: "block4i_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(385)),
+    })
     .apply(block4i_se_excite) as tf.SymbolicTensor;
   const block4i_project_bn = tf.layers
-    .batchNormalization({ name: "block4i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_project_conv) as tf.SymbolicTensor;
-  const block4i_drop = tf.layers
-    .dropout({ name: "block4i_drop", rate: 0.09454545454545454, noiseShape: perSampleNoiseShape })
-    .apply(block4i_project_bn) as tf.SymbolicTensor;
+  const block4i_drop = new SeededDropout({
+    name: "block4i_drop",
+    rate: 0.09454545454545454,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(387),
+  }).apply(block4i_project_bn) as tf.SymbolicTensor;
   const block4i_add = tf.layers.add({ name: "block4i_add" }).apply([block4i_drop, block4h_add]) as tf.SymbolicTensor;
   const block4j_expand_conv = tf.layers
-    .conv2d({ name: "block4j_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(389)),
+    })
     .apply(block4i_add) as tf.SymbolicTensor;
   const block4j_expand_bn = tf.layers
-    .batchNormalization({ name: "block4j_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4j_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_expand_conv) as tf.SymbolicTensor;
   const block4j_expand_activation = tf.layers
     .activation({ name: "block4j_expand_activation", activation: "swish" })
     .apply(block4j_expand_bn) as tf.SymbolicTensor;
   const block4j_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4j_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4j_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(392)),
+    })
     .apply(block4j_expand_activation) as tf.SymbolicTensor;
   const block4j_bn = tf.layers
-    .batchNormalization({ name: "block4j_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4j_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_dwconv) as tf.SymbolicTensor;
   const block4j_activation = tf.layers
     .activation({ name: "block4j_activation", activation: "swish" })
@@ -1586,6 +2933,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(397)),
+      biasInitializer: "zeros",
     })
     .apply(block4j_se_reshape) as tf.SymbolicTensor;
   const block4j_se_expand = tf.layers
@@ -1596,35 +2945,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(398)),
+      biasInitializer: "zeros",
     })
     .apply(block4j_se_reduce) as tf.SymbolicTensor;
   const block4j_se_excite = tf.layers
     .multiply({ name: "block4j_se_excite" })
     .apply([block4j_activation, block4j_se_expand]) as tf.SymbolicTensor;
   const block4j_project_conv = tf.layers
-    .conv2d({ name: "block4j_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(400)),
+    })
     .apply(block4j_se_excite) as tf.SymbolicTensor;
   const block4j_project_bn = tf.layers
-    .batchNormalization({ name: "block4j_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4j_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_project_conv) as tf.SymbolicTensor;
-  const block4j_drop = tf.layers
-    .dropout({ name: "block4j_drop", rate: 0.09818181818181819, noiseShape: perSampleNoiseShape })
-    .apply(block4j_project_bn) as tf.SymbolicTensor;
+  const block4j_drop = new SeededDropout({
+    name: "block4j_drop",
+    rate: 0.09818181818181819,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(402),
+  }).apply(block4j_project_bn) as tf.SymbolicTensor;
   const block4j_add = tf.layers.add({ name: "block4j_add" }).apply([block4j_drop, block4i_add]) as tf.SymbolicTensor;
   const block5a_expand_conv = tf.layers
-    .conv2d({ name: "block5a_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(404)),
+    })
     .apply(block4j_add) as tf.SymbolicTensor;
   const block5a_expand_bn = tf.layers
-    .batchNormalization({ name: "block5a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_expand_conv) as tf.SymbolicTensor;
   const block5a_expand_activation = tf.layers
     .activation({ name: "block5a_expand_activation", activation: "swish" })
     .apply(block5a_expand_bn) as tf.SymbolicTensor;
   const block5a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5a_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5a_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(407)),
+    })
     .apply(block5a_expand_activation) as tf.SymbolicTensor;
   const block5a_bn = tf.layers
-    .batchNormalization({ name: "block5a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_dwconv) as tf.SymbolicTensor;
   const block5a_activation = tf.layers
     .activation({ name: "block5a_activation", activation: "swish" })
@@ -1643,6 +3038,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(412)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reshape) as tf.SymbolicTensor;
   const block5a_se_expand = tf.layers
@@ -1653,31 +3050,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(413)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reduce) as tf.SymbolicTensor;
   const block5a_se_excite = tf.layers
     .multiply({ name: "block5a_se_excite" })
     .apply([block5a_activation, block5a_se_expand]) as tf.SymbolicTensor;
   const block5a_project_conv = tf.layers
-    .conv2d({ name: "block5a_project_conv", filters: 224, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_project_conv",
+      filters: 224,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(415)),
+    })
     .apply(block5a_se_excite) as tf.SymbolicTensor;
   const block5a_project_bn = tf.layers
-    .batchNormalization({ name: "block5a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_project_conv) as tf.SymbolicTensor;
   const block5b_expand_conv = tf.layers
-    .conv2d({ name: "block5b_expand_conv", filters: 1344, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_expand_conv",
+      filters: 1344,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(417)),
+    })
     .apply(block5a_project_bn) as tf.SymbolicTensor;
   const block5b_expand_bn = tf.layers
-    .batchNormalization({ name: "block5b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_expand_conv) as tf.SymbolicTensor;
   const block5b_expand_activation = tf.layers
     .activation({ name: "block5b_expand_activation", activation: "swish" })
     .apply(block5b_expand_bn) as tf.SymbolicTensor;
   const block5b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(420)),
+    })
     .apply(block5b_expand_activation) as tf.SymbolicTensor;
   const block5b_bn = tf.layers
-    .batchNormalization({ name: "block5b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_dwconv) as tf.SymbolicTensor;
   const block5b_activation = tf.layers
     .activation({ name: "block5b_activation", activation: "swish" })
@@ -1696,6 +3136,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(425)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reshape) as tf.SymbolicTensor;
   const block5b_se_expand = tf.layers
@@ -1706,37 +3148,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(426)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reduce) as tf.SymbolicTensor;
   const block5b_se_excite = tf.layers
     .multiply({ name: "block5b_se_excite" })
     .apply([block5b_activation, block5b_se_expand]) as tf.SymbolicTensor;
   const block5b_project_conv = tf.layers
-    .conv2d({ name: "block5b_project_conv", filters: 224, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_project_conv",
+      filters: 224,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(428)),
+    })
     .apply(block5b_se_excite) as tf.SymbolicTensor;
   const block5b_project_bn = tf.layers
-    .batchNormalization({ name: "block5b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_project_conv) as tf.SymbolicTensor;
-  const block5b_drop = tf.layers
-    .dropout({ name: "block5b_drop", rate: 0.10545454545454547, noiseShape: perSampleNoiseShape })
-    .apply(block5b_project_bn) as tf.SymbolicTensor;
+  const block5b_drop = new SeededDropout({
+    name: "block5b_drop",
+    rate: 0.10545454545454547,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(430),
+  }).apply(block5b_project_bn) as tf.SymbolicTensor;
   const block5b_add = tf.layers
     .add({ name: "block5b_add" })
     .apply([block5b_drop, block5a_project_bn]) as tf.SymbolicTensor;
   const block5c_expand_conv = tf.layers
-    .conv2d({ name: "block5c_expand_conv", filters: 1344, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_expand_conv",
+      filters: 1344,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(432)),
+    })
     .apply(block5b_add) as tf.SymbolicTensor;
   const block5c_expand_bn = tf.layers
-    .batchNormalization({ name: "block5c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_expand_conv) as tf.SymbolicTensor;
   const block5c_expand_activation = tf.layers
     .activation({ name: "block5c_expand_activation", activation: "swish" })
     .apply(block5c_expand_bn) as tf.SymbolicTensor;
   const block5c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(435)),
+    })
     .apply(block5c_expand_activation) as tf.SymbolicTensor;
   const block5c_bn = tf.layers
-    .batchNormalization({ name: "block5c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_dwconv) as tf.SymbolicTensor;
   const block5c_activation = tf.layers
     .activation({ name: "block5c_activation", activation: "swish" })
@@ -1755,6 +3243,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(440)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reshape) as tf.SymbolicTensor;
   const block5c_se_expand = tf.layers
@@ -1765,35 +3255,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(441)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reduce) as tf.SymbolicTensor;
   const block5c_se_excite = tf.layers
     .multiply({ name: "block5c_se_excite" })
     .apply([block5c_activation, block5c_se_expand]) as tf.SymbolicTensor;
   const block5c_project_conv = tf.layers
-    .conv2d({ name: "block5c_project_conv", filters: 224, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_project_conv",
+      filters: 224,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(443)),
+    })
     .apply(block5c_se_excite) as tf.SymbolicTensor;
   const block5c_project_bn = tf.layers
-    .batchNormalization({ name: "block5c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_project_conv) as tf.SymbolicTensor;
-  const block5c_drop = tf.layers
-    .dropout({ name: "block5c_drop", rate: 0.10909090909090909, noiseShape: perSampleNoiseShape })
-    .apply(block5c_project_bn) as tf.SymbolicTensor;
+  const block5c_drop = new SeededDropout({
+    name: "block5c_drop",
+    rate: 0.10909090909090909,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(445),
+  }).apply(block5c_project_bn) as tf.SymbolicTensor;
   const block5c_add = tf.layers.add({ name: "block5c_add" }).apply([block5c_drop, block5b_add]) as tf.SymbolicTensor;
   const block5d_expand_conv = tf.layers
-    .conv2d({ name: "block5d_expand_conv", filters: 1344, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_expand_conv",
+      filters: 1344,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(447)),
+    })
     .apply(block5c_add) as tf.SymbolicTensor;
   const block5d_expand_bn = tf.layers
-    .batchNormalization({ name: "block5d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_expand_conv) as tf.SymbolicTensor;
   const block5d_expand_activation = tf.layers
     .activation({ name: "block5d_expand_activation", activation: "swish" })
     .apply(block5d_expand_bn) as tf.SymbolicTensor;
   const block5d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(450)),
+    })
     .apply(block5d_expand_activation) as tf.SymbolicTensor;
   const block5d_bn = tf.layers
-    .batchNormalization({ name: "block5d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_dwconv) as tf.SymbolicTensor;
   const block5d_activation = tf.layers
     .activation({ name: "block5d_activation", activation: "swish" })
@@ -1812,6 +3348,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(455)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reshape) as tf.SymbolicTensor;
   const block5d_se_expand = tf.layers
@@ -1822,35 +3360,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(456)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reduce) as tf.SymbolicTensor;
   const block5d_se_excite = tf.layers
     .multiply({ name: "block5d_se_excite" })
     .apply([block5d_activation, block5d_se_expand]) as tf.SymbolicTensor;
   const block5d_project_conv = tf.layers
-    .conv2d({ name: "block5d_project_conv", filters: 224, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_project_conv",
+      filters: 224,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(458)),
+    })
     .apply(block5d_se_excite) as tf.SymbolicTensor;
   const block5d_project_bn = tf.layers
-    .batchNormalization({ name: "block5d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_project_conv) as tf.SymbolicTensor;
-  const block5d_drop = tf.layers
-    .dropout({ name: "block5d_drop", rate: 0.11272727272727273, noiseShape: perSampleNoiseShape })
-    .apply(block5d_project_bn) as tf.SymbolicTensor;
+  const block5d_drop = new SeededDropout({
+    name: "block5d_drop",
+    rate: 0.11272727272727273,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(460),
+  }).apply(block5d_project_bn) as tf.SymbolicTensor;
   const block5d_add = tf.layers.add({ name: "block5d_add" }).apply([block5d_drop, block5c_add]) as tf.SymbolicTensor;
   const block5e_expand_conv = tf.layers
-    .conv2d({ name: "block5e_expand_conv", filters: 1344, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5e_expand_conv",
+      filters: 1344,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(462)),
+    })
     .apply(block5d_add) as tf.SymbolicTensor;
   const block5e_expand_bn = tf.layers
-    .batchNormalization({ name: "block5e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_expand_conv) as tf.SymbolicTensor;
   const block5e_expand_activation = tf.layers
     .activation({ name: "block5e_expand_activation", activation: "swish" })
     .apply(block5e_expand_bn) as tf.SymbolicTensor;
   const block5e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(465)),
+    })
     .apply(block5e_expand_activation) as tf.SymbolicTensor;
   const block5e_bn = tf.layers
-    .batchNormalization({ name: "block5e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_dwconv) as tf.SymbolicTensor;
   const block5e_activation = tf.layers
     .activation({ name: "block5e_activation", activation: "swish" })
@@ -1869,6 +3453,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(470)),
+      biasInitializer: "zeros",
     })
     .apply(block5e_se_reshape) as tf.SymbolicTensor;
   const block5e_se_expand = tf.layers
@@ -1879,35 +3465,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(471)),
+      biasInitializer: "zeros",
     })
     .apply(block5e_se_reduce) as tf.SymbolicTensor;
   const block5e_se_excite = tf.layers
     .multiply({ name: "block5e_se_excite" })
     .apply([block5e_activation, block5e_se_expand]) as tf.SymbolicTensor;
   const block5e_project_conv = tf.layers
-    .conv2d({ name: "block5e_project_conv", filters: 224, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5e_project_conv",
+      filters: 224,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(473)),
+    })
     .apply(block5e_se_excite) as tf.SymbolicTensor;
   const block5e_project_bn = tf.layers
-    .batchNormalization({ name: "block5e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_project_conv) as tf.SymbolicTensor;
-  const block5e_drop = tf.layers
-    .dropout({ name: "block5e_drop", rate: 0.11636363636363636, noiseShape: perSampleNoiseShape })
-    .apply(block5e_project_bn) as tf.SymbolicTensor;
+  const block5e_drop = new SeededDropout({
+    name: "block5e_drop",
+    rate: 0.11636363636363636,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(475),
+  }).apply(block5e_project_bn) as tf.SymbolicTensor;
   const block5e_add = tf.layers.add({ name: "block5e_add" }).apply([block5e_drop, block5d_add]) as tf.SymbolicTensor;
   const block5f_expand_conv = tf.layers
-    .conv2d({ name: "block5f_expand_conv", filters: 1344, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5f_expand_conv",
+      filters: 1344,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(477)),
+    })
     .apply(block5e_add) as tf.SymbolicTensor;
   const block5f_expand_bn = tf.layers
-    .batchNormalization({ name: "block5f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_expand_conv) as tf.SymbolicTensor;
   const block5f_expand_activation = tf.layers
     .activation({ name: "block5f_expand_activation", activation: "swish" })
     .apply(block5f_expand_bn) as tf.SymbolicTensor;
   const block5f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(480)),
+    })
     .apply(block5f_expand_activation) as tf.SymbolicTensor;
   const block5f_bn = tf.layers
-    .batchNormalization({ name: "block5f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_dwconv) as tf.SymbolicTensor;
   const block5f_activation = tf.layers
     .activation({ name: "block5f_activation", activation: "swish" })
@@ -1926,6 +3558,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(485)),
+      biasInitializer: "zeros",
     })
     .apply(block5f_se_reshape) as tf.SymbolicTensor;
   const block5f_se_expand = tf.layers
@@ -1936,35 +3570,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(486)),
+      biasInitializer: "zeros",
     })
     .apply(block5f_se_reduce) as tf.SymbolicTensor;
   const block5f_se_excite = tf.layers
     .multiply({ name: "block5f_se_excite" })
     .apply([block5f_activation, block5f_se_expand]) as tf.SymbolicTensor;
   const block5f_project_conv = tf.layers
-    .conv2d({ name: "block5f_project_conv", filters: 224, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5f_project_conv",
+      filters: 224,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(488)),
+    })
     .apply(block5f_se_excite) as tf.SymbolicTensor;
   const block5f_project_bn = tf.layers
-    .batchNormalization({ name: "block5f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_project_conv) as tf.SymbolicTensor;
-  const block5f_drop = tf.layers
-    .dropout({ name: "block5f_drop", rate: 0.12000000000000001, noiseShape: perSampleNoiseShape })
-    .apply(block5f_project_bn) as tf.SymbolicTensor;
+  const block5f_drop = new SeededDropout({
+    name: "block5f_drop",
+    rate: 0.12000000000000001,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(490),
+  }).apply(block5f_project_bn) as tf.SymbolicTensor;
   const block5f_add = tf.layers.add({ name: "block5f_add" }).apply([block5f_drop, block5e_add]) as tf.SymbolicTensor;
   const block5g_expand_conv = tf.layers
-    .conv2d({ name: "block5g_expand_conv", filters: 1344, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5g_expand_conv",
+      filters: 1344,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(492)),
+    })
     .apply(block5f_add) as tf.SymbolicTensor;
   const block5g_expand_bn = tf.layers
-    .batchNormalization({ name: "block5g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_expand_conv) as tf.SymbolicTensor;
   const block5g_expand_activation = tf.layers
     .activation({ name: "block5g_expand_activation", activation: "swish" })
     .apply(block5g_expand_bn) as tf.SymbolicTensor;
   const block5g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(495)),
+    })
     .apply(block5g_expand_activation) as tf.SymbolicTensor;
   const block5g_bn = tf.layers
-    .batchNormalization({ name: "block5g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_dwconv) as tf.SymbolicTensor;
   const block5g_activation = tf.layers
     .activation({ name: "block5g_activation", activation: "swish" })
@@ -1983,6 +3663,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(500)),
+      biasInitializer: "zeros",
     })
     .apply(block5g_se_reshape) as tf.SymbolicTensor;
   const block5g_se_expand = tf.layers
@@ -1993,35 +3675,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(501)),
+      biasInitializer: "zeros",
     })
     .apply(block5g_se_reduce) as tf.SymbolicTensor;
   const block5g_se_excite = tf.layers
     .multiply({ name: "block5g_se_excite" })
     .apply([block5g_activation, block5g_se_expand]) as tf.SymbolicTensor;
   const block5g_project_conv = tf.layers
-    .conv2d({ name: "block5g_project_conv", filters: 224, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5g_project_conv",
+      filters: 224,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(503)),
+    })
     .apply(block5g_se_excite) as tf.SymbolicTensor;
   const block5g_project_bn = tf.layers
-    .batchNormalization({ name: "block5g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_project_conv) as tf.SymbolicTensor;
-  const block5g_drop = tf.layers
-    .dropout({ name: "block5g_drop", rate: 0.12363636363636366, noiseShape: perSampleNoiseShape })
-    .apply(block5g_project_bn) as tf.SymbolicTensor;
+  const block5g_drop = new SeededDropout({
+    name: "block5g_drop",
+    rate: 0.12363636363636366,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(505),
+  }).apply(block5g_project_bn) as tf.SymbolicTensor;
   const block5g_add = tf.layers.add({ name: "block5g_add" }).apply([block5g_drop, block5f_add]) as tf.SymbolicTensor;
   const block5h_expand_conv = tf.layers
-    .conv2d({ name: "block5h_expand_conv", filters: 1344, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5h_expand_conv",
+      filters: 1344,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(507)),
+    })
     .apply(block5g_add) as tf.SymbolicTensor;
   const block5h_expand_bn = tf.layers
-    .batchNormalization({ name: "block5h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5h_expand_conv) as tf.SymbolicTensor;
   const block5h_expand_activation = tf.layers
     .activation({ name: "block5h_expand_activation", activation: "swish" })
     .apply(block5h_expand_bn) as tf.SymbolicTensor;
   const block5h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5h_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5h_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(510)),
+    })
     .apply(block5h_expand_activation) as tf.SymbolicTensor;
   const block5h_bn = tf.layers
-    .batchNormalization({ name: "block5h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5h_dwconv) as tf.SymbolicTensor;
   const block5h_activation = tf.layers
     .activation({ name: "block5h_activation", activation: "swish" })
@@ -2040,6 +3768,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(515)),
+      biasInitializer: "zeros",
     })
     .apply(block5h_se_reshape) as tf.SymbolicTensor;
   const block5h_se_expand = tf.layers
@@ -2050,35 +3780,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(516)),
+      biasInitializer: "zeros",
     })
     .apply(block5h_se_reduce) as tf.SymbolicTensor;
   const block5h_se_excite = tf.layers
     .multiply({ name: "block5h_se_excite" })
     .apply([block5h_activation, block5h_se_expand]) as tf.SymbolicTensor;
   const block5h_project_conv = tf.layers
-    .conv2d({ name: "block5h_project_conv", filters: 224, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5h_project_conv",
+      filters: 224,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(518)),
+    })
     .apply(block5h_se_excite) as tf.SymbolicTensor;
   const block5h_project_bn = tf.layers
-    .batchNormalization({ name: "block5h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5h_project_conv) as tf.SymbolicTensor;
-  const block5h_drop = tf.layers
-    .dropout({ name: "block5h_drop", rate: 0.12727272727272726, noiseShape: perSampleNoiseShape })
-    .apply(block5h_project_bn) as tf.SymbolicTensor;
+  const block5h_drop = new SeededDropout({
+    name: "block5h_drop",
+    rate: 0.12727272727272726,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(520),
+  }).apply(block5h_project_bn) as tf.SymbolicTensor;
   const block5h_add = tf.layers.add({ name: "block5h_add" }).apply([block5h_drop, block5g_add]) as tf.SymbolicTensor;
   const block5i_expand_conv = tf.layers
-    .conv2d({ name: "block5i_expand_conv", filters: 1344, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5i_expand_conv",
+      filters: 1344,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(522)),
+    })
     .apply(block5h_add) as tf.SymbolicTensor;
   const block5i_expand_bn = tf.layers
-    .batchNormalization({ name: "block5i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5i_expand_conv) as tf.SymbolicTensor;
   const block5i_expand_activation = tf.layers
     .activation({ name: "block5i_expand_activation", activation: "swish" })
     .apply(block5i_expand_bn) as tf.SymbolicTensor;
   const block5i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5i_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5i_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(525)),
+    })
     .apply(block5i_expand_activation) as tf.SymbolicTensor;
   const block5i_bn = tf.layers
-    .batchNormalization({ name: "block5i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5i_dwconv) as tf.SymbolicTensor;
   const block5i_activation = tf.layers
     .activation({ name: "block5i_activation", activation: "swish" })
@@ -2097,6 +3873,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(530)),
+      biasInitializer: "zeros",
     })
     .apply(block5i_se_reshape) as tf.SymbolicTensor;
   const block5i_se_expand = tf.layers
@@ -2107,35 +3885,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(531)),
+      biasInitializer: "zeros",
     })
     .apply(block5i_se_reduce) as tf.SymbolicTensor;
   const block5i_se_excite = tf.layers
     .multiply({ name: "block5i_se_excite" })
     .apply([block5i_activation, block5i_se_expand]) as tf.SymbolicTensor;
   const block5i_project_conv = tf.layers
-    .conv2d({ name: "block5i_project_conv", filters: 224, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5i_project_conv",
+      filters: 224,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(533)),
+    })
     .apply(block5i_se_excite) as tf.SymbolicTensor;
   const block5i_project_bn = tf.layers
-    .batchNormalization({ name: "block5i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5i_project_conv) as tf.SymbolicTensor;
-  const block5i_drop = tf.layers
-    .dropout({ name: "block5i_drop", rate: 0.13090909090909092, noiseShape: perSampleNoiseShape })
-    .apply(block5i_project_bn) as tf.SymbolicTensor;
+  const block5i_drop = new SeededDropout({
+    name: "block5i_drop",
+    rate: 0.13090909090909092,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(535),
+  }).apply(block5i_project_bn) as tf.SymbolicTensor;
   const block5i_add = tf.layers.add({ name: "block5i_add" }).apply([block5i_drop, block5h_add]) as tf.SymbolicTensor;
   const block5j_expand_conv = tf.layers
-    .conv2d({ name: "block5j_expand_conv", filters: 1344, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5j_expand_conv",
+      filters: 1344,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(537)),
+    })
     .apply(block5i_add) as tf.SymbolicTensor;
   const block5j_expand_bn = tf.layers
-    .batchNormalization({ name: "block5j_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5j_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5j_expand_conv) as tf.SymbolicTensor;
   const block5j_expand_activation = tf.layers
     .activation({ name: "block5j_expand_activation", activation: "swish" })
     .apply(block5j_expand_bn) as tf.SymbolicTensor;
   const block5j_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5j_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5j_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(540)),
+    })
     .apply(block5j_expand_activation) as tf.SymbolicTensor;
   const block5j_bn = tf.layers
-    .batchNormalization({ name: "block5j_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5j_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5j_dwconv) as tf.SymbolicTensor;
   const block5j_activation = tf.layers
     .activation({ name: "block5j_activation", activation: "swish" })
@@ -2154,6 +3978,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(545)),
+      biasInitializer: "zeros",
     })
     .apply(block5j_se_reshape) as tf.SymbolicTensor;
   const block5j_se_expand = tf.layers
@@ -2164,35 +3990,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(546)),
+      biasInitializer: "zeros",
     })
     .apply(block5j_se_reduce) as tf.SymbolicTensor;
   const block5j_se_excite = tf.layers
     .multiply({ name: "block5j_se_excite" })
     .apply([block5j_activation, block5j_se_expand]) as tf.SymbolicTensor;
   const block5j_project_conv = tf.layers
-    .conv2d({ name: "block5j_project_conv", filters: 224, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5j_project_conv",
+      filters: 224,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(548)),
+    })
     .apply(block5j_se_excite) as tf.SymbolicTensor;
   const block5j_project_bn = tf.layers
-    .batchNormalization({ name: "block5j_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5j_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5j_project_conv) as tf.SymbolicTensor;
-  const block5j_drop = tf.layers
-    .dropout({ name: "block5j_drop", rate: 0.13454545454545455, noiseShape: perSampleNoiseShape })
-    .apply(block5j_project_bn) as tf.SymbolicTensor;
+  const block5j_drop = new SeededDropout({
+    name: "block5j_drop",
+    rate: 0.13454545454545455,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(550),
+  }).apply(block5j_project_bn) as tf.SymbolicTensor;
   const block5j_add = tf.layers.add({ name: "block5j_add" }).apply([block5j_drop, block5i_add]) as tf.SymbolicTensor;
   const block6a_expand_conv = tf.layers
-    .conv2d({ name: "block6a_expand_conv", filters: 1344, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_expand_conv",
+      filters: 1344,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(552)),
+    })
     .apply(block5j_add) as tf.SymbolicTensor;
   const block6a_expand_bn = tf.layers
-    .batchNormalization({ name: "block6a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_expand_conv) as tf.SymbolicTensor;
   const block6a_expand_activation = tf.layers
     .activation({ name: "block6a_expand_activation", activation: "swish" })
     .apply(block6a_expand_bn) as tf.SymbolicTensor;
   const block6a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6a_dwconv", kernelSize: 5, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(555)),
+    })
     .apply(block6a_expand_activation) as tf.SymbolicTensor;
   const block6a_bn = tf.layers
-    .batchNormalization({ name: "block6a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_dwconv) as tf.SymbolicTensor;
   const block6a_activation = tf.layers
     .activation({ name: "block6a_activation", activation: "swish" })
@@ -2211,6 +4084,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(560)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reshape) as tf.SymbolicTensor;
   const block6a_se_expand = tf.layers
@@ -2221,31 +4096,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(561)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reduce) as tf.SymbolicTensor;
   const block6a_se_excite = tf.layers
     .multiply({ name: "block6a_se_excite" })
     .apply([block6a_activation, block6a_se_expand]) as tf.SymbolicTensor;
   const block6a_project_conv = tf.layers
-    .conv2d({ name: "block6a_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(563)),
+    })
     .apply(block6a_se_excite) as tf.SymbolicTensor;
   const block6a_project_bn = tf.layers
-    .batchNormalization({ name: "block6a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_project_conv) as tf.SymbolicTensor;
   const block6b_expand_conv = tf.layers
-    .conv2d({ name: "block6b_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(565)),
+    })
     .apply(block6a_project_bn) as tf.SymbolicTensor;
   const block6b_expand_bn = tf.layers
-    .batchNormalization({ name: "block6b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_expand_conv) as tf.SymbolicTensor;
   const block6b_expand_activation = tf.layers
     .activation({ name: "block6b_expand_activation", activation: "swish" })
     .apply(block6b_expand_bn) as tf.SymbolicTensor;
   const block6b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(568)),
+    })
     .apply(block6b_expand_activation) as tf.SymbolicTensor;
   const block6b_bn = tf.layers
-    .batchNormalization({ name: "block6b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_dwconv) as tf.SymbolicTensor;
   const block6b_activation = tf.layers
     .activation({ name: "block6b_activation", activation: "swish" })
@@ -2264,6 +4182,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(573)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reshape) as tf.SymbolicTensor;
   const block6b_se_expand = tf.layers
@@ -2274,37 +4194,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(574)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reduce) as tf.SymbolicTensor;
   const block6b_se_excite = tf.layers
     .multiply({ name: "block6b_se_excite" })
     .apply([block6b_activation, block6b_se_expand]) as tf.SymbolicTensor;
   const block6b_project_conv = tf.layers
-    .conv2d({ name: "block6b_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(576)),
+    })
     .apply(block6b_se_excite) as tf.SymbolicTensor;
   const block6b_project_bn = tf.layers
-    .batchNormalization({ name: "block6b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_project_conv) as tf.SymbolicTensor;
-  const block6b_drop = tf.layers
-    .dropout({ name: "block6b_drop", rate: 0.14181818181818184, noiseShape: perSampleNoiseShape })
-    .apply(block6b_project_bn) as tf.SymbolicTensor;
+  const block6b_drop = new SeededDropout({
+    name: "block6b_drop",
+    rate: 0.14181818181818184,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(578),
+  }).apply(block6b_project_bn) as tf.SymbolicTensor;
   const block6b_add = tf.layers
     .add({ name: "block6b_add" })
     .apply([block6b_drop, block6a_project_bn]) as tf.SymbolicTensor;
   const block6c_expand_conv = tf.layers
-    .conv2d({ name: "block6c_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(580)),
+    })
     .apply(block6b_add) as tf.SymbolicTensor;
   const block6c_expand_bn = tf.layers
-    .batchNormalization({ name: "block6c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_expand_conv) as tf.SymbolicTensor;
   const block6c_expand_activation = tf.layers
     .activation({ name: "block6c_expand_activation", activation: "swish" })
     .apply(block6c_expand_bn) as tf.SymbolicTensor;
   const block6c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(583)),
+    })
     .apply(block6c_expand_activation) as tf.SymbolicTensor;
   const block6c_bn = tf.layers
-    .batchNormalization({ name: "block6c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_dwconv) as tf.SymbolicTensor;
   const block6c_activation = tf.layers
     .activation({ name: "block6c_activation", activation: "swish" })
@@ -2323,6 +4289,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(588)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reshape) as tf.SymbolicTensor;
   const block6c_se_expand = tf.layers
@@ -2333,35 +4301,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(589)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reduce) as tf.SymbolicTensor;
   const block6c_se_excite = tf.layers
     .multiply({ name: "block6c_se_excite" })
     .apply([block6c_activation, block6c_se_expand]) as tf.SymbolicTensor;
   const block6c_project_conv = tf.layers
-    .conv2d({ name: "block6c_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(591)),
+    })
     .apply(block6c_se_excite) as tf.SymbolicTensor;
   const block6c_project_bn = tf.layers
-    .batchNormalization({ name: "block6c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_project_conv) as tf.SymbolicTensor;
-  const block6c_drop = tf.layers
-    .dropout({ name: "block6c_drop", rate: 0.14545454545454545, noiseShape: perSampleNoiseShape })
-    .apply(block6c_project_bn) as tf.SymbolicTensor;
+  const block6c_drop = new SeededDropout({
+    name: "block6c_drop",
+    rate: 0.14545454545454545,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(593),
+  }).apply(block6c_project_bn) as tf.SymbolicTensor;
   const block6c_add = tf.layers.add({ name: "block6c_add" }).apply([block6c_drop, block6b_add]) as tf.SymbolicTensor;
   const block6d_expand_conv = tf.layers
-    .conv2d({ name: "block6d_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(595)),
+    })
     .apply(block6c_add) as tf.SymbolicTensor;
   const block6d_expand_bn = tf.layers
-    .batchNormalization({ name: "block6d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_expand_conv) as tf.SymbolicTensor;
   const block6d_expand_activation = tf.layers
     .activation({ name: "block6d_expand_activation", activation: "swish" })
     .apply(block6d_expand_bn) as tf.SymbolicTensor;
   const block6d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(598)),
+    })
     .apply(block6d_expand_activation) as tf.SymbolicTensor;
   const block6d_bn = tf.layers
-    .batchNormalization({ name: "block6d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_dwconv) as tf.SymbolicTensor;
   const block6d_activation = tf.layers
     .activation({ name: "block6d_activation", activation: "swish" })
@@ -2380,6 +4394,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(603)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reshape) as tf.SymbolicTensor;
   const block6d_se_expand = tf.layers
@@ -2390,35 +4406,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(604)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reduce) as tf.SymbolicTensor;
   const block6d_se_excite = tf.layers
     .multiply({ name: "block6d_se_excite" })
     .apply([block6d_activation, block6d_se_expand]) as tf.SymbolicTensor;
   const block6d_project_conv = tf.layers
-    .conv2d({ name: "block6d_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(606)),
+    })
     .apply(block6d_se_excite) as tf.SymbolicTensor;
   const block6d_project_bn = tf.layers
-    .batchNormalization({ name: "block6d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_project_conv) as tf.SymbolicTensor;
-  const block6d_drop = tf.layers
-    .dropout({ name: "block6d_drop", rate: 0.1490909090909091, noiseShape: perSampleNoiseShape })
-    .apply(block6d_project_bn) as tf.SymbolicTensor;
+  const block6d_drop = new SeededDropout({
+    name: "block6d_drop",
+    rate: 0.1490909090909091,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(608),
+  }).apply(block6d_project_bn) as tf.SymbolicTensor;
   const block6d_add = tf.layers.add({ name: "block6d_add" }).apply([block6d_drop, block6c_add]) as tf.SymbolicTensor;
   const block6e_expand_conv = tf.layers
-    .conv2d({ name: "block6e_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(610)),
+    })
     .apply(block6d_add) as tf.SymbolicTensor;
   const block6e_expand_bn = tf.layers
-    .batchNormalization({ name: "block6e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_expand_conv) as tf.SymbolicTensor;
   const block6e_expand_activation = tf.layers
     .activation({ name: "block6e_expand_activation", activation: "swish" })
     .apply(block6e_expand_bn) as tf.SymbolicTensor;
   const block6e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(613)),
+    })
     .apply(block6e_expand_activation) as tf.SymbolicTensor;
   const block6e_bn = tf.layers
-    .batchNormalization({ name: "block6e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_dwconv) as tf.SymbolicTensor;
   const block6e_activation = tf.layers
     .activation({ name: "block6e_activation", activation: "swish" })
@@ -2437,6 +4499,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(618)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reshape) as tf.SymbolicTensor;
   const block6e_se_expand = tf.layers
@@ -2447,35 +4511,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(619)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reduce) as tf.SymbolicTensor;
   const block6e_se_excite = tf.layers
     .multiply({ name: "block6e_se_excite" })
     .apply([block6e_activation, block6e_se_expand]) as tf.SymbolicTensor;
   const block6e_project_conv = tf.layers
-    .conv2d({ name: "block6e_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(621)),
+    })
     .apply(block6e_se_excite) as tf.SymbolicTensor;
   const block6e_project_bn = tf.layers
-    .batchNormalization({ name: "block6e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_project_conv) as tf.SymbolicTensor;
-  const block6e_drop = tf.layers
-    .dropout({ name: "block6e_drop", rate: 0.15272727272727274, noiseShape: perSampleNoiseShape })
-    .apply(block6e_project_bn) as tf.SymbolicTensor;
+  const block6e_drop = new SeededDropout({
+    name: "block6e_drop",
+    rate: 0.15272727272727274,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(623),
+  }).apply(block6e_project_bn) as tf.SymbolicTensor;
   const block6e_add = tf.layers.add({ name: "block6e_add" }).apply([block6e_drop, block6d_add]) as tf.SymbolicTensor;
   const block6f_expand_conv = tf.layers
-    .conv2d({ name: "block6f_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6f_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(625)),
+    })
     .apply(block6e_add) as tf.SymbolicTensor;
   const block6f_expand_bn = tf.layers
-    .batchNormalization({ name: "block6f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_expand_conv) as tf.SymbolicTensor;
   const block6f_expand_activation = tf.layers
     .activation({ name: "block6f_expand_activation", activation: "swish" })
     .apply(block6f_expand_bn) as tf.SymbolicTensor;
   const block6f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(628)),
+    })
     .apply(block6f_expand_activation) as tf.SymbolicTensor;
   const block6f_bn = tf.layers
-    .batchNormalization({ name: "block6f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_dwconv) as tf.SymbolicTensor;
   const block6f_activation = tf.layers
     .activation({ name: "block6f_activation", activation: "swish" })
@@ -2494,6 +4604,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(633)),
+      biasInitializer: "zeros",
     })
     .apply(block6f_se_reshape) as tf.SymbolicTensor;
   const block6f_se_expand = tf.layers
@@ -2504,35 +4616,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(634)),
+      biasInitializer: "zeros",
     })
     .apply(block6f_se_reduce) as tf.SymbolicTensor;
   const block6f_se_excite = tf.layers
     .multiply({ name: "block6f_se_excite" })
     .apply([block6f_activation, block6f_se_expand]) as tf.SymbolicTensor;
   const block6f_project_conv = tf.layers
-    .conv2d({ name: "block6f_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6f_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(636)),
+    })
     .apply(block6f_se_excite) as tf.SymbolicTensor;
   const block6f_project_bn = tf.layers
-    .batchNormalization({ name: "block6f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_project_conv) as tf.SymbolicTensor;
-  const block6f_drop = tf.layers
-    .dropout({ name: "block6f_drop", rate: 0.15636363636363634, noiseShape: perSampleNoiseShape })
-    .apply(block6f_project_bn) as tf.SymbolicTensor;
+  const block6f_drop = new SeededDropout({
+    name: "block6f_drop",
+    rate: 0.15636363636363634,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(638),
+  }).apply(block6f_project_bn) as tf.SymbolicTensor;
   const block6f_add = tf.layers.add({ name: "block6f_add" }).apply([block6f_drop, block6e_add]) as tf.SymbolicTensor;
   const block6g_expand_conv = tf.layers
-    .conv2d({ name: "block6g_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6g_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(640)),
+    })
     .apply(block6f_add) as tf.SymbolicTensor;
   const block6g_expand_bn = tf.layers
-    .batchNormalization({ name: "block6g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_expand_conv) as tf.SymbolicTensor;
   const block6g_expand_activation = tf.layers
     .activation({ name: "block6g_expand_activation", activation: "swish" })
     .apply(block6g_expand_bn) as tf.SymbolicTensor;
   const block6g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(643)),
+    })
     .apply(block6g_expand_activation) as tf.SymbolicTensor;
   const block6g_bn = tf.layers
-    .batchNormalization({ name: "block6g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_dwconv) as tf.SymbolicTensor;
   const block6g_activation = tf.layers
     .activation({ name: "block6g_activation", activation: "swish" })
@@ -2551,6 +4709,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(648)),
+      biasInitializer: "zeros",
     })
     .apply(block6g_se_reshape) as tf.SymbolicTensor;
   const block6g_se_expand = tf.layers
@@ -2561,35 +4721,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(649)),
+      biasInitializer: "zeros",
     })
     .apply(block6g_se_reduce) as tf.SymbolicTensor;
   const block6g_se_excite = tf.layers
     .multiply({ name: "block6g_se_excite" })
     .apply([block6g_activation, block6g_se_expand]) as tf.SymbolicTensor;
   const block6g_project_conv = tf.layers
-    .conv2d({ name: "block6g_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6g_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(651)),
+    })
     .apply(block6g_se_excite) as tf.SymbolicTensor;
   const block6g_project_bn = tf.layers
-    .batchNormalization({ name: "block6g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_project_conv) as tf.SymbolicTensor;
-  const block6g_drop = tf.layers
-    .dropout({ name: "block6g_drop", rate: 0.16, noiseShape: perSampleNoiseShape })
-    .apply(block6g_project_bn) as tf.SymbolicTensor;
+  const block6g_drop = new SeededDropout({
+    name: "block6g_drop",
+    rate: 0.16,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(653),
+  }).apply(block6g_project_bn) as tf.SymbolicTensor;
   const block6g_add = tf.layers.add({ name: "block6g_add" }).apply([block6g_drop, block6f_add]) as tf.SymbolicTensor;
   const block6h_expand_conv = tf.layers
-    .conv2d({ name: "block6h_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6h_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(655)),
+    })
     .apply(block6g_add) as tf.SymbolicTensor;
   const block6h_expand_bn = tf.layers
-    .batchNormalization({ name: "block6h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_expand_conv) as tf.SymbolicTensor;
   const block6h_expand_activation = tf.layers
     .activation({ name: "block6h_expand_activation", activation: "swish" })
     .apply(block6h_expand_bn) as tf.SymbolicTensor;
   const block6h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6h_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6h_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(658)),
+    })
     .apply(block6h_expand_activation) as tf.SymbolicTensor;
   const block6h_bn = tf.layers
-    .batchNormalization({ name: "block6h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_dwconv) as tf.SymbolicTensor;
   const block6h_activation = tf.layers
     .activation({ name: "block6h_activation", activation: "swish" })
@@ -2608,6 +4814,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(663)),
+      biasInitializer: "zeros",
     })
     .apply(block6h_se_reshape) as tf.SymbolicTensor;
   const block6h_se_expand = tf.layers
@@ -2618,35 +4826,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(664)),
+      biasInitializer: "zeros",
     })
     .apply(block6h_se_reduce) as tf.SymbolicTensor;
   const block6h_se_excite = tf.layers
     .multiply({ name: "block6h_se_excite" })
     .apply([block6h_activation, block6h_se_expand]) as tf.SymbolicTensor;
   const block6h_project_conv = tf.layers
-    .conv2d({ name: "block6h_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6h_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(666)),
+    })
     .apply(block6h_se_excite) as tf.SymbolicTensor;
   const block6h_project_bn = tf.layers
-    .batchNormalization({ name: "block6h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_project_conv) as tf.SymbolicTensor;
-  const block6h_drop = tf.layers
-    .dropout({ name: "block6h_drop", rate: 0.16363636363636364, noiseShape: perSampleNoiseShape })
-    .apply(block6h_project_bn) as tf.SymbolicTensor;
+  const block6h_drop = new SeededDropout({
+    name: "block6h_drop",
+    rate: 0.16363636363636364,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(668),
+  }).apply(block6h_project_bn) as tf.SymbolicTensor;
   const block6h_add = tf.layers.add({ name: "block6h_add" }).apply([block6h_drop, block6g_add]) as tf.SymbolicTensor;
   const block6i_expand_conv = tf.layers
-    .conv2d({ name: "block6i_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6i_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(670)),
+    })
     .apply(block6h_add) as tf.SymbolicTensor;
   const block6i_expand_bn = tf.layers
-    .batchNormalization({ name: "block6i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_expand_conv) as tf.SymbolicTensor;
   const block6i_expand_activation = tf.layers
     .activation({ name: "block6i_expand_activation", activation: "swish" })
     .apply(block6i_expand_bn) as tf.SymbolicTensor;
   const block6i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6i_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6i_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(673)),
+    })
     .apply(block6i_expand_activation) as tf.SymbolicTensor;
   const block6i_bn = tf.layers
-    .batchNormalization({ name: "block6i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_dwconv) as tf.SymbolicTensor;
   const block6i_activation = tf.layers
     .activation({ name: "block6i_activation", activation: "swish" })
@@ -2665,6 +4919,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(678)),
+      biasInitializer: "zeros",
     })
     .apply(block6i_se_reshape) as tf.SymbolicTensor;
   const block6i_se_expand = tf.layers
@@ -2675,35 +4931,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(679)),
+      biasInitializer: "zeros",
     })
     .apply(block6i_se_reduce) as tf.SymbolicTensor;
   const block6i_se_excite = tf.layers
     .multiply({ name: "block6i_se_excite" })
     .apply([block6i_activation, block6i_se_expand]) as tf.SymbolicTensor;
   const block6i_project_conv = tf.layers
-    .conv2d({ name: "block6i_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6i_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(681)),
+    })
     .apply(block6i_se_excite) as tf.SymbolicTensor;
   const block6i_project_bn = tf.layers
-    .batchNormalization({ name: "block6i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_project_conv) as tf.SymbolicTensor;
-  const block6i_drop = tf.layers
-    .dropout({ name: "block6i_drop", rate: 0.1672727272727273, noiseShape: perSampleNoiseShape })
-    .apply(block6i_project_bn) as tf.SymbolicTensor;
+  const block6i_drop = new SeededDropout({
+    name: "block6i_drop",
+    rate: 0.1672727272727273,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(683),
+  }).apply(block6i_project_bn) as tf.SymbolicTensor;
   const block6i_add = tf.layers.add({ name: "block6i_add" }).apply([block6i_drop, block6h_add]) as tf.SymbolicTensor;
   const block6j_expand_conv = tf.layers
-    .conv2d({ name: "block6j_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6j_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(685)),
+    })
     .apply(block6i_add) as tf.SymbolicTensor;
   const block6j_expand_bn = tf.layers
-    .batchNormalization({ name: "block6j_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6j_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6j_expand_conv) as tf.SymbolicTensor;
   const block6j_expand_activation = tf.layers
     .activation({ name: "block6j_expand_activation", activation: "swish" })
     .apply(block6j_expand_bn) as tf.SymbolicTensor;
   const block6j_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6j_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6j_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(688)),
+    })
     .apply(block6j_expand_activation) as tf.SymbolicTensor;
   const block6j_bn = tf.layers
-    .batchNormalization({ name: "block6j_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6j_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6j_dwconv) as tf.SymbolicTensor;
   const block6j_activation = tf.layers
     .activation({ name: "block6j_activation", activation: "swish" })
@@ -2722,6 +5024,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(693)),
+      biasInitializer: "zeros",
     })
     .apply(block6j_se_reshape) as tf.SymbolicTensor;
   const block6j_se_expand = tf.layers
@@ -2732,35 +5036,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(694)),
+      biasInitializer: "zeros",
     })
     .apply(block6j_se_reduce) as tf.SymbolicTensor;
   const block6j_se_excite = tf.layers
     .multiply({ name: "block6j_se_excite" })
     .apply([block6j_activation, block6j_se_expand]) as tf.SymbolicTensor;
   const block6j_project_conv = tf.layers
-    .conv2d({ name: "block6j_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6j_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(696)),
+    })
     .apply(block6j_se_excite) as tf.SymbolicTensor;
   const block6j_project_bn = tf.layers
-    .batchNormalization({ name: "block6j_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6j_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6j_project_conv) as tf.SymbolicTensor;
-  const block6j_drop = tf.layers
-    .dropout({ name: "block6j_drop", rate: 0.17090909090909093, noiseShape: perSampleNoiseShape })
-    .apply(block6j_project_bn) as tf.SymbolicTensor;
+  const block6j_drop = new SeededDropout({
+    name: "block6j_drop",
+    rate: 0.17090909090909093,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(698),
+  }).apply(block6j_project_bn) as tf.SymbolicTensor;
   const block6j_add = tf.layers.add({ name: "block6j_add" }).apply([block6j_drop, block6i_add]) as tf.SymbolicTensor;
   const block6k_expand_conv = tf.layers
-    .conv2d({ name: "block6k_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6k_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(700)),
+    })
     .apply(block6j_add) as tf.SymbolicTensor;
   const block6k_expand_bn = tf.layers
-    .batchNormalization({ name: "block6k_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6k_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6k_expand_conv) as tf.SymbolicTensor;
   const block6k_expand_activation = tf.layers
     .activation({ name: "block6k_expand_activation", activation: "swish" })
     .apply(block6k_expand_bn) as tf.SymbolicTensor;
   const block6k_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6k_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6k_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(703)),
+    })
     .apply(block6k_expand_activation) as tf.SymbolicTensor;
   const block6k_bn = tf.layers
-    .batchNormalization({ name: "block6k_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6k_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6k_dwconv) as tf.SymbolicTensor;
   const block6k_activation = tf.layers
     .activation({ name: "block6k_activation", activation: "swish" })
@@ -2779,6 +5129,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(708)),
+      biasInitializer: "zeros",
     })
     .apply(block6k_se_reshape) as tf.SymbolicTensor;
   const block6k_se_expand = tf.layers
@@ -2789,35 +5141,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(709)),
+      biasInitializer: "zeros",
     })
     .apply(block6k_se_reduce) as tf.SymbolicTensor;
   const block6k_se_excite = tf.layers
     .multiply({ name: "block6k_se_excite" })
     .apply([block6k_activation, block6k_se_expand]) as tf.SymbolicTensor;
   const block6k_project_conv = tf.layers
-    .conv2d({ name: "block6k_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6k_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(711)),
+    })
     .apply(block6k_se_excite) as tf.SymbolicTensor;
   const block6k_project_bn = tf.layers
-    .batchNormalization({ name: "block6k_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6k_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6k_project_conv) as tf.SymbolicTensor;
-  const block6k_drop = tf.layers
-    .dropout({ name: "block6k_drop", rate: 0.17454545454545456, noiseShape: perSampleNoiseShape })
-    .apply(block6k_project_bn) as tf.SymbolicTensor;
+  const block6k_drop = new SeededDropout({
+    name: "block6k_drop",
+    rate: 0.17454545454545456,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(713),
+  }).apply(block6k_project_bn) as tf.SymbolicTensor;
   const block6k_add = tf.layers.add({ name: "block6k_add" }).apply([block6k_drop, block6j_add]) as tf.SymbolicTensor;
   const block6l_expand_conv = tf.layers
-    .conv2d({ name: "block6l_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6l_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(715)),
+    })
     .apply(block6k_add) as tf.SymbolicTensor;
   const block6l_expand_bn = tf.layers
-    .batchNormalization({ name: "block6l_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6l_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6l_expand_conv) as tf.SymbolicTensor;
   const block6l_expand_activation = tf.layers
     .activation({ name: "block6l_expand_activation", activation: "swish" })
     .apply(block6l_expand_bn) as tf.SymbolicTensor;
   const block6l_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6l_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6l_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(718)),
+    })
     .apply(block6l_expand_activation) as tf.SymbolicTensor;
   const block6l_bn = tf.layers
-    .batchNormalization({ name: "block6l_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6l_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6l_dwconv) as tf.SymbolicTensor;
   const block6l_activation = tf.layers
     .activation({ name: "block6l_activation", activation: "swish" })
@@ -2836,6 +5234,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(723)),
+      biasInitializer: "zeros",
     })
     .apply(block6l_se_reshape) as tf.SymbolicTensor;
   const block6l_se_expand = tf.layers
@@ -2846,35 +5246,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(724)),
+      biasInitializer: "zeros",
     })
     .apply(block6l_se_reduce) as tf.SymbolicTensor;
   const block6l_se_excite = tf.layers
     .multiply({ name: "block6l_se_excite" })
     .apply([block6l_activation, block6l_se_expand]) as tf.SymbolicTensor;
   const block6l_project_conv = tf.layers
-    .conv2d({ name: "block6l_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6l_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(726)),
+    })
     .apply(block6l_se_excite) as tf.SymbolicTensor;
   const block6l_project_bn = tf.layers
-    .batchNormalization({ name: "block6l_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6l_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6l_project_conv) as tf.SymbolicTensor;
-  const block6l_drop = tf.layers
-    .dropout({ name: "block6l_drop", rate: 0.1781818181818182, noiseShape: perSampleNoiseShape })
-    .apply(block6l_project_bn) as tf.SymbolicTensor;
+  const block6l_drop = new SeededDropout({
+    name: "block6l_drop",
+    rate: 0.1781818181818182,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(728),
+  }).apply(block6l_project_bn) as tf.SymbolicTensor;
   const block6l_add = tf.layers.add({ name: "block6l_add" }).apply([block6l_drop, block6k_add]) as tf.SymbolicTensor;
   const block6m_expand_conv = tf.layers
-    .conv2d({ name: "block6m_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6m_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(730)),
+    })
     .apply(block6l_add) as tf.SymbolicTensor;
   const block6m_expand_bn = tf.layers
-    .batchNormalization({ name: "block6m_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6m_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6m_expand_conv) as tf.SymbolicTensor;
   const block6m_expand_activation = tf.layers
     .activation({ name: "block6m_expand_activation", activation: "swish" })
     .apply(block6m_expand_bn) as tf.SymbolicTensor;
   const block6m_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6m_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6m_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(733)),
+    })
     .apply(block6m_expand_activation) as tf.SymbolicTensor;
   const block6m_bn = tf.layers
-    .batchNormalization({ name: "block6m_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6m_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6m_dwconv) as tf.SymbolicTensor;
   const block6m_activation = tf.layers
     .activation({ name: "block6m_activation", activation: "swish" })
@@ -2893,6 +5339,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(738)),
+      biasInitializer: "zeros",
     })
     .apply(block6m_se_reshape) as tf.SymbolicTensor;
   const block6m_se_expand = tf.layers
@@ -2903,35 +5351,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(739)),
+      biasInitializer: "zeros",
     })
     .apply(block6m_se_reduce) as tf.SymbolicTensor;
   const block6m_se_excite = tf.layers
     .multiply({ name: "block6m_se_excite" })
     .apply([block6m_activation, block6m_se_expand]) as tf.SymbolicTensor;
   const block6m_project_conv = tf.layers
-    .conv2d({ name: "block6m_project_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6m_project_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(741)),
+    })
     .apply(block6m_se_excite) as tf.SymbolicTensor;
   const block6m_project_bn = tf.layers
-    .batchNormalization({ name: "block6m_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6m_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6m_project_conv) as tf.SymbolicTensor;
-  const block6m_drop = tf.layers
-    .dropout({ name: "block6m_drop", rate: 0.18181818181818182, noiseShape: perSampleNoiseShape })
-    .apply(block6m_project_bn) as tf.SymbolicTensor;
+  const block6m_drop = new SeededDropout({
+    name: "block6m_drop",
+    rate: 0.18181818181818182,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(743),
+  }).apply(block6m_project_bn) as tf.SymbolicTensor;
   const block6m_add = tf.layers.add({ name: "block6m_add" }).apply([block6m_drop, block6l_add]) as tf.SymbolicTensor;
   const block7a_expand_conv = tf.layers
-    .conv2d({ name: "block7a_expand_conv", filters: 2304, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_expand_conv",
+      filters: 2304,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(745)),
+    })
     .apply(block6m_add) as tf.SymbolicTensor;
   const block7a_expand_bn = tf.layers
-    .batchNormalization({ name: "block7a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_expand_conv) as tf.SymbolicTensor;
   const block7a_expand_activation = tf.layers
     .activation({ name: "block7a_expand_activation", activation: "swish" })
     .apply(block7a_expand_bn) as tf.SymbolicTensor;
   const block7a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(748)),
+    })
     .apply(block7a_expand_activation) as tf.SymbolicTensor;
   const block7a_bn = tf.layers
-    .batchNormalization({ name: "block7a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_dwconv) as tf.SymbolicTensor;
   const block7a_activation = tf.layers
     .activation({ name: "block7a_activation", activation: "swish" })
@@ -2950,6 +5444,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(753)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reshape) as tf.SymbolicTensor;
   const block7a_se_expand = tf.layers
@@ -2960,31 +5456,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(754)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reduce) as tf.SymbolicTensor;
   const block7a_se_excite = tf.layers
     .multiply({ name: "block7a_se_excite" })
     .apply([block7a_activation, block7a_se_expand]) as tf.SymbolicTensor;
   const block7a_project_conv = tf.layers
-    .conv2d({ name: "block7a_project_conv", filters: 640, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_project_conv",
+      filters: 640,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(756)),
+    })
     .apply(block7a_se_excite) as tf.SymbolicTensor;
   const block7a_project_bn = tf.layers
-    .batchNormalization({ name: "block7a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_project_conv) as tf.SymbolicTensor;
   const block7b_expand_conv = tf.layers
-    .conv2d({ name: "block7b_expand_conv", filters: 3840, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_expand_conv",
+      filters: 3840,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(758)),
+    })
     .apply(block7a_project_bn) as tf.SymbolicTensor;
   const block7b_expand_bn = tf.layers
-    .batchNormalization({ name: "block7b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_expand_conv) as tf.SymbolicTensor;
   const block7b_expand_activation = tf.layers
     .activation({ name: "block7b_expand_activation", activation: "swish" })
     .apply(block7b_expand_bn) as tf.SymbolicTensor;
   const block7b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(761)),
+    })
     .apply(block7b_expand_activation) as tf.SymbolicTensor;
   const block7b_bn = tf.layers
-    .batchNormalization({ name: "block7b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_dwconv) as tf.SymbolicTensor;
   const block7b_activation = tf.layers
     .activation({ name: "block7b_activation", activation: "swish" })
@@ -3003,6 +5542,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(766)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reshape) as tf.SymbolicTensor;
   const block7b_se_expand = tf.layers
@@ -3013,37 +5554,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(767)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reduce) as tf.SymbolicTensor;
   const block7b_se_excite = tf.layers
     .multiply({ name: "block7b_se_excite" })
     .apply([block7b_activation, block7b_se_expand]) as tf.SymbolicTensor;
   const block7b_project_conv = tf.layers
-    .conv2d({ name: "block7b_project_conv", filters: 640, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_project_conv",
+      filters: 640,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(769)),
+    })
     .apply(block7b_se_excite) as tf.SymbolicTensor;
   const block7b_project_bn = tf.layers
-    .batchNormalization({ name: "block7b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_project_conv) as tf.SymbolicTensor;
-  const block7b_drop = tf.layers
-    .dropout({ name: "block7b_drop", rate: 0.1890909090909091, noiseShape: perSampleNoiseShape })
-    .apply(block7b_project_bn) as tf.SymbolicTensor;
+  const block7b_drop = new SeededDropout({
+    name: "block7b_drop",
+    rate: 0.1890909090909091,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(771),
+  }).apply(block7b_project_bn) as tf.SymbolicTensor;
   const block7b_add = tf.layers
     .add({ name: "block7b_add" })
     .apply([block7b_drop, block7a_project_bn]) as tf.SymbolicTensor;
   const block7c_expand_conv = tf.layers
-    .conv2d({ name: "block7c_expand_conv", filters: 3840, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7c_expand_conv",
+      filters: 3840,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(773)),
+    })
     .apply(block7b_add) as tf.SymbolicTensor;
   const block7c_expand_bn = tf.layers
-    .batchNormalization({ name: "block7c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_expand_conv) as tf.SymbolicTensor;
   const block7c_expand_activation = tf.layers
     .activation({ name: "block7c_expand_activation", activation: "swish" })
     .apply(block7c_expand_bn) as tf.SymbolicTensor;
   const block7c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(776)),
+    })
     .apply(block7c_expand_activation) as tf.SymbolicTensor;
   const block7c_bn = tf.layers
-    .batchNormalization({ name: "block7c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_dwconv) as tf.SymbolicTensor;
   const block7c_activation = tf.layers
     .activation({ name: "block7c_activation", activation: "swish" })
@@ -3062,6 +5649,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(781)),
+      biasInitializer: "zeros",
     })
     .apply(block7c_se_reshape) as tf.SymbolicTensor;
   const block7c_se_expand = tf.layers
@@ -3072,35 +5661,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(782)),
+      biasInitializer: "zeros",
     })
     .apply(block7c_se_reduce) as tf.SymbolicTensor;
   const block7c_se_excite = tf.layers
     .multiply({ name: "block7c_se_excite" })
     .apply([block7c_activation, block7c_se_expand]) as tf.SymbolicTensor;
   const block7c_project_conv = tf.layers
-    .conv2d({ name: "block7c_project_conv", filters: 640, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7c_project_conv",
+      filters: 640,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(784)),
+    })
     .apply(block7c_se_excite) as tf.SymbolicTensor;
   const block7c_project_bn = tf.layers
-    .batchNormalization({ name: "block7c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_project_conv) as tf.SymbolicTensor;
-  const block7c_drop = tf.layers
-    .dropout({ name: "block7c_drop", rate: 0.19272727272727275, noiseShape: perSampleNoiseShape })
-    .apply(block7c_project_bn) as tf.SymbolicTensor;
+  const block7c_drop = new SeededDropout({
+    name: "block7c_drop",
+    rate: 0.19272727272727275,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(786),
+  }).apply(block7c_project_bn) as tf.SymbolicTensor;
   const block7c_add = tf.layers.add({ name: "block7c_add" }).apply([block7c_drop, block7b_add]) as tf.SymbolicTensor;
   const block7d_expand_conv = tf.layers
-    .conv2d({ name: "block7d_expand_conv", filters: 3840, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7d_expand_conv",
+      filters: 3840,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(788)),
+    })
     .apply(block7c_add) as tf.SymbolicTensor;
   const block7d_expand_bn = tf.layers
-    .batchNormalization({ name: "block7d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7d_expand_conv) as tf.SymbolicTensor;
   const block7d_expand_activation = tf.layers
     .activation({ name: "block7d_expand_activation", activation: "swish" })
     .apply(block7d_expand_bn) as tf.SymbolicTensor;
   const block7d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(791)),
+    })
     .apply(block7d_expand_activation) as tf.SymbolicTensor;
   const block7d_bn = tf.layers
-    .batchNormalization({ name: "block7d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7d_dwconv) as tf.SymbolicTensor;
   const block7d_activation = tf.layers
     .activation({ name: "block7d_activation", activation: "swish" })
@@ -3119,6 +5754,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(796)),
+      biasInitializer: "zeros",
     })
     .apply(block7d_se_reshape) as tf.SymbolicTensor;
   const block7d_se_expand = tf.layers
@@ -3129,26 +5766,59 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(797)),
+      biasInitializer: "zeros",
     })
     .apply(block7d_se_reduce) as tf.SymbolicTensor;
   const block7d_se_excite = tf.layers
     .multiply({ name: "block7d_se_excite" })
     .apply([block7d_activation, block7d_se_expand]) as tf.SymbolicTensor;
   const block7d_project_conv = tf.layers
-    .conv2d({ name: "block7d_project_conv", filters: 640, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7d_project_conv",
+      filters: 640,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(799)),
+    })
     .apply(block7d_se_excite) as tf.SymbolicTensor;
   const block7d_project_bn = tf.layers
-    .batchNormalization({ name: "block7d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7d_project_conv) as tf.SymbolicTensor;
-  const block7d_drop = tf.layers
-    .dropout({ name: "block7d_drop", rate: 0.19636363636363638, noiseShape: perSampleNoiseShape })
-    .apply(block7d_project_bn) as tf.SymbolicTensor;
+  const block7d_drop = new SeededDropout({
+    name: "block7d_drop",
+    rate: 0.19636363636363638,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(801),
+  }).apply(block7d_project_bn) as tf.SymbolicTensor;
   const block7d_add = tf.layers.add({ name: "block7d_add" }).apply([block7d_drop, block7c_add]) as tf.SymbolicTensor;
   const top_conv = tf.layers
-    .conv2d({ name: "top_conv", filters: 2560, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "top_conv",
+      filters: 2560,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(803)),
+    })
     .apply(block7d_add) as tf.SymbolicTensor;
   const top_bn = tf.layers
-    .batchNormalization({ name: "top_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "top_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(top_conv) as tf.SymbolicTensor;
   const top_activation = tf.layers
     .activation({ name: "top_activation", activation: "swish" })
@@ -3156,9 +5826,18 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!includeTop) return tf.model({ name: modelName, inputs: input, outputs: top_activation });
 
   const avg_pool = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(top_activation) as tf.SymbolicTensor;
-  const top_dropout = tf.layers.dropout({ name: "top_dropout", rate: dropout }).apply(avg_pool) as tf.SymbolicTensor;
+  const top_dropout = new SeededDropout({ name: "top_dropout", rate: dropout, seed: layerSeed(807) }).apply(
+    avg_pool,
+  ) as tf.SymbolicTensor;
   const predictions = tf.layers
-    .dense({ name: "predictions", units: classes, useBias: true, activation: "softmax" })
+    .dense({
+      name: "predictions",
+      units: classes,
+      useBias: true,
+      activation: "softmax",
+      kernelInitializer: kerasDenseKernel(layerSeed(808)),
+      biasInitializer: "zeros",
+    })
     .apply(top_dropout) as tf.SymbolicTensor;
   return tf.model({ name: modelName, inputs: input, outputs: predictions });
 }

@@ -19,6 +19,7 @@ export const metadata = {
   macs: 72704917792,
   flops: 145409835584,
   layers: 1061,
+  initialization: "keras",
 } as const;
 
 export interface BuildOptions {
@@ -30,12 +31,80 @@ export interface BuildOptions {
   readonly dropout?: number;
   /** With `false`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
+  /**
+   * Seed of every random draw the model makes: its initial weights and its dropout masks.
+   * The same seed builds bit-identical weights; none draws from Math.random, as tfjs does.
+   */
+  readonly seed?: number;
+}
+
+/**
+ * Dropout whose masks are reproducible: its n-th mask in training is drawn from the seed
+ * `${seed}:${n}`, so masks differ from step to step and repeat in every run with the same
+ * seed (tf.layers.dropout with a seed would repeat one mask at every step). Without a seed
+ * it draws from Math.random, as tf.layers.dropout does. In inference it passes its input
+ * through. It serialises as a plain Dropout (rate and noise shape, no seed), so a saved
+ * model loads with tfjs alone; `draws` counts the masks drawn, for resuming a run.
+ */
+class SeededDropout extends tf.layers.Layer {
+  static className = "EffnetSeededDropout";
+  readonly rate: number;
+  readonly noiseShape?: number[];
+  readonly seed?: number;
+  draws = 0;
+  constructor(
+    args: ConstructorParameters<typeof tf.layers.Layer>[0] & { rate: number; noiseShape?: number[]; seed?: number },
+  ) {
+    super(args);
+    this.rate = args.rate;
+    this.noiseShape = args.noiseShape;
+    this.seed = args.seed;
+  }
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    // A null axis of the noise shape takes the input's size, as Dropout.getNoiseShape.
+    const noiseShape = this.noiseShape?.map((n, axis) => n ?? x.shape[axis]);
+    const seed = this.seed === undefined ? undefined : `${this.seed}:${this.draws}`;
+    this.draws++;
+    return tf.tidy(() => tf.dropout(x, this.rate, noiseShape, seed));
+  }
+  getClassName(): string {
+    return "Dropout";
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      rate: this.rate,
+      noiseShape: this.noiseShape ?? null,
+    } as tf.serialization.ConfigDict;
+  }
 }
 
 /** Drop connect: one keep/drop draw per example (the null axis is the batch), as Keras's noise_shape=(None, 1, 1, 1). */
 const perSampleNoiseShape = [null, 1, 1, 1] as unknown as number[];
 
-/** Builds EfficientNet B8phi with freshly initialised weights (the tfjs layers functional API). */
+/**
+ * Keras EfficientNet's CONV_KERNEL_INITIALIZER, VarianceScaling(scale=2.0, mode="fan_out",
+ * distribution="truncated_normal"): a normal truncated at ±2σ whose standard deviation
+ * after truncation is √(2 / fan_out). Keras divides σ by 0.8796256610342398 (the
+ * standard deviation of a unit normal truncated at ±2); tfjs's varianceScaling does not,
+ * so the scale carries that factor.
+ */
+const kerasConvKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 2 / 0.8796256610342398 ** 2, mode: "fanOut", distribution: "normal", seed });
+
+/**
+ * Keras EfficientNet's DENSE_KERNEL_INITIALIZER, VarianceScaling(scale=1/3, mode="fan_out",
+ * distribution="uniform"): uniform on ±√(1 / units), the same in tfjs.
+ */
+const kerasDenseKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 1 / 3, mode: "fanOut", distribution: "uniform", seed });
+
+/**
+ * Builds EfficientNet B8phi with freshly initialised weights (the tfjs layers functional API),
+ * drawn as Keras applications/efficientnet.py: convolutions VarianceScaling(2.0, "fan_out", "truncated_normal"), dense VarianceScaling(1/3, "fan_out", "uniform"), biases 0, batch norm γ 1 β 0.
+ */
 export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? 688;
@@ -47,23 +116,56 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!Number.isInteger(height) || height < 1)
     throw new RangeError(`resolution must be a positive integer, got ${height}`);
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+    throw new RangeError(`seed must be a whole number in [0, 2^32), got ${seed}`);
+  // Layer i draws from seed·layers + i + 1: one seed per (seed, layer) pair, never 0 (which tfjs's generators treat as "unseeded").
+  const layerSeed = (index: number) => (seed === undefined ? undefined : seed * metadata.layers + index + 1);
   const modelName = "efficientnet_b8phi";
 
   const input = tf.input({ name: "input", shape: [height, width, 3] });
   const stem_conv = tf.layers
-    .conv2d({ name: "stem_conv", filters: 72, kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "stem_conv",
+      filters: 72,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1)),
+    })
     .apply(input) as tf.SymbolicTensor;
   const stem_bn = tf.layers
-    .batchNormalization({ name: "stem_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "stem_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(stem_conv) as tf.SymbolicTensor;
   const stem_activation = tf.layers
     .activation({ name: "stem_activation", activation: "swish" })
     .apply(stem_bn) as tf.SymbolicTensor;
   const block1a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(4)),
+    })
     .apply(stem_activation) as tf.SymbolicTensor;
   const block1a_bn = tf.layers
-    .batchNormalization({ name: "block1a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_dwconv) as tf.SymbolicTensor;
   const block1a_activation = tf.layers
     .activation({ name: "block1a_activation", activation: "swish" })
@@ -82,6 +184,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(9)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reshape) as tf.SymbolicTensor;
   const block1a_se_expand = tf.layers
@@ -92,22 +196,51 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(10)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reduce) as tf.SymbolicTensor;
   const block1a_se_excite = tf.layers
     .multiply({ name: "block1a_se_excite" })
     .apply([block1a_activation, block1a_se_expand]) as tf.SymbolicTensor;
   const block1a_project_conv = tf.layers
-    .conv2d({ name: "block1a_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(12)),
+    })
     .apply(block1a_se_excite) as tf.SymbolicTensor;
   const block1a_project_bn = tf.layers
-    .batchNormalization({ name: "block1a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_project_conv) as tf.SymbolicTensor;
   const block1b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(14)),
+    })
     .apply(block1a_project_bn) as tf.SymbolicTensor;
   const block1b_bn = tf.layers
-    .batchNormalization({ name: "block1b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_dwconv) as tf.SymbolicTensor;
   const block1b_activation = tf.layers
     .activation({ name: "block1b_activation", activation: "swish" })
@@ -126,6 +259,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(19)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reshape) as tf.SymbolicTensor;
   const block1b_se_expand = tf.layers
@@ -136,28 +271,60 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(20)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reduce) as tf.SymbolicTensor;
   const block1b_se_excite = tf.layers
     .multiply({ name: "block1b_se_excite" })
     .apply([block1b_activation, block1b_se_expand]) as tf.SymbolicTensor;
   const block1b_project_conv = tf.layers
-    .conv2d({ name: "block1b_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(22)),
+    })
     .apply(block1b_se_excite) as tf.SymbolicTensor;
   const block1b_project_bn = tf.layers
-    .batchNormalization({ name: "block1b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_project_conv) as tf.SymbolicTensor;
-  const block1b_drop = tf.layers
-    .dropout({ name: "block1b_drop", rate: 0.002777777777777778, noiseShape: perSampleNoiseShape })
-    .apply(block1b_project_bn) as tf.SymbolicTensor;
+  const block1b_drop = new SeededDropout({
+    name: "block1b_drop",
+    rate: 0.002777777777777778,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(24),
+  }).apply(block1b_project_bn) as tf.SymbolicTensor;
   const block1b_add = tf.layers
     .add({ name: "block1b_add" })
     .apply([block1b_drop, block1a_project_bn]) as tf.SymbolicTensor;
   const block1c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(26)),
+    })
     .apply(block1b_add) as tf.SymbolicTensor;
   const block1c_bn = tf.layers
-    .batchNormalization({ name: "block1c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_dwconv) as tf.SymbolicTensor;
   const block1c_activation = tf.layers
     .activation({ name: "block1c_activation", activation: "swish" })
@@ -176,6 +343,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(31)),
+      biasInitializer: "zeros",
     })
     .apply(block1c_se_reshape) as tf.SymbolicTensor;
   const block1c_se_expand = tf.layers
@@ -186,26 +355,58 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(32)),
+      biasInitializer: "zeros",
     })
     .apply(block1c_se_reduce) as tf.SymbolicTensor;
   const block1c_se_excite = tf.layers
     .multiply({ name: "block1c_se_excite" })
     .apply([block1c_activation, block1c_se_expand]) as tf.SymbolicTensor;
   const block1c_project_conv = tf.layers
-    .conv2d({ name: "block1c_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(34)),
+    })
     .apply(block1c_se_excite) as tf.SymbolicTensor;
   const block1c_project_bn = tf.layers
-    .batchNormalization({ name: "block1c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_project_conv) as tf.SymbolicTensor;
-  const block1c_drop = tf.layers
-    .dropout({ name: "block1c_drop", rate: 0.005555555555555556, noiseShape: perSampleNoiseShape })
-    .apply(block1c_project_bn) as tf.SymbolicTensor;
+  const block1c_drop = new SeededDropout({
+    name: "block1c_drop",
+    rate: 0.005555555555555556,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(36),
+  }).apply(block1c_project_bn) as tf.SymbolicTensor;
   const block1c_add = tf.layers.add({ name: "block1c_add" }).apply([block1c_drop, block1b_add]) as tf.SymbolicTensor;
   const block1d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(38)),
+    })
     .apply(block1c_add) as tf.SymbolicTensor;
   const block1d_bn = tf.layers
-    .batchNormalization({ name: "block1d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_dwconv) as tf.SymbolicTensor;
   const block1d_activation = tf.layers
     .activation({ name: "block1d_activation", activation: "swish" })
@@ -224,6 +425,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(43)),
+      biasInitializer: "zeros",
     })
     .apply(block1d_se_reshape) as tf.SymbolicTensor;
   const block1d_se_expand = tf.layers
@@ -234,26 +437,58 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(44)),
+      biasInitializer: "zeros",
     })
     .apply(block1d_se_reduce) as tf.SymbolicTensor;
   const block1d_se_excite = tf.layers
     .multiply({ name: "block1d_se_excite" })
     .apply([block1d_activation, block1d_se_expand]) as tf.SymbolicTensor;
   const block1d_project_conv = tf.layers
-    .conv2d({ name: "block1d_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1d_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(46)),
+    })
     .apply(block1d_se_excite) as tf.SymbolicTensor;
   const block1d_project_bn = tf.layers
-    .batchNormalization({ name: "block1d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_project_conv) as tf.SymbolicTensor;
-  const block1d_drop = tf.layers
-    .dropout({ name: "block1d_drop", rate: 0.008333333333333335, noiseShape: perSampleNoiseShape })
-    .apply(block1d_project_bn) as tf.SymbolicTensor;
+  const block1d_drop = new SeededDropout({
+    name: "block1d_drop",
+    rate: 0.008333333333333335,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(48),
+  }).apply(block1d_project_bn) as tf.SymbolicTensor;
   const block1d_add = tf.layers.add({ name: "block1d_add" }).apply([block1d_drop, block1c_add]) as tf.SymbolicTensor;
   const block1e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(50)),
+    })
     .apply(block1d_add) as tf.SymbolicTensor;
   const block1e_bn = tf.layers
-    .batchNormalization({ name: "block1e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1e_dwconv) as tf.SymbolicTensor;
   const block1e_activation = tf.layers
     .activation({ name: "block1e_activation", activation: "swish" })
@@ -272,6 +507,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(55)),
+      biasInitializer: "zeros",
     })
     .apply(block1e_se_reshape) as tf.SymbolicTensor;
   const block1e_se_expand = tf.layers
@@ -282,35 +519,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(56)),
+      biasInitializer: "zeros",
     })
     .apply(block1e_se_reduce) as tf.SymbolicTensor;
   const block1e_se_excite = tf.layers
     .multiply({ name: "block1e_se_excite" })
     .apply([block1e_activation, block1e_se_expand]) as tf.SymbolicTensor;
   const block1e_project_conv = tf.layers
-    .conv2d({ name: "block1e_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1e_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(58)),
+    })
     .apply(block1e_se_excite) as tf.SymbolicTensor;
   const block1e_project_bn = tf.layers
-    .batchNormalization({ name: "block1e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1e_project_conv) as tf.SymbolicTensor;
-  const block1e_drop = tf.layers
-    .dropout({ name: "block1e_drop", rate: 0.011111111111111112, noiseShape: perSampleNoiseShape })
-    .apply(block1e_project_bn) as tf.SymbolicTensor;
+  const block1e_drop = new SeededDropout({
+    name: "block1e_drop",
+    rate: 0.011111111111111112,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(60),
+  }).apply(block1e_project_bn) as tf.SymbolicTensor;
   const block1e_add = tf.layers.add({ name: "block1e_add" }).apply([block1e_drop, block1d_add]) as tf.SymbolicTensor;
   const block2a_expand_conv = tf.layers
-    .conv2d({ name: "block2a_expand_conv", filters: 192, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_expand_conv",
+      filters: 192,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(62)),
+    })
     .apply(block1e_add) as tf.SymbolicTensor;
   const block2a_expand_bn = tf.layers
-    .batchNormalization({ name: "block2a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_expand_conv) as tf.SymbolicTensor;
   const block2a_expand_activation = tf.layers
     .activation({ name: "block2a_expand_activation", activation: "swish" })
     .apply(block2a_expand_bn) as tf.SymbolicTensor;
   const block2a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(65)),
+    })
     .apply(block2a_expand_activation) as tf.SymbolicTensor;
   const block2a_bn = tf.layers
-    .batchNormalization({ name: "block2a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_dwconv) as tf.SymbolicTensor;
   const block2a_activation = tf.layers
     .activation({ name: "block2a_activation", activation: "swish" })
@@ -329,6 +613,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(70)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reshape) as tf.SymbolicTensor;
   const block2a_se_expand = tf.layers
@@ -339,31 +625,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(71)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reduce) as tf.SymbolicTensor;
   const block2a_se_excite = tf.layers
     .multiply({ name: "block2a_se_excite" })
     .apply([block2a_activation, block2a_se_expand]) as tf.SymbolicTensor;
   const block2a_project_conv = tf.layers
-    .conv2d({ name: "block2a_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(73)),
+    })
     .apply(block2a_se_excite) as tf.SymbolicTensor;
   const block2a_project_bn = tf.layers
-    .batchNormalization({ name: "block2a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_project_conv) as tf.SymbolicTensor;
   const block2b_expand_conv = tf.layers
-    .conv2d({ name: "block2b_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(75)),
+    })
     .apply(block2a_project_bn) as tf.SymbolicTensor;
   const block2b_expand_bn = tf.layers
-    .batchNormalization({ name: "block2b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_expand_conv) as tf.SymbolicTensor;
   const block2b_expand_activation = tf.layers
     .activation({ name: "block2b_expand_activation", activation: "swish" })
     .apply(block2b_expand_bn) as tf.SymbolicTensor;
   const block2b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(78)),
+    })
     .apply(block2b_expand_activation) as tf.SymbolicTensor;
   const block2b_bn = tf.layers
-    .batchNormalization({ name: "block2b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_dwconv) as tf.SymbolicTensor;
   const block2b_activation = tf.layers
     .activation({ name: "block2b_activation", activation: "swish" })
@@ -382,6 +711,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(83)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reshape) as tf.SymbolicTensor;
   const block2b_se_expand = tf.layers
@@ -392,37 +723,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(84)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reduce) as tf.SymbolicTensor;
   const block2b_se_excite = tf.layers
     .multiply({ name: "block2b_se_excite" })
     .apply([block2b_activation, block2b_se_expand]) as tf.SymbolicTensor;
   const block2b_project_conv = tf.layers
-    .conv2d({ name: "block2b_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(86)),
+    })
     .apply(block2b_se_excite) as tf.SymbolicTensor;
   const block2b_project_bn = tf.layers
-    .batchNormalization({ name: "block2b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_project_conv) as tf.SymbolicTensor;
-  const block2b_drop = tf.layers
-    .dropout({ name: "block2b_drop", rate: 0.01666666666666667, noiseShape: perSampleNoiseShape })
-    .apply(block2b_project_bn) as tf.SymbolicTensor;
+  const block2b_drop = new SeededDropout({
+    name: "block2b_drop",
+    rate: 0.01666666666666667,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(88),
+  }).apply(block2b_project_bn) as tf.SymbolicTensor;
   const block2b_add = tf.layers
     .add({ name: "block2b_add" })
     .apply([block2b_drop, block2a_project_bn]) as tf.SymbolicTensor;
   const block2c_expand_conv = tf.layers
-    .conv2d({ name: "block2c_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(90)),
+    })
     .apply(block2b_add) as tf.SymbolicTensor;
   const block2c_expand_bn = tf.layers
-    .batchNormalization({ name: "block2c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_expand_conv) as tf.SymbolicTensor;
   const block2c_expand_activation = tf.layers
     .activation({ name: "block2c_expand_activation", activation: "swish" })
     .apply(block2c_expand_bn) as tf.SymbolicTensor;
   const block2c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(93)),
+    })
     .apply(block2c_expand_activation) as tf.SymbolicTensor;
   const block2c_bn = tf.layers
-    .batchNormalization({ name: "block2c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_dwconv) as tf.SymbolicTensor;
   const block2c_activation = tf.layers
     .activation({ name: "block2c_activation", activation: "swish" })
@@ -441,6 +818,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(98)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reshape) as tf.SymbolicTensor;
   const block2c_se_expand = tf.layers
@@ -451,35 +830,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(99)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reduce) as tf.SymbolicTensor;
   const block2c_se_excite = tf.layers
     .multiply({ name: "block2c_se_excite" })
     .apply([block2c_activation, block2c_se_expand]) as tf.SymbolicTensor;
   const block2c_project_conv = tf.layers
-    .conv2d({ name: "block2c_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(101)),
+    })
     .apply(block2c_se_excite) as tf.SymbolicTensor;
   const block2c_project_bn = tf.layers
-    .batchNormalization({ name: "block2c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_project_conv) as tf.SymbolicTensor;
-  const block2c_drop = tf.layers
-    .dropout({ name: "block2c_drop", rate: 0.019444444444444445, noiseShape: perSampleNoiseShape })
-    .apply(block2c_project_bn) as tf.SymbolicTensor;
+  const block2c_drop = new SeededDropout({
+    name: "block2c_drop",
+    rate: 0.019444444444444445,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(103),
+  }).apply(block2c_project_bn) as tf.SymbolicTensor;
   const block2c_add = tf.layers.add({ name: "block2c_add" }).apply([block2c_drop, block2b_add]) as tf.SymbolicTensor;
   const block2d_expand_conv = tf.layers
-    .conv2d({ name: "block2d_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(105)),
+    })
     .apply(block2c_add) as tf.SymbolicTensor;
   const block2d_expand_bn = tf.layers
-    .batchNormalization({ name: "block2d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_expand_conv) as tf.SymbolicTensor;
   const block2d_expand_activation = tf.layers
     .activation({ name: "block2d_expand_activation", activation: "swish" })
     .apply(block2d_expand_bn) as tf.SymbolicTensor;
   const block2d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(108)),
+    })
     .apply(block2d_expand_activation) as tf.SymbolicTensor;
   const block2d_bn = tf.layers
-    .batchNormalization({ name: "block2d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_dwconv) as tf.SymbolicTensor;
   const block2d_activation = tf.layers
     .activation({ name: "block2d_activation", activation: "swish" })
@@ -498,6 +923,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(113)),
+      biasInitializer: "zeros",
     })
     .apply(block2d_se_reshape) as tf.SymbolicTensor;
   const block2d_se_expand = tf.layers
@@ -508,35 +935,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(114)),
+      biasInitializer: "zeros",
     })
     .apply(block2d_se_reduce) as tf.SymbolicTensor;
   const block2d_se_excite = tf.layers
     .multiply({ name: "block2d_se_excite" })
     .apply([block2d_activation, block2d_se_expand]) as tf.SymbolicTensor;
   const block2d_project_conv = tf.layers
-    .conv2d({ name: "block2d_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(116)),
+    })
     .apply(block2d_se_excite) as tf.SymbolicTensor;
   const block2d_project_bn = tf.layers
-    .batchNormalization({ name: "block2d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_project_conv) as tf.SymbolicTensor;
-  const block2d_drop = tf.layers
-    .dropout({ name: "block2d_drop", rate: 0.022222222222222223, noiseShape: perSampleNoiseShape })
-    .apply(block2d_project_bn) as tf.SymbolicTensor;
+  const block2d_drop = new SeededDropout({
+    name: "block2d_drop",
+    rate: 0.022222222222222223,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(118),
+  }).apply(block2d_project_bn) as tf.SymbolicTensor;
   const block2d_add = tf.layers.add({ name: "block2d_add" }).apply([block2d_drop, block2c_add]) as tf.SymbolicTensor;
   const block2e_expand_conv = tf.layers
-    .conv2d({ name: "block2e_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(120)),
+    })
     .apply(block2d_add) as tf.SymbolicTensor;
   const block2e_expand_bn = tf.layers
-    .batchNormalization({ name: "block2e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_expand_conv) as tf.SymbolicTensor;
   const block2e_expand_activation = tf.layers
     .activation({ name: "block2e_expand_activation", activation: "swish" })
     .apply(block2e_expand_bn) as tf.SymbolicTensor;
   const block2e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(123)),
+    })
     .apply(block2e_expand_activation) as tf.SymbolicTensor;
   const block2e_bn = tf.layers
-    .batchNormalization({ name: "block2e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_dwconv) as tf.SymbolicTensor;
   const block2e_activation = tf.layers
     .activation({ name: "block2e_activation", activation: "swish" })
@@ -555,6 +1028,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(128)),
+      biasInitializer: "zeros",
     })
     .apply(block2e_se_reshape) as tf.SymbolicTensor;
   const block2e_se_expand = tf.layers
@@ -565,35 +1040,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(129)),
+      biasInitializer: "zeros",
     })
     .apply(block2e_se_reduce) as tf.SymbolicTensor;
   const block2e_se_excite = tf.layers
     .multiply({ name: "block2e_se_excite" })
     .apply([block2e_activation, block2e_se_expand]) as tf.SymbolicTensor;
   const block2e_project_conv = tf.layers
-    .conv2d({ name: "block2e_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(131)),
+    })
     .apply(block2e_se_excite) as tf.SymbolicTensor;
   const block2e_project_bn = tf.layers
-    .batchNormalization({ name: "block2e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_project_conv) as tf.SymbolicTensor;
-  const block2e_drop = tf.layers
-    .dropout({ name: "block2e_drop", rate: 0.025, noiseShape: perSampleNoiseShape })
-    .apply(block2e_project_bn) as tf.SymbolicTensor;
+  const block2e_drop = new SeededDropout({
+    name: "block2e_drop",
+    rate: 0.025,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(133),
+  }).apply(block2e_project_bn) as tf.SymbolicTensor;
   const block2e_add = tf.layers.add({ name: "block2e_add" }).apply([block2e_drop, block2d_add]) as tf.SymbolicTensor;
   const block2f_expand_conv = tf.layers
-    .conv2d({ name: "block2f_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(135)),
+    })
     .apply(block2e_add) as tf.SymbolicTensor;
   const block2f_expand_bn = tf.layers
-    .batchNormalization({ name: "block2f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_expand_conv) as tf.SymbolicTensor;
   const block2f_expand_activation = tf.layers
     .activation({ name: "block2f_expand_activation", activation: "swish" })
     .apply(block2f_expand_bn) as tf.SymbolicTensor;
   const block2f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2f_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2f_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(138)),
+    })
     .apply(block2f_expand_activation) as tf.SymbolicTensor;
   const block2f_bn = tf.layers
-    .batchNormalization({ name: "block2f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_dwconv) as tf.SymbolicTensor;
   const block2f_activation = tf.layers
     .activation({ name: "block2f_activation", activation: "swish" })
@@ -612,6 +1133,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(143)),
+      biasInitializer: "zeros",
     })
     .apply(block2f_se_reshape) as tf.SymbolicTensor;
   const block2f_se_expand = tf.layers
@@ -622,35 +1145,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(144)),
+      biasInitializer: "zeros",
     })
     .apply(block2f_se_reduce) as tf.SymbolicTensor;
   const block2f_se_excite = tf.layers
     .multiply({ name: "block2f_se_excite" })
     .apply([block2f_activation, block2f_se_expand]) as tf.SymbolicTensor;
   const block2f_project_conv = tf.layers
-    .conv2d({ name: "block2f_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(146)),
+    })
     .apply(block2f_se_excite) as tf.SymbolicTensor;
   const block2f_project_bn = tf.layers
-    .batchNormalization({ name: "block2f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_project_conv) as tf.SymbolicTensor;
-  const block2f_drop = tf.layers
-    .dropout({ name: "block2f_drop", rate: 0.027777777777777776, noiseShape: perSampleNoiseShape })
-    .apply(block2f_project_bn) as tf.SymbolicTensor;
+  const block2f_drop = new SeededDropout({
+    name: "block2f_drop",
+    rate: 0.027777777777777776,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(148),
+  }).apply(block2f_project_bn) as tf.SymbolicTensor;
   const block2f_add = tf.layers.add({ name: "block2f_add" }).apply([block2f_drop, block2e_add]) as tf.SymbolicTensor;
   const block2g_expand_conv = tf.layers
-    .conv2d({ name: "block2g_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(150)),
+    })
     .apply(block2f_add) as tf.SymbolicTensor;
   const block2g_expand_bn = tf.layers
-    .batchNormalization({ name: "block2g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_expand_conv) as tf.SymbolicTensor;
   const block2g_expand_activation = tf.layers
     .activation({ name: "block2g_expand_activation", activation: "swish" })
     .apply(block2g_expand_bn) as tf.SymbolicTensor;
   const block2g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2g_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2g_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(153)),
+    })
     .apply(block2g_expand_activation) as tf.SymbolicTensor;
   const block2g_bn = tf.layers
-    .batchNormalization({ name: "block2g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_dwconv) as tf.SymbolicTensor;
   const block2g_activation = tf.layers
     .activation({ name: "block2g_activation", activation: "swish" })
@@ -669,6 +1238,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(158)),
+      biasInitializer: "zeros",
     })
     .apply(block2g_se_reshape) as tf.SymbolicTensor;
   const block2g_se_expand = tf.layers
@@ -679,35 +1250,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(159)),
+      biasInitializer: "zeros",
     })
     .apply(block2g_se_reduce) as tf.SymbolicTensor;
   const block2g_se_excite = tf.layers
     .multiply({ name: "block2g_se_excite" })
     .apply([block2g_activation, block2g_se_expand]) as tf.SymbolicTensor;
   const block2g_project_conv = tf.layers
-    .conv2d({ name: "block2g_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(161)),
+    })
     .apply(block2g_se_excite) as tf.SymbolicTensor;
   const block2g_project_bn = tf.layers
-    .batchNormalization({ name: "block2g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_project_conv) as tf.SymbolicTensor;
-  const block2g_drop = tf.layers
-    .dropout({ name: "block2g_drop", rate: 0.030555555555555558, noiseShape: perSampleNoiseShape })
-    .apply(block2g_project_bn) as tf.SymbolicTensor;
+  const block2g_drop = new SeededDropout({
+    name: "block2g_drop",
+    rate: 0.030555555555555558,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(163),
+  }).apply(block2g_project_bn) as tf.SymbolicTensor;
   const block2g_add = tf.layers.add({ name: "block2g_add" }).apply([block2g_drop, block2f_add]) as tf.SymbolicTensor;
   const block2h_expand_conv = tf.layers
-    .conv2d({ name: "block2h_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2h_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(165)),
+    })
     .apply(block2g_add) as tf.SymbolicTensor;
   const block2h_expand_bn = tf.layers
-    .batchNormalization({ name: "block2h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_expand_conv) as tf.SymbolicTensor;
   const block2h_expand_activation = tf.layers
     .activation({ name: "block2h_expand_activation", activation: "swish" })
     .apply(block2h_expand_bn) as tf.SymbolicTensor;
   const block2h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2h_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2h_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(168)),
+    })
     .apply(block2h_expand_activation) as tf.SymbolicTensor;
   const block2h_bn = tf.layers
-    .batchNormalization({ name: "block2h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_dwconv) as tf.SymbolicTensor;
   const block2h_activation = tf.layers
     .activation({ name: "block2h_activation", activation: "swish" })
@@ -726,6 +1343,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(173)),
+      biasInitializer: "zeros",
     })
     .apply(block2h_se_reshape) as tf.SymbolicTensor;
   const block2h_se_expand = tf.layers
@@ -736,35 +1355,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(174)),
+      biasInitializer: "zeros",
     })
     .apply(block2h_se_reduce) as tf.SymbolicTensor;
   const block2h_se_excite = tf.layers
     .multiply({ name: "block2h_se_excite" })
     .apply([block2h_activation, block2h_se_expand]) as tf.SymbolicTensor;
   const block2h_project_conv = tf.layers
-    .conv2d({ name: "block2h_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2h_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(176)),
+    })
     .apply(block2h_se_excite) as tf.SymbolicTensor;
   const block2h_project_bn = tf.layers
-    .batchNormalization({ name: "block2h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_project_conv) as tf.SymbolicTensor;
-  const block2h_drop = tf.layers
-    .dropout({ name: "block2h_drop", rate: 0.03333333333333334, noiseShape: perSampleNoiseShape })
-    .apply(block2h_project_bn) as tf.SymbolicTensor;
+  const block2h_drop = new SeededDropout({
+    name: "block2h_drop",
+    rate: 0.03333333333333334,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(178),
+  }).apply(block2h_project_bn) as tf.SymbolicTensor;
   const block2h_add = tf.layers.add({ name: "block2h_add" }).apply([block2h_drop, block2g_add]) as tf.SymbolicTensor;
   const block2i_expand_conv = tf.layers
-    .conv2d({ name: "block2i_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2i_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(180)),
+    })
     .apply(block2h_add) as tf.SymbolicTensor;
   const block2i_expand_bn = tf.layers
-    .batchNormalization({ name: "block2i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_expand_conv) as tf.SymbolicTensor;
   const block2i_expand_activation = tf.layers
     .activation({ name: "block2i_expand_activation", activation: "swish" })
     .apply(block2i_expand_bn) as tf.SymbolicTensor;
   const block2i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2i_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2i_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(183)),
+    })
     .apply(block2i_expand_activation) as tf.SymbolicTensor;
   const block2i_bn = tf.layers
-    .batchNormalization({ name: "block2i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_dwconv) as tf.SymbolicTensor;
   const block2i_activation = tf.layers
     .activation({ name: "block2i_activation", activation: "swish" })
@@ -783,6 +1448,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(188)),
+      biasInitializer: "zeros",
     })
     .apply(block2i_se_reshape) as tf.SymbolicTensor;
   const block2i_se_expand = tf.layers
@@ -793,35 +1460,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(189)),
+      biasInitializer: "zeros",
     })
     .apply(block2i_se_reduce) as tf.SymbolicTensor;
   const block2i_se_excite = tf.layers
     .multiply({ name: "block2i_se_excite" })
     .apply([block2i_activation, block2i_se_expand]) as tf.SymbolicTensor;
   const block2i_project_conv = tf.layers
-    .conv2d({ name: "block2i_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2i_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(191)),
+    })
     .apply(block2i_se_excite) as tf.SymbolicTensor;
   const block2i_project_bn = tf.layers
-    .batchNormalization({ name: "block2i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_project_conv) as tf.SymbolicTensor;
-  const block2i_drop = tf.layers
-    .dropout({ name: "block2i_drop", rate: 0.036111111111111115, noiseShape: perSampleNoiseShape })
-    .apply(block2i_project_bn) as tf.SymbolicTensor;
+  const block2i_drop = new SeededDropout({
+    name: "block2i_drop",
+    rate: 0.036111111111111115,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(193),
+  }).apply(block2i_project_bn) as tf.SymbolicTensor;
   const block2i_add = tf.layers.add({ name: "block2i_add" }).apply([block2i_drop, block2h_add]) as tf.SymbolicTensor;
   const block3a_expand_conv = tf.layers
-    .conv2d({ name: "block3a_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(195)),
+    })
     .apply(block2i_add) as tf.SymbolicTensor;
   const block3a_expand_bn = tf.layers
-    .batchNormalization({ name: "block3a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_expand_conv) as tf.SymbolicTensor;
   const block3a_expand_activation = tf.layers
     .activation({ name: "block3a_expand_activation", activation: "swish" })
     .apply(block3a_expand_bn) as tf.SymbolicTensor;
   const block3a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3a_dwconv", kernelSize: 5, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(198)),
+    })
     .apply(block3a_expand_activation) as tf.SymbolicTensor;
   const block3a_bn = tf.layers
-    .batchNormalization({ name: "block3a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_dwconv) as tf.SymbolicTensor;
   const block3a_activation = tf.layers
     .activation({ name: "block3a_activation", activation: "swish" })
@@ -840,6 +1554,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(203)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reshape) as tf.SymbolicTensor;
   const block3a_se_expand = tf.layers
@@ -850,31 +1566,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(204)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reduce) as tf.SymbolicTensor;
   const block3a_se_excite = tf.layers
     .multiply({ name: "block3a_se_excite" })
     .apply([block3a_activation, block3a_se_expand]) as tf.SymbolicTensor;
   const block3a_project_conv = tf.layers
-    .conv2d({ name: "block3a_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(206)),
+    })
     .apply(block3a_se_excite) as tf.SymbolicTensor;
   const block3a_project_bn = tf.layers
-    .batchNormalization({ name: "block3a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_project_conv) as tf.SymbolicTensor;
   const block3b_expand_conv = tf.layers
-    .conv2d({ name: "block3b_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(208)),
+    })
     .apply(block3a_project_bn) as tf.SymbolicTensor;
   const block3b_expand_bn = tf.layers
-    .batchNormalization({ name: "block3b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_expand_conv) as tf.SymbolicTensor;
   const block3b_expand_activation = tf.layers
     .activation({ name: "block3b_expand_activation", activation: "swish" })
     .apply(block3b_expand_bn) as tf.SymbolicTensor;
   const block3b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(211)),
+    })
     .apply(block3b_expand_activation) as tf.SymbolicTensor;
   const block3b_bn = tf.layers
-    .batchNormalization({ name: "block3b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_dwconv) as tf.SymbolicTensor;
   const block3b_activation = tf.layers
     .activation({ name: "block3b_activation", activation: "swish" })
@@ -893,6 +1652,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(216)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reshape) as tf.SymbolicTensor;
   const block3b_se_expand = tf.layers
@@ -903,37 +1664,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(217)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reduce) as tf.SymbolicTensor;
   const block3b_se_excite = tf.layers
     .multiply({ name: "block3b_se_excite" })
     .apply([block3b_activation, block3b_se_expand]) as tf.SymbolicTensor;
   const block3b_project_conv = tf.layers
-    .conv2d({ name: "block3b_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(219)),
+    })
     .apply(block3b_se_excite) as tf.SymbolicTensor;
   const block3b_project_bn = tf.layers
-    .batchNormalization({ name: "block3b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_project_conv) as tf.SymbolicTensor;
-  const block3b_drop = tf.layers
-    .dropout({ name: "block3b_drop", rate: 0.041666666666666664, noiseShape: perSampleNoiseShape })
-    .apply(block3b_project_bn) as tf.SymbolicTensor;
+  const block3b_drop = new SeededDropout({
+    name: "block3b_drop",
+    rate: 0.041666666666666664,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(221),
+  }).apply(block3b_project_bn) as tf.SymbolicTensor;
   const block3b_add = tf.layers
     .add({ name: "block3b_add" })
     .apply([block3b_drop, block3a_project_bn]) as tf.SymbolicTensor;
   const block3c_expand_conv = tf.layers
-    .conv2d({ name: "block3c_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(223)),
+    })
     .apply(block3b_add) as tf.SymbolicTensor;
   const block3c_expand_bn = tf.layers
-    .batchNormalization({ name: "block3c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_expand_conv) as tf.SymbolicTensor;
   const block3c_expand_activation = tf.layers
     .activation({ name: "block3c_expand_activation", activation: "swish" })
     .apply(block3c_expand_bn) as tf.SymbolicTensor;
   const block3c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(226)),
+    })
     .apply(block3c_expand_activation) as tf.SymbolicTensor;
   const block3c_bn = tf.layers
-    .batchNormalization({ name: "block3c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_dwconv) as tf.SymbolicTensor;
   const block3c_activation = tf.layers
     .activation({ name: "block3c_activation", activation: "swish" })
@@ -952,6 +1759,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(231)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reshape) as tf.SymbolicTensor;
   const block3c_se_expand = tf.layers
@@ -962,35 +1771,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(232)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reduce) as tf.SymbolicTensor;
   const block3c_se_excite = tf.layers
     .multiply({ name: "block3c_se_excite" })
     .apply([block3c_activation, block3c_se_expand]) as tf.SymbolicTensor;
   const block3c_project_conv = tf.layers
-    .conv2d({ name: "block3c_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(234)),
+    })
     .apply(block3c_se_excite) as tf.SymbolicTensor;
   const block3c_project_bn = tf.layers
-    .batchNormalization({ name: "block3c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_project_conv) as tf.SymbolicTensor;
-  const block3c_drop = tf.layers
-    .dropout({ name: "block3c_drop", rate: 0.044444444444444446, noiseShape: perSampleNoiseShape })
-    .apply(block3c_project_bn) as tf.SymbolicTensor;
+  const block3c_drop = new SeededDropout({
+    name: "block3c_drop",
+    rate: 0.044444444444444446,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(236),
+  }).apply(block3c_project_bn) as tf.SymbolicTensor;
   const block3c_add = tf.layers.add({ name: "block3c_add" }).apply([block3c_drop, block3b_add]) as tf.SymbolicTensor;
   const block3d_expand_conv = tf.layers
-    .conv2d({ name: "block3d_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(238)),
+    })
     .apply(block3c_add) as tf.SymbolicTensor;
   const block3d_expand_bn = tf.layers
-    .batchNormalization({ name: "block3d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_expand_conv) as tf.SymbolicTensor;
   const block3d_expand_activation = tf.layers
     .activation({ name: "block3d_expand_activation", activation: "swish" })
     .apply(block3d_expand_bn) as tf.SymbolicTensor;
   const block3d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(241)),
+    })
     .apply(block3d_expand_activation) as tf.SymbolicTensor;
   const block3d_bn = tf.layers
-    .batchNormalization({ name: "block3d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_dwconv) as tf.SymbolicTensor;
   const block3d_activation = tf.layers
     .activation({ name: "block3d_activation", activation: "swish" })
@@ -1009,6 +1864,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(246)),
+      biasInitializer: "zeros",
     })
     .apply(block3d_se_reshape) as tf.SymbolicTensor;
   const block3d_se_expand = tf.layers
@@ -1019,35 +1876,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(247)),
+      biasInitializer: "zeros",
     })
     .apply(block3d_se_reduce) as tf.SymbolicTensor;
   const block3d_se_excite = tf.layers
     .multiply({ name: "block3d_se_excite" })
     .apply([block3d_activation, block3d_se_expand]) as tf.SymbolicTensor;
   const block3d_project_conv = tf.layers
-    .conv2d({ name: "block3d_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(249)),
+    })
     .apply(block3d_se_excite) as tf.SymbolicTensor;
   const block3d_project_bn = tf.layers
-    .batchNormalization({ name: "block3d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_project_conv) as tf.SymbolicTensor;
-  const block3d_drop = tf.layers
-    .dropout({ name: "block3d_drop", rate: 0.04722222222222223, noiseShape: perSampleNoiseShape })
-    .apply(block3d_project_bn) as tf.SymbolicTensor;
+  const block3d_drop = new SeededDropout({
+    name: "block3d_drop",
+    rate: 0.04722222222222223,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(251),
+  }).apply(block3d_project_bn) as tf.SymbolicTensor;
   const block3d_add = tf.layers.add({ name: "block3d_add" }).apply([block3d_drop, block3c_add]) as tf.SymbolicTensor;
   const block3e_expand_conv = tf.layers
-    .conv2d({ name: "block3e_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(253)),
+    })
     .apply(block3d_add) as tf.SymbolicTensor;
   const block3e_expand_bn = tf.layers
-    .batchNormalization({ name: "block3e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_expand_conv) as tf.SymbolicTensor;
   const block3e_expand_activation = tf.layers
     .activation({ name: "block3e_expand_activation", activation: "swish" })
     .apply(block3e_expand_bn) as tf.SymbolicTensor;
   const block3e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(256)),
+    })
     .apply(block3e_expand_activation) as tf.SymbolicTensor;
   const block3e_bn = tf.layers
-    .batchNormalization({ name: "block3e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_dwconv) as tf.SymbolicTensor;
   const block3e_activation = tf.layers
     .activation({ name: "block3e_activation", activation: "swish" })
@@ -1066,6 +1969,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(261)),
+      biasInitializer: "zeros",
     })
     .apply(block3e_se_reshape) as tf.SymbolicTensor;
   const block3e_se_expand = tf.layers
@@ -1076,35 +1981,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(262)),
+      biasInitializer: "zeros",
     })
     .apply(block3e_se_reduce) as tf.SymbolicTensor;
   const block3e_se_excite = tf.layers
     .multiply({ name: "block3e_se_excite" })
     .apply([block3e_activation, block3e_se_expand]) as tf.SymbolicTensor;
   const block3e_project_conv = tf.layers
-    .conv2d({ name: "block3e_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(264)),
+    })
     .apply(block3e_se_excite) as tf.SymbolicTensor;
   const block3e_project_bn = tf.layers
-    .batchNormalization({ name: "block3e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_project_conv) as tf.SymbolicTensor;
-  const block3e_drop = tf.layers
-    .dropout({ name: "block3e_drop", rate: 0.05, noiseShape: perSampleNoiseShape })
-    .apply(block3e_project_bn) as tf.SymbolicTensor;
+  const block3e_drop = new SeededDropout({
+    name: "block3e_drop",
+    rate: 0.05,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(266),
+  }).apply(block3e_project_bn) as tf.SymbolicTensor;
   const block3e_add = tf.layers.add({ name: "block3e_add" }).apply([block3e_drop, block3d_add]) as tf.SymbolicTensor;
   const block3f_expand_conv = tf.layers
-    .conv2d({ name: "block3f_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(268)),
+    })
     .apply(block3e_add) as tf.SymbolicTensor;
   const block3f_expand_bn = tf.layers
-    .batchNormalization({ name: "block3f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_expand_conv) as tf.SymbolicTensor;
   const block3f_expand_activation = tf.layers
     .activation({ name: "block3f_expand_activation", activation: "swish" })
     .apply(block3f_expand_bn) as tf.SymbolicTensor;
   const block3f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(271)),
+    })
     .apply(block3f_expand_activation) as tf.SymbolicTensor;
   const block3f_bn = tf.layers
-    .batchNormalization({ name: "block3f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_dwconv) as tf.SymbolicTensor;
   const block3f_activation = tf.layers
     .activation({ name: "block3f_activation", activation: "swish" })
@@ -1123,6 +2074,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(276)),
+      biasInitializer: "zeros",
     })
     .apply(block3f_se_reshape) as tf.SymbolicTensor;
   const block3f_se_expand = tf.layers
@@ -1133,35 +2086,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(277)),
+      biasInitializer: "zeros",
     })
     .apply(block3f_se_reduce) as tf.SymbolicTensor;
   const block3f_se_excite = tf.layers
     .multiply({ name: "block3f_se_excite" })
     .apply([block3f_activation, block3f_se_expand]) as tf.SymbolicTensor;
   const block3f_project_conv = tf.layers
-    .conv2d({ name: "block3f_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(279)),
+    })
     .apply(block3f_se_excite) as tf.SymbolicTensor;
   const block3f_project_bn = tf.layers
-    .batchNormalization({ name: "block3f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_project_conv) as tf.SymbolicTensor;
-  const block3f_drop = tf.layers
-    .dropout({ name: "block3f_drop", rate: 0.052777777777777785, noiseShape: perSampleNoiseShape })
-    .apply(block3f_project_bn) as tf.SymbolicTensor;
+  const block3f_drop = new SeededDropout({
+    name: "block3f_drop",
+    rate: 0.052777777777777785,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(281),
+  }).apply(block3f_project_bn) as tf.SymbolicTensor;
   const block3f_add = tf.layers.add({ name: "block3f_add" }).apply([block3f_drop, block3e_add]) as tf.SymbolicTensor;
   const block3g_expand_conv = tf.layers
-    .conv2d({ name: "block3g_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(283)),
+    })
     .apply(block3f_add) as tf.SymbolicTensor;
   const block3g_expand_bn = tf.layers
-    .batchNormalization({ name: "block3g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_expand_conv) as tf.SymbolicTensor;
   const block3g_expand_activation = tf.layers
     .activation({ name: "block3g_expand_activation", activation: "swish" })
     .apply(block3g_expand_bn) as tf.SymbolicTensor;
   const block3g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(286)),
+    })
     .apply(block3g_expand_activation) as tf.SymbolicTensor;
   const block3g_bn = tf.layers
-    .batchNormalization({ name: "block3g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_dwconv) as tf.SymbolicTensor;
   const block3g_activation = tf.layers
     .activation({ name: "block3g_activation", activation: "swish" })
@@ -1180,6 +2179,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(291)),
+      biasInitializer: "zeros",
     })
     .apply(block3g_se_reshape) as tf.SymbolicTensor;
   const block3g_se_expand = tf.layers
@@ -1190,35 +2191,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(292)),
+      biasInitializer: "zeros",
     })
     .apply(block3g_se_reduce) as tf.SymbolicTensor;
   const block3g_se_excite = tf.layers
     .multiply({ name: "block3g_se_excite" })
     .apply([block3g_activation, block3g_se_expand]) as tf.SymbolicTensor;
   const block3g_project_conv = tf.layers
-    .conv2d({ name: "block3g_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(294)),
+    })
     .apply(block3g_se_excite) as tf.SymbolicTensor;
   const block3g_project_bn = tf.layers
-    .batchNormalization({ name: "block3g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_project_conv) as tf.SymbolicTensor;
-  const block3g_drop = tf.layers
-    .dropout({ name: "block3g_drop", rate: 0.05555555555555555, noiseShape: perSampleNoiseShape })
-    .apply(block3g_project_bn) as tf.SymbolicTensor;
+  const block3g_drop = new SeededDropout({
+    name: "block3g_drop",
+    rate: 0.05555555555555555,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(296),
+  }).apply(block3g_project_bn) as tf.SymbolicTensor;
   const block3g_add = tf.layers.add({ name: "block3g_add" }).apply([block3g_drop, block3f_add]) as tf.SymbolicTensor;
   const block3h_expand_conv = tf.layers
-    .conv2d({ name: "block3h_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3h_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(298)),
+    })
     .apply(block3g_add) as tf.SymbolicTensor;
   const block3h_expand_bn = tf.layers
-    .batchNormalization({ name: "block3h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_expand_conv) as tf.SymbolicTensor;
   const block3h_expand_activation = tf.layers
     .activation({ name: "block3h_expand_activation", activation: "swish" })
     .apply(block3h_expand_bn) as tf.SymbolicTensor;
   const block3h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3h_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3h_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(301)),
+    })
     .apply(block3h_expand_activation) as tf.SymbolicTensor;
   const block3h_bn = tf.layers
-    .batchNormalization({ name: "block3h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_dwconv) as tf.SymbolicTensor;
   const block3h_activation = tf.layers
     .activation({ name: "block3h_activation", activation: "swish" })
@@ -1237,6 +2284,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(306)),
+      biasInitializer: "zeros",
     })
     .apply(block3h_se_reshape) as tf.SymbolicTensor;
   const block3h_se_expand = tf.layers
@@ -1247,35 +2296,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(307)),
+      biasInitializer: "zeros",
     })
     .apply(block3h_se_reduce) as tf.SymbolicTensor;
   const block3h_se_excite = tf.layers
     .multiply({ name: "block3h_se_excite" })
     .apply([block3h_activation, block3h_se_expand]) as tf.SymbolicTensor;
   const block3h_project_conv = tf.layers
-    .conv2d({ name: "block3h_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3h_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(309)),
+    })
     .apply(block3h_se_excite) as tf.SymbolicTensor;
   const block3h_project_bn = tf.layers
-    .batchNormalization({ name: "block3h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_project_conv) as tf.SymbolicTensor;
-  const block3h_drop = tf.layers
-    .dropout({ name: "block3h_drop", rate: 0.058333333333333334, noiseShape: perSampleNoiseShape })
-    .apply(block3h_project_bn) as tf.SymbolicTensor;
+  const block3h_drop = new SeededDropout({
+    name: "block3h_drop",
+    rate: 0.058333333333333334,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(311),
+  }).apply(block3h_project_bn) as tf.SymbolicTensor;
   const block3h_add = tf.layers.add({ name: "block3h_add" }).apply([block3h_drop, block3g_add]) as tf.SymbolicTensor;
   const block3i_expand_conv = tf.layers
-    .conv2d({ name: "block3i_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3i_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(313)),
+    })
     .apply(block3h_add) as tf.SymbolicTensor;
   const block3i_expand_bn = tf.layers
-    .batchNormalization({ name: "block3i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_expand_conv) as tf.SymbolicTensor;
   const block3i_expand_activation = tf.layers
     .activation({ name: "block3i_expand_activation", activation: "swish" })
     .apply(block3i_expand_bn) as tf.SymbolicTensor;
   const block3i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3i_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3i_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(316)),
+    })
     .apply(block3i_expand_activation) as tf.SymbolicTensor;
   const block3i_bn = tf.layers
-    .batchNormalization({ name: "block3i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_dwconv) as tf.SymbolicTensor;
   const block3i_activation = tf.layers
     .activation({ name: "block3i_activation", activation: "swish" })
@@ -1294,6 +2389,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(321)),
+      biasInitializer: "zeros",
     })
     .apply(block3i_se_reshape) as tf.SymbolicTensor;
   const block3i_se_expand = tf.layers
@@ -1304,35 +2401,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(322)),
+      biasInitializer: "zeros",
     })
     .apply(block3i_se_reduce) as tf.SymbolicTensor;
   const block3i_se_excite = tf.layers
     .multiply({ name: "block3i_se_excite" })
     .apply([block3i_activation, block3i_se_expand]) as tf.SymbolicTensor;
   const block3i_project_conv = tf.layers
-    .conv2d({ name: "block3i_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3i_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(324)),
+    })
     .apply(block3i_se_excite) as tf.SymbolicTensor;
   const block3i_project_bn = tf.layers
-    .batchNormalization({ name: "block3i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_project_conv) as tf.SymbolicTensor;
-  const block3i_drop = tf.layers
-    .dropout({ name: "block3i_drop", rate: 0.061111111111111116, noiseShape: perSampleNoiseShape })
-    .apply(block3i_project_bn) as tf.SymbolicTensor;
+  const block3i_drop = new SeededDropout({
+    name: "block3i_drop",
+    rate: 0.061111111111111116,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(326),
+  }).apply(block3i_project_bn) as tf.SymbolicTensor;
   const block3i_add = tf.layers.add({ name: "block3i_add" }).apply([block3i_drop, block3h_add]) as tf.SymbolicTensor;
   const block4a_expand_conv = tf.layers
-    .conv2d({ name: "block4a_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(328)),
+    })
     .apply(block3i_add) as tf.SymbolicTensor;
   const block4a_expand_bn = tf.layers
-    .batchNormalization({ name: "block4a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_expand_conv) as tf.SymbolicTensor;
   const block4a_expand_activation = tf.layers
     .activation({ name: "block4a_expand_activation", activation: "swish" })
     .apply(block4a_expand_bn) as tf.SymbolicTensor;
   const block4a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(331)),
+    })
     .apply(block4a_expand_activation) as tf.SymbolicTensor;
   const block4a_bn = tf.layers
-    .batchNormalization({ name: "block4a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_dwconv) as tf.SymbolicTensor;
   const block4a_activation = tf.layers
     .activation({ name: "block4a_activation", activation: "swish" })
@@ -1351,6 +2495,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(336)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reshape) as tf.SymbolicTensor;
   const block4a_se_expand = tf.layers
@@ -1361,31 +2507,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(337)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reduce) as tf.SymbolicTensor;
   const block4a_se_excite = tf.layers
     .multiply({ name: "block4a_se_excite" })
     .apply([block4a_activation, block4a_se_expand]) as tf.SymbolicTensor;
   const block4a_project_conv = tf.layers
-    .conv2d({ name: "block4a_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(339)),
+    })
     .apply(block4a_se_excite) as tf.SymbolicTensor;
   const block4a_project_bn = tf.layers
-    .batchNormalization({ name: "block4a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_project_conv) as tf.SymbolicTensor;
   const block4b_expand_conv = tf.layers
-    .conv2d({ name: "block4b_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(341)),
+    })
     .apply(block4a_project_bn) as tf.SymbolicTensor;
   const block4b_expand_bn = tf.layers
-    .batchNormalization({ name: "block4b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_expand_conv) as tf.SymbolicTensor;
   const block4b_expand_activation = tf.layers
     .activation({ name: "block4b_expand_activation", activation: "swish" })
     .apply(block4b_expand_bn) as tf.SymbolicTensor;
   const block4b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(344)),
+    })
     .apply(block4b_expand_activation) as tf.SymbolicTensor;
   const block4b_bn = tf.layers
-    .batchNormalization({ name: "block4b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_dwconv) as tf.SymbolicTensor;
   const block4b_activation = tf.layers
     .activation({ name: "block4b_activation", activation: "swish" })
@@ -1404,6 +2593,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(349)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reshape) as tf.SymbolicTensor;
   const block4b_se_expand = tf.layers
@@ -1414,37 +2605,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(350)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reduce) as tf.SymbolicTensor;
   const block4b_se_excite = tf.layers
     .multiply({ name: "block4b_se_excite" })
     .apply([block4b_activation, block4b_se_expand]) as tf.SymbolicTensor;
   const block4b_project_conv = tf.layers
-    .conv2d({ name: "block4b_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(352)),
+    })
     .apply(block4b_se_excite) as tf.SymbolicTensor;
   const block4b_project_bn = tf.layers
-    .batchNormalization({ name: "block4b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_project_conv) as tf.SymbolicTensor;
-  const block4b_drop = tf.layers
-    .dropout({ name: "block4b_drop", rate: 0.06666666666666668, noiseShape: perSampleNoiseShape })
-    .apply(block4b_project_bn) as tf.SymbolicTensor;
+  const block4b_drop = new SeededDropout({
+    name: "block4b_drop",
+    rate: 0.06666666666666668,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(354),
+  }).apply(block4b_project_bn) as tf.SymbolicTensor;
   const block4b_add = tf.layers
     .add({ name: "block4b_add" })
     .apply([block4b_drop, block4a_project_bn]) as tf.SymbolicTensor;
   const block4c_expand_conv = tf.layers
-    .conv2d({ name: "block4c_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(356)),
+    })
     .apply(block4b_add) as tf.SymbolicTensor;
   const block4c_expand_bn = tf.layers
-    .batchNormalization({ name: "block4c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_expand_conv) as tf.SymbolicTensor;
   const block4c_expand_activation = tf.layers
     .activation({ name: "block4c_expand_activation", activation: "swish" })
     .apply(block4c_expand_bn) as tf.SymbolicTensor;
   const block4c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(359)),
+    })
     .apply(block4c_expand_activation) as tf.SymbolicTensor;
   const block4c_bn = tf.layers
-    .batchNormalization({ name: "block4c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_dwconv) as tf.SymbolicTensor;
   const block4c_activation = tf.layers
     .activation({ name: "block4c_activation", activation: "swish" })
@@ -1463,6 +2700,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(364)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reshape) as tf.SymbolicTensor;
   const block4c_se_expand = tf.layers
@@ -1473,35 +2712,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(365)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reduce) as tf.SymbolicTensor;
   const block4c_se_excite = tf.layers
     .multiply({ name: "block4c_se_excite" })
     .apply([block4c_activation, block4c_se_expand]) as tf.SymbolicTensor;
   const block4c_project_conv = tf.layers
-    .conv2d({ name: "block4c_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(367)),
+    })
     .apply(block4c_se_excite) as tf.SymbolicTensor;
   const block4c_project_bn = tf.layers
-    .batchNormalization({ name: "block4c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_project_conv) as tf.SymbolicTensor;
-  const block4c_drop = tf.layers
-    .dropout({ name: "block4c_drop", rate: 0.06944444444444445, noiseShape: perSampleNoiseShape })
-    .apply(block4c_project_bn) as tf.SymbolicTensor;
+  const block4c_drop = new SeededDropout({
+    name: "block4c_drop",
+    rate: 0.06944444444444445,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(369),
+  }).apply(block4c_project_bn) as tf.SymbolicTensor;
   const block4c_add = tf.layers.add({ name: "block4c_add" }).apply([block4c_drop, block4b_add]) as tf.SymbolicTensor;
   const block4d_expand_conv = tf.layers
-    .conv2d({ name: "block4d_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(371)),
+    })
     .apply(block4c_add) as tf.SymbolicTensor;
   const block4d_expand_bn = tf.layers
-    .batchNormalization({ name: "block4d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_expand_conv) as tf.SymbolicTensor;
   const block4d_expand_activation = tf.layers
     .activation({ name: "block4d_expand_activation", activation: "swish" })
     .apply(block4d_expand_bn) as tf.SymbolicTensor;
   const block4d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(374)),
+    })
     .apply(block4d_expand_activation) as tf.SymbolicTensor;
   const block4d_bn = tf.layers
-    .batchNormalization({ name: "block4d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_dwconv) as tf.SymbolicTensor;
   const block4d_activation = tf.layers
     .activation({ name: "block4d_activation", activation: "swish" })
@@ -1520,6 +2805,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(379)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reshape) as tf.SymbolicTensor;
   const block4d_se_expand = tf.layers
@@ -1530,35 +2817,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(380)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reduce) as tf.SymbolicTensor;
   const block4d_se_excite = tf.layers
     .multiply({ name: "block4d_se_excite" })
     .apply([block4d_activation, block4d_se_expand]) as tf.SymbolicTensor;
   const block4d_project_conv = tf.layers
-    .conv2d({ name: "block4d_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(382)),
+    })
     .apply(block4d_se_excite) as tf.SymbolicTensor;
   const block4d_project_bn = tf.layers
-    .batchNormalization({ name: "block4d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_project_conv) as tf.SymbolicTensor;
-  const block4d_drop = tf.layers
-    .dropout({ name: "block4d_drop", rate: 0.07222222222222223, noiseShape: perSampleNoiseShape })
-    .apply(block4d_project_bn) as tf.SymbolicTensor;
+  const block4d_drop = new SeededDropout({
+    name: "block4d_drop",
+    rate: 0.07222222222222223,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(384),
+  }).apply(block4d_project_bn) as tf.SymbolicTensor;
   const block4d_add = tf.layers.add({ name: "block4d_add" }).apply([block4d_drop, block4c_add]) as tf.SymbolicTensor;
   const block4e_expand_conv = tf.layers
-    .conv2d({ name: "block4e_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(386)),
+    })
     .apply(block4d_add) as tf.SymbolicTensor;
   const block4e_expand_bn = tf.layers
-    .batchNormalization({ name: "block4e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_expand_conv) as tf.SymbolicTensor;
   const block4e_expand_activation = tf.layers
     .activation({ name: "block4e_expand_activation", activation: "swish" })
     .apply(block4e_expand_bn) as tf.SymbolicTensor;
   const block4e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(389)),
+    })
     .apply(block4e_expand_activation) as tf.SymbolicTensor;
   const block4e_bn = tf.layers
-    .batchNormalization({ name: "block4e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_dwconv) as tf.SymbolicTensor;
   const block4e_activation = tf.layers
     .activation({ name: "block4e_activation", activation: "swish" })
@@ -1577,6 +2910,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(394)),
+      biasInitializer: "zeros",
     })
     .apply(block4e_se_reshape) as tf.SymbolicTensor;
   const block4e_se_expand = tf.layers
@@ -1587,35 +2922,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(395)),
+      biasInitializer: "zeros",
     })
     .apply(block4e_se_reduce) as tf.SymbolicTensor;
   const block4e_se_excite = tf.layers
     .multiply({ name: "block4e_se_excite" })
     .apply([block4e_activation, block4e_se_expand]) as tf.SymbolicTensor;
   const block4e_project_conv = tf.layers
-    .conv2d({ name: "block4e_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(397)),
+    })
     .apply(block4e_se_excite) as tf.SymbolicTensor;
   const block4e_project_bn = tf.layers
-    .batchNormalization({ name: "block4e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_project_conv) as tf.SymbolicTensor;
-  const block4e_drop = tf.layers
-    .dropout({ name: "block4e_drop", rate: 0.07500000000000001, noiseShape: perSampleNoiseShape })
-    .apply(block4e_project_bn) as tf.SymbolicTensor;
+  const block4e_drop = new SeededDropout({
+    name: "block4e_drop",
+    rate: 0.07500000000000001,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(399),
+  }).apply(block4e_project_bn) as tf.SymbolicTensor;
   const block4e_add = tf.layers.add({ name: "block4e_add" }).apply([block4e_drop, block4d_add]) as tf.SymbolicTensor;
   const block4f_expand_conv = tf.layers
-    .conv2d({ name: "block4f_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(401)),
+    })
     .apply(block4e_add) as tf.SymbolicTensor;
   const block4f_expand_bn = tf.layers
-    .batchNormalization({ name: "block4f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_expand_conv) as tf.SymbolicTensor;
   const block4f_expand_activation = tf.layers
     .activation({ name: "block4f_expand_activation", activation: "swish" })
     .apply(block4f_expand_bn) as tf.SymbolicTensor;
   const block4f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4f_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4f_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(404)),
+    })
     .apply(block4f_expand_activation) as tf.SymbolicTensor;
   const block4f_bn = tf.layers
-    .batchNormalization({ name: "block4f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_dwconv) as tf.SymbolicTensor;
   const block4f_activation = tf.layers
     .activation({ name: "block4f_activation", activation: "swish" })
@@ -1634,6 +3015,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(409)),
+      biasInitializer: "zeros",
     })
     .apply(block4f_se_reshape) as tf.SymbolicTensor;
   const block4f_se_expand = tf.layers
@@ -1644,35 +3027,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(410)),
+      biasInitializer: "zeros",
     })
     .apply(block4f_se_reduce) as tf.SymbolicTensor;
   const block4f_se_excite = tf.layers
     .multiply({ name: "block4f_se_excite" })
     .apply([block4f_activation, block4f_se_expand]) as tf.SymbolicTensor;
   const block4f_project_conv = tf.layers
-    .conv2d({ name: "block4f_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(412)),
+    })
     .apply(block4f_se_excite) as tf.SymbolicTensor;
   const block4f_project_bn = tf.layers
-    .batchNormalization({ name: "block4f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_project_conv) as tf.SymbolicTensor;
-  const block4f_drop = tf.layers
-    .dropout({ name: "block4f_drop", rate: 0.07777777777777778, noiseShape: perSampleNoiseShape })
-    .apply(block4f_project_bn) as tf.SymbolicTensor;
+  const block4f_drop = new SeededDropout({
+    name: "block4f_drop",
+    rate: 0.07777777777777778,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(414),
+  }).apply(block4f_project_bn) as tf.SymbolicTensor;
   const block4f_add = tf.layers.add({ name: "block4f_add" }).apply([block4f_drop, block4e_add]) as tf.SymbolicTensor;
   const block4g_expand_conv = tf.layers
-    .conv2d({ name: "block4g_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(416)),
+    })
     .apply(block4f_add) as tf.SymbolicTensor;
   const block4g_expand_bn = tf.layers
-    .batchNormalization({ name: "block4g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_expand_conv) as tf.SymbolicTensor;
   const block4g_expand_activation = tf.layers
     .activation({ name: "block4g_expand_activation", activation: "swish" })
     .apply(block4g_expand_bn) as tf.SymbolicTensor;
   const block4g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4g_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4g_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(419)),
+    })
     .apply(block4g_expand_activation) as tf.SymbolicTensor;
   const block4g_bn = tf.layers
-    .batchNormalization({ name: "block4g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_dwconv) as tf.SymbolicTensor;
   const block4g_activation = tf.layers
     .activation({ name: "block4g_activation", activation: "swish" })
@@ -1691,6 +3120,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(424)),
+      biasInitializer: "zeros",
     })
     .apply(block4g_se_reshape) as tf.SymbolicTensor;
   const block4g_se_expand = tf.layers
@@ -1701,35 +3132,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(425)),
+      biasInitializer: "zeros",
     })
     .apply(block4g_se_reduce) as tf.SymbolicTensor;
   const block4g_se_excite = tf.layers
     .multiply({ name: "block4g_se_excite" })
     .apply([block4g_activation, block4g_se_expand]) as tf.SymbolicTensor;
   const block4g_project_conv = tf.layers
-    .conv2d({ name: "block4g_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(427)),
+    })
     .apply(block4g_se_excite) as tf.SymbolicTensor;
   const block4g_project_bn = tf.layers
-    .batchNormalization({ name: "block4g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_project_conv) as tf.SymbolicTensor;
-  const block4g_drop = tf.layers
-    .dropout({ name: "block4g_drop", rate: 0.08055555555555556, noiseShape: perSampleNoiseShape })
-    .apply(block4g_project_bn) as tf.SymbolicTensor;
+  const block4g_drop = new SeededDropout({
+    name: "block4g_drop",
+    rate: 0.08055555555555556,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(429),
+  }).apply(block4g_project_bn) as tf.SymbolicTensor;
   const block4g_add = tf.layers.add({ name: "block4g_add" }).apply([block4g_drop, block4f_add]) as tf.SymbolicTensor;
   const block4h_expand_conv = tf.layers
-    .conv2d({ name: "block4h_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(431)),
+    })
     .apply(block4g_add) as tf.SymbolicTensor;
   const block4h_expand_bn = tf.layers
-    .batchNormalization({ name: "block4h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_expand_conv) as tf.SymbolicTensor;
   const block4h_expand_activation = tf.layers
     .activation({ name: "block4h_expand_activation", activation: "swish" })
     .apply(block4h_expand_bn) as tf.SymbolicTensor;
   const block4h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4h_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4h_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(434)),
+    })
     .apply(block4h_expand_activation) as tf.SymbolicTensor;
   const block4h_bn = tf.layers
-    .batchNormalization({ name: "block4h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_dwconv) as tf.SymbolicTensor;
   const block4h_activation = tf.layers
     .activation({ name: "block4h_activation", activation: "swish" })
@@ -1748,6 +3225,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(439)),
+      biasInitializer: "zeros",
     })
     .apply(block4h_se_reshape) as tf.SymbolicTensor;
   const block4h_se_expand = tf.layers
@@ -1758,35 +3237,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(440)),
+      biasInitializer: "zeros",
     })
     .apply(block4h_se_reduce) as tf.SymbolicTensor;
   const block4h_se_excite = tf.layers
     .multiply({ name: "block4h_se_excite" })
     .apply([block4h_activation, block4h_se_expand]) as tf.SymbolicTensor;
   const block4h_project_conv = tf.layers
-    .conv2d({ name: "block4h_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(442)),
+    })
     .apply(block4h_se_excite) as tf.SymbolicTensor;
   const block4h_project_bn = tf.layers
-    .batchNormalization({ name: "block4h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_project_conv) as tf.SymbolicTensor;
-  const block4h_drop = tf.layers
-    .dropout({ name: "block4h_drop", rate: 0.08333333333333333, noiseShape: perSampleNoiseShape })
-    .apply(block4h_project_bn) as tf.SymbolicTensor;
+  const block4h_drop = new SeededDropout({
+    name: "block4h_drop",
+    rate: 0.08333333333333333,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(444),
+  }).apply(block4h_project_bn) as tf.SymbolicTensor;
   const block4h_add = tf.layers.add({ name: "block4h_add" }).apply([block4h_drop, block4g_add]) as tf.SymbolicTensor;
   const block4i_expand_conv = tf.layers
-    .conv2d({ name: "block4i_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(446)),
+    })
     .apply(block4h_add) as tf.SymbolicTensor;
   const block4i_expand_bn = tf.layers
-    .batchNormalization({ name: "block4i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_expand_conv) as tf.SymbolicTensor;
   const block4i_expand_activation = tf.layers
     .activation({ name: "block4i_expand_activation", activation: "swish" })
     .apply(block4i_expand_bn) as tf.SymbolicTensor;
   const block4i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4i_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4i_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(449)),
+    })
     .apply(block4i_expand_activation) as tf.SymbolicTensor;
   const block4i_bn = tf.layers
-    .batchNormalization({ name: "block4i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_dwconv) as tf.SymbolicTensor;
   const block4i_activation = tf.layers
     .activation({ name: "block4i_activation", activation: "swish" })
@@ -1805,6 +3330,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(454)),
+      biasInitializer: "zeros",
     })
     .apply(block4i_se_reshape) as tf.SymbolicTensor;
   const block4i_se_expand = tf.layers
@@ -1815,35 +3342,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(455)),
+      biasInitializer: "zeros",
     })
     .apply(block4i_se_reduce) as tf.SymbolicTensor;
   const block4i_se_excite = tf.layers
     .multiply({ name: "block4i_se_excite" })
     .apply([block4i_activation, block4i_se_expand]) as tf.SymbolicTensor;
   const block4i_project_conv = tf.layers
-    .conv2d({ name: "block4i_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(457)),
+    })
     .apply(block4i_se_excite) as tf.SymbolicTensor;
   const block4i_project_bn = tf.layers
-    .batchNormalization({ name: "block4i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_project_conv) as tf.SymbolicTensor;
-  const block4i_drop = tf.layers
-    .dropout({ name: "block4i_drop", rate: 0.08611111111111111, noiseShape: perSampleNoiseShape })
-    .apply(block4i_project_bn) as tf.SymbolicTensor;
+  const block4i_drop = new SeededDropout({
+    name: "block4i_drop",
+    rate: 0.08611111111111111,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(459),
+  }).apply(block4i_project_bn) as tf.SymbolicTensor;
   const block4i_add = tf.layers.add({ name: "block4i_add" }).apply([block4i_drop, block4h_add]) as tf.SymbolicTensor;
   const block4j_expand_conv = tf.layers
-    .conv2d({ name: "block4j_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(461)),
+    })
     .apply(block4i_add) as tf.SymbolicTensor;
   const block4j_expand_bn = tf.layers
-    .batchNormalization({ name: "block4j_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4j_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_expand_conv) as tf.SymbolicTensor;
   const block4j_expand_activation = tf.layers
     .activation({ name: "block4j_expand_activation", activation: "swish" })
     .apply(block4j_expand_bn) as tf.SymbolicTensor;
   const block4j_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4j_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4j_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(464)),
+    })
     .apply(block4j_expand_activation) as tf.SymbolicTensor;
   const block4j_bn = tf.layers
-    .batchNormalization({ name: "block4j_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4j_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_dwconv) as tf.SymbolicTensor;
   const block4j_activation = tf.layers
     .activation({ name: "block4j_activation", activation: "swish" })
@@ -1862,6 +3435,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(469)),
+      biasInitializer: "zeros",
     })
     .apply(block4j_se_reshape) as tf.SymbolicTensor;
   const block4j_se_expand = tf.layers
@@ -1872,35 +3447,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(470)),
+      biasInitializer: "zeros",
     })
     .apply(block4j_se_reduce) as tf.SymbolicTensor;
   const block4j_se_excite = tf.layers
     .multiply({ name: "block4j_se_excite" })
     .apply([block4j_activation, block4j_se_expand]) as tf.SymbolicTensor;
   const block4j_project_conv = tf.layers
-    .conv2d({ name: "block4j_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(472)),
+    })
     .apply(block4j_se_excite) as tf.SymbolicTensor;
   const block4j_project_bn = tf.layers
-    .batchNormalization({ name: "block4j_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4j_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_project_conv) as tf.SymbolicTensor;
-  const block4j_drop = tf.layers
-    .dropout({ name: "block4j_drop", rate: 0.08888888888888889, noiseShape: perSampleNoiseShape })
-    .apply(block4j_project_bn) as tf.SymbolicTensor;
+  const block4j_drop = new SeededDropout({
+    name: "block4j_drop",
+    rate: 0.08888888888888889,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(474),
+  }).apply(block4j_project_bn) as tf.SymbolicTensor;
   const block4j_add = tf.layers.add({ name: "block4j_add" }).apply([block4j_drop, block4i_add]) as tf.SymbolicTensor;
   const block4k_expand_conv = tf.layers
-    .conv2d({ name: "block4k_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4k_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(476)),
+    })
     .apply(block4j_add) as tf.SymbolicTensor;
   const block4k_expand_bn = tf.layers
-    .batchNormalization({ name: "block4k_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4k_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_expand_conv) as tf.SymbolicTensor;
   const block4k_expand_activation = tf.layers
     .activation({ name: "block4k_expand_activation", activation: "swish" })
     .apply(block4k_expand_bn) as tf.SymbolicTensor;
   const block4k_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4k_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4k_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(479)),
+    })
     .apply(block4k_expand_activation) as tf.SymbolicTensor;
   const block4k_bn = tf.layers
-    .batchNormalization({ name: "block4k_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4k_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_dwconv) as tf.SymbolicTensor;
   const block4k_activation = tf.layers
     .activation({ name: "block4k_activation", activation: "swish" })
@@ -1919,6 +3540,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(484)),
+      biasInitializer: "zeros",
     })
     .apply(block4k_se_reshape) as tf.SymbolicTensor;
   const block4k_se_expand = tf.layers
@@ -1929,35 +3552,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(485)),
+      biasInitializer: "zeros",
     })
     .apply(block4k_se_reduce) as tf.SymbolicTensor;
   const block4k_se_excite = tf.layers
     .multiply({ name: "block4k_se_excite" })
     .apply([block4k_activation, block4k_se_expand]) as tf.SymbolicTensor;
   const block4k_project_conv = tf.layers
-    .conv2d({ name: "block4k_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4k_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(487)),
+    })
     .apply(block4k_se_excite) as tf.SymbolicTensor;
   const block4k_project_bn = tf.layers
-    .batchNormalization({ name: "block4k_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4k_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_project_conv) as tf.SymbolicTensor;
-  const block4k_drop = tf.layers
-    .dropout({ name: "block4k_drop", rate: 0.09166666666666667, noiseShape: perSampleNoiseShape })
-    .apply(block4k_project_bn) as tf.SymbolicTensor;
+  const block4k_drop = new SeededDropout({
+    name: "block4k_drop",
+    rate: 0.09166666666666667,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(489),
+  }).apply(block4k_project_bn) as tf.SymbolicTensor;
   const block4k_add = tf.layers.add({ name: "block4k_add" }).apply([block4k_drop, block4j_add]) as tf.SymbolicTensor;
   const block4l_expand_conv = tf.layers
-    .conv2d({ name: "block4l_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4l_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(491)),
+    })
     .apply(block4k_add) as tf.SymbolicTensor;
   const block4l_expand_bn = tf.layers
-    .batchNormalization({ name: "block4l_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4l_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_expand_conv) as tf.SymbolicTensor;
   const block4l_expand_activation = tf.layers
     .activation({ name: "block4l_expand_activation", activation: "swish" })
     .apply(block4l_expand_bn) as tf.SymbolicTensor;
   const block4l_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4l_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4l_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(494)),
+    })
     .apply(block4l_expand_activation) as tf.SymbolicTensor;
   const block4l_bn = tf.layers
-    .batchNormalization({ name: "block4l_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4l_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_dwconv) as tf.SymbolicTensor;
   const block4l_activation = tf.layers
     .activation({ name: "block4l_activation", activation: "swish" })
@@ -1976,6 +3645,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(499)),
+      biasInitializer: "zeros",
     })
     .apply(block4l_se_reshape) as tf.SymbolicTensor;
   const block4l_se_expand = tf.layers
@@ -1986,35 +3657,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(500)),
+      biasInitializer: "zeros",
     })
     .apply(block4l_se_reduce) as tf.SymbolicTensor;
   const block4l_se_excite = tf.layers
     .multiply({ name: "block4l_se_excite" })
     .apply([block4l_activation, block4l_se_expand]) as tf.SymbolicTensor;
   const block4l_project_conv = tf.layers
-    .conv2d({ name: "block4l_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4l_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(502)),
+    })
     .apply(block4l_se_excite) as tf.SymbolicTensor;
   const block4l_project_bn = tf.layers
-    .batchNormalization({ name: "block4l_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4l_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_project_conv) as tf.SymbolicTensor;
-  const block4l_drop = tf.layers
-    .dropout({ name: "block4l_drop", rate: 0.09444444444444446, noiseShape: perSampleNoiseShape })
-    .apply(block4l_project_bn) as tf.SymbolicTensor;
+  const block4l_drop = new SeededDropout({
+    name: "block4l_drop",
+    rate: 0.09444444444444446,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(504),
+  }).apply(block4l_project_bn) as tf.SymbolicTensor;
   const block4l_add = tf.layers.add({ name: "block4l_add" }).apply([block4l_drop, block4k_add]) as tf.SymbolicTensor;
   const block4m_expand_conv = tf.layers
-    .conv2d({ name: "block4m_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4m_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(506)),
+    })
     .apply(block4l_add) as tf.SymbolicTensor;
   const block4m_expand_bn = tf.layers
-    .batchNormalization({ name: "block4m_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4m_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4m_expand_conv) as tf.SymbolicTensor;
   const block4m_expand_activation = tf.layers
     .activation({ name: "block4m_expand_activation", activation: "swish" })
     .apply(block4m_expand_bn) as tf.SymbolicTensor;
   const block4m_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4m_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4m_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(509)),
+    })
     .apply(block4m_expand_activation) as tf.SymbolicTensor;
   const block4m_bn = tf.layers
-    .batchNormalization({ name: "block4m_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4m_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4m_dwconv) as tf.SymbolicTensor;
   const block4m_activation = tf.layers
     .activation({ name: "block4m_activation", activation: "swish" })
@@ -2033,6 +3750,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(514)),
+      biasInitializer: "zeros",
     })
     .apply(block4m_se_reshape) as tf.SymbolicTensor;
   const block4m_se_expand = tf.layers
@@ -2043,35 +3762,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(515)),
+      biasInitializer: "zeros",
     })
     .apply(block4m_se_reduce) as tf.SymbolicTensor;
   const block4m_se_excite = tf.layers
     .multiply({ name: "block4m_se_excite" })
     .apply([block4m_activation, block4m_se_expand]) as tf.SymbolicTensor;
   const block4m_project_conv = tf.layers
-    .conv2d({ name: "block4m_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4m_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(517)),
+    })
     .apply(block4m_se_excite) as tf.SymbolicTensor;
   const block4m_project_bn = tf.layers
-    .batchNormalization({ name: "block4m_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4m_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4m_project_conv) as tf.SymbolicTensor;
-  const block4m_drop = tf.layers
-    .dropout({ name: "block4m_drop", rate: 0.09722222222222222, noiseShape: perSampleNoiseShape })
-    .apply(block4m_project_bn) as tf.SymbolicTensor;
+  const block4m_drop = new SeededDropout({
+    name: "block4m_drop",
+    rate: 0.09722222222222222,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(519),
+  }).apply(block4m_project_bn) as tf.SymbolicTensor;
   const block4m_add = tf.layers.add({ name: "block4m_add" }).apply([block4m_drop, block4l_add]) as tf.SymbolicTensor;
   const block5a_expand_conv = tf.layers
-    .conv2d({ name: "block5a_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(521)),
+    })
     .apply(block4m_add) as tf.SymbolicTensor;
   const block5a_expand_bn = tf.layers
-    .batchNormalization({ name: "block5a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_expand_conv) as tf.SymbolicTensor;
   const block5a_expand_activation = tf.layers
     .activation({ name: "block5a_expand_activation", activation: "swish" })
     .apply(block5a_expand_bn) as tf.SymbolicTensor;
   const block5a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5a_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5a_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(524)),
+    })
     .apply(block5a_expand_activation) as tf.SymbolicTensor;
   const block5a_bn = tf.layers
-    .batchNormalization({ name: "block5a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_dwconv) as tf.SymbolicTensor;
   const block5a_activation = tf.layers
     .activation({ name: "block5a_activation", activation: "swish" })
@@ -2090,6 +3855,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(529)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reshape) as tf.SymbolicTensor;
   const block5a_se_expand = tf.layers
@@ -2100,31 +3867,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(530)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reduce) as tf.SymbolicTensor;
   const block5a_se_excite = tf.layers
     .multiply({ name: "block5a_se_excite" })
     .apply([block5a_activation, block5a_se_expand]) as tf.SymbolicTensor;
   const block5a_project_conv = tf.layers
-    .conv2d({ name: "block5a_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(532)),
+    })
     .apply(block5a_se_excite) as tf.SymbolicTensor;
   const block5a_project_bn = tf.layers
-    .batchNormalization({ name: "block5a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_project_conv) as tf.SymbolicTensor;
   const block5b_expand_conv = tf.layers
-    .conv2d({ name: "block5b_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(534)),
+    })
     .apply(block5a_project_bn) as tf.SymbolicTensor;
   const block5b_expand_bn = tf.layers
-    .batchNormalization({ name: "block5b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_expand_conv) as tf.SymbolicTensor;
   const block5b_expand_activation = tf.layers
     .activation({ name: "block5b_expand_activation", activation: "swish" })
     .apply(block5b_expand_bn) as tf.SymbolicTensor;
   const block5b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(537)),
+    })
     .apply(block5b_expand_activation) as tf.SymbolicTensor;
   const block5b_bn = tf.layers
-    .batchNormalization({ name: "block5b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_dwconv) as tf.SymbolicTensor;
   const block5b_activation = tf.layers
     .activation({ name: "block5b_activation", activation: "swish" })
@@ -2143,6 +3953,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(542)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reshape) as tf.SymbolicTensor;
   const block5b_se_expand = tf.layers
@@ -2153,37 +3965,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(543)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reduce) as tf.SymbolicTensor;
   const block5b_se_excite = tf.layers
     .multiply({ name: "block5b_se_excite" })
     .apply([block5b_activation, block5b_se_expand]) as tf.SymbolicTensor;
   const block5b_project_conv = tf.layers
-    .conv2d({ name: "block5b_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(545)),
+    })
     .apply(block5b_se_excite) as tf.SymbolicTensor;
   const block5b_project_bn = tf.layers
-    .batchNormalization({ name: "block5b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_project_conv) as tf.SymbolicTensor;
-  const block5b_drop = tf.layers
-    .dropout({ name: "block5b_drop", rate: 0.10277777777777779, noiseShape: perSampleNoiseShape })
-    .apply(block5b_project_bn) as tf.SymbolicTensor;
+  const block5b_drop = new SeededDropout({
+    name: "block5b_drop",
+    rate: 0.10277777777777779,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(547),
+  }).apply(block5b_project_bn) as tf.SymbolicTensor;
   const block5b_add = tf.layers
     .add({ name: "block5b_add" })
     .apply([block5b_drop, block5a_project_bn]) as tf.SymbolicTensor;
   const block5c_expand_conv = tf.layers
-    .conv2d({ name: "block5c_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(549)),
+    })
     .apply(block5b_add) as tf.SymbolicTensor;
   const block5c_expand_bn = tf.layers
-    .batchNormalization({ name: "block5c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_expand_conv) as tf.SymbolicTensor;
   const block5c_expand_activation = tf.layers
     .activation({ name: "block5c_expand_activation", activation: "swish" })
     .apply(block5c_expand_bn) as tf.SymbolicTensor;
   const block5c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(552)),
+    })
     .apply(block5c_expand_activation) as tf.SymbolicTensor;
   const block5c_bn = tf.layers
-    .batchNormalization({ name: "block5c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_dwconv) as tf.SymbolicTensor;
   const block5c_activation = tf.layers
     .activation({ name: "block5c_activation", activation: "swish" })
@@ -2202,6 +4060,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(557)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reshape) as tf.SymbolicTensor;
   const block5c_se_expand = tf.layers
@@ -2212,35 +4072,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(558)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reduce) as tf.SymbolicTensor;
   const block5c_se_excite = tf.layers
     .multiply({ name: "block5c_se_excite" })
     .apply([block5c_activation, block5c_se_expand]) as tf.SymbolicTensor;
   const block5c_project_conv = tf.layers
-    .conv2d({ name: "block5c_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(560)),
+    })
     .apply(block5c_se_excite) as tf.SymbolicTensor;
   const block5c_project_bn = tf.layers
-    .batchNormalization({ name: "block5c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_project_conv) as tf.SymbolicTensor;
-  const block5c_drop = tf.layers
-    .dropout({ name: "block5c_drop", rate: 0.10555555555555557, noiseShape: perSampleNoiseShape })
-    .apply(block5c_project_bn) as tf.SymbolicTensor;
+  const block5c_drop = new SeededDropout({
+    name: "block5c_drop",
+    rate: 0.10555555555555557,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(562),
+  }).apply(block5c_project_bn) as tf.SymbolicTensor;
   const block5c_add = tf.layers.add({ name: "block5c_add" }).apply([block5c_drop, block5b_add]) as tf.SymbolicTensor;
   const block5d_expand_conv = tf.layers
-    .conv2d({ name: "block5d_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(564)),
+    })
     .apply(block5c_add) as tf.SymbolicTensor;
   const block5d_expand_bn = tf.layers
-    .batchNormalization({ name: "block5d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_expand_conv) as tf.SymbolicTensor;
   const block5d_expand_activation = tf.layers
     .activation({ name: "block5d_expand_activation", activation: "swish" })
     .apply(block5d_expand_bn) as tf.SymbolicTensor;
   const block5d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(567)),
+    })
     .apply(block5d_expand_activation) as tf.SymbolicTensor;
   const block5d_bn = tf.layers
-    .batchNormalization({ name: "block5d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_dwconv) as tf.SymbolicTensor;
   const block5d_activation = tf.layers
     .activation({ name: "block5d_activation", activation: "swish" })
@@ -2259,6 +4165,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(572)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reshape) as tf.SymbolicTensor;
   const block5d_se_expand = tf.layers
@@ -2269,35 +4177,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(573)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reduce) as tf.SymbolicTensor;
   const block5d_se_excite = tf.layers
     .multiply({ name: "block5d_se_excite" })
     .apply([block5d_activation, block5d_se_expand]) as tf.SymbolicTensor;
   const block5d_project_conv = tf.layers
-    .conv2d({ name: "block5d_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(575)),
+    })
     .apply(block5d_se_excite) as tf.SymbolicTensor;
   const block5d_project_bn = tf.layers
-    .batchNormalization({ name: "block5d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_project_conv) as tf.SymbolicTensor;
-  const block5d_drop = tf.layers
-    .dropout({ name: "block5d_drop", rate: 0.10833333333333334, noiseShape: perSampleNoiseShape })
-    .apply(block5d_project_bn) as tf.SymbolicTensor;
+  const block5d_drop = new SeededDropout({
+    name: "block5d_drop",
+    rate: 0.10833333333333334,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(577),
+  }).apply(block5d_project_bn) as tf.SymbolicTensor;
   const block5d_add = tf.layers.add({ name: "block5d_add" }).apply([block5d_drop, block5c_add]) as tf.SymbolicTensor;
   const block5e_expand_conv = tf.layers
-    .conv2d({ name: "block5e_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5e_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(579)),
+    })
     .apply(block5d_add) as tf.SymbolicTensor;
   const block5e_expand_bn = tf.layers
-    .batchNormalization({ name: "block5e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_expand_conv) as tf.SymbolicTensor;
   const block5e_expand_activation = tf.layers
     .activation({ name: "block5e_expand_activation", activation: "swish" })
     .apply(block5e_expand_bn) as tf.SymbolicTensor;
   const block5e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(582)),
+    })
     .apply(block5e_expand_activation) as tf.SymbolicTensor;
   const block5e_bn = tf.layers
-    .batchNormalization({ name: "block5e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_dwconv) as tf.SymbolicTensor;
   const block5e_activation = tf.layers
     .activation({ name: "block5e_activation", activation: "swish" })
@@ -2316,6 +4270,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(587)),
+      biasInitializer: "zeros",
     })
     .apply(block5e_se_reshape) as tf.SymbolicTensor;
   const block5e_se_expand = tf.layers
@@ -2326,35 +4282,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(588)),
+      biasInitializer: "zeros",
     })
     .apply(block5e_se_reduce) as tf.SymbolicTensor;
   const block5e_se_excite = tf.layers
     .multiply({ name: "block5e_se_excite" })
     .apply([block5e_activation, block5e_se_expand]) as tf.SymbolicTensor;
   const block5e_project_conv = tf.layers
-    .conv2d({ name: "block5e_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5e_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(590)),
+    })
     .apply(block5e_se_excite) as tf.SymbolicTensor;
   const block5e_project_bn = tf.layers
-    .batchNormalization({ name: "block5e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_project_conv) as tf.SymbolicTensor;
-  const block5e_drop = tf.layers
-    .dropout({ name: "block5e_drop", rate: 0.1111111111111111, noiseShape: perSampleNoiseShape })
-    .apply(block5e_project_bn) as tf.SymbolicTensor;
+  const block5e_drop = new SeededDropout({
+    name: "block5e_drop",
+    rate: 0.1111111111111111,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(592),
+  }).apply(block5e_project_bn) as tf.SymbolicTensor;
   const block5e_add = tf.layers.add({ name: "block5e_add" }).apply([block5e_drop, block5d_add]) as tf.SymbolicTensor;
   const block5f_expand_conv = tf.layers
-    .conv2d({ name: "block5f_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5f_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(594)),
+    })
     .apply(block5e_add) as tf.SymbolicTensor;
   const block5f_expand_bn = tf.layers
-    .batchNormalization({ name: "block5f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_expand_conv) as tf.SymbolicTensor;
   const block5f_expand_activation = tf.layers
     .activation({ name: "block5f_expand_activation", activation: "swish" })
     .apply(block5f_expand_bn) as tf.SymbolicTensor;
   const block5f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(597)),
+    })
     .apply(block5f_expand_activation) as tf.SymbolicTensor;
   const block5f_bn = tf.layers
-    .batchNormalization({ name: "block5f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_dwconv) as tf.SymbolicTensor;
   const block5f_activation = tf.layers
     .activation({ name: "block5f_activation", activation: "swish" })
@@ -2373,6 +4375,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(602)),
+      biasInitializer: "zeros",
     })
     .apply(block5f_se_reshape) as tf.SymbolicTensor;
   const block5f_se_expand = tf.layers
@@ -2383,35 +4387,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(603)),
+      biasInitializer: "zeros",
     })
     .apply(block5f_se_reduce) as tf.SymbolicTensor;
   const block5f_se_excite = tf.layers
     .multiply({ name: "block5f_se_excite" })
     .apply([block5f_activation, block5f_se_expand]) as tf.SymbolicTensor;
   const block5f_project_conv = tf.layers
-    .conv2d({ name: "block5f_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5f_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(605)),
+    })
     .apply(block5f_se_excite) as tf.SymbolicTensor;
   const block5f_project_bn = tf.layers
-    .batchNormalization({ name: "block5f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_project_conv) as tf.SymbolicTensor;
-  const block5f_drop = tf.layers
-    .dropout({ name: "block5f_drop", rate: 0.1138888888888889, noiseShape: perSampleNoiseShape })
-    .apply(block5f_project_bn) as tf.SymbolicTensor;
+  const block5f_drop = new SeededDropout({
+    name: "block5f_drop",
+    rate: 0.1138888888888889,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(607),
+  }).apply(block5f_project_bn) as tf.SymbolicTensor;
   const block5f_add = tf.layers.add({ name: "block5f_add" }).apply([block5f_drop, block5e_add]) as tf.SymbolicTensor;
   const block5g_expand_conv = tf.layers
-    .conv2d({ name: "block5g_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5g_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(609)),
+    })
     .apply(block5f_add) as tf.SymbolicTensor;
   const block5g_expand_bn = tf.layers
-    .batchNormalization({ name: "block5g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_expand_conv) as tf.SymbolicTensor;
   const block5g_expand_activation = tf.layers
     .activation({ name: "block5g_expand_activation", activation: "swish" })
     .apply(block5g_expand_bn) as tf.SymbolicTensor;
   const block5g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(612)),
+    })
     .apply(block5g_expand_activation) as tf.SymbolicTensor;
   const block5g_bn = tf.layers
-    .batchNormalization({ name: "block5g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_dwconv) as tf.SymbolicTensor;
   const block5g_activation = tf.layers
     .activation({ name: "block5g_activation", activation: "swish" })
@@ -2430,6 +4480,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(617)),
+      biasInitializer: "zeros",
     })
     .apply(block5g_se_reshape) as tf.SymbolicTensor;
   const block5g_se_expand = tf.layers
@@ -2440,35 +4492,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(618)),
+      biasInitializer: "zeros",
     })
     .apply(block5g_se_reduce) as tf.SymbolicTensor;
   const block5g_se_excite = tf.layers
     .multiply({ name: "block5g_se_excite" })
     .apply([block5g_activation, block5g_se_expand]) as tf.SymbolicTensor;
   const block5g_project_conv = tf.layers
-    .conv2d({ name: "block5g_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5g_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(620)),
+    })
     .apply(block5g_se_excite) as tf.SymbolicTensor;
   const block5g_project_bn = tf.layers
-    .batchNormalization({ name: "block5g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_project_conv) as tf.SymbolicTensor;
-  const block5g_drop = tf.layers
-    .dropout({ name: "block5g_drop", rate: 0.11666666666666667, noiseShape: perSampleNoiseShape })
-    .apply(block5g_project_bn) as tf.SymbolicTensor;
+  const block5g_drop = new SeededDropout({
+    name: "block5g_drop",
+    rate: 0.11666666666666667,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(622),
+  }).apply(block5g_project_bn) as tf.SymbolicTensor;
   const block5g_add = tf.layers.add({ name: "block5g_add" }).apply([block5g_drop, block5f_add]) as tf.SymbolicTensor;
   const block5h_expand_conv = tf.layers
-    .conv2d({ name: "block5h_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5h_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(624)),
+    })
     .apply(block5g_add) as tf.SymbolicTensor;
   const block5h_expand_bn = tf.layers
-    .batchNormalization({ name: "block5h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5h_expand_conv) as tf.SymbolicTensor;
   const block5h_expand_activation = tf.layers
     .activation({ name: "block5h_expand_activation", activation: "swish" })
     .apply(block5h_expand_bn) as tf.SymbolicTensor;
   const block5h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5h_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5h_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(627)),
+    })
     .apply(block5h_expand_activation) as tf.SymbolicTensor;
   const block5h_bn = tf.layers
-    .batchNormalization({ name: "block5h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5h_dwconv) as tf.SymbolicTensor;
   const block5h_activation = tf.layers
     .activation({ name: "block5h_activation", activation: "swish" })
@@ -2487,6 +4585,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(632)),
+      biasInitializer: "zeros",
     })
     .apply(block5h_se_reshape) as tf.SymbolicTensor;
   const block5h_se_expand = tf.layers
@@ -2497,35 +4597,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(633)),
+      biasInitializer: "zeros",
     })
     .apply(block5h_se_reduce) as tf.SymbolicTensor;
   const block5h_se_excite = tf.layers
     .multiply({ name: "block5h_se_excite" })
     .apply([block5h_activation, block5h_se_expand]) as tf.SymbolicTensor;
   const block5h_project_conv = tf.layers
-    .conv2d({ name: "block5h_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5h_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(635)),
+    })
     .apply(block5h_se_excite) as tf.SymbolicTensor;
   const block5h_project_bn = tf.layers
-    .batchNormalization({ name: "block5h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5h_project_conv) as tf.SymbolicTensor;
-  const block5h_drop = tf.layers
-    .dropout({ name: "block5h_drop", rate: 0.11944444444444444, noiseShape: perSampleNoiseShape })
-    .apply(block5h_project_bn) as tf.SymbolicTensor;
+  const block5h_drop = new SeededDropout({
+    name: "block5h_drop",
+    rate: 0.11944444444444444,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(637),
+  }).apply(block5h_project_bn) as tf.SymbolicTensor;
   const block5h_add = tf.layers.add({ name: "block5h_add" }).apply([block5h_drop, block5g_add]) as tf.SymbolicTensor;
   const block5i_expand_conv = tf.layers
-    .conv2d({ name: "block5i_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5i_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(639)),
+    })
     .apply(block5h_add) as tf.SymbolicTensor;
   const block5i_expand_bn = tf.layers
-    .batchNormalization({ name: "block5i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5i_expand_conv) as tf.SymbolicTensor;
   const block5i_expand_activation = tf.layers
     .activation({ name: "block5i_expand_activation", activation: "swish" })
     .apply(block5i_expand_bn) as tf.SymbolicTensor;
   const block5i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5i_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5i_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(642)),
+    })
     .apply(block5i_expand_activation) as tf.SymbolicTensor;
   const block5i_bn = tf.layers
-    .batchNormalization({ name: "block5i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5i_dwconv) as tf.SymbolicTensor;
   const block5i_activation = tf.layers
     .activation({ name: "block5i_activation", activation: "swish" })
@@ -2544,6 +4690,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(647)),
+      biasInitializer: "zeros",
     })
     .apply(block5i_se_reshape) as tf.SymbolicTensor;
   const block5i_se_expand = tf.layers
@@ -2554,35 +4702,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(648)),
+      biasInitializer: "zeros",
     })
     .apply(block5i_se_reduce) as tf.SymbolicTensor;
   const block5i_se_excite = tf.layers
     .multiply({ name: "block5i_se_excite" })
     .apply([block5i_activation, block5i_se_expand]) as tf.SymbolicTensor;
   const block5i_project_conv = tf.layers
-    .conv2d({ name: "block5i_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5i_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(650)),
+    })
     .apply(block5i_se_excite) as tf.SymbolicTensor;
   const block5i_project_bn = tf.layers
-    .batchNormalization({ name: "block5i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5i_project_conv) as tf.SymbolicTensor;
-  const block5i_drop = tf.layers
-    .dropout({ name: "block5i_drop", rate: 0.12222222222222223, noiseShape: perSampleNoiseShape })
-    .apply(block5i_project_bn) as tf.SymbolicTensor;
+  const block5i_drop = new SeededDropout({
+    name: "block5i_drop",
+    rate: 0.12222222222222223,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(652),
+  }).apply(block5i_project_bn) as tf.SymbolicTensor;
   const block5i_add = tf.layers.add({ name: "block5i_add" }).apply([block5i_drop, block5h_add]) as tf.SymbolicTensor;
   const block5j_expand_conv = tf.layers
-    .conv2d({ name: "block5j_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5j_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(654)),
+    })
     .apply(block5i_add) as tf.SymbolicTensor;
   const block5j_expand_bn = tf.layers
-    .batchNormalization({ name: "block5j_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5j_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5j_expand_conv) as tf.SymbolicTensor;
   const block5j_expand_activation = tf.layers
     .activation({ name: "block5j_expand_activation", activation: "swish" })
     .apply(block5j_expand_bn) as tf.SymbolicTensor;
   const block5j_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5j_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5j_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(657)),
+    })
     .apply(block5j_expand_activation) as tf.SymbolicTensor;
   const block5j_bn = tf.layers
-    .batchNormalization({ name: "block5j_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5j_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5j_dwconv) as tf.SymbolicTensor;
   const block5j_activation = tf.layers
     .activation({ name: "block5j_activation", activation: "swish" })
@@ -2601,6 +4795,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(662)),
+      biasInitializer: "zeros",
     })
     .apply(block5j_se_reshape) as tf.SymbolicTensor;
   const block5j_se_expand = tf.layers
@@ -2611,35 +4807,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(663)),
+      biasInitializer: "zeros",
     })
     .apply(block5j_se_reduce) as tf.SymbolicTensor;
   const block5j_se_excite = tf.layers
     .multiply({ name: "block5j_se_excite" })
     .apply([block5j_activation, block5j_se_expand]) as tf.SymbolicTensor;
   const block5j_project_conv = tf.layers
-    .conv2d({ name: "block5j_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5j_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(665)),
+    })
     .apply(block5j_se_excite) as tf.SymbolicTensor;
   const block5j_project_bn = tf.layers
-    .batchNormalization({ name: "block5j_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5j_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5j_project_conv) as tf.SymbolicTensor;
-  const block5j_drop = tf.layers
-    .dropout({ name: "block5j_drop", rate: 0.125, noiseShape: perSampleNoiseShape })
-    .apply(block5j_project_bn) as tf.SymbolicTensor;
+  const block5j_drop = new SeededDropout({
+    name: "block5j_drop",
+    rate: 0.125,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(667),
+  }).apply(block5j_project_bn) as tf.SymbolicTensor;
   const block5j_add = tf.layers.add({ name: "block5j_add" }).apply([block5j_drop, block5i_add]) as tf.SymbolicTensor;
   const block5k_expand_conv = tf.layers
-    .conv2d({ name: "block5k_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5k_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(669)),
+    })
     .apply(block5j_add) as tf.SymbolicTensor;
   const block5k_expand_bn = tf.layers
-    .batchNormalization({ name: "block5k_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5k_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5k_expand_conv) as tf.SymbolicTensor;
   const block5k_expand_activation = tf.layers
     .activation({ name: "block5k_expand_activation", activation: "swish" })
     .apply(block5k_expand_bn) as tf.SymbolicTensor;
   const block5k_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5k_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5k_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(672)),
+    })
     .apply(block5k_expand_activation) as tf.SymbolicTensor;
   const block5k_bn = tf.layers
-    .batchNormalization({ name: "block5k_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5k_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5k_dwconv) as tf.SymbolicTensor;
   const block5k_activation = tf.layers
     .activation({ name: "block5k_activation", activation: "swish" })
@@ -2658,6 +4900,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(677)),
+      biasInitializer: "zeros",
     })
     .apply(block5k_se_reshape) as tf.SymbolicTensor;
   const block5k_se_expand = tf.layers
@@ -2668,35 +4912,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(678)),
+      biasInitializer: "zeros",
     })
     .apply(block5k_se_reduce) as tf.SymbolicTensor;
   const block5k_se_excite = tf.layers
     .multiply({ name: "block5k_se_excite" })
     .apply([block5k_activation, block5k_se_expand]) as tf.SymbolicTensor;
   const block5k_project_conv = tf.layers
-    .conv2d({ name: "block5k_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5k_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(680)),
+    })
     .apply(block5k_se_excite) as tf.SymbolicTensor;
   const block5k_project_bn = tf.layers
-    .batchNormalization({ name: "block5k_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5k_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5k_project_conv) as tf.SymbolicTensor;
-  const block5k_drop = tf.layers
-    .dropout({ name: "block5k_drop", rate: 0.1277777777777778, noiseShape: perSampleNoiseShape })
-    .apply(block5k_project_bn) as tf.SymbolicTensor;
+  const block5k_drop = new SeededDropout({
+    name: "block5k_drop",
+    rate: 0.1277777777777778,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(682),
+  }).apply(block5k_project_bn) as tf.SymbolicTensor;
   const block5k_add = tf.layers.add({ name: "block5k_add" }).apply([block5k_drop, block5j_add]) as tf.SymbolicTensor;
   const block5l_expand_conv = tf.layers
-    .conv2d({ name: "block5l_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5l_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(684)),
+    })
     .apply(block5k_add) as tf.SymbolicTensor;
   const block5l_expand_bn = tf.layers
-    .batchNormalization({ name: "block5l_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5l_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5l_expand_conv) as tf.SymbolicTensor;
   const block5l_expand_activation = tf.layers
     .activation({ name: "block5l_expand_activation", activation: "swish" })
     .apply(block5l_expand_bn) as tf.SymbolicTensor;
   const block5l_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5l_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5l_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(687)),
+    })
     .apply(block5l_expand_activation) as tf.SymbolicTensor;
   const block5l_bn = tf.layers
-    .batchNormalization({ name: "block5l_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5l_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5l_dwconv) as tf.SymbolicTensor;
   const block5l_activation = tf.layers
     .activation({ name: "block5l_activation", activation: "swish" })
@@ -2715,6 +5005,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(692)),
+      biasInitializer: "zeros",
     })
     .apply(block5l_se_reshape) as tf.SymbolicTensor;
   const block5l_se_expand = tf.layers
@@ -2725,35 +5017,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(693)),
+      biasInitializer: "zeros",
     })
     .apply(block5l_se_reduce) as tf.SymbolicTensor;
   const block5l_se_excite = tf.layers
     .multiply({ name: "block5l_se_excite" })
     .apply([block5l_activation, block5l_se_expand]) as tf.SymbolicTensor;
   const block5l_project_conv = tf.layers
-    .conv2d({ name: "block5l_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5l_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(695)),
+    })
     .apply(block5l_se_excite) as tf.SymbolicTensor;
   const block5l_project_bn = tf.layers
-    .batchNormalization({ name: "block5l_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5l_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5l_project_conv) as tf.SymbolicTensor;
-  const block5l_drop = tf.layers
-    .dropout({ name: "block5l_drop", rate: 0.13055555555555556, noiseShape: perSampleNoiseShape })
-    .apply(block5l_project_bn) as tf.SymbolicTensor;
+  const block5l_drop = new SeededDropout({
+    name: "block5l_drop",
+    rate: 0.13055555555555556,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(697),
+  }).apply(block5l_project_bn) as tf.SymbolicTensor;
   const block5l_add = tf.layers.add({ name: "block5l_add" }).apply([block5l_drop, block5k_add]) as tf.SymbolicTensor;
   const block5m_expand_conv = tf.layers
-    .conv2d({ name: "block5m_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5m_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(699)),
+    })
     .apply(block5l_add) as tf.SymbolicTensor;
   const block5m_expand_bn = tf.layers
-    .batchNormalization({ name: "block5m_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5m_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5m_expand_conv) as tf.SymbolicTensor;
   const block5m_expand_activation = tf.layers
     .activation({ name: "block5m_expand_activation", activation: "swish" })
     .apply(block5m_expand_bn) as tf.SymbolicTensor;
   const block5m_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5m_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5m_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(702)),
+    })
     .apply(block5m_expand_activation) as tf.SymbolicTensor;
   const block5m_bn = tf.layers
-    .batchNormalization({ name: "block5m_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5m_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5m_dwconv) as tf.SymbolicTensor;
   const block5m_activation = tf.layers
     .activation({ name: "block5m_activation", activation: "swish" })
@@ -2772,6 +5110,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(707)),
+      biasInitializer: "zeros",
     })
     .apply(block5m_se_reshape) as tf.SymbolicTensor;
   const block5m_se_expand = tf.layers
@@ -2782,35 +5122,82 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(708)),
+      biasInitializer: "zeros",
     })
     .apply(block5m_se_reduce) as tf.SymbolicTensor;
   const block5m_se_excite = tf.layers
     .multiply({ name: "block5m_se_excite" })
     .apply([block5m_activation, block5m_se_expand]) as tf.SymbolicTensor;
   const block5m_project_conv = tf.layers
-    .conv2d({ name: "block5m_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5m_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(710)),
+    })
     .apply(block5m_se_excite) as tf.SymbolicTensor;
   const block5m_project_bn = tf.layers
-    .batchNormalization({ name: "block5m_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5m_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5m_project_conv) as tf.SymbolicTensor;
-  const block5m_drop = tf.layers
-    .dropout({ name: "block5m_drop", rate: 0.13333333333333336, noiseShape: perSampleNoiseShape })
-    .apply(block5m_project_bn) as tf.SymbolicTensor;
+  const block5m_drop = new SeededDropout({
+    name: "block5m_drop",
+    rate: 0.13333333333333336,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(712),
+  }).apply(block5m_project_bn) as tf.SymbolicTensor;
   const block5m_add = tf.layers.add({ name: "block5m_add" }).apply([block5m_drop, block5l_add]) as tf.SymbolicTensor;
   const block6a_expand_conv = tf.layers
-    .conv2d({ name: "block6a_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(714)),
+    })
     .apply(block5m_add) as tf.SymbolicTensor;
   const block6a_expand_bn = tf.layers
-    .batchNormalization({ name: "block6a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_expand_conv) as tf.SymbolicTensor;
   const block6a_expand_activation = tf.layers
     .activation({ name: "block6a_expand_activation", activation: "swish" })
     .apply(block6a_expand_bn) as tf.SymbolicTensor;
   const block6a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6a_dwconv", kernelSize: 5, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(717)),
+    })
     .apply(block6a_expand_activation) as tf.SymbolicTensor;
   const block6a_bn = tf.layers
-    .batchNormalization({ name: "block6a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_dwconv) as tf.SymbolicTensor;
   const block6a_activation = tf.layers
     .activation({ name: "block6a_activation", activation: "swish" })
@@ -2829,6 +5216,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(722)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reshape) as tf.SymbolicTensor;
   const block6a_se_expand = tf.layers
@@ -2839,31 +5228,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(723)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reduce) as tf.SymbolicTensor;
   const block6a_se_excite = tf.layers
     .multiply({ name: "block6a_se_excite" })
     .apply([block6a_activation, block6a_se_expand]) as tf.SymbolicTensor;
   const block6a_project_conv = tf.layers
-    .conv2d({ name: "block6a_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(725)),
+    })
     .apply(block6a_se_excite) as tf.SymbolicTensor;
   const block6a_project_bn = tf.layers
-    .batchNormalization({ name: "block6a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_project_conv) as tf.SymbolicTensor;
   const block6b_expand_conv = tf.layers
-    .conv2d({ name: "block6b_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(727)),
+    })
     .apply(block6a_project_bn) as tf.SymbolicTensor;
   const block6b_expand_bn = tf.layers
-    .batchNormalization({ name: "block6b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_expand_conv) as tf.SymbolicTensor;
   const block6b_expand_activation = tf.layers
     .activation({ name: "block6b_expand_activation", activation: "swish" })
     .apply(block6b_expand_bn) as tf.SymbolicTensor;
   const block6b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(730)),
+    })
     .apply(block6b_expand_activation) as tf.SymbolicTensor;
   const block6b_bn = tf.layers
-    .batchNormalization({ name: "block6b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_dwconv) as tf.SymbolicTensor;
   const block6b_activation = tf.layers
     .activation({ name: "block6b_activation", activation: "swish" })
@@ -2882,6 +5314,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(735)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reshape) as tf.SymbolicTensor;
   const block6b_se_expand = tf.layers
@@ -2892,37 +5326,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(736)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reduce) as tf.SymbolicTensor;
   const block6b_se_excite = tf.layers
     .multiply({ name: "block6b_se_excite" })
     .apply([block6b_activation, block6b_se_expand]) as tf.SymbolicTensor;
   const block6b_project_conv = tf.layers
-    .conv2d({ name: "block6b_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(738)),
+    })
     .apply(block6b_se_excite) as tf.SymbolicTensor;
   const block6b_project_bn = tf.layers
-    .batchNormalization({ name: "block6b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_project_conv) as tf.SymbolicTensor;
-  const block6b_drop = tf.layers
-    .dropout({ name: "block6b_drop", rate: 0.1388888888888889, noiseShape: perSampleNoiseShape })
-    .apply(block6b_project_bn) as tf.SymbolicTensor;
+  const block6b_drop = new SeededDropout({
+    name: "block6b_drop",
+    rate: 0.1388888888888889,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(740),
+  }).apply(block6b_project_bn) as tf.SymbolicTensor;
   const block6b_add = tf.layers
     .add({ name: "block6b_add" })
     .apply([block6b_drop, block6a_project_bn]) as tf.SymbolicTensor;
   const block6c_expand_conv = tf.layers
-    .conv2d({ name: "block6c_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(742)),
+    })
     .apply(block6b_add) as tf.SymbolicTensor;
   const block6c_expand_bn = tf.layers
-    .batchNormalization({ name: "block6c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_expand_conv) as tf.SymbolicTensor;
   const block6c_expand_activation = tf.layers
     .activation({ name: "block6c_expand_activation", activation: "swish" })
     .apply(block6c_expand_bn) as tf.SymbolicTensor;
   const block6c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(745)),
+    })
     .apply(block6c_expand_activation) as tf.SymbolicTensor;
   const block6c_bn = tf.layers
-    .batchNormalization({ name: "block6c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_dwconv) as tf.SymbolicTensor;
   const block6c_activation = tf.layers
     .activation({ name: "block6c_activation", activation: "swish" })
@@ -2941,6 +5421,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(750)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reshape) as tf.SymbolicTensor;
   const block6c_se_expand = tf.layers
@@ -2951,35 +5433,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(751)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reduce) as tf.SymbolicTensor;
   const block6c_se_excite = tf.layers
     .multiply({ name: "block6c_se_excite" })
     .apply([block6c_activation, block6c_se_expand]) as tf.SymbolicTensor;
   const block6c_project_conv = tf.layers
-    .conv2d({ name: "block6c_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(753)),
+    })
     .apply(block6c_se_excite) as tf.SymbolicTensor;
   const block6c_project_bn = tf.layers
-    .batchNormalization({ name: "block6c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_project_conv) as tf.SymbolicTensor;
-  const block6c_drop = tf.layers
-    .dropout({ name: "block6c_drop", rate: 0.1416666666666667, noiseShape: perSampleNoiseShape })
-    .apply(block6c_project_bn) as tf.SymbolicTensor;
+  const block6c_drop = new SeededDropout({
+    name: "block6c_drop",
+    rate: 0.1416666666666667,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(755),
+  }).apply(block6c_project_bn) as tf.SymbolicTensor;
   const block6c_add = tf.layers.add({ name: "block6c_add" }).apply([block6c_drop, block6b_add]) as tf.SymbolicTensor;
   const block6d_expand_conv = tf.layers
-    .conv2d({ name: "block6d_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(757)),
+    })
     .apply(block6c_add) as tf.SymbolicTensor;
   const block6d_expand_bn = tf.layers
-    .batchNormalization({ name: "block6d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_expand_conv) as tf.SymbolicTensor;
   const block6d_expand_activation = tf.layers
     .activation({ name: "block6d_expand_activation", activation: "swish" })
     .apply(block6d_expand_bn) as tf.SymbolicTensor;
   const block6d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(760)),
+    })
     .apply(block6d_expand_activation) as tf.SymbolicTensor;
   const block6d_bn = tf.layers
-    .batchNormalization({ name: "block6d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_dwconv) as tf.SymbolicTensor;
   const block6d_activation = tf.layers
     .activation({ name: "block6d_activation", activation: "swish" })
@@ -2998,6 +5526,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(765)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reshape) as tf.SymbolicTensor;
   const block6d_se_expand = tf.layers
@@ -3008,35 +5538,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(766)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reduce) as tf.SymbolicTensor;
   const block6d_se_excite = tf.layers
     .multiply({ name: "block6d_se_excite" })
     .apply([block6d_activation, block6d_se_expand]) as tf.SymbolicTensor;
   const block6d_project_conv = tf.layers
-    .conv2d({ name: "block6d_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(768)),
+    })
     .apply(block6d_se_excite) as tf.SymbolicTensor;
   const block6d_project_bn = tf.layers
-    .batchNormalization({ name: "block6d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_project_conv) as tf.SymbolicTensor;
-  const block6d_drop = tf.layers
-    .dropout({ name: "block6d_drop", rate: 0.14444444444444446, noiseShape: perSampleNoiseShape })
-    .apply(block6d_project_bn) as tf.SymbolicTensor;
+  const block6d_drop = new SeededDropout({
+    name: "block6d_drop",
+    rate: 0.14444444444444446,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(770),
+  }).apply(block6d_project_bn) as tf.SymbolicTensor;
   const block6d_add = tf.layers.add({ name: "block6d_add" }).apply([block6d_drop, block6c_add]) as tf.SymbolicTensor;
   const block6e_expand_conv = tf.layers
-    .conv2d({ name: "block6e_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(772)),
+    })
     .apply(block6d_add) as tf.SymbolicTensor;
   const block6e_expand_bn = tf.layers
-    .batchNormalization({ name: "block6e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_expand_conv) as tf.SymbolicTensor;
   const block6e_expand_activation = tf.layers
     .activation({ name: "block6e_expand_activation", activation: "swish" })
     .apply(block6e_expand_bn) as tf.SymbolicTensor;
   const block6e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(775)),
+    })
     .apply(block6e_expand_activation) as tf.SymbolicTensor;
   const block6e_bn = tf.layers
-    .batchNormalization({ name: "block6e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_dwconv) as tf.SymbolicTensor;
   const block6e_activation = tf.layers
     .activation({ name: "block6e_activation", activation: "swish" })
@@ -3055,6 +5631,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(780)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reshape) as tf.SymbolicTensor;
   const block6e_se_expand = tf.layers
@@ -3065,35 +5643,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(781)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reduce) as tf.SymbolicTensor;
   const block6e_se_excite = tf.layers
     .multiply({ name: "block6e_se_excite" })
     .apply([block6e_activation, block6e_se_expand]) as tf.SymbolicTensor;
   const block6e_project_conv = tf.layers
-    .conv2d({ name: "block6e_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(783)),
+    })
     .apply(block6e_se_excite) as tf.SymbolicTensor;
   const block6e_project_bn = tf.layers
-    .batchNormalization({ name: "block6e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_project_conv) as tf.SymbolicTensor;
-  const block6e_drop = tf.layers
-    .dropout({ name: "block6e_drop", rate: 0.14722222222222225, noiseShape: perSampleNoiseShape })
-    .apply(block6e_project_bn) as tf.SymbolicTensor;
+  const block6e_drop = new SeededDropout({
+    name: "block6e_drop",
+    rate: 0.14722222222222225,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(785),
+  }).apply(block6e_project_bn) as tf.SymbolicTensor;
   const block6e_add = tf.layers.add({ name: "block6e_add" }).apply([block6e_drop, block6d_add]) as tf.SymbolicTensor;
   const block6f_expand_conv = tf.layers
-    .conv2d({ name: "block6f_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6f_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(787)),
+    })
     .apply(block6e_add) as tf.SymbolicTensor;
   const block6f_expand_bn = tf.layers
-    .batchNormalization({ name: "block6f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_expand_conv) as tf.SymbolicTensor;
   const block6f_expand_activation = tf.layers
     .activation({ name: "block6f_expand_activation", activation: "swish" })
     .apply(block6f_expand_bn) as tf.SymbolicTensor;
   const block6f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(790)),
+    })
     .apply(block6f_expand_activation) as tf.SymbolicTensor;
   const block6f_bn = tf.layers
-    .batchNormalization({ name: "block6f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_dwconv) as tf.SymbolicTensor;
   const block6f_activation = tf.layers
     .activation({ name: "block6f_activation", activation: "swish" })
@@ -3112,6 +5736,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(795)),
+      biasInitializer: "zeros",
     })
     .apply(block6f_se_reshape) as tf.SymbolicTensor;
   const block6f_se_expand = tf.layers
@@ -3122,35 +5748,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(796)),
+      biasInitializer: "zeros",
     })
     .apply(block6f_se_reduce) as tf.SymbolicTensor;
   const block6f_se_excite = tf.layers
     .multiply({ name: "block6f_se_excite" })
     .apply([block6f_activation, block6f_se_expand]) as tf.SymbolicTensor;
   const block6f_project_conv = tf.layers
-    .conv2d({ name: "block6f_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6f_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(798)),
+    })
     .apply(block6f_se_excite) as tf.SymbolicTensor;
   const block6f_project_bn = tf.layers
-    .batchNormalization({ name: "block6f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_project_conv) as tf.SymbolicTensor;
-  const block6f_drop = tf.layers
-    .dropout({ name: "block6f_drop", rate: 0.15000000000000002, noiseShape: perSampleNoiseShape })
-    .apply(block6f_project_bn) as tf.SymbolicTensor;
+  const block6f_drop = new SeededDropout({
+    name: "block6f_drop",
+    rate: 0.15000000000000002,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(800),
+  }).apply(block6f_project_bn) as tf.SymbolicTensor;
   const block6f_add = tf.layers.add({ name: "block6f_add" }).apply([block6f_drop, block6e_add]) as tf.SymbolicTensor;
   const block6g_expand_conv = tf.layers
-    .conv2d({ name: "block6g_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6g_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(802)),
+    })
     .apply(block6f_add) as tf.SymbolicTensor;
   const block6g_expand_bn = tf.layers
-    .batchNormalization({ name: "block6g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_expand_conv) as tf.SymbolicTensor;
   const block6g_expand_activation = tf.layers
     .activation({ name: "block6g_expand_activation", activation: "swish" })
     .apply(block6g_expand_bn) as tf.SymbolicTensor;
   const block6g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(805)),
+    })
     .apply(block6g_expand_activation) as tf.SymbolicTensor;
   const block6g_bn = tf.layers
-    .batchNormalization({ name: "block6g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_dwconv) as tf.SymbolicTensor;
   const block6g_activation = tf.layers
     .activation({ name: "block6g_activation", activation: "swish" })
@@ -3169,6 +5841,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(810)),
+      biasInitializer: "zeros",
     })
     .apply(block6g_se_reshape) as tf.SymbolicTensor;
   const block6g_se_expand = tf.layers
@@ -3179,35 +5853,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(811)),
+      biasInitializer: "zeros",
     })
     .apply(block6g_se_reduce) as tf.SymbolicTensor;
   const block6g_se_excite = tf.layers
     .multiply({ name: "block6g_se_excite" })
     .apply([block6g_activation, block6g_se_expand]) as tf.SymbolicTensor;
   const block6g_project_conv = tf.layers
-    .conv2d({ name: "block6g_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6g_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(813)),
+    })
     .apply(block6g_se_excite) as tf.SymbolicTensor;
   const block6g_project_bn = tf.layers
-    .batchNormalization({ name: "block6g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_project_conv) as tf.SymbolicTensor;
-  const block6g_drop = tf.layers
-    .dropout({ name: "block6g_drop", rate: 0.1527777777777778, noiseShape: perSampleNoiseShape })
-    .apply(block6g_project_bn) as tf.SymbolicTensor;
+  const block6g_drop = new SeededDropout({
+    name: "block6g_drop",
+    rate: 0.1527777777777778,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(815),
+  }).apply(block6g_project_bn) as tf.SymbolicTensor;
   const block6g_add = tf.layers.add({ name: "block6g_add" }).apply([block6g_drop, block6f_add]) as tf.SymbolicTensor;
   const block6h_expand_conv = tf.layers
-    .conv2d({ name: "block6h_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6h_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(817)),
+    })
     .apply(block6g_add) as tf.SymbolicTensor;
   const block6h_expand_bn = tf.layers
-    .batchNormalization({ name: "block6h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_expand_conv) as tf.SymbolicTensor;
   const block6h_expand_activation = tf.layers
     .activation({ name: "block6h_expand_activation", activation: "swish" })
     .apply(block6h_expand_bn) as tf.SymbolicTensor;
   const block6h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6h_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6h_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(820)),
+    })
     .apply(block6h_expand_activation) as tf.SymbolicTensor;
   const block6h_bn = tf.layers
-    .batchNormalization({ name: "block6h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_dwconv) as tf.SymbolicTensor;
   const block6h_activation = tf.layers
     .activation({ name: "block6h_activation", activation: "swish" })
@@ -3226,6 +5946,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(825)),
+      biasInitializer: "zeros",
     })
     .apply(block6h_se_reshape) as tf.SymbolicTensor;
   const block6h_se_expand = tf.layers
@@ -3236,35 +5958,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(826)),
+      biasInitializer: "zeros",
     })
     .apply(block6h_se_reduce) as tf.SymbolicTensor;
   const block6h_se_excite = tf.layers
     .multiply({ name: "block6h_se_excite" })
     .apply([block6h_activation, block6h_se_expand]) as tf.SymbolicTensor;
   const block6h_project_conv = tf.layers
-    .conv2d({ name: "block6h_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6h_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(828)),
+    })
     .apply(block6h_se_excite) as tf.SymbolicTensor;
   const block6h_project_bn = tf.layers
-    .batchNormalization({ name: "block6h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_project_conv) as tf.SymbolicTensor;
-  const block6h_drop = tf.layers
-    .dropout({ name: "block6h_drop", rate: 0.15555555555555556, noiseShape: perSampleNoiseShape })
-    .apply(block6h_project_bn) as tf.SymbolicTensor;
+  const block6h_drop = new SeededDropout({
+    name: "block6h_drop",
+    rate: 0.15555555555555556,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(830),
+  }).apply(block6h_project_bn) as tf.SymbolicTensor;
   const block6h_add = tf.layers.add({ name: "block6h_add" }).apply([block6h_drop, block6g_add]) as tf.SymbolicTensor;
   const block6i_expand_conv = tf.layers
-    .conv2d({ name: "block6i_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6i_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(832)),
+    })
     .apply(block6h_add) as tf.SymbolicTensor;
   const block6i_expand_bn = tf.layers
-    .batchNormalization({ name: "block6i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_expand_conv) as tf.SymbolicTensor;
   const block6i_expand_activation = tf.layers
     .activation({ name: "block6i_expand_activation", activation: "swish" })
     .apply(block6i_expand_bn) as tf.SymbolicTensor;
   const block6i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6i_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6i_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(835)),
+    })
     .apply(block6i_expand_activation) as tf.SymbolicTensor;
   const block6i_bn = tf.layers
-    .batchNormalization({ name: "block6i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_dwconv) as tf.SymbolicTensor;
   const block6i_activation = tf.layers
     .activation({ name: "block6i_activation", activation: "swish" })
@@ -3283,6 +6051,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(840)),
+      biasInitializer: "zeros",
     })
     .apply(block6i_se_reshape) as tf.SymbolicTensor;
   const block6i_se_expand = tf.layers
@@ -3293,35 +6063,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(841)),
+      biasInitializer: "zeros",
     })
     .apply(block6i_se_reduce) as tf.SymbolicTensor;
   const block6i_se_excite = tf.layers
     .multiply({ name: "block6i_se_excite" })
     .apply([block6i_activation, block6i_se_expand]) as tf.SymbolicTensor;
   const block6i_project_conv = tf.layers
-    .conv2d({ name: "block6i_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6i_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(843)),
+    })
     .apply(block6i_se_excite) as tf.SymbolicTensor;
   const block6i_project_bn = tf.layers
-    .batchNormalization({ name: "block6i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_project_conv) as tf.SymbolicTensor;
-  const block6i_drop = tf.layers
-    .dropout({ name: "block6i_drop", rate: 0.15833333333333333, noiseShape: perSampleNoiseShape })
-    .apply(block6i_project_bn) as tf.SymbolicTensor;
+  const block6i_drop = new SeededDropout({
+    name: "block6i_drop",
+    rate: 0.15833333333333333,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(845),
+  }).apply(block6i_project_bn) as tf.SymbolicTensor;
   const block6i_add = tf.layers.add({ name: "block6i_add" }).apply([block6i_drop, block6h_add]) as tf.SymbolicTensor;
   const block6j_expand_conv = tf.layers
-    .conv2d({ name: "block6j_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6j_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(847)),
+    })
     .apply(block6i_add) as tf.SymbolicTensor;
   const block6j_expand_bn = tf.layers
-    .batchNormalization({ name: "block6j_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6j_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6j_expand_conv) as tf.SymbolicTensor;
   const block6j_expand_activation = tf.layers
     .activation({ name: "block6j_expand_activation", activation: "swish" })
     .apply(block6j_expand_bn) as tf.SymbolicTensor;
   const block6j_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6j_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6j_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(850)),
+    })
     .apply(block6j_expand_activation) as tf.SymbolicTensor;
   const block6j_bn = tf.layers
-    .batchNormalization({ name: "block6j_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6j_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6j_dwconv) as tf.SymbolicTensor;
   const block6j_activation = tf.layers
     .activation({ name: "block6j_activation", activation: "swish" })
@@ -3340,6 +6156,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(855)),
+      biasInitializer: "zeros",
     })
     .apply(block6j_se_reshape) as tf.SymbolicTensor;
   const block6j_se_expand = tf.layers
@@ -3350,35 +6168,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(856)),
+      biasInitializer: "zeros",
     })
     .apply(block6j_se_reduce) as tf.SymbolicTensor;
   const block6j_se_excite = tf.layers
     .multiply({ name: "block6j_se_excite" })
     .apply([block6j_activation, block6j_se_expand]) as tf.SymbolicTensor;
   const block6j_project_conv = tf.layers
-    .conv2d({ name: "block6j_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6j_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(858)),
+    })
     .apply(block6j_se_excite) as tf.SymbolicTensor;
   const block6j_project_bn = tf.layers
-    .batchNormalization({ name: "block6j_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6j_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6j_project_conv) as tf.SymbolicTensor;
-  const block6j_drop = tf.layers
-    .dropout({ name: "block6j_drop", rate: 0.16111111111111112, noiseShape: perSampleNoiseShape })
-    .apply(block6j_project_bn) as tf.SymbolicTensor;
+  const block6j_drop = new SeededDropout({
+    name: "block6j_drop",
+    rate: 0.16111111111111112,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(860),
+  }).apply(block6j_project_bn) as tf.SymbolicTensor;
   const block6j_add = tf.layers.add({ name: "block6j_add" }).apply([block6j_drop, block6i_add]) as tf.SymbolicTensor;
   const block6k_expand_conv = tf.layers
-    .conv2d({ name: "block6k_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6k_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(862)),
+    })
     .apply(block6j_add) as tf.SymbolicTensor;
   const block6k_expand_bn = tf.layers
-    .batchNormalization({ name: "block6k_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6k_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6k_expand_conv) as tf.SymbolicTensor;
   const block6k_expand_activation = tf.layers
     .activation({ name: "block6k_expand_activation", activation: "swish" })
     .apply(block6k_expand_bn) as tf.SymbolicTensor;
   const block6k_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6k_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6k_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(865)),
+    })
     .apply(block6k_expand_activation) as tf.SymbolicTensor;
   const block6k_bn = tf.layers
-    .batchNormalization({ name: "block6k_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6k_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6k_dwconv) as tf.SymbolicTensor;
   const block6k_activation = tf.layers
     .activation({ name: "block6k_activation", activation: "swish" })
@@ -3397,6 +6261,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(870)),
+      biasInitializer: "zeros",
     })
     .apply(block6k_se_reshape) as tf.SymbolicTensor;
   const block6k_se_expand = tf.layers
@@ -3407,35 +6273,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(871)),
+      biasInitializer: "zeros",
     })
     .apply(block6k_se_reduce) as tf.SymbolicTensor;
   const block6k_se_excite = tf.layers
     .multiply({ name: "block6k_se_excite" })
     .apply([block6k_activation, block6k_se_expand]) as tf.SymbolicTensor;
   const block6k_project_conv = tf.layers
-    .conv2d({ name: "block6k_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6k_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(873)),
+    })
     .apply(block6k_se_excite) as tf.SymbolicTensor;
   const block6k_project_bn = tf.layers
-    .batchNormalization({ name: "block6k_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6k_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6k_project_conv) as tf.SymbolicTensor;
-  const block6k_drop = tf.layers
-    .dropout({ name: "block6k_drop", rate: 0.1638888888888889, noiseShape: perSampleNoiseShape })
-    .apply(block6k_project_bn) as tf.SymbolicTensor;
+  const block6k_drop = new SeededDropout({
+    name: "block6k_drop",
+    rate: 0.1638888888888889,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(875),
+  }).apply(block6k_project_bn) as tf.SymbolicTensor;
   const block6k_add = tf.layers.add({ name: "block6k_add" }).apply([block6k_drop, block6j_add]) as tf.SymbolicTensor;
   const block6l_expand_conv = tf.layers
-    .conv2d({ name: "block6l_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6l_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(877)),
+    })
     .apply(block6k_add) as tf.SymbolicTensor;
   const block6l_expand_bn = tf.layers
-    .batchNormalization({ name: "block6l_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6l_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6l_expand_conv) as tf.SymbolicTensor;
   const block6l_expand_activation = tf.layers
     .activation({ name: "block6l_expand_activation", activation: "swish" })
     .apply(block6l_expand_bn) as tf.SymbolicTensor;
   const block6l_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6l_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6l_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(880)),
+    })
     .apply(block6l_expand_activation) as tf.SymbolicTensor;
   const block6l_bn = tf.layers
-    .batchNormalization({ name: "block6l_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6l_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6l_dwconv) as tf.SymbolicTensor;
   const block6l_activation = tf.layers
     .activation({ name: "block6l_activation", activation: "swish" })
@@ -3454,6 +6366,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(885)),
+      biasInitializer: "zeros",
     })
     .apply(block6l_se_reshape) as tf.SymbolicTensor;
   const block6l_se_expand = tf.layers
@@ -3464,35 +6378,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(886)),
+      biasInitializer: "zeros",
     })
     .apply(block6l_se_reduce) as tf.SymbolicTensor;
   const block6l_se_excite = tf.layers
     .multiply({ name: "block6l_se_excite" })
     .apply([block6l_activation, block6l_se_expand]) as tf.SymbolicTensor;
   const block6l_project_conv = tf.layers
-    .conv2d({ name: "block6l_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6l_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(888)),
+    })
     .apply(block6l_se_excite) as tf.SymbolicTensor;
   const block6l_project_bn = tf.layers
-    .batchNormalization({ name: "block6l_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6l_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6l_project_conv) as tf.SymbolicTensor;
-  const block6l_drop = tf.layers
-    .dropout({ name: "block6l_drop", rate: 0.16666666666666666, noiseShape: perSampleNoiseShape })
-    .apply(block6l_project_bn) as tf.SymbolicTensor;
+  const block6l_drop = new SeededDropout({
+    name: "block6l_drop",
+    rate: 0.16666666666666666,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(890),
+  }).apply(block6l_project_bn) as tf.SymbolicTensor;
   const block6l_add = tf.layers.add({ name: "block6l_add" }).apply([block6l_drop, block6k_add]) as tf.SymbolicTensor;
   const block6m_expand_conv = tf.layers
-    .conv2d({ name: "block6m_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6m_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(892)),
+    })
     .apply(block6l_add) as tf.SymbolicTensor;
   const block6m_expand_bn = tf.layers
-    .batchNormalization({ name: "block6m_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6m_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6m_expand_conv) as tf.SymbolicTensor;
   const block6m_expand_activation = tf.layers
     .activation({ name: "block6m_expand_activation", activation: "swish" })
     .apply(block6m_expand_bn) as tf.SymbolicTensor;
   const block6m_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6m_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6m_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(895)),
+    })
     .apply(block6m_expand_activation) as tf.SymbolicTensor;
   const block6m_bn = tf.layers
-    .batchNormalization({ name: "block6m_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6m_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6m_dwconv) as tf.SymbolicTensor;
   const block6m_activation = tf.layers
     .activation({ name: "block6m_activation", activation: "swish" })
@@ -3511,6 +6471,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(900)),
+      biasInitializer: "zeros",
     })
     .apply(block6m_se_reshape) as tf.SymbolicTensor;
   const block6m_se_expand = tf.layers
@@ -3521,35 +6483,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(901)),
+      biasInitializer: "zeros",
     })
     .apply(block6m_se_reduce) as tf.SymbolicTensor;
   const block6m_se_excite = tf.layers
     .multiply({ name: "block6m_se_excite" })
     .apply([block6m_activation, block6m_se_expand]) as tf.SymbolicTensor;
   const block6m_project_conv = tf.layers
-    .conv2d({ name: "block6m_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6m_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(903)),
+    })
     .apply(block6m_se_excite) as tf.SymbolicTensor;
   const block6m_project_bn = tf.layers
-    .batchNormalization({ name: "block6m_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6m_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6m_project_conv) as tf.SymbolicTensor;
-  const block6m_drop = tf.layers
-    .dropout({ name: "block6m_drop", rate: 0.16944444444444445, noiseShape: perSampleNoiseShape })
-    .apply(block6m_project_bn) as tf.SymbolicTensor;
+  const block6m_drop = new SeededDropout({
+    name: "block6m_drop",
+    rate: 0.16944444444444445,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(905),
+  }).apply(block6m_project_bn) as tf.SymbolicTensor;
   const block6m_add = tf.layers.add({ name: "block6m_add" }).apply([block6m_drop, block6l_add]) as tf.SymbolicTensor;
   const block6n_expand_conv = tf.layers
-    .conv2d({ name: "block6n_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6n_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(907)),
+    })
     .apply(block6m_add) as tf.SymbolicTensor;
   const block6n_expand_bn = tf.layers
-    .batchNormalization({ name: "block6n_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6n_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6n_expand_conv) as tf.SymbolicTensor;
   const block6n_expand_activation = tf.layers
     .activation({ name: "block6n_expand_activation", activation: "swish" })
     .apply(block6n_expand_bn) as tf.SymbolicTensor;
   const block6n_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6n_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6n_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(910)),
+    })
     .apply(block6n_expand_activation) as tf.SymbolicTensor;
   const block6n_bn = tf.layers
-    .batchNormalization({ name: "block6n_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6n_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6n_dwconv) as tf.SymbolicTensor;
   const block6n_activation = tf.layers
     .activation({ name: "block6n_activation", activation: "swish" })
@@ -3568,6 +6576,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(915)),
+      biasInitializer: "zeros",
     })
     .apply(block6n_se_reshape) as tf.SymbolicTensor;
   const block6n_se_expand = tf.layers
@@ -3578,35 +6588,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(916)),
+      biasInitializer: "zeros",
     })
     .apply(block6n_se_reduce) as tf.SymbolicTensor;
   const block6n_se_excite = tf.layers
     .multiply({ name: "block6n_se_excite" })
     .apply([block6n_activation, block6n_se_expand]) as tf.SymbolicTensor;
   const block6n_project_conv = tf.layers
-    .conv2d({ name: "block6n_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6n_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(918)),
+    })
     .apply(block6n_se_excite) as tf.SymbolicTensor;
   const block6n_project_bn = tf.layers
-    .batchNormalization({ name: "block6n_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6n_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6n_project_conv) as tf.SymbolicTensor;
-  const block6n_drop = tf.layers
-    .dropout({ name: "block6n_drop", rate: 0.17222222222222222, noiseShape: perSampleNoiseShape })
-    .apply(block6n_project_bn) as tf.SymbolicTensor;
+  const block6n_drop = new SeededDropout({
+    name: "block6n_drop",
+    rate: 0.17222222222222222,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(920),
+  }).apply(block6n_project_bn) as tf.SymbolicTensor;
   const block6n_add = tf.layers.add({ name: "block6n_add" }).apply([block6n_drop, block6m_add]) as tf.SymbolicTensor;
   const block6o_expand_conv = tf.layers
-    .conv2d({ name: "block6o_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6o_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(922)),
+    })
     .apply(block6n_add) as tf.SymbolicTensor;
   const block6o_expand_bn = tf.layers
-    .batchNormalization({ name: "block6o_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6o_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6o_expand_conv) as tf.SymbolicTensor;
   const block6o_expand_activation = tf.layers
     .activation({ name: "block6o_expand_activation", activation: "swish" })
     .apply(block6o_expand_bn) as tf.SymbolicTensor;
   const block6o_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6o_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6o_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(925)),
+    })
     .apply(block6o_expand_activation) as tf.SymbolicTensor;
   const block6o_bn = tf.layers
-    .batchNormalization({ name: "block6o_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6o_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6o_dwconv) as tf.SymbolicTensor;
   const block6o_activation = tf.layers
     .activation({ name: "block6o_activation", activation: "swish" })
@@ -3625,6 +6681,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(930)),
+      biasInitializer: "zeros",
     })
     .apply(block6o_se_reshape) as tf.SymbolicTensor;
   const block6o_se_expand = tf.layers
@@ -3635,35 +6693,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(931)),
+      biasInitializer: "zeros",
     })
     .apply(block6o_se_reduce) as tf.SymbolicTensor;
   const block6o_se_excite = tf.layers
     .multiply({ name: "block6o_se_excite" })
     .apply([block6o_activation, block6o_se_expand]) as tf.SymbolicTensor;
   const block6o_project_conv = tf.layers
-    .conv2d({ name: "block6o_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6o_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(933)),
+    })
     .apply(block6o_se_excite) as tf.SymbolicTensor;
   const block6o_project_bn = tf.layers
-    .batchNormalization({ name: "block6o_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6o_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6o_project_conv) as tf.SymbolicTensor;
-  const block6o_drop = tf.layers
-    .dropout({ name: "block6o_drop", rate: 0.17500000000000002, noiseShape: perSampleNoiseShape })
-    .apply(block6o_project_bn) as tf.SymbolicTensor;
+  const block6o_drop = new SeededDropout({
+    name: "block6o_drop",
+    rate: 0.17500000000000002,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(935),
+  }).apply(block6o_project_bn) as tf.SymbolicTensor;
   const block6o_add = tf.layers.add({ name: "block6o_add" }).apply([block6o_drop, block6n_add]) as tf.SymbolicTensor;
   const block6p_expand_conv = tf.layers
-    .conv2d({ name: "block6p_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6p_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(937)),
+    })
     .apply(block6o_add) as tf.SymbolicTensor;
   const block6p_expand_bn = tf.layers
-    .batchNormalization({ name: "block6p_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6p_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6p_expand_conv) as tf.SymbolicTensor;
   const block6p_expand_activation = tf.layers
     .activation({ name: "block6p_expand_activation", activation: "swish" })
     .apply(block6p_expand_bn) as tf.SymbolicTensor;
   const block6p_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6p_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6p_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(940)),
+    })
     .apply(block6p_expand_activation) as tf.SymbolicTensor;
   const block6p_bn = tf.layers
-    .batchNormalization({ name: "block6p_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6p_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6p_dwconv) as tf.SymbolicTensor;
   const block6p_activation = tf.layers
     .activation({ name: "block6p_activation", activation: "swish" })
@@ -3682,6 +6786,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(945)),
+      biasInitializer: "zeros",
     })
     .apply(block6p_se_reshape) as tf.SymbolicTensor;
   const block6p_se_expand = tf.layers
@@ -3692,35 +6798,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(946)),
+      biasInitializer: "zeros",
     })
     .apply(block6p_se_reduce) as tf.SymbolicTensor;
   const block6p_se_excite = tf.layers
     .multiply({ name: "block6p_se_excite" })
     .apply([block6p_activation, block6p_se_expand]) as tf.SymbolicTensor;
   const block6p_project_conv = tf.layers
-    .conv2d({ name: "block6p_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6p_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(948)),
+    })
     .apply(block6p_se_excite) as tf.SymbolicTensor;
   const block6p_project_bn = tf.layers
-    .batchNormalization({ name: "block6p_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6p_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6p_project_conv) as tf.SymbolicTensor;
-  const block6p_drop = tf.layers
-    .dropout({ name: "block6p_drop", rate: 0.17777777777777778, noiseShape: perSampleNoiseShape })
-    .apply(block6p_project_bn) as tf.SymbolicTensor;
+  const block6p_drop = new SeededDropout({
+    name: "block6p_drop",
+    rate: 0.17777777777777778,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(950),
+  }).apply(block6p_project_bn) as tf.SymbolicTensor;
   const block6p_add = tf.layers.add({ name: "block6p_add" }).apply([block6p_drop, block6o_add]) as tf.SymbolicTensor;
   const block6q_expand_conv = tf.layers
-    .conv2d({ name: "block6q_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6q_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(952)),
+    })
     .apply(block6p_add) as tf.SymbolicTensor;
   const block6q_expand_bn = tf.layers
-    .batchNormalization({ name: "block6q_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6q_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6q_expand_conv) as tf.SymbolicTensor;
   const block6q_expand_activation = tf.layers
     .activation({ name: "block6q_expand_activation", activation: "swish" })
     .apply(block6q_expand_bn) as tf.SymbolicTensor;
   const block6q_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6q_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6q_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(955)),
+    })
     .apply(block6q_expand_activation) as tf.SymbolicTensor;
   const block6q_bn = tf.layers
-    .batchNormalization({ name: "block6q_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6q_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6q_dwconv) as tf.SymbolicTensor;
   const block6q_activation = tf.layers
     .activation({ name: "block6q_activation", activation: "swish" })
@@ -3739,6 +6891,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(960)),
+      biasInitializer: "zeros",
     })
     .apply(block6q_se_reshape) as tf.SymbolicTensor;
   const block6q_se_expand = tf.layers
@@ -3749,35 +6903,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(961)),
+      biasInitializer: "zeros",
     })
     .apply(block6q_se_reduce) as tf.SymbolicTensor;
   const block6q_se_excite = tf.layers
     .multiply({ name: "block6q_se_excite" })
     .apply([block6q_activation, block6q_se_expand]) as tf.SymbolicTensor;
   const block6q_project_conv = tf.layers
-    .conv2d({ name: "block6q_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6q_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(963)),
+    })
     .apply(block6q_se_excite) as tf.SymbolicTensor;
   const block6q_project_bn = tf.layers
-    .batchNormalization({ name: "block6q_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6q_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6q_project_conv) as tf.SymbolicTensor;
-  const block6q_drop = tf.layers
-    .dropout({ name: "block6q_drop", rate: 0.18055555555555555, noiseShape: perSampleNoiseShape })
-    .apply(block6q_project_bn) as tf.SymbolicTensor;
+  const block6q_drop = new SeededDropout({
+    name: "block6q_drop",
+    rate: 0.18055555555555555,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(965),
+  }).apply(block6q_project_bn) as tf.SymbolicTensor;
   const block6q_add = tf.layers.add({ name: "block6q_add" }).apply([block6q_drop, block6p_add]) as tf.SymbolicTensor;
   const block6r_expand_conv = tf.layers
-    .conv2d({ name: "block6r_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6r_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(967)),
+    })
     .apply(block6q_add) as tf.SymbolicTensor;
   const block6r_expand_bn = tf.layers
-    .batchNormalization({ name: "block6r_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6r_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6r_expand_conv) as tf.SymbolicTensor;
   const block6r_expand_activation = tf.layers
     .activation({ name: "block6r_expand_activation", activation: "swish" })
     .apply(block6r_expand_bn) as tf.SymbolicTensor;
   const block6r_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6r_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6r_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(970)),
+    })
     .apply(block6r_expand_activation) as tf.SymbolicTensor;
   const block6r_bn = tf.layers
-    .batchNormalization({ name: "block6r_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6r_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6r_dwconv) as tf.SymbolicTensor;
   const block6r_activation = tf.layers
     .activation({ name: "block6r_activation", activation: "swish" })
@@ -3796,6 +6996,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(975)),
+      biasInitializer: "zeros",
     })
     .apply(block6r_se_reshape) as tf.SymbolicTensor;
   const block6r_se_expand = tf.layers
@@ -3806,35 +7008,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(976)),
+      biasInitializer: "zeros",
     })
     .apply(block6r_se_reduce) as tf.SymbolicTensor;
   const block6r_se_excite = tf.layers
     .multiply({ name: "block6r_se_excite" })
     .apply([block6r_activation, block6r_se_expand]) as tf.SymbolicTensor;
   const block6r_project_conv = tf.layers
-    .conv2d({ name: "block6r_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6r_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(978)),
+    })
     .apply(block6r_se_excite) as tf.SymbolicTensor;
   const block6r_project_bn = tf.layers
-    .batchNormalization({ name: "block6r_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6r_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6r_project_conv) as tf.SymbolicTensor;
-  const block6r_drop = tf.layers
-    .dropout({ name: "block6r_drop", rate: 0.18333333333333335, noiseShape: perSampleNoiseShape })
-    .apply(block6r_project_bn) as tf.SymbolicTensor;
+  const block6r_drop = new SeededDropout({
+    name: "block6r_drop",
+    rate: 0.18333333333333335,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(980),
+  }).apply(block6r_project_bn) as tf.SymbolicTensor;
   const block6r_add = tf.layers.add({ name: "block6r_add" }).apply([block6r_drop, block6q_add]) as tf.SymbolicTensor;
   const block7a_expand_conv = tf.layers
-    .conv2d({ name: "block7a_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(982)),
+    })
     .apply(block6r_add) as tf.SymbolicTensor;
   const block7a_expand_bn = tf.layers
-    .batchNormalization({ name: "block7a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_expand_conv) as tf.SymbolicTensor;
   const block7a_expand_activation = tf.layers
     .activation({ name: "block7a_expand_activation", activation: "swish" })
     .apply(block7a_expand_bn) as tf.SymbolicTensor;
   const block7a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(985)),
+    })
     .apply(block7a_expand_activation) as tf.SymbolicTensor;
   const block7a_bn = tf.layers
-    .batchNormalization({ name: "block7a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_dwconv) as tf.SymbolicTensor;
   const block7a_activation = tf.layers
     .activation({ name: "block7a_activation", activation: "swish" })
@@ -3853,6 +7101,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(990)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reshape) as tf.SymbolicTensor;
   const block7a_se_expand = tf.layers
@@ -3863,31 +7113,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(991)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reduce) as tf.SymbolicTensor;
   const block7a_se_excite = tf.layers
     .multiply({ name: "block7a_se_excite" })
     .apply([block7a_activation, block7a_se_expand]) as tf.SymbolicTensor;
   const block7a_project_conv = tf.layers
-    .conv2d({ name: "block7a_project_conv", filters: 688, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_project_conv",
+      filters: 688,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(993)),
+    })
     .apply(block7a_se_excite) as tf.SymbolicTensor;
   const block7a_project_bn = tf.layers
-    .batchNormalization({ name: "block7a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_project_conv) as tf.SymbolicTensor;
   const block7b_expand_conv = tf.layers
-    .conv2d({ name: "block7b_expand_conv", filters: 4128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_expand_conv",
+      filters: 4128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(995)),
+    })
     .apply(block7a_project_bn) as tf.SymbolicTensor;
   const block7b_expand_bn = tf.layers
-    .batchNormalization({ name: "block7b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_expand_conv) as tf.SymbolicTensor;
   const block7b_expand_activation = tf.layers
     .activation({ name: "block7b_expand_activation", activation: "swish" })
     .apply(block7b_expand_bn) as tf.SymbolicTensor;
   const block7b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(998)),
+    })
     .apply(block7b_expand_activation) as tf.SymbolicTensor;
   const block7b_bn = tf.layers
-    .batchNormalization({ name: "block7b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_dwconv) as tf.SymbolicTensor;
   const block7b_activation = tf.layers
     .activation({ name: "block7b_activation", activation: "swish" })
@@ -3906,6 +7199,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(1003)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reshape) as tf.SymbolicTensor;
   const block7b_se_expand = tf.layers
@@ -3916,37 +7211,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(1004)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reduce) as tf.SymbolicTensor;
   const block7b_se_excite = tf.layers
     .multiply({ name: "block7b_se_excite" })
     .apply([block7b_activation, block7b_se_expand]) as tf.SymbolicTensor;
   const block7b_project_conv = tf.layers
-    .conv2d({ name: "block7b_project_conv", filters: 688, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_project_conv",
+      filters: 688,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1006)),
+    })
     .apply(block7b_se_excite) as tf.SymbolicTensor;
   const block7b_project_bn = tf.layers
-    .batchNormalization({ name: "block7b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_project_conv) as tf.SymbolicTensor;
-  const block7b_drop = tf.layers
-    .dropout({ name: "block7b_drop", rate: 0.1888888888888889, noiseShape: perSampleNoiseShape })
-    .apply(block7b_project_bn) as tf.SymbolicTensor;
+  const block7b_drop = new SeededDropout({
+    name: "block7b_drop",
+    rate: 0.1888888888888889,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(1008),
+  }).apply(block7b_project_bn) as tf.SymbolicTensor;
   const block7b_add = tf.layers
     .add({ name: "block7b_add" })
     .apply([block7b_drop, block7a_project_bn]) as tf.SymbolicTensor;
   const block7c_expand_conv = tf.layers
-    .conv2d({ name: "block7c_expand_conv", filters: 4128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7c_expand_conv",
+      filters: 4128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1010)),
+    })
     .apply(block7b_add) as tf.SymbolicTensor;
   const block7c_expand_bn = tf.layers
-    .batchNormalization({ name: "block7c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_expand_conv) as tf.SymbolicTensor;
   const block7c_expand_activation = tf.layers
     .activation({ name: "block7c_expand_activation", activation: "swish" })
     .apply(block7c_expand_bn) as tf.SymbolicTensor;
   const block7c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(1013)),
+    })
     .apply(block7c_expand_activation) as tf.SymbolicTensor;
   const block7c_bn = tf.layers
-    .batchNormalization({ name: "block7c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_dwconv) as tf.SymbolicTensor;
   const block7c_activation = tf.layers
     .activation({ name: "block7c_activation", activation: "swish" })
@@ -3965,6 +7306,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(1018)),
+      biasInitializer: "zeros",
     })
     .apply(block7c_se_reshape) as tf.SymbolicTensor;
   const block7c_se_expand = tf.layers
@@ -3975,35 +7318,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(1019)),
+      biasInitializer: "zeros",
     })
     .apply(block7c_se_reduce) as tf.SymbolicTensor;
   const block7c_se_excite = tf.layers
     .multiply({ name: "block7c_se_excite" })
     .apply([block7c_activation, block7c_se_expand]) as tf.SymbolicTensor;
   const block7c_project_conv = tf.layers
-    .conv2d({ name: "block7c_project_conv", filters: 688, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7c_project_conv",
+      filters: 688,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1021)),
+    })
     .apply(block7c_se_excite) as tf.SymbolicTensor;
   const block7c_project_bn = tf.layers
-    .batchNormalization({ name: "block7c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_project_conv) as tf.SymbolicTensor;
-  const block7c_drop = tf.layers
-    .dropout({ name: "block7c_drop", rate: 0.19166666666666668, noiseShape: perSampleNoiseShape })
-    .apply(block7c_project_bn) as tf.SymbolicTensor;
+  const block7c_drop = new SeededDropout({
+    name: "block7c_drop",
+    rate: 0.19166666666666668,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(1023),
+  }).apply(block7c_project_bn) as tf.SymbolicTensor;
   const block7c_add = tf.layers.add({ name: "block7c_add" }).apply([block7c_drop, block7b_add]) as tf.SymbolicTensor;
   const block7d_expand_conv = tf.layers
-    .conv2d({ name: "block7d_expand_conv", filters: 4128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7d_expand_conv",
+      filters: 4128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1025)),
+    })
     .apply(block7c_add) as tf.SymbolicTensor;
   const block7d_expand_bn = tf.layers
-    .batchNormalization({ name: "block7d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7d_expand_conv) as tf.SymbolicTensor;
   const block7d_expand_activation = tf.layers
     .activation({ name: "block7d_expand_activation", activation: "swish" })
     .apply(block7d_expand_bn) as tf.SymbolicTensor;
   const block7d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(1028)),
+    })
     .apply(block7d_expand_activation) as tf.SymbolicTensor;
   const block7d_bn = tf.layers
-    .batchNormalization({ name: "block7d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7d_dwconv) as tf.SymbolicTensor;
   const block7d_activation = tf.layers
     .activation({ name: "block7d_activation", activation: "swish" })
@@ -4022,6 +7411,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(1033)),
+      biasInitializer: "zeros",
     })
     .apply(block7d_se_reshape) as tf.SymbolicTensor;
   const block7d_se_expand = tf.layers
@@ -4032,35 +7423,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(1034)),
+      biasInitializer: "zeros",
     })
     .apply(block7d_se_reduce) as tf.SymbolicTensor;
   const block7d_se_excite = tf.layers
     .multiply({ name: "block7d_se_excite" })
     .apply([block7d_activation, block7d_se_expand]) as tf.SymbolicTensor;
   const block7d_project_conv = tf.layers
-    .conv2d({ name: "block7d_project_conv", filters: 688, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7d_project_conv",
+      filters: 688,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1036)),
+    })
     .apply(block7d_se_excite) as tf.SymbolicTensor;
   const block7d_project_bn = tf.layers
-    .batchNormalization({ name: "block7d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7d_project_conv) as tf.SymbolicTensor;
-  const block7d_drop = tf.layers
-    .dropout({ name: "block7d_drop", rate: 0.19444444444444445, noiseShape: perSampleNoiseShape })
-    .apply(block7d_project_bn) as tf.SymbolicTensor;
+  const block7d_drop = new SeededDropout({
+    name: "block7d_drop",
+    rate: 0.19444444444444445,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(1038),
+  }).apply(block7d_project_bn) as tf.SymbolicTensor;
   const block7d_add = tf.layers.add({ name: "block7d_add" }).apply([block7d_drop, block7c_add]) as tf.SymbolicTensor;
   const block7e_expand_conv = tf.layers
-    .conv2d({ name: "block7e_expand_conv", filters: 4128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7e_expand_conv",
+      filters: 4128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1040)),
+    })
     .apply(block7d_add) as tf.SymbolicTensor;
   const block7e_expand_bn = tf.layers
-    .batchNormalization({ name: "block7e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7e_expand_conv) as tf.SymbolicTensor;
   const block7e_expand_activation = tf.layers
     .activation({ name: "block7e_expand_activation", activation: "swish" })
     .apply(block7e_expand_bn) as tf.SymbolicTensor;
   const block7e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(1043)),
+    })
     .apply(block7e_expand_activation) as tf.SymbolicTensor;
   const block7e_bn = tf.layers
-    .batchNormalization({ name: "block7e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7e_dwconv) as tf.SymbolicTensor;
   const block7e_activation = tf.layers
     .activation({ name: "block7e_activation", activation: "swish" })
@@ -4079,6 +7516,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(1048)),
+      biasInitializer: "zeros",
     })
     .apply(block7e_se_reshape) as tf.SymbolicTensor;
   const block7e_se_expand = tf.layers
@@ -4089,26 +7528,59 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(1049)),
+      biasInitializer: "zeros",
     })
     .apply(block7e_se_reduce) as tf.SymbolicTensor;
   const block7e_se_excite = tf.layers
     .multiply({ name: "block7e_se_excite" })
     .apply([block7e_activation, block7e_se_expand]) as tf.SymbolicTensor;
   const block7e_project_conv = tf.layers
-    .conv2d({ name: "block7e_project_conv", filters: 688, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7e_project_conv",
+      filters: 688,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1051)),
+    })
     .apply(block7e_se_excite) as tf.SymbolicTensor;
   const block7e_project_bn = tf.layers
-    .batchNormalization({ name: "block7e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7e_project_conv) as tf.SymbolicTensor;
-  const block7e_drop = tf.layers
-    .dropout({ name: "block7e_drop", rate: 0.19722222222222224, noiseShape: perSampleNoiseShape })
-    .apply(block7e_project_bn) as tf.SymbolicTensor;
+  const block7e_drop = new SeededDropout({
+    name: "block7e_drop",
+    rate: 0.19722222222222224,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(1053),
+  }).apply(block7e_project_bn) as tf.SymbolicTensor;
   const block7e_add = tf.layers.add({ name: "block7e_add" }).apply([block7e_drop, block7d_add]) as tf.SymbolicTensor;
   const top_conv = tf.layers
-    .conv2d({ name: "top_conv", filters: 2744, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "top_conv",
+      filters: 2744,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1055)),
+    })
     .apply(block7e_add) as tf.SymbolicTensor;
   const top_bn = tf.layers
-    .batchNormalization({ name: "top_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "top_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(top_conv) as tf.SymbolicTensor;
   const top_activation = tf.layers
     .activation({ name: "top_activation", activation: "swish" })
@@ -4116,9 +7588,18 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!includeTop) return tf.model({ name: modelName, inputs: input, outputs: top_activation });
 
   const avg_pool = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(top_activation) as tf.SymbolicTensor;
-  const top_dropout = tf.layers.dropout({ name: "top_dropout", rate: dropout }).apply(avg_pool) as tf.SymbolicTensor;
+  const top_dropout = new SeededDropout({ name: "top_dropout", rate: dropout, seed: layerSeed(1059) }).apply(
+    avg_pool,
+  ) as tf.SymbolicTensor;
   const predictions = tf.layers
-    .dense({ name: "predictions", units: classes, useBias: true, activation: "softmax" })
+    .dense({
+      name: "predictions",
+      units: classes,
+      useBias: true,
+      activation: "softmax",
+      kernelInitializer: kerasDenseKernel(layerSeed(1060)),
+      biasInitializer: "zeros",
+    })
     .apply(top_dropout) as tf.SymbolicTensor;
   return tf.model({ name: modelName, inputs: input, outputs: predictions });
 }

@@ -19,6 +19,7 @@ export const metadata = {
   macs: 300774272,
   flops: 601548544,
   layers: 153,
+  initialization: "keras",
 } as const;
 
 export interface BuildOptions {
@@ -30,9 +31,77 @@ export interface BuildOptions {
   readonly dropout?: number;
   /** With `false`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
+  /**
+   * Seed of every random draw the model makes: its initial weights and its dropout masks.
+   * The same seed builds bit-identical weights; none draws from Math.random, as tfjs does.
+   */
+  readonly seed?: number;
 }
 
-/** Builds MobileNetV2 V2 with freshly initialised weights (the tfjs layers functional API). */
+/**
+ * Dropout whose masks are reproducible: its n-th mask in training is drawn from the seed
+ * `${seed}:${n}`, so masks differ from step to step and repeat in every run with the same
+ * seed (tf.layers.dropout with a seed would repeat one mask at every step). Without a seed
+ * it draws from Math.random, as tf.layers.dropout does. In inference it passes its input
+ * through. It serialises as a plain Dropout (rate and noise shape, no seed), so a saved
+ * model loads with tfjs alone; `draws` counts the masks drawn, for resuming a run.
+ */
+class SeededDropout extends tf.layers.Layer {
+  static className = "EffnetSeededDropout";
+  readonly rate: number;
+  readonly noiseShape?: number[];
+  readonly seed?: number;
+  draws = 0;
+  constructor(
+    args: ConstructorParameters<typeof tf.layers.Layer>[0] & { rate: number; noiseShape?: number[]; seed?: number },
+  ) {
+    super(args);
+    this.rate = args.rate;
+    this.noiseShape = args.noiseShape;
+    this.seed = args.seed;
+  }
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    // A null axis of the noise shape takes the input's size, as Dropout.getNoiseShape.
+    const noiseShape = this.noiseShape?.map((n, axis) => n ?? x.shape[axis]);
+    const seed = this.seed === undefined ? undefined : `${this.seed}:${this.draws}`;
+    this.draws++;
+    return tf.tidy(() => tf.dropout(x, this.rate, noiseShape, seed));
+  }
+  getClassName(): string {
+    return "Dropout";
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      rate: this.rate,
+      noiseShape: this.noiseShape ?? null,
+    } as tf.serialization.ConfigDict;
+  }
+}
+
+/**
+ * Keras EfficientNet's CONV_KERNEL_INITIALIZER, VarianceScaling(scale=2.0, mode="fan_out",
+ * distribution="truncated_normal"): a normal truncated at ±2σ whose standard deviation
+ * after truncation is √(2 / fan_out). Keras divides σ by 0.8796256610342398 (the
+ * standard deviation of a unit normal truncated at ±2); tfjs's varianceScaling does not,
+ * so the scale carries that factor.
+ */
+const kerasConvKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 2 / 0.8796256610342398 ** 2, mode: "fanOut", distribution: "normal", seed });
+
+/**
+ * Keras EfficientNet's DENSE_KERNEL_INITIALIZER, VarianceScaling(scale=1/3, mode="fan_out",
+ * distribution="uniform"): uniform on ±√(1 / units), the same in tfjs.
+ */
+const kerasDenseKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 1 / 3, mode: "fanOut", distribution: "uniform", seed });
+
+/**
+ * Builds MobileNetV2 V2 with freshly initialised weights (the tfjs layers functional API),
+ * drawn as Keras applications/efficientnet.py: convolutions VarianceScaling(2.0, "fan_out", "truncated_normal"), dense VarianceScaling(1/3, "fan_out", "uniform"), biases 0, batch norm γ 1 β 0.
+ */
 export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? 224;
@@ -44,452 +113,1173 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!Number.isInteger(height) || height < 1)
     throw new RangeError(`resolution must be a positive integer, got ${height}`);
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+    throw new RangeError(`seed must be a whole number in [0, 2^32), got ${seed}`);
+  // Layer i draws from seed·layers + i + 1: one seed per (seed, layer) pair, never 0 (which tfjs's generators treat as "unseeded").
+  const layerSeed = (index: number) => (seed === undefined ? undefined : seed * metadata.layers + index + 1);
   const modelName = "mobilenetv2_v2";
 
   const input = tf.input({ name: "input", shape: [height, width, 3] });
   const stem_conv = tf.layers
-    .conv2d({ name: "stem_conv", filters: 32, kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "stem_conv",
+      filters: 32,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1)),
+    })
     .apply(input) as tf.SymbolicTensor;
   const stem_bn = tf.layers
-    .batchNormalization({ name: "stem_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "stem_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(stem_conv) as tf.SymbolicTensor;
   const stem_activation = tf.layers
     .activation({ name: "stem_activation", activation: "relu6" })
     .apply(stem_bn) as tf.SymbolicTensor;
   const block1a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(4)),
+    })
     .apply(stem_activation) as tf.SymbolicTensor;
   const block1a_bn = tf.layers
-    .batchNormalization({ name: "block1a_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_dwconv) as tf.SymbolicTensor;
   const block1a_activation = tf.layers
     .activation({ name: "block1a_activation", activation: "relu6" })
     .apply(block1a_bn) as tf.SymbolicTensor;
   const block1a_project_conv = tf.layers
-    .conv2d({ name: "block1a_project_conv", filters: 16, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_project_conv",
+      filters: 16,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(7)),
+    })
     .apply(block1a_activation) as tf.SymbolicTensor;
   const block1a_project_bn = tf.layers
-    .batchNormalization({ name: "block1a_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_project_conv) as tf.SymbolicTensor;
   const block2a_expand_conv = tf.layers
-    .conv2d({ name: "block2a_expand_conv", filters: 96, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_expand_conv",
+      filters: 96,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(9)),
+    })
     .apply(block1a_project_bn) as tf.SymbolicTensor;
   const block2a_expand_bn = tf.layers
-    .batchNormalization({ name: "block2a_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_expand_conv) as tf.SymbolicTensor;
   const block2a_expand_activation = tf.layers
     .activation({ name: "block2a_expand_activation", activation: "relu6" })
     .apply(block2a_expand_bn) as tf.SymbolicTensor;
   const block2a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(12)),
+    })
     .apply(block2a_expand_activation) as tf.SymbolicTensor;
   const block2a_bn = tf.layers
-    .batchNormalization({ name: "block2a_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_dwconv) as tf.SymbolicTensor;
   const block2a_activation = tf.layers
     .activation({ name: "block2a_activation", activation: "relu6" })
     .apply(block2a_bn) as tf.SymbolicTensor;
   const block2a_project_conv = tf.layers
-    .conv2d({ name: "block2a_project_conv", filters: 24, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_project_conv",
+      filters: 24,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(15)),
+    })
     .apply(block2a_activation) as tf.SymbolicTensor;
   const block2a_project_bn = tf.layers
-    .batchNormalization({ name: "block2a_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_project_conv) as tf.SymbolicTensor;
   const block2b_expand_conv = tf.layers
-    .conv2d({ name: "block2b_expand_conv", filters: 144, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_expand_conv",
+      filters: 144,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(17)),
+    })
     .apply(block2a_project_bn) as tf.SymbolicTensor;
   const block2b_expand_bn = tf.layers
-    .batchNormalization({ name: "block2b_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_expand_conv) as tf.SymbolicTensor;
   const block2b_expand_activation = tf.layers
     .activation({ name: "block2b_expand_activation", activation: "relu6" })
     .apply(block2b_expand_bn) as tf.SymbolicTensor;
   const block2b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(20)),
+    })
     .apply(block2b_expand_activation) as tf.SymbolicTensor;
   const block2b_bn = tf.layers
-    .batchNormalization({ name: "block2b_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_dwconv) as tf.SymbolicTensor;
   const block2b_activation = tf.layers
     .activation({ name: "block2b_activation", activation: "relu6" })
     .apply(block2b_bn) as tf.SymbolicTensor;
   const block2b_project_conv = tf.layers
-    .conv2d({ name: "block2b_project_conv", filters: 24, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_project_conv",
+      filters: 24,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(23)),
+    })
     .apply(block2b_activation) as tf.SymbolicTensor;
   const block2b_project_bn = tf.layers
-    .batchNormalization({ name: "block2b_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_project_conv) as tf.SymbolicTensor;
   const block2b_add = tf.layers
     .add({ name: "block2b_add" })
     .apply([block2b_project_bn, block2a_project_bn]) as tf.SymbolicTensor;
   const block3a_expand_conv = tf.layers
-    .conv2d({ name: "block3a_expand_conv", filters: 144, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_expand_conv",
+      filters: 144,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(26)),
+    })
     .apply(block2b_add) as tf.SymbolicTensor;
   const block3a_expand_bn = tf.layers
-    .batchNormalization({ name: "block3a_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_expand_conv) as tf.SymbolicTensor;
   const block3a_expand_activation = tf.layers
     .activation({ name: "block3a_expand_activation", activation: "relu6" })
     .apply(block3a_expand_bn) as tf.SymbolicTensor;
   const block3a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(29)),
+    })
     .apply(block3a_expand_activation) as tf.SymbolicTensor;
   const block3a_bn = tf.layers
-    .batchNormalization({ name: "block3a_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_dwconv) as tf.SymbolicTensor;
   const block3a_activation = tf.layers
     .activation({ name: "block3a_activation", activation: "relu6" })
     .apply(block3a_bn) as tf.SymbolicTensor;
   const block3a_project_conv = tf.layers
-    .conv2d({ name: "block3a_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(32)),
+    })
     .apply(block3a_activation) as tf.SymbolicTensor;
   const block3a_project_bn = tf.layers
-    .batchNormalization({ name: "block3a_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_project_conv) as tf.SymbolicTensor;
   const block3b_expand_conv = tf.layers
-    .conv2d({ name: "block3b_expand_conv", filters: 192, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_expand_conv",
+      filters: 192,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(34)),
+    })
     .apply(block3a_project_bn) as tf.SymbolicTensor;
   const block3b_expand_bn = tf.layers
-    .batchNormalization({ name: "block3b_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_expand_conv) as tf.SymbolicTensor;
   const block3b_expand_activation = tf.layers
     .activation({ name: "block3b_expand_activation", activation: "relu6" })
     .apply(block3b_expand_bn) as tf.SymbolicTensor;
   const block3b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(37)),
+    })
     .apply(block3b_expand_activation) as tf.SymbolicTensor;
   const block3b_bn = tf.layers
-    .batchNormalization({ name: "block3b_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_dwconv) as tf.SymbolicTensor;
   const block3b_activation = tf.layers
     .activation({ name: "block3b_activation", activation: "relu6" })
     .apply(block3b_bn) as tf.SymbolicTensor;
   const block3b_project_conv = tf.layers
-    .conv2d({ name: "block3b_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(40)),
+    })
     .apply(block3b_activation) as tf.SymbolicTensor;
   const block3b_project_bn = tf.layers
-    .batchNormalization({ name: "block3b_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_project_conv) as tf.SymbolicTensor;
   const block3b_add = tf.layers
     .add({ name: "block3b_add" })
     .apply([block3b_project_bn, block3a_project_bn]) as tf.SymbolicTensor;
   const block3c_expand_conv = tf.layers
-    .conv2d({ name: "block3c_expand_conv", filters: 192, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_expand_conv",
+      filters: 192,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(43)),
+    })
     .apply(block3b_add) as tf.SymbolicTensor;
   const block3c_expand_bn = tf.layers
-    .batchNormalization({ name: "block3c_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_expand_conv) as tf.SymbolicTensor;
   const block3c_expand_activation = tf.layers
     .activation({ name: "block3c_expand_activation", activation: "relu6" })
     .apply(block3c_expand_bn) as tf.SymbolicTensor;
   const block3c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(46)),
+    })
     .apply(block3c_expand_activation) as tf.SymbolicTensor;
   const block3c_bn = tf.layers
-    .batchNormalization({ name: "block3c_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_dwconv) as tf.SymbolicTensor;
   const block3c_activation = tf.layers
     .activation({ name: "block3c_activation", activation: "relu6" })
     .apply(block3c_bn) as tf.SymbolicTensor;
   const block3c_project_conv = tf.layers
-    .conv2d({ name: "block3c_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(49)),
+    })
     .apply(block3c_activation) as tf.SymbolicTensor;
   const block3c_project_bn = tf.layers
-    .batchNormalization({ name: "block3c_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_project_conv) as tf.SymbolicTensor;
   const block3c_add = tf.layers
     .add({ name: "block3c_add" })
     .apply([block3c_project_bn, block3b_add]) as tf.SymbolicTensor;
   const block4a_expand_conv = tf.layers
-    .conv2d({ name: "block4a_expand_conv", filters: 192, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_expand_conv",
+      filters: 192,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(52)),
+    })
     .apply(block3c_add) as tf.SymbolicTensor;
   const block4a_expand_bn = tf.layers
-    .batchNormalization({ name: "block4a_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_expand_conv) as tf.SymbolicTensor;
   const block4a_expand_activation = tf.layers
     .activation({ name: "block4a_expand_activation", activation: "relu6" })
     .apply(block4a_expand_bn) as tf.SymbolicTensor;
   const block4a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(55)),
+    })
     .apply(block4a_expand_activation) as tf.SymbolicTensor;
   const block4a_bn = tf.layers
-    .batchNormalization({ name: "block4a_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_dwconv) as tf.SymbolicTensor;
   const block4a_activation = tf.layers
     .activation({ name: "block4a_activation", activation: "relu6" })
     .apply(block4a_bn) as tf.SymbolicTensor;
   const block4a_project_conv = tf.layers
-    .conv2d({ name: "block4a_project_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_project_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(58)),
+    })
     .apply(block4a_activation) as tf.SymbolicTensor;
   const block4a_project_bn = tf.layers
-    .batchNormalization({ name: "block4a_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_project_conv) as tf.SymbolicTensor;
   const block4b_expand_conv = tf.layers
-    .conv2d({ name: "block4b_expand_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_expand_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(60)),
+    })
     .apply(block4a_project_bn) as tf.SymbolicTensor;
   const block4b_expand_bn = tf.layers
-    .batchNormalization({ name: "block4b_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_expand_conv) as tf.SymbolicTensor;
   const block4b_expand_activation = tf.layers
     .activation({ name: "block4b_expand_activation", activation: "relu6" })
     .apply(block4b_expand_bn) as tf.SymbolicTensor;
   const block4b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(63)),
+    })
     .apply(block4b_expand_activation) as tf.SymbolicTensor;
   const block4b_bn = tf.layers
-    .batchNormalization({ name: "block4b_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_dwconv) as tf.SymbolicTensor;
   const block4b_activation = tf.layers
     .activation({ name: "block4b_activation", activation: "relu6" })
     .apply(block4b_bn) as tf.SymbolicTensor;
   const block4b_project_conv = tf.layers
-    .conv2d({ name: "block4b_project_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_project_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(66)),
+    })
     .apply(block4b_activation) as tf.SymbolicTensor;
   const block4b_project_bn = tf.layers
-    .batchNormalization({ name: "block4b_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_project_conv) as tf.SymbolicTensor;
   const block4b_add = tf.layers
     .add({ name: "block4b_add" })
     .apply([block4b_project_bn, block4a_project_bn]) as tf.SymbolicTensor;
   const block4c_expand_conv = tf.layers
-    .conv2d({ name: "block4c_expand_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_expand_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(69)),
+    })
     .apply(block4b_add) as tf.SymbolicTensor;
   const block4c_expand_bn = tf.layers
-    .batchNormalization({ name: "block4c_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_expand_conv) as tf.SymbolicTensor;
   const block4c_expand_activation = tf.layers
     .activation({ name: "block4c_expand_activation", activation: "relu6" })
     .apply(block4c_expand_bn) as tf.SymbolicTensor;
   const block4c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(72)),
+    })
     .apply(block4c_expand_activation) as tf.SymbolicTensor;
   const block4c_bn = tf.layers
-    .batchNormalization({ name: "block4c_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_dwconv) as tf.SymbolicTensor;
   const block4c_activation = tf.layers
     .activation({ name: "block4c_activation", activation: "relu6" })
     .apply(block4c_bn) as tf.SymbolicTensor;
   const block4c_project_conv = tf.layers
-    .conv2d({ name: "block4c_project_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_project_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(75)),
+    })
     .apply(block4c_activation) as tf.SymbolicTensor;
   const block4c_project_bn = tf.layers
-    .batchNormalization({ name: "block4c_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_project_conv) as tf.SymbolicTensor;
   const block4c_add = tf.layers
     .add({ name: "block4c_add" })
     .apply([block4c_project_bn, block4b_add]) as tf.SymbolicTensor;
   const block4d_expand_conv = tf.layers
-    .conv2d({ name: "block4d_expand_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_expand_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(78)),
+    })
     .apply(block4c_add) as tf.SymbolicTensor;
   const block4d_expand_bn = tf.layers
-    .batchNormalization({ name: "block4d_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4d_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_expand_conv) as tf.SymbolicTensor;
   const block4d_expand_activation = tf.layers
     .activation({ name: "block4d_expand_activation", activation: "relu6" })
     .apply(block4d_expand_bn) as tf.SymbolicTensor;
   const block4d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(81)),
+    })
     .apply(block4d_expand_activation) as tf.SymbolicTensor;
   const block4d_bn = tf.layers
-    .batchNormalization({ name: "block4d_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4d_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_dwconv) as tf.SymbolicTensor;
   const block4d_activation = tf.layers
     .activation({ name: "block4d_activation", activation: "relu6" })
     .apply(block4d_bn) as tf.SymbolicTensor;
   const block4d_project_conv = tf.layers
-    .conv2d({ name: "block4d_project_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_project_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(84)),
+    })
     .apply(block4d_activation) as tf.SymbolicTensor;
   const block4d_project_bn = tf.layers
-    .batchNormalization({ name: "block4d_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4d_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_project_conv) as tf.SymbolicTensor;
   const block4d_add = tf.layers
     .add({ name: "block4d_add" })
     .apply([block4d_project_bn, block4c_add]) as tf.SymbolicTensor;
   const block5a_expand_conv = tf.layers
-    .conv2d({ name: "block5a_expand_conv", filters: 384, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_expand_conv",
+      filters: 384,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(87)),
+    })
     .apply(block4d_add) as tf.SymbolicTensor;
   const block5a_expand_bn = tf.layers
-    .batchNormalization({ name: "block5a_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block5a_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_expand_conv) as tf.SymbolicTensor;
   const block5a_expand_activation = tf.layers
     .activation({ name: "block5a_expand_activation", activation: "relu6" })
     .apply(block5a_expand_bn) as tf.SymbolicTensor;
   const block5a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(90)),
+    })
     .apply(block5a_expand_activation) as tf.SymbolicTensor;
   const block5a_bn = tf.layers
-    .batchNormalization({ name: "block5a_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block5a_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_dwconv) as tf.SymbolicTensor;
   const block5a_activation = tf.layers
     .activation({ name: "block5a_activation", activation: "relu6" })
     .apply(block5a_bn) as tf.SymbolicTensor;
   const block5a_project_conv = tf.layers
-    .conv2d({ name: "block5a_project_conv", filters: 96, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_project_conv",
+      filters: 96,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(93)),
+    })
     .apply(block5a_activation) as tf.SymbolicTensor;
   const block5a_project_bn = tf.layers
-    .batchNormalization({ name: "block5a_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block5a_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_project_conv) as tf.SymbolicTensor;
   const block5b_expand_conv = tf.layers
-    .conv2d({ name: "block5b_expand_conv", filters: 576, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_expand_conv",
+      filters: 576,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(95)),
+    })
     .apply(block5a_project_bn) as tf.SymbolicTensor;
   const block5b_expand_bn = tf.layers
-    .batchNormalization({ name: "block5b_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block5b_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_expand_conv) as tf.SymbolicTensor;
   const block5b_expand_activation = tf.layers
     .activation({ name: "block5b_expand_activation", activation: "relu6" })
     .apply(block5b_expand_bn) as tf.SymbolicTensor;
   const block5b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(98)),
+    })
     .apply(block5b_expand_activation) as tf.SymbolicTensor;
   const block5b_bn = tf.layers
-    .batchNormalization({ name: "block5b_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block5b_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_dwconv) as tf.SymbolicTensor;
   const block5b_activation = tf.layers
     .activation({ name: "block5b_activation", activation: "relu6" })
     .apply(block5b_bn) as tf.SymbolicTensor;
   const block5b_project_conv = tf.layers
-    .conv2d({ name: "block5b_project_conv", filters: 96, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_project_conv",
+      filters: 96,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(101)),
+    })
     .apply(block5b_activation) as tf.SymbolicTensor;
   const block5b_project_bn = tf.layers
-    .batchNormalization({ name: "block5b_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block5b_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_project_conv) as tf.SymbolicTensor;
   const block5b_add = tf.layers
     .add({ name: "block5b_add" })
     .apply([block5b_project_bn, block5a_project_bn]) as tf.SymbolicTensor;
   const block5c_expand_conv = tf.layers
-    .conv2d({ name: "block5c_expand_conv", filters: 576, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_expand_conv",
+      filters: 576,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(104)),
+    })
     .apply(block5b_add) as tf.SymbolicTensor;
   const block5c_expand_bn = tf.layers
-    .batchNormalization({ name: "block5c_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block5c_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_expand_conv) as tf.SymbolicTensor;
   const block5c_expand_activation = tf.layers
     .activation({ name: "block5c_expand_activation", activation: "relu6" })
     .apply(block5c_expand_bn) as tf.SymbolicTensor;
   const block5c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(107)),
+    })
     .apply(block5c_expand_activation) as tf.SymbolicTensor;
   const block5c_bn = tf.layers
-    .batchNormalization({ name: "block5c_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block5c_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_dwconv) as tf.SymbolicTensor;
   const block5c_activation = tf.layers
     .activation({ name: "block5c_activation", activation: "relu6" })
     .apply(block5c_bn) as tf.SymbolicTensor;
   const block5c_project_conv = tf.layers
-    .conv2d({ name: "block5c_project_conv", filters: 96, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_project_conv",
+      filters: 96,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(110)),
+    })
     .apply(block5c_activation) as tf.SymbolicTensor;
   const block5c_project_bn = tf.layers
-    .batchNormalization({ name: "block5c_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block5c_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_project_conv) as tf.SymbolicTensor;
   const block5c_add = tf.layers
     .add({ name: "block5c_add" })
     .apply([block5c_project_bn, block5b_add]) as tf.SymbolicTensor;
   const block6a_expand_conv = tf.layers
-    .conv2d({ name: "block6a_expand_conv", filters: 576, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_expand_conv",
+      filters: 576,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(113)),
+    })
     .apply(block5c_add) as tf.SymbolicTensor;
   const block6a_expand_bn = tf.layers
-    .batchNormalization({ name: "block6a_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block6a_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_expand_conv) as tf.SymbolicTensor;
   const block6a_expand_activation = tf.layers
     .activation({ name: "block6a_expand_activation", activation: "relu6" })
     .apply(block6a_expand_bn) as tf.SymbolicTensor;
   const block6a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6a_dwconv", kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(116)),
+    })
     .apply(block6a_expand_activation) as tf.SymbolicTensor;
   const block6a_bn = tf.layers
-    .batchNormalization({ name: "block6a_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block6a_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_dwconv) as tf.SymbolicTensor;
   const block6a_activation = tf.layers
     .activation({ name: "block6a_activation", activation: "relu6" })
     .apply(block6a_bn) as tf.SymbolicTensor;
   const block6a_project_conv = tf.layers
-    .conv2d({ name: "block6a_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(119)),
+    })
     .apply(block6a_activation) as tf.SymbolicTensor;
   const block6a_project_bn = tf.layers
-    .batchNormalization({ name: "block6a_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block6a_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_project_conv) as tf.SymbolicTensor;
   const block6b_expand_conv = tf.layers
-    .conv2d({ name: "block6b_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(121)),
+    })
     .apply(block6a_project_bn) as tf.SymbolicTensor;
   const block6b_expand_bn = tf.layers
-    .batchNormalization({ name: "block6b_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block6b_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_expand_conv) as tf.SymbolicTensor;
   const block6b_expand_activation = tf.layers
     .activation({ name: "block6b_expand_activation", activation: "relu6" })
     .apply(block6b_expand_bn) as tf.SymbolicTensor;
   const block6b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(124)),
+    })
     .apply(block6b_expand_activation) as tf.SymbolicTensor;
   const block6b_bn = tf.layers
-    .batchNormalization({ name: "block6b_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block6b_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_dwconv) as tf.SymbolicTensor;
   const block6b_activation = tf.layers
     .activation({ name: "block6b_activation", activation: "relu6" })
     .apply(block6b_bn) as tf.SymbolicTensor;
   const block6b_project_conv = tf.layers
-    .conv2d({ name: "block6b_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(127)),
+    })
     .apply(block6b_activation) as tf.SymbolicTensor;
   const block6b_project_bn = tf.layers
-    .batchNormalization({ name: "block6b_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block6b_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_project_conv) as tf.SymbolicTensor;
   const block6b_add = tf.layers
     .add({ name: "block6b_add" })
     .apply([block6b_project_bn, block6a_project_bn]) as tf.SymbolicTensor;
   const block6c_expand_conv = tf.layers
-    .conv2d({ name: "block6c_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(130)),
+    })
     .apply(block6b_add) as tf.SymbolicTensor;
   const block6c_expand_bn = tf.layers
-    .batchNormalization({ name: "block6c_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block6c_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_expand_conv) as tf.SymbolicTensor;
   const block6c_expand_activation = tf.layers
     .activation({ name: "block6c_expand_activation", activation: "relu6" })
     .apply(block6c_expand_bn) as tf.SymbolicTensor;
   const block6c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(133)),
+    })
     .apply(block6c_expand_activation) as tf.SymbolicTensor;
   const block6c_bn = tf.layers
-    .batchNormalization({ name: "block6c_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block6c_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_dwconv) as tf.SymbolicTensor;
   const block6c_activation = tf.layers
     .activation({ name: "block6c_activation", activation: "relu6" })
     .apply(block6c_bn) as tf.SymbolicTensor;
   const block6c_project_conv = tf.layers
-    .conv2d({ name: "block6c_project_conv", filters: 160, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_project_conv",
+      filters: 160,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(136)),
+    })
     .apply(block6c_activation) as tf.SymbolicTensor;
   const block6c_project_bn = tf.layers
-    .batchNormalization({ name: "block6c_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block6c_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_project_conv) as tf.SymbolicTensor;
   const block6c_add = tf.layers
     .add({ name: "block6c_add" })
     .apply([block6c_project_bn, block6b_add]) as tf.SymbolicTensor;
   const block7a_expand_conv = tf.layers
-    .conv2d({ name: "block7a_expand_conv", filters: 960, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_expand_conv",
+      filters: 960,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(139)),
+    })
     .apply(block6c_add) as tf.SymbolicTensor;
   const block7a_expand_bn = tf.layers
-    .batchNormalization({ name: "block7a_expand_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block7a_expand_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_expand_conv) as tf.SymbolicTensor;
   const block7a_expand_activation = tf.layers
     .activation({ name: "block7a_expand_activation", activation: "relu6" })
     .apply(block7a_expand_bn) as tf.SymbolicTensor;
   const block7a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(142)),
+    })
     .apply(block7a_expand_activation) as tf.SymbolicTensor;
   const block7a_bn = tf.layers
-    .batchNormalization({ name: "block7a_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block7a_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_dwconv) as tf.SymbolicTensor;
   const block7a_activation = tf.layers
     .activation({ name: "block7a_activation", activation: "relu6" })
     .apply(block7a_bn) as tf.SymbolicTensor;
   const block7a_project_conv = tf.layers
-    .conv2d({ name: "block7a_project_conv", filters: 320, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_project_conv",
+      filters: 320,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(145)),
+    })
     .apply(block7a_activation) as tf.SymbolicTensor;
   const block7a_project_bn = tf.layers
-    .batchNormalization({ name: "block7a_project_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block7a_project_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_project_conv) as tf.SymbolicTensor;
   const top_conv = tf.layers
-    .conv2d({ name: "top_conv", filters: 1280, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "top_conv",
+      filters: 1280,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(147)),
+    })
     .apply(block7a_project_bn) as tf.SymbolicTensor;
   const top_bn = tf.layers
-    .batchNormalization({ name: "top_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "top_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(top_conv) as tf.SymbolicTensor;
   const top_activation = tf.layers
     .activation({ name: "top_activation", activation: "relu6" })
@@ -497,9 +1287,18 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!includeTop) return tf.model({ name: modelName, inputs: input, outputs: top_activation });
 
   const avg_pool = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(top_activation) as tf.SymbolicTensor;
-  const top_dropout = tf.layers.dropout({ name: "top_dropout", rate: dropout }).apply(avg_pool) as tf.SymbolicTensor;
+  const top_dropout = new SeededDropout({ name: "top_dropout", rate: dropout, seed: layerSeed(151) }).apply(
+    avg_pool,
+  ) as tf.SymbolicTensor;
   const predictions = tf.layers
-    .dense({ name: "predictions", units: classes, useBias: true, activation: "softmax" })
+    .dense({
+      name: "predictions",
+      units: classes,
+      useBias: true,
+      activation: "softmax",
+      kernelInitializer: kerasDenseKernel(layerSeed(152)),
+      biasInitializer: "zeros",
+    })
     .apply(top_dropout) as tf.SymbolicTensor;
   return tf.model({ name: modelName, inputs: input, outputs: predictions });
 }

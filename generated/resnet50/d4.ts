@@ -19,6 +19,7 @@ export const metadata = {
   macs: 14570749952,
   flops: 29141499904,
   layers: 655,
+  initialization: "keras",
 } as const;
 
 export interface BuildOptions {
@@ -30,9 +31,34 @@ export interface BuildOptions {
   readonly dropout?: number;
   /** With `false`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
+  /**
+   * Seed of every random draw the model makes: its initial weights and its dropout masks.
+   * The same seed builds bit-identical weights; none draws from Math.random, as tfjs does.
+   */
+  readonly seed?: number;
 }
 
-/** Builds ResNet50 D4 with freshly initialised weights (the tfjs layers functional API). */
+/**
+ * Keras EfficientNet's CONV_KERNEL_INITIALIZER, VarianceScaling(scale=2.0, mode="fan_out",
+ * distribution="truncated_normal"): a normal truncated at ±2σ whose standard deviation
+ * after truncation is √(2 / fan_out). Keras divides σ by 0.8796256610342398 (the
+ * standard deviation of a unit normal truncated at ±2); tfjs's varianceScaling does not,
+ * so the scale carries that factor.
+ */
+const kerasConvKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 2 / 0.8796256610342398 ** 2, mode: "fanOut", distribution: "normal", seed });
+
+/**
+ * Keras EfficientNet's DENSE_KERNEL_INITIALIZER, VarianceScaling(scale=1/3, mode="fan_out",
+ * distribution="uniform"): uniform on ±√(1 / units), the same in tfjs.
+ */
+const kerasDenseKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 1 / 3, mode: "fanOut", distribution: "uniform", seed });
+
+/**
+ * Builds ResNet50 D4 with freshly initialised weights (the tfjs layers functional API),
+ * drawn as Keras applications/efficientnet.py: convolutions VarianceScaling(2.0, "fan_out", "truncated_normal"), dense VarianceScaling(1/3, "fan_out", "uniform"), biases 0, batch norm γ 1 β 0.
+ */
 export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? 224;
@@ -44,14 +70,34 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!Number.isInteger(height) || height < 1)
     throw new RangeError(`resolution must be a positive integer, got ${height}`);
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+    throw new RangeError(`seed must be a whole number in [0, 2^32), got ${seed}`);
+  // Layer i draws from seed·layers + i + 1: one seed per (seed, layer) pair, never 0 (which tfjs's generators treat as "unseeded").
+  const layerSeed = (index: number) => (seed === undefined ? undefined : seed * metadata.layers + index + 1);
   const modelName = "resnet50_d4";
 
   const input = tf.input({ name: "input", shape: [height, width, 3] });
   const stem_conv = tf.layers
-    .conv2d({ name: "stem_conv", filters: 64, kernelSize: 7, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "stem_conv",
+      filters: 64,
+      kernelSize: 7,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1)),
+    })
     .apply(input) as tf.SymbolicTensor;
   const stem_bn = tf.layers
-    .batchNormalization({ name: "stem_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "stem_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(stem_conv) as tf.SymbolicTensor;
   const stem_activation = tf.layers
     .activation({ name: "stem_activation", activation: "relu" })
@@ -60,1816 +106,4566 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     .maxPooling2d({ name: "stem2_pool", poolSize: 3, strides: 2, padding: "same" })
     .apply(stem_activation) as tf.SymbolicTensor;
   const block1a_1_conv = tf.layers
-    .conv2d({ name: "block1a_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(5)),
+    })
     .apply(stem2_pool) as tf.SymbolicTensor;
   const block1a_1_bn = tf.layers
-    .batchNormalization({ name: "block1a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_1_conv) as tf.SymbolicTensor;
   const block1a_1_activation = tf.layers
     .activation({ name: "block1a_1_activation", activation: "relu" })
     .apply(block1a_1_bn) as tf.SymbolicTensor;
   const block1a_2_conv = tf.layers
-    .conv2d({ name: "block1a_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(8)),
+    })
     .apply(block1a_1_activation) as tf.SymbolicTensor;
   const block1a_2_bn = tf.layers
-    .batchNormalization({ name: "block1a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_2_conv) as tf.SymbolicTensor;
   const block1a_2_activation = tf.layers
     .activation({ name: "block1a_2_activation", activation: "relu" })
     .apply(block1a_2_bn) as tf.SymbolicTensor;
   const block1a_3_conv = tf.layers
-    .conv2d({ name: "block1a_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(11)),
+    })
     .apply(block1a_2_activation) as tf.SymbolicTensor;
   const block1a_3_bn = tf.layers
-    .batchNormalization({ name: "block1a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_3_conv) as tf.SymbolicTensor;
   const block1a_0_conv = tf.layers
-    .conv2d({ name: "block1a_0_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_0_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(13)),
+    })
     .apply(stem2_pool) as tf.SymbolicTensor;
   const block1a_0_bn = tf.layers
-    .batchNormalization({ name: "block1a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_0_conv) as tf.SymbolicTensor;
   const block1a_add = tf.layers.add({ name: "block1a_add" }).apply([block1a_0_bn, block1a_3_bn]) as tf.SymbolicTensor;
   const block1a_out = tf.layers
     .activation({ name: "block1a_out", activation: "relu" })
     .apply(block1a_add) as tf.SymbolicTensor;
   const block1b_1_conv = tf.layers
-    .conv2d({ name: "block1b_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(17)),
+    })
     .apply(block1a_out) as tf.SymbolicTensor;
   const block1b_1_bn = tf.layers
-    .batchNormalization({ name: "block1b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_1_conv) as tf.SymbolicTensor;
   const block1b_1_activation = tf.layers
     .activation({ name: "block1b_1_activation", activation: "relu" })
     .apply(block1b_1_bn) as tf.SymbolicTensor;
   const block1b_2_conv = tf.layers
-    .conv2d({ name: "block1b_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(20)),
+    })
     .apply(block1b_1_activation) as tf.SymbolicTensor;
   const block1b_2_bn = tf.layers
-    .batchNormalization({ name: "block1b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_2_conv) as tf.SymbolicTensor;
   const block1b_2_activation = tf.layers
     .activation({ name: "block1b_2_activation", activation: "relu" })
     .apply(block1b_2_bn) as tf.SymbolicTensor;
   const block1b_3_conv = tf.layers
-    .conv2d({ name: "block1b_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(23)),
+    })
     .apply(block1b_2_activation) as tf.SymbolicTensor;
   const block1b_3_bn = tf.layers
-    .batchNormalization({ name: "block1b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_3_conv) as tf.SymbolicTensor;
   const block1b_add = tf.layers.add({ name: "block1b_add" }).apply([block1a_out, block1b_3_bn]) as tf.SymbolicTensor;
   const block1b_out = tf.layers
     .activation({ name: "block1b_out", activation: "relu" })
     .apply(block1b_add) as tf.SymbolicTensor;
   const block1c_1_conv = tf.layers
-    .conv2d({ name: "block1c_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(27)),
+    })
     .apply(block1b_out) as tf.SymbolicTensor;
   const block1c_1_bn = tf.layers
-    .batchNormalization({ name: "block1c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_1_conv) as tf.SymbolicTensor;
   const block1c_1_activation = tf.layers
     .activation({ name: "block1c_1_activation", activation: "relu" })
     .apply(block1c_1_bn) as tf.SymbolicTensor;
   const block1c_2_conv = tf.layers
-    .conv2d({ name: "block1c_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(30)),
+    })
     .apply(block1c_1_activation) as tf.SymbolicTensor;
   const block1c_2_bn = tf.layers
-    .batchNormalization({ name: "block1c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_2_conv) as tf.SymbolicTensor;
   const block1c_2_activation = tf.layers
     .activation({ name: "block1c_2_activation", activation: "relu" })
     .apply(block1c_2_bn) as tf.SymbolicTensor;
   const block1c_3_conv = tf.layers
-    .conv2d({ name: "block1c_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(33)),
+    })
     .apply(block1c_2_activation) as tf.SymbolicTensor;
   const block1c_3_bn = tf.layers
-    .batchNormalization({ name: "block1c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_3_conv) as tf.SymbolicTensor;
   const block1c_add = tf.layers.add({ name: "block1c_add" }).apply([block1b_out, block1c_3_bn]) as tf.SymbolicTensor;
   const block1c_out = tf.layers
     .activation({ name: "block1c_out", activation: "relu" })
     .apply(block1c_add) as tf.SymbolicTensor;
   const block1d_1_conv = tf.layers
-    .conv2d({ name: "block1d_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1d_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(37)),
+    })
     .apply(block1c_out) as tf.SymbolicTensor;
   const block1d_1_bn = tf.layers
-    .batchNormalization({ name: "block1d_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1d_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_1_conv) as tf.SymbolicTensor;
   const block1d_1_activation = tf.layers
     .activation({ name: "block1d_1_activation", activation: "relu" })
     .apply(block1d_1_bn) as tf.SymbolicTensor;
   const block1d_2_conv = tf.layers
-    .conv2d({ name: "block1d_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1d_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(40)),
+    })
     .apply(block1d_1_activation) as tf.SymbolicTensor;
   const block1d_2_bn = tf.layers
-    .batchNormalization({ name: "block1d_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1d_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_2_conv) as tf.SymbolicTensor;
   const block1d_2_activation = tf.layers
     .activation({ name: "block1d_2_activation", activation: "relu" })
     .apply(block1d_2_bn) as tf.SymbolicTensor;
   const block1d_3_conv = tf.layers
-    .conv2d({ name: "block1d_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1d_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(43)),
+    })
     .apply(block1d_2_activation) as tf.SymbolicTensor;
   const block1d_3_bn = tf.layers
-    .batchNormalization({ name: "block1d_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1d_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_3_conv) as tf.SymbolicTensor;
   const block1d_add = tf.layers.add({ name: "block1d_add" }).apply([block1c_out, block1d_3_bn]) as tf.SymbolicTensor;
   const block1d_out = tf.layers
     .activation({ name: "block1d_out", activation: "relu" })
     .apply(block1d_add) as tf.SymbolicTensor;
   const block1e_1_conv = tf.layers
-    .conv2d({ name: "block1e_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1e_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(47)),
+    })
     .apply(block1d_out) as tf.SymbolicTensor;
   const block1e_1_bn = tf.layers
-    .batchNormalization({ name: "block1e_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1e_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1e_1_conv) as tf.SymbolicTensor;
   const block1e_1_activation = tf.layers
     .activation({ name: "block1e_1_activation", activation: "relu" })
     .apply(block1e_1_bn) as tf.SymbolicTensor;
   const block1e_2_conv = tf.layers
-    .conv2d({ name: "block1e_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1e_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(50)),
+    })
     .apply(block1e_1_activation) as tf.SymbolicTensor;
   const block1e_2_bn = tf.layers
-    .batchNormalization({ name: "block1e_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1e_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1e_2_conv) as tf.SymbolicTensor;
   const block1e_2_activation = tf.layers
     .activation({ name: "block1e_2_activation", activation: "relu" })
     .apply(block1e_2_bn) as tf.SymbolicTensor;
   const block1e_3_conv = tf.layers
-    .conv2d({ name: "block1e_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1e_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(53)),
+    })
     .apply(block1e_2_activation) as tf.SymbolicTensor;
   const block1e_3_bn = tf.layers
-    .batchNormalization({ name: "block1e_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1e_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1e_3_conv) as tf.SymbolicTensor;
   const block1e_add = tf.layers.add({ name: "block1e_add" }).apply([block1d_out, block1e_3_bn]) as tf.SymbolicTensor;
   const block1e_out = tf.layers
     .activation({ name: "block1e_out", activation: "relu" })
     .apply(block1e_add) as tf.SymbolicTensor;
   const block1f_1_conv = tf.layers
-    .conv2d({ name: "block1f_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1f_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(57)),
+    })
     .apply(block1e_out) as tf.SymbolicTensor;
   const block1f_1_bn = tf.layers
-    .batchNormalization({ name: "block1f_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1f_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1f_1_conv) as tf.SymbolicTensor;
   const block1f_1_activation = tf.layers
     .activation({ name: "block1f_1_activation", activation: "relu" })
     .apply(block1f_1_bn) as tf.SymbolicTensor;
   const block1f_2_conv = tf.layers
-    .conv2d({ name: "block1f_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1f_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(60)),
+    })
     .apply(block1f_1_activation) as tf.SymbolicTensor;
   const block1f_2_bn = tf.layers
-    .batchNormalization({ name: "block1f_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1f_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1f_2_conv) as tf.SymbolicTensor;
   const block1f_2_activation = tf.layers
     .activation({ name: "block1f_2_activation", activation: "relu" })
     .apply(block1f_2_bn) as tf.SymbolicTensor;
   const block1f_3_conv = tf.layers
-    .conv2d({ name: "block1f_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1f_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(63)),
+    })
     .apply(block1f_2_activation) as tf.SymbolicTensor;
   const block1f_3_bn = tf.layers
-    .batchNormalization({ name: "block1f_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1f_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1f_3_conv) as tf.SymbolicTensor;
   const block1f_add = tf.layers.add({ name: "block1f_add" }).apply([block1e_out, block1f_3_bn]) as tf.SymbolicTensor;
   const block1f_out = tf.layers
     .activation({ name: "block1f_out", activation: "relu" })
     .apply(block1f_add) as tf.SymbolicTensor;
   const block1g_1_conv = tf.layers
-    .conv2d({ name: "block1g_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1g_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(67)),
+    })
     .apply(block1f_out) as tf.SymbolicTensor;
   const block1g_1_bn = tf.layers
-    .batchNormalization({ name: "block1g_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1g_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1g_1_conv) as tf.SymbolicTensor;
   const block1g_1_activation = tf.layers
     .activation({ name: "block1g_1_activation", activation: "relu" })
     .apply(block1g_1_bn) as tf.SymbolicTensor;
   const block1g_2_conv = tf.layers
-    .conv2d({ name: "block1g_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1g_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(70)),
+    })
     .apply(block1g_1_activation) as tf.SymbolicTensor;
   const block1g_2_bn = tf.layers
-    .batchNormalization({ name: "block1g_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1g_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1g_2_conv) as tf.SymbolicTensor;
   const block1g_2_activation = tf.layers
     .activation({ name: "block1g_2_activation", activation: "relu" })
     .apply(block1g_2_bn) as tf.SymbolicTensor;
   const block1g_3_conv = tf.layers
-    .conv2d({ name: "block1g_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1g_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(73)),
+    })
     .apply(block1g_2_activation) as tf.SymbolicTensor;
   const block1g_3_bn = tf.layers
-    .batchNormalization({ name: "block1g_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1g_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1g_3_conv) as tf.SymbolicTensor;
   const block1g_add = tf.layers.add({ name: "block1g_add" }).apply([block1f_out, block1g_3_bn]) as tf.SymbolicTensor;
   const block1g_out = tf.layers
     .activation({ name: "block1g_out", activation: "relu" })
     .apply(block1g_add) as tf.SymbolicTensor;
   const block1h_1_conv = tf.layers
-    .conv2d({ name: "block1h_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1h_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(77)),
+    })
     .apply(block1g_out) as tf.SymbolicTensor;
   const block1h_1_bn = tf.layers
-    .batchNormalization({ name: "block1h_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1h_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1h_1_conv) as tf.SymbolicTensor;
   const block1h_1_activation = tf.layers
     .activation({ name: "block1h_1_activation", activation: "relu" })
     .apply(block1h_1_bn) as tf.SymbolicTensor;
   const block1h_2_conv = tf.layers
-    .conv2d({ name: "block1h_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1h_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(80)),
+    })
     .apply(block1h_1_activation) as tf.SymbolicTensor;
   const block1h_2_bn = tf.layers
-    .batchNormalization({ name: "block1h_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1h_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1h_2_conv) as tf.SymbolicTensor;
   const block1h_2_activation = tf.layers
     .activation({ name: "block1h_2_activation", activation: "relu" })
     .apply(block1h_2_bn) as tf.SymbolicTensor;
   const block1h_3_conv = tf.layers
-    .conv2d({ name: "block1h_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1h_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(83)),
+    })
     .apply(block1h_2_activation) as tf.SymbolicTensor;
   const block1h_3_bn = tf.layers
-    .batchNormalization({ name: "block1h_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1h_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1h_3_conv) as tf.SymbolicTensor;
   const block1h_add = tf.layers.add({ name: "block1h_add" }).apply([block1g_out, block1h_3_bn]) as tf.SymbolicTensor;
   const block1h_out = tf.layers
     .activation({ name: "block1h_out", activation: "relu" })
     .apply(block1h_add) as tf.SymbolicTensor;
   const block1i_1_conv = tf.layers
-    .conv2d({ name: "block1i_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1i_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(87)),
+    })
     .apply(block1h_out) as tf.SymbolicTensor;
   const block1i_1_bn = tf.layers
-    .batchNormalization({ name: "block1i_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1i_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1i_1_conv) as tf.SymbolicTensor;
   const block1i_1_activation = tf.layers
     .activation({ name: "block1i_1_activation", activation: "relu" })
     .apply(block1i_1_bn) as tf.SymbolicTensor;
   const block1i_2_conv = tf.layers
-    .conv2d({ name: "block1i_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1i_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(90)),
+    })
     .apply(block1i_1_activation) as tf.SymbolicTensor;
   const block1i_2_bn = tf.layers
-    .batchNormalization({ name: "block1i_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1i_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1i_2_conv) as tf.SymbolicTensor;
   const block1i_2_activation = tf.layers
     .activation({ name: "block1i_2_activation", activation: "relu" })
     .apply(block1i_2_bn) as tf.SymbolicTensor;
   const block1i_3_conv = tf.layers
-    .conv2d({ name: "block1i_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1i_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(93)),
+    })
     .apply(block1i_2_activation) as tf.SymbolicTensor;
   const block1i_3_bn = tf.layers
-    .batchNormalization({ name: "block1i_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1i_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1i_3_conv) as tf.SymbolicTensor;
   const block1i_add = tf.layers.add({ name: "block1i_add" }).apply([block1h_out, block1i_3_bn]) as tf.SymbolicTensor;
   const block1i_out = tf.layers
     .activation({ name: "block1i_out", activation: "relu" })
     .apply(block1i_add) as tf.SymbolicTensor;
   const block1j_1_conv = tf.layers
-    .conv2d({ name: "block1j_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1j_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(97)),
+    })
     .apply(block1i_out) as tf.SymbolicTensor;
   const block1j_1_bn = tf.layers
-    .batchNormalization({ name: "block1j_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1j_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1j_1_conv) as tf.SymbolicTensor;
   const block1j_1_activation = tf.layers
     .activation({ name: "block1j_1_activation", activation: "relu" })
     .apply(block1j_1_bn) as tf.SymbolicTensor;
   const block1j_2_conv = tf.layers
-    .conv2d({ name: "block1j_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1j_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(100)),
+    })
     .apply(block1j_1_activation) as tf.SymbolicTensor;
   const block1j_2_bn = tf.layers
-    .batchNormalization({ name: "block1j_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1j_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1j_2_conv) as tf.SymbolicTensor;
   const block1j_2_activation = tf.layers
     .activation({ name: "block1j_2_activation", activation: "relu" })
     .apply(block1j_2_bn) as tf.SymbolicTensor;
   const block1j_3_conv = tf.layers
-    .conv2d({ name: "block1j_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1j_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(103)),
+    })
     .apply(block1j_2_activation) as tf.SymbolicTensor;
   const block1j_3_bn = tf.layers
-    .batchNormalization({ name: "block1j_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1j_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1j_3_conv) as tf.SymbolicTensor;
   const block1j_add = tf.layers.add({ name: "block1j_add" }).apply([block1i_out, block1j_3_bn]) as tf.SymbolicTensor;
   const block1j_out = tf.layers
     .activation({ name: "block1j_out", activation: "relu" })
     .apply(block1j_add) as tf.SymbolicTensor;
   const block1k_1_conv = tf.layers
-    .conv2d({ name: "block1k_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1k_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(107)),
+    })
     .apply(block1j_out) as tf.SymbolicTensor;
   const block1k_1_bn = tf.layers
-    .batchNormalization({ name: "block1k_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1k_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1k_1_conv) as tf.SymbolicTensor;
   const block1k_1_activation = tf.layers
     .activation({ name: "block1k_1_activation", activation: "relu" })
     .apply(block1k_1_bn) as tf.SymbolicTensor;
   const block1k_2_conv = tf.layers
-    .conv2d({ name: "block1k_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1k_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(110)),
+    })
     .apply(block1k_1_activation) as tf.SymbolicTensor;
   const block1k_2_bn = tf.layers
-    .batchNormalization({ name: "block1k_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1k_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1k_2_conv) as tf.SymbolicTensor;
   const block1k_2_activation = tf.layers
     .activation({ name: "block1k_2_activation", activation: "relu" })
     .apply(block1k_2_bn) as tf.SymbolicTensor;
   const block1k_3_conv = tf.layers
-    .conv2d({ name: "block1k_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1k_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(113)),
+    })
     .apply(block1k_2_activation) as tf.SymbolicTensor;
   const block1k_3_bn = tf.layers
-    .batchNormalization({ name: "block1k_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1k_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1k_3_conv) as tf.SymbolicTensor;
   const block1k_add = tf.layers.add({ name: "block1k_add" }).apply([block1j_out, block1k_3_bn]) as tf.SymbolicTensor;
   const block1k_out = tf.layers
     .activation({ name: "block1k_out", activation: "relu" })
     .apply(block1k_add) as tf.SymbolicTensor;
   const block1l_1_conv = tf.layers
-    .conv2d({ name: "block1l_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1l_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(117)),
+    })
     .apply(block1k_out) as tf.SymbolicTensor;
   const block1l_1_bn = tf.layers
-    .batchNormalization({ name: "block1l_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1l_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1l_1_conv) as tf.SymbolicTensor;
   const block1l_1_activation = tf.layers
     .activation({ name: "block1l_1_activation", activation: "relu" })
     .apply(block1l_1_bn) as tf.SymbolicTensor;
   const block1l_2_conv = tf.layers
-    .conv2d({ name: "block1l_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1l_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(120)),
+    })
     .apply(block1l_1_activation) as tf.SymbolicTensor;
   const block1l_2_bn = tf.layers
-    .batchNormalization({ name: "block1l_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1l_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1l_2_conv) as tf.SymbolicTensor;
   const block1l_2_activation = tf.layers
     .activation({ name: "block1l_2_activation", activation: "relu" })
     .apply(block1l_2_bn) as tf.SymbolicTensor;
   const block1l_3_conv = tf.layers
-    .conv2d({ name: "block1l_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1l_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(123)),
+    })
     .apply(block1l_2_activation) as tf.SymbolicTensor;
   const block1l_3_bn = tf.layers
-    .batchNormalization({ name: "block1l_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1l_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1l_3_conv) as tf.SymbolicTensor;
   const block1l_add = tf.layers.add({ name: "block1l_add" }).apply([block1k_out, block1l_3_bn]) as tf.SymbolicTensor;
   const block1l_out = tf.layers
     .activation({ name: "block1l_out", activation: "relu" })
     .apply(block1l_add) as tf.SymbolicTensor;
   const block2a_1_conv = tf.layers
-    .conv2d({ name: "block2a_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(127)),
+    })
     .apply(block1l_out) as tf.SymbolicTensor;
   const block2a_1_bn = tf.layers
-    .batchNormalization({ name: "block2a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_1_conv) as tf.SymbolicTensor;
   const block2a_1_activation = tf.layers
     .activation({ name: "block2a_1_activation", activation: "relu" })
     .apply(block2a_1_bn) as tf.SymbolicTensor;
   const block2a_2_conv = tf.layers
-    .conv2d({ name: "block2a_2_conv", filters: 128, kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(130)),
+    })
     .apply(block2a_1_activation) as tf.SymbolicTensor;
   const block2a_2_bn = tf.layers
-    .batchNormalization({ name: "block2a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_2_conv) as tf.SymbolicTensor;
   const block2a_2_activation = tf.layers
     .activation({ name: "block2a_2_activation", activation: "relu" })
     .apply(block2a_2_bn) as tf.SymbolicTensor;
   const block2a_3_conv = tf.layers
-    .conv2d({ name: "block2a_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(133)),
+    })
     .apply(block2a_2_activation) as tf.SymbolicTensor;
   const block2a_3_bn = tf.layers
-    .batchNormalization({ name: "block2a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_3_conv) as tf.SymbolicTensor;
   const block2a_0_conv = tf.layers
-    .conv2d({ name: "block2a_0_conv", filters: 512, kernelSize: 1, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_0_conv",
+      filters: 512,
+      kernelSize: 1,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(135)),
+    })
     .apply(block1l_out) as tf.SymbolicTensor;
   const block2a_0_bn = tf.layers
-    .batchNormalization({ name: "block2a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_0_conv) as tf.SymbolicTensor;
   const block2a_add = tf.layers.add({ name: "block2a_add" }).apply([block2a_0_bn, block2a_3_bn]) as tf.SymbolicTensor;
   const block2a_out = tf.layers
     .activation({ name: "block2a_out", activation: "relu" })
     .apply(block2a_add) as tf.SymbolicTensor;
   const block2b_1_conv = tf.layers
-    .conv2d({ name: "block2b_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(139)),
+    })
     .apply(block2a_out) as tf.SymbolicTensor;
   const block2b_1_bn = tf.layers
-    .batchNormalization({ name: "block2b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_1_conv) as tf.SymbolicTensor;
   const block2b_1_activation = tf.layers
     .activation({ name: "block2b_1_activation", activation: "relu" })
     .apply(block2b_1_bn) as tf.SymbolicTensor;
   const block2b_2_conv = tf.layers
-    .conv2d({ name: "block2b_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(142)),
+    })
     .apply(block2b_1_activation) as tf.SymbolicTensor;
   const block2b_2_bn = tf.layers
-    .batchNormalization({ name: "block2b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_2_conv) as tf.SymbolicTensor;
   const block2b_2_activation = tf.layers
     .activation({ name: "block2b_2_activation", activation: "relu" })
     .apply(block2b_2_bn) as tf.SymbolicTensor;
   const block2b_3_conv = tf.layers
-    .conv2d({ name: "block2b_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(145)),
+    })
     .apply(block2b_2_activation) as tf.SymbolicTensor;
   const block2b_3_bn = tf.layers
-    .batchNormalization({ name: "block2b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_3_conv) as tf.SymbolicTensor;
   const block2b_add = tf.layers.add({ name: "block2b_add" }).apply([block2a_out, block2b_3_bn]) as tf.SymbolicTensor;
   const block2b_out = tf.layers
     .activation({ name: "block2b_out", activation: "relu" })
     .apply(block2b_add) as tf.SymbolicTensor;
   const block2c_1_conv = tf.layers
-    .conv2d({ name: "block2c_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(149)),
+    })
     .apply(block2b_out) as tf.SymbolicTensor;
   const block2c_1_bn = tf.layers
-    .batchNormalization({ name: "block2c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_1_conv) as tf.SymbolicTensor;
   const block2c_1_activation = tf.layers
     .activation({ name: "block2c_1_activation", activation: "relu" })
     .apply(block2c_1_bn) as tf.SymbolicTensor;
   const block2c_2_conv = tf.layers
-    .conv2d({ name: "block2c_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(152)),
+    })
     .apply(block2c_1_activation) as tf.SymbolicTensor;
   const block2c_2_bn = tf.layers
-    .batchNormalization({ name: "block2c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_2_conv) as tf.SymbolicTensor;
   const block2c_2_activation = tf.layers
     .activation({ name: "block2c_2_activation", activation: "relu" })
     .apply(block2c_2_bn) as tf.SymbolicTensor;
   const block2c_3_conv = tf.layers
-    .conv2d({ name: "block2c_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(155)),
+    })
     .apply(block2c_2_activation) as tf.SymbolicTensor;
   const block2c_3_bn = tf.layers
-    .batchNormalization({ name: "block2c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_3_conv) as tf.SymbolicTensor;
   const block2c_add = tf.layers.add({ name: "block2c_add" }).apply([block2b_out, block2c_3_bn]) as tf.SymbolicTensor;
   const block2c_out = tf.layers
     .activation({ name: "block2c_out", activation: "relu" })
     .apply(block2c_add) as tf.SymbolicTensor;
   const block2d_1_conv = tf.layers
-    .conv2d({ name: "block2d_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(159)),
+    })
     .apply(block2c_out) as tf.SymbolicTensor;
   const block2d_1_bn = tf.layers
-    .batchNormalization({ name: "block2d_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2d_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_1_conv) as tf.SymbolicTensor;
   const block2d_1_activation = tf.layers
     .activation({ name: "block2d_1_activation", activation: "relu" })
     .apply(block2d_1_bn) as tf.SymbolicTensor;
   const block2d_2_conv = tf.layers
-    .conv2d({ name: "block2d_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(162)),
+    })
     .apply(block2d_1_activation) as tf.SymbolicTensor;
   const block2d_2_bn = tf.layers
-    .batchNormalization({ name: "block2d_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2d_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_2_conv) as tf.SymbolicTensor;
   const block2d_2_activation = tf.layers
     .activation({ name: "block2d_2_activation", activation: "relu" })
     .apply(block2d_2_bn) as tf.SymbolicTensor;
   const block2d_3_conv = tf.layers
-    .conv2d({ name: "block2d_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(165)),
+    })
     .apply(block2d_2_activation) as tf.SymbolicTensor;
   const block2d_3_bn = tf.layers
-    .batchNormalization({ name: "block2d_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2d_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_3_conv) as tf.SymbolicTensor;
   const block2d_add = tf.layers.add({ name: "block2d_add" }).apply([block2c_out, block2d_3_bn]) as tf.SymbolicTensor;
   const block2d_out = tf.layers
     .activation({ name: "block2d_out", activation: "relu" })
     .apply(block2d_add) as tf.SymbolicTensor;
   const block2e_1_conv = tf.layers
-    .conv2d({ name: "block2e_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(169)),
+    })
     .apply(block2d_out) as tf.SymbolicTensor;
   const block2e_1_bn = tf.layers
-    .batchNormalization({ name: "block2e_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2e_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_1_conv) as tf.SymbolicTensor;
   const block2e_1_activation = tf.layers
     .activation({ name: "block2e_1_activation", activation: "relu" })
     .apply(block2e_1_bn) as tf.SymbolicTensor;
   const block2e_2_conv = tf.layers
-    .conv2d({ name: "block2e_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(172)),
+    })
     .apply(block2e_1_activation) as tf.SymbolicTensor;
   const block2e_2_bn = tf.layers
-    .batchNormalization({ name: "block2e_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2e_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_2_conv) as tf.SymbolicTensor;
   const block2e_2_activation = tf.layers
     .activation({ name: "block2e_2_activation", activation: "relu" })
     .apply(block2e_2_bn) as tf.SymbolicTensor;
   const block2e_3_conv = tf.layers
-    .conv2d({ name: "block2e_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(175)),
+    })
     .apply(block2e_2_activation) as tf.SymbolicTensor;
   const block2e_3_bn = tf.layers
-    .batchNormalization({ name: "block2e_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2e_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_3_conv) as tf.SymbolicTensor;
   const block2e_add = tf.layers.add({ name: "block2e_add" }).apply([block2d_out, block2e_3_bn]) as tf.SymbolicTensor;
   const block2e_out = tf.layers
     .activation({ name: "block2e_out", activation: "relu" })
     .apply(block2e_add) as tf.SymbolicTensor;
   const block2f_1_conv = tf.layers
-    .conv2d({ name: "block2f_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(179)),
+    })
     .apply(block2e_out) as tf.SymbolicTensor;
   const block2f_1_bn = tf.layers
-    .batchNormalization({ name: "block2f_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2f_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_1_conv) as tf.SymbolicTensor;
   const block2f_1_activation = tf.layers
     .activation({ name: "block2f_1_activation", activation: "relu" })
     .apply(block2f_1_bn) as tf.SymbolicTensor;
   const block2f_2_conv = tf.layers
-    .conv2d({ name: "block2f_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(182)),
+    })
     .apply(block2f_1_activation) as tf.SymbolicTensor;
   const block2f_2_bn = tf.layers
-    .batchNormalization({ name: "block2f_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2f_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_2_conv) as tf.SymbolicTensor;
   const block2f_2_activation = tf.layers
     .activation({ name: "block2f_2_activation", activation: "relu" })
     .apply(block2f_2_bn) as tf.SymbolicTensor;
   const block2f_3_conv = tf.layers
-    .conv2d({ name: "block2f_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(185)),
+    })
     .apply(block2f_2_activation) as tf.SymbolicTensor;
   const block2f_3_bn = tf.layers
-    .batchNormalization({ name: "block2f_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2f_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_3_conv) as tf.SymbolicTensor;
   const block2f_add = tf.layers.add({ name: "block2f_add" }).apply([block2e_out, block2f_3_bn]) as tf.SymbolicTensor;
   const block2f_out = tf.layers
     .activation({ name: "block2f_out", activation: "relu" })
     .apply(block2f_add) as tf.SymbolicTensor;
   const block2g_1_conv = tf.layers
-    .conv2d({ name: "block2g_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(189)),
+    })
     .apply(block2f_out) as tf.SymbolicTensor;
   const block2g_1_bn = tf.layers
-    .batchNormalization({ name: "block2g_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2g_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_1_conv) as tf.SymbolicTensor;
   const block2g_1_activation = tf.layers
     .activation({ name: "block2g_1_activation", activation: "relu" })
     .apply(block2g_1_bn) as tf.SymbolicTensor;
   const block2g_2_conv = tf.layers
-    .conv2d({ name: "block2g_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(192)),
+    })
     .apply(block2g_1_activation) as tf.SymbolicTensor;
   const block2g_2_bn = tf.layers
-    .batchNormalization({ name: "block2g_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2g_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_2_conv) as tf.SymbolicTensor;
   const block2g_2_activation = tf.layers
     .activation({ name: "block2g_2_activation", activation: "relu" })
     .apply(block2g_2_bn) as tf.SymbolicTensor;
   const block2g_3_conv = tf.layers
-    .conv2d({ name: "block2g_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(195)),
+    })
     .apply(block2g_2_activation) as tf.SymbolicTensor;
   const block2g_3_bn = tf.layers
-    .batchNormalization({ name: "block2g_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2g_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_3_conv) as tf.SymbolicTensor;
   const block2g_add = tf.layers.add({ name: "block2g_add" }).apply([block2f_out, block2g_3_bn]) as tf.SymbolicTensor;
   const block2g_out = tf.layers
     .activation({ name: "block2g_out", activation: "relu" })
     .apply(block2g_add) as tf.SymbolicTensor;
   const block2h_1_conv = tf.layers
-    .conv2d({ name: "block2h_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2h_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(199)),
+    })
     .apply(block2g_out) as tf.SymbolicTensor;
   const block2h_1_bn = tf.layers
-    .batchNormalization({ name: "block2h_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2h_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_1_conv) as tf.SymbolicTensor;
   const block2h_1_activation = tf.layers
     .activation({ name: "block2h_1_activation", activation: "relu" })
     .apply(block2h_1_bn) as tf.SymbolicTensor;
   const block2h_2_conv = tf.layers
-    .conv2d({ name: "block2h_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2h_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(202)),
+    })
     .apply(block2h_1_activation) as tf.SymbolicTensor;
   const block2h_2_bn = tf.layers
-    .batchNormalization({ name: "block2h_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2h_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_2_conv) as tf.SymbolicTensor;
   const block2h_2_activation = tf.layers
     .activation({ name: "block2h_2_activation", activation: "relu" })
     .apply(block2h_2_bn) as tf.SymbolicTensor;
   const block2h_3_conv = tf.layers
-    .conv2d({ name: "block2h_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2h_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(205)),
+    })
     .apply(block2h_2_activation) as tf.SymbolicTensor;
   const block2h_3_bn = tf.layers
-    .batchNormalization({ name: "block2h_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2h_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_3_conv) as tf.SymbolicTensor;
   const block2h_add = tf.layers.add({ name: "block2h_add" }).apply([block2g_out, block2h_3_bn]) as tf.SymbolicTensor;
   const block2h_out = tf.layers
     .activation({ name: "block2h_out", activation: "relu" })
     .apply(block2h_add) as tf.SymbolicTensor;
   const block2i_1_conv = tf.layers
-    .conv2d({ name: "block2i_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2i_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(209)),
+    })
     .apply(block2h_out) as tf.SymbolicTensor;
   const block2i_1_bn = tf.layers
-    .batchNormalization({ name: "block2i_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2i_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_1_conv) as tf.SymbolicTensor;
   const block2i_1_activation = tf.layers
     .activation({ name: "block2i_1_activation", activation: "relu" })
     .apply(block2i_1_bn) as tf.SymbolicTensor;
   const block2i_2_conv = tf.layers
-    .conv2d({ name: "block2i_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2i_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(212)),
+    })
     .apply(block2i_1_activation) as tf.SymbolicTensor;
   const block2i_2_bn = tf.layers
-    .batchNormalization({ name: "block2i_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2i_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_2_conv) as tf.SymbolicTensor;
   const block2i_2_activation = tf.layers
     .activation({ name: "block2i_2_activation", activation: "relu" })
     .apply(block2i_2_bn) as tf.SymbolicTensor;
   const block2i_3_conv = tf.layers
-    .conv2d({ name: "block2i_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2i_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(215)),
+    })
     .apply(block2i_2_activation) as tf.SymbolicTensor;
   const block2i_3_bn = tf.layers
-    .batchNormalization({ name: "block2i_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2i_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_3_conv) as tf.SymbolicTensor;
   const block2i_add = tf.layers.add({ name: "block2i_add" }).apply([block2h_out, block2i_3_bn]) as tf.SymbolicTensor;
   const block2i_out = tf.layers
     .activation({ name: "block2i_out", activation: "relu" })
     .apply(block2i_add) as tf.SymbolicTensor;
   const block2j_1_conv = tf.layers
-    .conv2d({ name: "block2j_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2j_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(219)),
+    })
     .apply(block2i_out) as tf.SymbolicTensor;
   const block2j_1_bn = tf.layers
-    .batchNormalization({ name: "block2j_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2j_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2j_1_conv) as tf.SymbolicTensor;
   const block2j_1_activation = tf.layers
     .activation({ name: "block2j_1_activation", activation: "relu" })
     .apply(block2j_1_bn) as tf.SymbolicTensor;
   const block2j_2_conv = tf.layers
-    .conv2d({ name: "block2j_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2j_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(222)),
+    })
     .apply(block2j_1_activation) as tf.SymbolicTensor;
   const block2j_2_bn = tf.layers
-    .batchNormalization({ name: "block2j_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2j_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2j_2_conv) as tf.SymbolicTensor;
   const block2j_2_activation = tf.layers
     .activation({ name: "block2j_2_activation", activation: "relu" })
     .apply(block2j_2_bn) as tf.SymbolicTensor;
   const block2j_3_conv = tf.layers
-    .conv2d({ name: "block2j_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2j_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(225)),
+    })
     .apply(block2j_2_activation) as tf.SymbolicTensor;
   const block2j_3_bn = tf.layers
-    .batchNormalization({ name: "block2j_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2j_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2j_3_conv) as tf.SymbolicTensor;
   const block2j_add = tf.layers.add({ name: "block2j_add" }).apply([block2i_out, block2j_3_bn]) as tf.SymbolicTensor;
   const block2j_out = tf.layers
     .activation({ name: "block2j_out", activation: "relu" })
     .apply(block2j_add) as tf.SymbolicTensor;
   const block2k_1_conv = tf.layers
-    .conv2d({ name: "block2k_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2k_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(229)),
+    })
     .apply(block2j_out) as tf.SymbolicTensor;
   const block2k_1_bn = tf.layers
-    .batchNormalization({ name: "block2k_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2k_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2k_1_conv) as tf.SymbolicTensor;
   const block2k_1_activation = tf.layers
     .activation({ name: "block2k_1_activation", activation: "relu" })
     .apply(block2k_1_bn) as tf.SymbolicTensor;
   const block2k_2_conv = tf.layers
-    .conv2d({ name: "block2k_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2k_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(232)),
+    })
     .apply(block2k_1_activation) as tf.SymbolicTensor;
   const block2k_2_bn = tf.layers
-    .batchNormalization({ name: "block2k_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2k_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2k_2_conv) as tf.SymbolicTensor;
   const block2k_2_activation = tf.layers
     .activation({ name: "block2k_2_activation", activation: "relu" })
     .apply(block2k_2_bn) as tf.SymbolicTensor;
   const block2k_3_conv = tf.layers
-    .conv2d({ name: "block2k_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2k_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(235)),
+    })
     .apply(block2k_2_activation) as tf.SymbolicTensor;
   const block2k_3_bn = tf.layers
-    .batchNormalization({ name: "block2k_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2k_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2k_3_conv) as tf.SymbolicTensor;
   const block2k_add = tf.layers.add({ name: "block2k_add" }).apply([block2j_out, block2k_3_bn]) as tf.SymbolicTensor;
   const block2k_out = tf.layers
     .activation({ name: "block2k_out", activation: "relu" })
     .apply(block2k_add) as tf.SymbolicTensor;
   const block2l_1_conv = tf.layers
-    .conv2d({ name: "block2l_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2l_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(239)),
+    })
     .apply(block2k_out) as tf.SymbolicTensor;
   const block2l_1_bn = tf.layers
-    .batchNormalization({ name: "block2l_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2l_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2l_1_conv) as tf.SymbolicTensor;
   const block2l_1_activation = tf.layers
     .activation({ name: "block2l_1_activation", activation: "relu" })
     .apply(block2l_1_bn) as tf.SymbolicTensor;
   const block2l_2_conv = tf.layers
-    .conv2d({ name: "block2l_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2l_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(242)),
+    })
     .apply(block2l_1_activation) as tf.SymbolicTensor;
   const block2l_2_bn = tf.layers
-    .batchNormalization({ name: "block2l_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2l_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2l_2_conv) as tf.SymbolicTensor;
   const block2l_2_activation = tf.layers
     .activation({ name: "block2l_2_activation", activation: "relu" })
     .apply(block2l_2_bn) as tf.SymbolicTensor;
   const block2l_3_conv = tf.layers
-    .conv2d({ name: "block2l_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2l_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(245)),
+    })
     .apply(block2l_2_activation) as tf.SymbolicTensor;
   const block2l_3_bn = tf.layers
-    .batchNormalization({ name: "block2l_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2l_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2l_3_conv) as tf.SymbolicTensor;
   const block2l_add = tf.layers.add({ name: "block2l_add" }).apply([block2k_out, block2l_3_bn]) as tf.SymbolicTensor;
   const block2l_out = tf.layers
     .activation({ name: "block2l_out", activation: "relu" })
     .apply(block2l_add) as tf.SymbolicTensor;
   const block2m_1_conv = tf.layers
-    .conv2d({ name: "block2m_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2m_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(249)),
+    })
     .apply(block2l_out) as tf.SymbolicTensor;
   const block2m_1_bn = tf.layers
-    .batchNormalization({ name: "block2m_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2m_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2m_1_conv) as tf.SymbolicTensor;
   const block2m_1_activation = tf.layers
     .activation({ name: "block2m_1_activation", activation: "relu" })
     .apply(block2m_1_bn) as tf.SymbolicTensor;
   const block2m_2_conv = tf.layers
-    .conv2d({ name: "block2m_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2m_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(252)),
+    })
     .apply(block2m_1_activation) as tf.SymbolicTensor;
   const block2m_2_bn = tf.layers
-    .batchNormalization({ name: "block2m_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2m_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2m_2_conv) as tf.SymbolicTensor;
   const block2m_2_activation = tf.layers
     .activation({ name: "block2m_2_activation", activation: "relu" })
     .apply(block2m_2_bn) as tf.SymbolicTensor;
   const block2m_3_conv = tf.layers
-    .conv2d({ name: "block2m_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2m_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(255)),
+    })
     .apply(block2m_2_activation) as tf.SymbolicTensor;
   const block2m_3_bn = tf.layers
-    .batchNormalization({ name: "block2m_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2m_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2m_3_conv) as tf.SymbolicTensor;
   const block2m_add = tf.layers.add({ name: "block2m_add" }).apply([block2l_out, block2m_3_bn]) as tf.SymbolicTensor;
   const block2m_out = tf.layers
     .activation({ name: "block2m_out", activation: "relu" })
     .apply(block2m_add) as tf.SymbolicTensor;
   const block2n_1_conv = tf.layers
-    .conv2d({ name: "block2n_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2n_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(259)),
+    })
     .apply(block2m_out) as tf.SymbolicTensor;
   const block2n_1_bn = tf.layers
-    .batchNormalization({ name: "block2n_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2n_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2n_1_conv) as tf.SymbolicTensor;
   const block2n_1_activation = tf.layers
     .activation({ name: "block2n_1_activation", activation: "relu" })
     .apply(block2n_1_bn) as tf.SymbolicTensor;
   const block2n_2_conv = tf.layers
-    .conv2d({ name: "block2n_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2n_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(262)),
+    })
     .apply(block2n_1_activation) as tf.SymbolicTensor;
   const block2n_2_bn = tf.layers
-    .batchNormalization({ name: "block2n_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2n_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2n_2_conv) as tf.SymbolicTensor;
   const block2n_2_activation = tf.layers
     .activation({ name: "block2n_2_activation", activation: "relu" })
     .apply(block2n_2_bn) as tf.SymbolicTensor;
   const block2n_3_conv = tf.layers
-    .conv2d({ name: "block2n_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2n_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(265)),
+    })
     .apply(block2n_2_activation) as tf.SymbolicTensor;
   const block2n_3_bn = tf.layers
-    .batchNormalization({ name: "block2n_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2n_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2n_3_conv) as tf.SymbolicTensor;
   const block2n_add = tf.layers.add({ name: "block2n_add" }).apply([block2m_out, block2n_3_bn]) as tf.SymbolicTensor;
   const block2n_out = tf.layers
     .activation({ name: "block2n_out", activation: "relu" })
     .apply(block2n_add) as tf.SymbolicTensor;
   const block2o_1_conv = tf.layers
-    .conv2d({ name: "block2o_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2o_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(269)),
+    })
     .apply(block2n_out) as tf.SymbolicTensor;
   const block2o_1_bn = tf.layers
-    .batchNormalization({ name: "block2o_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2o_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2o_1_conv) as tf.SymbolicTensor;
   const block2o_1_activation = tf.layers
     .activation({ name: "block2o_1_activation", activation: "relu" })
     .apply(block2o_1_bn) as tf.SymbolicTensor;
   const block2o_2_conv = tf.layers
-    .conv2d({ name: "block2o_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2o_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(272)),
+    })
     .apply(block2o_1_activation) as tf.SymbolicTensor;
   const block2o_2_bn = tf.layers
-    .batchNormalization({ name: "block2o_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2o_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2o_2_conv) as tf.SymbolicTensor;
   const block2o_2_activation = tf.layers
     .activation({ name: "block2o_2_activation", activation: "relu" })
     .apply(block2o_2_bn) as tf.SymbolicTensor;
   const block2o_3_conv = tf.layers
-    .conv2d({ name: "block2o_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2o_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(275)),
+    })
     .apply(block2o_2_activation) as tf.SymbolicTensor;
   const block2o_3_bn = tf.layers
-    .batchNormalization({ name: "block2o_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2o_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2o_3_conv) as tf.SymbolicTensor;
   const block2o_add = tf.layers.add({ name: "block2o_add" }).apply([block2n_out, block2o_3_bn]) as tf.SymbolicTensor;
   const block2o_out = tf.layers
     .activation({ name: "block2o_out", activation: "relu" })
     .apply(block2o_add) as tf.SymbolicTensor;
   const block2p_1_conv = tf.layers
-    .conv2d({ name: "block2p_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2p_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(279)),
+    })
     .apply(block2o_out) as tf.SymbolicTensor;
   const block2p_1_bn = tf.layers
-    .batchNormalization({ name: "block2p_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2p_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2p_1_conv) as tf.SymbolicTensor;
   const block2p_1_activation = tf.layers
     .activation({ name: "block2p_1_activation", activation: "relu" })
     .apply(block2p_1_bn) as tf.SymbolicTensor;
   const block2p_2_conv = tf.layers
-    .conv2d({ name: "block2p_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2p_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(282)),
+    })
     .apply(block2p_1_activation) as tf.SymbolicTensor;
   const block2p_2_bn = tf.layers
-    .batchNormalization({ name: "block2p_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2p_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2p_2_conv) as tf.SymbolicTensor;
   const block2p_2_activation = tf.layers
     .activation({ name: "block2p_2_activation", activation: "relu" })
     .apply(block2p_2_bn) as tf.SymbolicTensor;
   const block2p_3_conv = tf.layers
-    .conv2d({ name: "block2p_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2p_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(285)),
+    })
     .apply(block2p_2_activation) as tf.SymbolicTensor;
   const block2p_3_bn = tf.layers
-    .batchNormalization({ name: "block2p_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2p_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2p_3_conv) as tf.SymbolicTensor;
   const block2p_add = tf.layers.add({ name: "block2p_add" }).apply([block2o_out, block2p_3_bn]) as tf.SymbolicTensor;
   const block2p_out = tf.layers
     .activation({ name: "block2p_out", activation: "relu" })
     .apply(block2p_add) as tf.SymbolicTensor;
   const block3a_1_conv = tf.layers
-    .conv2d({ name: "block3a_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(289)),
+    })
     .apply(block2p_out) as tf.SymbolicTensor;
   const block3a_1_bn = tf.layers
-    .batchNormalization({ name: "block3a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_1_conv) as tf.SymbolicTensor;
   const block3a_1_activation = tf.layers
     .activation({ name: "block3a_1_activation", activation: "relu" })
     .apply(block3a_1_bn) as tf.SymbolicTensor;
   const block3a_2_conv = tf.layers
-    .conv2d({ name: "block3a_2_conv", filters: 256, kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(292)),
+    })
     .apply(block3a_1_activation) as tf.SymbolicTensor;
   const block3a_2_bn = tf.layers
-    .batchNormalization({ name: "block3a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_2_conv) as tf.SymbolicTensor;
   const block3a_2_activation = tf.layers
     .activation({ name: "block3a_2_activation", activation: "relu" })
     .apply(block3a_2_bn) as tf.SymbolicTensor;
   const block3a_3_conv = tf.layers
-    .conv2d({ name: "block3a_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(295)),
+    })
     .apply(block3a_2_activation) as tf.SymbolicTensor;
   const block3a_3_bn = tf.layers
-    .batchNormalization({ name: "block3a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_3_conv) as tf.SymbolicTensor;
   const block3a_0_conv = tf.layers
-    .conv2d({ name: "block3a_0_conv", filters: 1024, kernelSize: 1, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_0_conv",
+      filters: 1024,
+      kernelSize: 1,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(297)),
+    })
     .apply(block2p_out) as tf.SymbolicTensor;
   const block3a_0_bn = tf.layers
-    .batchNormalization({ name: "block3a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_0_conv) as tf.SymbolicTensor;
   const block3a_add = tf.layers.add({ name: "block3a_add" }).apply([block3a_0_bn, block3a_3_bn]) as tf.SymbolicTensor;
   const block3a_out = tf.layers
     .activation({ name: "block3a_out", activation: "relu" })
     .apply(block3a_add) as tf.SymbolicTensor;
   const block3b_1_conv = tf.layers
-    .conv2d({ name: "block3b_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(301)),
+    })
     .apply(block3a_out) as tf.SymbolicTensor;
   const block3b_1_bn = tf.layers
-    .batchNormalization({ name: "block3b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_1_conv) as tf.SymbolicTensor;
   const block3b_1_activation = tf.layers
     .activation({ name: "block3b_1_activation", activation: "relu" })
     .apply(block3b_1_bn) as tf.SymbolicTensor;
   const block3b_2_conv = tf.layers
-    .conv2d({ name: "block3b_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(304)),
+    })
     .apply(block3b_1_activation) as tf.SymbolicTensor;
   const block3b_2_bn = tf.layers
-    .batchNormalization({ name: "block3b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_2_conv) as tf.SymbolicTensor;
   const block3b_2_activation = tf.layers
     .activation({ name: "block3b_2_activation", activation: "relu" })
     .apply(block3b_2_bn) as tf.SymbolicTensor;
   const block3b_3_conv = tf.layers
-    .conv2d({ name: "block3b_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(307)),
+    })
     .apply(block3b_2_activation) as tf.SymbolicTensor;
   const block3b_3_bn = tf.layers
-    .batchNormalization({ name: "block3b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_3_conv) as tf.SymbolicTensor;
   const block3b_add = tf.layers.add({ name: "block3b_add" }).apply([block3a_out, block3b_3_bn]) as tf.SymbolicTensor;
   const block3b_out = tf.layers
     .activation({ name: "block3b_out", activation: "relu" })
     .apply(block3b_add) as tf.SymbolicTensor;
   const block3c_1_conv = tf.layers
-    .conv2d({ name: "block3c_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(311)),
+    })
     .apply(block3b_out) as tf.SymbolicTensor;
   const block3c_1_bn = tf.layers
-    .batchNormalization({ name: "block3c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_1_conv) as tf.SymbolicTensor;
   const block3c_1_activation = tf.layers
     .activation({ name: "block3c_1_activation", activation: "relu" })
     .apply(block3c_1_bn) as tf.SymbolicTensor;
   const block3c_2_conv = tf.layers
-    .conv2d({ name: "block3c_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(314)),
+    })
     .apply(block3c_1_activation) as tf.SymbolicTensor;
   const block3c_2_bn = tf.layers
-    .batchNormalization({ name: "block3c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_2_conv) as tf.SymbolicTensor;
   const block3c_2_activation = tf.layers
     .activation({ name: "block3c_2_activation", activation: "relu" })
     .apply(block3c_2_bn) as tf.SymbolicTensor;
   const block3c_3_conv = tf.layers
-    .conv2d({ name: "block3c_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(317)),
+    })
     .apply(block3c_2_activation) as tf.SymbolicTensor;
   const block3c_3_bn = tf.layers
-    .batchNormalization({ name: "block3c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_3_conv) as tf.SymbolicTensor;
   const block3c_add = tf.layers.add({ name: "block3c_add" }).apply([block3b_out, block3c_3_bn]) as tf.SymbolicTensor;
   const block3c_out = tf.layers
     .activation({ name: "block3c_out", activation: "relu" })
     .apply(block3c_add) as tf.SymbolicTensor;
   const block3d_1_conv = tf.layers
-    .conv2d({ name: "block3d_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(321)),
+    })
     .apply(block3c_out) as tf.SymbolicTensor;
   const block3d_1_bn = tf.layers
-    .batchNormalization({ name: "block3d_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3d_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_1_conv) as tf.SymbolicTensor;
   const block3d_1_activation = tf.layers
     .activation({ name: "block3d_1_activation", activation: "relu" })
     .apply(block3d_1_bn) as tf.SymbolicTensor;
   const block3d_2_conv = tf.layers
-    .conv2d({ name: "block3d_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(324)),
+    })
     .apply(block3d_1_activation) as tf.SymbolicTensor;
   const block3d_2_bn = tf.layers
-    .batchNormalization({ name: "block3d_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3d_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_2_conv) as tf.SymbolicTensor;
   const block3d_2_activation = tf.layers
     .activation({ name: "block3d_2_activation", activation: "relu" })
     .apply(block3d_2_bn) as tf.SymbolicTensor;
   const block3d_3_conv = tf.layers
-    .conv2d({ name: "block3d_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(327)),
+    })
     .apply(block3d_2_activation) as tf.SymbolicTensor;
   const block3d_3_bn = tf.layers
-    .batchNormalization({ name: "block3d_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3d_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_3_conv) as tf.SymbolicTensor;
   const block3d_add = tf.layers.add({ name: "block3d_add" }).apply([block3c_out, block3d_3_bn]) as tf.SymbolicTensor;
   const block3d_out = tf.layers
     .activation({ name: "block3d_out", activation: "relu" })
     .apply(block3d_add) as tf.SymbolicTensor;
   const block3e_1_conv = tf.layers
-    .conv2d({ name: "block3e_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(331)),
+    })
     .apply(block3d_out) as tf.SymbolicTensor;
   const block3e_1_bn = tf.layers
-    .batchNormalization({ name: "block3e_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3e_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_1_conv) as tf.SymbolicTensor;
   const block3e_1_activation = tf.layers
     .activation({ name: "block3e_1_activation", activation: "relu" })
     .apply(block3e_1_bn) as tf.SymbolicTensor;
   const block3e_2_conv = tf.layers
-    .conv2d({ name: "block3e_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(334)),
+    })
     .apply(block3e_1_activation) as tf.SymbolicTensor;
   const block3e_2_bn = tf.layers
-    .batchNormalization({ name: "block3e_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3e_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_2_conv) as tf.SymbolicTensor;
   const block3e_2_activation = tf.layers
     .activation({ name: "block3e_2_activation", activation: "relu" })
     .apply(block3e_2_bn) as tf.SymbolicTensor;
   const block3e_3_conv = tf.layers
-    .conv2d({ name: "block3e_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(337)),
+    })
     .apply(block3e_2_activation) as tf.SymbolicTensor;
   const block3e_3_bn = tf.layers
-    .batchNormalization({ name: "block3e_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3e_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_3_conv) as tf.SymbolicTensor;
   const block3e_add = tf.layers.add({ name: "block3e_add" }).apply([block3d_out, block3e_3_bn]) as tf.SymbolicTensor;
   const block3e_out = tf.layers
     .activation({ name: "block3e_out", activation: "relu" })
     .apply(block3e_add) as tf.SymbolicTensor;
   const block3f_1_conv = tf.layers
-    .conv2d({ name: "block3f_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(341)),
+    })
     .apply(block3e_out) as tf.SymbolicTensor;
   const block3f_1_bn = tf.layers
-    .batchNormalization({ name: "block3f_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3f_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_1_conv) as tf.SymbolicTensor;
   const block3f_1_activation = tf.layers
     .activation({ name: "block3f_1_activation", activation: "relu" })
     .apply(block3f_1_bn) as tf.SymbolicTensor;
   const block3f_2_conv = tf.layers
-    .conv2d({ name: "block3f_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(344)),
+    })
     .apply(block3f_1_activation) as tf.SymbolicTensor;
   const block3f_2_bn = tf.layers
-    .batchNormalization({ name: "block3f_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3f_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_2_conv) as tf.SymbolicTensor;
   const block3f_2_activation = tf.layers
     .activation({ name: "block3f_2_activation", activation: "relu" })
     .apply(block3f_2_bn) as tf.SymbolicTensor;
   const block3f_3_conv = tf.layers
-    .conv2d({ name: "block3f_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(347)),
+    })
     .apply(block3f_2_activation) as tf.SymbolicTensor;
   const block3f_3_bn = tf.layers
-    .batchNormalization({ name: "block3f_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3f_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_3_conv) as tf.SymbolicTensor;
   const block3f_add = tf.layers.add({ name: "block3f_add" }).apply([block3e_out, block3f_3_bn]) as tf.SymbolicTensor;
   const block3f_out = tf.layers
     .activation({ name: "block3f_out", activation: "relu" })
     .apply(block3f_add) as tf.SymbolicTensor;
   const block3g_1_conv = tf.layers
-    .conv2d({ name: "block3g_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(351)),
+    })
     .apply(block3f_out) as tf.SymbolicTensor;
   const block3g_1_bn = tf.layers
-    .batchNormalization({ name: "block3g_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3g_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_1_conv) as tf.SymbolicTensor;
   const block3g_1_activation = tf.layers
     .activation({ name: "block3g_1_activation", activation: "relu" })
     .apply(block3g_1_bn) as tf.SymbolicTensor;
   const block3g_2_conv = tf.layers
-    .conv2d({ name: "block3g_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(354)),
+    })
     .apply(block3g_1_activation) as tf.SymbolicTensor;
   const block3g_2_bn = tf.layers
-    .batchNormalization({ name: "block3g_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3g_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_2_conv) as tf.SymbolicTensor;
   const block3g_2_activation = tf.layers
     .activation({ name: "block3g_2_activation", activation: "relu" })
     .apply(block3g_2_bn) as tf.SymbolicTensor;
   const block3g_3_conv = tf.layers
-    .conv2d({ name: "block3g_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(357)),
+    })
     .apply(block3g_2_activation) as tf.SymbolicTensor;
   const block3g_3_bn = tf.layers
-    .batchNormalization({ name: "block3g_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3g_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_3_conv) as tf.SymbolicTensor;
   const block3g_add = tf.layers.add({ name: "block3g_add" }).apply([block3f_out, block3g_3_bn]) as tf.SymbolicTensor;
   const block3g_out = tf.layers
     .activation({ name: "block3g_out", activation: "relu" })
     .apply(block3g_add) as tf.SymbolicTensor;
   const block3h_1_conv = tf.layers
-    .conv2d({ name: "block3h_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3h_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(361)),
+    })
     .apply(block3g_out) as tf.SymbolicTensor;
   const block3h_1_bn = tf.layers
-    .batchNormalization({ name: "block3h_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3h_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_1_conv) as tf.SymbolicTensor;
   const block3h_1_activation = tf.layers
     .activation({ name: "block3h_1_activation", activation: "relu" })
     .apply(block3h_1_bn) as tf.SymbolicTensor;
   const block3h_2_conv = tf.layers
-    .conv2d({ name: "block3h_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3h_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(364)),
+    })
     .apply(block3h_1_activation) as tf.SymbolicTensor;
   const block3h_2_bn = tf.layers
-    .batchNormalization({ name: "block3h_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3h_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_2_conv) as tf.SymbolicTensor;
   const block3h_2_activation = tf.layers
     .activation({ name: "block3h_2_activation", activation: "relu" })
     .apply(block3h_2_bn) as tf.SymbolicTensor;
   const block3h_3_conv = tf.layers
-    .conv2d({ name: "block3h_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3h_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(367)),
+    })
     .apply(block3h_2_activation) as tf.SymbolicTensor;
   const block3h_3_bn = tf.layers
-    .batchNormalization({ name: "block3h_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3h_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_3_conv) as tf.SymbolicTensor;
   const block3h_add = tf.layers.add({ name: "block3h_add" }).apply([block3g_out, block3h_3_bn]) as tf.SymbolicTensor;
   const block3h_out = tf.layers
     .activation({ name: "block3h_out", activation: "relu" })
     .apply(block3h_add) as tf.SymbolicTensor;
   const block3i_1_conv = tf.layers
-    .conv2d({ name: "block3i_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3i_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(371)),
+    })
     .apply(block3h_out) as tf.SymbolicTensor;
   const block3i_1_bn = tf.layers
-    .batchNormalization({ name: "block3i_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3i_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_1_conv) as tf.SymbolicTensor;
   const block3i_1_activation = tf.layers
     .activation({ name: "block3i_1_activation", activation: "relu" })
     .apply(block3i_1_bn) as tf.SymbolicTensor;
   const block3i_2_conv = tf.layers
-    .conv2d({ name: "block3i_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3i_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(374)),
+    })
     .apply(block3i_1_activation) as tf.SymbolicTensor;
   const block3i_2_bn = tf.layers
-    .batchNormalization({ name: "block3i_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3i_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_2_conv) as tf.SymbolicTensor;
   const block3i_2_activation = tf.layers
     .activation({ name: "block3i_2_activation", activation: "relu" })
     .apply(block3i_2_bn) as tf.SymbolicTensor;
   const block3i_3_conv = tf.layers
-    .conv2d({ name: "block3i_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3i_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(377)),
+    })
     .apply(block3i_2_activation) as tf.SymbolicTensor;
   const block3i_3_bn = tf.layers
-    .batchNormalization({ name: "block3i_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3i_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_3_conv) as tf.SymbolicTensor;
   const block3i_add = tf.layers.add({ name: "block3i_add" }).apply([block3h_out, block3i_3_bn]) as tf.SymbolicTensor;
   const block3i_out = tf.layers
     .activation({ name: "block3i_out", activation: "relu" })
     .apply(block3i_add) as tf.SymbolicTensor;
   const block3j_1_conv = tf.layers
-    .conv2d({ name: "block3j_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3j_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(381)),
+    })
     .apply(block3i_out) as tf.SymbolicTensor;
   const block3j_1_bn = tf.layers
-    .batchNormalization({ name: "block3j_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3j_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3j_1_conv) as tf.SymbolicTensor;
   const block3j_1_activation = tf.layers
     .activation({ name: "block3j_1_activation", activation: "relu" })
     .apply(block3j_1_bn) as tf.SymbolicTensor;
   const block3j_2_conv = tf.layers
-    .conv2d({ name: "block3j_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3j_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(384)),
+    })
     .apply(block3j_1_activation) as tf.SymbolicTensor;
   const block3j_2_bn = tf.layers
-    .batchNormalization({ name: "block3j_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3j_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3j_2_conv) as tf.SymbolicTensor;
   const block3j_2_activation = tf.layers
     .activation({ name: "block3j_2_activation", activation: "relu" })
     .apply(block3j_2_bn) as tf.SymbolicTensor;
   const block3j_3_conv = tf.layers
-    .conv2d({ name: "block3j_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3j_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(387)),
+    })
     .apply(block3j_2_activation) as tf.SymbolicTensor;
   const block3j_3_bn = tf.layers
-    .batchNormalization({ name: "block3j_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3j_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3j_3_conv) as tf.SymbolicTensor;
   const block3j_add = tf.layers.add({ name: "block3j_add" }).apply([block3i_out, block3j_3_bn]) as tf.SymbolicTensor;
   const block3j_out = tf.layers
     .activation({ name: "block3j_out", activation: "relu" })
     .apply(block3j_add) as tf.SymbolicTensor;
   const block3k_1_conv = tf.layers
-    .conv2d({ name: "block3k_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3k_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(391)),
+    })
     .apply(block3j_out) as tf.SymbolicTensor;
   const block3k_1_bn = tf.layers
-    .batchNormalization({ name: "block3k_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3k_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3k_1_conv) as tf.SymbolicTensor;
   const block3k_1_activation = tf.layers
     .activation({ name: "block3k_1_activation", activation: "relu" })
     .apply(block3k_1_bn) as tf.SymbolicTensor;
   const block3k_2_conv = tf.layers
-    .conv2d({ name: "block3k_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3k_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(394)),
+    })
     .apply(block3k_1_activation) as tf.SymbolicTensor;
   const block3k_2_bn = tf.layers
-    .batchNormalization({ name: "block3k_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3k_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3k_2_conv) as tf.SymbolicTensor;
   const block3k_2_activation = tf.layers
     .activation({ name: "block3k_2_activation", activation: "relu" })
     .apply(block3k_2_bn) as tf.SymbolicTensor;
   const block3k_3_conv = tf.layers
-    .conv2d({ name: "block3k_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3k_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(397)),
+    })
     .apply(block3k_2_activation) as tf.SymbolicTensor;
   const block3k_3_bn = tf.layers
-    .batchNormalization({ name: "block3k_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3k_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3k_3_conv) as tf.SymbolicTensor;
   const block3k_add = tf.layers.add({ name: "block3k_add" }).apply([block3j_out, block3k_3_bn]) as tf.SymbolicTensor;
   const block3k_out = tf.layers
     .activation({ name: "block3k_out", activation: "relu" })
     .apply(block3k_add) as tf.SymbolicTensor;
   const block3l_1_conv = tf.layers
-    .conv2d({ name: "block3l_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3l_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(401)),
+    })
     .apply(block3k_out) as tf.SymbolicTensor;
   const block3l_1_bn = tf.layers
-    .batchNormalization({ name: "block3l_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3l_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3l_1_conv) as tf.SymbolicTensor;
   const block3l_1_activation = tf.layers
     .activation({ name: "block3l_1_activation", activation: "relu" })
     .apply(block3l_1_bn) as tf.SymbolicTensor;
   const block3l_2_conv = tf.layers
-    .conv2d({ name: "block3l_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3l_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(404)),
+    })
     .apply(block3l_1_activation) as tf.SymbolicTensor;
   const block3l_2_bn = tf.layers
-    .batchNormalization({ name: "block3l_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3l_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3l_2_conv) as tf.SymbolicTensor;
   const block3l_2_activation = tf.layers
     .activation({ name: "block3l_2_activation", activation: "relu" })
     .apply(block3l_2_bn) as tf.SymbolicTensor;
   const block3l_3_conv = tf.layers
-    .conv2d({ name: "block3l_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3l_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(407)),
+    })
     .apply(block3l_2_activation) as tf.SymbolicTensor;
   const block3l_3_bn = tf.layers
-    .batchNormalization({ name: "block3l_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3l_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3l_3_conv) as tf.SymbolicTensor;
   const block3l_add = tf.layers.add({ name: "block3l_add" }).apply([block3k_out, block3l_3_bn]) as tf.SymbolicTensor;
   const block3l_out = tf.layers
     .activation({ name: "block3l_out", activation: "relu" })
     .apply(block3l_add) as tf.SymbolicTensor;
   const block3m_1_conv = tf.layers
-    .conv2d({ name: "block3m_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3m_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(411)),
+    })
     .apply(block3l_out) as tf.SymbolicTensor;
   const block3m_1_bn = tf.layers
-    .batchNormalization({ name: "block3m_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3m_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3m_1_conv) as tf.SymbolicTensor;
   const block3m_1_activation = tf.layers
     .activation({ name: "block3m_1_activation", activation: "relu" })
     .apply(block3m_1_bn) as tf.SymbolicTensor;
   const block3m_2_conv = tf.layers
-    .conv2d({ name: "block3m_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3m_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(414)),
+    })
     .apply(block3m_1_activation) as tf.SymbolicTensor;
   const block3m_2_bn = tf.layers
-    .batchNormalization({ name: "block3m_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3m_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3m_2_conv) as tf.SymbolicTensor;
   const block3m_2_activation = tf.layers
     .activation({ name: "block3m_2_activation", activation: "relu" })
     .apply(block3m_2_bn) as tf.SymbolicTensor;
   const block3m_3_conv = tf.layers
-    .conv2d({ name: "block3m_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3m_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(417)),
+    })
     .apply(block3m_2_activation) as tf.SymbolicTensor;
   const block3m_3_bn = tf.layers
-    .batchNormalization({ name: "block3m_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3m_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3m_3_conv) as tf.SymbolicTensor;
   const block3m_add = tf.layers.add({ name: "block3m_add" }).apply([block3l_out, block3m_3_bn]) as tf.SymbolicTensor;
   const block3m_out = tf.layers
     .activation({ name: "block3m_out", activation: "relu" })
     .apply(block3m_add) as tf.SymbolicTensor;
   const block3n_1_conv = tf.layers
-    .conv2d({ name: "block3n_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3n_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(421)),
+    })
     .apply(block3m_out) as tf.SymbolicTensor;
   const block3n_1_bn = tf.layers
-    .batchNormalization({ name: "block3n_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3n_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3n_1_conv) as tf.SymbolicTensor;
   const block3n_1_activation = tf.layers
     .activation({ name: "block3n_1_activation", activation: "relu" })
     .apply(block3n_1_bn) as tf.SymbolicTensor;
   const block3n_2_conv = tf.layers
-    .conv2d({ name: "block3n_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3n_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(424)),
+    })
     .apply(block3n_1_activation) as tf.SymbolicTensor;
   const block3n_2_bn = tf.layers
-    .batchNormalization({ name: "block3n_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3n_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3n_2_conv) as tf.SymbolicTensor;
   const block3n_2_activation = tf.layers
     .activation({ name: "block3n_2_activation", activation: "relu" })
     .apply(block3n_2_bn) as tf.SymbolicTensor;
   const block3n_3_conv = tf.layers
-    .conv2d({ name: "block3n_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3n_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(427)),
+    })
     .apply(block3n_2_activation) as tf.SymbolicTensor;
   const block3n_3_bn = tf.layers
-    .batchNormalization({ name: "block3n_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3n_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3n_3_conv) as tf.SymbolicTensor;
   const block3n_add = tf.layers.add({ name: "block3n_add" }).apply([block3m_out, block3n_3_bn]) as tf.SymbolicTensor;
   const block3n_out = tf.layers
     .activation({ name: "block3n_out", activation: "relu" })
     .apply(block3n_add) as tf.SymbolicTensor;
   const block3o_1_conv = tf.layers
-    .conv2d({ name: "block3o_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3o_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(431)),
+    })
     .apply(block3n_out) as tf.SymbolicTensor;
   const block3o_1_bn = tf.layers
-    .batchNormalization({ name: "block3o_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3o_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3o_1_conv) as tf.SymbolicTensor;
   const block3o_1_activation = tf.layers
     .activation({ name: "block3o_1_activation", activation: "relu" })
     .apply(block3o_1_bn) as tf.SymbolicTensor;
   const block3o_2_conv = tf.layers
-    .conv2d({ name: "block3o_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3o_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(434)),
+    })
     .apply(block3o_1_activation) as tf.SymbolicTensor;
   const block3o_2_bn = tf.layers
-    .batchNormalization({ name: "block3o_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3o_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3o_2_conv) as tf.SymbolicTensor;
   const block3o_2_activation = tf.layers
     .activation({ name: "block3o_2_activation", activation: "relu" })
     .apply(block3o_2_bn) as tf.SymbolicTensor;
   const block3o_3_conv = tf.layers
-    .conv2d({ name: "block3o_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3o_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(437)),
+    })
     .apply(block3o_2_activation) as tf.SymbolicTensor;
   const block3o_3_bn = tf.layers
-    .batchNormalization({ name: "block3o_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3o_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3o_3_conv) as tf.SymbolicTensor;
   const block3o_add = tf.layers.add({ name: "block3o_add" }).apply([block3n_out, block3o_3_bn]) as tf.SymbolicTensor;
   const block3o_out = tf.layers
     .activation({ name: "block3o_out", activation: "relu" })
     .apply(block3o_add) as tf.SymbolicTensor;
   const block3p_1_conv = tf.layers
-    .conv2d({ name: "block3p_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3p_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(441)),
+    })
     .apply(block3o_out) as tf.SymbolicTensor;
   const block3p_1_bn = tf.layers
-    .batchNormalization({ name: "block3p_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3p_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3p_1_conv) as tf.SymbolicTensor;
   const block3p_1_activation = tf.layers
     .activation({ name: "block3p_1_activation", activation: "relu" })
     .apply(block3p_1_bn) as tf.SymbolicTensor;
   const block3p_2_conv = tf.layers
-    .conv2d({ name: "block3p_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3p_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(444)),
+    })
     .apply(block3p_1_activation) as tf.SymbolicTensor;
   const block3p_2_bn = tf.layers
-    .batchNormalization({ name: "block3p_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3p_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3p_2_conv) as tf.SymbolicTensor;
   const block3p_2_activation = tf.layers
     .activation({ name: "block3p_2_activation", activation: "relu" })
     .apply(block3p_2_bn) as tf.SymbolicTensor;
   const block3p_3_conv = tf.layers
-    .conv2d({ name: "block3p_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3p_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(447)),
+    })
     .apply(block3p_2_activation) as tf.SymbolicTensor;
   const block3p_3_bn = tf.layers
-    .batchNormalization({ name: "block3p_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3p_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3p_3_conv) as tf.SymbolicTensor;
   const block3p_add = tf.layers.add({ name: "block3p_add" }).apply([block3o_out, block3p_3_bn]) as tf.SymbolicTensor;
   const block3p_out = tf.layers
     .activation({ name: "block3p_out", activation: "relu" })
     .apply(block3p_add) as tf.SymbolicTensor;
   const block3q_1_conv = tf.layers
-    .conv2d({ name: "block3q_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3q_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(451)),
+    })
     .apply(block3p_out) as tf.SymbolicTensor;
   const block3q_1_bn = tf.layers
-    .batchNormalization({ name: "block3q_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3q_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3q_1_conv) as tf.SymbolicTensor;
   const block3q_1_activation = tf.layers
     .activation({ name: "block3q_1_activation", activation: "relu" })
     .apply(block3q_1_bn) as tf.SymbolicTensor;
   const block3q_2_conv = tf.layers
-    .conv2d({ name: "block3q_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3q_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(454)),
+    })
     .apply(block3q_1_activation) as tf.SymbolicTensor;
   const block3q_2_bn = tf.layers
-    .batchNormalization({ name: "block3q_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3q_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3q_2_conv) as tf.SymbolicTensor;
   const block3q_2_activation = tf.layers
     .activation({ name: "block3q_2_activation", activation: "relu" })
     .apply(block3q_2_bn) as tf.SymbolicTensor;
   const block3q_3_conv = tf.layers
-    .conv2d({ name: "block3q_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3q_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(457)),
+    })
     .apply(block3q_2_activation) as tf.SymbolicTensor;
   const block3q_3_bn = tf.layers
-    .batchNormalization({ name: "block3q_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3q_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3q_3_conv) as tf.SymbolicTensor;
   const block3q_add = tf.layers.add({ name: "block3q_add" }).apply([block3p_out, block3q_3_bn]) as tf.SymbolicTensor;
   const block3q_out = tf.layers
     .activation({ name: "block3q_out", activation: "relu" })
     .apply(block3q_add) as tf.SymbolicTensor;
   const block3r_1_conv = tf.layers
-    .conv2d({ name: "block3r_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3r_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(461)),
+    })
     .apply(block3q_out) as tf.SymbolicTensor;
   const block3r_1_bn = tf.layers
-    .batchNormalization({ name: "block3r_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3r_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3r_1_conv) as tf.SymbolicTensor;
   const block3r_1_activation = tf.layers
     .activation({ name: "block3r_1_activation", activation: "relu" })
     .apply(block3r_1_bn) as tf.SymbolicTensor;
   const block3r_2_conv = tf.layers
-    .conv2d({ name: "block3r_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3r_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(464)),
+    })
     .apply(block3r_1_activation) as tf.SymbolicTensor;
   const block3r_2_bn = tf.layers
-    .batchNormalization({ name: "block3r_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3r_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3r_2_conv) as tf.SymbolicTensor;
   const block3r_2_activation = tf.layers
     .activation({ name: "block3r_2_activation", activation: "relu" })
     .apply(block3r_2_bn) as tf.SymbolicTensor;
   const block3r_3_conv = tf.layers
-    .conv2d({ name: "block3r_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3r_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(467)),
+    })
     .apply(block3r_2_activation) as tf.SymbolicTensor;
   const block3r_3_bn = tf.layers
-    .batchNormalization({ name: "block3r_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3r_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3r_3_conv) as tf.SymbolicTensor;
   const block3r_add = tf.layers.add({ name: "block3r_add" }).apply([block3q_out, block3r_3_bn]) as tf.SymbolicTensor;
   const block3r_out = tf.layers
     .activation({ name: "block3r_out", activation: "relu" })
     .apply(block3r_add) as tf.SymbolicTensor;
   const block3s_1_conv = tf.layers
-    .conv2d({ name: "block3s_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3s_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(471)),
+    })
     .apply(block3r_out) as tf.SymbolicTensor;
   const block3s_1_bn = tf.layers
-    .batchNormalization({ name: "block3s_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3s_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3s_1_conv) as tf.SymbolicTensor;
   const block3s_1_activation = tf.layers
     .activation({ name: "block3s_1_activation", activation: "relu" })
     .apply(block3s_1_bn) as tf.SymbolicTensor;
   const block3s_2_conv = tf.layers
-    .conv2d({ name: "block3s_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3s_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(474)),
+    })
     .apply(block3s_1_activation) as tf.SymbolicTensor;
   const block3s_2_bn = tf.layers
-    .batchNormalization({ name: "block3s_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3s_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3s_2_conv) as tf.SymbolicTensor;
   const block3s_2_activation = tf.layers
     .activation({ name: "block3s_2_activation", activation: "relu" })
     .apply(block3s_2_bn) as tf.SymbolicTensor;
   const block3s_3_conv = tf.layers
-    .conv2d({ name: "block3s_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3s_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(477)),
+    })
     .apply(block3s_2_activation) as tf.SymbolicTensor;
   const block3s_3_bn = tf.layers
-    .batchNormalization({ name: "block3s_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3s_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3s_3_conv) as tf.SymbolicTensor;
   const block3s_add = tf.layers.add({ name: "block3s_add" }).apply([block3r_out, block3s_3_bn]) as tf.SymbolicTensor;
   const block3s_out = tf.layers
     .activation({ name: "block3s_out", activation: "relu" })
     .apply(block3s_add) as tf.SymbolicTensor;
   const block3t_1_conv = tf.layers
-    .conv2d({ name: "block3t_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3t_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(481)),
+    })
     .apply(block3s_out) as tf.SymbolicTensor;
   const block3t_1_bn = tf.layers
-    .batchNormalization({ name: "block3t_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3t_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3t_1_conv) as tf.SymbolicTensor;
   const block3t_1_activation = tf.layers
     .activation({ name: "block3t_1_activation", activation: "relu" })
     .apply(block3t_1_bn) as tf.SymbolicTensor;
   const block3t_2_conv = tf.layers
-    .conv2d({ name: "block3t_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3t_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(484)),
+    })
     .apply(block3t_1_activation) as tf.SymbolicTensor;
   const block3t_2_bn = tf.layers
-    .batchNormalization({ name: "block3t_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3t_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3t_2_conv) as tf.SymbolicTensor;
   const block3t_2_activation = tf.layers
     .activation({ name: "block3t_2_activation", activation: "relu" })
     .apply(block3t_2_bn) as tf.SymbolicTensor;
   const block3t_3_conv = tf.layers
-    .conv2d({ name: "block3t_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3t_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(487)),
+    })
     .apply(block3t_2_activation) as tf.SymbolicTensor;
   const block3t_3_bn = tf.layers
-    .batchNormalization({ name: "block3t_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3t_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3t_3_conv) as tf.SymbolicTensor;
   const block3t_add = tf.layers.add({ name: "block3t_add" }).apply([block3s_out, block3t_3_bn]) as tf.SymbolicTensor;
   const block3t_out = tf.layers
     .activation({ name: "block3t_out", activation: "relu" })
     .apply(block3t_add) as tf.SymbolicTensor;
   const block3u_1_conv = tf.layers
-    .conv2d({ name: "block3u_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3u_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(491)),
+    })
     .apply(block3t_out) as tf.SymbolicTensor;
   const block3u_1_bn = tf.layers
-    .batchNormalization({ name: "block3u_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3u_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3u_1_conv) as tf.SymbolicTensor;
   const block3u_1_activation = tf.layers
     .activation({ name: "block3u_1_activation", activation: "relu" })
     .apply(block3u_1_bn) as tf.SymbolicTensor;
   const block3u_2_conv = tf.layers
-    .conv2d({ name: "block3u_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3u_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(494)),
+    })
     .apply(block3u_1_activation) as tf.SymbolicTensor;
   const block3u_2_bn = tf.layers
-    .batchNormalization({ name: "block3u_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3u_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3u_2_conv) as tf.SymbolicTensor;
   const block3u_2_activation = tf.layers
     .activation({ name: "block3u_2_activation", activation: "relu" })
     .apply(block3u_2_bn) as tf.SymbolicTensor;
   const block3u_3_conv = tf.layers
-    .conv2d({ name: "block3u_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3u_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(497)),
+    })
     .apply(block3u_2_activation) as tf.SymbolicTensor;
   const block3u_3_bn = tf.layers
-    .batchNormalization({ name: "block3u_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3u_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3u_3_conv) as tf.SymbolicTensor;
   const block3u_add = tf.layers.add({ name: "block3u_add" }).apply([block3t_out, block3u_3_bn]) as tf.SymbolicTensor;
   const block3u_out = tf.layers
     .activation({ name: "block3u_out", activation: "relu" })
     .apply(block3u_add) as tf.SymbolicTensor;
   const block3v_1_conv = tf.layers
-    .conv2d({ name: "block3v_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3v_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(501)),
+    })
     .apply(block3u_out) as tf.SymbolicTensor;
   const block3v_1_bn = tf.layers
-    .batchNormalization({ name: "block3v_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3v_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3v_1_conv) as tf.SymbolicTensor;
   const block3v_1_activation = tf.layers
     .activation({ name: "block3v_1_activation", activation: "relu" })
     .apply(block3v_1_bn) as tf.SymbolicTensor;
   const block3v_2_conv = tf.layers
-    .conv2d({ name: "block3v_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3v_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(504)),
+    })
     .apply(block3v_1_activation) as tf.SymbolicTensor;
   const block3v_2_bn = tf.layers
-    .batchNormalization({ name: "block3v_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3v_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3v_2_conv) as tf.SymbolicTensor;
   const block3v_2_activation = tf.layers
     .activation({ name: "block3v_2_activation", activation: "relu" })
     .apply(block3v_2_bn) as tf.SymbolicTensor;
   const block3v_3_conv = tf.layers
-    .conv2d({ name: "block3v_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3v_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(507)),
+    })
     .apply(block3v_2_activation) as tf.SymbolicTensor;
   const block3v_3_bn = tf.layers
-    .batchNormalization({ name: "block3v_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3v_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3v_3_conv) as tf.SymbolicTensor;
   const block3v_add = tf.layers.add({ name: "block3v_add" }).apply([block3u_out, block3v_3_bn]) as tf.SymbolicTensor;
   const block3v_out = tf.layers
     .activation({ name: "block3v_out", activation: "relu" })
     .apply(block3v_add) as tf.SymbolicTensor;
   const block3w_1_conv = tf.layers
-    .conv2d({ name: "block3w_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3w_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(511)),
+    })
     .apply(block3v_out) as tf.SymbolicTensor;
   const block3w_1_bn = tf.layers
-    .batchNormalization({ name: "block3w_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3w_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3w_1_conv) as tf.SymbolicTensor;
   const block3w_1_activation = tf.layers
     .activation({ name: "block3w_1_activation", activation: "relu" })
     .apply(block3w_1_bn) as tf.SymbolicTensor;
   const block3w_2_conv = tf.layers
-    .conv2d({ name: "block3w_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3w_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(514)),
+    })
     .apply(block3w_1_activation) as tf.SymbolicTensor;
   const block3w_2_bn = tf.layers
-    .batchNormalization({ name: "block3w_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3w_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3w_2_conv) as tf.SymbolicTensor;
   const block3w_2_activation = tf.layers
     .activation({ name: "block3w_2_activation", activation: "relu" })
     .apply(block3w_2_bn) as tf.SymbolicTensor;
   const block3w_3_conv = tf.layers
-    .conv2d({ name: "block3w_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3w_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(517)),
+    })
     .apply(block3w_2_activation) as tf.SymbolicTensor;
   const block3w_3_bn = tf.layers
-    .batchNormalization({ name: "block3w_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3w_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3w_3_conv) as tf.SymbolicTensor;
   const block3w_add = tf.layers.add({ name: "block3w_add" }).apply([block3v_out, block3w_3_bn]) as tf.SymbolicTensor;
   const block3w_out = tf.layers
     .activation({ name: "block3w_out", activation: "relu" })
     .apply(block3w_add) as tf.SymbolicTensor;
   const block3x_1_conv = tf.layers
-    .conv2d({ name: "block3x_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3x_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(521)),
+    })
     .apply(block3w_out) as tf.SymbolicTensor;
   const block3x_1_bn = tf.layers
-    .batchNormalization({ name: "block3x_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3x_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3x_1_conv) as tf.SymbolicTensor;
   const block3x_1_activation = tf.layers
     .activation({ name: "block3x_1_activation", activation: "relu" })
     .apply(block3x_1_bn) as tf.SymbolicTensor;
   const block3x_2_conv = tf.layers
-    .conv2d({ name: "block3x_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3x_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(524)),
+    })
     .apply(block3x_1_activation) as tf.SymbolicTensor;
   const block3x_2_bn = tf.layers
-    .batchNormalization({ name: "block3x_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3x_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3x_2_conv) as tf.SymbolicTensor;
   const block3x_2_activation = tf.layers
     .activation({ name: "block3x_2_activation", activation: "relu" })
     .apply(block3x_2_bn) as tf.SymbolicTensor;
   const block3x_3_conv = tf.layers
-    .conv2d({ name: "block3x_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3x_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(527)),
+    })
     .apply(block3x_2_activation) as tf.SymbolicTensor;
   const block3x_3_bn = tf.layers
-    .batchNormalization({ name: "block3x_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3x_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3x_3_conv) as tf.SymbolicTensor;
   const block3x_add = tf.layers.add({ name: "block3x_add" }).apply([block3w_out, block3x_3_bn]) as tf.SymbolicTensor;
   const block3x_out = tf.layers
     .activation({ name: "block3x_out", activation: "relu" })
     .apply(block3x_add) as tf.SymbolicTensor;
   const block4a_1_conv = tf.layers
-    .conv2d({ name: "block4a_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(531)),
+    })
     .apply(block3x_out) as tf.SymbolicTensor;
   const block4a_1_bn = tf.layers
-    .batchNormalization({ name: "block4a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_1_conv) as tf.SymbolicTensor;
   const block4a_1_activation = tf.layers
     .activation({ name: "block4a_1_activation", activation: "relu" })
     .apply(block4a_1_bn) as tf.SymbolicTensor;
   const block4a_2_conv = tf.layers
-    .conv2d({ name: "block4a_2_conv", filters: 512, kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(534)),
+    })
     .apply(block4a_1_activation) as tf.SymbolicTensor;
   const block4a_2_bn = tf.layers
-    .batchNormalization({ name: "block4a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_2_conv) as tf.SymbolicTensor;
   const block4a_2_activation = tf.layers
     .activation({ name: "block4a_2_activation", activation: "relu" })
     .apply(block4a_2_bn) as tf.SymbolicTensor;
   const block4a_3_conv = tf.layers
-    .conv2d({ name: "block4a_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(537)),
+    })
     .apply(block4a_2_activation) as tf.SymbolicTensor;
   const block4a_3_bn = tf.layers
-    .batchNormalization({ name: "block4a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_3_conv) as tf.SymbolicTensor;
   const block4a_0_conv = tf.layers
-    .conv2d({ name: "block4a_0_conv", filters: 2048, kernelSize: 1, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_0_conv",
+      filters: 2048,
+      kernelSize: 1,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(539)),
+    })
     .apply(block3x_out) as tf.SymbolicTensor;
   const block4a_0_bn = tf.layers
-    .batchNormalization({ name: "block4a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_0_conv) as tf.SymbolicTensor;
   const block4a_add = tf.layers.add({ name: "block4a_add" }).apply([block4a_0_bn, block4a_3_bn]) as tf.SymbolicTensor;
   const block4a_out = tf.layers
     .activation({ name: "block4a_out", activation: "relu" })
     .apply(block4a_add) as tf.SymbolicTensor;
   const block4b_1_conv = tf.layers
-    .conv2d({ name: "block4b_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(543)),
+    })
     .apply(block4a_out) as tf.SymbolicTensor;
   const block4b_1_bn = tf.layers
-    .batchNormalization({ name: "block4b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_1_conv) as tf.SymbolicTensor;
   const block4b_1_activation = tf.layers
     .activation({ name: "block4b_1_activation", activation: "relu" })
     .apply(block4b_1_bn) as tf.SymbolicTensor;
   const block4b_2_conv = tf.layers
-    .conv2d({ name: "block4b_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(546)),
+    })
     .apply(block4b_1_activation) as tf.SymbolicTensor;
   const block4b_2_bn = tf.layers
-    .batchNormalization({ name: "block4b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_2_conv) as tf.SymbolicTensor;
   const block4b_2_activation = tf.layers
     .activation({ name: "block4b_2_activation", activation: "relu" })
     .apply(block4b_2_bn) as tf.SymbolicTensor;
   const block4b_3_conv = tf.layers
-    .conv2d({ name: "block4b_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(549)),
+    })
     .apply(block4b_2_activation) as tf.SymbolicTensor;
   const block4b_3_bn = tf.layers
-    .batchNormalization({ name: "block4b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_3_conv) as tf.SymbolicTensor;
   const block4b_add = tf.layers.add({ name: "block4b_add" }).apply([block4a_out, block4b_3_bn]) as tf.SymbolicTensor;
   const block4b_out = tf.layers
     .activation({ name: "block4b_out", activation: "relu" })
     .apply(block4b_add) as tf.SymbolicTensor;
   const block4c_1_conv = tf.layers
-    .conv2d({ name: "block4c_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(553)),
+    })
     .apply(block4b_out) as tf.SymbolicTensor;
   const block4c_1_bn = tf.layers
-    .batchNormalization({ name: "block4c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_1_conv) as tf.SymbolicTensor;
   const block4c_1_activation = tf.layers
     .activation({ name: "block4c_1_activation", activation: "relu" })
     .apply(block4c_1_bn) as tf.SymbolicTensor;
   const block4c_2_conv = tf.layers
-    .conv2d({ name: "block4c_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(556)),
+    })
     .apply(block4c_1_activation) as tf.SymbolicTensor;
   const block4c_2_bn = tf.layers
-    .batchNormalization({ name: "block4c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_2_conv) as tf.SymbolicTensor;
   const block4c_2_activation = tf.layers
     .activation({ name: "block4c_2_activation", activation: "relu" })
     .apply(block4c_2_bn) as tf.SymbolicTensor;
   const block4c_3_conv = tf.layers
-    .conv2d({ name: "block4c_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(559)),
+    })
     .apply(block4c_2_activation) as tf.SymbolicTensor;
   const block4c_3_bn = tf.layers
-    .batchNormalization({ name: "block4c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_3_conv) as tf.SymbolicTensor;
   const block4c_add = tf.layers.add({ name: "block4c_add" }).apply([block4b_out, block4c_3_bn]) as tf.SymbolicTensor;
   const block4c_out = tf.layers
     .activation({ name: "block4c_out", activation: "relu" })
     .apply(block4c_add) as tf.SymbolicTensor;
   const block4d_1_conv = tf.layers
-    .conv2d({ name: "block4d_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(563)),
+    })
     .apply(block4c_out) as tf.SymbolicTensor;
   const block4d_1_bn = tf.layers
-    .batchNormalization({ name: "block4d_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4d_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_1_conv) as tf.SymbolicTensor;
   const block4d_1_activation = tf.layers
     .activation({ name: "block4d_1_activation", activation: "relu" })
     .apply(block4d_1_bn) as tf.SymbolicTensor;
   const block4d_2_conv = tf.layers
-    .conv2d({ name: "block4d_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(566)),
+    })
     .apply(block4d_1_activation) as tf.SymbolicTensor;
   const block4d_2_bn = tf.layers
-    .batchNormalization({ name: "block4d_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4d_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_2_conv) as tf.SymbolicTensor;
   const block4d_2_activation = tf.layers
     .activation({ name: "block4d_2_activation", activation: "relu" })
     .apply(block4d_2_bn) as tf.SymbolicTensor;
   const block4d_3_conv = tf.layers
-    .conv2d({ name: "block4d_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(569)),
+    })
     .apply(block4d_2_activation) as tf.SymbolicTensor;
   const block4d_3_bn = tf.layers
-    .batchNormalization({ name: "block4d_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4d_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_3_conv) as tf.SymbolicTensor;
   const block4d_add = tf.layers.add({ name: "block4d_add" }).apply([block4c_out, block4d_3_bn]) as tf.SymbolicTensor;
   const block4d_out = tf.layers
     .activation({ name: "block4d_out", activation: "relu" })
     .apply(block4d_add) as tf.SymbolicTensor;
   const block4e_1_conv = tf.layers
-    .conv2d({ name: "block4e_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(573)),
+    })
     .apply(block4d_out) as tf.SymbolicTensor;
   const block4e_1_bn = tf.layers
-    .batchNormalization({ name: "block4e_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4e_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_1_conv) as tf.SymbolicTensor;
   const block4e_1_activation = tf.layers
     .activation({ name: "block4e_1_activation", activation: "relu" })
     .apply(block4e_1_bn) as tf.SymbolicTensor;
   const block4e_2_conv = tf.layers
-    .conv2d({ name: "block4e_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(576)),
+    })
     .apply(block4e_1_activation) as tf.SymbolicTensor;
   const block4e_2_bn = tf.layers
-    .batchNormalization({ name: "block4e_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4e_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_2_conv) as tf.SymbolicTensor;
   const block4e_2_activation = tf.layers
     .activation({ name: "block4e_2_activation", activation: "relu" })
     .apply(block4e_2_bn) as tf.SymbolicTensor;
   const block4e_3_conv = tf.layers
-    .conv2d({ name: "block4e_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(579)),
+    })
     .apply(block4e_2_activation) as tf.SymbolicTensor;
   const block4e_3_bn = tf.layers
-    .batchNormalization({ name: "block4e_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4e_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_3_conv) as tf.SymbolicTensor;
   const block4e_add = tf.layers.add({ name: "block4e_add" }).apply([block4d_out, block4e_3_bn]) as tf.SymbolicTensor;
   const block4e_out = tf.layers
     .activation({ name: "block4e_out", activation: "relu" })
     .apply(block4e_add) as tf.SymbolicTensor;
   const block4f_1_conv = tf.layers
-    .conv2d({ name: "block4f_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(583)),
+    })
     .apply(block4e_out) as tf.SymbolicTensor;
   const block4f_1_bn = tf.layers
-    .batchNormalization({ name: "block4f_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4f_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_1_conv) as tf.SymbolicTensor;
   const block4f_1_activation = tf.layers
     .activation({ name: "block4f_1_activation", activation: "relu" })
     .apply(block4f_1_bn) as tf.SymbolicTensor;
   const block4f_2_conv = tf.layers
-    .conv2d({ name: "block4f_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(586)),
+    })
     .apply(block4f_1_activation) as tf.SymbolicTensor;
   const block4f_2_bn = tf.layers
-    .batchNormalization({ name: "block4f_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4f_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_2_conv) as tf.SymbolicTensor;
   const block4f_2_activation = tf.layers
     .activation({ name: "block4f_2_activation", activation: "relu" })
     .apply(block4f_2_bn) as tf.SymbolicTensor;
   const block4f_3_conv = tf.layers
-    .conv2d({ name: "block4f_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(589)),
+    })
     .apply(block4f_2_activation) as tf.SymbolicTensor;
   const block4f_3_bn = tf.layers
-    .batchNormalization({ name: "block4f_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4f_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_3_conv) as tf.SymbolicTensor;
   const block4f_add = tf.layers.add({ name: "block4f_add" }).apply([block4e_out, block4f_3_bn]) as tf.SymbolicTensor;
   const block4f_out = tf.layers
     .activation({ name: "block4f_out", activation: "relu" })
     .apply(block4f_add) as tf.SymbolicTensor;
   const block4g_1_conv = tf.layers
-    .conv2d({ name: "block4g_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(593)),
+    })
     .apply(block4f_out) as tf.SymbolicTensor;
   const block4g_1_bn = tf.layers
-    .batchNormalization({ name: "block4g_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4g_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_1_conv) as tf.SymbolicTensor;
   const block4g_1_activation = tf.layers
     .activation({ name: "block4g_1_activation", activation: "relu" })
     .apply(block4g_1_bn) as tf.SymbolicTensor;
   const block4g_2_conv = tf.layers
-    .conv2d({ name: "block4g_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(596)),
+    })
     .apply(block4g_1_activation) as tf.SymbolicTensor;
   const block4g_2_bn = tf.layers
-    .batchNormalization({ name: "block4g_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4g_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_2_conv) as tf.SymbolicTensor;
   const block4g_2_activation = tf.layers
     .activation({ name: "block4g_2_activation", activation: "relu" })
     .apply(block4g_2_bn) as tf.SymbolicTensor;
   const block4g_3_conv = tf.layers
-    .conv2d({ name: "block4g_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(599)),
+    })
     .apply(block4g_2_activation) as tf.SymbolicTensor;
   const block4g_3_bn = tf.layers
-    .batchNormalization({ name: "block4g_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4g_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_3_conv) as tf.SymbolicTensor;
   const block4g_add = tf.layers.add({ name: "block4g_add" }).apply([block4f_out, block4g_3_bn]) as tf.SymbolicTensor;
   const block4g_out = tf.layers
     .activation({ name: "block4g_out", activation: "relu" })
     .apply(block4g_add) as tf.SymbolicTensor;
   const block4h_1_conv = tf.layers
-    .conv2d({ name: "block4h_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(603)),
+    })
     .apply(block4g_out) as tf.SymbolicTensor;
   const block4h_1_bn = tf.layers
-    .batchNormalization({ name: "block4h_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4h_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_1_conv) as tf.SymbolicTensor;
   const block4h_1_activation = tf.layers
     .activation({ name: "block4h_1_activation", activation: "relu" })
     .apply(block4h_1_bn) as tf.SymbolicTensor;
   const block4h_2_conv = tf.layers
-    .conv2d({ name: "block4h_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(606)),
+    })
     .apply(block4h_1_activation) as tf.SymbolicTensor;
   const block4h_2_bn = tf.layers
-    .batchNormalization({ name: "block4h_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4h_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_2_conv) as tf.SymbolicTensor;
   const block4h_2_activation = tf.layers
     .activation({ name: "block4h_2_activation", activation: "relu" })
     .apply(block4h_2_bn) as tf.SymbolicTensor;
   const block4h_3_conv = tf.layers
-    .conv2d({ name: "block4h_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(609)),
+    })
     .apply(block4h_2_activation) as tf.SymbolicTensor;
   const block4h_3_bn = tf.layers
-    .batchNormalization({ name: "block4h_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4h_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_3_conv) as tf.SymbolicTensor;
   const block4h_add = tf.layers.add({ name: "block4h_add" }).apply([block4g_out, block4h_3_bn]) as tf.SymbolicTensor;
   const block4h_out = tf.layers
     .activation({ name: "block4h_out", activation: "relu" })
     .apply(block4h_add) as tf.SymbolicTensor;
   const block4i_1_conv = tf.layers
-    .conv2d({ name: "block4i_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(613)),
+    })
     .apply(block4h_out) as tf.SymbolicTensor;
   const block4i_1_bn = tf.layers
-    .batchNormalization({ name: "block4i_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4i_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_1_conv) as tf.SymbolicTensor;
   const block4i_1_activation = tf.layers
     .activation({ name: "block4i_1_activation", activation: "relu" })
     .apply(block4i_1_bn) as tf.SymbolicTensor;
   const block4i_2_conv = tf.layers
-    .conv2d({ name: "block4i_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(616)),
+    })
     .apply(block4i_1_activation) as tf.SymbolicTensor;
   const block4i_2_bn = tf.layers
-    .batchNormalization({ name: "block4i_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4i_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_2_conv) as tf.SymbolicTensor;
   const block4i_2_activation = tf.layers
     .activation({ name: "block4i_2_activation", activation: "relu" })
     .apply(block4i_2_bn) as tf.SymbolicTensor;
   const block4i_3_conv = tf.layers
-    .conv2d({ name: "block4i_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(619)),
+    })
     .apply(block4i_2_activation) as tf.SymbolicTensor;
   const block4i_3_bn = tf.layers
-    .batchNormalization({ name: "block4i_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4i_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_3_conv) as tf.SymbolicTensor;
   const block4i_add = tf.layers.add({ name: "block4i_add" }).apply([block4h_out, block4i_3_bn]) as tf.SymbolicTensor;
   const block4i_out = tf.layers
     .activation({ name: "block4i_out", activation: "relu" })
     .apply(block4i_add) as tf.SymbolicTensor;
   const block4j_1_conv = tf.layers
-    .conv2d({ name: "block4j_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(623)),
+    })
     .apply(block4i_out) as tf.SymbolicTensor;
   const block4j_1_bn = tf.layers
-    .batchNormalization({ name: "block4j_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4j_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_1_conv) as tf.SymbolicTensor;
   const block4j_1_activation = tf.layers
     .activation({ name: "block4j_1_activation", activation: "relu" })
     .apply(block4j_1_bn) as tf.SymbolicTensor;
   const block4j_2_conv = tf.layers
-    .conv2d({ name: "block4j_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(626)),
+    })
     .apply(block4j_1_activation) as tf.SymbolicTensor;
   const block4j_2_bn = tf.layers
-    .batchNormalization({ name: "block4j_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4j_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_2_conv) as tf.SymbolicTensor;
   const block4j_2_activation = tf.layers
     .activation({ name: "block4j_2_activation", activation: "relu" })
     .apply(block4j_2_bn) as tf.SymbolicTensor;
   const block4j_3_conv = tf.layers
-    .conv2d({ name: "block4j_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(629)),
+    })
     .apply(block4j_2_activation) as tf.SymbolicTensor;
   const block4j_3_bn = tf.layers
-    .batchNormalization({ name: "block4j_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4j_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_3_conv) as tf.SymbolicTensor;
   const block4j_add = tf.layers.add({ name: "block4j_add" }).apply([block4i_out, block4j_3_bn]) as tf.SymbolicTensor;
   const block4j_out = tf.layers
     .activation({ name: "block4j_out", activation: "relu" })
     .apply(block4j_add) as tf.SymbolicTensor;
   const block4k_1_conv = tf.layers
-    .conv2d({ name: "block4k_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4k_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(633)),
+    })
     .apply(block4j_out) as tf.SymbolicTensor;
   const block4k_1_bn = tf.layers
-    .batchNormalization({ name: "block4k_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4k_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_1_conv) as tf.SymbolicTensor;
   const block4k_1_activation = tf.layers
     .activation({ name: "block4k_1_activation", activation: "relu" })
     .apply(block4k_1_bn) as tf.SymbolicTensor;
   const block4k_2_conv = tf.layers
-    .conv2d({ name: "block4k_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4k_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(636)),
+    })
     .apply(block4k_1_activation) as tf.SymbolicTensor;
   const block4k_2_bn = tf.layers
-    .batchNormalization({ name: "block4k_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4k_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_2_conv) as tf.SymbolicTensor;
   const block4k_2_activation = tf.layers
     .activation({ name: "block4k_2_activation", activation: "relu" })
     .apply(block4k_2_bn) as tf.SymbolicTensor;
   const block4k_3_conv = tf.layers
-    .conv2d({ name: "block4k_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4k_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(639)),
+    })
     .apply(block4k_2_activation) as tf.SymbolicTensor;
   const block4k_3_bn = tf.layers
-    .batchNormalization({ name: "block4k_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4k_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_3_conv) as tf.SymbolicTensor;
   const block4k_add = tf.layers.add({ name: "block4k_add" }).apply([block4j_out, block4k_3_bn]) as tf.SymbolicTensor;
   const block4k_out = tf.layers
     .activation({ name: "block4k_out", activation: "relu" })
     .apply(block4k_add) as tf.SymbolicTensor;
   const block4l_1_conv = tf.layers
-    .conv2d({ name: "block4l_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4l_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(643)),
+    })
     .apply(block4k_out) as tf.SymbolicTensor;
   const block4l_1_bn = tf.layers
-    .batchNormalization({ name: "block4l_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4l_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_1_conv) as tf.SymbolicTensor;
   const block4l_1_activation = tf.layers
     .activation({ name: "block4l_1_activation", activation: "relu" })
     .apply(block4l_1_bn) as tf.SymbolicTensor;
   const block4l_2_conv = tf.layers
-    .conv2d({ name: "block4l_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4l_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(646)),
+    })
     .apply(block4l_1_activation) as tf.SymbolicTensor;
   const block4l_2_bn = tf.layers
-    .batchNormalization({ name: "block4l_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4l_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_2_conv) as tf.SymbolicTensor;
   const block4l_2_activation = tf.layers
     .activation({ name: "block4l_2_activation", activation: "relu" })
     .apply(block4l_2_bn) as tf.SymbolicTensor;
   const block4l_3_conv = tf.layers
-    .conv2d({ name: "block4l_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4l_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(649)),
+    })
     .apply(block4l_2_activation) as tf.SymbolicTensor;
   const block4l_3_bn = tf.layers
-    .batchNormalization({ name: "block4l_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4l_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_3_conv) as tf.SymbolicTensor;
   const block4l_add = tf.layers.add({ name: "block4l_add" }).apply([block4k_out, block4l_3_bn]) as tf.SymbolicTensor;
   const block4l_out = tf.layers
@@ -1879,7 +4675,14 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
 
   const avg_pool = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(block4l_out) as tf.SymbolicTensor;
   const predictions = tf.layers
-    .dense({ name: "predictions", units: classes, useBias: true, activation: "softmax" })
+    .dense({
+      name: "predictions",
+      units: classes,
+      useBias: true,
+      activation: "softmax",
+      kernelInitializer: kerasDenseKernel(layerSeed(654)),
+      biasInitializer: "zeros",
+    })
     .apply(avg_pool) as tf.SymbolicTensor;
   return tf.model({ name: modelName, inputs: input, outputs: predictions });
 }

@@ -58,6 +58,8 @@ export function moduleInfo(compiled: CompiledVariant, sourcePath: string): Modul
       resolution: variant.resolution,
       ...(variant.phi === undefined ? {} : { phi: variant.phi }),
     },
+    // The spec's `rounding keras|torchvision` preset names the reference convention, initialisation included.
+    initialization: compiled.scaled.spec.rounding,
   };
 }
 

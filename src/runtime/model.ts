@@ -13,6 +13,8 @@ export interface BuildOptions {
   readonly resolution?: number;
   readonly dropout?: number;
   readonly includeTop?: boolean;
+  /** Seed of the initial weights and the dropout masks; the same seed builds bit-identical weights. */
+  readonly seed?: number;
 }
 
 export interface ModelMetadata {
@@ -33,6 +35,8 @@ export interface ModelMetadata {
   readonly macs: number;
   readonly flops: number;
   readonly layers: number;
+  /** The initialisation convention (src/codegen/initialization.ts). */
+  readonly initialization: string;
 }
 
 export interface GeneratedModelModule {
