@@ -5,6 +5,7 @@ import { benchModelCommand } from "./bench-model.ts";
 import { compileCommand } from "./compile.ts";
 import { fmtCommand } from "./fmt.ts";
 import { diffCommand } from "./diff.ts";
+import { evalCommand } from "./eval.ts";
 import { reportCommand } from "./report.ts";
 import { solveCommand } from "./solve.ts";
 import { predictCommand } from "./predict.ts";
@@ -21,5 +22,6 @@ export const COMMANDS: readonly CommandDef[] = [
   compileCommand,
   trainCommand,
   predictCommand,
+  evalCommand,
   benchModelCommand,
 ];
