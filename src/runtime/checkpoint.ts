@@ -37,6 +37,8 @@ export interface RunSettings {
   readonly schedule: string;
   readonly warmupEpochs: number;
   readonly augment: boolean;
+  /** The classifier's kernel started at zero (zeroClassifier). */
+  readonly zeroHead: boolean;
 }
 
 interface TrainingJson {

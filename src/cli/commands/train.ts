@@ -7,7 +7,7 @@ import { RuntimeUserError } from "../../runtime/errors.ts";
 import { loadModel, saveModel, type TrainedModelInfo } from "../../runtime/io.ts";
 import { importVariantModule, type GeneratedModelModule } from "../../runtime/model.ts";
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, optimizerNamed, parseSchedule, SCHEDULES } from "../../runtime/optimizers.ts";
-import { trainModel, type EpochSummary, type TrainProgress } from "../../runtime/train.ts";
+import { trainModel, zeroClassifier, type EpochSummary, type TrainProgress } from "../../runtime/train.ts";
 import type { CompiledVariant } from "../../compile.ts";
 import {
   compileFile,
@@ -170,6 +170,7 @@ const RUN_OPTIONS = [
   "warmup",
   "validation",
   "augment",
+  "zero-head",
   "seed",
 ] as const;
 
@@ -232,6 +233,7 @@ function settingsFromCommandLine(
     schedule: stringOption(inv, "lr-schedule") ?? "constant",
     warmupEpochs: nonNegative(inv, "warmup", 0),
     augment: inv.options.augment === true,
+    zeroHead: inv.options["zero-head"] === true,
   };
 }
 
@@ -306,6 +308,11 @@ export const trainCommand: CommandDef = {
       description: "L2 weight decay on all but batch norm (default: the optimizer's recipe)",
     },
     augment: { type: "boolean", description: "random-resized crops (≥ 50% of the area) and horizontal flips" },
+    "zero-head": {
+      type: "boolean",
+      description:
+        "start the classifier's kernel at zero, as ViT and BiT do for a new head, instead of the reference's ±√(1/classes), which for a few classes starts saturated",
+    },
     seed: {
       type: "string",
       value: "N",
@@ -325,8 +332,8 @@ export const trainCommand: CommandDef = {
     ...BACKEND_OPTION,
   },
   examples: [
-    "effnet train specs/efficientnet.effnet --variant B0 --synthetic --resolution 32 --validation 0.2 --out models/b0-shapes",
-    "effnet train specs/efficientnet.effnet --variant B0 --synthetic --resume models/b0-shapes --epochs 10",
+    "effnet train specs/efficientnet.effnet --variant B0 --synthetic --resolution 32 --images 1200 --validation 0.2 --batch-size 32 --lr 0.003 --zero-head --out models/b0-shapes",
+    "effnet train specs/efficientnet.effnet --variant B0 --resume models/b0-shapes --epochs 8",
     "effnet train specs/efficientnet.effnet --variant B0 --data photos/ --optimizer rmsprop --lr 0.016 --lr-schedule exponential:0.97/2.4",
   ],
   run: async (inv) => {
@@ -370,6 +377,10 @@ export const trainCommand: CommandDef = {
     );
 
     const model = module.buildModel({ classes: all.classNames.length, resolution, seed });
+    if (settings.zeroHead && !checkpoint && !zeroClassifier(model))
+      throw new UsageError(
+        `--zero-head: ${compiled.ir.network} ${compiled.ir.variant} does not end in a dense classifier`,
+      );
     const info: TrainedModelInfo = {
       network: compiled.ir.network,
       variant: compiled.ir.variant,
@@ -378,7 +389,7 @@ export const trainCommand: CommandDef = {
     };
     const runSettings: RunSettings = { ...settings, classNames: all.classNames };
     inv.io.err(
-      `model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters, ${module.metadata.initialization} initialisation (seed ${seed}); ${settings.optimizer}, lr ${settings.learningRate}${settings.schedule === "constant" ? "" : ` (${settings.schedule})`}, weight decay ${settings.weightDecay}${settings.augment ? ", augmented" : ""}\n`,
+      `model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters, ${module.metadata.initialization} initialisation (seed ${seed}); ${settings.optimizer}, lr ${settings.learningRate}${settings.schedule === "constant" ? "" : ` (${settings.schedule})`}, weight decay ${settings.weightDecay}${settings.augment ? ", augmented" : ""}${settings.zeroHead ? ", zero head" : ""}\n`,
     );
     try {
       if (checkpoint) {
