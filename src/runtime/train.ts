@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { augmentImages, batchTensors, seededRandom, shuffledIndices, streamSeed, type ImageDataset } from "./data.ts";
+import { RuntimeUserError } from "./errors.ts";
 import { evaluateModel } from "./evaluate.ts";
 import {
   DEFAULT_OPTIMIZER,
@@ -252,6 +253,10 @@ export async function trainModel(
     const preciseIndices = shuffledIndices(dataset.count, seededRandom(streamSeed(seed, 0))).slice(0, preciseImages);
     const precise = () => recomputeBatchNormStatistics(model, dataset, preciseIndices, batchSize);
     const size = dataset.height;
+    if (resume && resume.totalSteps !== resume.epochsDone * steps)
+      throw new RuntimeUserError(
+        `the checkpointed run stopped after ${resume.totalSteps} steps, inside epoch ${resume.epochsDone + 1} of ${steps} steps each; only a run that ended at an epoch's end can be resumed exactly`,
+      );
 
     const history: TrainProgress[] = [];
     const epochs: EpochSummary[] = [...(resume?.history ?? [])];
@@ -342,9 +347,12 @@ export async function trainModel(
         elapsedSeconds: elapsed(),
       };
       epochs.push(summary);
-      epochsDone = epoch;
       onEpochEnd(summary);
-      if (options.onEpoch) await options.onEpoch(await state());
+      // A run stopped mid-epoch (maxSteps) reports the partial epoch but checkpoints no epoch it did not finish.
+      if (step === steps) {
+        epochsDone = epoch;
+        if (options.onEpoch) await options.onEpoch(await state());
+      }
     }
     if (preciseImages > 0) precise();
     if (options.onFinish) await options.onFinish(await state());

@@ -245,6 +245,22 @@ describe("effnet train / predict", () => {
     expect(noData.code).toBe(1);
     expect(noData.stderr).toMatch(/effnet train: cannot read data directory .*no-data: no such file or directory\n$/);
     for (const r of [noModel, noData]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    const noEvalData = await run("eval", out, "--backend", "wasm");
+    expect(noEvalData.code).toBe(2);
+    expect(noEvalData.stderr).toContain("give either --data DIR or --synthetic N");
+    const badSchedule = await run(
+      "train",
+      "specs/mobilenetv2.effnet",
+      "--variant",
+      "V2",
+      "--synthetic",
+      "--lr-schedule",
+      "linear",
+    );
+    expect(badSchedule.code).toBe(2);
+    expect(badSchedule.stderr).toContain(
+      "unknown learning-rate schedule `linear`; one of constant, exponential:RATE/EPOCHS, cosine",
+    );
     const usage = await run("train", "specs/mobilenetv2.effnet", "--variant", "V2");
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("give either --data DIR or --synthetic");
