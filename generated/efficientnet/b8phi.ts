@@ -20,6 +20,7 @@ export const metadata = {
   macs: 72704917792,
   flops: 145409835584,
   layers: 1068,
+  initialization: "keras",
   convention: { name: "keras", padding: "keras", preprocessing: "keras", output: "probabilities" },
 } as const;
 
@@ -32,6 +33,11 @@ export interface BuildOptions {
   readonly dropout?: number;
   /** With `false`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
+  /**
+   * Seed of every random draw the model makes: its initial weights and its dropout masks.
+   * The same seed builds bit-identical weights; none draws from Math.random, as tfjs does.
+   */
+  readonly seed?: number;
 }
 
 /**
@@ -93,6 +99,49 @@ class EffnetNormalization extends tf.layers.Layer {
 tf.serialization.registerClass(EffnetNormalization);
 
 /**
+ * Dropout whose masks are reproducible: its n-th mask in training is drawn from the seed
+ * `${seed}:${n}`, so masks differ from step to step and repeat in every run with the same
+ * seed (tf.layers.dropout with a seed would repeat one mask at every step). Without a seed
+ * it draws from Math.random, like tf.layers.dropout. In inference it passes its input
+ * through. It serialises as a plain Dropout (rate and noise shape, no seed), so a saved
+ * model loads with tfjs alone; `draws` counts the masks drawn, for resuming a run.
+ */
+class SeededDropout extends tf.layers.Layer {
+  static className = "EffnetSeededDropout";
+  readonly rate: number;
+  readonly noiseShape?: number[];
+  readonly seed?: number;
+  draws = 0;
+  constructor(
+    args: ConstructorParameters<typeof tf.layers.Layer>[0] & { rate: number; noiseShape?: number[]; seed?: number },
+  ) {
+    super(args);
+    this.rate = args.rate;
+    this.noiseShape = args.noiseShape;
+    this.seed = args.seed;
+  }
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    // A null axis of the noise shape takes the input's size, as Dropout.getNoiseShape.
+    const noiseShape = this.noiseShape?.map((n, axis) => n ?? x.shape[axis]);
+    const seed = this.seed === undefined ? undefined : `${this.seed}:${this.draws}`;
+    this.draws++;
+    return tf.tidy(() => tf.dropout(x, this.rate, noiseShape, seed));
+  }
+  getClassName(): string {
+    return "Dropout";
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      rate: this.rate,
+      noiseShape: this.noiseShape ?? null,
+    } as tf.serialization.ConfigDict;
+  }
+}
+
+/**
  * Keras imagenet_utils.correct_pad: the zero padding before a strided k×k `valid` window
  * that equals TensorFlow's `same` (one more row/column at the bottom/right for even sizes).
  */
@@ -108,7 +157,27 @@ function correctPad(x: tf.SymbolicTensor, kernel: number): [[number, number], [n
 /** Drop connect: one keep/drop draw per example (the null axis is the batch), as Keras's noise_shape=(None, 1, 1, 1). */
 const perSampleNoiseShape = [null, 1, 1, 1] as unknown as number[];
 
-/** Builds EfficientNet B8phi with freshly initialised weights (the tfjs layers functional API). */
+/**
+ * Keras EfficientNet's CONV_KERNEL_INITIALIZER, VarianceScaling(scale=2.0, mode="fan_out",
+ * distribution="truncated_normal"): a normal truncated at ±2σ whose standard deviation
+ * after truncation is √(2 / fan_out). Keras divides σ by 0.8796256610342398 (the
+ * standard deviation of a unit normal truncated at ±2); tfjs's varianceScaling does not,
+ * so the scale carries that factor.
+ */
+const kerasConvKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 2 / 0.8796256610342398 ** 2, mode: "fanOut", distribution: "normal", seed });
+
+/**
+ * Keras EfficientNet's DENSE_KERNEL_INITIALIZER, VarianceScaling(scale=1/3, mode="fan_out",
+ * distribution="uniform"): uniform on ±√(1 / units), the same in tfjs.
+ */
+const kerasDenseKernel = (seed: number | undefined) =>
+  tf.initializers.varianceScaling({ scale: 1 / 3, mode: "fanOut", distribution: "uniform", seed });
+
+/**
+ * Builds EfficientNet B8phi with freshly initialised weights (the tfjs layers functional API),
+ * drawn as Keras applications/efficientnet.py: convolutions VarianceScaling(2.0, "fan_out", "truncated_normal"), dense VarianceScaling(1/3, "fan_out", "uniform"), biases 0, batch norm γ 1 β 0.
+ */
 export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? 688;
@@ -120,6 +189,11 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!Number.isInteger(height) || height < 1)
     throw new RangeError(`resolution must be a positive integer, got ${height}`);
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+    throw new RangeError(`seed must be a whole number in [0, 2^32), got ${seed}`);
+  // Layer i draws from seed·layers + i + 1: one seed per (seed, layer) pair, never 0 (which tfjs's generators treat as "unseeded").
+  const layerSeed = (index: number) => (seed === undefined ? undefined : seed * metadata.layers + index + 1);
   const modelName = "efficientnet_b8phi";
 
   const input = tf.input({ name: "input", shape: [height, width, 3] });
@@ -136,19 +210,47 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     .zeroPadding2d({ name: "stem_conv_pad", padding: correctPad(normalization, 3) })
     .apply(normalization) as tf.SymbolicTensor;
   const stem_conv = tf.layers
-    .conv2d({ name: "stem_conv", filters: 72, kernelSize: 3, strides: 2, padding: "valid", useBias: false })
+    .conv2d({
+      name: "stem_conv",
+      filters: 72,
+      kernelSize: 3,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(4)),
+    })
     .apply(stem_conv_pad) as tf.SymbolicTensor;
   const stem_bn = tf.layers
-    .batchNormalization({ name: "stem_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "stem_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(stem_conv) as tf.SymbolicTensor;
   const stem_activation = tf.layers
     .activation({ name: "stem_activation", activation: "swish" })
     .apply(stem_bn) as tf.SymbolicTensor;
   const block1a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(7)),
+    })
     .apply(stem_activation) as tf.SymbolicTensor;
   const block1a_bn = tf.layers
-    .batchNormalization({ name: "block1a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_dwconv) as tf.SymbolicTensor;
   const block1a_activation = tf.layers
     .activation({ name: "block1a_activation", activation: "swish" })
@@ -167,6 +269,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(12)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reshape) as tf.SymbolicTensor;
   const block1a_se_expand = tf.layers
@@ -177,22 +281,51 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(13)),
+      biasInitializer: "zeros",
     })
     .apply(block1a_se_reduce) as tf.SymbolicTensor;
   const block1a_se_excite = tf.layers
     .multiply({ name: "block1a_se_excite" })
     .apply([block1a_activation, block1a_se_expand]) as tf.SymbolicTensor;
   const block1a_project_conv = tf.layers
-    .conv2d({ name: "block1a_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(15)),
+    })
     .apply(block1a_se_excite) as tf.SymbolicTensor;
   const block1a_project_bn = tf.layers
-    .batchNormalization({ name: "block1a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_project_conv) as tf.SymbolicTensor;
   const block1b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(17)),
+    })
     .apply(block1a_project_bn) as tf.SymbolicTensor;
   const block1b_bn = tf.layers
-    .batchNormalization({ name: "block1b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_dwconv) as tf.SymbolicTensor;
   const block1b_activation = tf.layers
     .activation({ name: "block1b_activation", activation: "swish" })
@@ -211,6 +344,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(22)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reshape) as tf.SymbolicTensor;
   const block1b_se_expand = tf.layers
@@ -221,28 +356,60 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(23)),
+      biasInitializer: "zeros",
     })
     .apply(block1b_se_reduce) as tf.SymbolicTensor;
   const block1b_se_excite = tf.layers
     .multiply({ name: "block1b_se_excite" })
     .apply([block1b_activation, block1b_se_expand]) as tf.SymbolicTensor;
   const block1b_project_conv = tf.layers
-    .conv2d({ name: "block1b_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(25)),
+    })
     .apply(block1b_se_excite) as tf.SymbolicTensor;
   const block1b_project_bn = tf.layers
-    .batchNormalization({ name: "block1b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_project_conv) as tf.SymbolicTensor;
-  const block1b_drop = tf.layers
-    .dropout({ name: "block1b_drop", rate: 0.002777777777777778, noiseShape: perSampleNoiseShape })
-    .apply(block1b_project_bn) as tf.SymbolicTensor;
+  const block1b_drop = new SeededDropout({
+    name: "block1b_drop",
+    rate: 0.002777777777777778,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(27),
+  }).apply(block1b_project_bn) as tf.SymbolicTensor;
   const block1b_add = tf.layers
     .add({ name: "block1b_add" })
     .apply([block1b_drop, block1a_project_bn]) as tf.SymbolicTensor;
   const block1c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(29)),
+    })
     .apply(block1b_add) as tf.SymbolicTensor;
   const block1c_bn = tf.layers
-    .batchNormalization({ name: "block1c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_dwconv) as tf.SymbolicTensor;
   const block1c_activation = tf.layers
     .activation({ name: "block1c_activation", activation: "swish" })
@@ -261,6 +428,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(34)),
+      biasInitializer: "zeros",
     })
     .apply(block1c_se_reshape) as tf.SymbolicTensor;
   const block1c_se_expand = tf.layers
@@ -271,26 +440,58 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(35)),
+      biasInitializer: "zeros",
     })
     .apply(block1c_se_reduce) as tf.SymbolicTensor;
   const block1c_se_excite = tf.layers
     .multiply({ name: "block1c_se_excite" })
     .apply([block1c_activation, block1c_se_expand]) as tf.SymbolicTensor;
   const block1c_project_conv = tf.layers
-    .conv2d({ name: "block1c_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(37)),
+    })
     .apply(block1c_se_excite) as tf.SymbolicTensor;
   const block1c_project_bn = tf.layers
-    .batchNormalization({ name: "block1c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_project_conv) as tf.SymbolicTensor;
-  const block1c_drop = tf.layers
-    .dropout({ name: "block1c_drop", rate: 0.005555555555555556, noiseShape: perSampleNoiseShape })
-    .apply(block1c_project_bn) as tf.SymbolicTensor;
+  const block1c_drop = new SeededDropout({
+    name: "block1c_drop",
+    rate: 0.005555555555555556,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(39),
+  }).apply(block1c_project_bn) as tf.SymbolicTensor;
   const block1c_add = tf.layers.add({ name: "block1c_add" }).apply([block1c_drop, block1b_add]) as tf.SymbolicTensor;
   const block1d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(41)),
+    })
     .apply(block1c_add) as tf.SymbolicTensor;
   const block1d_bn = tf.layers
-    .batchNormalization({ name: "block1d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_dwconv) as tf.SymbolicTensor;
   const block1d_activation = tf.layers
     .activation({ name: "block1d_activation", activation: "swish" })
@@ -309,6 +510,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(46)),
+      biasInitializer: "zeros",
     })
     .apply(block1d_se_reshape) as tf.SymbolicTensor;
   const block1d_se_expand = tf.layers
@@ -319,26 +522,58 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(47)),
+      biasInitializer: "zeros",
     })
     .apply(block1d_se_reduce) as tf.SymbolicTensor;
   const block1d_se_excite = tf.layers
     .multiply({ name: "block1d_se_excite" })
     .apply([block1d_activation, block1d_se_expand]) as tf.SymbolicTensor;
   const block1d_project_conv = tf.layers
-    .conv2d({ name: "block1d_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1d_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(49)),
+    })
     .apply(block1d_se_excite) as tf.SymbolicTensor;
   const block1d_project_bn = tf.layers
-    .batchNormalization({ name: "block1d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_project_conv) as tf.SymbolicTensor;
-  const block1d_drop = tf.layers
-    .dropout({ name: "block1d_drop", rate: 0.008333333333333335, noiseShape: perSampleNoiseShape })
-    .apply(block1d_project_bn) as tf.SymbolicTensor;
+  const block1d_drop = new SeededDropout({
+    name: "block1d_drop",
+    rate: 0.008333333333333335,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(51),
+  }).apply(block1d_project_bn) as tf.SymbolicTensor;
   const block1d_add = tf.layers.add({ name: "block1d_add" }).apply([block1d_drop, block1c_add]) as tf.SymbolicTensor;
   const block1e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block1e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block1e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(53)),
+    })
     .apply(block1d_add) as tf.SymbolicTensor;
   const block1e_bn = tf.layers
-    .batchNormalization({ name: "block1e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1e_dwconv) as tf.SymbolicTensor;
   const block1e_activation = tf.layers
     .activation({ name: "block1e_activation", activation: "swish" })
@@ -357,6 +592,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(58)),
+      biasInitializer: "zeros",
     })
     .apply(block1e_se_reshape) as tf.SymbolicTensor;
   const block1e_se_expand = tf.layers
@@ -367,26 +604,59 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(59)),
+      biasInitializer: "zeros",
     })
     .apply(block1e_se_reduce) as tf.SymbolicTensor;
   const block1e_se_excite = tf.layers
     .multiply({ name: "block1e_se_excite" })
     .apply([block1e_activation, block1e_se_expand]) as tf.SymbolicTensor;
   const block1e_project_conv = tf.layers
-    .conv2d({ name: "block1e_project_conv", filters: 32, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1e_project_conv",
+      filters: 32,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(61)),
+    })
     .apply(block1e_se_excite) as tf.SymbolicTensor;
   const block1e_project_bn = tf.layers
-    .batchNormalization({ name: "block1e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block1e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1e_project_conv) as tf.SymbolicTensor;
-  const block1e_drop = tf.layers
-    .dropout({ name: "block1e_drop", rate: 0.011111111111111112, noiseShape: perSampleNoiseShape })
-    .apply(block1e_project_bn) as tf.SymbolicTensor;
+  const block1e_drop = new SeededDropout({
+    name: "block1e_drop",
+    rate: 0.011111111111111112,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(63),
+  }).apply(block1e_project_bn) as tf.SymbolicTensor;
   const block1e_add = tf.layers.add({ name: "block1e_add" }).apply([block1e_drop, block1d_add]) as tf.SymbolicTensor;
   const block2a_expand_conv = tf.layers
-    .conv2d({ name: "block2a_expand_conv", filters: 192, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_expand_conv",
+      filters: 192,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(65)),
+    })
     .apply(block1e_add) as tf.SymbolicTensor;
   const block2a_expand_bn = tf.layers
-    .batchNormalization({ name: "block2a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_expand_conv) as tf.SymbolicTensor;
   const block2a_expand_activation = tf.layers
     .activation({ name: "block2a_expand_activation", activation: "swish" })
@@ -395,10 +665,24 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     .zeroPadding2d({ name: "block2a_dwconv_pad", padding: correctPad(block2a_expand_activation, 3) })
     .apply(block2a_expand_activation) as tf.SymbolicTensor;
   const block2a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2a_dwconv", kernelSize: 3, strides: 2, padding: "valid", useBias: false })
+    .depthwiseConv2d({
+      name: "block2a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(69)),
+    })
     .apply(block2a_dwconv_pad) as tf.SymbolicTensor;
   const block2a_bn = tf.layers
-    .batchNormalization({ name: "block2a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_dwconv) as tf.SymbolicTensor;
   const block2a_activation = tf.layers
     .activation({ name: "block2a_activation", activation: "swish" })
@@ -417,6 +701,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(74)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reshape) as tf.SymbolicTensor;
   const block2a_se_expand = tf.layers
@@ -427,31 +713,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(75)),
+      biasInitializer: "zeros",
     })
     .apply(block2a_se_reduce) as tf.SymbolicTensor;
   const block2a_se_excite = tf.layers
     .multiply({ name: "block2a_se_excite" })
     .apply([block2a_activation, block2a_se_expand]) as tf.SymbolicTensor;
   const block2a_project_conv = tf.layers
-    .conv2d({ name: "block2a_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(77)),
+    })
     .apply(block2a_se_excite) as tf.SymbolicTensor;
   const block2a_project_bn = tf.layers
-    .batchNormalization({ name: "block2a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_project_conv) as tf.SymbolicTensor;
   const block2b_expand_conv = tf.layers
-    .conv2d({ name: "block2b_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(79)),
+    })
     .apply(block2a_project_bn) as tf.SymbolicTensor;
   const block2b_expand_bn = tf.layers
-    .batchNormalization({ name: "block2b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_expand_conv) as tf.SymbolicTensor;
   const block2b_expand_activation = tf.layers
     .activation({ name: "block2b_expand_activation", activation: "swish" })
     .apply(block2b_expand_bn) as tf.SymbolicTensor;
   const block2b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(82)),
+    })
     .apply(block2b_expand_activation) as tf.SymbolicTensor;
   const block2b_bn = tf.layers
-    .batchNormalization({ name: "block2b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_dwconv) as tf.SymbolicTensor;
   const block2b_activation = tf.layers
     .activation({ name: "block2b_activation", activation: "swish" })
@@ -470,6 +799,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(87)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reshape) as tf.SymbolicTensor;
   const block2b_se_expand = tf.layers
@@ -480,37 +811,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(88)),
+      biasInitializer: "zeros",
     })
     .apply(block2b_se_reduce) as tf.SymbolicTensor;
   const block2b_se_excite = tf.layers
     .multiply({ name: "block2b_se_excite" })
     .apply([block2b_activation, block2b_se_expand]) as tf.SymbolicTensor;
   const block2b_project_conv = tf.layers
-    .conv2d({ name: "block2b_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(90)),
+    })
     .apply(block2b_se_excite) as tf.SymbolicTensor;
   const block2b_project_bn = tf.layers
-    .batchNormalization({ name: "block2b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_project_conv) as tf.SymbolicTensor;
-  const block2b_drop = tf.layers
-    .dropout({ name: "block2b_drop", rate: 0.01666666666666667, noiseShape: perSampleNoiseShape })
-    .apply(block2b_project_bn) as tf.SymbolicTensor;
+  const block2b_drop = new SeededDropout({
+    name: "block2b_drop",
+    rate: 0.01666666666666667,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(92),
+  }).apply(block2b_project_bn) as tf.SymbolicTensor;
   const block2b_add = tf.layers
     .add({ name: "block2b_add" })
     .apply([block2b_drop, block2a_project_bn]) as tf.SymbolicTensor;
   const block2c_expand_conv = tf.layers
-    .conv2d({ name: "block2c_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(94)),
+    })
     .apply(block2b_add) as tf.SymbolicTensor;
   const block2c_expand_bn = tf.layers
-    .batchNormalization({ name: "block2c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_expand_conv) as tf.SymbolicTensor;
   const block2c_expand_activation = tf.layers
     .activation({ name: "block2c_expand_activation", activation: "swish" })
     .apply(block2c_expand_bn) as tf.SymbolicTensor;
   const block2c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(97)),
+    })
     .apply(block2c_expand_activation) as tf.SymbolicTensor;
   const block2c_bn = tf.layers
-    .batchNormalization({ name: "block2c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_dwconv) as tf.SymbolicTensor;
   const block2c_activation = tf.layers
     .activation({ name: "block2c_activation", activation: "swish" })
@@ -529,6 +906,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(102)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reshape) as tf.SymbolicTensor;
   const block2c_se_expand = tf.layers
@@ -539,35 +918,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(103)),
+      biasInitializer: "zeros",
     })
     .apply(block2c_se_reduce) as tf.SymbolicTensor;
   const block2c_se_excite = tf.layers
     .multiply({ name: "block2c_se_excite" })
     .apply([block2c_activation, block2c_se_expand]) as tf.SymbolicTensor;
   const block2c_project_conv = tf.layers
-    .conv2d({ name: "block2c_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(105)),
+    })
     .apply(block2c_se_excite) as tf.SymbolicTensor;
   const block2c_project_bn = tf.layers
-    .batchNormalization({ name: "block2c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_project_conv) as tf.SymbolicTensor;
-  const block2c_drop = tf.layers
-    .dropout({ name: "block2c_drop", rate: 0.019444444444444445, noiseShape: perSampleNoiseShape })
-    .apply(block2c_project_bn) as tf.SymbolicTensor;
+  const block2c_drop = new SeededDropout({
+    name: "block2c_drop",
+    rate: 0.019444444444444445,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(107),
+  }).apply(block2c_project_bn) as tf.SymbolicTensor;
   const block2c_add = tf.layers.add({ name: "block2c_add" }).apply([block2c_drop, block2b_add]) as tf.SymbolicTensor;
   const block2d_expand_conv = tf.layers
-    .conv2d({ name: "block2d_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(109)),
+    })
     .apply(block2c_add) as tf.SymbolicTensor;
   const block2d_expand_bn = tf.layers
-    .batchNormalization({ name: "block2d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_expand_conv) as tf.SymbolicTensor;
   const block2d_expand_activation = tf.layers
     .activation({ name: "block2d_expand_activation", activation: "swish" })
     .apply(block2d_expand_bn) as tf.SymbolicTensor;
   const block2d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(112)),
+    })
     .apply(block2d_expand_activation) as tf.SymbolicTensor;
   const block2d_bn = tf.layers
-    .batchNormalization({ name: "block2d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_dwconv) as tf.SymbolicTensor;
   const block2d_activation = tf.layers
     .activation({ name: "block2d_activation", activation: "swish" })
@@ -586,6 +1011,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(117)),
+      biasInitializer: "zeros",
     })
     .apply(block2d_se_reshape) as tf.SymbolicTensor;
   const block2d_se_expand = tf.layers
@@ -596,35 +1023,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(118)),
+      biasInitializer: "zeros",
     })
     .apply(block2d_se_reduce) as tf.SymbolicTensor;
   const block2d_se_excite = tf.layers
     .multiply({ name: "block2d_se_excite" })
     .apply([block2d_activation, block2d_se_expand]) as tf.SymbolicTensor;
   const block2d_project_conv = tf.layers
-    .conv2d({ name: "block2d_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(120)),
+    })
     .apply(block2d_se_excite) as tf.SymbolicTensor;
   const block2d_project_bn = tf.layers
-    .batchNormalization({ name: "block2d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_project_conv) as tf.SymbolicTensor;
-  const block2d_drop = tf.layers
-    .dropout({ name: "block2d_drop", rate: 0.022222222222222223, noiseShape: perSampleNoiseShape })
-    .apply(block2d_project_bn) as tf.SymbolicTensor;
+  const block2d_drop = new SeededDropout({
+    name: "block2d_drop",
+    rate: 0.022222222222222223,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(122),
+  }).apply(block2d_project_bn) as tf.SymbolicTensor;
   const block2d_add = tf.layers.add({ name: "block2d_add" }).apply([block2d_drop, block2c_add]) as tf.SymbolicTensor;
   const block2e_expand_conv = tf.layers
-    .conv2d({ name: "block2e_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(124)),
+    })
     .apply(block2d_add) as tf.SymbolicTensor;
   const block2e_expand_bn = tf.layers
-    .batchNormalization({ name: "block2e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_expand_conv) as tf.SymbolicTensor;
   const block2e_expand_activation = tf.layers
     .activation({ name: "block2e_expand_activation", activation: "swish" })
     .apply(block2e_expand_bn) as tf.SymbolicTensor;
   const block2e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(127)),
+    })
     .apply(block2e_expand_activation) as tf.SymbolicTensor;
   const block2e_bn = tf.layers
-    .batchNormalization({ name: "block2e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_dwconv) as tf.SymbolicTensor;
   const block2e_activation = tf.layers
     .activation({ name: "block2e_activation", activation: "swish" })
@@ -643,6 +1116,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(132)),
+      biasInitializer: "zeros",
     })
     .apply(block2e_se_reshape) as tf.SymbolicTensor;
   const block2e_se_expand = tf.layers
@@ -653,35 +1128,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(133)),
+      biasInitializer: "zeros",
     })
     .apply(block2e_se_reduce) as tf.SymbolicTensor;
   const block2e_se_excite = tf.layers
     .multiply({ name: "block2e_se_excite" })
     .apply([block2e_activation, block2e_se_expand]) as tf.SymbolicTensor;
   const block2e_project_conv = tf.layers
-    .conv2d({ name: "block2e_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(135)),
+    })
     .apply(block2e_se_excite) as tf.SymbolicTensor;
   const block2e_project_bn = tf.layers
-    .batchNormalization({ name: "block2e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_project_conv) as tf.SymbolicTensor;
-  const block2e_drop = tf.layers
-    .dropout({ name: "block2e_drop", rate: 0.025, noiseShape: perSampleNoiseShape })
-    .apply(block2e_project_bn) as tf.SymbolicTensor;
+  const block2e_drop = new SeededDropout({
+    name: "block2e_drop",
+    rate: 0.025,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(137),
+  }).apply(block2e_project_bn) as tf.SymbolicTensor;
   const block2e_add = tf.layers.add({ name: "block2e_add" }).apply([block2e_drop, block2d_add]) as tf.SymbolicTensor;
   const block2f_expand_conv = tf.layers
-    .conv2d({ name: "block2f_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(139)),
+    })
     .apply(block2e_add) as tf.SymbolicTensor;
   const block2f_expand_bn = tf.layers
-    .batchNormalization({ name: "block2f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_expand_conv) as tf.SymbolicTensor;
   const block2f_expand_activation = tf.layers
     .activation({ name: "block2f_expand_activation", activation: "swish" })
     .apply(block2f_expand_bn) as tf.SymbolicTensor;
   const block2f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2f_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2f_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(142)),
+    })
     .apply(block2f_expand_activation) as tf.SymbolicTensor;
   const block2f_bn = tf.layers
-    .batchNormalization({ name: "block2f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_dwconv) as tf.SymbolicTensor;
   const block2f_activation = tf.layers
     .activation({ name: "block2f_activation", activation: "swish" })
@@ -700,6 +1221,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(147)),
+      biasInitializer: "zeros",
     })
     .apply(block2f_se_reshape) as tf.SymbolicTensor;
   const block2f_se_expand = tf.layers
@@ -710,35 +1233,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(148)),
+      biasInitializer: "zeros",
     })
     .apply(block2f_se_reduce) as tf.SymbolicTensor;
   const block2f_se_excite = tf.layers
     .multiply({ name: "block2f_se_excite" })
     .apply([block2f_activation, block2f_se_expand]) as tf.SymbolicTensor;
   const block2f_project_conv = tf.layers
-    .conv2d({ name: "block2f_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(150)),
+    })
     .apply(block2f_se_excite) as tf.SymbolicTensor;
   const block2f_project_bn = tf.layers
-    .batchNormalization({ name: "block2f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_project_conv) as tf.SymbolicTensor;
-  const block2f_drop = tf.layers
-    .dropout({ name: "block2f_drop", rate: 0.027777777777777776, noiseShape: perSampleNoiseShape })
-    .apply(block2f_project_bn) as tf.SymbolicTensor;
+  const block2f_drop = new SeededDropout({
+    name: "block2f_drop",
+    rate: 0.027777777777777776,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(152),
+  }).apply(block2f_project_bn) as tf.SymbolicTensor;
   const block2f_add = tf.layers.add({ name: "block2f_add" }).apply([block2f_drop, block2e_add]) as tf.SymbolicTensor;
   const block2g_expand_conv = tf.layers
-    .conv2d({ name: "block2g_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(154)),
+    })
     .apply(block2f_add) as tf.SymbolicTensor;
   const block2g_expand_bn = tf.layers
-    .batchNormalization({ name: "block2g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_expand_conv) as tf.SymbolicTensor;
   const block2g_expand_activation = tf.layers
     .activation({ name: "block2g_expand_activation", activation: "swish" })
     .apply(block2g_expand_bn) as tf.SymbolicTensor;
   const block2g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2g_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2g_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(157)),
+    })
     .apply(block2g_expand_activation) as tf.SymbolicTensor;
   const block2g_bn = tf.layers
-    .batchNormalization({ name: "block2g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_dwconv) as tf.SymbolicTensor;
   const block2g_activation = tf.layers
     .activation({ name: "block2g_activation", activation: "swish" })
@@ -757,6 +1326,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(162)),
+      biasInitializer: "zeros",
     })
     .apply(block2g_se_reshape) as tf.SymbolicTensor;
   const block2g_se_expand = tf.layers
@@ -767,35 +1338,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(163)),
+      biasInitializer: "zeros",
     })
     .apply(block2g_se_reduce) as tf.SymbolicTensor;
   const block2g_se_excite = tf.layers
     .multiply({ name: "block2g_se_excite" })
     .apply([block2g_activation, block2g_se_expand]) as tf.SymbolicTensor;
   const block2g_project_conv = tf.layers
-    .conv2d({ name: "block2g_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(165)),
+    })
     .apply(block2g_se_excite) as tf.SymbolicTensor;
   const block2g_project_bn = tf.layers
-    .batchNormalization({ name: "block2g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_project_conv) as tf.SymbolicTensor;
-  const block2g_drop = tf.layers
-    .dropout({ name: "block2g_drop", rate: 0.030555555555555558, noiseShape: perSampleNoiseShape })
-    .apply(block2g_project_bn) as tf.SymbolicTensor;
+  const block2g_drop = new SeededDropout({
+    name: "block2g_drop",
+    rate: 0.030555555555555558,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(167),
+  }).apply(block2g_project_bn) as tf.SymbolicTensor;
   const block2g_add = tf.layers.add({ name: "block2g_add" }).apply([block2g_drop, block2f_add]) as tf.SymbolicTensor;
   const block2h_expand_conv = tf.layers
-    .conv2d({ name: "block2h_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2h_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(169)),
+    })
     .apply(block2g_add) as tf.SymbolicTensor;
   const block2h_expand_bn = tf.layers
-    .batchNormalization({ name: "block2h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_expand_conv) as tf.SymbolicTensor;
   const block2h_expand_activation = tf.layers
     .activation({ name: "block2h_expand_activation", activation: "swish" })
     .apply(block2h_expand_bn) as tf.SymbolicTensor;
   const block2h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2h_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2h_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(172)),
+    })
     .apply(block2h_expand_activation) as tf.SymbolicTensor;
   const block2h_bn = tf.layers
-    .batchNormalization({ name: "block2h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_dwconv) as tf.SymbolicTensor;
   const block2h_activation = tf.layers
     .activation({ name: "block2h_activation", activation: "swish" })
@@ -814,6 +1431,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(177)),
+      biasInitializer: "zeros",
     })
     .apply(block2h_se_reshape) as tf.SymbolicTensor;
   const block2h_se_expand = tf.layers
@@ -824,35 +1443,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(178)),
+      biasInitializer: "zeros",
     })
     .apply(block2h_se_reduce) as tf.SymbolicTensor;
   const block2h_se_excite = tf.layers
     .multiply({ name: "block2h_se_excite" })
     .apply([block2h_activation, block2h_se_expand]) as tf.SymbolicTensor;
   const block2h_project_conv = tf.layers
-    .conv2d({ name: "block2h_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2h_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(180)),
+    })
     .apply(block2h_se_excite) as tf.SymbolicTensor;
   const block2h_project_bn = tf.layers
-    .batchNormalization({ name: "block2h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_project_conv) as tf.SymbolicTensor;
-  const block2h_drop = tf.layers
-    .dropout({ name: "block2h_drop", rate: 0.03333333333333334, noiseShape: perSampleNoiseShape })
-    .apply(block2h_project_bn) as tf.SymbolicTensor;
+  const block2h_drop = new SeededDropout({
+    name: "block2h_drop",
+    rate: 0.03333333333333334,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(182),
+  }).apply(block2h_project_bn) as tf.SymbolicTensor;
   const block2h_add = tf.layers.add({ name: "block2h_add" }).apply([block2h_drop, block2g_add]) as tf.SymbolicTensor;
   const block2i_expand_conv = tf.layers
-    .conv2d({ name: "block2i_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2i_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(184)),
+    })
     .apply(block2h_add) as tf.SymbolicTensor;
   const block2i_expand_bn = tf.layers
-    .batchNormalization({ name: "block2i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_expand_conv) as tf.SymbolicTensor;
   const block2i_expand_activation = tf.layers
     .activation({ name: "block2i_expand_activation", activation: "swish" })
     .apply(block2i_expand_bn) as tf.SymbolicTensor;
   const block2i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block2i_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block2i_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(187)),
+    })
     .apply(block2i_expand_activation) as tf.SymbolicTensor;
   const block2i_bn = tf.layers
-    .batchNormalization({ name: "block2i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_dwconv) as tf.SymbolicTensor;
   const block2i_activation = tf.layers
     .activation({ name: "block2i_activation", activation: "swish" })
@@ -871,6 +1536,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(192)),
+      biasInitializer: "zeros",
     })
     .apply(block2i_se_reshape) as tf.SymbolicTensor;
   const block2i_se_expand = tf.layers
@@ -881,26 +1548,59 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(193)),
+      biasInitializer: "zeros",
     })
     .apply(block2i_se_reduce) as tf.SymbolicTensor;
   const block2i_se_excite = tf.layers
     .multiply({ name: "block2i_se_excite" })
     .apply([block2i_activation, block2i_se_expand]) as tf.SymbolicTensor;
   const block2i_project_conv = tf.layers
-    .conv2d({ name: "block2i_project_conv", filters: 48, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2i_project_conv",
+      filters: 48,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(195)),
+    })
     .apply(block2i_se_excite) as tf.SymbolicTensor;
   const block2i_project_bn = tf.layers
-    .batchNormalization({ name: "block2i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block2i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_project_conv) as tf.SymbolicTensor;
-  const block2i_drop = tf.layers
-    .dropout({ name: "block2i_drop", rate: 0.036111111111111115, noiseShape: perSampleNoiseShape })
-    .apply(block2i_project_bn) as tf.SymbolicTensor;
+  const block2i_drop = new SeededDropout({
+    name: "block2i_drop",
+    rate: 0.036111111111111115,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(197),
+  }).apply(block2i_project_bn) as tf.SymbolicTensor;
   const block2i_add = tf.layers.add({ name: "block2i_add" }).apply([block2i_drop, block2h_add]) as tf.SymbolicTensor;
   const block3a_expand_conv = tf.layers
-    .conv2d({ name: "block3a_expand_conv", filters: 288, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_expand_conv",
+      filters: 288,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(199)),
+    })
     .apply(block2i_add) as tf.SymbolicTensor;
   const block3a_expand_bn = tf.layers
-    .batchNormalization({ name: "block3a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_expand_conv) as tf.SymbolicTensor;
   const block3a_expand_activation = tf.layers
     .activation({ name: "block3a_expand_activation", activation: "swish" })
@@ -909,10 +1609,24 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     .zeroPadding2d({ name: "block3a_dwconv_pad", padding: correctPad(block3a_expand_activation, 5) })
     .apply(block3a_expand_activation) as tf.SymbolicTensor;
   const block3a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3a_dwconv", kernelSize: 5, strides: 2, padding: "valid", useBias: false })
+    .depthwiseConv2d({
+      name: "block3a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(203)),
+    })
     .apply(block3a_dwconv_pad) as tf.SymbolicTensor;
   const block3a_bn = tf.layers
-    .batchNormalization({ name: "block3a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_dwconv) as tf.SymbolicTensor;
   const block3a_activation = tf.layers
     .activation({ name: "block3a_activation", activation: "swish" })
@@ -931,6 +1645,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(208)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reshape) as tf.SymbolicTensor;
   const block3a_se_expand = tf.layers
@@ -941,31 +1657,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(209)),
+      biasInitializer: "zeros",
     })
     .apply(block3a_se_reduce) as tf.SymbolicTensor;
   const block3a_se_excite = tf.layers
     .multiply({ name: "block3a_se_excite" })
     .apply([block3a_activation, block3a_se_expand]) as tf.SymbolicTensor;
   const block3a_project_conv = tf.layers
-    .conv2d({ name: "block3a_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(211)),
+    })
     .apply(block3a_se_excite) as tf.SymbolicTensor;
   const block3a_project_bn = tf.layers
-    .batchNormalization({ name: "block3a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_project_conv) as tf.SymbolicTensor;
   const block3b_expand_conv = tf.layers
-    .conv2d({ name: "block3b_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(213)),
+    })
     .apply(block3a_project_bn) as tf.SymbolicTensor;
   const block3b_expand_bn = tf.layers
-    .batchNormalization({ name: "block3b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_expand_conv) as tf.SymbolicTensor;
   const block3b_expand_activation = tf.layers
     .activation({ name: "block3b_expand_activation", activation: "swish" })
     .apply(block3b_expand_bn) as tf.SymbolicTensor;
   const block3b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(216)),
+    })
     .apply(block3b_expand_activation) as tf.SymbolicTensor;
   const block3b_bn = tf.layers
-    .batchNormalization({ name: "block3b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_dwconv) as tf.SymbolicTensor;
   const block3b_activation = tf.layers
     .activation({ name: "block3b_activation", activation: "swish" })
@@ -984,6 +1743,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(221)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reshape) as tf.SymbolicTensor;
   const block3b_se_expand = tf.layers
@@ -994,37 +1755,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(222)),
+      biasInitializer: "zeros",
     })
     .apply(block3b_se_reduce) as tf.SymbolicTensor;
   const block3b_se_excite = tf.layers
     .multiply({ name: "block3b_se_excite" })
     .apply([block3b_activation, block3b_se_expand]) as tf.SymbolicTensor;
   const block3b_project_conv = tf.layers
-    .conv2d({ name: "block3b_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(224)),
+    })
     .apply(block3b_se_excite) as tf.SymbolicTensor;
   const block3b_project_bn = tf.layers
-    .batchNormalization({ name: "block3b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_project_conv) as tf.SymbolicTensor;
-  const block3b_drop = tf.layers
-    .dropout({ name: "block3b_drop", rate: 0.041666666666666664, noiseShape: perSampleNoiseShape })
-    .apply(block3b_project_bn) as tf.SymbolicTensor;
+  const block3b_drop = new SeededDropout({
+    name: "block3b_drop",
+    rate: 0.041666666666666664,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(226),
+  }).apply(block3b_project_bn) as tf.SymbolicTensor;
   const block3b_add = tf.layers
     .add({ name: "block3b_add" })
     .apply([block3b_drop, block3a_project_bn]) as tf.SymbolicTensor;
   const block3c_expand_conv = tf.layers
-    .conv2d({ name: "block3c_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(228)),
+    })
     .apply(block3b_add) as tf.SymbolicTensor;
   const block3c_expand_bn = tf.layers
-    .batchNormalization({ name: "block3c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_expand_conv) as tf.SymbolicTensor;
   const block3c_expand_activation = tf.layers
     .activation({ name: "block3c_expand_activation", activation: "swish" })
     .apply(block3c_expand_bn) as tf.SymbolicTensor;
   const block3c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(231)),
+    })
     .apply(block3c_expand_activation) as tf.SymbolicTensor;
   const block3c_bn = tf.layers
-    .batchNormalization({ name: "block3c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_dwconv) as tf.SymbolicTensor;
   const block3c_activation = tf.layers
     .activation({ name: "block3c_activation", activation: "swish" })
@@ -1043,6 +1850,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(236)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reshape) as tf.SymbolicTensor;
   const block3c_se_expand = tf.layers
@@ -1053,35 +1862,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(237)),
+      biasInitializer: "zeros",
     })
     .apply(block3c_se_reduce) as tf.SymbolicTensor;
   const block3c_se_excite = tf.layers
     .multiply({ name: "block3c_se_excite" })
     .apply([block3c_activation, block3c_se_expand]) as tf.SymbolicTensor;
   const block3c_project_conv = tf.layers
-    .conv2d({ name: "block3c_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(239)),
+    })
     .apply(block3c_se_excite) as tf.SymbolicTensor;
   const block3c_project_bn = tf.layers
-    .batchNormalization({ name: "block3c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_project_conv) as tf.SymbolicTensor;
-  const block3c_drop = tf.layers
-    .dropout({ name: "block3c_drop", rate: 0.044444444444444446, noiseShape: perSampleNoiseShape })
-    .apply(block3c_project_bn) as tf.SymbolicTensor;
+  const block3c_drop = new SeededDropout({
+    name: "block3c_drop",
+    rate: 0.044444444444444446,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(241),
+  }).apply(block3c_project_bn) as tf.SymbolicTensor;
   const block3c_add = tf.layers.add({ name: "block3c_add" }).apply([block3c_drop, block3b_add]) as tf.SymbolicTensor;
   const block3d_expand_conv = tf.layers
-    .conv2d({ name: "block3d_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(243)),
+    })
     .apply(block3c_add) as tf.SymbolicTensor;
   const block3d_expand_bn = tf.layers
-    .batchNormalization({ name: "block3d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_expand_conv) as tf.SymbolicTensor;
   const block3d_expand_activation = tf.layers
     .activation({ name: "block3d_expand_activation", activation: "swish" })
     .apply(block3d_expand_bn) as tf.SymbolicTensor;
   const block3d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(246)),
+    })
     .apply(block3d_expand_activation) as tf.SymbolicTensor;
   const block3d_bn = tf.layers
-    .batchNormalization({ name: "block3d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_dwconv) as tf.SymbolicTensor;
   const block3d_activation = tf.layers
     .activation({ name: "block3d_activation", activation: "swish" })
@@ -1100,6 +1955,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(251)),
+      biasInitializer: "zeros",
     })
     .apply(block3d_se_reshape) as tf.SymbolicTensor;
   const block3d_se_expand = tf.layers
@@ -1110,35 +1967,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(252)),
+      biasInitializer: "zeros",
     })
     .apply(block3d_se_reduce) as tf.SymbolicTensor;
   const block3d_se_excite = tf.layers
     .multiply({ name: "block3d_se_excite" })
     .apply([block3d_activation, block3d_se_expand]) as tf.SymbolicTensor;
   const block3d_project_conv = tf.layers
-    .conv2d({ name: "block3d_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(254)),
+    })
     .apply(block3d_se_excite) as tf.SymbolicTensor;
   const block3d_project_bn = tf.layers
-    .batchNormalization({ name: "block3d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_project_conv) as tf.SymbolicTensor;
-  const block3d_drop = tf.layers
-    .dropout({ name: "block3d_drop", rate: 0.04722222222222223, noiseShape: perSampleNoiseShape })
-    .apply(block3d_project_bn) as tf.SymbolicTensor;
+  const block3d_drop = new SeededDropout({
+    name: "block3d_drop",
+    rate: 0.04722222222222223,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(256),
+  }).apply(block3d_project_bn) as tf.SymbolicTensor;
   const block3d_add = tf.layers.add({ name: "block3d_add" }).apply([block3d_drop, block3c_add]) as tf.SymbolicTensor;
   const block3e_expand_conv = tf.layers
-    .conv2d({ name: "block3e_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(258)),
+    })
     .apply(block3d_add) as tf.SymbolicTensor;
   const block3e_expand_bn = tf.layers
-    .batchNormalization({ name: "block3e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_expand_conv) as tf.SymbolicTensor;
   const block3e_expand_activation = tf.layers
     .activation({ name: "block3e_expand_activation", activation: "swish" })
     .apply(block3e_expand_bn) as tf.SymbolicTensor;
   const block3e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(261)),
+    })
     .apply(block3e_expand_activation) as tf.SymbolicTensor;
   const block3e_bn = tf.layers
-    .batchNormalization({ name: "block3e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_dwconv) as tf.SymbolicTensor;
   const block3e_activation = tf.layers
     .activation({ name: "block3e_activation", activation: "swish" })
@@ -1157,6 +2060,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(266)),
+      biasInitializer: "zeros",
     })
     .apply(block3e_se_reshape) as tf.SymbolicTensor;
   const block3e_se_expand = tf.layers
@@ -1167,35 +2072,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(267)),
+      biasInitializer: "zeros",
     })
     .apply(block3e_se_reduce) as tf.SymbolicTensor;
   const block3e_se_excite = tf.layers
     .multiply({ name: "block3e_se_excite" })
     .apply([block3e_activation, block3e_se_expand]) as tf.SymbolicTensor;
   const block3e_project_conv = tf.layers
-    .conv2d({ name: "block3e_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(269)),
+    })
     .apply(block3e_se_excite) as tf.SymbolicTensor;
   const block3e_project_bn = tf.layers
-    .batchNormalization({ name: "block3e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_project_conv) as tf.SymbolicTensor;
-  const block3e_drop = tf.layers
-    .dropout({ name: "block3e_drop", rate: 0.05, noiseShape: perSampleNoiseShape })
-    .apply(block3e_project_bn) as tf.SymbolicTensor;
+  const block3e_drop = new SeededDropout({
+    name: "block3e_drop",
+    rate: 0.05,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(271),
+  }).apply(block3e_project_bn) as tf.SymbolicTensor;
   const block3e_add = tf.layers.add({ name: "block3e_add" }).apply([block3e_drop, block3d_add]) as tf.SymbolicTensor;
   const block3f_expand_conv = tf.layers
-    .conv2d({ name: "block3f_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(273)),
+    })
     .apply(block3e_add) as tf.SymbolicTensor;
   const block3f_expand_bn = tf.layers
-    .batchNormalization({ name: "block3f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_expand_conv) as tf.SymbolicTensor;
   const block3f_expand_activation = tf.layers
     .activation({ name: "block3f_expand_activation", activation: "swish" })
     .apply(block3f_expand_bn) as tf.SymbolicTensor;
   const block3f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(276)),
+    })
     .apply(block3f_expand_activation) as tf.SymbolicTensor;
   const block3f_bn = tf.layers
-    .batchNormalization({ name: "block3f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_dwconv) as tf.SymbolicTensor;
   const block3f_activation = tf.layers
     .activation({ name: "block3f_activation", activation: "swish" })
@@ -1214,6 +2165,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(281)),
+      biasInitializer: "zeros",
     })
     .apply(block3f_se_reshape) as tf.SymbolicTensor;
   const block3f_se_expand = tf.layers
@@ -1224,35 +2177,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(282)),
+      biasInitializer: "zeros",
     })
     .apply(block3f_se_reduce) as tf.SymbolicTensor;
   const block3f_se_excite = tf.layers
     .multiply({ name: "block3f_se_excite" })
     .apply([block3f_activation, block3f_se_expand]) as tf.SymbolicTensor;
   const block3f_project_conv = tf.layers
-    .conv2d({ name: "block3f_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(284)),
+    })
     .apply(block3f_se_excite) as tf.SymbolicTensor;
   const block3f_project_bn = tf.layers
-    .batchNormalization({ name: "block3f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_project_conv) as tf.SymbolicTensor;
-  const block3f_drop = tf.layers
-    .dropout({ name: "block3f_drop", rate: 0.052777777777777785, noiseShape: perSampleNoiseShape })
-    .apply(block3f_project_bn) as tf.SymbolicTensor;
+  const block3f_drop = new SeededDropout({
+    name: "block3f_drop",
+    rate: 0.052777777777777785,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(286),
+  }).apply(block3f_project_bn) as tf.SymbolicTensor;
   const block3f_add = tf.layers.add({ name: "block3f_add" }).apply([block3f_drop, block3e_add]) as tf.SymbolicTensor;
   const block3g_expand_conv = tf.layers
-    .conv2d({ name: "block3g_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(288)),
+    })
     .apply(block3f_add) as tf.SymbolicTensor;
   const block3g_expand_bn = tf.layers
-    .batchNormalization({ name: "block3g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_expand_conv) as tf.SymbolicTensor;
   const block3g_expand_activation = tf.layers
     .activation({ name: "block3g_expand_activation", activation: "swish" })
     .apply(block3g_expand_bn) as tf.SymbolicTensor;
   const block3g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(291)),
+    })
     .apply(block3g_expand_activation) as tf.SymbolicTensor;
   const block3g_bn = tf.layers
-    .batchNormalization({ name: "block3g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_dwconv) as tf.SymbolicTensor;
   const block3g_activation = tf.layers
     .activation({ name: "block3g_activation", activation: "swish" })
@@ -1271,6 +2270,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(296)),
+      biasInitializer: "zeros",
     })
     .apply(block3g_se_reshape) as tf.SymbolicTensor;
   const block3g_se_expand = tf.layers
@@ -1281,35 +2282,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(297)),
+      biasInitializer: "zeros",
     })
     .apply(block3g_se_reduce) as tf.SymbolicTensor;
   const block3g_se_excite = tf.layers
     .multiply({ name: "block3g_se_excite" })
     .apply([block3g_activation, block3g_se_expand]) as tf.SymbolicTensor;
   const block3g_project_conv = tf.layers
-    .conv2d({ name: "block3g_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(299)),
+    })
     .apply(block3g_se_excite) as tf.SymbolicTensor;
   const block3g_project_bn = tf.layers
-    .batchNormalization({ name: "block3g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_project_conv) as tf.SymbolicTensor;
-  const block3g_drop = tf.layers
-    .dropout({ name: "block3g_drop", rate: 0.05555555555555555, noiseShape: perSampleNoiseShape })
-    .apply(block3g_project_bn) as tf.SymbolicTensor;
+  const block3g_drop = new SeededDropout({
+    name: "block3g_drop",
+    rate: 0.05555555555555555,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(301),
+  }).apply(block3g_project_bn) as tf.SymbolicTensor;
   const block3g_add = tf.layers.add({ name: "block3g_add" }).apply([block3g_drop, block3f_add]) as tf.SymbolicTensor;
   const block3h_expand_conv = tf.layers
-    .conv2d({ name: "block3h_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3h_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(303)),
+    })
     .apply(block3g_add) as tf.SymbolicTensor;
   const block3h_expand_bn = tf.layers
-    .batchNormalization({ name: "block3h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_expand_conv) as tf.SymbolicTensor;
   const block3h_expand_activation = tf.layers
     .activation({ name: "block3h_expand_activation", activation: "swish" })
     .apply(block3h_expand_bn) as tf.SymbolicTensor;
   const block3h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3h_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3h_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(306)),
+    })
     .apply(block3h_expand_activation) as tf.SymbolicTensor;
   const block3h_bn = tf.layers
-    .batchNormalization({ name: "block3h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_dwconv) as tf.SymbolicTensor;
   const block3h_activation = tf.layers
     .activation({ name: "block3h_activation", activation: "swish" })
@@ -1328,6 +2375,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(311)),
+      biasInitializer: "zeros",
     })
     .apply(block3h_se_reshape) as tf.SymbolicTensor;
   const block3h_se_expand = tf.layers
@@ -1338,35 +2387,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(312)),
+      biasInitializer: "zeros",
     })
     .apply(block3h_se_reduce) as tf.SymbolicTensor;
   const block3h_se_excite = tf.layers
     .multiply({ name: "block3h_se_excite" })
     .apply([block3h_activation, block3h_se_expand]) as tf.SymbolicTensor;
   const block3h_project_conv = tf.layers
-    .conv2d({ name: "block3h_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3h_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(314)),
+    })
     .apply(block3h_se_excite) as tf.SymbolicTensor;
   const block3h_project_bn = tf.layers
-    .batchNormalization({ name: "block3h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_project_conv) as tf.SymbolicTensor;
-  const block3h_drop = tf.layers
-    .dropout({ name: "block3h_drop", rate: 0.058333333333333334, noiseShape: perSampleNoiseShape })
-    .apply(block3h_project_bn) as tf.SymbolicTensor;
+  const block3h_drop = new SeededDropout({
+    name: "block3h_drop",
+    rate: 0.058333333333333334,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(316),
+  }).apply(block3h_project_bn) as tf.SymbolicTensor;
   const block3h_add = tf.layers.add({ name: "block3h_add" }).apply([block3h_drop, block3g_add]) as tf.SymbolicTensor;
   const block3i_expand_conv = tf.layers
-    .conv2d({ name: "block3i_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3i_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(318)),
+    })
     .apply(block3h_add) as tf.SymbolicTensor;
   const block3i_expand_bn = tf.layers
-    .batchNormalization({ name: "block3i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_expand_conv) as tf.SymbolicTensor;
   const block3i_expand_activation = tf.layers
     .activation({ name: "block3i_expand_activation", activation: "swish" })
     .apply(block3i_expand_bn) as tf.SymbolicTensor;
   const block3i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block3i_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block3i_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(321)),
+    })
     .apply(block3i_expand_activation) as tf.SymbolicTensor;
   const block3i_bn = tf.layers
-    .batchNormalization({ name: "block3i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_dwconv) as tf.SymbolicTensor;
   const block3i_activation = tf.layers
     .activation({ name: "block3i_activation", activation: "swish" })
@@ -1385,6 +2480,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(326)),
+      biasInitializer: "zeros",
     })
     .apply(block3i_se_reshape) as tf.SymbolicTensor;
   const block3i_se_expand = tf.layers
@@ -1395,26 +2492,59 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(327)),
+      biasInitializer: "zeros",
     })
     .apply(block3i_se_reduce) as tf.SymbolicTensor;
   const block3i_se_excite = tf.layers
     .multiply({ name: "block3i_se_excite" })
     .apply([block3i_activation, block3i_se_expand]) as tf.SymbolicTensor;
   const block3i_project_conv = tf.layers
-    .conv2d({ name: "block3i_project_conv", filters: 88, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3i_project_conv",
+      filters: 88,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(329)),
+    })
     .apply(block3i_se_excite) as tf.SymbolicTensor;
   const block3i_project_bn = tf.layers
-    .batchNormalization({ name: "block3i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block3i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_project_conv) as tf.SymbolicTensor;
-  const block3i_drop = tf.layers
-    .dropout({ name: "block3i_drop", rate: 0.061111111111111116, noiseShape: perSampleNoiseShape })
-    .apply(block3i_project_bn) as tf.SymbolicTensor;
+  const block3i_drop = new SeededDropout({
+    name: "block3i_drop",
+    rate: 0.061111111111111116,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(331),
+  }).apply(block3i_project_bn) as tf.SymbolicTensor;
   const block3i_add = tf.layers.add({ name: "block3i_add" }).apply([block3i_drop, block3h_add]) as tf.SymbolicTensor;
   const block4a_expand_conv = tf.layers
-    .conv2d({ name: "block4a_expand_conv", filters: 528, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_expand_conv",
+      filters: 528,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(333)),
+    })
     .apply(block3i_add) as tf.SymbolicTensor;
   const block4a_expand_bn = tf.layers
-    .batchNormalization({ name: "block4a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_expand_conv) as tf.SymbolicTensor;
   const block4a_expand_activation = tf.layers
     .activation({ name: "block4a_expand_activation", activation: "swish" })
@@ -1423,10 +2553,24 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     .zeroPadding2d({ name: "block4a_dwconv_pad", padding: correctPad(block4a_expand_activation, 3) })
     .apply(block4a_expand_activation) as tf.SymbolicTensor;
   const block4a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4a_dwconv", kernelSize: 3, strides: 2, padding: "valid", useBias: false })
+    .depthwiseConv2d({
+      name: "block4a_dwconv",
+      kernelSize: 3,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(337)),
+    })
     .apply(block4a_dwconv_pad) as tf.SymbolicTensor;
   const block4a_bn = tf.layers
-    .batchNormalization({ name: "block4a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_dwconv) as tf.SymbolicTensor;
   const block4a_activation = tf.layers
     .activation({ name: "block4a_activation", activation: "swish" })
@@ -1445,6 +2589,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(342)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reshape) as tf.SymbolicTensor;
   const block4a_se_expand = tf.layers
@@ -1455,31 +2601,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(343)),
+      biasInitializer: "zeros",
     })
     .apply(block4a_se_reduce) as tf.SymbolicTensor;
   const block4a_se_excite = tf.layers
     .multiply({ name: "block4a_se_excite" })
     .apply([block4a_activation, block4a_se_expand]) as tf.SymbolicTensor;
   const block4a_project_conv = tf.layers
-    .conv2d({ name: "block4a_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(345)),
+    })
     .apply(block4a_se_excite) as tf.SymbolicTensor;
   const block4a_project_bn = tf.layers
-    .batchNormalization({ name: "block4a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_project_conv) as tf.SymbolicTensor;
   const block4b_expand_conv = tf.layers
-    .conv2d({ name: "block4b_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(347)),
+    })
     .apply(block4a_project_bn) as tf.SymbolicTensor;
   const block4b_expand_bn = tf.layers
-    .batchNormalization({ name: "block4b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_expand_conv) as tf.SymbolicTensor;
   const block4b_expand_activation = tf.layers
     .activation({ name: "block4b_expand_activation", activation: "swish" })
     .apply(block4b_expand_bn) as tf.SymbolicTensor;
   const block4b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(350)),
+    })
     .apply(block4b_expand_activation) as tf.SymbolicTensor;
   const block4b_bn = tf.layers
-    .batchNormalization({ name: "block4b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_dwconv) as tf.SymbolicTensor;
   const block4b_activation = tf.layers
     .activation({ name: "block4b_activation", activation: "swish" })
@@ -1498,6 +2687,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(355)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reshape) as tf.SymbolicTensor;
   const block4b_se_expand = tf.layers
@@ -1508,37 +2699,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(356)),
+      biasInitializer: "zeros",
     })
     .apply(block4b_se_reduce) as tf.SymbolicTensor;
   const block4b_se_excite = tf.layers
     .multiply({ name: "block4b_se_excite" })
     .apply([block4b_activation, block4b_se_expand]) as tf.SymbolicTensor;
   const block4b_project_conv = tf.layers
-    .conv2d({ name: "block4b_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(358)),
+    })
     .apply(block4b_se_excite) as tf.SymbolicTensor;
   const block4b_project_bn = tf.layers
-    .batchNormalization({ name: "block4b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_project_conv) as tf.SymbolicTensor;
-  const block4b_drop = tf.layers
-    .dropout({ name: "block4b_drop", rate: 0.06666666666666668, noiseShape: perSampleNoiseShape })
-    .apply(block4b_project_bn) as tf.SymbolicTensor;
+  const block4b_drop = new SeededDropout({
+    name: "block4b_drop",
+    rate: 0.06666666666666668,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(360),
+  }).apply(block4b_project_bn) as tf.SymbolicTensor;
   const block4b_add = tf.layers
     .add({ name: "block4b_add" })
     .apply([block4b_drop, block4a_project_bn]) as tf.SymbolicTensor;
   const block4c_expand_conv = tf.layers
-    .conv2d({ name: "block4c_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(362)),
+    })
     .apply(block4b_add) as tf.SymbolicTensor;
   const block4c_expand_bn = tf.layers
-    .batchNormalization({ name: "block4c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_expand_conv) as tf.SymbolicTensor;
   const block4c_expand_activation = tf.layers
     .activation({ name: "block4c_expand_activation", activation: "swish" })
     .apply(block4c_expand_bn) as tf.SymbolicTensor;
   const block4c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(365)),
+    })
     .apply(block4c_expand_activation) as tf.SymbolicTensor;
   const block4c_bn = tf.layers
-    .batchNormalization({ name: "block4c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_dwconv) as tf.SymbolicTensor;
   const block4c_activation = tf.layers
     .activation({ name: "block4c_activation", activation: "swish" })
@@ -1557,6 +2794,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(370)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reshape) as tf.SymbolicTensor;
   const block4c_se_expand = tf.layers
@@ -1567,35 +2806,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(371)),
+      biasInitializer: "zeros",
     })
     .apply(block4c_se_reduce) as tf.SymbolicTensor;
   const block4c_se_excite = tf.layers
     .multiply({ name: "block4c_se_excite" })
     .apply([block4c_activation, block4c_se_expand]) as tf.SymbolicTensor;
   const block4c_project_conv = tf.layers
-    .conv2d({ name: "block4c_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(373)),
+    })
     .apply(block4c_se_excite) as tf.SymbolicTensor;
   const block4c_project_bn = tf.layers
-    .batchNormalization({ name: "block4c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_project_conv) as tf.SymbolicTensor;
-  const block4c_drop = tf.layers
-    .dropout({ name: "block4c_drop", rate: 0.06944444444444445, noiseShape: perSampleNoiseShape })
-    .apply(block4c_project_bn) as tf.SymbolicTensor;
+  const block4c_drop = new SeededDropout({
+    name: "block4c_drop",
+    rate: 0.06944444444444445,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(375),
+  }).apply(block4c_project_bn) as tf.SymbolicTensor;
   const block4c_add = tf.layers.add({ name: "block4c_add" }).apply([block4c_drop, block4b_add]) as tf.SymbolicTensor;
   const block4d_expand_conv = tf.layers
-    .conv2d({ name: "block4d_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(377)),
+    })
     .apply(block4c_add) as tf.SymbolicTensor;
   const block4d_expand_bn = tf.layers
-    .batchNormalization({ name: "block4d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_expand_conv) as tf.SymbolicTensor;
   const block4d_expand_activation = tf.layers
     .activation({ name: "block4d_expand_activation", activation: "swish" })
     .apply(block4d_expand_bn) as tf.SymbolicTensor;
   const block4d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(380)),
+    })
     .apply(block4d_expand_activation) as tf.SymbolicTensor;
   const block4d_bn = tf.layers
-    .batchNormalization({ name: "block4d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_dwconv) as tf.SymbolicTensor;
   const block4d_activation = tf.layers
     .activation({ name: "block4d_activation", activation: "swish" })
@@ -1614,6 +2899,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(385)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reshape) as tf.SymbolicTensor;
   const block4d_se_expand = tf.layers
@@ -1624,35 +2911,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(386)),
+      biasInitializer: "zeros",
     })
     .apply(block4d_se_reduce) as tf.SymbolicTensor;
   const block4d_se_excite = tf.layers
     .multiply({ name: "block4d_se_excite" })
     .apply([block4d_activation, block4d_se_expand]) as tf.SymbolicTensor;
   const block4d_project_conv = tf.layers
-    .conv2d({ name: "block4d_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(388)),
+    })
     .apply(block4d_se_excite) as tf.SymbolicTensor;
   const block4d_project_bn = tf.layers
-    .batchNormalization({ name: "block4d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_project_conv) as tf.SymbolicTensor;
-  const block4d_drop = tf.layers
-    .dropout({ name: "block4d_drop", rate: 0.07222222222222223, noiseShape: perSampleNoiseShape })
-    .apply(block4d_project_bn) as tf.SymbolicTensor;
+  const block4d_drop = new SeededDropout({
+    name: "block4d_drop",
+    rate: 0.07222222222222223,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(390),
+  }).apply(block4d_project_bn) as tf.SymbolicTensor;
   const block4d_add = tf.layers.add({ name: "block4d_add" }).apply([block4d_drop, block4c_add]) as tf.SymbolicTensor;
   const block4e_expand_conv = tf.layers
-    .conv2d({ name: "block4e_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(392)),
+    })
     .apply(block4d_add) as tf.SymbolicTensor;
   const block4e_expand_bn = tf.layers
-    .batchNormalization({ name: "block4e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_expand_conv) as tf.SymbolicTensor;
   const block4e_expand_activation = tf.layers
     .activation({ name: "block4e_expand_activation", activation: "swish" })
     .apply(block4e_expand_bn) as tf.SymbolicTensor;
   const block4e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(395)),
+    })
     .apply(block4e_expand_activation) as tf.SymbolicTensor;
   const block4e_bn = tf.layers
-    .batchNormalization({ name: "block4e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_dwconv) as tf.SymbolicTensor;
   const block4e_activation = tf.layers
     .activation({ name: "block4e_activation", activation: "swish" })
@@ -1671,6 +3004,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(400)),
+      biasInitializer: "zeros",
     })
     .apply(block4e_se_reshape) as tf.SymbolicTensor;
   const block4e_se_expand = tf.layers
@@ -1681,35 +3016,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(401)),
+      biasInitializer: "zeros",
     })
     .apply(block4e_se_reduce) as tf.SymbolicTensor;
   const block4e_se_excite = tf.layers
     .multiply({ name: "block4e_se_excite" })
     .apply([block4e_activation, block4e_se_expand]) as tf.SymbolicTensor;
   const block4e_project_conv = tf.layers
-    .conv2d({ name: "block4e_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(403)),
+    })
     .apply(block4e_se_excite) as tf.SymbolicTensor;
   const block4e_project_bn = tf.layers
-    .batchNormalization({ name: "block4e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_project_conv) as tf.SymbolicTensor;
-  const block4e_drop = tf.layers
-    .dropout({ name: "block4e_drop", rate: 0.07500000000000001, noiseShape: perSampleNoiseShape })
-    .apply(block4e_project_bn) as tf.SymbolicTensor;
+  const block4e_drop = new SeededDropout({
+    name: "block4e_drop",
+    rate: 0.07500000000000001,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(405),
+  }).apply(block4e_project_bn) as tf.SymbolicTensor;
   const block4e_add = tf.layers.add({ name: "block4e_add" }).apply([block4e_drop, block4d_add]) as tf.SymbolicTensor;
   const block4f_expand_conv = tf.layers
-    .conv2d({ name: "block4f_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(407)),
+    })
     .apply(block4e_add) as tf.SymbolicTensor;
   const block4f_expand_bn = tf.layers
-    .batchNormalization({ name: "block4f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_expand_conv) as tf.SymbolicTensor;
   const block4f_expand_activation = tf.layers
     .activation({ name: "block4f_expand_activation", activation: "swish" })
     .apply(block4f_expand_bn) as tf.SymbolicTensor;
   const block4f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4f_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4f_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(410)),
+    })
     .apply(block4f_expand_activation) as tf.SymbolicTensor;
   const block4f_bn = tf.layers
-    .batchNormalization({ name: "block4f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_dwconv) as tf.SymbolicTensor;
   const block4f_activation = tf.layers
     .activation({ name: "block4f_activation", activation: "swish" })
@@ -1728,6 +3109,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(415)),
+      biasInitializer: "zeros",
     })
     .apply(block4f_se_reshape) as tf.SymbolicTensor;
   const block4f_se_expand = tf.layers
@@ -1738,35 +3121,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(416)),
+      biasInitializer: "zeros",
     })
     .apply(block4f_se_reduce) as tf.SymbolicTensor;
   const block4f_se_excite = tf.layers
     .multiply({ name: "block4f_se_excite" })
     .apply([block4f_activation, block4f_se_expand]) as tf.SymbolicTensor;
   const block4f_project_conv = tf.layers
-    .conv2d({ name: "block4f_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(418)),
+    })
     .apply(block4f_se_excite) as tf.SymbolicTensor;
   const block4f_project_bn = tf.layers
-    .batchNormalization({ name: "block4f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_project_conv) as tf.SymbolicTensor;
-  const block4f_drop = tf.layers
-    .dropout({ name: "block4f_drop", rate: 0.07777777777777778, noiseShape: perSampleNoiseShape })
-    .apply(block4f_project_bn) as tf.SymbolicTensor;
+  const block4f_drop = new SeededDropout({
+    name: "block4f_drop",
+    rate: 0.07777777777777778,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(420),
+  }).apply(block4f_project_bn) as tf.SymbolicTensor;
   const block4f_add = tf.layers.add({ name: "block4f_add" }).apply([block4f_drop, block4e_add]) as tf.SymbolicTensor;
   const block4g_expand_conv = tf.layers
-    .conv2d({ name: "block4g_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(422)),
+    })
     .apply(block4f_add) as tf.SymbolicTensor;
   const block4g_expand_bn = tf.layers
-    .batchNormalization({ name: "block4g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_expand_conv) as tf.SymbolicTensor;
   const block4g_expand_activation = tf.layers
     .activation({ name: "block4g_expand_activation", activation: "swish" })
     .apply(block4g_expand_bn) as tf.SymbolicTensor;
   const block4g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4g_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4g_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(425)),
+    })
     .apply(block4g_expand_activation) as tf.SymbolicTensor;
   const block4g_bn = tf.layers
-    .batchNormalization({ name: "block4g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_dwconv) as tf.SymbolicTensor;
   const block4g_activation = tf.layers
     .activation({ name: "block4g_activation", activation: "swish" })
@@ -1785,6 +3214,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(430)),
+      biasInitializer: "zeros",
     })
     .apply(block4g_se_reshape) as tf.SymbolicTensor;
   const block4g_se_expand = tf.layers
@@ -1795,35 +3226,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(431)),
+      biasInitializer: "zeros",
     })
     .apply(block4g_se_reduce) as tf.SymbolicTensor;
   const block4g_se_excite = tf.layers
     .multiply({ name: "block4g_se_excite" })
     .apply([block4g_activation, block4g_se_expand]) as tf.SymbolicTensor;
   const block4g_project_conv = tf.layers
-    .conv2d({ name: "block4g_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(433)),
+    })
     .apply(block4g_se_excite) as tf.SymbolicTensor;
   const block4g_project_bn = tf.layers
-    .batchNormalization({ name: "block4g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_project_conv) as tf.SymbolicTensor;
-  const block4g_drop = tf.layers
-    .dropout({ name: "block4g_drop", rate: 0.08055555555555556, noiseShape: perSampleNoiseShape })
-    .apply(block4g_project_bn) as tf.SymbolicTensor;
+  const block4g_drop = new SeededDropout({
+    name: "block4g_drop",
+    rate: 0.08055555555555556,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(435),
+  }).apply(block4g_project_bn) as tf.SymbolicTensor;
   const block4g_add = tf.layers.add({ name: "block4g_add" }).apply([block4g_drop, block4f_add]) as tf.SymbolicTensor;
   const block4h_expand_conv = tf.layers
-    .conv2d({ name: "block4h_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(437)),
+    })
     .apply(block4g_add) as tf.SymbolicTensor;
   const block4h_expand_bn = tf.layers
-    .batchNormalization({ name: "block4h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_expand_conv) as tf.SymbolicTensor;
   const block4h_expand_activation = tf.layers
     .activation({ name: "block4h_expand_activation", activation: "swish" })
     .apply(block4h_expand_bn) as tf.SymbolicTensor;
   const block4h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4h_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4h_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(440)),
+    })
     .apply(block4h_expand_activation) as tf.SymbolicTensor;
   const block4h_bn = tf.layers
-    .batchNormalization({ name: "block4h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_dwconv) as tf.SymbolicTensor;
   const block4h_activation = tf.layers
     .activation({ name: "block4h_activation", activation: "swish" })
@@ -1842,6 +3319,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(445)),
+      biasInitializer: "zeros",
     })
     .apply(block4h_se_reshape) as tf.SymbolicTensor;
   const block4h_se_expand = tf.layers
@@ -1852,35 +3331,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(446)),
+      biasInitializer: "zeros",
     })
     .apply(block4h_se_reduce) as tf.SymbolicTensor;
   const block4h_se_excite = tf.layers
     .multiply({ name: "block4h_se_excite" })
     .apply([block4h_activation, block4h_se_expand]) as tf.SymbolicTensor;
   const block4h_project_conv = tf.layers
-    .conv2d({ name: "block4h_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(448)),
+    })
     .apply(block4h_se_excite) as tf.SymbolicTensor;
   const block4h_project_bn = tf.layers
-    .batchNormalization({ name: "block4h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_project_conv) as tf.SymbolicTensor;
-  const block4h_drop = tf.layers
-    .dropout({ name: "block4h_drop", rate: 0.08333333333333333, noiseShape: perSampleNoiseShape })
-    .apply(block4h_project_bn) as tf.SymbolicTensor;
+  const block4h_drop = new SeededDropout({
+    name: "block4h_drop",
+    rate: 0.08333333333333333,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(450),
+  }).apply(block4h_project_bn) as tf.SymbolicTensor;
   const block4h_add = tf.layers.add({ name: "block4h_add" }).apply([block4h_drop, block4g_add]) as tf.SymbolicTensor;
   const block4i_expand_conv = tf.layers
-    .conv2d({ name: "block4i_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(452)),
+    })
     .apply(block4h_add) as tf.SymbolicTensor;
   const block4i_expand_bn = tf.layers
-    .batchNormalization({ name: "block4i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_expand_conv) as tf.SymbolicTensor;
   const block4i_expand_activation = tf.layers
     .activation({ name: "block4i_expand_activation", activation: "swish" })
     .apply(block4i_expand_bn) as tf.SymbolicTensor;
   const block4i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4i_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4i_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(455)),
+    })
     .apply(block4i_expand_activation) as tf.SymbolicTensor;
   const block4i_bn = tf.layers
-    .batchNormalization({ name: "block4i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_dwconv) as tf.SymbolicTensor;
   const block4i_activation = tf.layers
     .activation({ name: "block4i_activation", activation: "swish" })
@@ -1899,6 +3424,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(460)),
+      biasInitializer: "zeros",
     })
     .apply(block4i_se_reshape) as tf.SymbolicTensor;
   const block4i_se_expand = tf.layers
@@ -1909,35 +3436,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(461)),
+      biasInitializer: "zeros",
     })
     .apply(block4i_se_reduce) as tf.SymbolicTensor;
   const block4i_se_excite = tf.layers
     .multiply({ name: "block4i_se_excite" })
     .apply([block4i_activation, block4i_se_expand]) as tf.SymbolicTensor;
   const block4i_project_conv = tf.layers
-    .conv2d({ name: "block4i_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(463)),
+    })
     .apply(block4i_se_excite) as tf.SymbolicTensor;
   const block4i_project_bn = tf.layers
-    .batchNormalization({ name: "block4i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_project_conv) as tf.SymbolicTensor;
-  const block4i_drop = tf.layers
-    .dropout({ name: "block4i_drop", rate: 0.08611111111111111, noiseShape: perSampleNoiseShape })
-    .apply(block4i_project_bn) as tf.SymbolicTensor;
+  const block4i_drop = new SeededDropout({
+    name: "block4i_drop",
+    rate: 0.08611111111111111,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(465),
+  }).apply(block4i_project_bn) as tf.SymbolicTensor;
   const block4i_add = tf.layers.add({ name: "block4i_add" }).apply([block4i_drop, block4h_add]) as tf.SymbolicTensor;
   const block4j_expand_conv = tf.layers
-    .conv2d({ name: "block4j_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(467)),
+    })
     .apply(block4i_add) as tf.SymbolicTensor;
   const block4j_expand_bn = tf.layers
-    .batchNormalization({ name: "block4j_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4j_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_expand_conv) as tf.SymbolicTensor;
   const block4j_expand_activation = tf.layers
     .activation({ name: "block4j_expand_activation", activation: "swish" })
     .apply(block4j_expand_bn) as tf.SymbolicTensor;
   const block4j_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4j_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4j_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(470)),
+    })
     .apply(block4j_expand_activation) as tf.SymbolicTensor;
   const block4j_bn = tf.layers
-    .batchNormalization({ name: "block4j_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4j_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_dwconv) as tf.SymbolicTensor;
   const block4j_activation = tf.layers
     .activation({ name: "block4j_activation", activation: "swish" })
@@ -1956,6 +3529,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(475)),
+      biasInitializer: "zeros",
     })
     .apply(block4j_se_reshape) as tf.SymbolicTensor;
   const block4j_se_expand = tf.layers
@@ -1966,35 +3541,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(476)),
+      biasInitializer: "zeros",
     })
     .apply(block4j_se_reduce) as tf.SymbolicTensor;
   const block4j_se_excite = tf.layers
     .multiply({ name: "block4j_se_excite" })
     .apply([block4j_activation, block4j_se_expand]) as tf.SymbolicTensor;
   const block4j_project_conv = tf.layers
-    .conv2d({ name: "block4j_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(478)),
+    })
     .apply(block4j_se_excite) as tf.SymbolicTensor;
   const block4j_project_bn = tf.layers
-    .batchNormalization({ name: "block4j_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4j_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_project_conv) as tf.SymbolicTensor;
-  const block4j_drop = tf.layers
-    .dropout({ name: "block4j_drop", rate: 0.08888888888888889, noiseShape: perSampleNoiseShape })
-    .apply(block4j_project_bn) as tf.SymbolicTensor;
+  const block4j_drop = new SeededDropout({
+    name: "block4j_drop",
+    rate: 0.08888888888888889,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(480),
+  }).apply(block4j_project_bn) as tf.SymbolicTensor;
   const block4j_add = tf.layers.add({ name: "block4j_add" }).apply([block4j_drop, block4i_add]) as tf.SymbolicTensor;
   const block4k_expand_conv = tf.layers
-    .conv2d({ name: "block4k_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4k_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(482)),
+    })
     .apply(block4j_add) as tf.SymbolicTensor;
   const block4k_expand_bn = tf.layers
-    .batchNormalization({ name: "block4k_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4k_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_expand_conv) as tf.SymbolicTensor;
   const block4k_expand_activation = tf.layers
     .activation({ name: "block4k_expand_activation", activation: "swish" })
     .apply(block4k_expand_bn) as tf.SymbolicTensor;
   const block4k_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4k_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4k_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(485)),
+    })
     .apply(block4k_expand_activation) as tf.SymbolicTensor;
   const block4k_bn = tf.layers
-    .batchNormalization({ name: "block4k_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4k_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_dwconv) as tf.SymbolicTensor;
   const block4k_activation = tf.layers
     .activation({ name: "block4k_activation", activation: "swish" })
@@ -2013,6 +3634,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(490)),
+      biasInitializer: "zeros",
     })
     .apply(block4k_se_reshape) as tf.SymbolicTensor;
   const block4k_se_expand = tf.layers
@@ -2023,35 +3646,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(491)),
+      biasInitializer: "zeros",
     })
     .apply(block4k_se_reduce) as tf.SymbolicTensor;
   const block4k_se_excite = tf.layers
     .multiply({ name: "block4k_se_excite" })
     .apply([block4k_activation, block4k_se_expand]) as tf.SymbolicTensor;
   const block4k_project_conv = tf.layers
-    .conv2d({ name: "block4k_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4k_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(493)),
+    })
     .apply(block4k_se_excite) as tf.SymbolicTensor;
   const block4k_project_bn = tf.layers
-    .batchNormalization({ name: "block4k_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4k_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_project_conv) as tf.SymbolicTensor;
-  const block4k_drop = tf.layers
-    .dropout({ name: "block4k_drop", rate: 0.09166666666666667, noiseShape: perSampleNoiseShape })
-    .apply(block4k_project_bn) as tf.SymbolicTensor;
+  const block4k_drop = new SeededDropout({
+    name: "block4k_drop",
+    rate: 0.09166666666666667,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(495),
+  }).apply(block4k_project_bn) as tf.SymbolicTensor;
   const block4k_add = tf.layers.add({ name: "block4k_add" }).apply([block4k_drop, block4j_add]) as tf.SymbolicTensor;
   const block4l_expand_conv = tf.layers
-    .conv2d({ name: "block4l_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4l_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(497)),
+    })
     .apply(block4k_add) as tf.SymbolicTensor;
   const block4l_expand_bn = tf.layers
-    .batchNormalization({ name: "block4l_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4l_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_expand_conv) as tf.SymbolicTensor;
   const block4l_expand_activation = tf.layers
     .activation({ name: "block4l_expand_activation", activation: "swish" })
     .apply(block4l_expand_bn) as tf.SymbolicTensor;
   const block4l_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4l_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4l_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(500)),
+    })
     .apply(block4l_expand_activation) as tf.SymbolicTensor;
   const block4l_bn = tf.layers
-    .batchNormalization({ name: "block4l_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4l_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_dwconv) as tf.SymbolicTensor;
   const block4l_activation = tf.layers
     .activation({ name: "block4l_activation", activation: "swish" })
@@ -2070,6 +3739,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(505)),
+      biasInitializer: "zeros",
     })
     .apply(block4l_se_reshape) as tf.SymbolicTensor;
   const block4l_se_expand = tf.layers
@@ -2080,35 +3751,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(506)),
+      biasInitializer: "zeros",
     })
     .apply(block4l_se_reduce) as tf.SymbolicTensor;
   const block4l_se_excite = tf.layers
     .multiply({ name: "block4l_se_excite" })
     .apply([block4l_activation, block4l_se_expand]) as tf.SymbolicTensor;
   const block4l_project_conv = tf.layers
-    .conv2d({ name: "block4l_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4l_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(508)),
+    })
     .apply(block4l_se_excite) as tf.SymbolicTensor;
   const block4l_project_bn = tf.layers
-    .batchNormalization({ name: "block4l_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4l_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_project_conv) as tf.SymbolicTensor;
-  const block4l_drop = tf.layers
-    .dropout({ name: "block4l_drop", rate: 0.09444444444444446, noiseShape: perSampleNoiseShape })
-    .apply(block4l_project_bn) as tf.SymbolicTensor;
+  const block4l_drop = new SeededDropout({
+    name: "block4l_drop",
+    rate: 0.09444444444444446,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(510),
+  }).apply(block4l_project_bn) as tf.SymbolicTensor;
   const block4l_add = tf.layers.add({ name: "block4l_add" }).apply([block4l_drop, block4k_add]) as tf.SymbolicTensor;
   const block4m_expand_conv = tf.layers
-    .conv2d({ name: "block4m_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4m_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(512)),
+    })
     .apply(block4l_add) as tf.SymbolicTensor;
   const block4m_expand_bn = tf.layers
-    .batchNormalization({ name: "block4m_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4m_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4m_expand_conv) as tf.SymbolicTensor;
   const block4m_expand_activation = tf.layers
     .activation({ name: "block4m_expand_activation", activation: "swish" })
     .apply(block4m_expand_bn) as tf.SymbolicTensor;
   const block4m_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block4m_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block4m_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(515)),
+    })
     .apply(block4m_expand_activation) as tf.SymbolicTensor;
   const block4m_bn = tf.layers
-    .batchNormalization({ name: "block4m_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4m_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4m_dwconv) as tf.SymbolicTensor;
   const block4m_activation = tf.layers
     .activation({ name: "block4m_activation", activation: "swish" })
@@ -2127,6 +3844,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(520)),
+      biasInitializer: "zeros",
     })
     .apply(block4m_se_reshape) as tf.SymbolicTensor;
   const block4m_se_expand = tf.layers
@@ -2137,35 +3856,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(521)),
+      biasInitializer: "zeros",
     })
     .apply(block4m_se_reduce) as tf.SymbolicTensor;
   const block4m_se_excite = tf.layers
     .multiply({ name: "block4m_se_excite" })
     .apply([block4m_activation, block4m_se_expand]) as tf.SymbolicTensor;
   const block4m_project_conv = tf.layers
-    .conv2d({ name: "block4m_project_conv", filters: 168, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4m_project_conv",
+      filters: 168,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(523)),
+    })
     .apply(block4m_se_excite) as tf.SymbolicTensor;
   const block4m_project_bn = tf.layers
-    .batchNormalization({ name: "block4m_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block4m_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4m_project_conv) as tf.SymbolicTensor;
-  const block4m_drop = tf.layers
-    .dropout({ name: "block4m_drop", rate: 0.09722222222222222, noiseShape: perSampleNoiseShape })
-    .apply(block4m_project_bn) as tf.SymbolicTensor;
+  const block4m_drop = new SeededDropout({
+    name: "block4m_drop",
+    rate: 0.09722222222222222,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(525),
+  }).apply(block4m_project_bn) as tf.SymbolicTensor;
   const block4m_add = tf.layers.add({ name: "block4m_add" }).apply([block4m_drop, block4l_add]) as tf.SymbolicTensor;
   const block5a_expand_conv = tf.layers
-    .conv2d({ name: "block5a_expand_conv", filters: 1008, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_expand_conv",
+      filters: 1008,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(527)),
+    })
     .apply(block4m_add) as tf.SymbolicTensor;
   const block5a_expand_bn = tf.layers
-    .batchNormalization({ name: "block5a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_expand_conv) as tf.SymbolicTensor;
   const block5a_expand_activation = tf.layers
     .activation({ name: "block5a_expand_activation", activation: "swish" })
     .apply(block5a_expand_bn) as tf.SymbolicTensor;
   const block5a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5a_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5a_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(530)),
+    })
     .apply(block5a_expand_activation) as tf.SymbolicTensor;
   const block5a_bn = tf.layers
-    .batchNormalization({ name: "block5a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_dwconv) as tf.SymbolicTensor;
   const block5a_activation = tf.layers
     .activation({ name: "block5a_activation", activation: "swish" })
@@ -2184,6 +3949,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(535)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reshape) as tf.SymbolicTensor;
   const block5a_se_expand = tf.layers
@@ -2194,31 +3961,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(536)),
+      biasInitializer: "zeros",
     })
     .apply(block5a_se_reduce) as tf.SymbolicTensor;
   const block5a_se_excite = tf.layers
     .multiply({ name: "block5a_se_excite" })
     .apply([block5a_activation, block5a_se_expand]) as tf.SymbolicTensor;
   const block5a_project_conv = tf.layers
-    .conv2d({ name: "block5a_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5a_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(538)),
+    })
     .apply(block5a_se_excite) as tf.SymbolicTensor;
   const block5a_project_bn = tf.layers
-    .batchNormalization({ name: "block5a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5a_project_conv) as tf.SymbolicTensor;
   const block5b_expand_conv = tf.layers
-    .conv2d({ name: "block5b_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(540)),
+    })
     .apply(block5a_project_bn) as tf.SymbolicTensor;
   const block5b_expand_bn = tf.layers
-    .batchNormalization({ name: "block5b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_expand_conv) as tf.SymbolicTensor;
   const block5b_expand_activation = tf.layers
     .activation({ name: "block5b_expand_activation", activation: "swish" })
     .apply(block5b_expand_bn) as tf.SymbolicTensor;
   const block5b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(543)),
+    })
     .apply(block5b_expand_activation) as tf.SymbolicTensor;
   const block5b_bn = tf.layers
-    .batchNormalization({ name: "block5b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_dwconv) as tf.SymbolicTensor;
   const block5b_activation = tf.layers
     .activation({ name: "block5b_activation", activation: "swish" })
@@ -2237,6 +4047,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(548)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reshape) as tf.SymbolicTensor;
   const block5b_se_expand = tf.layers
@@ -2247,37 +4059,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(549)),
+      biasInitializer: "zeros",
     })
     .apply(block5b_se_reduce) as tf.SymbolicTensor;
   const block5b_se_excite = tf.layers
     .multiply({ name: "block5b_se_excite" })
     .apply([block5b_activation, block5b_se_expand]) as tf.SymbolicTensor;
   const block5b_project_conv = tf.layers
-    .conv2d({ name: "block5b_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5b_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(551)),
+    })
     .apply(block5b_se_excite) as tf.SymbolicTensor;
   const block5b_project_bn = tf.layers
-    .batchNormalization({ name: "block5b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5b_project_conv) as tf.SymbolicTensor;
-  const block5b_drop = tf.layers
-    .dropout({ name: "block5b_drop", rate: 0.10277777777777779, noiseShape: perSampleNoiseShape })
-    .apply(block5b_project_bn) as tf.SymbolicTensor;
+  const block5b_drop = new SeededDropout({
+    name: "block5b_drop",
+    rate: 0.10277777777777779,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(553),
+  }).apply(block5b_project_bn) as tf.SymbolicTensor;
   const block5b_add = tf.layers
     .add({ name: "block5b_add" })
     .apply([block5b_drop, block5a_project_bn]) as tf.SymbolicTensor;
   const block5c_expand_conv = tf.layers
-    .conv2d({ name: "block5c_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(555)),
+    })
     .apply(block5b_add) as tf.SymbolicTensor;
   const block5c_expand_bn = tf.layers
-    .batchNormalization({ name: "block5c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_expand_conv) as tf.SymbolicTensor;
   const block5c_expand_activation = tf.layers
     .activation({ name: "block5c_expand_activation", activation: "swish" })
     .apply(block5c_expand_bn) as tf.SymbolicTensor;
   const block5c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(558)),
+    })
     .apply(block5c_expand_activation) as tf.SymbolicTensor;
   const block5c_bn = tf.layers
-    .batchNormalization({ name: "block5c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_dwconv) as tf.SymbolicTensor;
   const block5c_activation = tf.layers
     .activation({ name: "block5c_activation", activation: "swish" })
@@ -2296,6 +4154,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(563)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reshape) as tf.SymbolicTensor;
   const block5c_se_expand = tf.layers
@@ -2306,35 +4166,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(564)),
+      biasInitializer: "zeros",
     })
     .apply(block5c_se_reduce) as tf.SymbolicTensor;
   const block5c_se_excite = tf.layers
     .multiply({ name: "block5c_se_excite" })
     .apply([block5c_activation, block5c_se_expand]) as tf.SymbolicTensor;
   const block5c_project_conv = tf.layers
-    .conv2d({ name: "block5c_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5c_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(566)),
+    })
     .apply(block5c_se_excite) as tf.SymbolicTensor;
   const block5c_project_bn = tf.layers
-    .batchNormalization({ name: "block5c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5c_project_conv) as tf.SymbolicTensor;
-  const block5c_drop = tf.layers
-    .dropout({ name: "block5c_drop", rate: 0.10555555555555557, noiseShape: perSampleNoiseShape })
-    .apply(block5c_project_bn) as tf.SymbolicTensor;
+  const block5c_drop = new SeededDropout({
+    name: "block5c_drop",
+    rate: 0.10555555555555557,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(568),
+  }).apply(block5c_project_bn) as tf.SymbolicTensor;
   const block5c_add = tf.layers.add({ name: "block5c_add" }).apply([block5c_drop, block5b_add]) as tf.SymbolicTensor;
   const block5d_expand_conv = tf.layers
-    .conv2d({ name: "block5d_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(570)),
+    })
     .apply(block5c_add) as tf.SymbolicTensor;
   const block5d_expand_bn = tf.layers
-    .batchNormalization({ name: "block5d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_expand_conv) as tf.SymbolicTensor;
   const block5d_expand_activation = tf.layers
     .activation({ name: "block5d_expand_activation", activation: "swish" })
     .apply(block5d_expand_bn) as tf.SymbolicTensor;
   const block5d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(573)),
+    })
     .apply(block5d_expand_activation) as tf.SymbolicTensor;
   const block5d_bn = tf.layers
-    .batchNormalization({ name: "block5d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_dwconv) as tf.SymbolicTensor;
   const block5d_activation = tf.layers
     .activation({ name: "block5d_activation", activation: "swish" })
@@ -2353,6 +4259,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(578)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reshape) as tf.SymbolicTensor;
   const block5d_se_expand = tf.layers
@@ -2363,35 +4271,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(579)),
+      biasInitializer: "zeros",
     })
     .apply(block5d_se_reduce) as tf.SymbolicTensor;
   const block5d_se_excite = tf.layers
     .multiply({ name: "block5d_se_excite" })
     .apply([block5d_activation, block5d_se_expand]) as tf.SymbolicTensor;
   const block5d_project_conv = tf.layers
-    .conv2d({ name: "block5d_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5d_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(581)),
+    })
     .apply(block5d_se_excite) as tf.SymbolicTensor;
   const block5d_project_bn = tf.layers
-    .batchNormalization({ name: "block5d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5d_project_conv) as tf.SymbolicTensor;
-  const block5d_drop = tf.layers
-    .dropout({ name: "block5d_drop", rate: 0.10833333333333334, noiseShape: perSampleNoiseShape })
-    .apply(block5d_project_bn) as tf.SymbolicTensor;
+  const block5d_drop = new SeededDropout({
+    name: "block5d_drop",
+    rate: 0.10833333333333334,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(583),
+  }).apply(block5d_project_bn) as tf.SymbolicTensor;
   const block5d_add = tf.layers.add({ name: "block5d_add" }).apply([block5d_drop, block5c_add]) as tf.SymbolicTensor;
   const block5e_expand_conv = tf.layers
-    .conv2d({ name: "block5e_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5e_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(585)),
+    })
     .apply(block5d_add) as tf.SymbolicTensor;
   const block5e_expand_bn = tf.layers
-    .batchNormalization({ name: "block5e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_expand_conv) as tf.SymbolicTensor;
   const block5e_expand_activation = tf.layers
     .activation({ name: "block5e_expand_activation", activation: "swish" })
     .apply(block5e_expand_bn) as tf.SymbolicTensor;
   const block5e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(588)),
+    })
     .apply(block5e_expand_activation) as tf.SymbolicTensor;
   const block5e_bn = tf.layers
-    .batchNormalization({ name: "block5e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_dwconv) as tf.SymbolicTensor;
   const block5e_activation = tf.layers
     .activation({ name: "block5e_activation", activation: "swish" })
@@ -2410,6 +4364,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(593)),
+      biasInitializer: "zeros",
     })
     .apply(block5e_se_reshape) as tf.SymbolicTensor;
   const block5e_se_expand = tf.layers
@@ -2420,35 +4376,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(594)),
+      biasInitializer: "zeros",
     })
     .apply(block5e_se_reduce) as tf.SymbolicTensor;
   const block5e_se_excite = tf.layers
     .multiply({ name: "block5e_se_excite" })
     .apply([block5e_activation, block5e_se_expand]) as tf.SymbolicTensor;
   const block5e_project_conv = tf.layers
-    .conv2d({ name: "block5e_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5e_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(596)),
+    })
     .apply(block5e_se_excite) as tf.SymbolicTensor;
   const block5e_project_bn = tf.layers
-    .batchNormalization({ name: "block5e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5e_project_conv) as tf.SymbolicTensor;
-  const block5e_drop = tf.layers
-    .dropout({ name: "block5e_drop", rate: 0.1111111111111111, noiseShape: perSampleNoiseShape })
-    .apply(block5e_project_bn) as tf.SymbolicTensor;
+  const block5e_drop = new SeededDropout({
+    name: "block5e_drop",
+    rate: 0.1111111111111111,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(598),
+  }).apply(block5e_project_bn) as tf.SymbolicTensor;
   const block5e_add = tf.layers.add({ name: "block5e_add" }).apply([block5e_drop, block5d_add]) as tf.SymbolicTensor;
   const block5f_expand_conv = tf.layers
-    .conv2d({ name: "block5f_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5f_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(600)),
+    })
     .apply(block5e_add) as tf.SymbolicTensor;
   const block5f_expand_bn = tf.layers
-    .batchNormalization({ name: "block5f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_expand_conv) as tf.SymbolicTensor;
   const block5f_expand_activation = tf.layers
     .activation({ name: "block5f_expand_activation", activation: "swish" })
     .apply(block5f_expand_bn) as tf.SymbolicTensor;
   const block5f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(603)),
+    })
     .apply(block5f_expand_activation) as tf.SymbolicTensor;
   const block5f_bn = tf.layers
-    .batchNormalization({ name: "block5f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_dwconv) as tf.SymbolicTensor;
   const block5f_activation = tf.layers
     .activation({ name: "block5f_activation", activation: "swish" })
@@ -2467,6 +4469,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(608)),
+      biasInitializer: "zeros",
     })
     .apply(block5f_se_reshape) as tf.SymbolicTensor;
   const block5f_se_expand = tf.layers
@@ -2477,35 +4481,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(609)),
+      biasInitializer: "zeros",
     })
     .apply(block5f_se_reduce) as tf.SymbolicTensor;
   const block5f_se_excite = tf.layers
     .multiply({ name: "block5f_se_excite" })
     .apply([block5f_activation, block5f_se_expand]) as tf.SymbolicTensor;
   const block5f_project_conv = tf.layers
-    .conv2d({ name: "block5f_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5f_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(611)),
+    })
     .apply(block5f_se_excite) as tf.SymbolicTensor;
   const block5f_project_bn = tf.layers
-    .batchNormalization({ name: "block5f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5f_project_conv) as tf.SymbolicTensor;
-  const block5f_drop = tf.layers
-    .dropout({ name: "block5f_drop", rate: 0.1138888888888889, noiseShape: perSampleNoiseShape })
-    .apply(block5f_project_bn) as tf.SymbolicTensor;
+  const block5f_drop = new SeededDropout({
+    name: "block5f_drop",
+    rate: 0.1138888888888889,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(613),
+  }).apply(block5f_project_bn) as tf.SymbolicTensor;
   const block5f_add = tf.layers.add({ name: "block5f_add" }).apply([block5f_drop, block5e_add]) as tf.SymbolicTensor;
   const block5g_expand_conv = tf.layers
-    .conv2d({ name: "block5g_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5g_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(615)),
+    })
     .apply(block5f_add) as tf.SymbolicTensor;
   const block5g_expand_bn = tf.layers
-    .batchNormalization({ name: "block5g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_expand_conv) as tf.SymbolicTensor;
   const block5g_expand_activation = tf.layers
     .activation({ name: "block5g_expand_activation", activation: "swish" })
     .apply(block5g_expand_bn) as tf.SymbolicTensor;
   const block5g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(618)),
+    })
     .apply(block5g_expand_activation) as tf.SymbolicTensor;
   const block5g_bn = tf.layers
-    .batchNormalization({ name: "block5g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_dwconv) as tf.SymbolicTensor;
   const block5g_activation = tf.layers
     .activation({ name: "block5g_activation", activation: "swish" })
@@ -2524,6 +4574,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(623)),
+      biasInitializer: "zeros",
     })
     .apply(block5g_se_reshape) as tf.SymbolicTensor;
   const block5g_se_expand = tf.layers
@@ -2534,35 +4586,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(624)),
+      biasInitializer: "zeros",
     })
     .apply(block5g_se_reduce) as tf.SymbolicTensor;
   const block5g_se_excite = tf.layers
     .multiply({ name: "block5g_se_excite" })
     .apply([block5g_activation, block5g_se_expand]) as tf.SymbolicTensor;
   const block5g_project_conv = tf.layers
-    .conv2d({ name: "block5g_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5g_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(626)),
+    })
     .apply(block5g_se_excite) as tf.SymbolicTensor;
   const block5g_project_bn = tf.layers
-    .batchNormalization({ name: "block5g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5g_project_conv) as tf.SymbolicTensor;
-  const block5g_drop = tf.layers
-    .dropout({ name: "block5g_drop", rate: 0.11666666666666667, noiseShape: perSampleNoiseShape })
-    .apply(block5g_project_bn) as tf.SymbolicTensor;
+  const block5g_drop = new SeededDropout({
+    name: "block5g_drop",
+    rate: 0.11666666666666667,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(628),
+  }).apply(block5g_project_bn) as tf.SymbolicTensor;
   const block5g_add = tf.layers.add({ name: "block5g_add" }).apply([block5g_drop, block5f_add]) as tf.SymbolicTensor;
   const block5h_expand_conv = tf.layers
-    .conv2d({ name: "block5h_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5h_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(630)),
+    })
     .apply(block5g_add) as tf.SymbolicTensor;
   const block5h_expand_bn = tf.layers
-    .batchNormalization({ name: "block5h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5h_expand_conv) as tf.SymbolicTensor;
   const block5h_expand_activation = tf.layers
     .activation({ name: "block5h_expand_activation", activation: "swish" })
     .apply(block5h_expand_bn) as tf.SymbolicTensor;
   const block5h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5h_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5h_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(633)),
+    })
     .apply(block5h_expand_activation) as tf.SymbolicTensor;
   const block5h_bn = tf.layers
-    .batchNormalization({ name: "block5h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5h_dwconv) as tf.SymbolicTensor;
   const block5h_activation = tf.layers
     .activation({ name: "block5h_activation", activation: "swish" })
@@ -2581,6 +4679,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(638)),
+      biasInitializer: "zeros",
     })
     .apply(block5h_se_reshape) as tf.SymbolicTensor;
   const block5h_se_expand = tf.layers
@@ -2591,35 +4691,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(639)),
+      biasInitializer: "zeros",
     })
     .apply(block5h_se_reduce) as tf.SymbolicTensor;
   const block5h_se_excite = tf.layers
     .multiply({ name: "block5h_se_excite" })
     .apply([block5h_activation, block5h_se_expand]) as tf.SymbolicTensor;
   const block5h_project_conv = tf.layers
-    .conv2d({ name: "block5h_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5h_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(641)),
+    })
     .apply(block5h_se_excite) as tf.SymbolicTensor;
   const block5h_project_bn = tf.layers
-    .batchNormalization({ name: "block5h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5h_project_conv) as tf.SymbolicTensor;
-  const block5h_drop = tf.layers
-    .dropout({ name: "block5h_drop", rate: 0.11944444444444444, noiseShape: perSampleNoiseShape })
-    .apply(block5h_project_bn) as tf.SymbolicTensor;
+  const block5h_drop = new SeededDropout({
+    name: "block5h_drop",
+    rate: 0.11944444444444444,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(643),
+  }).apply(block5h_project_bn) as tf.SymbolicTensor;
   const block5h_add = tf.layers.add({ name: "block5h_add" }).apply([block5h_drop, block5g_add]) as tf.SymbolicTensor;
   const block5i_expand_conv = tf.layers
-    .conv2d({ name: "block5i_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5i_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(645)),
+    })
     .apply(block5h_add) as tf.SymbolicTensor;
   const block5i_expand_bn = tf.layers
-    .batchNormalization({ name: "block5i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5i_expand_conv) as tf.SymbolicTensor;
   const block5i_expand_activation = tf.layers
     .activation({ name: "block5i_expand_activation", activation: "swish" })
     .apply(block5i_expand_bn) as tf.SymbolicTensor;
   const block5i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5i_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5i_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(648)),
+    })
     .apply(block5i_expand_activation) as tf.SymbolicTensor;
   const block5i_bn = tf.layers
-    .batchNormalization({ name: "block5i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5i_dwconv) as tf.SymbolicTensor;
   const block5i_activation = tf.layers
     .activation({ name: "block5i_activation", activation: "swish" })
@@ -2638,6 +4784,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(653)),
+      biasInitializer: "zeros",
     })
     .apply(block5i_se_reshape) as tf.SymbolicTensor;
   const block5i_se_expand = tf.layers
@@ -2648,35 +4796,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(654)),
+      biasInitializer: "zeros",
     })
     .apply(block5i_se_reduce) as tf.SymbolicTensor;
   const block5i_se_excite = tf.layers
     .multiply({ name: "block5i_se_excite" })
     .apply([block5i_activation, block5i_se_expand]) as tf.SymbolicTensor;
   const block5i_project_conv = tf.layers
-    .conv2d({ name: "block5i_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5i_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(656)),
+    })
     .apply(block5i_se_excite) as tf.SymbolicTensor;
   const block5i_project_bn = tf.layers
-    .batchNormalization({ name: "block5i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5i_project_conv) as tf.SymbolicTensor;
-  const block5i_drop = tf.layers
-    .dropout({ name: "block5i_drop", rate: 0.12222222222222223, noiseShape: perSampleNoiseShape })
-    .apply(block5i_project_bn) as tf.SymbolicTensor;
+  const block5i_drop = new SeededDropout({
+    name: "block5i_drop",
+    rate: 0.12222222222222223,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(658),
+  }).apply(block5i_project_bn) as tf.SymbolicTensor;
   const block5i_add = tf.layers.add({ name: "block5i_add" }).apply([block5i_drop, block5h_add]) as tf.SymbolicTensor;
   const block5j_expand_conv = tf.layers
-    .conv2d({ name: "block5j_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5j_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(660)),
+    })
     .apply(block5i_add) as tf.SymbolicTensor;
   const block5j_expand_bn = tf.layers
-    .batchNormalization({ name: "block5j_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5j_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5j_expand_conv) as tf.SymbolicTensor;
   const block5j_expand_activation = tf.layers
     .activation({ name: "block5j_expand_activation", activation: "swish" })
     .apply(block5j_expand_bn) as tf.SymbolicTensor;
   const block5j_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5j_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5j_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(663)),
+    })
     .apply(block5j_expand_activation) as tf.SymbolicTensor;
   const block5j_bn = tf.layers
-    .batchNormalization({ name: "block5j_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5j_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5j_dwconv) as tf.SymbolicTensor;
   const block5j_activation = tf.layers
     .activation({ name: "block5j_activation", activation: "swish" })
@@ -2695,6 +4889,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(668)),
+      biasInitializer: "zeros",
     })
     .apply(block5j_se_reshape) as tf.SymbolicTensor;
   const block5j_se_expand = tf.layers
@@ -2705,35 +4901,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(669)),
+      biasInitializer: "zeros",
     })
     .apply(block5j_se_reduce) as tf.SymbolicTensor;
   const block5j_se_excite = tf.layers
     .multiply({ name: "block5j_se_excite" })
     .apply([block5j_activation, block5j_se_expand]) as tf.SymbolicTensor;
   const block5j_project_conv = tf.layers
-    .conv2d({ name: "block5j_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5j_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(671)),
+    })
     .apply(block5j_se_excite) as tf.SymbolicTensor;
   const block5j_project_bn = tf.layers
-    .batchNormalization({ name: "block5j_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5j_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5j_project_conv) as tf.SymbolicTensor;
-  const block5j_drop = tf.layers
-    .dropout({ name: "block5j_drop", rate: 0.125, noiseShape: perSampleNoiseShape })
-    .apply(block5j_project_bn) as tf.SymbolicTensor;
+  const block5j_drop = new SeededDropout({
+    name: "block5j_drop",
+    rate: 0.125,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(673),
+  }).apply(block5j_project_bn) as tf.SymbolicTensor;
   const block5j_add = tf.layers.add({ name: "block5j_add" }).apply([block5j_drop, block5i_add]) as tf.SymbolicTensor;
   const block5k_expand_conv = tf.layers
-    .conv2d({ name: "block5k_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5k_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(675)),
+    })
     .apply(block5j_add) as tf.SymbolicTensor;
   const block5k_expand_bn = tf.layers
-    .batchNormalization({ name: "block5k_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5k_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5k_expand_conv) as tf.SymbolicTensor;
   const block5k_expand_activation = tf.layers
     .activation({ name: "block5k_expand_activation", activation: "swish" })
     .apply(block5k_expand_bn) as tf.SymbolicTensor;
   const block5k_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5k_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5k_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(678)),
+    })
     .apply(block5k_expand_activation) as tf.SymbolicTensor;
   const block5k_bn = tf.layers
-    .batchNormalization({ name: "block5k_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5k_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5k_dwconv) as tf.SymbolicTensor;
   const block5k_activation = tf.layers
     .activation({ name: "block5k_activation", activation: "swish" })
@@ -2752,6 +4994,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(683)),
+      biasInitializer: "zeros",
     })
     .apply(block5k_se_reshape) as tf.SymbolicTensor;
   const block5k_se_expand = tf.layers
@@ -2762,35 +5006,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(684)),
+      biasInitializer: "zeros",
     })
     .apply(block5k_se_reduce) as tf.SymbolicTensor;
   const block5k_se_excite = tf.layers
     .multiply({ name: "block5k_se_excite" })
     .apply([block5k_activation, block5k_se_expand]) as tf.SymbolicTensor;
   const block5k_project_conv = tf.layers
-    .conv2d({ name: "block5k_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5k_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(686)),
+    })
     .apply(block5k_se_excite) as tf.SymbolicTensor;
   const block5k_project_bn = tf.layers
-    .batchNormalization({ name: "block5k_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5k_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5k_project_conv) as tf.SymbolicTensor;
-  const block5k_drop = tf.layers
-    .dropout({ name: "block5k_drop", rate: 0.1277777777777778, noiseShape: perSampleNoiseShape })
-    .apply(block5k_project_bn) as tf.SymbolicTensor;
+  const block5k_drop = new SeededDropout({
+    name: "block5k_drop",
+    rate: 0.1277777777777778,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(688),
+  }).apply(block5k_project_bn) as tf.SymbolicTensor;
   const block5k_add = tf.layers.add({ name: "block5k_add" }).apply([block5k_drop, block5j_add]) as tf.SymbolicTensor;
   const block5l_expand_conv = tf.layers
-    .conv2d({ name: "block5l_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5l_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(690)),
+    })
     .apply(block5k_add) as tf.SymbolicTensor;
   const block5l_expand_bn = tf.layers
-    .batchNormalization({ name: "block5l_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5l_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5l_expand_conv) as tf.SymbolicTensor;
   const block5l_expand_activation = tf.layers
     .activation({ name: "block5l_expand_activation", activation: "swish" })
     .apply(block5l_expand_bn) as tf.SymbolicTensor;
   const block5l_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5l_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5l_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(693)),
+    })
     .apply(block5l_expand_activation) as tf.SymbolicTensor;
   const block5l_bn = tf.layers
-    .batchNormalization({ name: "block5l_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5l_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5l_dwconv) as tf.SymbolicTensor;
   const block5l_activation = tf.layers
     .activation({ name: "block5l_activation", activation: "swish" })
@@ -2809,6 +5099,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(698)),
+      biasInitializer: "zeros",
     })
     .apply(block5l_se_reshape) as tf.SymbolicTensor;
   const block5l_se_expand = tf.layers
@@ -2819,35 +5111,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(699)),
+      biasInitializer: "zeros",
     })
     .apply(block5l_se_reduce) as tf.SymbolicTensor;
   const block5l_se_excite = tf.layers
     .multiply({ name: "block5l_se_excite" })
     .apply([block5l_activation, block5l_se_expand]) as tf.SymbolicTensor;
   const block5l_project_conv = tf.layers
-    .conv2d({ name: "block5l_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5l_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(701)),
+    })
     .apply(block5l_se_excite) as tf.SymbolicTensor;
   const block5l_project_bn = tf.layers
-    .batchNormalization({ name: "block5l_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5l_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5l_project_conv) as tf.SymbolicTensor;
-  const block5l_drop = tf.layers
-    .dropout({ name: "block5l_drop", rate: 0.13055555555555556, noiseShape: perSampleNoiseShape })
-    .apply(block5l_project_bn) as tf.SymbolicTensor;
+  const block5l_drop = new SeededDropout({
+    name: "block5l_drop",
+    rate: 0.13055555555555556,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(703),
+  }).apply(block5l_project_bn) as tf.SymbolicTensor;
   const block5l_add = tf.layers.add({ name: "block5l_add" }).apply([block5l_drop, block5k_add]) as tf.SymbolicTensor;
   const block5m_expand_conv = tf.layers
-    .conv2d({ name: "block5m_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5m_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(705)),
+    })
     .apply(block5l_add) as tf.SymbolicTensor;
   const block5m_expand_bn = tf.layers
-    .batchNormalization({ name: "block5m_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5m_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5m_expand_conv) as tf.SymbolicTensor;
   const block5m_expand_activation = tf.layers
     .activation({ name: "block5m_expand_activation", activation: "swish" })
     .apply(block5m_expand_bn) as tf.SymbolicTensor;
   const block5m_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block5m_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block5m_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(708)),
+    })
     .apply(block5m_expand_activation) as tf.SymbolicTensor;
   const block5m_bn = tf.layers
-    .batchNormalization({ name: "block5m_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5m_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5m_dwconv) as tf.SymbolicTensor;
   const block5m_activation = tf.layers
     .activation({ name: "block5m_activation", activation: "swish" })
@@ -2866,6 +5204,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(713)),
+      biasInitializer: "zeros",
     })
     .apply(block5m_se_reshape) as tf.SymbolicTensor;
   const block5m_se_expand = tf.layers
@@ -2876,26 +5216,59 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(714)),
+      biasInitializer: "zeros",
     })
     .apply(block5m_se_reduce) as tf.SymbolicTensor;
   const block5m_se_excite = tf.layers
     .multiply({ name: "block5m_se_excite" })
     .apply([block5m_activation, block5m_se_expand]) as tf.SymbolicTensor;
   const block5m_project_conv = tf.layers
-    .conv2d({ name: "block5m_project_conv", filters: 240, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block5m_project_conv",
+      filters: 240,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(716)),
+    })
     .apply(block5m_se_excite) as tf.SymbolicTensor;
   const block5m_project_bn = tf.layers
-    .batchNormalization({ name: "block5m_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block5m_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block5m_project_conv) as tf.SymbolicTensor;
-  const block5m_drop = tf.layers
-    .dropout({ name: "block5m_drop", rate: 0.13333333333333336, noiseShape: perSampleNoiseShape })
-    .apply(block5m_project_bn) as tf.SymbolicTensor;
+  const block5m_drop = new SeededDropout({
+    name: "block5m_drop",
+    rate: 0.13333333333333336,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(718),
+  }).apply(block5m_project_bn) as tf.SymbolicTensor;
   const block5m_add = tf.layers.add({ name: "block5m_add" }).apply([block5m_drop, block5l_add]) as tf.SymbolicTensor;
   const block6a_expand_conv = tf.layers
-    .conv2d({ name: "block6a_expand_conv", filters: 1440, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_expand_conv",
+      filters: 1440,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(720)),
+    })
     .apply(block5m_add) as tf.SymbolicTensor;
   const block6a_expand_bn = tf.layers
-    .batchNormalization({ name: "block6a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_expand_conv) as tf.SymbolicTensor;
   const block6a_expand_activation = tf.layers
     .activation({ name: "block6a_expand_activation", activation: "swish" })
@@ -2904,10 +5277,24 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     .zeroPadding2d({ name: "block6a_dwconv_pad", padding: correctPad(block6a_expand_activation, 5) })
     .apply(block6a_expand_activation) as tf.SymbolicTensor;
   const block6a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6a_dwconv", kernelSize: 5, strides: 2, padding: "valid", useBias: false })
+    .depthwiseConv2d({
+      name: "block6a_dwconv",
+      kernelSize: 5,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(724)),
+    })
     .apply(block6a_dwconv_pad) as tf.SymbolicTensor;
   const block6a_bn = tf.layers
-    .batchNormalization({ name: "block6a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_dwconv) as tf.SymbolicTensor;
   const block6a_activation = tf.layers
     .activation({ name: "block6a_activation", activation: "swish" })
@@ -2926,6 +5313,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(729)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reshape) as tf.SymbolicTensor;
   const block6a_se_expand = tf.layers
@@ -2936,31 +5325,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(730)),
+      biasInitializer: "zeros",
     })
     .apply(block6a_se_reduce) as tf.SymbolicTensor;
   const block6a_se_excite = tf.layers
     .multiply({ name: "block6a_se_excite" })
     .apply([block6a_activation, block6a_se_expand]) as tf.SymbolicTensor;
   const block6a_project_conv = tf.layers
-    .conv2d({ name: "block6a_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6a_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(732)),
+    })
     .apply(block6a_se_excite) as tf.SymbolicTensor;
   const block6a_project_bn = tf.layers
-    .batchNormalization({ name: "block6a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6a_project_conv) as tf.SymbolicTensor;
   const block6b_expand_conv = tf.layers
-    .conv2d({ name: "block6b_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(734)),
+    })
     .apply(block6a_project_bn) as tf.SymbolicTensor;
   const block6b_expand_bn = tf.layers
-    .batchNormalization({ name: "block6b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_expand_conv) as tf.SymbolicTensor;
   const block6b_expand_activation = tf.layers
     .activation({ name: "block6b_expand_activation", activation: "swish" })
     .apply(block6b_expand_bn) as tf.SymbolicTensor;
   const block6b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6b_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6b_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(737)),
+    })
     .apply(block6b_expand_activation) as tf.SymbolicTensor;
   const block6b_bn = tf.layers
-    .batchNormalization({ name: "block6b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_dwconv) as tf.SymbolicTensor;
   const block6b_activation = tf.layers
     .activation({ name: "block6b_activation", activation: "swish" })
@@ -2979,6 +5411,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(742)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reshape) as tf.SymbolicTensor;
   const block6b_se_expand = tf.layers
@@ -2989,37 +5423,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(743)),
+      biasInitializer: "zeros",
     })
     .apply(block6b_se_reduce) as tf.SymbolicTensor;
   const block6b_se_excite = tf.layers
     .multiply({ name: "block6b_se_excite" })
     .apply([block6b_activation, block6b_se_expand]) as tf.SymbolicTensor;
   const block6b_project_conv = tf.layers
-    .conv2d({ name: "block6b_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6b_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(745)),
+    })
     .apply(block6b_se_excite) as tf.SymbolicTensor;
   const block6b_project_bn = tf.layers
-    .batchNormalization({ name: "block6b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6b_project_conv) as tf.SymbolicTensor;
-  const block6b_drop = tf.layers
-    .dropout({ name: "block6b_drop", rate: 0.1388888888888889, noiseShape: perSampleNoiseShape })
-    .apply(block6b_project_bn) as tf.SymbolicTensor;
+  const block6b_drop = new SeededDropout({
+    name: "block6b_drop",
+    rate: 0.1388888888888889,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(747),
+  }).apply(block6b_project_bn) as tf.SymbolicTensor;
   const block6b_add = tf.layers
     .add({ name: "block6b_add" })
     .apply([block6b_drop, block6a_project_bn]) as tf.SymbolicTensor;
   const block6c_expand_conv = tf.layers
-    .conv2d({ name: "block6c_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(749)),
+    })
     .apply(block6b_add) as tf.SymbolicTensor;
   const block6c_expand_bn = tf.layers
-    .batchNormalization({ name: "block6c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_expand_conv) as tf.SymbolicTensor;
   const block6c_expand_activation = tf.layers
     .activation({ name: "block6c_expand_activation", activation: "swish" })
     .apply(block6c_expand_bn) as tf.SymbolicTensor;
   const block6c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6c_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6c_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(752)),
+    })
     .apply(block6c_expand_activation) as tf.SymbolicTensor;
   const block6c_bn = tf.layers
-    .batchNormalization({ name: "block6c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_dwconv) as tf.SymbolicTensor;
   const block6c_activation = tf.layers
     .activation({ name: "block6c_activation", activation: "swish" })
@@ -3038,6 +5518,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(757)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reshape) as tf.SymbolicTensor;
   const block6c_se_expand = tf.layers
@@ -3048,35 +5530,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(758)),
+      biasInitializer: "zeros",
     })
     .apply(block6c_se_reduce) as tf.SymbolicTensor;
   const block6c_se_excite = tf.layers
     .multiply({ name: "block6c_se_excite" })
     .apply([block6c_activation, block6c_se_expand]) as tf.SymbolicTensor;
   const block6c_project_conv = tf.layers
-    .conv2d({ name: "block6c_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6c_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(760)),
+    })
     .apply(block6c_se_excite) as tf.SymbolicTensor;
   const block6c_project_bn = tf.layers
-    .batchNormalization({ name: "block6c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6c_project_conv) as tf.SymbolicTensor;
-  const block6c_drop = tf.layers
-    .dropout({ name: "block6c_drop", rate: 0.1416666666666667, noiseShape: perSampleNoiseShape })
-    .apply(block6c_project_bn) as tf.SymbolicTensor;
+  const block6c_drop = new SeededDropout({
+    name: "block6c_drop",
+    rate: 0.1416666666666667,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(762),
+  }).apply(block6c_project_bn) as tf.SymbolicTensor;
   const block6c_add = tf.layers.add({ name: "block6c_add" }).apply([block6c_drop, block6b_add]) as tf.SymbolicTensor;
   const block6d_expand_conv = tf.layers
-    .conv2d({ name: "block6d_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(764)),
+    })
     .apply(block6c_add) as tf.SymbolicTensor;
   const block6d_expand_bn = tf.layers
-    .batchNormalization({ name: "block6d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_expand_conv) as tf.SymbolicTensor;
   const block6d_expand_activation = tf.layers
     .activation({ name: "block6d_expand_activation", activation: "swish" })
     .apply(block6d_expand_bn) as tf.SymbolicTensor;
   const block6d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6d_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6d_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(767)),
+    })
     .apply(block6d_expand_activation) as tf.SymbolicTensor;
   const block6d_bn = tf.layers
-    .batchNormalization({ name: "block6d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_dwconv) as tf.SymbolicTensor;
   const block6d_activation = tf.layers
     .activation({ name: "block6d_activation", activation: "swish" })
@@ -3095,6 +5623,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(772)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reshape) as tf.SymbolicTensor;
   const block6d_se_expand = tf.layers
@@ -3105,35 +5635,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(773)),
+      biasInitializer: "zeros",
     })
     .apply(block6d_se_reduce) as tf.SymbolicTensor;
   const block6d_se_excite = tf.layers
     .multiply({ name: "block6d_se_excite" })
     .apply([block6d_activation, block6d_se_expand]) as tf.SymbolicTensor;
   const block6d_project_conv = tf.layers
-    .conv2d({ name: "block6d_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6d_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(775)),
+    })
     .apply(block6d_se_excite) as tf.SymbolicTensor;
   const block6d_project_bn = tf.layers
-    .batchNormalization({ name: "block6d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6d_project_conv) as tf.SymbolicTensor;
-  const block6d_drop = tf.layers
-    .dropout({ name: "block6d_drop", rate: 0.14444444444444446, noiseShape: perSampleNoiseShape })
-    .apply(block6d_project_bn) as tf.SymbolicTensor;
+  const block6d_drop = new SeededDropout({
+    name: "block6d_drop",
+    rate: 0.14444444444444446,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(777),
+  }).apply(block6d_project_bn) as tf.SymbolicTensor;
   const block6d_add = tf.layers.add({ name: "block6d_add" }).apply([block6d_drop, block6c_add]) as tf.SymbolicTensor;
   const block6e_expand_conv = tf.layers
-    .conv2d({ name: "block6e_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(779)),
+    })
     .apply(block6d_add) as tf.SymbolicTensor;
   const block6e_expand_bn = tf.layers
-    .batchNormalization({ name: "block6e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_expand_conv) as tf.SymbolicTensor;
   const block6e_expand_activation = tf.layers
     .activation({ name: "block6e_expand_activation", activation: "swish" })
     .apply(block6e_expand_bn) as tf.SymbolicTensor;
   const block6e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6e_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6e_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(782)),
+    })
     .apply(block6e_expand_activation) as tf.SymbolicTensor;
   const block6e_bn = tf.layers
-    .batchNormalization({ name: "block6e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_dwconv) as tf.SymbolicTensor;
   const block6e_activation = tf.layers
     .activation({ name: "block6e_activation", activation: "swish" })
@@ -3152,6 +5728,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(787)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reshape) as tf.SymbolicTensor;
   const block6e_se_expand = tf.layers
@@ -3162,35 +5740,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(788)),
+      biasInitializer: "zeros",
     })
     .apply(block6e_se_reduce) as tf.SymbolicTensor;
   const block6e_se_excite = tf.layers
     .multiply({ name: "block6e_se_excite" })
     .apply([block6e_activation, block6e_se_expand]) as tf.SymbolicTensor;
   const block6e_project_conv = tf.layers
-    .conv2d({ name: "block6e_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6e_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(790)),
+    })
     .apply(block6e_se_excite) as tf.SymbolicTensor;
   const block6e_project_bn = tf.layers
-    .batchNormalization({ name: "block6e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6e_project_conv) as tf.SymbolicTensor;
-  const block6e_drop = tf.layers
-    .dropout({ name: "block6e_drop", rate: 0.14722222222222225, noiseShape: perSampleNoiseShape })
-    .apply(block6e_project_bn) as tf.SymbolicTensor;
+  const block6e_drop = new SeededDropout({
+    name: "block6e_drop",
+    rate: 0.14722222222222225,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(792),
+  }).apply(block6e_project_bn) as tf.SymbolicTensor;
   const block6e_add = tf.layers.add({ name: "block6e_add" }).apply([block6e_drop, block6d_add]) as tf.SymbolicTensor;
   const block6f_expand_conv = tf.layers
-    .conv2d({ name: "block6f_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6f_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(794)),
+    })
     .apply(block6e_add) as tf.SymbolicTensor;
   const block6f_expand_bn = tf.layers
-    .batchNormalization({ name: "block6f_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_expand_conv) as tf.SymbolicTensor;
   const block6f_expand_activation = tf.layers
     .activation({ name: "block6f_expand_activation", activation: "swish" })
     .apply(block6f_expand_bn) as tf.SymbolicTensor;
   const block6f_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6f_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6f_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(797)),
+    })
     .apply(block6f_expand_activation) as tf.SymbolicTensor;
   const block6f_bn = tf.layers
-    .batchNormalization({ name: "block6f_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_dwconv) as tf.SymbolicTensor;
   const block6f_activation = tf.layers
     .activation({ name: "block6f_activation", activation: "swish" })
@@ -3209,6 +5833,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(802)),
+      biasInitializer: "zeros",
     })
     .apply(block6f_se_reshape) as tf.SymbolicTensor;
   const block6f_se_expand = tf.layers
@@ -3219,35 +5845,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(803)),
+      biasInitializer: "zeros",
     })
     .apply(block6f_se_reduce) as tf.SymbolicTensor;
   const block6f_se_excite = tf.layers
     .multiply({ name: "block6f_se_excite" })
     .apply([block6f_activation, block6f_se_expand]) as tf.SymbolicTensor;
   const block6f_project_conv = tf.layers
-    .conv2d({ name: "block6f_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6f_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(805)),
+    })
     .apply(block6f_se_excite) as tf.SymbolicTensor;
   const block6f_project_bn = tf.layers
-    .batchNormalization({ name: "block6f_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6f_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6f_project_conv) as tf.SymbolicTensor;
-  const block6f_drop = tf.layers
-    .dropout({ name: "block6f_drop", rate: 0.15000000000000002, noiseShape: perSampleNoiseShape })
-    .apply(block6f_project_bn) as tf.SymbolicTensor;
+  const block6f_drop = new SeededDropout({
+    name: "block6f_drop",
+    rate: 0.15000000000000002,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(807),
+  }).apply(block6f_project_bn) as tf.SymbolicTensor;
   const block6f_add = tf.layers.add({ name: "block6f_add" }).apply([block6f_drop, block6e_add]) as tf.SymbolicTensor;
   const block6g_expand_conv = tf.layers
-    .conv2d({ name: "block6g_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6g_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(809)),
+    })
     .apply(block6f_add) as tf.SymbolicTensor;
   const block6g_expand_bn = tf.layers
-    .batchNormalization({ name: "block6g_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_expand_conv) as tf.SymbolicTensor;
   const block6g_expand_activation = tf.layers
     .activation({ name: "block6g_expand_activation", activation: "swish" })
     .apply(block6g_expand_bn) as tf.SymbolicTensor;
   const block6g_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6g_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6g_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(812)),
+    })
     .apply(block6g_expand_activation) as tf.SymbolicTensor;
   const block6g_bn = tf.layers
-    .batchNormalization({ name: "block6g_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_dwconv) as tf.SymbolicTensor;
   const block6g_activation = tf.layers
     .activation({ name: "block6g_activation", activation: "swish" })
@@ -3266,6 +5938,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(817)),
+      biasInitializer: "zeros",
     })
     .apply(block6g_se_reshape) as tf.SymbolicTensor;
   const block6g_se_expand = tf.layers
@@ -3276,35 +5950,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(818)),
+      biasInitializer: "zeros",
     })
     .apply(block6g_se_reduce) as tf.SymbolicTensor;
   const block6g_se_excite = tf.layers
     .multiply({ name: "block6g_se_excite" })
     .apply([block6g_activation, block6g_se_expand]) as tf.SymbolicTensor;
   const block6g_project_conv = tf.layers
-    .conv2d({ name: "block6g_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6g_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(820)),
+    })
     .apply(block6g_se_excite) as tf.SymbolicTensor;
   const block6g_project_bn = tf.layers
-    .batchNormalization({ name: "block6g_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6g_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6g_project_conv) as tf.SymbolicTensor;
-  const block6g_drop = tf.layers
-    .dropout({ name: "block6g_drop", rate: 0.1527777777777778, noiseShape: perSampleNoiseShape })
-    .apply(block6g_project_bn) as tf.SymbolicTensor;
+  const block6g_drop = new SeededDropout({
+    name: "block6g_drop",
+    rate: 0.1527777777777778,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(822),
+  }).apply(block6g_project_bn) as tf.SymbolicTensor;
   const block6g_add = tf.layers.add({ name: "block6g_add" }).apply([block6g_drop, block6f_add]) as tf.SymbolicTensor;
   const block6h_expand_conv = tf.layers
-    .conv2d({ name: "block6h_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6h_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(824)),
+    })
     .apply(block6g_add) as tf.SymbolicTensor;
   const block6h_expand_bn = tf.layers
-    .batchNormalization({ name: "block6h_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_expand_conv) as tf.SymbolicTensor;
   const block6h_expand_activation = tf.layers
     .activation({ name: "block6h_expand_activation", activation: "swish" })
     .apply(block6h_expand_bn) as tf.SymbolicTensor;
   const block6h_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6h_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6h_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(827)),
+    })
     .apply(block6h_expand_activation) as tf.SymbolicTensor;
   const block6h_bn = tf.layers
-    .batchNormalization({ name: "block6h_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_dwconv) as tf.SymbolicTensor;
   const block6h_activation = tf.layers
     .activation({ name: "block6h_activation", activation: "swish" })
@@ -3323,6 +6043,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(832)),
+      biasInitializer: "zeros",
     })
     .apply(block6h_se_reshape) as tf.SymbolicTensor;
   const block6h_se_expand = tf.layers
@@ -3333,35 +6055,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(833)),
+      biasInitializer: "zeros",
     })
     .apply(block6h_se_reduce) as tf.SymbolicTensor;
   const block6h_se_excite = tf.layers
     .multiply({ name: "block6h_se_excite" })
     .apply([block6h_activation, block6h_se_expand]) as tf.SymbolicTensor;
   const block6h_project_conv = tf.layers
-    .conv2d({ name: "block6h_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6h_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(835)),
+    })
     .apply(block6h_se_excite) as tf.SymbolicTensor;
   const block6h_project_bn = tf.layers
-    .batchNormalization({ name: "block6h_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6h_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6h_project_conv) as tf.SymbolicTensor;
-  const block6h_drop = tf.layers
-    .dropout({ name: "block6h_drop", rate: 0.15555555555555556, noiseShape: perSampleNoiseShape })
-    .apply(block6h_project_bn) as tf.SymbolicTensor;
+  const block6h_drop = new SeededDropout({
+    name: "block6h_drop",
+    rate: 0.15555555555555556,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(837),
+  }).apply(block6h_project_bn) as tf.SymbolicTensor;
   const block6h_add = tf.layers.add({ name: "block6h_add" }).apply([block6h_drop, block6g_add]) as tf.SymbolicTensor;
   const block6i_expand_conv = tf.layers
-    .conv2d({ name: "block6i_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6i_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(839)),
+    })
     .apply(block6h_add) as tf.SymbolicTensor;
   const block6i_expand_bn = tf.layers
-    .batchNormalization({ name: "block6i_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_expand_conv) as tf.SymbolicTensor;
   const block6i_expand_activation = tf.layers
     .activation({ name: "block6i_expand_activation", activation: "swish" })
     .apply(block6i_expand_bn) as tf.SymbolicTensor;
   const block6i_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6i_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6i_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(842)),
+    })
     .apply(block6i_expand_activation) as tf.SymbolicTensor;
   const block6i_bn = tf.layers
-    .batchNormalization({ name: "block6i_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_dwconv) as tf.SymbolicTensor;
   const block6i_activation = tf.layers
     .activation({ name: "block6i_activation", activation: "swish" })
@@ -3380,6 +6148,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(847)),
+      biasInitializer: "zeros",
     })
     .apply(block6i_se_reshape) as tf.SymbolicTensor;
   const block6i_se_expand = tf.layers
@@ -3390,35 +6160,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(848)),
+      biasInitializer: "zeros",
     })
     .apply(block6i_se_reduce) as tf.SymbolicTensor;
   const block6i_se_excite = tf.layers
     .multiply({ name: "block6i_se_excite" })
     .apply([block6i_activation, block6i_se_expand]) as tf.SymbolicTensor;
   const block6i_project_conv = tf.layers
-    .conv2d({ name: "block6i_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6i_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(850)),
+    })
     .apply(block6i_se_excite) as tf.SymbolicTensor;
   const block6i_project_bn = tf.layers
-    .batchNormalization({ name: "block6i_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6i_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6i_project_conv) as tf.SymbolicTensor;
-  const block6i_drop = tf.layers
-    .dropout({ name: "block6i_drop", rate: 0.15833333333333333, noiseShape: perSampleNoiseShape })
-    .apply(block6i_project_bn) as tf.SymbolicTensor;
+  const block6i_drop = new SeededDropout({
+    name: "block6i_drop",
+    rate: 0.15833333333333333,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(852),
+  }).apply(block6i_project_bn) as tf.SymbolicTensor;
   const block6i_add = tf.layers.add({ name: "block6i_add" }).apply([block6i_drop, block6h_add]) as tf.SymbolicTensor;
   const block6j_expand_conv = tf.layers
-    .conv2d({ name: "block6j_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6j_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(854)),
+    })
     .apply(block6i_add) as tf.SymbolicTensor;
   const block6j_expand_bn = tf.layers
-    .batchNormalization({ name: "block6j_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6j_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6j_expand_conv) as tf.SymbolicTensor;
   const block6j_expand_activation = tf.layers
     .activation({ name: "block6j_expand_activation", activation: "swish" })
     .apply(block6j_expand_bn) as tf.SymbolicTensor;
   const block6j_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6j_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6j_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(857)),
+    })
     .apply(block6j_expand_activation) as tf.SymbolicTensor;
   const block6j_bn = tf.layers
-    .batchNormalization({ name: "block6j_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6j_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6j_dwconv) as tf.SymbolicTensor;
   const block6j_activation = tf.layers
     .activation({ name: "block6j_activation", activation: "swish" })
@@ -3437,6 +6253,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(862)),
+      biasInitializer: "zeros",
     })
     .apply(block6j_se_reshape) as tf.SymbolicTensor;
   const block6j_se_expand = tf.layers
@@ -3447,35 +6265,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(863)),
+      biasInitializer: "zeros",
     })
     .apply(block6j_se_reduce) as tf.SymbolicTensor;
   const block6j_se_excite = tf.layers
     .multiply({ name: "block6j_se_excite" })
     .apply([block6j_activation, block6j_se_expand]) as tf.SymbolicTensor;
   const block6j_project_conv = tf.layers
-    .conv2d({ name: "block6j_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6j_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(865)),
+    })
     .apply(block6j_se_excite) as tf.SymbolicTensor;
   const block6j_project_bn = tf.layers
-    .batchNormalization({ name: "block6j_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6j_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6j_project_conv) as tf.SymbolicTensor;
-  const block6j_drop = tf.layers
-    .dropout({ name: "block6j_drop", rate: 0.16111111111111112, noiseShape: perSampleNoiseShape })
-    .apply(block6j_project_bn) as tf.SymbolicTensor;
+  const block6j_drop = new SeededDropout({
+    name: "block6j_drop",
+    rate: 0.16111111111111112,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(867),
+  }).apply(block6j_project_bn) as tf.SymbolicTensor;
   const block6j_add = tf.layers.add({ name: "block6j_add" }).apply([block6j_drop, block6i_add]) as tf.SymbolicTensor;
   const block6k_expand_conv = tf.layers
-    .conv2d({ name: "block6k_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6k_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(869)),
+    })
     .apply(block6j_add) as tf.SymbolicTensor;
   const block6k_expand_bn = tf.layers
-    .batchNormalization({ name: "block6k_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6k_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6k_expand_conv) as tf.SymbolicTensor;
   const block6k_expand_activation = tf.layers
     .activation({ name: "block6k_expand_activation", activation: "swish" })
     .apply(block6k_expand_bn) as tf.SymbolicTensor;
   const block6k_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6k_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6k_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(872)),
+    })
     .apply(block6k_expand_activation) as tf.SymbolicTensor;
   const block6k_bn = tf.layers
-    .batchNormalization({ name: "block6k_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6k_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6k_dwconv) as tf.SymbolicTensor;
   const block6k_activation = tf.layers
     .activation({ name: "block6k_activation", activation: "swish" })
@@ -3494,6 +6358,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(877)),
+      biasInitializer: "zeros",
     })
     .apply(block6k_se_reshape) as tf.SymbolicTensor;
   const block6k_se_expand = tf.layers
@@ -3504,35 +6370,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(878)),
+      biasInitializer: "zeros",
     })
     .apply(block6k_se_reduce) as tf.SymbolicTensor;
   const block6k_se_excite = tf.layers
     .multiply({ name: "block6k_se_excite" })
     .apply([block6k_activation, block6k_se_expand]) as tf.SymbolicTensor;
   const block6k_project_conv = tf.layers
-    .conv2d({ name: "block6k_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6k_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(880)),
+    })
     .apply(block6k_se_excite) as tf.SymbolicTensor;
   const block6k_project_bn = tf.layers
-    .batchNormalization({ name: "block6k_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6k_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6k_project_conv) as tf.SymbolicTensor;
-  const block6k_drop = tf.layers
-    .dropout({ name: "block6k_drop", rate: 0.1638888888888889, noiseShape: perSampleNoiseShape })
-    .apply(block6k_project_bn) as tf.SymbolicTensor;
+  const block6k_drop = new SeededDropout({
+    name: "block6k_drop",
+    rate: 0.1638888888888889,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(882),
+  }).apply(block6k_project_bn) as tf.SymbolicTensor;
   const block6k_add = tf.layers.add({ name: "block6k_add" }).apply([block6k_drop, block6j_add]) as tf.SymbolicTensor;
   const block6l_expand_conv = tf.layers
-    .conv2d({ name: "block6l_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6l_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(884)),
+    })
     .apply(block6k_add) as tf.SymbolicTensor;
   const block6l_expand_bn = tf.layers
-    .batchNormalization({ name: "block6l_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6l_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6l_expand_conv) as tf.SymbolicTensor;
   const block6l_expand_activation = tf.layers
     .activation({ name: "block6l_expand_activation", activation: "swish" })
     .apply(block6l_expand_bn) as tf.SymbolicTensor;
   const block6l_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6l_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6l_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(887)),
+    })
     .apply(block6l_expand_activation) as tf.SymbolicTensor;
   const block6l_bn = tf.layers
-    .batchNormalization({ name: "block6l_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6l_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6l_dwconv) as tf.SymbolicTensor;
   const block6l_activation = tf.layers
     .activation({ name: "block6l_activation", activation: "swish" })
@@ -3551,6 +6463,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(892)),
+      biasInitializer: "zeros",
     })
     .apply(block6l_se_reshape) as tf.SymbolicTensor;
   const block6l_se_expand = tf.layers
@@ -3561,35 +6475,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(893)),
+      biasInitializer: "zeros",
     })
     .apply(block6l_se_reduce) as tf.SymbolicTensor;
   const block6l_se_excite = tf.layers
     .multiply({ name: "block6l_se_excite" })
     .apply([block6l_activation, block6l_se_expand]) as tf.SymbolicTensor;
   const block6l_project_conv = tf.layers
-    .conv2d({ name: "block6l_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6l_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(895)),
+    })
     .apply(block6l_se_excite) as tf.SymbolicTensor;
   const block6l_project_bn = tf.layers
-    .batchNormalization({ name: "block6l_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6l_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6l_project_conv) as tf.SymbolicTensor;
-  const block6l_drop = tf.layers
-    .dropout({ name: "block6l_drop", rate: 0.16666666666666666, noiseShape: perSampleNoiseShape })
-    .apply(block6l_project_bn) as tf.SymbolicTensor;
+  const block6l_drop = new SeededDropout({
+    name: "block6l_drop",
+    rate: 0.16666666666666666,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(897),
+  }).apply(block6l_project_bn) as tf.SymbolicTensor;
   const block6l_add = tf.layers.add({ name: "block6l_add" }).apply([block6l_drop, block6k_add]) as tf.SymbolicTensor;
   const block6m_expand_conv = tf.layers
-    .conv2d({ name: "block6m_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6m_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(899)),
+    })
     .apply(block6l_add) as tf.SymbolicTensor;
   const block6m_expand_bn = tf.layers
-    .batchNormalization({ name: "block6m_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6m_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6m_expand_conv) as tf.SymbolicTensor;
   const block6m_expand_activation = tf.layers
     .activation({ name: "block6m_expand_activation", activation: "swish" })
     .apply(block6m_expand_bn) as tf.SymbolicTensor;
   const block6m_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6m_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6m_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(902)),
+    })
     .apply(block6m_expand_activation) as tf.SymbolicTensor;
   const block6m_bn = tf.layers
-    .batchNormalization({ name: "block6m_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6m_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6m_dwconv) as tf.SymbolicTensor;
   const block6m_activation = tf.layers
     .activation({ name: "block6m_activation", activation: "swish" })
@@ -3608,6 +6568,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(907)),
+      biasInitializer: "zeros",
     })
     .apply(block6m_se_reshape) as tf.SymbolicTensor;
   const block6m_se_expand = tf.layers
@@ -3618,35 +6580,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(908)),
+      biasInitializer: "zeros",
     })
     .apply(block6m_se_reduce) as tf.SymbolicTensor;
   const block6m_se_excite = tf.layers
     .multiply({ name: "block6m_se_excite" })
     .apply([block6m_activation, block6m_se_expand]) as tf.SymbolicTensor;
   const block6m_project_conv = tf.layers
-    .conv2d({ name: "block6m_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6m_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(910)),
+    })
     .apply(block6m_se_excite) as tf.SymbolicTensor;
   const block6m_project_bn = tf.layers
-    .batchNormalization({ name: "block6m_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6m_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6m_project_conv) as tf.SymbolicTensor;
-  const block6m_drop = tf.layers
-    .dropout({ name: "block6m_drop", rate: 0.16944444444444445, noiseShape: perSampleNoiseShape })
-    .apply(block6m_project_bn) as tf.SymbolicTensor;
+  const block6m_drop = new SeededDropout({
+    name: "block6m_drop",
+    rate: 0.16944444444444445,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(912),
+  }).apply(block6m_project_bn) as tf.SymbolicTensor;
   const block6m_add = tf.layers.add({ name: "block6m_add" }).apply([block6m_drop, block6l_add]) as tf.SymbolicTensor;
   const block6n_expand_conv = tf.layers
-    .conv2d({ name: "block6n_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6n_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(914)),
+    })
     .apply(block6m_add) as tf.SymbolicTensor;
   const block6n_expand_bn = tf.layers
-    .batchNormalization({ name: "block6n_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6n_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6n_expand_conv) as tf.SymbolicTensor;
   const block6n_expand_activation = tf.layers
     .activation({ name: "block6n_expand_activation", activation: "swish" })
     .apply(block6n_expand_bn) as tf.SymbolicTensor;
   const block6n_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6n_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6n_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(917)),
+    })
     .apply(block6n_expand_activation) as tf.SymbolicTensor;
   const block6n_bn = tf.layers
-    .batchNormalization({ name: "block6n_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6n_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6n_dwconv) as tf.SymbolicTensor;
   const block6n_activation = tf.layers
     .activation({ name: "block6n_activation", activation: "swish" })
@@ -3665,6 +6673,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(922)),
+      biasInitializer: "zeros",
     })
     .apply(block6n_se_reshape) as tf.SymbolicTensor;
   const block6n_se_expand = tf.layers
@@ -3675,35 +6685,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(923)),
+      biasInitializer: "zeros",
     })
     .apply(block6n_se_reduce) as tf.SymbolicTensor;
   const block6n_se_excite = tf.layers
     .multiply({ name: "block6n_se_excite" })
     .apply([block6n_activation, block6n_se_expand]) as tf.SymbolicTensor;
   const block6n_project_conv = tf.layers
-    .conv2d({ name: "block6n_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6n_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(925)),
+    })
     .apply(block6n_se_excite) as tf.SymbolicTensor;
   const block6n_project_bn = tf.layers
-    .batchNormalization({ name: "block6n_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6n_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6n_project_conv) as tf.SymbolicTensor;
-  const block6n_drop = tf.layers
-    .dropout({ name: "block6n_drop", rate: 0.17222222222222222, noiseShape: perSampleNoiseShape })
-    .apply(block6n_project_bn) as tf.SymbolicTensor;
+  const block6n_drop = new SeededDropout({
+    name: "block6n_drop",
+    rate: 0.17222222222222222,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(927),
+  }).apply(block6n_project_bn) as tf.SymbolicTensor;
   const block6n_add = tf.layers.add({ name: "block6n_add" }).apply([block6n_drop, block6m_add]) as tf.SymbolicTensor;
   const block6o_expand_conv = tf.layers
-    .conv2d({ name: "block6o_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6o_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(929)),
+    })
     .apply(block6n_add) as tf.SymbolicTensor;
   const block6o_expand_bn = tf.layers
-    .batchNormalization({ name: "block6o_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6o_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6o_expand_conv) as tf.SymbolicTensor;
   const block6o_expand_activation = tf.layers
     .activation({ name: "block6o_expand_activation", activation: "swish" })
     .apply(block6o_expand_bn) as tf.SymbolicTensor;
   const block6o_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6o_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6o_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(932)),
+    })
     .apply(block6o_expand_activation) as tf.SymbolicTensor;
   const block6o_bn = tf.layers
-    .batchNormalization({ name: "block6o_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6o_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6o_dwconv) as tf.SymbolicTensor;
   const block6o_activation = tf.layers
     .activation({ name: "block6o_activation", activation: "swish" })
@@ -3722,6 +6778,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(937)),
+      biasInitializer: "zeros",
     })
     .apply(block6o_se_reshape) as tf.SymbolicTensor;
   const block6o_se_expand = tf.layers
@@ -3732,35 +6790,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(938)),
+      biasInitializer: "zeros",
     })
     .apply(block6o_se_reduce) as tf.SymbolicTensor;
   const block6o_se_excite = tf.layers
     .multiply({ name: "block6o_se_excite" })
     .apply([block6o_activation, block6o_se_expand]) as tf.SymbolicTensor;
   const block6o_project_conv = tf.layers
-    .conv2d({ name: "block6o_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6o_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(940)),
+    })
     .apply(block6o_se_excite) as tf.SymbolicTensor;
   const block6o_project_bn = tf.layers
-    .batchNormalization({ name: "block6o_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6o_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6o_project_conv) as tf.SymbolicTensor;
-  const block6o_drop = tf.layers
-    .dropout({ name: "block6o_drop", rate: 0.17500000000000002, noiseShape: perSampleNoiseShape })
-    .apply(block6o_project_bn) as tf.SymbolicTensor;
+  const block6o_drop = new SeededDropout({
+    name: "block6o_drop",
+    rate: 0.17500000000000002,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(942),
+  }).apply(block6o_project_bn) as tf.SymbolicTensor;
   const block6o_add = tf.layers.add({ name: "block6o_add" }).apply([block6o_drop, block6n_add]) as tf.SymbolicTensor;
   const block6p_expand_conv = tf.layers
-    .conv2d({ name: "block6p_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6p_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(944)),
+    })
     .apply(block6o_add) as tf.SymbolicTensor;
   const block6p_expand_bn = tf.layers
-    .batchNormalization({ name: "block6p_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6p_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6p_expand_conv) as tf.SymbolicTensor;
   const block6p_expand_activation = tf.layers
     .activation({ name: "block6p_expand_activation", activation: "swish" })
     .apply(block6p_expand_bn) as tf.SymbolicTensor;
   const block6p_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6p_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6p_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(947)),
+    })
     .apply(block6p_expand_activation) as tf.SymbolicTensor;
   const block6p_bn = tf.layers
-    .batchNormalization({ name: "block6p_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6p_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6p_dwconv) as tf.SymbolicTensor;
   const block6p_activation = tf.layers
     .activation({ name: "block6p_activation", activation: "swish" })
@@ -3779,6 +6883,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(952)),
+      biasInitializer: "zeros",
     })
     .apply(block6p_se_reshape) as tf.SymbolicTensor;
   const block6p_se_expand = tf.layers
@@ -3789,35 +6895,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(953)),
+      biasInitializer: "zeros",
     })
     .apply(block6p_se_reduce) as tf.SymbolicTensor;
   const block6p_se_excite = tf.layers
     .multiply({ name: "block6p_se_excite" })
     .apply([block6p_activation, block6p_se_expand]) as tf.SymbolicTensor;
   const block6p_project_conv = tf.layers
-    .conv2d({ name: "block6p_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6p_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(955)),
+    })
     .apply(block6p_se_excite) as tf.SymbolicTensor;
   const block6p_project_bn = tf.layers
-    .batchNormalization({ name: "block6p_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6p_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6p_project_conv) as tf.SymbolicTensor;
-  const block6p_drop = tf.layers
-    .dropout({ name: "block6p_drop", rate: 0.17777777777777778, noiseShape: perSampleNoiseShape })
-    .apply(block6p_project_bn) as tf.SymbolicTensor;
+  const block6p_drop = new SeededDropout({
+    name: "block6p_drop",
+    rate: 0.17777777777777778,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(957),
+  }).apply(block6p_project_bn) as tf.SymbolicTensor;
   const block6p_add = tf.layers.add({ name: "block6p_add" }).apply([block6p_drop, block6o_add]) as tf.SymbolicTensor;
   const block6q_expand_conv = tf.layers
-    .conv2d({ name: "block6q_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6q_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(959)),
+    })
     .apply(block6p_add) as tf.SymbolicTensor;
   const block6q_expand_bn = tf.layers
-    .batchNormalization({ name: "block6q_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6q_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6q_expand_conv) as tf.SymbolicTensor;
   const block6q_expand_activation = tf.layers
     .activation({ name: "block6q_expand_activation", activation: "swish" })
     .apply(block6q_expand_bn) as tf.SymbolicTensor;
   const block6q_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6q_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6q_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(962)),
+    })
     .apply(block6q_expand_activation) as tf.SymbolicTensor;
   const block6q_bn = tf.layers
-    .batchNormalization({ name: "block6q_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6q_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6q_dwconv) as tf.SymbolicTensor;
   const block6q_activation = tf.layers
     .activation({ name: "block6q_activation", activation: "swish" })
@@ -3836,6 +6988,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(967)),
+      biasInitializer: "zeros",
     })
     .apply(block6q_se_reshape) as tf.SymbolicTensor;
   const block6q_se_expand = tf.layers
@@ -3846,35 +7000,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(968)),
+      biasInitializer: "zeros",
     })
     .apply(block6q_se_reduce) as tf.SymbolicTensor;
   const block6q_se_excite = tf.layers
     .multiply({ name: "block6q_se_excite" })
     .apply([block6q_activation, block6q_se_expand]) as tf.SymbolicTensor;
   const block6q_project_conv = tf.layers
-    .conv2d({ name: "block6q_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6q_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(970)),
+    })
     .apply(block6q_se_excite) as tf.SymbolicTensor;
   const block6q_project_bn = tf.layers
-    .batchNormalization({ name: "block6q_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6q_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6q_project_conv) as tf.SymbolicTensor;
-  const block6q_drop = tf.layers
-    .dropout({ name: "block6q_drop", rate: 0.18055555555555555, noiseShape: perSampleNoiseShape })
-    .apply(block6q_project_bn) as tf.SymbolicTensor;
+  const block6q_drop = new SeededDropout({
+    name: "block6q_drop",
+    rate: 0.18055555555555555,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(972),
+  }).apply(block6q_project_bn) as tf.SymbolicTensor;
   const block6q_add = tf.layers.add({ name: "block6q_add" }).apply([block6q_drop, block6p_add]) as tf.SymbolicTensor;
   const block6r_expand_conv = tf.layers
-    .conv2d({ name: "block6r_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6r_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(974)),
+    })
     .apply(block6q_add) as tf.SymbolicTensor;
   const block6r_expand_bn = tf.layers
-    .batchNormalization({ name: "block6r_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6r_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6r_expand_conv) as tf.SymbolicTensor;
   const block6r_expand_activation = tf.layers
     .activation({ name: "block6r_expand_activation", activation: "swish" })
     .apply(block6r_expand_bn) as tf.SymbolicTensor;
   const block6r_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block6r_dwconv", kernelSize: 5, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block6r_dwconv",
+      kernelSize: 5,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(977)),
+    })
     .apply(block6r_expand_activation) as tf.SymbolicTensor;
   const block6r_bn = tf.layers
-    .batchNormalization({ name: "block6r_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6r_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6r_dwconv) as tf.SymbolicTensor;
   const block6r_activation = tf.layers
     .activation({ name: "block6r_activation", activation: "swish" })
@@ -3893,6 +7093,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(982)),
+      biasInitializer: "zeros",
     })
     .apply(block6r_se_reshape) as tf.SymbolicTensor;
   const block6r_se_expand = tf.layers
@@ -3903,35 +7105,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(983)),
+      biasInitializer: "zeros",
     })
     .apply(block6r_se_reduce) as tf.SymbolicTensor;
   const block6r_se_excite = tf.layers
     .multiply({ name: "block6r_se_excite" })
     .apply([block6r_activation, block6r_se_expand]) as tf.SymbolicTensor;
   const block6r_project_conv = tf.layers
-    .conv2d({ name: "block6r_project_conv", filters: 408, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block6r_project_conv",
+      filters: 408,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(985)),
+    })
     .apply(block6r_se_excite) as tf.SymbolicTensor;
   const block6r_project_bn = tf.layers
-    .batchNormalization({ name: "block6r_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block6r_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block6r_project_conv) as tf.SymbolicTensor;
-  const block6r_drop = tf.layers
-    .dropout({ name: "block6r_drop", rate: 0.18333333333333335, noiseShape: perSampleNoiseShape })
-    .apply(block6r_project_bn) as tf.SymbolicTensor;
+  const block6r_drop = new SeededDropout({
+    name: "block6r_drop",
+    rate: 0.18333333333333335,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(987),
+  }).apply(block6r_project_bn) as tf.SymbolicTensor;
   const block6r_add = tf.layers.add({ name: "block6r_add" }).apply([block6r_drop, block6q_add]) as tf.SymbolicTensor;
   const block7a_expand_conv = tf.layers
-    .conv2d({ name: "block7a_expand_conv", filters: 2448, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_expand_conv",
+      filters: 2448,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(989)),
+    })
     .apply(block6r_add) as tf.SymbolicTensor;
   const block7a_expand_bn = tf.layers
-    .batchNormalization({ name: "block7a_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_expand_conv) as tf.SymbolicTensor;
   const block7a_expand_activation = tf.layers
     .activation({ name: "block7a_expand_activation", activation: "swish" })
     .apply(block7a_expand_bn) as tf.SymbolicTensor;
   const block7a_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7a_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7a_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(992)),
+    })
     .apply(block7a_expand_activation) as tf.SymbolicTensor;
   const block7a_bn = tf.layers
-    .batchNormalization({ name: "block7a_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_dwconv) as tf.SymbolicTensor;
   const block7a_activation = tf.layers
     .activation({ name: "block7a_activation", activation: "swish" })
@@ -3950,6 +7198,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(997)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reshape) as tf.SymbolicTensor;
   const block7a_se_expand = tf.layers
@@ -3960,31 +7210,74 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(998)),
+      biasInitializer: "zeros",
     })
     .apply(block7a_se_reduce) as tf.SymbolicTensor;
   const block7a_se_excite = tf.layers
     .multiply({ name: "block7a_se_excite" })
     .apply([block7a_activation, block7a_se_expand]) as tf.SymbolicTensor;
   const block7a_project_conv = tf.layers
-    .conv2d({ name: "block7a_project_conv", filters: 688, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7a_project_conv",
+      filters: 688,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1000)),
+    })
     .apply(block7a_se_excite) as tf.SymbolicTensor;
   const block7a_project_bn = tf.layers
-    .batchNormalization({ name: "block7a_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7a_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7a_project_conv) as tf.SymbolicTensor;
   const block7b_expand_conv = tf.layers
-    .conv2d({ name: "block7b_expand_conv", filters: 4128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_expand_conv",
+      filters: 4128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1002)),
+    })
     .apply(block7a_project_bn) as tf.SymbolicTensor;
   const block7b_expand_bn = tf.layers
-    .batchNormalization({ name: "block7b_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_expand_conv) as tf.SymbolicTensor;
   const block7b_expand_activation = tf.layers
     .activation({ name: "block7b_expand_activation", activation: "swish" })
     .apply(block7b_expand_bn) as tf.SymbolicTensor;
   const block7b_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7b_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7b_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(1005)),
+    })
     .apply(block7b_expand_activation) as tf.SymbolicTensor;
   const block7b_bn = tf.layers
-    .batchNormalization({ name: "block7b_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_dwconv) as tf.SymbolicTensor;
   const block7b_activation = tf.layers
     .activation({ name: "block7b_activation", activation: "swish" })
@@ -4003,6 +7296,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(1010)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reshape) as tf.SymbolicTensor;
   const block7b_se_expand = tf.layers
@@ -4013,37 +7308,83 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(1011)),
+      biasInitializer: "zeros",
     })
     .apply(block7b_se_reduce) as tf.SymbolicTensor;
   const block7b_se_excite = tf.layers
     .multiply({ name: "block7b_se_excite" })
     .apply([block7b_activation, block7b_se_expand]) as tf.SymbolicTensor;
   const block7b_project_conv = tf.layers
-    .conv2d({ name: "block7b_project_conv", filters: 688, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7b_project_conv",
+      filters: 688,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1013)),
+    })
     .apply(block7b_se_excite) as tf.SymbolicTensor;
   const block7b_project_bn = tf.layers
-    .batchNormalization({ name: "block7b_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7b_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7b_project_conv) as tf.SymbolicTensor;
-  const block7b_drop = tf.layers
-    .dropout({ name: "block7b_drop", rate: 0.1888888888888889, noiseShape: perSampleNoiseShape })
-    .apply(block7b_project_bn) as tf.SymbolicTensor;
+  const block7b_drop = new SeededDropout({
+    name: "block7b_drop",
+    rate: 0.1888888888888889,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(1015),
+  }).apply(block7b_project_bn) as tf.SymbolicTensor;
   const block7b_add = tf.layers
     .add({ name: "block7b_add" })
     .apply([block7b_drop, block7a_project_bn]) as tf.SymbolicTensor;
   const block7c_expand_conv = tf.layers
-    .conv2d({ name: "block7c_expand_conv", filters: 4128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7c_expand_conv",
+      filters: 4128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1017)),
+    })
     .apply(block7b_add) as tf.SymbolicTensor;
   const block7c_expand_bn = tf.layers
-    .batchNormalization({ name: "block7c_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_expand_conv) as tf.SymbolicTensor;
   const block7c_expand_activation = tf.layers
     .activation({ name: "block7c_expand_activation", activation: "swish" })
     .apply(block7c_expand_bn) as tf.SymbolicTensor;
   const block7c_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7c_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7c_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(1020)),
+    })
     .apply(block7c_expand_activation) as tf.SymbolicTensor;
   const block7c_bn = tf.layers
-    .batchNormalization({ name: "block7c_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_dwconv) as tf.SymbolicTensor;
   const block7c_activation = tf.layers
     .activation({ name: "block7c_activation", activation: "swish" })
@@ -4062,6 +7403,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(1025)),
+      biasInitializer: "zeros",
     })
     .apply(block7c_se_reshape) as tf.SymbolicTensor;
   const block7c_se_expand = tf.layers
@@ -4072,35 +7415,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(1026)),
+      biasInitializer: "zeros",
     })
     .apply(block7c_se_reduce) as tf.SymbolicTensor;
   const block7c_se_excite = tf.layers
     .multiply({ name: "block7c_se_excite" })
     .apply([block7c_activation, block7c_se_expand]) as tf.SymbolicTensor;
   const block7c_project_conv = tf.layers
-    .conv2d({ name: "block7c_project_conv", filters: 688, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7c_project_conv",
+      filters: 688,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1028)),
+    })
     .apply(block7c_se_excite) as tf.SymbolicTensor;
   const block7c_project_bn = tf.layers
-    .batchNormalization({ name: "block7c_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7c_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7c_project_conv) as tf.SymbolicTensor;
-  const block7c_drop = tf.layers
-    .dropout({ name: "block7c_drop", rate: 0.19166666666666668, noiseShape: perSampleNoiseShape })
-    .apply(block7c_project_bn) as tf.SymbolicTensor;
+  const block7c_drop = new SeededDropout({
+    name: "block7c_drop",
+    rate: 0.19166666666666668,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(1030),
+  }).apply(block7c_project_bn) as tf.SymbolicTensor;
   const block7c_add = tf.layers.add({ name: "block7c_add" }).apply([block7c_drop, block7b_add]) as tf.SymbolicTensor;
   const block7d_expand_conv = tf.layers
-    .conv2d({ name: "block7d_expand_conv", filters: 4128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7d_expand_conv",
+      filters: 4128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1032)),
+    })
     .apply(block7c_add) as tf.SymbolicTensor;
   const block7d_expand_bn = tf.layers
-    .batchNormalization({ name: "block7d_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7d_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7d_expand_conv) as tf.SymbolicTensor;
   const block7d_expand_activation = tf.layers
     .activation({ name: "block7d_expand_activation", activation: "swish" })
     .apply(block7d_expand_bn) as tf.SymbolicTensor;
   const block7d_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7d_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7d_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(1035)),
+    })
     .apply(block7d_expand_activation) as tf.SymbolicTensor;
   const block7d_bn = tf.layers
-    .batchNormalization({ name: "block7d_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7d_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7d_dwconv) as tf.SymbolicTensor;
   const block7d_activation = tf.layers
     .activation({ name: "block7d_activation", activation: "swish" })
@@ -4119,6 +7508,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(1040)),
+      biasInitializer: "zeros",
     })
     .apply(block7d_se_reshape) as tf.SymbolicTensor;
   const block7d_se_expand = tf.layers
@@ -4129,35 +7520,81 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(1041)),
+      biasInitializer: "zeros",
     })
     .apply(block7d_se_reduce) as tf.SymbolicTensor;
   const block7d_se_excite = tf.layers
     .multiply({ name: "block7d_se_excite" })
     .apply([block7d_activation, block7d_se_expand]) as tf.SymbolicTensor;
   const block7d_project_conv = tf.layers
-    .conv2d({ name: "block7d_project_conv", filters: 688, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7d_project_conv",
+      filters: 688,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1043)),
+    })
     .apply(block7d_se_excite) as tf.SymbolicTensor;
   const block7d_project_bn = tf.layers
-    .batchNormalization({ name: "block7d_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7d_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7d_project_conv) as tf.SymbolicTensor;
-  const block7d_drop = tf.layers
-    .dropout({ name: "block7d_drop", rate: 0.19444444444444445, noiseShape: perSampleNoiseShape })
-    .apply(block7d_project_bn) as tf.SymbolicTensor;
+  const block7d_drop = new SeededDropout({
+    name: "block7d_drop",
+    rate: 0.19444444444444445,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(1045),
+  }).apply(block7d_project_bn) as tf.SymbolicTensor;
   const block7d_add = tf.layers.add({ name: "block7d_add" }).apply([block7d_drop, block7c_add]) as tf.SymbolicTensor;
   const block7e_expand_conv = tf.layers
-    .conv2d({ name: "block7e_expand_conv", filters: 4128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7e_expand_conv",
+      filters: 4128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1047)),
+    })
     .apply(block7d_add) as tf.SymbolicTensor;
   const block7e_expand_bn = tf.layers
-    .batchNormalization({ name: "block7e_expand_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7e_expand_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7e_expand_conv) as tf.SymbolicTensor;
   const block7e_expand_activation = tf.layers
     .activation({ name: "block7e_expand_activation", activation: "swish" })
     .apply(block7e_expand_bn) as tf.SymbolicTensor;
   const block7e_dwconv = tf.layers
-    .depthwiseConv2d({ name: "block7e_dwconv", kernelSize: 3, padding: "same", useBias: false })
+    .depthwiseConv2d({
+      name: "block7e_dwconv",
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      depthwiseInitializer: kerasConvKernel(layerSeed(1050)),
+    })
     .apply(block7e_expand_activation) as tf.SymbolicTensor;
   const block7e_bn = tf.layers
-    .batchNormalization({ name: "block7e_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7e_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7e_dwconv) as tf.SymbolicTensor;
   const block7e_activation = tf.layers
     .activation({ name: "block7e_activation", activation: "swish" })
@@ -4176,6 +7613,8 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "swish",
+      kernelInitializer: kerasConvKernel(layerSeed(1055)),
+      biasInitializer: "zeros",
     })
     .apply(block7e_se_reshape) as tf.SymbolicTensor;
   const block7e_se_expand = tf.layers
@@ -4186,26 +7625,59 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
       padding: "same",
       useBias: true,
       activation: "sigmoid",
+      kernelInitializer: kerasConvKernel(layerSeed(1056)),
+      biasInitializer: "zeros",
     })
     .apply(block7e_se_reduce) as tf.SymbolicTensor;
   const block7e_se_excite = tf.layers
     .multiply({ name: "block7e_se_excite" })
     .apply([block7e_activation, block7e_se_expand]) as tf.SymbolicTensor;
   const block7e_project_conv = tf.layers
-    .conv2d({ name: "block7e_project_conv", filters: 688, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block7e_project_conv",
+      filters: 688,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1058)),
+    })
     .apply(block7e_se_excite) as tf.SymbolicTensor;
   const block7e_project_bn = tf.layers
-    .batchNormalization({ name: "block7e_project_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "block7e_project_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block7e_project_conv) as tf.SymbolicTensor;
-  const block7e_drop = tf.layers
-    .dropout({ name: "block7e_drop", rate: 0.19722222222222224, noiseShape: perSampleNoiseShape })
-    .apply(block7e_project_bn) as tf.SymbolicTensor;
+  const block7e_drop = new SeededDropout({
+    name: "block7e_drop",
+    rate: 0.19722222222222224,
+    noiseShape: perSampleNoiseShape,
+    seed: layerSeed(1060),
+  }).apply(block7e_project_bn) as tf.SymbolicTensor;
   const block7e_add = tf.layers.add({ name: "block7e_add" }).apply([block7e_drop, block7d_add]) as tf.SymbolicTensor;
   const top_conv = tf.layers
-    .conv2d({ name: "top_conv", filters: 2744, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "top_conv",
+      filters: 2744,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kerasConvKernel(layerSeed(1062)),
+    })
     .apply(block7e_add) as tf.SymbolicTensor;
   const top_bn = tf.layers
-    .batchNormalization({ name: "top_bn", axis: -1, momentum: 0.99, epsilon: 0.001 })
+    .batchNormalization({
+      name: "top_bn",
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 0.001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(top_conv) as tf.SymbolicTensor;
   const top_activation = tf.layers
     .activation({ name: "top_activation", activation: "swish" })
@@ -4213,9 +7685,20 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!includeTop) return tf.model({ name: modelName, inputs: input, outputs: top_activation });
 
   const avg_pool = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(top_activation) as tf.SymbolicTensor;
-  const top_dropout = tf.layers.dropout({ name: "top_dropout", rate: dropout }).apply(avg_pool) as tf.SymbolicTensor;
+  const top_dropout = new SeededDropout({
+    name: "top_dropout",
+    rate: dropout,
+    seed: layerSeed(1066),
+  }).apply(avg_pool) as tf.SymbolicTensor;
   const predictions = tf.layers
-    .dense({ name: "predictions", units: classes, useBias: true, activation: "softmax" })
+    .dense({
+      name: "predictions",
+      units: classes,
+      useBias: true,
+      activation: "softmax",
+      kernelInitializer: kerasDenseKernel(layerSeed(1067)),
+      biasInitializer: "zeros",
+    })
     .apply(top_dropout) as tf.SymbolicTensor;
   return tf.model({ name: modelName, inputs: input, outputs: predictions });
 }

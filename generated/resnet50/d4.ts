@@ -20,6 +20,7 @@ export const metadata = {
   macs: 14570749952,
   flops: 29141499904,
   layers: 662,
+  initialization: "torchvision",
   convention: { name: "torchvision", padding: "symmetric", preprocessing: "torchvision", output: "logits" },
 } as const;
 
@@ -32,6 +33,11 @@ export interface BuildOptions {
   readonly dropout?: number;
   /** With `false`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
+  /**
+   * Seed of every random draw the model makes: its initial weights and its dropout masks.
+   * The same seed builds bit-identical weights; none draws from Math.random, as tfjs does.
+   */
+  readonly seed?: number;
 }
 
 /**
@@ -92,7 +98,25 @@ class EffnetNormalization extends tf.layers.Layer {
 }
 tf.serialization.registerClass(EffnetNormalization);
 
-/** Builds ResNet50 D4 with freshly initialised weights (the tfjs layers functional API). */
+/**
+ * torchvision's nn.init.kaiming_normal_(weight, mode="fan_out"): an untruncated normal with
+ * σ = √(2 / fan_out), fan_out = output channels × kernel area as torch counts it (for a
+ * depthwise convolution all its channels, where tfjs's own fan would count one).
+ */
+const kaimingNormalFanOut = (fanOut: number, seed: number | undefined) =>
+  tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / fanOut), seed });
+
+/**
+ * torchvision EfficientNet's classifier: init_range = 1 / √out_features,
+ * nn.init.uniform_(weight, -init_range, init_range).
+ */
+const torchvisionLinear = (units: number, seed: number | undefined) =>
+  tf.initializers.randomUniform({ minval: -1 / Math.sqrt(units), maxval: 1 / Math.sqrt(units), seed });
+
+/**
+ * Builds ResNet50 D4 with freshly initialised weights (the tfjs layers functional API),
+ * drawn as torchvision models/efficientnet.py: convolutions kaiming_normal_(mode="fan_out"), classifier uniform(±1/√out_features), biases 0, batch norm γ 1 β 0.
+ */
 export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? 224;
@@ -104,6 +128,11 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!Number.isInteger(height) || height < 1)
     throw new RangeError(`resolution must be a positive integer, got ${height}`);
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+    throw new RangeError(`seed must be a whole number in [0, 2^32), got ${seed}`);
+  // Layer i draws from seed·layers + i + 1: one seed per (seed, layer) pair, never 0 (which tfjs's generators treat as "unseeded").
+  const layerSeed = (index: number) => (seed === undefined ? undefined : seed * metadata.layers + index + 1);
   const modelName = "resnet50_d4";
 
   const input = tf.input({ name: "input", shape: [height, width, 3] });
@@ -126,10 +155,25 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     })
     .apply(normalization) as tf.SymbolicTensor;
   const stem_conv = tf.layers
-    .conv2d({ name: "stem_conv", filters: 64, kernelSize: 7, strides: 2, padding: "valid", useBias: false })
+    .conv2d({
+      name: "stem_conv",
+      filters: 64,
+      kernelSize: 7,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(3136, layerSeed(4)),
+    })
     .apply(stem_conv_pad) as tf.SymbolicTensor;
   const stem_bn = tf.layers
-    .batchNormalization({ name: "stem_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "stem_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(stem_conv) as tf.SymbolicTensor;
   const stem_activation = tf.layers
     .activation({ name: "stem_activation", activation: "relu" })
@@ -147,352 +191,884 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     .maxPooling2d({ name: "stem2_pool", poolSize: 3, strides: 2, padding: "valid" })
     .apply(stem2_pool_pad) as tf.SymbolicTensor;
   const block1a_1_conv = tf.layers
-    .conv2d({ name: "block1a_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(9)),
+    })
     .apply(stem2_pool) as tf.SymbolicTensor;
   const block1a_1_bn = tf.layers
-    .batchNormalization({ name: "block1a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_1_conv) as tf.SymbolicTensor;
   const block1a_1_activation = tf.layers
     .activation({ name: "block1a_1_activation", activation: "relu" })
     .apply(block1a_1_bn) as tf.SymbolicTensor;
   const block1a_2_conv = tf.layers
-    .conv2d({ name: "block1a_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(12)),
+    })
     .apply(block1a_1_activation) as tf.SymbolicTensor;
   const block1a_2_bn = tf.layers
-    .batchNormalization({ name: "block1a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_2_conv) as tf.SymbolicTensor;
   const block1a_2_activation = tf.layers
     .activation({ name: "block1a_2_activation", activation: "relu" })
     .apply(block1a_2_bn) as tf.SymbolicTensor;
   const block1a_3_conv = tf.layers
-    .conv2d({ name: "block1a_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(15)),
+    })
     .apply(block1a_2_activation) as tf.SymbolicTensor;
   const block1a_3_bn = tf.layers
-    .batchNormalization({ name: "block1a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_3_conv) as tf.SymbolicTensor;
   const block1a_0_conv = tf.layers
-    .conv2d({ name: "block1a_0_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_0_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(17)),
+    })
     .apply(stem2_pool) as tf.SymbolicTensor;
   const block1a_0_bn = tf.layers
-    .batchNormalization({ name: "block1a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_0_conv) as tf.SymbolicTensor;
   const block1a_add = tf.layers.add({ name: "block1a_add" }).apply([block1a_0_bn, block1a_3_bn]) as tf.SymbolicTensor;
   const block1a_out = tf.layers
     .activation({ name: "block1a_out", activation: "relu" })
     .apply(block1a_add) as tf.SymbolicTensor;
   const block1b_1_conv = tf.layers
-    .conv2d({ name: "block1b_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(21)),
+    })
     .apply(block1a_out) as tf.SymbolicTensor;
   const block1b_1_bn = tf.layers
-    .batchNormalization({ name: "block1b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_1_conv) as tf.SymbolicTensor;
   const block1b_1_activation = tf.layers
     .activation({ name: "block1b_1_activation", activation: "relu" })
     .apply(block1b_1_bn) as tf.SymbolicTensor;
   const block1b_2_conv = tf.layers
-    .conv2d({ name: "block1b_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(24)),
+    })
     .apply(block1b_1_activation) as tf.SymbolicTensor;
   const block1b_2_bn = tf.layers
-    .batchNormalization({ name: "block1b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_2_conv) as tf.SymbolicTensor;
   const block1b_2_activation = tf.layers
     .activation({ name: "block1b_2_activation", activation: "relu" })
     .apply(block1b_2_bn) as tf.SymbolicTensor;
   const block1b_3_conv = tf.layers
-    .conv2d({ name: "block1b_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(27)),
+    })
     .apply(block1b_2_activation) as tf.SymbolicTensor;
   const block1b_3_bn = tf.layers
-    .batchNormalization({ name: "block1b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_3_conv) as tf.SymbolicTensor;
   const block1b_add = tf.layers.add({ name: "block1b_add" }).apply([block1a_out, block1b_3_bn]) as tf.SymbolicTensor;
   const block1b_out = tf.layers
     .activation({ name: "block1b_out", activation: "relu" })
     .apply(block1b_add) as tf.SymbolicTensor;
   const block1c_1_conv = tf.layers
-    .conv2d({ name: "block1c_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(31)),
+    })
     .apply(block1b_out) as tf.SymbolicTensor;
   const block1c_1_bn = tf.layers
-    .batchNormalization({ name: "block1c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_1_conv) as tf.SymbolicTensor;
   const block1c_1_activation = tf.layers
     .activation({ name: "block1c_1_activation", activation: "relu" })
     .apply(block1c_1_bn) as tf.SymbolicTensor;
   const block1c_2_conv = tf.layers
-    .conv2d({ name: "block1c_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(34)),
+    })
     .apply(block1c_1_activation) as tf.SymbolicTensor;
   const block1c_2_bn = tf.layers
-    .batchNormalization({ name: "block1c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_2_conv) as tf.SymbolicTensor;
   const block1c_2_activation = tf.layers
     .activation({ name: "block1c_2_activation", activation: "relu" })
     .apply(block1c_2_bn) as tf.SymbolicTensor;
   const block1c_3_conv = tf.layers
-    .conv2d({ name: "block1c_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(37)),
+    })
     .apply(block1c_2_activation) as tf.SymbolicTensor;
   const block1c_3_bn = tf.layers
-    .batchNormalization({ name: "block1c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_3_conv) as tf.SymbolicTensor;
   const block1c_add = tf.layers.add({ name: "block1c_add" }).apply([block1b_out, block1c_3_bn]) as tf.SymbolicTensor;
   const block1c_out = tf.layers
     .activation({ name: "block1c_out", activation: "relu" })
     .apply(block1c_add) as tf.SymbolicTensor;
   const block1d_1_conv = tf.layers
-    .conv2d({ name: "block1d_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1d_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(41)),
+    })
     .apply(block1c_out) as tf.SymbolicTensor;
   const block1d_1_bn = tf.layers
-    .batchNormalization({ name: "block1d_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1d_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_1_conv) as tf.SymbolicTensor;
   const block1d_1_activation = tf.layers
     .activation({ name: "block1d_1_activation", activation: "relu" })
     .apply(block1d_1_bn) as tf.SymbolicTensor;
   const block1d_2_conv = tf.layers
-    .conv2d({ name: "block1d_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1d_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(44)),
+    })
     .apply(block1d_1_activation) as tf.SymbolicTensor;
   const block1d_2_bn = tf.layers
-    .batchNormalization({ name: "block1d_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1d_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_2_conv) as tf.SymbolicTensor;
   const block1d_2_activation = tf.layers
     .activation({ name: "block1d_2_activation", activation: "relu" })
     .apply(block1d_2_bn) as tf.SymbolicTensor;
   const block1d_3_conv = tf.layers
-    .conv2d({ name: "block1d_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1d_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(47)),
+    })
     .apply(block1d_2_activation) as tf.SymbolicTensor;
   const block1d_3_bn = tf.layers
-    .batchNormalization({ name: "block1d_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1d_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1d_3_conv) as tf.SymbolicTensor;
   const block1d_add = tf.layers.add({ name: "block1d_add" }).apply([block1c_out, block1d_3_bn]) as tf.SymbolicTensor;
   const block1d_out = tf.layers
     .activation({ name: "block1d_out", activation: "relu" })
     .apply(block1d_add) as tf.SymbolicTensor;
   const block1e_1_conv = tf.layers
-    .conv2d({ name: "block1e_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1e_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(51)),
+    })
     .apply(block1d_out) as tf.SymbolicTensor;
   const block1e_1_bn = tf.layers
-    .batchNormalization({ name: "block1e_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1e_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1e_1_conv) as tf.SymbolicTensor;
   const block1e_1_activation = tf.layers
     .activation({ name: "block1e_1_activation", activation: "relu" })
     .apply(block1e_1_bn) as tf.SymbolicTensor;
   const block1e_2_conv = tf.layers
-    .conv2d({ name: "block1e_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1e_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(54)),
+    })
     .apply(block1e_1_activation) as tf.SymbolicTensor;
   const block1e_2_bn = tf.layers
-    .batchNormalization({ name: "block1e_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1e_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1e_2_conv) as tf.SymbolicTensor;
   const block1e_2_activation = tf.layers
     .activation({ name: "block1e_2_activation", activation: "relu" })
     .apply(block1e_2_bn) as tf.SymbolicTensor;
   const block1e_3_conv = tf.layers
-    .conv2d({ name: "block1e_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1e_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(57)),
+    })
     .apply(block1e_2_activation) as tf.SymbolicTensor;
   const block1e_3_bn = tf.layers
-    .batchNormalization({ name: "block1e_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1e_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1e_3_conv) as tf.SymbolicTensor;
   const block1e_add = tf.layers.add({ name: "block1e_add" }).apply([block1d_out, block1e_3_bn]) as tf.SymbolicTensor;
   const block1e_out = tf.layers
     .activation({ name: "block1e_out", activation: "relu" })
     .apply(block1e_add) as tf.SymbolicTensor;
   const block1f_1_conv = tf.layers
-    .conv2d({ name: "block1f_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1f_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(61)),
+    })
     .apply(block1e_out) as tf.SymbolicTensor;
   const block1f_1_bn = tf.layers
-    .batchNormalization({ name: "block1f_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1f_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1f_1_conv) as tf.SymbolicTensor;
   const block1f_1_activation = tf.layers
     .activation({ name: "block1f_1_activation", activation: "relu" })
     .apply(block1f_1_bn) as tf.SymbolicTensor;
   const block1f_2_conv = tf.layers
-    .conv2d({ name: "block1f_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1f_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(64)),
+    })
     .apply(block1f_1_activation) as tf.SymbolicTensor;
   const block1f_2_bn = tf.layers
-    .batchNormalization({ name: "block1f_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1f_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1f_2_conv) as tf.SymbolicTensor;
   const block1f_2_activation = tf.layers
     .activation({ name: "block1f_2_activation", activation: "relu" })
     .apply(block1f_2_bn) as tf.SymbolicTensor;
   const block1f_3_conv = tf.layers
-    .conv2d({ name: "block1f_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1f_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(67)),
+    })
     .apply(block1f_2_activation) as tf.SymbolicTensor;
   const block1f_3_bn = tf.layers
-    .batchNormalization({ name: "block1f_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1f_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1f_3_conv) as tf.SymbolicTensor;
   const block1f_add = tf.layers.add({ name: "block1f_add" }).apply([block1e_out, block1f_3_bn]) as tf.SymbolicTensor;
   const block1f_out = tf.layers
     .activation({ name: "block1f_out", activation: "relu" })
     .apply(block1f_add) as tf.SymbolicTensor;
   const block1g_1_conv = tf.layers
-    .conv2d({ name: "block1g_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1g_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(71)),
+    })
     .apply(block1f_out) as tf.SymbolicTensor;
   const block1g_1_bn = tf.layers
-    .batchNormalization({ name: "block1g_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1g_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1g_1_conv) as tf.SymbolicTensor;
   const block1g_1_activation = tf.layers
     .activation({ name: "block1g_1_activation", activation: "relu" })
     .apply(block1g_1_bn) as tf.SymbolicTensor;
   const block1g_2_conv = tf.layers
-    .conv2d({ name: "block1g_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1g_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(74)),
+    })
     .apply(block1g_1_activation) as tf.SymbolicTensor;
   const block1g_2_bn = tf.layers
-    .batchNormalization({ name: "block1g_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1g_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1g_2_conv) as tf.SymbolicTensor;
   const block1g_2_activation = tf.layers
     .activation({ name: "block1g_2_activation", activation: "relu" })
     .apply(block1g_2_bn) as tf.SymbolicTensor;
   const block1g_3_conv = tf.layers
-    .conv2d({ name: "block1g_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1g_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(77)),
+    })
     .apply(block1g_2_activation) as tf.SymbolicTensor;
   const block1g_3_bn = tf.layers
-    .batchNormalization({ name: "block1g_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1g_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1g_3_conv) as tf.SymbolicTensor;
   const block1g_add = tf.layers.add({ name: "block1g_add" }).apply([block1f_out, block1g_3_bn]) as tf.SymbolicTensor;
   const block1g_out = tf.layers
     .activation({ name: "block1g_out", activation: "relu" })
     .apply(block1g_add) as tf.SymbolicTensor;
   const block1h_1_conv = tf.layers
-    .conv2d({ name: "block1h_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1h_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(81)),
+    })
     .apply(block1g_out) as tf.SymbolicTensor;
   const block1h_1_bn = tf.layers
-    .batchNormalization({ name: "block1h_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1h_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1h_1_conv) as tf.SymbolicTensor;
   const block1h_1_activation = tf.layers
     .activation({ name: "block1h_1_activation", activation: "relu" })
     .apply(block1h_1_bn) as tf.SymbolicTensor;
   const block1h_2_conv = tf.layers
-    .conv2d({ name: "block1h_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1h_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(84)),
+    })
     .apply(block1h_1_activation) as tf.SymbolicTensor;
   const block1h_2_bn = tf.layers
-    .batchNormalization({ name: "block1h_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1h_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1h_2_conv) as tf.SymbolicTensor;
   const block1h_2_activation = tf.layers
     .activation({ name: "block1h_2_activation", activation: "relu" })
     .apply(block1h_2_bn) as tf.SymbolicTensor;
   const block1h_3_conv = tf.layers
-    .conv2d({ name: "block1h_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1h_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(87)),
+    })
     .apply(block1h_2_activation) as tf.SymbolicTensor;
   const block1h_3_bn = tf.layers
-    .batchNormalization({ name: "block1h_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1h_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1h_3_conv) as tf.SymbolicTensor;
   const block1h_add = tf.layers.add({ name: "block1h_add" }).apply([block1g_out, block1h_3_bn]) as tf.SymbolicTensor;
   const block1h_out = tf.layers
     .activation({ name: "block1h_out", activation: "relu" })
     .apply(block1h_add) as tf.SymbolicTensor;
   const block1i_1_conv = tf.layers
-    .conv2d({ name: "block1i_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1i_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(91)),
+    })
     .apply(block1h_out) as tf.SymbolicTensor;
   const block1i_1_bn = tf.layers
-    .batchNormalization({ name: "block1i_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1i_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1i_1_conv) as tf.SymbolicTensor;
   const block1i_1_activation = tf.layers
     .activation({ name: "block1i_1_activation", activation: "relu" })
     .apply(block1i_1_bn) as tf.SymbolicTensor;
   const block1i_2_conv = tf.layers
-    .conv2d({ name: "block1i_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1i_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(94)),
+    })
     .apply(block1i_1_activation) as tf.SymbolicTensor;
   const block1i_2_bn = tf.layers
-    .batchNormalization({ name: "block1i_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1i_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1i_2_conv) as tf.SymbolicTensor;
   const block1i_2_activation = tf.layers
     .activation({ name: "block1i_2_activation", activation: "relu" })
     .apply(block1i_2_bn) as tf.SymbolicTensor;
   const block1i_3_conv = tf.layers
-    .conv2d({ name: "block1i_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1i_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(97)),
+    })
     .apply(block1i_2_activation) as tf.SymbolicTensor;
   const block1i_3_bn = tf.layers
-    .batchNormalization({ name: "block1i_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1i_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1i_3_conv) as tf.SymbolicTensor;
   const block1i_add = tf.layers.add({ name: "block1i_add" }).apply([block1h_out, block1i_3_bn]) as tf.SymbolicTensor;
   const block1i_out = tf.layers
     .activation({ name: "block1i_out", activation: "relu" })
     .apply(block1i_add) as tf.SymbolicTensor;
   const block1j_1_conv = tf.layers
-    .conv2d({ name: "block1j_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1j_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(101)),
+    })
     .apply(block1i_out) as tf.SymbolicTensor;
   const block1j_1_bn = tf.layers
-    .batchNormalization({ name: "block1j_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1j_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1j_1_conv) as tf.SymbolicTensor;
   const block1j_1_activation = tf.layers
     .activation({ name: "block1j_1_activation", activation: "relu" })
     .apply(block1j_1_bn) as tf.SymbolicTensor;
   const block1j_2_conv = tf.layers
-    .conv2d({ name: "block1j_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1j_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(104)),
+    })
     .apply(block1j_1_activation) as tf.SymbolicTensor;
   const block1j_2_bn = tf.layers
-    .batchNormalization({ name: "block1j_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1j_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1j_2_conv) as tf.SymbolicTensor;
   const block1j_2_activation = tf.layers
     .activation({ name: "block1j_2_activation", activation: "relu" })
     .apply(block1j_2_bn) as tf.SymbolicTensor;
   const block1j_3_conv = tf.layers
-    .conv2d({ name: "block1j_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1j_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(107)),
+    })
     .apply(block1j_2_activation) as tf.SymbolicTensor;
   const block1j_3_bn = tf.layers
-    .batchNormalization({ name: "block1j_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1j_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1j_3_conv) as tf.SymbolicTensor;
   const block1j_add = tf.layers.add({ name: "block1j_add" }).apply([block1i_out, block1j_3_bn]) as tf.SymbolicTensor;
   const block1j_out = tf.layers
     .activation({ name: "block1j_out", activation: "relu" })
     .apply(block1j_add) as tf.SymbolicTensor;
   const block1k_1_conv = tf.layers
-    .conv2d({ name: "block1k_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1k_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(111)),
+    })
     .apply(block1j_out) as tf.SymbolicTensor;
   const block1k_1_bn = tf.layers
-    .batchNormalization({ name: "block1k_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1k_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1k_1_conv) as tf.SymbolicTensor;
   const block1k_1_activation = tf.layers
     .activation({ name: "block1k_1_activation", activation: "relu" })
     .apply(block1k_1_bn) as tf.SymbolicTensor;
   const block1k_2_conv = tf.layers
-    .conv2d({ name: "block1k_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1k_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(114)),
+    })
     .apply(block1k_1_activation) as tf.SymbolicTensor;
   const block1k_2_bn = tf.layers
-    .batchNormalization({ name: "block1k_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1k_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1k_2_conv) as tf.SymbolicTensor;
   const block1k_2_activation = tf.layers
     .activation({ name: "block1k_2_activation", activation: "relu" })
     .apply(block1k_2_bn) as tf.SymbolicTensor;
   const block1k_3_conv = tf.layers
-    .conv2d({ name: "block1k_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1k_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(117)),
+    })
     .apply(block1k_2_activation) as tf.SymbolicTensor;
   const block1k_3_bn = tf.layers
-    .batchNormalization({ name: "block1k_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1k_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1k_3_conv) as tf.SymbolicTensor;
   const block1k_add = tf.layers.add({ name: "block1k_add" }).apply([block1j_out, block1k_3_bn]) as tf.SymbolicTensor;
   const block1k_out = tf.layers
     .activation({ name: "block1k_out", activation: "relu" })
     .apply(block1k_add) as tf.SymbolicTensor;
   const block1l_1_conv = tf.layers
-    .conv2d({ name: "block1l_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1l_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(121)),
+    })
     .apply(block1k_out) as tf.SymbolicTensor;
   const block1l_1_bn = tf.layers
-    .batchNormalization({ name: "block1l_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1l_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1l_1_conv) as tf.SymbolicTensor;
   const block1l_1_activation = tf.layers
     .activation({ name: "block1l_1_activation", activation: "relu" })
     .apply(block1l_1_bn) as tf.SymbolicTensor;
   const block1l_2_conv = tf.layers
-    .conv2d({ name: "block1l_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1l_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(124)),
+    })
     .apply(block1l_1_activation) as tf.SymbolicTensor;
   const block1l_2_bn = tf.layers
-    .batchNormalization({ name: "block1l_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1l_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1l_2_conv) as tf.SymbolicTensor;
   const block1l_2_activation = tf.layers
     .activation({ name: "block1l_2_activation", activation: "relu" })
     .apply(block1l_2_bn) as tf.SymbolicTensor;
   const block1l_3_conv = tf.layers
-    .conv2d({ name: "block1l_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1l_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(127)),
+    })
     .apply(block1l_2_activation) as tf.SymbolicTensor;
   const block1l_3_bn = tf.layers
-    .batchNormalization({ name: "block1l_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1l_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1l_3_conv) as tf.SymbolicTensor;
   const block1l_add = tf.layers.add({ name: "block1l_add" }).apply([block1k_out, block1l_3_bn]) as tf.SymbolicTensor;
   const block1l_out = tf.layers
     .activation({ name: "block1l_out", activation: "relu" })
     .apply(block1l_add) as tf.SymbolicTensor;
   const block2a_1_conv = tf.layers
-    .conv2d({ name: "block2a_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(131)),
+    })
     .apply(block1l_out) as tf.SymbolicTensor;
   const block2a_1_bn = tf.layers
-    .batchNormalization({ name: "block2a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_1_conv) as tf.SymbolicTensor;
   const block2a_1_activation = tf.layers
     .activation({ name: "block2a_1_activation", activation: "relu" })
@@ -507,455 +1083,1143 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     })
     .apply(block2a_1_activation) as tf.SymbolicTensor;
   const block2a_2_conv = tf.layers
-    .conv2d({ name: "block2a_2_conv", filters: 128, kernelSize: 3, strides: 2, padding: "valid", useBias: false })
+    .conv2d({
+      name: "block2a_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(135)),
+    })
     .apply(block2a_2_conv_pad) as tf.SymbolicTensor;
   const block2a_2_bn = tf.layers
-    .batchNormalization({ name: "block2a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_2_conv) as tf.SymbolicTensor;
   const block2a_2_activation = tf.layers
     .activation({ name: "block2a_2_activation", activation: "relu" })
     .apply(block2a_2_bn) as tf.SymbolicTensor;
   const block2a_3_conv = tf.layers
-    .conv2d({ name: "block2a_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(138)),
+    })
     .apply(block2a_2_activation) as tf.SymbolicTensor;
   const block2a_3_bn = tf.layers
-    .batchNormalization({ name: "block2a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_3_conv) as tf.SymbolicTensor;
   const block2a_0_conv = tf.layers
-    .conv2d({ name: "block2a_0_conv", filters: 512, kernelSize: 1, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_0_conv",
+      filters: 512,
+      kernelSize: 1,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(140)),
+    })
     .apply(block1l_out) as tf.SymbolicTensor;
   const block2a_0_bn = tf.layers
-    .batchNormalization({ name: "block2a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_0_conv) as tf.SymbolicTensor;
   const block2a_add = tf.layers.add({ name: "block2a_add" }).apply([block2a_0_bn, block2a_3_bn]) as tf.SymbolicTensor;
   const block2a_out = tf.layers
     .activation({ name: "block2a_out", activation: "relu" })
     .apply(block2a_add) as tf.SymbolicTensor;
   const block2b_1_conv = tf.layers
-    .conv2d({ name: "block2b_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(144)),
+    })
     .apply(block2a_out) as tf.SymbolicTensor;
   const block2b_1_bn = tf.layers
-    .batchNormalization({ name: "block2b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_1_conv) as tf.SymbolicTensor;
   const block2b_1_activation = tf.layers
     .activation({ name: "block2b_1_activation", activation: "relu" })
     .apply(block2b_1_bn) as tf.SymbolicTensor;
   const block2b_2_conv = tf.layers
-    .conv2d({ name: "block2b_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(147)),
+    })
     .apply(block2b_1_activation) as tf.SymbolicTensor;
   const block2b_2_bn = tf.layers
-    .batchNormalization({ name: "block2b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_2_conv) as tf.SymbolicTensor;
   const block2b_2_activation = tf.layers
     .activation({ name: "block2b_2_activation", activation: "relu" })
     .apply(block2b_2_bn) as tf.SymbolicTensor;
   const block2b_3_conv = tf.layers
-    .conv2d({ name: "block2b_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(150)),
+    })
     .apply(block2b_2_activation) as tf.SymbolicTensor;
   const block2b_3_bn = tf.layers
-    .batchNormalization({ name: "block2b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_3_conv) as tf.SymbolicTensor;
   const block2b_add = tf.layers.add({ name: "block2b_add" }).apply([block2a_out, block2b_3_bn]) as tf.SymbolicTensor;
   const block2b_out = tf.layers
     .activation({ name: "block2b_out", activation: "relu" })
     .apply(block2b_add) as tf.SymbolicTensor;
   const block2c_1_conv = tf.layers
-    .conv2d({ name: "block2c_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(154)),
+    })
     .apply(block2b_out) as tf.SymbolicTensor;
   const block2c_1_bn = tf.layers
-    .batchNormalization({ name: "block2c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_1_conv) as tf.SymbolicTensor;
   const block2c_1_activation = tf.layers
     .activation({ name: "block2c_1_activation", activation: "relu" })
     .apply(block2c_1_bn) as tf.SymbolicTensor;
   const block2c_2_conv = tf.layers
-    .conv2d({ name: "block2c_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(157)),
+    })
     .apply(block2c_1_activation) as tf.SymbolicTensor;
   const block2c_2_bn = tf.layers
-    .batchNormalization({ name: "block2c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_2_conv) as tf.SymbolicTensor;
   const block2c_2_activation = tf.layers
     .activation({ name: "block2c_2_activation", activation: "relu" })
     .apply(block2c_2_bn) as tf.SymbolicTensor;
   const block2c_3_conv = tf.layers
-    .conv2d({ name: "block2c_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(160)),
+    })
     .apply(block2c_2_activation) as tf.SymbolicTensor;
   const block2c_3_bn = tf.layers
-    .batchNormalization({ name: "block2c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_3_conv) as tf.SymbolicTensor;
   const block2c_add = tf.layers.add({ name: "block2c_add" }).apply([block2b_out, block2c_3_bn]) as tf.SymbolicTensor;
   const block2c_out = tf.layers
     .activation({ name: "block2c_out", activation: "relu" })
     .apply(block2c_add) as tf.SymbolicTensor;
   const block2d_1_conv = tf.layers
-    .conv2d({ name: "block2d_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(164)),
+    })
     .apply(block2c_out) as tf.SymbolicTensor;
   const block2d_1_bn = tf.layers
-    .batchNormalization({ name: "block2d_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2d_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_1_conv) as tf.SymbolicTensor;
   const block2d_1_activation = tf.layers
     .activation({ name: "block2d_1_activation", activation: "relu" })
     .apply(block2d_1_bn) as tf.SymbolicTensor;
   const block2d_2_conv = tf.layers
-    .conv2d({ name: "block2d_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(167)),
+    })
     .apply(block2d_1_activation) as tf.SymbolicTensor;
   const block2d_2_bn = tf.layers
-    .batchNormalization({ name: "block2d_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2d_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_2_conv) as tf.SymbolicTensor;
   const block2d_2_activation = tf.layers
     .activation({ name: "block2d_2_activation", activation: "relu" })
     .apply(block2d_2_bn) as tf.SymbolicTensor;
   const block2d_3_conv = tf.layers
-    .conv2d({ name: "block2d_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(170)),
+    })
     .apply(block2d_2_activation) as tf.SymbolicTensor;
   const block2d_3_bn = tf.layers
-    .batchNormalization({ name: "block2d_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2d_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_3_conv) as tf.SymbolicTensor;
   const block2d_add = tf.layers.add({ name: "block2d_add" }).apply([block2c_out, block2d_3_bn]) as tf.SymbolicTensor;
   const block2d_out = tf.layers
     .activation({ name: "block2d_out", activation: "relu" })
     .apply(block2d_add) as tf.SymbolicTensor;
   const block2e_1_conv = tf.layers
-    .conv2d({ name: "block2e_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(174)),
+    })
     .apply(block2d_out) as tf.SymbolicTensor;
   const block2e_1_bn = tf.layers
-    .batchNormalization({ name: "block2e_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2e_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_1_conv) as tf.SymbolicTensor;
   const block2e_1_activation = tf.layers
     .activation({ name: "block2e_1_activation", activation: "relu" })
     .apply(block2e_1_bn) as tf.SymbolicTensor;
   const block2e_2_conv = tf.layers
-    .conv2d({ name: "block2e_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(177)),
+    })
     .apply(block2e_1_activation) as tf.SymbolicTensor;
   const block2e_2_bn = tf.layers
-    .batchNormalization({ name: "block2e_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2e_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_2_conv) as tf.SymbolicTensor;
   const block2e_2_activation = tf.layers
     .activation({ name: "block2e_2_activation", activation: "relu" })
     .apply(block2e_2_bn) as tf.SymbolicTensor;
   const block2e_3_conv = tf.layers
-    .conv2d({ name: "block2e_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2e_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(180)),
+    })
     .apply(block2e_2_activation) as tf.SymbolicTensor;
   const block2e_3_bn = tf.layers
-    .batchNormalization({ name: "block2e_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2e_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2e_3_conv) as tf.SymbolicTensor;
   const block2e_add = tf.layers.add({ name: "block2e_add" }).apply([block2d_out, block2e_3_bn]) as tf.SymbolicTensor;
   const block2e_out = tf.layers
     .activation({ name: "block2e_out", activation: "relu" })
     .apply(block2e_add) as tf.SymbolicTensor;
   const block2f_1_conv = tf.layers
-    .conv2d({ name: "block2f_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(184)),
+    })
     .apply(block2e_out) as tf.SymbolicTensor;
   const block2f_1_bn = tf.layers
-    .batchNormalization({ name: "block2f_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2f_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_1_conv) as tf.SymbolicTensor;
   const block2f_1_activation = tf.layers
     .activation({ name: "block2f_1_activation", activation: "relu" })
     .apply(block2f_1_bn) as tf.SymbolicTensor;
   const block2f_2_conv = tf.layers
-    .conv2d({ name: "block2f_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(187)),
+    })
     .apply(block2f_1_activation) as tf.SymbolicTensor;
   const block2f_2_bn = tf.layers
-    .batchNormalization({ name: "block2f_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2f_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_2_conv) as tf.SymbolicTensor;
   const block2f_2_activation = tf.layers
     .activation({ name: "block2f_2_activation", activation: "relu" })
     .apply(block2f_2_bn) as tf.SymbolicTensor;
   const block2f_3_conv = tf.layers
-    .conv2d({ name: "block2f_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2f_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(190)),
+    })
     .apply(block2f_2_activation) as tf.SymbolicTensor;
   const block2f_3_bn = tf.layers
-    .batchNormalization({ name: "block2f_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2f_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2f_3_conv) as tf.SymbolicTensor;
   const block2f_add = tf.layers.add({ name: "block2f_add" }).apply([block2e_out, block2f_3_bn]) as tf.SymbolicTensor;
   const block2f_out = tf.layers
     .activation({ name: "block2f_out", activation: "relu" })
     .apply(block2f_add) as tf.SymbolicTensor;
   const block2g_1_conv = tf.layers
-    .conv2d({ name: "block2g_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(194)),
+    })
     .apply(block2f_out) as tf.SymbolicTensor;
   const block2g_1_bn = tf.layers
-    .batchNormalization({ name: "block2g_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2g_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_1_conv) as tf.SymbolicTensor;
   const block2g_1_activation = tf.layers
     .activation({ name: "block2g_1_activation", activation: "relu" })
     .apply(block2g_1_bn) as tf.SymbolicTensor;
   const block2g_2_conv = tf.layers
-    .conv2d({ name: "block2g_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(197)),
+    })
     .apply(block2g_1_activation) as tf.SymbolicTensor;
   const block2g_2_bn = tf.layers
-    .batchNormalization({ name: "block2g_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2g_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_2_conv) as tf.SymbolicTensor;
   const block2g_2_activation = tf.layers
     .activation({ name: "block2g_2_activation", activation: "relu" })
     .apply(block2g_2_bn) as tf.SymbolicTensor;
   const block2g_3_conv = tf.layers
-    .conv2d({ name: "block2g_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2g_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(200)),
+    })
     .apply(block2g_2_activation) as tf.SymbolicTensor;
   const block2g_3_bn = tf.layers
-    .batchNormalization({ name: "block2g_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2g_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2g_3_conv) as tf.SymbolicTensor;
   const block2g_add = tf.layers.add({ name: "block2g_add" }).apply([block2f_out, block2g_3_bn]) as tf.SymbolicTensor;
   const block2g_out = tf.layers
     .activation({ name: "block2g_out", activation: "relu" })
     .apply(block2g_add) as tf.SymbolicTensor;
   const block2h_1_conv = tf.layers
-    .conv2d({ name: "block2h_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2h_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(204)),
+    })
     .apply(block2g_out) as tf.SymbolicTensor;
   const block2h_1_bn = tf.layers
-    .batchNormalization({ name: "block2h_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2h_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_1_conv) as tf.SymbolicTensor;
   const block2h_1_activation = tf.layers
     .activation({ name: "block2h_1_activation", activation: "relu" })
     .apply(block2h_1_bn) as tf.SymbolicTensor;
   const block2h_2_conv = tf.layers
-    .conv2d({ name: "block2h_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2h_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(207)),
+    })
     .apply(block2h_1_activation) as tf.SymbolicTensor;
   const block2h_2_bn = tf.layers
-    .batchNormalization({ name: "block2h_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2h_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_2_conv) as tf.SymbolicTensor;
   const block2h_2_activation = tf.layers
     .activation({ name: "block2h_2_activation", activation: "relu" })
     .apply(block2h_2_bn) as tf.SymbolicTensor;
   const block2h_3_conv = tf.layers
-    .conv2d({ name: "block2h_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2h_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(210)),
+    })
     .apply(block2h_2_activation) as tf.SymbolicTensor;
   const block2h_3_bn = tf.layers
-    .batchNormalization({ name: "block2h_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2h_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2h_3_conv) as tf.SymbolicTensor;
   const block2h_add = tf.layers.add({ name: "block2h_add" }).apply([block2g_out, block2h_3_bn]) as tf.SymbolicTensor;
   const block2h_out = tf.layers
     .activation({ name: "block2h_out", activation: "relu" })
     .apply(block2h_add) as tf.SymbolicTensor;
   const block2i_1_conv = tf.layers
-    .conv2d({ name: "block2i_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2i_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(214)),
+    })
     .apply(block2h_out) as tf.SymbolicTensor;
   const block2i_1_bn = tf.layers
-    .batchNormalization({ name: "block2i_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2i_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_1_conv) as tf.SymbolicTensor;
   const block2i_1_activation = tf.layers
     .activation({ name: "block2i_1_activation", activation: "relu" })
     .apply(block2i_1_bn) as tf.SymbolicTensor;
   const block2i_2_conv = tf.layers
-    .conv2d({ name: "block2i_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2i_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(217)),
+    })
     .apply(block2i_1_activation) as tf.SymbolicTensor;
   const block2i_2_bn = tf.layers
-    .batchNormalization({ name: "block2i_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2i_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_2_conv) as tf.SymbolicTensor;
   const block2i_2_activation = tf.layers
     .activation({ name: "block2i_2_activation", activation: "relu" })
     .apply(block2i_2_bn) as tf.SymbolicTensor;
   const block2i_3_conv = tf.layers
-    .conv2d({ name: "block2i_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2i_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(220)),
+    })
     .apply(block2i_2_activation) as tf.SymbolicTensor;
   const block2i_3_bn = tf.layers
-    .batchNormalization({ name: "block2i_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2i_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2i_3_conv) as tf.SymbolicTensor;
   const block2i_add = tf.layers.add({ name: "block2i_add" }).apply([block2h_out, block2i_3_bn]) as tf.SymbolicTensor;
   const block2i_out = tf.layers
     .activation({ name: "block2i_out", activation: "relu" })
     .apply(block2i_add) as tf.SymbolicTensor;
   const block2j_1_conv = tf.layers
-    .conv2d({ name: "block2j_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2j_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(224)),
+    })
     .apply(block2i_out) as tf.SymbolicTensor;
   const block2j_1_bn = tf.layers
-    .batchNormalization({ name: "block2j_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2j_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2j_1_conv) as tf.SymbolicTensor;
   const block2j_1_activation = tf.layers
     .activation({ name: "block2j_1_activation", activation: "relu" })
     .apply(block2j_1_bn) as tf.SymbolicTensor;
   const block2j_2_conv = tf.layers
-    .conv2d({ name: "block2j_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2j_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(227)),
+    })
     .apply(block2j_1_activation) as tf.SymbolicTensor;
   const block2j_2_bn = tf.layers
-    .batchNormalization({ name: "block2j_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2j_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2j_2_conv) as tf.SymbolicTensor;
   const block2j_2_activation = tf.layers
     .activation({ name: "block2j_2_activation", activation: "relu" })
     .apply(block2j_2_bn) as tf.SymbolicTensor;
   const block2j_3_conv = tf.layers
-    .conv2d({ name: "block2j_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2j_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(230)),
+    })
     .apply(block2j_2_activation) as tf.SymbolicTensor;
   const block2j_3_bn = tf.layers
-    .batchNormalization({ name: "block2j_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2j_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2j_3_conv) as tf.SymbolicTensor;
   const block2j_add = tf.layers.add({ name: "block2j_add" }).apply([block2i_out, block2j_3_bn]) as tf.SymbolicTensor;
   const block2j_out = tf.layers
     .activation({ name: "block2j_out", activation: "relu" })
     .apply(block2j_add) as tf.SymbolicTensor;
   const block2k_1_conv = tf.layers
-    .conv2d({ name: "block2k_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2k_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(234)),
+    })
     .apply(block2j_out) as tf.SymbolicTensor;
   const block2k_1_bn = tf.layers
-    .batchNormalization({ name: "block2k_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2k_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2k_1_conv) as tf.SymbolicTensor;
   const block2k_1_activation = tf.layers
     .activation({ name: "block2k_1_activation", activation: "relu" })
     .apply(block2k_1_bn) as tf.SymbolicTensor;
   const block2k_2_conv = tf.layers
-    .conv2d({ name: "block2k_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2k_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(237)),
+    })
     .apply(block2k_1_activation) as tf.SymbolicTensor;
   const block2k_2_bn = tf.layers
-    .batchNormalization({ name: "block2k_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2k_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2k_2_conv) as tf.SymbolicTensor;
   const block2k_2_activation = tf.layers
     .activation({ name: "block2k_2_activation", activation: "relu" })
     .apply(block2k_2_bn) as tf.SymbolicTensor;
   const block2k_3_conv = tf.layers
-    .conv2d({ name: "block2k_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2k_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(240)),
+    })
     .apply(block2k_2_activation) as tf.SymbolicTensor;
   const block2k_3_bn = tf.layers
-    .batchNormalization({ name: "block2k_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2k_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2k_3_conv) as tf.SymbolicTensor;
   const block2k_add = tf.layers.add({ name: "block2k_add" }).apply([block2j_out, block2k_3_bn]) as tf.SymbolicTensor;
   const block2k_out = tf.layers
     .activation({ name: "block2k_out", activation: "relu" })
     .apply(block2k_add) as tf.SymbolicTensor;
   const block2l_1_conv = tf.layers
-    .conv2d({ name: "block2l_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2l_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(244)),
+    })
     .apply(block2k_out) as tf.SymbolicTensor;
   const block2l_1_bn = tf.layers
-    .batchNormalization({ name: "block2l_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2l_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2l_1_conv) as tf.SymbolicTensor;
   const block2l_1_activation = tf.layers
     .activation({ name: "block2l_1_activation", activation: "relu" })
     .apply(block2l_1_bn) as tf.SymbolicTensor;
   const block2l_2_conv = tf.layers
-    .conv2d({ name: "block2l_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2l_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(247)),
+    })
     .apply(block2l_1_activation) as tf.SymbolicTensor;
   const block2l_2_bn = tf.layers
-    .batchNormalization({ name: "block2l_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2l_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2l_2_conv) as tf.SymbolicTensor;
   const block2l_2_activation = tf.layers
     .activation({ name: "block2l_2_activation", activation: "relu" })
     .apply(block2l_2_bn) as tf.SymbolicTensor;
   const block2l_3_conv = tf.layers
-    .conv2d({ name: "block2l_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2l_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(250)),
+    })
     .apply(block2l_2_activation) as tf.SymbolicTensor;
   const block2l_3_bn = tf.layers
-    .batchNormalization({ name: "block2l_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2l_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2l_3_conv) as tf.SymbolicTensor;
   const block2l_add = tf.layers.add({ name: "block2l_add" }).apply([block2k_out, block2l_3_bn]) as tf.SymbolicTensor;
   const block2l_out = tf.layers
     .activation({ name: "block2l_out", activation: "relu" })
     .apply(block2l_add) as tf.SymbolicTensor;
   const block2m_1_conv = tf.layers
-    .conv2d({ name: "block2m_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2m_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(254)),
+    })
     .apply(block2l_out) as tf.SymbolicTensor;
   const block2m_1_bn = tf.layers
-    .batchNormalization({ name: "block2m_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2m_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2m_1_conv) as tf.SymbolicTensor;
   const block2m_1_activation = tf.layers
     .activation({ name: "block2m_1_activation", activation: "relu" })
     .apply(block2m_1_bn) as tf.SymbolicTensor;
   const block2m_2_conv = tf.layers
-    .conv2d({ name: "block2m_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2m_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(257)),
+    })
     .apply(block2m_1_activation) as tf.SymbolicTensor;
   const block2m_2_bn = tf.layers
-    .batchNormalization({ name: "block2m_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2m_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2m_2_conv) as tf.SymbolicTensor;
   const block2m_2_activation = tf.layers
     .activation({ name: "block2m_2_activation", activation: "relu" })
     .apply(block2m_2_bn) as tf.SymbolicTensor;
   const block2m_3_conv = tf.layers
-    .conv2d({ name: "block2m_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2m_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(260)),
+    })
     .apply(block2m_2_activation) as tf.SymbolicTensor;
   const block2m_3_bn = tf.layers
-    .batchNormalization({ name: "block2m_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2m_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2m_3_conv) as tf.SymbolicTensor;
   const block2m_add = tf.layers.add({ name: "block2m_add" }).apply([block2l_out, block2m_3_bn]) as tf.SymbolicTensor;
   const block2m_out = tf.layers
     .activation({ name: "block2m_out", activation: "relu" })
     .apply(block2m_add) as tf.SymbolicTensor;
   const block2n_1_conv = tf.layers
-    .conv2d({ name: "block2n_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2n_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(264)),
+    })
     .apply(block2m_out) as tf.SymbolicTensor;
   const block2n_1_bn = tf.layers
-    .batchNormalization({ name: "block2n_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2n_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2n_1_conv) as tf.SymbolicTensor;
   const block2n_1_activation = tf.layers
     .activation({ name: "block2n_1_activation", activation: "relu" })
     .apply(block2n_1_bn) as tf.SymbolicTensor;
   const block2n_2_conv = tf.layers
-    .conv2d({ name: "block2n_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2n_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(267)),
+    })
     .apply(block2n_1_activation) as tf.SymbolicTensor;
   const block2n_2_bn = tf.layers
-    .batchNormalization({ name: "block2n_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2n_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2n_2_conv) as tf.SymbolicTensor;
   const block2n_2_activation = tf.layers
     .activation({ name: "block2n_2_activation", activation: "relu" })
     .apply(block2n_2_bn) as tf.SymbolicTensor;
   const block2n_3_conv = tf.layers
-    .conv2d({ name: "block2n_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2n_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(270)),
+    })
     .apply(block2n_2_activation) as tf.SymbolicTensor;
   const block2n_3_bn = tf.layers
-    .batchNormalization({ name: "block2n_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2n_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2n_3_conv) as tf.SymbolicTensor;
   const block2n_add = tf.layers.add({ name: "block2n_add" }).apply([block2m_out, block2n_3_bn]) as tf.SymbolicTensor;
   const block2n_out = tf.layers
     .activation({ name: "block2n_out", activation: "relu" })
     .apply(block2n_add) as tf.SymbolicTensor;
   const block2o_1_conv = tf.layers
-    .conv2d({ name: "block2o_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2o_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(274)),
+    })
     .apply(block2n_out) as tf.SymbolicTensor;
   const block2o_1_bn = tf.layers
-    .batchNormalization({ name: "block2o_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2o_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2o_1_conv) as tf.SymbolicTensor;
   const block2o_1_activation = tf.layers
     .activation({ name: "block2o_1_activation", activation: "relu" })
     .apply(block2o_1_bn) as tf.SymbolicTensor;
   const block2o_2_conv = tf.layers
-    .conv2d({ name: "block2o_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2o_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(277)),
+    })
     .apply(block2o_1_activation) as tf.SymbolicTensor;
   const block2o_2_bn = tf.layers
-    .batchNormalization({ name: "block2o_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2o_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2o_2_conv) as tf.SymbolicTensor;
   const block2o_2_activation = tf.layers
     .activation({ name: "block2o_2_activation", activation: "relu" })
     .apply(block2o_2_bn) as tf.SymbolicTensor;
   const block2o_3_conv = tf.layers
-    .conv2d({ name: "block2o_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2o_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(280)),
+    })
     .apply(block2o_2_activation) as tf.SymbolicTensor;
   const block2o_3_bn = tf.layers
-    .batchNormalization({ name: "block2o_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2o_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2o_3_conv) as tf.SymbolicTensor;
   const block2o_add = tf.layers.add({ name: "block2o_add" }).apply([block2n_out, block2o_3_bn]) as tf.SymbolicTensor;
   const block2o_out = tf.layers
     .activation({ name: "block2o_out", activation: "relu" })
     .apply(block2o_add) as tf.SymbolicTensor;
   const block2p_1_conv = tf.layers
-    .conv2d({ name: "block2p_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2p_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(284)),
+    })
     .apply(block2o_out) as tf.SymbolicTensor;
   const block2p_1_bn = tf.layers
-    .batchNormalization({ name: "block2p_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2p_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2p_1_conv) as tf.SymbolicTensor;
   const block2p_1_activation = tf.layers
     .activation({ name: "block2p_1_activation", activation: "relu" })
     .apply(block2p_1_bn) as tf.SymbolicTensor;
   const block2p_2_conv = tf.layers
-    .conv2d({ name: "block2p_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2p_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(287)),
+    })
     .apply(block2p_1_activation) as tf.SymbolicTensor;
   const block2p_2_bn = tf.layers
-    .batchNormalization({ name: "block2p_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2p_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2p_2_conv) as tf.SymbolicTensor;
   const block2p_2_activation = tf.layers
     .activation({ name: "block2p_2_activation", activation: "relu" })
     .apply(block2p_2_bn) as tf.SymbolicTensor;
   const block2p_3_conv = tf.layers
-    .conv2d({ name: "block2p_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2p_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(290)),
+    })
     .apply(block2p_2_activation) as tf.SymbolicTensor;
   const block2p_3_bn = tf.layers
-    .batchNormalization({ name: "block2p_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2p_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2p_3_conv) as tf.SymbolicTensor;
   const block2p_add = tf.layers.add({ name: "block2p_add" }).apply([block2o_out, block2p_3_bn]) as tf.SymbolicTensor;
   const block2p_out = tf.layers
     .activation({ name: "block2p_out", activation: "relu" })
     .apply(block2p_add) as tf.SymbolicTensor;
   const block3a_1_conv = tf.layers
-    .conv2d({ name: "block3a_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(294)),
+    })
     .apply(block2p_out) as tf.SymbolicTensor;
   const block3a_1_bn = tf.layers
-    .batchNormalization({ name: "block3a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_1_conv) as tf.SymbolicTensor;
   const block3a_1_activation = tf.layers
     .activation({ name: "block3a_1_activation", activation: "relu" })
@@ -970,679 +2234,1703 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     })
     .apply(block3a_1_activation) as tf.SymbolicTensor;
   const block3a_2_conv = tf.layers
-    .conv2d({ name: "block3a_2_conv", filters: 256, kernelSize: 3, strides: 2, padding: "valid", useBias: false })
+    .conv2d({
+      name: "block3a_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(298)),
+    })
     .apply(block3a_2_conv_pad) as tf.SymbolicTensor;
   const block3a_2_bn = tf.layers
-    .batchNormalization({ name: "block3a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_2_conv) as tf.SymbolicTensor;
   const block3a_2_activation = tf.layers
     .activation({ name: "block3a_2_activation", activation: "relu" })
     .apply(block3a_2_bn) as tf.SymbolicTensor;
   const block3a_3_conv = tf.layers
-    .conv2d({ name: "block3a_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(301)),
+    })
     .apply(block3a_2_activation) as tf.SymbolicTensor;
   const block3a_3_bn = tf.layers
-    .batchNormalization({ name: "block3a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_3_conv) as tf.SymbolicTensor;
   const block3a_0_conv = tf.layers
-    .conv2d({ name: "block3a_0_conv", filters: 1024, kernelSize: 1, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_0_conv",
+      filters: 1024,
+      kernelSize: 1,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(303)),
+    })
     .apply(block2p_out) as tf.SymbolicTensor;
   const block3a_0_bn = tf.layers
-    .batchNormalization({ name: "block3a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_0_conv) as tf.SymbolicTensor;
   const block3a_add = tf.layers.add({ name: "block3a_add" }).apply([block3a_0_bn, block3a_3_bn]) as tf.SymbolicTensor;
   const block3a_out = tf.layers
     .activation({ name: "block3a_out", activation: "relu" })
     .apply(block3a_add) as tf.SymbolicTensor;
   const block3b_1_conv = tf.layers
-    .conv2d({ name: "block3b_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(307)),
+    })
     .apply(block3a_out) as tf.SymbolicTensor;
   const block3b_1_bn = tf.layers
-    .batchNormalization({ name: "block3b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_1_conv) as tf.SymbolicTensor;
   const block3b_1_activation = tf.layers
     .activation({ name: "block3b_1_activation", activation: "relu" })
     .apply(block3b_1_bn) as tf.SymbolicTensor;
   const block3b_2_conv = tf.layers
-    .conv2d({ name: "block3b_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(310)),
+    })
     .apply(block3b_1_activation) as tf.SymbolicTensor;
   const block3b_2_bn = tf.layers
-    .batchNormalization({ name: "block3b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_2_conv) as tf.SymbolicTensor;
   const block3b_2_activation = tf.layers
     .activation({ name: "block3b_2_activation", activation: "relu" })
     .apply(block3b_2_bn) as tf.SymbolicTensor;
   const block3b_3_conv = tf.layers
-    .conv2d({ name: "block3b_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(313)),
+    })
     .apply(block3b_2_activation) as tf.SymbolicTensor;
   const block3b_3_bn = tf.layers
-    .batchNormalization({ name: "block3b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_3_conv) as tf.SymbolicTensor;
   const block3b_add = tf.layers.add({ name: "block3b_add" }).apply([block3a_out, block3b_3_bn]) as tf.SymbolicTensor;
   const block3b_out = tf.layers
     .activation({ name: "block3b_out", activation: "relu" })
     .apply(block3b_add) as tf.SymbolicTensor;
   const block3c_1_conv = tf.layers
-    .conv2d({ name: "block3c_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(317)),
+    })
     .apply(block3b_out) as tf.SymbolicTensor;
   const block3c_1_bn = tf.layers
-    .batchNormalization({ name: "block3c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_1_conv) as tf.SymbolicTensor;
   const block3c_1_activation = tf.layers
     .activation({ name: "block3c_1_activation", activation: "relu" })
     .apply(block3c_1_bn) as tf.SymbolicTensor;
   const block3c_2_conv = tf.layers
-    .conv2d({ name: "block3c_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(320)),
+    })
     .apply(block3c_1_activation) as tf.SymbolicTensor;
   const block3c_2_bn = tf.layers
-    .batchNormalization({ name: "block3c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_2_conv) as tf.SymbolicTensor;
   const block3c_2_activation = tf.layers
     .activation({ name: "block3c_2_activation", activation: "relu" })
     .apply(block3c_2_bn) as tf.SymbolicTensor;
   const block3c_3_conv = tf.layers
-    .conv2d({ name: "block3c_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(323)),
+    })
     .apply(block3c_2_activation) as tf.SymbolicTensor;
   const block3c_3_bn = tf.layers
-    .batchNormalization({ name: "block3c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_3_conv) as tf.SymbolicTensor;
   const block3c_add = tf.layers.add({ name: "block3c_add" }).apply([block3b_out, block3c_3_bn]) as tf.SymbolicTensor;
   const block3c_out = tf.layers
     .activation({ name: "block3c_out", activation: "relu" })
     .apply(block3c_add) as tf.SymbolicTensor;
   const block3d_1_conv = tf.layers
-    .conv2d({ name: "block3d_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(327)),
+    })
     .apply(block3c_out) as tf.SymbolicTensor;
   const block3d_1_bn = tf.layers
-    .batchNormalization({ name: "block3d_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3d_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_1_conv) as tf.SymbolicTensor;
   const block3d_1_activation = tf.layers
     .activation({ name: "block3d_1_activation", activation: "relu" })
     .apply(block3d_1_bn) as tf.SymbolicTensor;
   const block3d_2_conv = tf.layers
-    .conv2d({ name: "block3d_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(330)),
+    })
     .apply(block3d_1_activation) as tf.SymbolicTensor;
   const block3d_2_bn = tf.layers
-    .batchNormalization({ name: "block3d_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3d_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_2_conv) as tf.SymbolicTensor;
   const block3d_2_activation = tf.layers
     .activation({ name: "block3d_2_activation", activation: "relu" })
     .apply(block3d_2_bn) as tf.SymbolicTensor;
   const block3d_3_conv = tf.layers
-    .conv2d({ name: "block3d_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(333)),
+    })
     .apply(block3d_2_activation) as tf.SymbolicTensor;
   const block3d_3_bn = tf.layers
-    .batchNormalization({ name: "block3d_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3d_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_3_conv) as tf.SymbolicTensor;
   const block3d_add = tf.layers.add({ name: "block3d_add" }).apply([block3c_out, block3d_3_bn]) as tf.SymbolicTensor;
   const block3d_out = tf.layers
     .activation({ name: "block3d_out", activation: "relu" })
     .apply(block3d_add) as tf.SymbolicTensor;
   const block3e_1_conv = tf.layers
-    .conv2d({ name: "block3e_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(337)),
+    })
     .apply(block3d_out) as tf.SymbolicTensor;
   const block3e_1_bn = tf.layers
-    .batchNormalization({ name: "block3e_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3e_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_1_conv) as tf.SymbolicTensor;
   const block3e_1_activation = tf.layers
     .activation({ name: "block3e_1_activation", activation: "relu" })
     .apply(block3e_1_bn) as tf.SymbolicTensor;
   const block3e_2_conv = tf.layers
-    .conv2d({ name: "block3e_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(340)),
+    })
     .apply(block3e_1_activation) as tf.SymbolicTensor;
   const block3e_2_bn = tf.layers
-    .batchNormalization({ name: "block3e_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3e_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_2_conv) as tf.SymbolicTensor;
   const block3e_2_activation = tf.layers
     .activation({ name: "block3e_2_activation", activation: "relu" })
     .apply(block3e_2_bn) as tf.SymbolicTensor;
   const block3e_3_conv = tf.layers
-    .conv2d({ name: "block3e_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(343)),
+    })
     .apply(block3e_2_activation) as tf.SymbolicTensor;
   const block3e_3_bn = tf.layers
-    .batchNormalization({ name: "block3e_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3e_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_3_conv) as tf.SymbolicTensor;
   const block3e_add = tf.layers.add({ name: "block3e_add" }).apply([block3d_out, block3e_3_bn]) as tf.SymbolicTensor;
   const block3e_out = tf.layers
     .activation({ name: "block3e_out", activation: "relu" })
     .apply(block3e_add) as tf.SymbolicTensor;
   const block3f_1_conv = tf.layers
-    .conv2d({ name: "block3f_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(347)),
+    })
     .apply(block3e_out) as tf.SymbolicTensor;
   const block3f_1_bn = tf.layers
-    .batchNormalization({ name: "block3f_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3f_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_1_conv) as tf.SymbolicTensor;
   const block3f_1_activation = tf.layers
     .activation({ name: "block3f_1_activation", activation: "relu" })
     .apply(block3f_1_bn) as tf.SymbolicTensor;
   const block3f_2_conv = tf.layers
-    .conv2d({ name: "block3f_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(350)),
+    })
     .apply(block3f_1_activation) as tf.SymbolicTensor;
   const block3f_2_bn = tf.layers
-    .batchNormalization({ name: "block3f_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3f_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_2_conv) as tf.SymbolicTensor;
   const block3f_2_activation = tf.layers
     .activation({ name: "block3f_2_activation", activation: "relu" })
     .apply(block3f_2_bn) as tf.SymbolicTensor;
   const block3f_3_conv = tf.layers
-    .conv2d({ name: "block3f_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(353)),
+    })
     .apply(block3f_2_activation) as tf.SymbolicTensor;
   const block3f_3_bn = tf.layers
-    .batchNormalization({ name: "block3f_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3f_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_3_conv) as tf.SymbolicTensor;
   const block3f_add = tf.layers.add({ name: "block3f_add" }).apply([block3e_out, block3f_3_bn]) as tf.SymbolicTensor;
   const block3f_out = tf.layers
     .activation({ name: "block3f_out", activation: "relu" })
     .apply(block3f_add) as tf.SymbolicTensor;
   const block3g_1_conv = tf.layers
-    .conv2d({ name: "block3g_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(357)),
+    })
     .apply(block3f_out) as tf.SymbolicTensor;
   const block3g_1_bn = tf.layers
-    .batchNormalization({ name: "block3g_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3g_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_1_conv) as tf.SymbolicTensor;
   const block3g_1_activation = tf.layers
     .activation({ name: "block3g_1_activation", activation: "relu" })
     .apply(block3g_1_bn) as tf.SymbolicTensor;
   const block3g_2_conv = tf.layers
-    .conv2d({ name: "block3g_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(360)),
+    })
     .apply(block3g_1_activation) as tf.SymbolicTensor;
   const block3g_2_bn = tf.layers
-    .batchNormalization({ name: "block3g_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3g_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_2_conv) as tf.SymbolicTensor;
   const block3g_2_activation = tf.layers
     .activation({ name: "block3g_2_activation", activation: "relu" })
     .apply(block3g_2_bn) as tf.SymbolicTensor;
   const block3g_3_conv = tf.layers
-    .conv2d({ name: "block3g_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3g_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(363)),
+    })
     .apply(block3g_2_activation) as tf.SymbolicTensor;
   const block3g_3_bn = tf.layers
-    .batchNormalization({ name: "block3g_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3g_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3g_3_conv) as tf.SymbolicTensor;
   const block3g_add = tf.layers.add({ name: "block3g_add" }).apply([block3f_out, block3g_3_bn]) as tf.SymbolicTensor;
   const block3g_out = tf.layers
     .activation({ name: "block3g_out", activation: "relu" })
     .apply(block3g_add) as tf.SymbolicTensor;
   const block3h_1_conv = tf.layers
-    .conv2d({ name: "block3h_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3h_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(367)),
+    })
     .apply(block3g_out) as tf.SymbolicTensor;
   const block3h_1_bn = tf.layers
-    .batchNormalization({ name: "block3h_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3h_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_1_conv) as tf.SymbolicTensor;
   const block3h_1_activation = tf.layers
     .activation({ name: "block3h_1_activation", activation: "relu" })
     .apply(block3h_1_bn) as tf.SymbolicTensor;
   const block3h_2_conv = tf.layers
-    .conv2d({ name: "block3h_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3h_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(370)),
+    })
     .apply(block3h_1_activation) as tf.SymbolicTensor;
   const block3h_2_bn = tf.layers
-    .batchNormalization({ name: "block3h_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3h_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_2_conv) as tf.SymbolicTensor;
   const block3h_2_activation = tf.layers
     .activation({ name: "block3h_2_activation", activation: "relu" })
     .apply(block3h_2_bn) as tf.SymbolicTensor;
   const block3h_3_conv = tf.layers
-    .conv2d({ name: "block3h_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3h_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(373)),
+    })
     .apply(block3h_2_activation) as tf.SymbolicTensor;
   const block3h_3_bn = tf.layers
-    .batchNormalization({ name: "block3h_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3h_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3h_3_conv) as tf.SymbolicTensor;
   const block3h_add = tf.layers.add({ name: "block3h_add" }).apply([block3g_out, block3h_3_bn]) as tf.SymbolicTensor;
   const block3h_out = tf.layers
     .activation({ name: "block3h_out", activation: "relu" })
     .apply(block3h_add) as tf.SymbolicTensor;
   const block3i_1_conv = tf.layers
-    .conv2d({ name: "block3i_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3i_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(377)),
+    })
     .apply(block3h_out) as tf.SymbolicTensor;
   const block3i_1_bn = tf.layers
-    .batchNormalization({ name: "block3i_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3i_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_1_conv) as tf.SymbolicTensor;
   const block3i_1_activation = tf.layers
     .activation({ name: "block3i_1_activation", activation: "relu" })
     .apply(block3i_1_bn) as tf.SymbolicTensor;
   const block3i_2_conv = tf.layers
-    .conv2d({ name: "block3i_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3i_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(380)),
+    })
     .apply(block3i_1_activation) as tf.SymbolicTensor;
   const block3i_2_bn = tf.layers
-    .batchNormalization({ name: "block3i_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3i_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_2_conv) as tf.SymbolicTensor;
   const block3i_2_activation = tf.layers
     .activation({ name: "block3i_2_activation", activation: "relu" })
     .apply(block3i_2_bn) as tf.SymbolicTensor;
   const block3i_3_conv = tf.layers
-    .conv2d({ name: "block3i_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3i_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(383)),
+    })
     .apply(block3i_2_activation) as tf.SymbolicTensor;
   const block3i_3_bn = tf.layers
-    .batchNormalization({ name: "block3i_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3i_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3i_3_conv) as tf.SymbolicTensor;
   const block3i_add = tf.layers.add({ name: "block3i_add" }).apply([block3h_out, block3i_3_bn]) as tf.SymbolicTensor;
   const block3i_out = tf.layers
     .activation({ name: "block3i_out", activation: "relu" })
     .apply(block3i_add) as tf.SymbolicTensor;
   const block3j_1_conv = tf.layers
-    .conv2d({ name: "block3j_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3j_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(387)),
+    })
     .apply(block3i_out) as tf.SymbolicTensor;
   const block3j_1_bn = tf.layers
-    .batchNormalization({ name: "block3j_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3j_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3j_1_conv) as tf.SymbolicTensor;
   const block3j_1_activation = tf.layers
     .activation({ name: "block3j_1_activation", activation: "relu" })
     .apply(block3j_1_bn) as tf.SymbolicTensor;
   const block3j_2_conv = tf.layers
-    .conv2d({ name: "block3j_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3j_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(390)),
+    })
     .apply(block3j_1_activation) as tf.SymbolicTensor;
   const block3j_2_bn = tf.layers
-    .batchNormalization({ name: "block3j_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3j_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3j_2_conv) as tf.SymbolicTensor;
   const block3j_2_activation = tf.layers
     .activation({ name: "block3j_2_activation", activation: "relu" })
     .apply(block3j_2_bn) as tf.SymbolicTensor;
   const block3j_3_conv = tf.layers
-    .conv2d({ name: "block3j_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3j_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(393)),
+    })
     .apply(block3j_2_activation) as tf.SymbolicTensor;
   const block3j_3_bn = tf.layers
-    .batchNormalization({ name: "block3j_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3j_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3j_3_conv) as tf.SymbolicTensor;
   const block3j_add = tf.layers.add({ name: "block3j_add" }).apply([block3i_out, block3j_3_bn]) as tf.SymbolicTensor;
   const block3j_out = tf.layers
     .activation({ name: "block3j_out", activation: "relu" })
     .apply(block3j_add) as tf.SymbolicTensor;
   const block3k_1_conv = tf.layers
-    .conv2d({ name: "block3k_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3k_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(397)),
+    })
     .apply(block3j_out) as tf.SymbolicTensor;
   const block3k_1_bn = tf.layers
-    .batchNormalization({ name: "block3k_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3k_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3k_1_conv) as tf.SymbolicTensor;
   const block3k_1_activation = tf.layers
     .activation({ name: "block3k_1_activation", activation: "relu" })
     .apply(block3k_1_bn) as tf.SymbolicTensor;
   const block3k_2_conv = tf.layers
-    .conv2d({ name: "block3k_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3k_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(400)),
+    })
     .apply(block3k_1_activation) as tf.SymbolicTensor;
   const block3k_2_bn = tf.layers
-    .batchNormalization({ name: "block3k_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3k_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3k_2_conv) as tf.SymbolicTensor;
   const block3k_2_activation = tf.layers
     .activation({ name: "block3k_2_activation", activation: "relu" })
     .apply(block3k_2_bn) as tf.SymbolicTensor;
   const block3k_3_conv = tf.layers
-    .conv2d({ name: "block3k_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3k_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(403)),
+    })
     .apply(block3k_2_activation) as tf.SymbolicTensor;
   const block3k_3_bn = tf.layers
-    .batchNormalization({ name: "block3k_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3k_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3k_3_conv) as tf.SymbolicTensor;
   const block3k_add = tf.layers.add({ name: "block3k_add" }).apply([block3j_out, block3k_3_bn]) as tf.SymbolicTensor;
   const block3k_out = tf.layers
     .activation({ name: "block3k_out", activation: "relu" })
     .apply(block3k_add) as tf.SymbolicTensor;
   const block3l_1_conv = tf.layers
-    .conv2d({ name: "block3l_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3l_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(407)),
+    })
     .apply(block3k_out) as tf.SymbolicTensor;
   const block3l_1_bn = tf.layers
-    .batchNormalization({ name: "block3l_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3l_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3l_1_conv) as tf.SymbolicTensor;
   const block3l_1_activation = tf.layers
     .activation({ name: "block3l_1_activation", activation: "relu" })
     .apply(block3l_1_bn) as tf.SymbolicTensor;
   const block3l_2_conv = tf.layers
-    .conv2d({ name: "block3l_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3l_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(410)),
+    })
     .apply(block3l_1_activation) as tf.SymbolicTensor;
   const block3l_2_bn = tf.layers
-    .batchNormalization({ name: "block3l_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3l_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3l_2_conv) as tf.SymbolicTensor;
   const block3l_2_activation = tf.layers
     .activation({ name: "block3l_2_activation", activation: "relu" })
     .apply(block3l_2_bn) as tf.SymbolicTensor;
   const block3l_3_conv = tf.layers
-    .conv2d({ name: "block3l_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3l_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(413)),
+    })
     .apply(block3l_2_activation) as tf.SymbolicTensor;
   const block3l_3_bn = tf.layers
-    .batchNormalization({ name: "block3l_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3l_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3l_3_conv) as tf.SymbolicTensor;
   const block3l_add = tf.layers.add({ name: "block3l_add" }).apply([block3k_out, block3l_3_bn]) as tf.SymbolicTensor;
   const block3l_out = tf.layers
     .activation({ name: "block3l_out", activation: "relu" })
     .apply(block3l_add) as tf.SymbolicTensor;
   const block3m_1_conv = tf.layers
-    .conv2d({ name: "block3m_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3m_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(417)),
+    })
     .apply(block3l_out) as tf.SymbolicTensor;
   const block3m_1_bn = tf.layers
-    .batchNormalization({ name: "block3m_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3m_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3m_1_conv) as tf.SymbolicTensor;
   const block3m_1_activation = tf.layers
     .activation({ name: "block3m_1_activation", activation: "relu" })
     .apply(block3m_1_bn) as tf.SymbolicTensor;
   const block3m_2_conv = tf.layers
-    .conv2d({ name: "block3m_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3m_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(420)),
+    })
     .apply(block3m_1_activation) as tf.SymbolicTensor;
   const block3m_2_bn = tf.layers
-    .batchNormalization({ name: "block3m_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3m_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3m_2_conv) as tf.SymbolicTensor;
   const block3m_2_activation = tf.layers
     .activation({ name: "block3m_2_activation", activation: "relu" })
     .apply(block3m_2_bn) as tf.SymbolicTensor;
   const block3m_3_conv = tf.layers
-    .conv2d({ name: "block3m_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3m_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(423)),
+    })
     .apply(block3m_2_activation) as tf.SymbolicTensor;
   const block3m_3_bn = tf.layers
-    .batchNormalization({ name: "block3m_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3m_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3m_3_conv) as tf.SymbolicTensor;
   const block3m_add = tf.layers.add({ name: "block3m_add" }).apply([block3l_out, block3m_3_bn]) as tf.SymbolicTensor;
   const block3m_out = tf.layers
     .activation({ name: "block3m_out", activation: "relu" })
     .apply(block3m_add) as tf.SymbolicTensor;
   const block3n_1_conv = tf.layers
-    .conv2d({ name: "block3n_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3n_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(427)),
+    })
     .apply(block3m_out) as tf.SymbolicTensor;
   const block3n_1_bn = tf.layers
-    .batchNormalization({ name: "block3n_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3n_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3n_1_conv) as tf.SymbolicTensor;
   const block3n_1_activation = tf.layers
     .activation({ name: "block3n_1_activation", activation: "relu" })
     .apply(block3n_1_bn) as tf.SymbolicTensor;
   const block3n_2_conv = tf.layers
-    .conv2d({ name: "block3n_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3n_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(430)),
+    })
     .apply(block3n_1_activation) as tf.SymbolicTensor;
   const block3n_2_bn = tf.layers
-    .batchNormalization({ name: "block3n_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3n_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3n_2_conv) as tf.SymbolicTensor;
   const block3n_2_activation = tf.layers
     .activation({ name: "block3n_2_activation", activation: "relu" })
     .apply(block3n_2_bn) as tf.SymbolicTensor;
   const block3n_3_conv = tf.layers
-    .conv2d({ name: "block3n_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3n_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(433)),
+    })
     .apply(block3n_2_activation) as tf.SymbolicTensor;
   const block3n_3_bn = tf.layers
-    .batchNormalization({ name: "block3n_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3n_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3n_3_conv) as tf.SymbolicTensor;
   const block3n_add = tf.layers.add({ name: "block3n_add" }).apply([block3m_out, block3n_3_bn]) as tf.SymbolicTensor;
   const block3n_out = tf.layers
     .activation({ name: "block3n_out", activation: "relu" })
     .apply(block3n_add) as tf.SymbolicTensor;
   const block3o_1_conv = tf.layers
-    .conv2d({ name: "block3o_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3o_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(437)),
+    })
     .apply(block3n_out) as tf.SymbolicTensor;
   const block3o_1_bn = tf.layers
-    .batchNormalization({ name: "block3o_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3o_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3o_1_conv) as tf.SymbolicTensor;
   const block3o_1_activation = tf.layers
     .activation({ name: "block3o_1_activation", activation: "relu" })
     .apply(block3o_1_bn) as tf.SymbolicTensor;
   const block3o_2_conv = tf.layers
-    .conv2d({ name: "block3o_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3o_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(440)),
+    })
     .apply(block3o_1_activation) as tf.SymbolicTensor;
   const block3o_2_bn = tf.layers
-    .batchNormalization({ name: "block3o_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3o_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3o_2_conv) as tf.SymbolicTensor;
   const block3o_2_activation = tf.layers
     .activation({ name: "block3o_2_activation", activation: "relu" })
     .apply(block3o_2_bn) as tf.SymbolicTensor;
   const block3o_3_conv = tf.layers
-    .conv2d({ name: "block3o_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3o_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(443)),
+    })
     .apply(block3o_2_activation) as tf.SymbolicTensor;
   const block3o_3_bn = tf.layers
-    .batchNormalization({ name: "block3o_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3o_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3o_3_conv) as tf.SymbolicTensor;
   const block3o_add = tf.layers.add({ name: "block3o_add" }).apply([block3n_out, block3o_3_bn]) as tf.SymbolicTensor;
   const block3o_out = tf.layers
     .activation({ name: "block3o_out", activation: "relu" })
     .apply(block3o_add) as tf.SymbolicTensor;
   const block3p_1_conv = tf.layers
-    .conv2d({ name: "block3p_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3p_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(447)),
+    })
     .apply(block3o_out) as tf.SymbolicTensor;
   const block3p_1_bn = tf.layers
-    .batchNormalization({ name: "block3p_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3p_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3p_1_conv) as tf.SymbolicTensor;
   const block3p_1_activation = tf.layers
     .activation({ name: "block3p_1_activation", activation: "relu" })
     .apply(block3p_1_bn) as tf.SymbolicTensor;
   const block3p_2_conv = tf.layers
-    .conv2d({ name: "block3p_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3p_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(450)),
+    })
     .apply(block3p_1_activation) as tf.SymbolicTensor;
   const block3p_2_bn = tf.layers
-    .batchNormalization({ name: "block3p_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3p_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3p_2_conv) as tf.SymbolicTensor;
   const block3p_2_activation = tf.layers
     .activation({ name: "block3p_2_activation", activation: "relu" })
     .apply(block3p_2_bn) as tf.SymbolicTensor;
   const block3p_3_conv = tf.layers
-    .conv2d({ name: "block3p_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3p_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(453)),
+    })
     .apply(block3p_2_activation) as tf.SymbolicTensor;
   const block3p_3_bn = tf.layers
-    .batchNormalization({ name: "block3p_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3p_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3p_3_conv) as tf.SymbolicTensor;
   const block3p_add = tf.layers.add({ name: "block3p_add" }).apply([block3o_out, block3p_3_bn]) as tf.SymbolicTensor;
   const block3p_out = tf.layers
     .activation({ name: "block3p_out", activation: "relu" })
     .apply(block3p_add) as tf.SymbolicTensor;
   const block3q_1_conv = tf.layers
-    .conv2d({ name: "block3q_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3q_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(457)),
+    })
     .apply(block3p_out) as tf.SymbolicTensor;
   const block3q_1_bn = tf.layers
-    .batchNormalization({ name: "block3q_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3q_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3q_1_conv) as tf.SymbolicTensor;
   const block3q_1_activation = tf.layers
     .activation({ name: "block3q_1_activation", activation: "relu" })
     .apply(block3q_1_bn) as tf.SymbolicTensor;
   const block3q_2_conv = tf.layers
-    .conv2d({ name: "block3q_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3q_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(460)),
+    })
     .apply(block3q_1_activation) as tf.SymbolicTensor;
   const block3q_2_bn = tf.layers
-    .batchNormalization({ name: "block3q_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3q_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3q_2_conv) as tf.SymbolicTensor;
   const block3q_2_activation = tf.layers
     .activation({ name: "block3q_2_activation", activation: "relu" })
     .apply(block3q_2_bn) as tf.SymbolicTensor;
   const block3q_3_conv = tf.layers
-    .conv2d({ name: "block3q_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3q_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(463)),
+    })
     .apply(block3q_2_activation) as tf.SymbolicTensor;
   const block3q_3_bn = tf.layers
-    .batchNormalization({ name: "block3q_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3q_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3q_3_conv) as tf.SymbolicTensor;
   const block3q_add = tf.layers.add({ name: "block3q_add" }).apply([block3p_out, block3q_3_bn]) as tf.SymbolicTensor;
   const block3q_out = tf.layers
     .activation({ name: "block3q_out", activation: "relu" })
     .apply(block3q_add) as tf.SymbolicTensor;
   const block3r_1_conv = tf.layers
-    .conv2d({ name: "block3r_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3r_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(467)),
+    })
     .apply(block3q_out) as tf.SymbolicTensor;
   const block3r_1_bn = tf.layers
-    .batchNormalization({ name: "block3r_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3r_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3r_1_conv) as tf.SymbolicTensor;
   const block3r_1_activation = tf.layers
     .activation({ name: "block3r_1_activation", activation: "relu" })
     .apply(block3r_1_bn) as tf.SymbolicTensor;
   const block3r_2_conv = tf.layers
-    .conv2d({ name: "block3r_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3r_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(470)),
+    })
     .apply(block3r_1_activation) as tf.SymbolicTensor;
   const block3r_2_bn = tf.layers
-    .batchNormalization({ name: "block3r_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3r_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3r_2_conv) as tf.SymbolicTensor;
   const block3r_2_activation = tf.layers
     .activation({ name: "block3r_2_activation", activation: "relu" })
     .apply(block3r_2_bn) as tf.SymbolicTensor;
   const block3r_3_conv = tf.layers
-    .conv2d({ name: "block3r_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3r_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(473)),
+    })
     .apply(block3r_2_activation) as tf.SymbolicTensor;
   const block3r_3_bn = tf.layers
-    .batchNormalization({ name: "block3r_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3r_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3r_3_conv) as tf.SymbolicTensor;
   const block3r_add = tf.layers.add({ name: "block3r_add" }).apply([block3q_out, block3r_3_bn]) as tf.SymbolicTensor;
   const block3r_out = tf.layers
     .activation({ name: "block3r_out", activation: "relu" })
     .apply(block3r_add) as tf.SymbolicTensor;
   const block3s_1_conv = tf.layers
-    .conv2d({ name: "block3s_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3s_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(477)),
+    })
     .apply(block3r_out) as tf.SymbolicTensor;
   const block3s_1_bn = tf.layers
-    .batchNormalization({ name: "block3s_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3s_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3s_1_conv) as tf.SymbolicTensor;
   const block3s_1_activation = tf.layers
     .activation({ name: "block3s_1_activation", activation: "relu" })
     .apply(block3s_1_bn) as tf.SymbolicTensor;
   const block3s_2_conv = tf.layers
-    .conv2d({ name: "block3s_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3s_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(480)),
+    })
     .apply(block3s_1_activation) as tf.SymbolicTensor;
   const block3s_2_bn = tf.layers
-    .batchNormalization({ name: "block3s_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3s_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3s_2_conv) as tf.SymbolicTensor;
   const block3s_2_activation = tf.layers
     .activation({ name: "block3s_2_activation", activation: "relu" })
     .apply(block3s_2_bn) as tf.SymbolicTensor;
   const block3s_3_conv = tf.layers
-    .conv2d({ name: "block3s_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3s_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(483)),
+    })
     .apply(block3s_2_activation) as tf.SymbolicTensor;
   const block3s_3_bn = tf.layers
-    .batchNormalization({ name: "block3s_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3s_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3s_3_conv) as tf.SymbolicTensor;
   const block3s_add = tf.layers.add({ name: "block3s_add" }).apply([block3r_out, block3s_3_bn]) as tf.SymbolicTensor;
   const block3s_out = tf.layers
     .activation({ name: "block3s_out", activation: "relu" })
     .apply(block3s_add) as tf.SymbolicTensor;
   const block3t_1_conv = tf.layers
-    .conv2d({ name: "block3t_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3t_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(487)),
+    })
     .apply(block3s_out) as tf.SymbolicTensor;
   const block3t_1_bn = tf.layers
-    .batchNormalization({ name: "block3t_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3t_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3t_1_conv) as tf.SymbolicTensor;
   const block3t_1_activation = tf.layers
     .activation({ name: "block3t_1_activation", activation: "relu" })
     .apply(block3t_1_bn) as tf.SymbolicTensor;
   const block3t_2_conv = tf.layers
-    .conv2d({ name: "block3t_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3t_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(490)),
+    })
     .apply(block3t_1_activation) as tf.SymbolicTensor;
   const block3t_2_bn = tf.layers
-    .batchNormalization({ name: "block3t_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3t_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3t_2_conv) as tf.SymbolicTensor;
   const block3t_2_activation = tf.layers
     .activation({ name: "block3t_2_activation", activation: "relu" })
     .apply(block3t_2_bn) as tf.SymbolicTensor;
   const block3t_3_conv = tf.layers
-    .conv2d({ name: "block3t_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3t_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(493)),
+    })
     .apply(block3t_2_activation) as tf.SymbolicTensor;
   const block3t_3_bn = tf.layers
-    .batchNormalization({ name: "block3t_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3t_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3t_3_conv) as tf.SymbolicTensor;
   const block3t_add = tf.layers.add({ name: "block3t_add" }).apply([block3s_out, block3t_3_bn]) as tf.SymbolicTensor;
   const block3t_out = tf.layers
     .activation({ name: "block3t_out", activation: "relu" })
     .apply(block3t_add) as tf.SymbolicTensor;
   const block3u_1_conv = tf.layers
-    .conv2d({ name: "block3u_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3u_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(497)),
+    })
     .apply(block3t_out) as tf.SymbolicTensor;
   const block3u_1_bn = tf.layers
-    .batchNormalization({ name: "block3u_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3u_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3u_1_conv) as tf.SymbolicTensor;
   const block3u_1_activation = tf.layers
     .activation({ name: "block3u_1_activation", activation: "relu" })
     .apply(block3u_1_bn) as tf.SymbolicTensor;
   const block3u_2_conv = tf.layers
-    .conv2d({ name: "block3u_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3u_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(500)),
+    })
     .apply(block3u_1_activation) as tf.SymbolicTensor;
   const block3u_2_bn = tf.layers
-    .batchNormalization({ name: "block3u_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3u_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3u_2_conv) as tf.SymbolicTensor;
   const block3u_2_activation = tf.layers
     .activation({ name: "block3u_2_activation", activation: "relu" })
     .apply(block3u_2_bn) as tf.SymbolicTensor;
   const block3u_3_conv = tf.layers
-    .conv2d({ name: "block3u_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3u_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(503)),
+    })
     .apply(block3u_2_activation) as tf.SymbolicTensor;
   const block3u_3_bn = tf.layers
-    .batchNormalization({ name: "block3u_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3u_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3u_3_conv) as tf.SymbolicTensor;
   const block3u_add = tf.layers.add({ name: "block3u_add" }).apply([block3t_out, block3u_3_bn]) as tf.SymbolicTensor;
   const block3u_out = tf.layers
     .activation({ name: "block3u_out", activation: "relu" })
     .apply(block3u_add) as tf.SymbolicTensor;
   const block3v_1_conv = tf.layers
-    .conv2d({ name: "block3v_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3v_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(507)),
+    })
     .apply(block3u_out) as tf.SymbolicTensor;
   const block3v_1_bn = tf.layers
-    .batchNormalization({ name: "block3v_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3v_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3v_1_conv) as tf.SymbolicTensor;
   const block3v_1_activation = tf.layers
     .activation({ name: "block3v_1_activation", activation: "relu" })
     .apply(block3v_1_bn) as tf.SymbolicTensor;
   const block3v_2_conv = tf.layers
-    .conv2d({ name: "block3v_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3v_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(510)),
+    })
     .apply(block3v_1_activation) as tf.SymbolicTensor;
   const block3v_2_bn = tf.layers
-    .batchNormalization({ name: "block3v_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3v_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3v_2_conv) as tf.SymbolicTensor;
   const block3v_2_activation = tf.layers
     .activation({ name: "block3v_2_activation", activation: "relu" })
     .apply(block3v_2_bn) as tf.SymbolicTensor;
   const block3v_3_conv = tf.layers
-    .conv2d({ name: "block3v_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3v_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(513)),
+    })
     .apply(block3v_2_activation) as tf.SymbolicTensor;
   const block3v_3_bn = tf.layers
-    .batchNormalization({ name: "block3v_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3v_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3v_3_conv) as tf.SymbolicTensor;
   const block3v_add = tf.layers.add({ name: "block3v_add" }).apply([block3u_out, block3v_3_bn]) as tf.SymbolicTensor;
   const block3v_out = tf.layers
     .activation({ name: "block3v_out", activation: "relu" })
     .apply(block3v_add) as tf.SymbolicTensor;
   const block3w_1_conv = tf.layers
-    .conv2d({ name: "block3w_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3w_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(517)),
+    })
     .apply(block3v_out) as tf.SymbolicTensor;
   const block3w_1_bn = tf.layers
-    .batchNormalization({ name: "block3w_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3w_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3w_1_conv) as tf.SymbolicTensor;
   const block3w_1_activation = tf.layers
     .activation({ name: "block3w_1_activation", activation: "relu" })
     .apply(block3w_1_bn) as tf.SymbolicTensor;
   const block3w_2_conv = tf.layers
-    .conv2d({ name: "block3w_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3w_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(520)),
+    })
     .apply(block3w_1_activation) as tf.SymbolicTensor;
   const block3w_2_bn = tf.layers
-    .batchNormalization({ name: "block3w_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3w_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3w_2_conv) as tf.SymbolicTensor;
   const block3w_2_activation = tf.layers
     .activation({ name: "block3w_2_activation", activation: "relu" })
     .apply(block3w_2_bn) as tf.SymbolicTensor;
   const block3w_3_conv = tf.layers
-    .conv2d({ name: "block3w_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3w_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(523)),
+    })
     .apply(block3w_2_activation) as tf.SymbolicTensor;
   const block3w_3_bn = tf.layers
-    .batchNormalization({ name: "block3w_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3w_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3w_3_conv) as tf.SymbolicTensor;
   const block3w_add = tf.layers.add({ name: "block3w_add" }).apply([block3v_out, block3w_3_bn]) as tf.SymbolicTensor;
   const block3w_out = tf.layers
     .activation({ name: "block3w_out", activation: "relu" })
     .apply(block3w_add) as tf.SymbolicTensor;
   const block3x_1_conv = tf.layers
-    .conv2d({ name: "block3x_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3x_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(527)),
+    })
     .apply(block3w_out) as tf.SymbolicTensor;
   const block3x_1_bn = tf.layers
-    .batchNormalization({ name: "block3x_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3x_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3x_1_conv) as tf.SymbolicTensor;
   const block3x_1_activation = tf.layers
     .activation({ name: "block3x_1_activation", activation: "relu" })
     .apply(block3x_1_bn) as tf.SymbolicTensor;
   const block3x_2_conv = tf.layers
-    .conv2d({ name: "block3x_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3x_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(530)),
+    })
     .apply(block3x_1_activation) as tf.SymbolicTensor;
   const block3x_2_bn = tf.layers
-    .batchNormalization({ name: "block3x_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3x_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3x_2_conv) as tf.SymbolicTensor;
   const block3x_2_activation = tf.layers
     .activation({ name: "block3x_2_activation", activation: "relu" })
     .apply(block3x_2_bn) as tf.SymbolicTensor;
   const block3x_3_conv = tf.layers
-    .conv2d({ name: "block3x_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3x_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(533)),
+    })
     .apply(block3x_2_activation) as tf.SymbolicTensor;
   const block3x_3_bn = tf.layers
-    .batchNormalization({ name: "block3x_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3x_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3x_3_conv) as tf.SymbolicTensor;
   const block3x_add = tf.layers.add({ name: "block3x_add" }).apply([block3w_out, block3x_3_bn]) as tf.SymbolicTensor;
   const block3x_out = tf.layers
     .activation({ name: "block3x_out", activation: "relu" })
     .apply(block3x_add) as tf.SymbolicTensor;
   const block4a_1_conv = tf.layers
-    .conv2d({ name: "block4a_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(537)),
+    })
     .apply(block3x_out) as tf.SymbolicTensor;
   const block4a_1_bn = tf.layers
-    .batchNormalization({ name: "block4a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_1_conv) as tf.SymbolicTensor;
   const block4a_1_activation = tf.layers
     .activation({ name: "block4a_1_activation", activation: "relu" })
@@ -1657,333 +3945,839 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     })
     .apply(block4a_1_activation) as tf.SymbolicTensor;
   const block4a_2_conv = tf.layers
-    .conv2d({ name: "block4a_2_conv", filters: 512, kernelSize: 3, strides: 2, padding: "valid", useBias: false })
+    .conv2d({
+      name: "block4a_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(541)),
+    })
     .apply(block4a_2_conv_pad) as tf.SymbolicTensor;
   const block4a_2_bn = tf.layers
-    .batchNormalization({ name: "block4a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_2_conv) as tf.SymbolicTensor;
   const block4a_2_activation = tf.layers
     .activation({ name: "block4a_2_activation", activation: "relu" })
     .apply(block4a_2_bn) as tf.SymbolicTensor;
   const block4a_3_conv = tf.layers
-    .conv2d({ name: "block4a_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(544)),
+    })
     .apply(block4a_2_activation) as tf.SymbolicTensor;
   const block4a_3_bn = tf.layers
-    .batchNormalization({ name: "block4a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_3_conv) as tf.SymbolicTensor;
   const block4a_0_conv = tf.layers
-    .conv2d({ name: "block4a_0_conv", filters: 2048, kernelSize: 1, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_0_conv",
+      filters: 2048,
+      kernelSize: 1,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(546)),
+    })
     .apply(block3x_out) as tf.SymbolicTensor;
   const block4a_0_bn = tf.layers
-    .batchNormalization({ name: "block4a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_0_conv) as tf.SymbolicTensor;
   const block4a_add = tf.layers.add({ name: "block4a_add" }).apply([block4a_0_bn, block4a_3_bn]) as tf.SymbolicTensor;
   const block4a_out = tf.layers
     .activation({ name: "block4a_out", activation: "relu" })
     .apply(block4a_add) as tf.SymbolicTensor;
   const block4b_1_conv = tf.layers
-    .conv2d({ name: "block4b_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(550)),
+    })
     .apply(block4a_out) as tf.SymbolicTensor;
   const block4b_1_bn = tf.layers
-    .batchNormalization({ name: "block4b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_1_conv) as tf.SymbolicTensor;
   const block4b_1_activation = tf.layers
     .activation({ name: "block4b_1_activation", activation: "relu" })
     .apply(block4b_1_bn) as tf.SymbolicTensor;
   const block4b_2_conv = tf.layers
-    .conv2d({ name: "block4b_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(553)),
+    })
     .apply(block4b_1_activation) as tf.SymbolicTensor;
   const block4b_2_bn = tf.layers
-    .batchNormalization({ name: "block4b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_2_conv) as tf.SymbolicTensor;
   const block4b_2_activation = tf.layers
     .activation({ name: "block4b_2_activation", activation: "relu" })
     .apply(block4b_2_bn) as tf.SymbolicTensor;
   const block4b_3_conv = tf.layers
-    .conv2d({ name: "block4b_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(556)),
+    })
     .apply(block4b_2_activation) as tf.SymbolicTensor;
   const block4b_3_bn = tf.layers
-    .batchNormalization({ name: "block4b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_3_conv) as tf.SymbolicTensor;
   const block4b_add = tf.layers.add({ name: "block4b_add" }).apply([block4a_out, block4b_3_bn]) as tf.SymbolicTensor;
   const block4b_out = tf.layers
     .activation({ name: "block4b_out", activation: "relu" })
     .apply(block4b_add) as tf.SymbolicTensor;
   const block4c_1_conv = tf.layers
-    .conv2d({ name: "block4c_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(560)),
+    })
     .apply(block4b_out) as tf.SymbolicTensor;
   const block4c_1_bn = tf.layers
-    .batchNormalization({ name: "block4c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_1_conv) as tf.SymbolicTensor;
   const block4c_1_activation = tf.layers
     .activation({ name: "block4c_1_activation", activation: "relu" })
     .apply(block4c_1_bn) as tf.SymbolicTensor;
   const block4c_2_conv = tf.layers
-    .conv2d({ name: "block4c_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(563)),
+    })
     .apply(block4c_1_activation) as tf.SymbolicTensor;
   const block4c_2_bn = tf.layers
-    .batchNormalization({ name: "block4c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_2_conv) as tf.SymbolicTensor;
   const block4c_2_activation = tf.layers
     .activation({ name: "block4c_2_activation", activation: "relu" })
     .apply(block4c_2_bn) as tf.SymbolicTensor;
   const block4c_3_conv = tf.layers
-    .conv2d({ name: "block4c_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(566)),
+    })
     .apply(block4c_2_activation) as tf.SymbolicTensor;
   const block4c_3_bn = tf.layers
-    .batchNormalization({ name: "block4c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_3_conv) as tf.SymbolicTensor;
   const block4c_add = tf.layers.add({ name: "block4c_add" }).apply([block4b_out, block4c_3_bn]) as tf.SymbolicTensor;
   const block4c_out = tf.layers
     .activation({ name: "block4c_out", activation: "relu" })
     .apply(block4c_add) as tf.SymbolicTensor;
   const block4d_1_conv = tf.layers
-    .conv2d({ name: "block4d_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(570)),
+    })
     .apply(block4c_out) as tf.SymbolicTensor;
   const block4d_1_bn = tf.layers
-    .batchNormalization({ name: "block4d_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4d_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_1_conv) as tf.SymbolicTensor;
   const block4d_1_activation = tf.layers
     .activation({ name: "block4d_1_activation", activation: "relu" })
     .apply(block4d_1_bn) as tf.SymbolicTensor;
   const block4d_2_conv = tf.layers
-    .conv2d({ name: "block4d_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(573)),
+    })
     .apply(block4d_1_activation) as tf.SymbolicTensor;
   const block4d_2_bn = tf.layers
-    .batchNormalization({ name: "block4d_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4d_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_2_conv) as tf.SymbolicTensor;
   const block4d_2_activation = tf.layers
     .activation({ name: "block4d_2_activation", activation: "relu" })
     .apply(block4d_2_bn) as tf.SymbolicTensor;
   const block4d_3_conv = tf.layers
-    .conv2d({ name: "block4d_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4d_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(576)),
+    })
     .apply(block4d_2_activation) as tf.SymbolicTensor;
   const block4d_3_bn = tf.layers
-    .batchNormalization({ name: "block4d_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4d_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4d_3_conv) as tf.SymbolicTensor;
   const block4d_add = tf.layers.add({ name: "block4d_add" }).apply([block4c_out, block4d_3_bn]) as tf.SymbolicTensor;
   const block4d_out = tf.layers
     .activation({ name: "block4d_out", activation: "relu" })
     .apply(block4d_add) as tf.SymbolicTensor;
   const block4e_1_conv = tf.layers
-    .conv2d({ name: "block4e_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(580)),
+    })
     .apply(block4d_out) as tf.SymbolicTensor;
   const block4e_1_bn = tf.layers
-    .batchNormalization({ name: "block4e_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4e_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_1_conv) as tf.SymbolicTensor;
   const block4e_1_activation = tf.layers
     .activation({ name: "block4e_1_activation", activation: "relu" })
     .apply(block4e_1_bn) as tf.SymbolicTensor;
   const block4e_2_conv = tf.layers
-    .conv2d({ name: "block4e_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(583)),
+    })
     .apply(block4e_1_activation) as tf.SymbolicTensor;
   const block4e_2_bn = tf.layers
-    .batchNormalization({ name: "block4e_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4e_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_2_conv) as tf.SymbolicTensor;
   const block4e_2_activation = tf.layers
     .activation({ name: "block4e_2_activation", activation: "relu" })
     .apply(block4e_2_bn) as tf.SymbolicTensor;
   const block4e_3_conv = tf.layers
-    .conv2d({ name: "block4e_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4e_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(586)),
+    })
     .apply(block4e_2_activation) as tf.SymbolicTensor;
   const block4e_3_bn = tf.layers
-    .batchNormalization({ name: "block4e_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4e_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4e_3_conv) as tf.SymbolicTensor;
   const block4e_add = tf.layers.add({ name: "block4e_add" }).apply([block4d_out, block4e_3_bn]) as tf.SymbolicTensor;
   const block4e_out = tf.layers
     .activation({ name: "block4e_out", activation: "relu" })
     .apply(block4e_add) as tf.SymbolicTensor;
   const block4f_1_conv = tf.layers
-    .conv2d({ name: "block4f_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(590)),
+    })
     .apply(block4e_out) as tf.SymbolicTensor;
   const block4f_1_bn = tf.layers
-    .batchNormalization({ name: "block4f_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4f_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_1_conv) as tf.SymbolicTensor;
   const block4f_1_activation = tf.layers
     .activation({ name: "block4f_1_activation", activation: "relu" })
     .apply(block4f_1_bn) as tf.SymbolicTensor;
   const block4f_2_conv = tf.layers
-    .conv2d({ name: "block4f_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(593)),
+    })
     .apply(block4f_1_activation) as tf.SymbolicTensor;
   const block4f_2_bn = tf.layers
-    .batchNormalization({ name: "block4f_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4f_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_2_conv) as tf.SymbolicTensor;
   const block4f_2_activation = tf.layers
     .activation({ name: "block4f_2_activation", activation: "relu" })
     .apply(block4f_2_bn) as tf.SymbolicTensor;
   const block4f_3_conv = tf.layers
-    .conv2d({ name: "block4f_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4f_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(596)),
+    })
     .apply(block4f_2_activation) as tf.SymbolicTensor;
   const block4f_3_bn = tf.layers
-    .batchNormalization({ name: "block4f_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4f_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4f_3_conv) as tf.SymbolicTensor;
   const block4f_add = tf.layers.add({ name: "block4f_add" }).apply([block4e_out, block4f_3_bn]) as tf.SymbolicTensor;
   const block4f_out = tf.layers
     .activation({ name: "block4f_out", activation: "relu" })
     .apply(block4f_add) as tf.SymbolicTensor;
   const block4g_1_conv = tf.layers
-    .conv2d({ name: "block4g_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(600)),
+    })
     .apply(block4f_out) as tf.SymbolicTensor;
   const block4g_1_bn = tf.layers
-    .batchNormalization({ name: "block4g_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4g_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_1_conv) as tf.SymbolicTensor;
   const block4g_1_activation = tf.layers
     .activation({ name: "block4g_1_activation", activation: "relu" })
     .apply(block4g_1_bn) as tf.SymbolicTensor;
   const block4g_2_conv = tf.layers
-    .conv2d({ name: "block4g_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(603)),
+    })
     .apply(block4g_1_activation) as tf.SymbolicTensor;
   const block4g_2_bn = tf.layers
-    .batchNormalization({ name: "block4g_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4g_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_2_conv) as tf.SymbolicTensor;
   const block4g_2_activation = tf.layers
     .activation({ name: "block4g_2_activation", activation: "relu" })
     .apply(block4g_2_bn) as tf.SymbolicTensor;
   const block4g_3_conv = tf.layers
-    .conv2d({ name: "block4g_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4g_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(606)),
+    })
     .apply(block4g_2_activation) as tf.SymbolicTensor;
   const block4g_3_bn = tf.layers
-    .batchNormalization({ name: "block4g_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4g_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4g_3_conv) as tf.SymbolicTensor;
   const block4g_add = tf.layers.add({ name: "block4g_add" }).apply([block4f_out, block4g_3_bn]) as tf.SymbolicTensor;
   const block4g_out = tf.layers
     .activation({ name: "block4g_out", activation: "relu" })
     .apply(block4g_add) as tf.SymbolicTensor;
   const block4h_1_conv = tf.layers
-    .conv2d({ name: "block4h_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(610)),
+    })
     .apply(block4g_out) as tf.SymbolicTensor;
   const block4h_1_bn = tf.layers
-    .batchNormalization({ name: "block4h_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4h_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_1_conv) as tf.SymbolicTensor;
   const block4h_1_activation = tf.layers
     .activation({ name: "block4h_1_activation", activation: "relu" })
     .apply(block4h_1_bn) as tf.SymbolicTensor;
   const block4h_2_conv = tf.layers
-    .conv2d({ name: "block4h_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(613)),
+    })
     .apply(block4h_1_activation) as tf.SymbolicTensor;
   const block4h_2_bn = tf.layers
-    .batchNormalization({ name: "block4h_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4h_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_2_conv) as tf.SymbolicTensor;
   const block4h_2_activation = tf.layers
     .activation({ name: "block4h_2_activation", activation: "relu" })
     .apply(block4h_2_bn) as tf.SymbolicTensor;
   const block4h_3_conv = tf.layers
-    .conv2d({ name: "block4h_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4h_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(616)),
+    })
     .apply(block4h_2_activation) as tf.SymbolicTensor;
   const block4h_3_bn = tf.layers
-    .batchNormalization({ name: "block4h_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4h_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4h_3_conv) as tf.SymbolicTensor;
   const block4h_add = tf.layers.add({ name: "block4h_add" }).apply([block4g_out, block4h_3_bn]) as tf.SymbolicTensor;
   const block4h_out = tf.layers
     .activation({ name: "block4h_out", activation: "relu" })
     .apply(block4h_add) as tf.SymbolicTensor;
   const block4i_1_conv = tf.layers
-    .conv2d({ name: "block4i_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(620)),
+    })
     .apply(block4h_out) as tf.SymbolicTensor;
   const block4i_1_bn = tf.layers
-    .batchNormalization({ name: "block4i_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4i_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_1_conv) as tf.SymbolicTensor;
   const block4i_1_activation = tf.layers
     .activation({ name: "block4i_1_activation", activation: "relu" })
     .apply(block4i_1_bn) as tf.SymbolicTensor;
   const block4i_2_conv = tf.layers
-    .conv2d({ name: "block4i_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(623)),
+    })
     .apply(block4i_1_activation) as tf.SymbolicTensor;
   const block4i_2_bn = tf.layers
-    .batchNormalization({ name: "block4i_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4i_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_2_conv) as tf.SymbolicTensor;
   const block4i_2_activation = tf.layers
     .activation({ name: "block4i_2_activation", activation: "relu" })
     .apply(block4i_2_bn) as tf.SymbolicTensor;
   const block4i_3_conv = tf.layers
-    .conv2d({ name: "block4i_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4i_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(626)),
+    })
     .apply(block4i_2_activation) as tf.SymbolicTensor;
   const block4i_3_bn = tf.layers
-    .batchNormalization({ name: "block4i_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4i_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4i_3_conv) as tf.SymbolicTensor;
   const block4i_add = tf.layers.add({ name: "block4i_add" }).apply([block4h_out, block4i_3_bn]) as tf.SymbolicTensor;
   const block4i_out = tf.layers
     .activation({ name: "block4i_out", activation: "relu" })
     .apply(block4i_add) as tf.SymbolicTensor;
   const block4j_1_conv = tf.layers
-    .conv2d({ name: "block4j_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(630)),
+    })
     .apply(block4i_out) as tf.SymbolicTensor;
   const block4j_1_bn = tf.layers
-    .batchNormalization({ name: "block4j_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4j_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_1_conv) as tf.SymbolicTensor;
   const block4j_1_activation = tf.layers
     .activation({ name: "block4j_1_activation", activation: "relu" })
     .apply(block4j_1_bn) as tf.SymbolicTensor;
   const block4j_2_conv = tf.layers
-    .conv2d({ name: "block4j_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(633)),
+    })
     .apply(block4j_1_activation) as tf.SymbolicTensor;
   const block4j_2_bn = tf.layers
-    .batchNormalization({ name: "block4j_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4j_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_2_conv) as tf.SymbolicTensor;
   const block4j_2_activation = tf.layers
     .activation({ name: "block4j_2_activation", activation: "relu" })
     .apply(block4j_2_bn) as tf.SymbolicTensor;
   const block4j_3_conv = tf.layers
-    .conv2d({ name: "block4j_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4j_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(636)),
+    })
     .apply(block4j_2_activation) as tf.SymbolicTensor;
   const block4j_3_bn = tf.layers
-    .batchNormalization({ name: "block4j_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4j_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4j_3_conv) as tf.SymbolicTensor;
   const block4j_add = tf.layers.add({ name: "block4j_add" }).apply([block4i_out, block4j_3_bn]) as tf.SymbolicTensor;
   const block4j_out = tf.layers
     .activation({ name: "block4j_out", activation: "relu" })
     .apply(block4j_add) as tf.SymbolicTensor;
   const block4k_1_conv = tf.layers
-    .conv2d({ name: "block4k_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4k_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(640)),
+    })
     .apply(block4j_out) as tf.SymbolicTensor;
   const block4k_1_bn = tf.layers
-    .batchNormalization({ name: "block4k_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4k_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_1_conv) as tf.SymbolicTensor;
   const block4k_1_activation = tf.layers
     .activation({ name: "block4k_1_activation", activation: "relu" })
     .apply(block4k_1_bn) as tf.SymbolicTensor;
   const block4k_2_conv = tf.layers
-    .conv2d({ name: "block4k_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4k_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(643)),
+    })
     .apply(block4k_1_activation) as tf.SymbolicTensor;
   const block4k_2_bn = tf.layers
-    .batchNormalization({ name: "block4k_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4k_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_2_conv) as tf.SymbolicTensor;
   const block4k_2_activation = tf.layers
     .activation({ name: "block4k_2_activation", activation: "relu" })
     .apply(block4k_2_bn) as tf.SymbolicTensor;
   const block4k_3_conv = tf.layers
-    .conv2d({ name: "block4k_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4k_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(646)),
+    })
     .apply(block4k_2_activation) as tf.SymbolicTensor;
   const block4k_3_bn = tf.layers
-    .batchNormalization({ name: "block4k_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4k_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4k_3_conv) as tf.SymbolicTensor;
   const block4k_add = tf.layers.add({ name: "block4k_add" }).apply([block4j_out, block4k_3_bn]) as tf.SymbolicTensor;
   const block4k_out = tf.layers
     .activation({ name: "block4k_out", activation: "relu" })
     .apply(block4k_add) as tf.SymbolicTensor;
   const block4l_1_conv = tf.layers
-    .conv2d({ name: "block4l_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4l_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(650)),
+    })
     .apply(block4k_out) as tf.SymbolicTensor;
   const block4l_1_bn = tf.layers
-    .batchNormalization({ name: "block4l_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4l_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_1_conv) as tf.SymbolicTensor;
   const block4l_1_activation = tf.layers
     .activation({ name: "block4l_1_activation", activation: "relu" })
     .apply(block4l_1_bn) as tf.SymbolicTensor;
   const block4l_2_conv = tf.layers
-    .conv2d({ name: "block4l_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4l_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(653)),
+    })
     .apply(block4l_1_activation) as tf.SymbolicTensor;
   const block4l_2_bn = tf.layers
-    .batchNormalization({ name: "block4l_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4l_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_2_conv) as tf.SymbolicTensor;
   const block4l_2_activation = tf.layers
     .activation({ name: "block4l_2_activation", activation: "relu" })
     .apply(block4l_2_bn) as tf.SymbolicTensor;
   const block4l_3_conv = tf.layers
-    .conv2d({ name: "block4l_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4l_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(656)),
+    })
     .apply(block4l_2_activation) as tf.SymbolicTensor;
   const block4l_3_bn = tf.layers
-    .batchNormalization({ name: "block4l_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4l_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4l_3_conv) as tf.SymbolicTensor;
   const block4l_add = tf.layers.add({ name: "block4l_add" }).apply([block4k_out, block4l_3_bn]) as tf.SymbolicTensor;
   const block4l_out = tf.layers
@@ -1993,7 +4787,13 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
 
   const avg_pool = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(block4l_out) as tf.SymbolicTensor;
   const predictions = tf.layers
-    .dense({ name: "predictions", units: classes, useBias: true })
+    .dense({
+      name: "predictions",
+      units: classes,
+      useBias: true,
+      kernelInitializer: torchvisionLinear(classes, layerSeed(661)),
+      biasInitializer: "zeros",
+    })
     .apply(avg_pool) as tf.SymbolicTensor;
   return tf.model({ name: modelName, inputs: input, outputs: predictions });
 }

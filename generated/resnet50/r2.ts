@@ -20,6 +20,7 @@ export const metadata = {
   macs: 16350593024,
   flops: 32701186048,
   layers: 182,
+  initialization: "torchvision",
   convention: { name: "torchvision", padding: "symmetric", preprocessing: "torchvision", output: "logits" },
 } as const;
 
@@ -32,6 +33,11 @@ export interface BuildOptions {
   readonly dropout?: number;
   /** With `false`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
+  /**
+   * Seed of every random draw the model makes: its initial weights and its dropout masks.
+   * The same seed builds bit-identical weights; none draws from Math.random, as tfjs does.
+   */
+  readonly seed?: number;
 }
 
 /**
@@ -92,7 +98,25 @@ class EffnetNormalization extends tf.layers.Layer {
 }
 tf.serialization.registerClass(EffnetNormalization);
 
-/** Builds ResNet50 R2 with freshly initialised weights (the tfjs layers functional API). */
+/**
+ * torchvision's nn.init.kaiming_normal_(weight, mode="fan_out"): an untruncated normal with
+ * σ = √(2 / fan_out), fan_out = output channels × kernel area as torch counts it (for a
+ * depthwise convolution all its channels, where tfjs's own fan would count one).
+ */
+const kaimingNormalFanOut = (fanOut: number, seed: number | undefined) =>
+  tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / fanOut), seed });
+
+/**
+ * torchvision EfficientNet's classifier: init_range = 1 / √out_features,
+ * nn.init.uniform_(weight, -init_range, init_range).
+ */
+const torchvisionLinear = (units: number, seed: number | undefined) =>
+  tf.initializers.randomUniform({ minval: -1 / Math.sqrt(units), maxval: 1 / Math.sqrt(units), seed });
+
+/**
+ * Builds ResNet50 R2 with freshly initialised weights (the tfjs layers functional API),
+ * drawn as torchvision models/efficientnet.py: convolutions kaiming_normal_(mode="fan_out"), classifier uniform(±1/√out_features), biases 0, batch norm γ 1 β 0.
+ */
 export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? 448;
@@ -104,6 +128,11 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
   if (!Number.isInteger(height) || height < 1)
     throw new RangeError(`resolution must be a positive integer, got ${height}`);
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+    throw new RangeError(`seed must be a whole number in [0, 2^32), got ${seed}`);
+  // Layer i draws from seed·layers + i + 1: one seed per (seed, layer) pair, never 0 (which tfjs's generators treat as "unseeded").
+  const layerSeed = (index: number) => (seed === undefined ? undefined : seed * metadata.layers + index + 1);
   const modelName = "resnet50_r2";
 
   const input = tf.input({ name: "input", shape: [height, width, 3] });
@@ -126,10 +155,25 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     })
     .apply(normalization) as tf.SymbolicTensor;
   const stem_conv = tf.layers
-    .conv2d({ name: "stem_conv", filters: 64, kernelSize: 7, strides: 2, padding: "valid", useBias: false })
+    .conv2d({
+      name: "stem_conv",
+      filters: 64,
+      kernelSize: 7,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(3136, layerSeed(4)),
+    })
     .apply(stem_conv_pad) as tf.SymbolicTensor;
   const stem_bn = tf.layers
-    .batchNormalization({ name: "stem_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "stem_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(stem_conv) as tf.SymbolicTensor;
   const stem_activation = tf.layers
     .activation({ name: "stem_activation", activation: "relu" })
@@ -147,100 +191,254 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     .maxPooling2d({ name: "stem2_pool", poolSize: 3, strides: 2, padding: "valid" })
     .apply(stem2_pool_pad) as tf.SymbolicTensor;
   const block1a_1_conv = tf.layers
-    .conv2d({ name: "block1a_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(9)),
+    })
     .apply(stem2_pool) as tf.SymbolicTensor;
   const block1a_1_bn = tf.layers
-    .batchNormalization({ name: "block1a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_1_conv) as tf.SymbolicTensor;
   const block1a_1_activation = tf.layers
     .activation({ name: "block1a_1_activation", activation: "relu" })
     .apply(block1a_1_bn) as tf.SymbolicTensor;
   const block1a_2_conv = tf.layers
-    .conv2d({ name: "block1a_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(12)),
+    })
     .apply(block1a_1_activation) as tf.SymbolicTensor;
   const block1a_2_bn = tf.layers
-    .batchNormalization({ name: "block1a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_2_conv) as tf.SymbolicTensor;
   const block1a_2_activation = tf.layers
     .activation({ name: "block1a_2_activation", activation: "relu" })
     .apply(block1a_2_bn) as tf.SymbolicTensor;
   const block1a_3_conv = tf.layers
-    .conv2d({ name: "block1a_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(15)),
+    })
     .apply(block1a_2_activation) as tf.SymbolicTensor;
   const block1a_3_bn = tf.layers
-    .batchNormalization({ name: "block1a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_3_conv) as tf.SymbolicTensor;
   const block1a_0_conv = tf.layers
-    .conv2d({ name: "block1a_0_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1a_0_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(17)),
+    })
     .apply(stem2_pool) as tf.SymbolicTensor;
   const block1a_0_bn = tf.layers
-    .batchNormalization({ name: "block1a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1a_0_conv) as tf.SymbolicTensor;
   const block1a_add = tf.layers.add({ name: "block1a_add" }).apply([block1a_0_bn, block1a_3_bn]) as tf.SymbolicTensor;
   const block1a_out = tf.layers
     .activation({ name: "block1a_out", activation: "relu" })
     .apply(block1a_add) as tf.SymbolicTensor;
   const block1b_1_conv = tf.layers
-    .conv2d({ name: "block1b_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(21)),
+    })
     .apply(block1a_out) as tf.SymbolicTensor;
   const block1b_1_bn = tf.layers
-    .batchNormalization({ name: "block1b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_1_conv) as tf.SymbolicTensor;
   const block1b_1_activation = tf.layers
     .activation({ name: "block1b_1_activation", activation: "relu" })
     .apply(block1b_1_bn) as tf.SymbolicTensor;
   const block1b_2_conv = tf.layers
-    .conv2d({ name: "block1b_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(24)),
+    })
     .apply(block1b_1_activation) as tf.SymbolicTensor;
   const block1b_2_bn = tf.layers
-    .batchNormalization({ name: "block1b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_2_conv) as tf.SymbolicTensor;
   const block1b_2_activation = tf.layers
     .activation({ name: "block1b_2_activation", activation: "relu" })
     .apply(block1b_2_bn) as tf.SymbolicTensor;
   const block1b_3_conv = tf.layers
-    .conv2d({ name: "block1b_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1b_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(27)),
+    })
     .apply(block1b_2_activation) as tf.SymbolicTensor;
   const block1b_3_bn = tf.layers
-    .batchNormalization({ name: "block1b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1b_3_conv) as tf.SymbolicTensor;
   const block1b_add = tf.layers.add({ name: "block1b_add" }).apply([block1a_out, block1b_3_bn]) as tf.SymbolicTensor;
   const block1b_out = tf.layers
     .activation({ name: "block1b_out", activation: "relu" })
     .apply(block1b_add) as tf.SymbolicTensor;
   const block1c_1_conv = tf.layers
-    .conv2d({ name: "block1c_1_conv", filters: 64, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_1_conv",
+      filters: 64,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(64, layerSeed(31)),
+    })
     .apply(block1b_out) as tf.SymbolicTensor;
   const block1c_1_bn = tf.layers
-    .batchNormalization({ name: "block1c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_1_conv) as tf.SymbolicTensor;
   const block1c_1_activation = tf.layers
     .activation({ name: "block1c_1_activation", activation: "relu" })
     .apply(block1c_1_bn) as tf.SymbolicTensor;
   const block1c_2_conv = tf.layers
-    .conv2d({ name: "block1c_2_conv", filters: 64, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_2_conv",
+      filters: 64,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(576, layerSeed(34)),
+    })
     .apply(block1c_1_activation) as tf.SymbolicTensor;
   const block1c_2_bn = tf.layers
-    .batchNormalization({ name: "block1c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_2_conv) as tf.SymbolicTensor;
   const block1c_2_activation = tf.layers
     .activation({ name: "block1c_2_activation", activation: "relu" })
     .apply(block1c_2_bn) as tf.SymbolicTensor;
   const block1c_3_conv = tf.layers
-    .conv2d({ name: "block1c_3_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block1c_3_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(37)),
+    })
     .apply(block1c_2_activation) as tf.SymbolicTensor;
   const block1c_3_bn = tf.layers
-    .batchNormalization({ name: "block1c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block1c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block1c_3_conv) as tf.SymbolicTensor;
   const block1c_add = tf.layers.add({ name: "block1c_add" }).apply([block1b_out, block1c_3_bn]) as tf.SymbolicTensor;
   const block1c_out = tf.layers
     .activation({ name: "block1c_out", activation: "relu" })
     .apply(block1c_add) as tf.SymbolicTensor;
   const block2a_1_conv = tf.layers
-    .conv2d({ name: "block2a_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(41)),
+    })
     .apply(block1c_out) as tf.SymbolicTensor;
   const block2a_1_bn = tf.layers
-    .batchNormalization({ name: "block2a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_1_conv) as tf.SymbolicTensor;
   const block2a_1_activation = tf.layers
     .activation({ name: "block2a_1_activation", activation: "relu" })
@@ -255,119 +453,303 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     })
     .apply(block2a_1_activation) as tf.SymbolicTensor;
   const block2a_2_conv = tf.layers
-    .conv2d({ name: "block2a_2_conv", filters: 128, kernelSize: 3, strides: 2, padding: "valid", useBias: false })
+    .conv2d({
+      name: "block2a_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(45)),
+    })
     .apply(block2a_2_conv_pad) as tf.SymbolicTensor;
   const block2a_2_bn = tf.layers
-    .batchNormalization({ name: "block2a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_2_conv) as tf.SymbolicTensor;
   const block2a_2_activation = tf.layers
     .activation({ name: "block2a_2_activation", activation: "relu" })
     .apply(block2a_2_bn) as tf.SymbolicTensor;
   const block2a_3_conv = tf.layers
-    .conv2d({ name: "block2a_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(48)),
+    })
     .apply(block2a_2_activation) as tf.SymbolicTensor;
   const block2a_3_bn = tf.layers
-    .batchNormalization({ name: "block2a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_3_conv) as tf.SymbolicTensor;
   const block2a_0_conv = tf.layers
-    .conv2d({ name: "block2a_0_conv", filters: 512, kernelSize: 1, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2a_0_conv",
+      filters: 512,
+      kernelSize: 1,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(50)),
+    })
     .apply(block1c_out) as tf.SymbolicTensor;
   const block2a_0_bn = tf.layers
-    .batchNormalization({ name: "block2a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2a_0_conv) as tf.SymbolicTensor;
   const block2a_add = tf.layers.add({ name: "block2a_add" }).apply([block2a_0_bn, block2a_3_bn]) as tf.SymbolicTensor;
   const block2a_out = tf.layers
     .activation({ name: "block2a_out", activation: "relu" })
     .apply(block2a_add) as tf.SymbolicTensor;
   const block2b_1_conv = tf.layers
-    .conv2d({ name: "block2b_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(54)),
+    })
     .apply(block2a_out) as tf.SymbolicTensor;
   const block2b_1_bn = tf.layers
-    .batchNormalization({ name: "block2b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_1_conv) as tf.SymbolicTensor;
   const block2b_1_activation = tf.layers
     .activation({ name: "block2b_1_activation", activation: "relu" })
     .apply(block2b_1_bn) as tf.SymbolicTensor;
   const block2b_2_conv = tf.layers
-    .conv2d({ name: "block2b_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(57)),
+    })
     .apply(block2b_1_activation) as tf.SymbolicTensor;
   const block2b_2_bn = tf.layers
-    .batchNormalization({ name: "block2b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_2_conv) as tf.SymbolicTensor;
   const block2b_2_activation = tf.layers
     .activation({ name: "block2b_2_activation", activation: "relu" })
     .apply(block2b_2_bn) as tf.SymbolicTensor;
   const block2b_3_conv = tf.layers
-    .conv2d({ name: "block2b_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2b_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(60)),
+    })
     .apply(block2b_2_activation) as tf.SymbolicTensor;
   const block2b_3_bn = tf.layers
-    .batchNormalization({ name: "block2b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2b_3_conv) as tf.SymbolicTensor;
   const block2b_add = tf.layers.add({ name: "block2b_add" }).apply([block2a_out, block2b_3_bn]) as tf.SymbolicTensor;
   const block2b_out = tf.layers
     .activation({ name: "block2b_out", activation: "relu" })
     .apply(block2b_add) as tf.SymbolicTensor;
   const block2c_1_conv = tf.layers
-    .conv2d({ name: "block2c_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(64)),
+    })
     .apply(block2b_out) as tf.SymbolicTensor;
   const block2c_1_bn = tf.layers
-    .batchNormalization({ name: "block2c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_1_conv) as tf.SymbolicTensor;
   const block2c_1_activation = tf.layers
     .activation({ name: "block2c_1_activation", activation: "relu" })
     .apply(block2c_1_bn) as tf.SymbolicTensor;
   const block2c_2_conv = tf.layers
-    .conv2d({ name: "block2c_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(67)),
+    })
     .apply(block2c_1_activation) as tf.SymbolicTensor;
   const block2c_2_bn = tf.layers
-    .batchNormalization({ name: "block2c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_2_conv) as tf.SymbolicTensor;
   const block2c_2_activation = tf.layers
     .activation({ name: "block2c_2_activation", activation: "relu" })
     .apply(block2c_2_bn) as tf.SymbolicTensor;
   const block2c_3_conv = tf.layers
-    .conv2d({ name: "block2c_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2c_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(70)),
+    })
     .apply(block2c_2_activation) as tf.SymbolicTensor;
   const block2c_3_bn = tf.layers
-    .batchNormalization({ name: "block2c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2c_3_conv) as tf.SymbolicTensor;
   const block2c_add = tf.layers.add({ name: "block2c_add" }).apply([block2b_out, block2c_3_bn]) as tf.SymbolicTensor;
   const block2c_out = tf.layers
     .activation({ name: "block2c_out", activation: "relu" })
     .apply(block2c_add) as tf.SymbolicTensor;
   const block2d_1_conv = tf.layers
-    .conv2d({ name: "block2d_1_conv", filters: 128, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_1_conv",
+      filters: 128,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(128, layerSeed(74)),
+    })
     .apply(block2c_out) as tf.SymbolicTensor;
   const block2d_1_bn = tf.layers
-    .batchNormalization({ name: "block2d_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2d_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_1_conv) as tf.SymbolicTensor;
   const block2d_1_activation = tf.layers
     .activation({ name: "block2d_1_activation", activation: "relu" })
     .apply(block2d_1_bn) as tf.SymbolicTensor;
   const block2d_2_conv = tf.layers
-    .conv2d({ name: "block2d_2_conv", filters: 128, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_2_conv",
+      filters: 128,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1152, layerSeed(77)),
+    })
     .apply(block2d_1_activation) as tf.SymbolicTensor;
   const block2d_2_bn = tf.layers
-    .batchNormalization({ name: "block2d_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2d_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_2_conv) as tf.SymbolicTensor;
   const block2d_2_activation = tf.layers
     .activation({ name: "block2d_2_activation", activation: "relu" })
     .apply(block2d_2_bn) as tf.SymbolicTensor;
   const block2d_3_conv = tf.layers
-    .conv2d({ name: "block2d_3_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block2d_3_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(80)),
+    })
     .apply(block2d_2_activation) as tf.SymbolicTensor;
   const block2d_3_bn = tf.layers
-    .batchNormalization({ name: "block2d_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block2d_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block2d_3_conv) as tf.SymbolicTensor;
   const block2d_add = tf.layers.add({ name: "block2d_add" }).apply([block2c_out, block2d_3_bn]) as tf.SymbolicTensor;
   const block2d_out = tf.layers
     .activation({ name: "block2d_out", activation: "relu" })
     .apply(block2d_add) as tf.SymbolicTensor;
   const block3a_1_conv = tf.layers
-    .conv2d({ name: "block3a_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(84)),
+    })
     .apply(block2d_out) as tf.SymbolicTensor;
   const block3a_1_bn = tf.layers
-    .batchNormalization({ name: "block3a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_1_conv) as tf.SymbolicTensor;
   const block3a_1_activation = tf.layers
     .activation({ name: "block3a_1_activation", activation: "relu" })
@@ -382,175 +764,443 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     })
     .apply(block3a_1_activation) as tf.SymbolicTensor;
   const block3a_2_conv = tf.layers
-    .conv2d({ name: "block3a_2_conv", filters: 256, kernelSize: 3, strides: 2, padding: "valid", useBias: false })
+    .conv2d({
+      name: "block3a_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(88)),
+    })
     .apply(block3a_2_conv_pad) as tf.SymbolicTensor;
   const block3a_2_bn = tf.layers
-    .batchNormalization({ name: "block3a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_2_conv) as tf.SymbolicTensor;
   const block3a_2_activation = tf.layers
     .activation({ name: "block3a_2_activation", activation: "relu" })
     .apply(block3a_2_bn) as tf.SymbolicTensor;
   const block3a_3_conv = tf.layers
-    .conv2d({ name: "block3a_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(91)),
+    })
     .apply(block3a_2_activation) as tf.SymbolicTensor;
   const block3a_3_bn = tf.layers
-    .batchNormalization({ name: "block3a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_3_conv) as tf.SymbolicTensor;
   const block3a_0_conv = tf.layers
-    .conv2d({ name: "block3a_0_conv", filters: 1024, kernelSize: 1, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3a_0_conv",
+      filters: 1024,
+      kernelSize: 1,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(93)),
+    })
     .apply(block2d_out) as tf.SymbolicTensor;
   const block3a_0_bn = tf.layers
-    .batchNormalization({ name: "block3a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3a_0_conv) as tf.SymbolicTensor;
   const block3a_add = tf.layers.add({ name: "block3a_add" }).apply([block3a_0_bn, block3a_3_bn]) as tf.SymbolicTensor;
   const block3a_out = tf.layers
     .activation({ name: "block3a_out", activation: "relu" })
     .apply(block3a_add) as tf.SymbolicTensor;
   const block3b_1_conv = tf.layers
-    .conv2d({ name: "block3b_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(97)),
+    })
     .apply(block3a_out) as tf.SymbolicTensor;
   const block3b_1_bn = tf.layers
-    .batchNormalization({ name: "block3b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_1_conv) as tf.SymbolicTensor;
   const block3b_1_activation = tf.layers
     .activation({ name: "block3b_1_activation", activation: "relu" })
     .apply(block3b_1_bn) as tf.SymbolicTensor;
   const block3b_2_conv = tf.layers
-    .conv2d({ name: "block3b_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(100)),
+    })
     .apply(block3b_1_activation) as tf.SymbolicTensor;
   const block3b_2_bn = tf.layers
-    .batchNormalization({ name: "block3b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_2_conv) as tf.SymbolicTensor;
   const block3b_2_activation = tf.layers
     .activation({ name: "block3b_2_activation", activation: "relu" })
     .apply(block3b_2_bn) as tf.SymbolicTensor;
   const block3b_3_conv = tf.layers
-    .conv2d({ name: "block3b_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3b_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(103)),
+    })
     .apply(block3b_2_activation) as tf.SymbolicTensor;
   const block3b_3_bn = tf.layers
-    .batchNormalization({ name: "block3b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3b_3_conv) as tf.SymbolicTensor;
   const block3b_add = tf.layers.add({ name: "block3b_add" }).apply([block3a_out, block3b_3_bn]) as tf.SymbolicTensor;
   const block3b_out = tf.layers
     .activation({ name: "block3b_out", activation: "relu" })
     .apply(block3b_add) as tf.SymbolicTensor;
   const block3c_1_conv = tf.layers
-    .conv2d({ name: "block3c_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(107)),
+    })
     .apply(block3b_out) as tf.SymbolicTensor;
   const block3c_1_bn = tf.layers
-    .batchNormalization({ name: "block3c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_1_conv) as tf.SymbolicTensor;
   const block3c_1_activation = tf.layers
     .activation({ name: "block3c_1_activation", activation: "relu" })
     .apply(block3c_1_bn) as tf.SymbolicTensor;
   const block3c_2_conv = tf.layers
-    .conv2d({ name: "block3c_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(110)),
+    })
     .apply(block3c_1_activation) as tf.SymbolicTensor;
   const block3c_2_bn = tf.layers
-    .batchNormalization({ name: "block3c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_2_conv) as tf.SymbolicTensor;
   const block3c_2_activation = tf.layers
     .activation({ name: "block3c_2_activation", activation: "relu" })
     .apply(block3c_2_bn) as tf.SymbolicTensor;
   const block3c_3_conv = tf.layers
-    .conv2d({ name: "block3c_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3c_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(113)),
+    })
     .apply(block3c_2_activation) as tf.SymbolicTensor;
   const block3c_3_bn = tf.layers
-    .batchNormalization({ name: "block3c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3c_3_conv) as tf.SymbolicTensor;
   const block3c_add = tf.layers.add({ name: "block3c_add" }).apply([block3b_out, block3c_3_bn]) as tf.SymbolicTensor;
   const block3c_out = tf.layers
     .activation({ name: "block3c_out", activation: "relu" })
     .apply(block3c_add) as tf.SymbolicTensor;
   const block3d_1_conv = tf.layers
-    .conv2d({ name: "block3d_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(117)),
+    })
     .apply(block3c_out) as tf.SymbolicTensor;
   const block3d_1_bn = tf.layers
-    .batchNormalization({ name: "block3d_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3d_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_1_conv) as tf.SymbolicTensor;
   const block3d_1_activation = tf.layers
     .activation({ name: "block3d_1_activation", activation: "relu" })
     .apply(block3d_1_bn) as tf.SymbolicTensor;
   const block3d_2_conv = tf.layers
-    .conv2d({ name: "block3d_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(120)),
+    })
     .apply(block3d_1_activation) as tf.SymbolicTensor;
   const block3d_2_bn = tf.layers
-    .batchNormalization({ name: "block3d_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3d_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_2_conv) as tf.SymbolicTensor;
   const block3d_2_activation = tf.layers
     .activation({ name: "block3d_2_activation", activation: "relu" })
     .apply(block3d_2_bn) as tf.SymbolicTensor;
   const block3d_3_conv = tf.layers
-    .conv2d({ name: "block3d_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3d_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(123)),
+    })
     .apply(block3d_2_activation) as tf.SymbolicTensor;
   const block3d_3_bn = tf.layers
-    .batchNormalization({ name: "block3d_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3d_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3d_3_conv) as tf.SymbolicTensor;
   const block3d_add = tf.layers.add({ name: "block3d_add" }).apply([block3c_out, block3d_3_bn]) as tf.SymbolicTensor;
   const block3d_out = tf.layers
     .activation({ name: "block3d_out", activation: "relu" })
     .apply(block3d_add) as tf.SymbolicTensor;
   const block3e_1_conv = tf.layers
-    .conv2d({ name: "block3e_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(127)),
+    })
     .apply(block3d_out) as tf.SymbolicTensor;
   const block3e_1_bn = tf.layers
-    .batchNormalization({ name: "block3e_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3e_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_1_conv) as tf.SymbolicTensor;
   const block3e_1_activation = tf.layers
     .activation({ name: "block3e_1_activation", activation: "relu" })
     .apply(block3e_1_bn) as tf.SymbolicTensor;
   const block3e_2_conv = tf.layers
-    .conv2d({ name: "block3e_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(130)),
+    })
     .apply(block3e_1_activation) as tf.SymbolicTensor;
   const block3e_2_bn = tf.layers
-    .batchNormalization({ name: "block3e_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3e_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_2_conv) as tf.SymbolicTensor;
   const block3e_2_activation = tf.layers
     .activation({ name: "block3e_2_activation", activation: "relu" })
     .apply(block3e_2_bn) as tf.SymbolicTensor;
   const block3e_3_conv = tf.layers
-    .conv2d({ name: "block3e_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3e_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(133)),
+    })
     .apply(block3e_2_activation) as tf.SymbolicTensor;
   const block3e_3_bn = tf.layers
-    .batchNormalization({ name: "block3e_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3e_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3e_3_conv) as tf.SymbolicTensor;
   const block3e_add = tf.layers.add({ name: "block3e_add" }).apply([block3d_out, block3e_3_bn]) as tf.SymbolicTensor;
   const block3e_out = tf.layers
     .activation({ name: "block3e_out", activation: "relu" })
     .apply(block3e_add) as tf.SymbolicTensor;
   const block3f_1_conv = tf.layers
-    .conv2d({ name: "block3f_1_conv", filters: 256, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_1_conv",
+      filters: 256,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(256, layerSeed(137)),
+    })
     .apply(block3e_out) as tf.SymbolicTensor;
   const block3f_1_bn = tf.layers
-    .batchNormalization({ name: "block3f_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3f_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_1_conv) as tf.SymbolicTensor;
   const block3f_1_activation = tf.layers
     .activation({ name: "block3f_1_activation", activation: "relu" })
     .apply(block3f_1_bn) as tf.SymbolicTensor;
   const block3f_2_conv = tf.layers
-    .conv2d({ name: "block3f_2_conv", filters: 256, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_2_conv",
+      filters: 256,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2304, layerSeed(140)),
+    })
     .apply(block3f_1_activation) as tf.SymbolicTensor;
   const block3f_2_bn = tf.layers
-    .batchNormalization({ name: "block3f_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3f_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_2_conv) as tf.SymbolicTensor;
   const block3f_2_activation = tf.layers
     .activation({ name: "block3f_2_activation", activation: "relu" })
     .apply(block3f_2_bn) as tf.SymbolicTensor;
   const block3f_3_conv = tf.layers
-    .conv2d({ name: "block3f_3_conv", filters: 1024, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block3f_3_conv",
+      filters: 1024,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(1024, layerSeed(143)),
+    })
     .apply(block3f_2_activation) as tf.SymbolicTensor;
   const block3f_3_bn = tf.layers
-    .batchNormalization({ name: "block3f_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block3f_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block3f_3_conv) as tf.SymbolicTensor;
   const block3f_add = tf.layers.add({ name: "block3f_add" }).apply([block3e_out, block3f_3_bn]) as tf.SymbolicTensor;
   const block3f_out = tf.layers
     .activation({ name: "block3f_out", activation: "relu" })
     .apply(block3f_add) as tf.SymbolicTensor;
   const block4a_1_conv = tf.layers
-    .conv2d({ name: "block4a_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(147)),
+    })
     .apply(block3f_out) as tf.SymbolicTensor;
   const block4a_1_bn = tf.layers
-    .batchNormalization({ name: "block4a_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_1_conv) as tf.SymbolicTensor;
   const block4a_1_activation = tf.layers
     .activation({ name: "block4a_1_activation", activation: "relu" })
@@ -565,81 +1215,209 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
     })
     .apply(block4a_1_activation) as tf.SymbolicTensor;
   const block4a_2_conv = tf.layers
-    .conv2d({ name: "block4a_2_conv", filters: 512, kernelSize: 3, strides: 2, padding: "valid", useBias: false })
+    .conv2d({
+      name: "block4a_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      strides: 2,
+      padding: "valid",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(151)),
+    })
     .apply(block4a_2_conv_pad) as tf.SymbolicTensor;
   const block4a_2_bn = tf.layers
-    .batchNormalization({ name: "block4a_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_2_conv) as tf.SymbolicTensor;
   const block4a_2_activation = tf.layers
     .activation({ name: "block4a_2_activation", activation: "relu" })
     .apply(block4a_2_bn) as tf.SymbolicTensor;
   const block4a_3_conv = tf.layers
-    .conv2d({ name: "block4a_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(154)),
+    })
     .apply(block4a_2_activation) as tf.SymbolicTensor;
   const block4a_3_bn = tf.layers
-    .batchNormalization({ name: "block4a_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_3_conv) as tf.SymbolicTensor;
   const block4a_0_conv = tf.layers
-    .conv2d({ name: "block4a_0_conv", filters: 2048, kernelSize: 1, strides: 2, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4a_0_conv",
+      filters: 2048,
+      kernelSize: 1,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(156)),
+    })
     .apply(block3f_out) as tf.SymbolicTensor;
   const block4a_0_bn = tf.layers
-    .batchNormalization({ name: "block4a_0_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4a_0_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4a_0_conv) as tf.SymbolicTensor;
   const block4a_add = tf.layers.add({ name: "block4a_add" }).apply([block4a_0_bn, block4a_3_bn]) as tf.SymbolicTensor;
   const block4a_out = tf.layers
     .activation({ name: "block4a_out", activation: "relu" })
     .apply(block4a_add) as tf.SymbolicTensor;
   const block4b_1_conv = tf.layers
-    .conv2d({ name: "block4b_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(160)),
+    })
     .apply(block4a_out) as tf.SymbolicTensor;
   const block4b_1_bn = tf.layers
-    .batchNormalization({ name: "block4b_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_1_conv) as tf.SymbolicTensor;
   const block4b_1_activation = tf.layers
     .activation({ name: "block4b_1_activation", activation: "relu" })
     .apply(block4b_1_bn) as tf.SymbolicTensor;
   const block4b_2_conv = tf.layers
-    .conv2d({ name: "block4b_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(163)),
+    })
     .apply(block4b_1_activation) as tf.SymbolicTensor;
   const block4b_2_bn = tf.layers
-    .batchNormalization({ name: "block4b_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_2_conv) as tf.SymbolicTensor;
   const block4b_2_activation = tf.layers
     .activation({ name: "block4b_2_activation", activation: "relu" })
     .apply(block4b_2_bn) as tf.SymbolicTensor;
   const block4b_3_conv = tf.layers
-    .conv2d({ name: "block4b_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4b_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(166)),
+    })
     .apply(block4b_2_activation) as tf.SymbolicTensor;
   const block4b_3_bn = tf.layers
-    .batchNormalization({ name: "block4b_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4b_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4b_3_conv) as tf.SymbolicTensor;
   const block4b_add = tf.layers.add({ name: "block4b_add" }).apply([block4a_out, block4b_3_bn]) as tf.SymbolicTensor;
   const block4b_out = tf.layers
     .activation({ name: "block4b_out", activation: "relu" })
     .apply(block4b_add) as tf.SymbolicTensor;
   const block4c_1_conv = tf.layers
-    .conv2d({ name: "block4c_1_conv", filters: 512, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_1_conv",
+      filters: 512,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(512, layerSeed(170)),
+    })
     .apply(block4b_out) as tf.SymbolicTensor;
   const block4c_1_bn = tf.layers
-    .batchNormalization({ name: "block4c_1_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_1_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_1_conv) as tf.SymbolicTensor;
   const block4c_1_activation = tf.layers
     .activation({ name: "block4c_1_activation", activation: "relu" })
     .apply(block4c_1_bn) as tf.SymbolicTensor;
   const block4c_2_conv = tf.layers
-    .conv2d({ name: "block4c_2_conv", filters: 512, kernelSize: 3, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_2_conv",
+      filters: 512,
+      kernelSize: 3,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(4608, layerSeed(173)),
+    })
     .apply(block4c_1_activation) as tf.SymbolicTensor;
   const block4c_2_bn = tf.layers
-    .batchNormalization({ name: "block4c_2_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_2_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_2_conv) as tf.SymbolicTensor;
   const block4c_2_activation = tf.layers
     .activation({ name: "block4c_2_activation", activation: "relu" })
     .apply(block4c_2_bn) as tf.SymbolicTensor;
   const block4c_3_conv = tf.layers
-    .conv2d({ name: "block4c_3_conv", filters: 2048, kernelSize: 1, padding: "same", useBias: false })
+    .conv2d({
+      name: "block4c_3_conv",
+      filters: 2048,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: kaimingNormalFanOut(2048, layerSeed(176)),
+    })
     .apply(block4c_2_activation) as tf.SymbolicTensor;
   const block4c_3_bn = tf.layers
-    .batchNormalization({ name: "block4c_3_bn", axis: -1, momentum: 0.9, epsilon: 0.00001 })
+    .batchNormalization({
+      name: "block4c_3_bn",
+      axis: -1,
+      momentum: 0.9,
+      epsilon: 0.00001,
+      gammaInitializer: "ones",
+      betaInitializer: "zeros",
+    })
     .apply(block4c_3_conv) as tf.SymbolicTensor;
   const block4c_add = tf.layers.add({ name: "block4c_add" }).apply([block4b_out, block4c_3_bn]) as tf.SymbolicTensor;
   const block4c_out = tf.layers
@@ -649,7 +1427,13 @@ export function buildModel(options: BuildOptions = {}): tf.LayersModel {
 
   const avg_pool = tf.layers.globalAveragePooling2d({ name: "avg_pool" }).apply(block4c_out) as tf.SymbolicTensor;
   const predictions = tf.layers
-    .dense({ name: "predictions", units: classes, useBias: true })
+    .dense({
+      name: "predictions",
+      units: classes,
+      useBias: true,
+      kernelInitializer: torchvisionLinear(classes, layerSeed(181)),
+      biasInitializer: "zeros",
+    })
     .apply(avg_pool) as tf.SymbolicTensor;
   return tf.model({ name: modelName, inputs: input, outputs: predictions });
 }

@@ -2,6 +2,14 @@ import type { NetworkCost } from "../cost/cost.ts";
 import type { Layer, LayerKind, NetworkIR } from "../ir/ir.ts";
 import { PADDING_RULES } from "../semantics/conventions.ts";
 import { ifLines, objectLine, statementLines } from "./layout.ts";
+import {
+  DEFAULT_INITIALIZATION,
+  INITIALIZATION_CONVENTIONS,
+  INITIALIZER_HELPERS,
+  type InitializationConventionName,
+  type InitializerHelper,
+  type WeightRole,
+} from "./initialization.ts";
 import { commentText, commentWord, IdentifierPool, numberLiteral, shapeLiteral, stringLiteral } from "./literals.ts";
 
 /**
@@ -56,6 +64,10 @@ interface EmitContext {
   readonly isClassifier: boolean;
   /** This layer is the classifier's dropout: its rate follows `options.dropout`. */
   readonly isTopDropout: boolean;
+  /** Code for this layer's seed: the draws of its initialisers and dropout masks. */
+  readonly seed: string;
+  /** Code for the initialiser of one of the layer's weights, by the module's convention. */
+  readonly initializer: (role: WeightRole, shape: readonly number[], units?: string) => string;
 }
 
 /** Returns the expression that builds the layer and applies it, e.g. `tf.layers.add({...}).apply([a, b])`. */
@@ -86,10 +98,68 @@ const stridesField = (strides: number) => (strides === 1 ? undefined : numberLit
  * Names of module-level helpers that layers may need, emitted once each before
  * buildModel, only into modules that use them.
  */
-type Helper = "perSampleNoiseShape" | "GlobalAveragePooling2DKeepDims" | "EffnetNormalization" | "correctPad";
+type Helper =
+  "perSampleNoiseShape" | "GlobalAveragePooling2DKeepDims" | "EffnetNormalization" | "correctPad" | "SeededDropout";
 
 /** Each helper's code; type annotations and casts only through `ts`, so the `js` dialect leaves them out. */
 const HELPERS: Record<Helper, (ts: TypeText) => string> = {
+  // tf.layers.dropout draws its masks from Math.random unless seeded, and with a seed draws
+  // the same mask at every step: Dropout.call passes its seed to tf.dropout, whose
+  // randomUniform restarts a generator from it on every call (tfjs-layers core.ts,
+  // tfjs-core ops/dropout.ts). Reproducible training needs masks that differ per step yet
+  // repeat per run.
+  SeededDropout: (ts) => `
+/**
+ * Dropout whose masks are reproducible: its n-th mask in training is drawn from the seed
+ * \`\${seed}:\${n}\`, so masks differ from step to step and repeat in every run with the same
+ * seed (tf.layers.dropout with a seed would repeat one mask at every step). Without a seed
+ * it draws from Math.random, like tf.layers.dropout. In inference it passes its input
+ * through. It serialises as a plain Dropout (rate and noise shape, no seed), so a saved
+ * model loads with tfjs alone; \`draws\` counts the masks drawn, for resuming a run.
+ */
+class SeededDropout extends tf.layers.Layer {
+  static className = "EffnetSeededDropout";
+${ts(`  readonly rate: number;
+  readonly noiseShape?: number[];
+  readonly seed?: number;
+`)}  draws = 0;
+  ${
+    ts("1")
+      ? `constructor(
+    args: ConstructorParameters<typeof tf.layers.Layer>[0] & { rate: number; noiseShape?: number[]; seed?: number },
+  ) {`
+      : "constructor(args) {"
+  }
+    super(args);
+    this.rate = args.rate;
+    this.noiseShape = args.noiseShape;
+    this.seed = args.seed;
+  }
+  call(inputs${ts(": tf.Tensor | tf.Tensor[]")}, kwargs${ts(": { training?: boolean }")})${ts(": tf.Tensor")} {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    // A null axis of the noise shape takes the input's size, as Dropout.getNoiseShape.
+    const noiseShape = this.noiseShape?.map((n, axis) => n ?? x.shape[axis]);
+    const seed = this.seed === undefined ? undefined : \`\${this.seed}:\${this.draws}\`;
+    this.draws++;
+    return tf.tidy(() => tf.dropout(x, this.rate, noiseShape, seed));
+  }
+  getClassName()${ts(": string")} {
+    return "Dropout";
+  }
+  getConfig()${ts(": tf.serialization.ConfigDict")} {
+    ${
+      ts("1")
+        ? `return {
+      ...super.getConfig(),
+      rate: this.rate,
+      noiseShape: this.noiseShape ?? null,
+    } as tf.serialization.ConfigDict;`
+        : "return { ...super.getConfig(), rate: this.rate, noiseShape: this.noiseShape ?? null };"
+    }
+  }
+}
+`,
   // Keras efficientnet.py drops whole residual branches per example with
   // `layers.Dropout(rate, noise_shape=(None, 1, 1, 1))`. tfjs's Dropout does the same:
   // Dropout.getNoiseShape (tfjs-layers src/layers/core.ts) replaces a null entry with the
@@ -200,7 +270,8 @@ function correctPad(x${ts(": tf.SymbolicTensor")}, kernel${ts(": number")})${ts(
 
 /** Which helpers a layer needs. */
 function helpersOf(layer: Layer): Helper[] {
-  if (layer.kind === "dropout" && layer.attrs.perSample) return ["perSampleNoiseShape"];
+  if (layer.kind === "dropout")
+    return layer.attrs.perSample ? ["SeededDropout", "perSampleNoiseShape"] : ["SeededDropout"];
   if (layer.kind === "globalAvgPool" && layer.attrs.keepDims) return ["GlobalAveragePooling2DKeepDims"];
   if (layer.kind === "normalization") return ["EffnetNormalization"];
   if (layer.kind === "zeroPadding2d" && layer.attrs.rule === "keras") return ["correctPad"];
@@ -255,6 +326,8 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
         padding: stringLiteral(layer.attrs.padding),
         useBias: String(layer.attrs.useBias),
         activation: activationField(layer.attrs.activation),
+        kernelInitializer: ctx.initializer("convKernel", weightShape(layer, "kernel")),
+        biasInitializer: layer.attrs.useBias ? ctx.initializer("bias", weightShape(layer, "bias")) : undefined,
       })})${applyTo(ctx)}`,
     ),
   depthwiseConv2d: (layer, ctx) =>
@@ -266,6 +339,8 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
         padding: stringLiteral(layer.attrs.padding),
         depthMultiplier: layer.attrs.depthMultiplier === 1 ? undefined : numberLiteral(layer.attrs.depthMultiplier),
         useBias: String(layer.attrs.useBias),
+        depthwiseInitializer: ctx.initializer("depthwiseKernel", weightShape(layer, "depthwise_kernel")),
+        biasInitializer: layer.attrs.useBias ? ctx.initializer("bias", weightShape(layer, "bias")) : undefined,
       })})${applyTo(ctx)}`,
     ),
   // tfjs's moving averages follow Keras's: moving = moving·momentum + batch·(1 − momentum)
@@ -278,6 +353,8 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
         axis: "-1",
         momentum: numberLiteral(layer.attrs.momentum),
         epsilon: numberLiteral(layer.attrs.epsilon),
+        gammaInitializer: ctx.initializer("gamma", weightShape(layer, "gamma")),
+        betaInitializer: ctx.initializer("beta", weightShape(layer, "beta")),
       })})${applyTo(ctx)}`,
     ),
   activation: (layer, ctx) =>
@@ -309,22 +386,34 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
   add: (layer, ctx) => symbolic(`tf.layers.add(${config({ name: stringLiteral(layer.name) })})${applyTo(ctx)}`),
   dropout: (layer, ctx) =>
     symbolic(
-      `tf.layers.dropout(${config({
+      `new SeededDropout(${config({
         name: stringLiteral(layer.name),
         rate: ctx.isTopDropout ? "dropout" : numberLiteral(layer.attrs.rate),
         noiseShape: layer.attrs.perSample ? "perSampleNoiseShape" : undefined,
+        seed: ctx.seed,
       })})${applyTo(ctx)}`,
     ),
-  dense: (layer, ctx) =>
-    symbolic(
+  dense: (layer, ctx) => {
+    const units = ctx.isClassifier ? "classes" : numberLiteral(layer.attrs.units);
+    return symbolic(
       `tf.layers.dense(${config({
         name: stringLiteral(layer.name),
-        units: ctx.isClassifier ? "classes" : numberLiteral(layer.attrs.units),
+        units,
         useBias: String(layer.attrs.useBias),
         activation: activationField(layer.attrs.activation),
+        kernelInitializer: ctx.initializer("denseKernel", weightShape(layer, "kernel"), units),
+        biasInitializer: layer.attrs.useBias ? ctx.initializer("bias", weightShape(layer, "bias")) : undefined,
       })})${applyTo(ctx)}`,
-    ),
+    );
+  },
 };
+
+/** The shape of one of the layer's weights, by its Keras name; the IR's builder names them (src/ir/builder.ts). */
+function weightShape(layer: Layer, name: string): readonly number[] {
+  const weight = layer.weights.find((w) => w.name === name);
+  if (!weight) throw new Error(`codegen: layer ${JSON.stringify(layer.name)} has no ${name} weight`);
+  return weight.shape;
+}
 
 function emitLayer(layer: Layer, ctx: EmitContext): string {
   // The cast picks the table entry for this layer's kind; the table's type guarantees it exists and matches.
@@ -434,6 +523,7 @@ function metadataFields(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): Met
     ["macs", numberLiteral(cost.macs)],
     ["flops", numberLiteral(cost.flops)],
     ["layers", numberLiteral(ir.layers.length)],
+    ["initialization", stringLiteral(initializationOf(ir))],
     [
       "convention",
       [
@@ -476,12 +566,26 @@ function buildOptionsInterface(ir: NetworkIR): string {
   readonly dropout?: number;
   /** With \`false\`, leave out the pooling, dropout and dense classifier and return the last feature map, as Keras's include_top=False. */
   readonly includeTop?: boolean;
+  /**
+   * Seed of every random draw the model makes: its initial weights and its dropout masks.
+   * The same seed builds bit-identical weights; none draws from Math.random, as tfjs does.
+   */
+  readonly seed?: number;
 }
 `;
 }
 
-const buildModelDoc = (ir: NetworkIR) =>
-  `/** Builds ${commentWord(ir.network)} ${commentWord(ir.variant)} with freshly initialised weights (the tfjs layers functional API). */\n`;
+const buildModelDoc = (ir: NetworkIR) => `/**
+ * Builds ${commentWord(ir.network)} ${commentWord(ir.variant)} with freshly initialised weights (the tfjs layers functional API),
+ * drawn as ${INITIALIZATION_CONVENTIONS[initializationOf(ir)].source.replace(/\*\//g, "*\\/")}.
+ */
+`;
+
+/** How fresh weights are drawn: the convention's (src/codegen/initialization.ts has one entry per convention). */
+const initializationOf = (ir: NetworkIR): InitializationConventionName =>
+  ir.convention.name in INITIALIZATION_CONVENTIONS
+    ? (ir.convention.name as InitializationConventionName)
+    : DEFAULT_INITIALIZATION;
 
 /**
  * The emitted module's text, before formatting, in either dialect. Deterministic: a pure
@@ -506,15 +610,18 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo, d
     "dropout",
     "includeTop",
     "modelName",
-    "perSampleNoiseShape",
-    "GlobalAveragePooling2DKeepDims",
-    "EffnetNormalization",
-    "correctPad",
+    "seed",
+    "layerSeed",
+    ...(Object.keys(HELPERS) as Helper[]),
+    ...(Object.keys(INITIALIZER_HELPERS) as InitializerHelper[]),
   ]);
   const idOf = new Map<string, string>();
   for (const layer of ir.layers) idOf.set(layer.name, ids.allocate(layer.name));
 
+  const convention = INITIALIZATION_CONVENTIONS[initializationOf(ir)];
+  const initializerHelpers = new Set<InitializerHelper>();
   const statement = (layer: Layer) => {
+    const seed = `layerSeed(${numberLiteral(ir.layers.indexOf(layer))})`;
     const ctx: EmitContext = {
       inputs: layer.inputs.map((name) => {
         const id = idOf.get(name);
@@ -526,12 +633,20 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo, d
       }),
       isClassifier: layer === classifier,
       isTopDropout: layer === topDropout,
+      seed,
+      initializer: (role, shape, units = "") => {
+        const def = convention.initializers[role];
+        if (def.helper) initializerHelpers.add(def.helper);
+        return def.code({ shape, units, seed });
+      },
     };
     const code = emitLayer(layer, ctx);
     const expression = dialect === "js" && code.endsWith(SYMBOLIC_CAST) ? code.slice(0, -SYMBOLIC_CAST.length) : code;
     return statementLines("  ", `const ${idOf.get(layer.name)} = `, expression);
   };
 
+  const featureStatements = featureLayers.map(statement).join("\n");
+  const topStatements = top.map(statement).join("\n");
   const helpers = [...new Set(ir.layers.flatMap(helpersOf))].sort();
   const input = ir.layers.find((l) => l.kind === "input");
   if (!input || input !== ir.layers[0]) throw new Error("codegen: the IR must start with its input layer");
@@ -541,7 +656,10 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo, d
 
 ${METADATA_DOC}export const metadata = {
 ${metadataText(metadataFields(ir, cost, info), "value")}}${ts(" as const")};
-${ts(`\n${buildOptionsInterface(ir)}`)}${helpers.map((h) => HELPERS[h](ts)).join("")}
+${ts(`\n${buildOptionsInterface(ir)}`)}${helpers.map((h) => HELPERS[h](ts)).join("")}${[...initializerHelpers]
+    .sort()
+    .map((h) => INITIALIZER_HELPERS[h](ts))
+    .join("")}
 ${buildModelDoc(ir)}export function buildModel(options${ts(": BuildOptions")} = {})${ts(": tf.LayersModel")} {
   const classes = options.classes ?? metadata.classes;
   const height = options.resolution ?? ${numberLiteral(height)};
@@ -551,11 +669,15 @@ ${buildModelDoc(ir)}export function buildModel(options${ts(": BuildOptions")} = 
 ${ifLines("  ", "!Number.isInteger(classes) || classes < 1", "throw new RangeError(`classes must be a positive integer, got ${classes}`);")}
 ${ifLines("  ", "!Number.isInteger(height) || height < 1", "throw new RangeError(`resolution must be a positive integer, got ${height}`);")}
 ${ifLines("  ", "!(dropout >= 0 && dropout < 1)", "throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);")}
+  const seed = options.seed;
+${ifLines("  ", "seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)", "throw new RangeError(`seed must be a whole number in [0, 2^32), got ${seed}`);")}
+  // Layer i draws from seed·layers + i + 1: one seed per (seed, layer) pair, never 0 (which tfjs's generators treat as "unseeded").
+${statementLines("  ", "const layerSeed = ", `(index${ts(": number")}) => (seed === undefined ? undefined : seed * metadata.layers + index + 1)`)}
   const modelName = ${modelName};
 
-${featureLayers.map(statement).join("\n")}
+${featureStatements}
 ${ifLines("  ", "!includeTop", `return ${modelCall(idOf.get(input.name)!, idOf.get(features)!)};`)}
-${top.length ? `\n${top.map(statement).join("\n")}\n` : ""}${statementLines("  ", "return ", modelCall(idOf.get(input.name)!, idOf.get(ir.output)!))}
+${top.length ? `\n${topStatements}\n` : ""}${statementLines("  ", "return ", modelCall(idOf.get(input.name)!, idOf.get(ir.output)!))}
 }
 `;
 }

@@ -93,6 +93,7 @@ export function moduleInfo(compiled: CompiledVariant, source: string, command: r
       resolution: variant.resolution,
       ...(variant.phi === undefined ? {} : { phi: variant.phi }),
     },
+    // The spec's `rounding keras|torchvision` preset names the reference convention, initialisation included.
   };
 }
 

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import pngjs from "pngjs";
 import { CHANNELS, modelInput } from "./data.ts";
 import { RuntimeUserError } from "./errors.ts";
-import { probabilitiesOf } from "./train.ts";
+import { probabilitiesOf } from "./evaluate.ts";
 
 /**
  * Class activation maps (Zhou et al. 2016, "Learning Deep Features for Discriminative

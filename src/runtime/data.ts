@@ -45,6 +45,16 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * The seed of stream `stream` of a run seeded with `seed` (one per epoch's shuffle and
+ * augmentation, one for the precise-BN sample), so each is reproducible on its own and a
+ * resumed run draws what the uninterrupted one would. A multiplicative hash (Knuth's
+ * 2654435761) keeps neighbouring (seed, stream) pairs apart.
+ */
+export function streamSeed(seed: number, stream: number): number {
+  return (Math.imul(seed >>> 0, 2654435761) + Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
+}
+
 // ---------------------------------------------------------------------------------------
 // The shipped data set: coloured shapes, drawn in code so that tests and the README demo
 // need no download and every run sees the same images.
@@ -272,11 +282,19 @@ export function encodePng(dataset: ImageDataset, index: number): Buffer {
 // ---------------------------------------------------------------------------------------
 // Batches
 
-/** The images at `indices` as an NHWC tensor and their labels one-hot; the caller disposes both. */
-export function batchTensors(dataset: ImageDataset, indices: readonly number[]): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
+/**
+ * The images at `indices` as an NHWC tensor and their labels one-hot; the caller disposes
+ * both. `transform` may change the batch's pixels in place first (augmentation).
+ */
+export function batchTensors(
+  dataset: ImageDataset,
+  indices: readonly number[],
+  transform?: (values: Float32Array, count: number) => void,
+): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
   const pixels = dataset.height * dataset.width * CHANNELS;
   const values = new Float32Array(indices.length * pixels);
   indices.forEach((index, i) => values.set(dataset.images.subarray(index * pixels, (index + 1) * pixels), i * pixels));
+  transform?.(values, indices.length);
   const labels = Int32Array.from(indices, (index) => dataset.labels[index]);
   const xs = modelInput(values, [indices.length, dataset.height, dataset.width, CHANNELS]);
   const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), dataset.classNames.length).toFloat() as tf.Tensor2D);
@@ -291,4 +309,98 @@ export function shuffledIndices(count: number, random: () => number): number[] {
     [order[i], order[j]] = [order[j], order[i]];
   }
   return order;
+}
+
+/** The images at `indices`, in that order, as a data set of their own. */
+export function subsetDataset(dataset: ImageDataset, indices: readonly number[]): ImageDataset {
+  const pixels = dataset.height * dataset.width * CHANNELS;
+  const images = new Float32Array(indices.length * pixels);
+  indices.forEach((index, i) => images.set(dataset.images.subarray(index * pixels, (index + 1) * pixels), i * pixels));
+  return { ...dataset, images, labels: Int32Array.from(indices, (i) => dataset.labels[i]), count: indices.length };
+}
+
+/**
+ * A seeded, stratified hold-out split: of each class, round(fraction × its images) go to
+ * validation (at least one, and at least one stays for training), chosen by a seeded
+ * shuffle, so every class is measured and the split repeats with the seed.
+ */
+export function splitDataset(
+  dataset: ImageDataset,
+  fraction: number,
+  seed: number,
+): { train: ImageDataset; validation: ImageDataset } {
+  if (!(fraction > 0 && fraction < 1))
+    throw new RuntimeUserError(`the validation fraction must be between 0 and 1, not ${fraction}`);
+  const order = shuffledIndices(dataset.count, seededRandom(seed));
+  const train: number[] = [];
+  const validation: number[] = [];
+  dataset.classNames.forEach((name, label) => {
+    const members = order.filter((i) => dataset.labels[i] === label);
+    if (members.length < 2)
+      throw new RuntimeUserError(
+        `class ${name} has ${members.length} image${members.length === 1 ? "" : "s"}; a validation split needs at least 2 per class`,
+      );
+    const held = Math.min(members.length - 1, Math.max(1, Math.round(fraction * members.length)));
+    validation.push(...members.slice(0, held));
+    train.push(...members.slice(held));
+  });
+  const byPosition = (a: number, b: number) => a - b;
+  return {
+    train: subsetDataset(dataset, train.sort(byPosition)),
+    validation: subsetDataset(dataset, validation.sort(byPosition)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Augmentation
+
+/**
+ * The smallest share of an image's area a random crop keeps. Inception-style crops (the
+ * EfficientNet reference's distorted_bounding_box_crop) go down to 8% of ImageNet photos;
+ * effnet's built-in shapes fill a third to two thirds of a small image, and a crop that
+ * cuts most of the shape away would teach noise, so crops keep at least half the area.
+ */
+export const MIN_CROP_AREA = 0.5;
+/** Crop aspect ratios, as the reference's (3/4 to 4/3). */
+const CROP_ASPECT = [3 / 4, 4 / 3] as const;
+
+/**
+ * Random-resized crop and horizontal flip, in place, for `count` images of size × size
+ * starting at `values`: a crop of MIN_CROP_AREA–100% of the area at a random aspect
+ * ratio and position, resized back to size × size (bilinear, half-pixel centres), then
+ * mirrored with probability ½. Deterministic in `random`.
+ */
+export function augmentImages(values: Float32Array, count: number, size: number, random: () => number): void {
+  const pixels = size * size * CHANNELS;
+  const source = new Float32Array(pixels);
+  for (let n = 0; n < count; n++) {
+    const image = values.subarray(n * pixels, (n + 1) * pixels);
+    source.set(image);
+    const area = MIN_CROP_AREA + random() * (1 - MIN_CROP_AREA);
+    const logAspect = Math.log(CROP_ASPECT[0]) + random() * (Math.log(CROP_ASPECT[1]) - Math.log(CROP_ASPECT[0]));
+    const aspect = Math.exp(logAspect);
+    const cropW = Math.min(size, size * Math.sqrt(area * aspect));
+    const cropH = Math.min(size, size * Math.sqrt(area / aspect));
+    const x0 = random() * (size - cropW);
+    const y0 = random() * (size - cropH);
+    const flip = random() < 0.5;
+    for (let y = 0; y < size; y++) {
+      const sy = Math.min(size - 1, Math.max(0, y0 + ((y + 0.5) * cropH) / size - 0.5));
+      const ya = Math.floor(sy);
+      const yb = Math.min(size - 1, ya + 1);
+      const fy = sy - ya;
+      for (let x = 0; x < size; x++) {
+        const sx = Math.min(size - 1, Math.max(0, x0 + (((flip ? size - 1 - x : x) + 0.5) * cropW) / size - 0.5));
+        const xa = Math.floor(sx);
+        const xb = Math.min(size - 1, xa + 1);
+        const fx = sx - xa;
+        for (let c = 0; c < CHANNELS; c++) {
+          const at = (yy: number, xx: number) => source[(yy * size + xx) * CHANNELS + c];
+          const top = at(ya, xa) * (1 - fx) + at(ya, xb) * fx;
+          const bottom = at(yb, xa) * (1 - fx) + at(yb, xb) * fx;
+          image[(y * size + x) * CHANNELS + c] = top * (1 - fy) + bottom * fy;
+        }
+      }
+    }
+  }
 }

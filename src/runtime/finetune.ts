@@ -1,7 +1,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "./data.ts";
 import { RuntimeUserError } from "./errors.ts";
-import { trainModel, type TrainOptions, type TrainProgress, type TrainResult } from "./train.ts";
+import { trainModel, type EpochSummary, type TrainOptions, type TrainProgress, type TrainResult } from "./train.ts";
 
 /**
  * Fine-tuning as the paper's transfer experiments (Table 5) do it: start from weights
@@ -58,16 +58,29 @@ export async function fineTune(
   dataset: ImageDataset,
   options: FineTuneOptions,
   onProgress: (progress: TrainProgress) => void = () => {},
+  onEpochEnd: (summary: EpochSummary) => void = () => {},
 ): Promise<TrainResult> {
   const classifier = classifierLayer(model);
   const frozen = Math.min(options.freezeEpochs, options.epochs);
   const history: TrainProgress[] = [];
+  const epochSummaries: EpochSummary[] = [];
   let seconds = 0;
   const phase = async (epochs: number, learningRate: number, maxSteps: number | undefined, offset: number) => {
-    const result = await trainModel(model, dataset, { ...options, epochs, learningRate, maxSteps }, (p) =>
-      onProgress({ ...p, epoch: p.epoch + offset, epochs: options.epochs, totalSteps: p.totalSteps + history.length }),
+    const result = await trainModel(
+      model,
+      dataset,
+      { ...options, epochs, learningRate, maxSteps },
+      (p) =>
+        onProgress({
+          ...p,
+          epoch: p.epoch + offset,
+          epochs: options.epochs,
+          totalSteps: p.totalSteps + history.length,
+        }),
+      (e) => onEpochEnd({ ...e, epoch: e.epoch + offset }),
     );
     history.push(...result.history);
+    epochSummaries.push(...result.epochs.map((e) => ({ ...e, epoch: e.epoch + offset })));
     seconds += result.seconds;
   };
   const trainable = model.layers.map((l) => l.trainable);
@@ -82,5 +95,5 @@ export async function fineTune(
   const left = options.maxSteps === undefined ? undefined : options.maxSteps - history.length;
   if (options.epochs > frozen && (left === undefined || left > 0))
     await phase(options.epochs - frozen, options.learningRate ?? 1e-3, left, frozen);
-  return { history, seconds };
+  return { history, epochs: epochSummaries, seconds };
 }

@@ -20,13 +20,7 @@ export {
   type ImageDataset,
   type ShapesOptions,
 } from "./data.ts";
-export {
-  DEFAULT_LEARNING_RATE,
-  predictProbabilities,
-  trainModel,
-  type TrainOptions,
-  type TrainProgress,
-  type TrainResult,
-} from "./train.ts";
+export { evaluateModel, predictProbabilities, probabilitiesOf, type Evaluation } from "./evaluate.ts";
+export { trainModel, type TrainOptions, type TrainProgress, type TrainResult } from "./train.ts";
 export { MODEL_JSON, WEIGHTS_BIN, loadModel, saveModel, type TrainedModelInfo } from "./io.ts";
 export { importVariantModule, type BuildOptions, type GeneratedModelModule, type ModelMetadata } from "./model.ts";

@@ -26,14 +26,16 @@ export interface TrainedModelInfo {
 }
 
 /**
- * Writes both files to `dir` (created if missing). Atomic per save: both files go to
- * temporary names first and are renamed into place only once both are written, so an
- * interrupted save never leaves a model.json that points at missing or partial weights.
+ * Writes both files to `dir` (created if missing), with any `extraFiles` (a checkpoint's
+ * training state, the history). Atomic per save: all files go to temporary names first and
+ * are renamed into place only once all are written, so an interrupted save never leaves a
+ * model.json that points at missing or partial weights, or a state of another epoch.
  */
 export async function saveModel(
   model: tf.LayersModel,
   dir: string,
   info?: TrainedModelInfo,
+  extraFiles: readonly { readonly name: string; readonly content: string | Uint8Array }[] = [],
 ): Promise<tf.io.SaveResult> {
   if (info) model.setUserDefinedMetadata({ effnet: info as unknown as object });
   return model.save(
@@ -53,6 +55,7 @@ export async function saveModel(
       const files = [
         { path: join(dir, WEIGHTS_BIN), content: weights },
         { path: join(dir, MODEL_JSON), content: JSON.stringify(modelJSON) },
+        ...extraFiles.map((f) => ({ path: join(dir, f.name), content: f.content })),
       ];
       const temps: string[] = [];
       try {

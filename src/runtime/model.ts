@@ -14,6 +14,8 @@ export interface BuildOptions {
   readonly resolution?: number;
   readonly dropout?: number;
   readonly includeTop?: boolean;
+  /** Seed of the initial weights and the dropout masks; the same seed builds bit-identical weights. */
+  readonly seed?: number;
 }
 
 export interface ModelMetadata {
@@ -41,6 +43,8 @@ export interface ModelMetadata {
     readonly preprocessing: string;
     readonly output: "logits" | "probabilities";
   };
+  /** The initialisation convention (src/codegen/initialization.ts). */
+  readonly initialization: string;
 }
 
 export interface GeneratedModelModule {

@@ -42,6 +42,26 @@ const isTensor = (value: unknown): value is tf.Tensor =>
   "dataId" in value &&
   typeof (value as tf.Tensor).dispose === "function";
 
+/** Per model: how many of its training steps are running (the release applies only inside one). */
+const trainingState = new WeakMap<object, { training: number }>();
+
+/**
+ * Runs `step` as one of the model's training steps: while it runs, a layer output is freed
+ * after its last consumer (if releaseLayerOutputsEarly was called for the model). effnet's
+ * trainer (src/runtime/train.ts, tf.variableGrads) runs its steps through this; tfjs's own
+ * `trainOnBatch` and `fit` do so through the wrapped makeTrainFunction.
+ */
+export function whileTraining<T>(model: object, step: () => T): T {
+  const state = trainingState.get(model);
+  if (!state) return step();
+  state.training++;
+  try {
+    return step();
+  } finally {
+    state.training--;
+  }
+}
+
 export function releaseLayerOutputsEarly(model: tf.LayersModel): void {
   if (wrapped.has(model)) return;
   wrapped.add(model);
@@ -54,19 +74,13 @@ export function releaseLayerOutputsEarly(model: tf.LayersModel): void {
   const modelOutputs = new Set(model.outputs.map((o) => o.name));
   // Per Tensor object; weak, so a step that fails half-way leaves nothing behind.
   const remaining = new WeakMap<tf.Tensor, number>();
-  let training = 0;
+  const state = { training: 0 };
+  trainingState.set(model, state);
   const trainable = model as unknown as TrainableModel;
   const makeTrainFunction = trainable.makeTrainFunction;
   trainable.makeTrainFunction = function () {
     const step = makeTrainFunction.call(this);
-    return (data: tf.Tensor[]) => {
-      training++;
-      try {
-        return step(data);
-      } finally {
-        training--;
-      }
-    };
+    return (data: tf.Tensor[]) => whileTraining(model, () => step(data));
   };
 
   for (const layer of layers) {
@@ -75,7 +89,7 @@ export function releaseLayerOutputsEarly(model: tf.LayersModel): void {
     const original = layer.apply;
     layer.apply = function (inputs: unknown, kwargs?: Record<string, unknown>) {
       const outputs = original.call(this, inputs, kwargs);
-      if (training === 0 || kwargs?.training !== true) return outputs;
+      if (state.training === 0 || kwargs?.training !== true) return outputs;
       const values = asList(outputs);
       node.outputTensors.forEach((symbolic, i) => {
         const value = values[i];

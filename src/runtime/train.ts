@@ -1,24 +1,60 @@
 import * as tf from "@tensorflow/tfjs";
-import { batchTensors, seededRandom, shuffledIndices, type ImageDataset } from "./data.ts";
-import { releaseLayerOutputsEarly } from "./release.ts";
+import { augmentImages, batchTensors, seededRandom, shuffledIndices, streamSeed, type ImageDataset } from "./data.ts";
+import { RuntimeUserError } from "./errors.ts";
+import { evaluateModel, outputsLogits } from "./evaluate.ts";
+import { releaseLayerOutputsEarly, whileTraining } from "./release.ts";
+import {
+  DEFAULT_OPTIMIZER,
+  learningRateAt,
+  OPTIMIZERS,
+  parseSchedule,
+  restoreOptimizer,
+  setLearningRate,
+  type OptimizerName,
+} from "./optimizers.ts";
 
 /**
- * Supervised training of a compiled model on an in-memory image data set: Adam,
- * categorical cross-entropy on the softmax output, accuracy, a seeded shuffle each
- * epoch. A plain loop over model.trainOnBatch rather than model.fit, so that progress
- * (with images per second) is reported after every step and a run can stop after a given
- * number of steps, and so that only one batch is ever materialised as tensors.
+ * Supervised training of a compiled model on an in-memory image data set: categorical
+ * cross-entropy on the softmax output, an optimiser and learning-rate schedule by name
+ * (src/runtime/optimizers.ts), optional L2 weight decay, augmentation and a held-out
+ * validation set, a seeded shuffle each epoch. A plain loop of steps rather than
+ * model.fit, so that progress (with images per second and an ETA) is reported after every
+ * step, a run can stop after a given number of steps and resume from a checkpoint, and
+ * only one batch is ever materialised as tensors.
+ *
+ * Reproducible: with the same seed, data and backend, two runs compute the same losses
+ * bit for bit. The model's own draws (initial weights, dropout masks) follow
+ * buildModel's seed; the shuffle and augmentation of epoch e draw from stream e of
+ * `seed` (streamSeed), the precise-BN sample from stream 0.
  */
 export interface TrainOptions {
   readonly epochs: number;
   readonly batchSize: number;
+  readonly optimizer?: OptimizerName;
+  /** Default: the optimiser's recipe (OPTIMIZERS[name].defaults). */
   readonly learningRate?: number;
-  /** Seed of the epoch shuffles (default 1). */
+  /** L2 weight decay on every trainable weight but batch norm's (default: the optimiser's recipe). */
+  readonly weightDecay?: number;
+  /** A schedule of SCHEDULES, e.g. `exponential:0.97/2.4` (default constant). */
+  readonly schedule?: string;
+  /** Linear warm-up from 0 over this many epochs (default 0). */
+  readonly warmupEpochs?: number;
+  /** Seed of the epoch shuffles, the augmentation and the precise-BN sample (default 1). */
   readonly seed?: number;
+  /** Random-resized crops and horizontal flips of the training images (augmentImages). */
+  readonly augment?: boolean;
+  /** Held-out images, measured in inference mode after every epoch. */
+  readonly validation?: ImageDataset;
   /** Stop after this many steps in all, e.g. for a smoke test (default: all epochs). */
   readonly maxSteps?: number;
-  /** Images to re-estimate batch-norm statistics on after training (see recomputeBatchNormStatistics); 0 skips it. Default 256. */
+  /** Images to re-estimate batch-norm statistics on (see recomputeBatchNormStatistics) before each validation and after training; 0 skips it. Default 256. */
   readonly preciseBatchNormImages?: number;
+  /** Continue a run from the state a checkpoint recorded (onEpoch's). */
+  readonly resume?: ResumeState;
+  /** Called after every epoch (after its validation) with what a checkpoint needs. */
+  readonly onEpoch?: (state: CheckpointState) => Promise<unknown>;
+  /** Called once at the end, after the precise batch-norm statistics, with the final state (the optimiser is disposed after it). */
+  readonly onFinish?: (state: CheckpointState) => Promise<unknown>;
 }
 
 export interface TrainProgress {
@@ -27,30 +63,161 @@ export interface TrainProgress {
   /** 1-based step within the epoch, and the epoch's number of steps. */
   readonly step: number;
   readonly steps: number;
-  /** Steps done in all. */
+  /** Steps done in all, and the steps the run will take in all. */
   readonly totalSteps: number;
+  readonly plannedSteps: number;
   /** This step's batch loss and accuracy (measured before the step's update, as Keras reports them). */
   readonly loss: number;
   readonly accuracy: number;
   /** Means over the epoch so far, what a progress bar shows. */
   readonly epochLoss: number;
   readonly epochAccuracy: number;
+  /** The learning rate of this step. */
+  readonly learningRate: number;
   /** Training throughput of this epoch so far. */
   readonly imagesPerSecond: number;
+  /** Seconds since the run started (including a resumed run's earlier sessions), and an estimate of those left. */
+  readonly elapsedSeconds: number;
+  readonly etaSeconds: number;
 }
+
+/** One epoch of the history (history.json): its means, and its validation if any. */
+export interface EpochSummary {
+  readonly epoch: number;
+  readonly steps: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly validationLoss?: number;
+  readonly validationAccuracy?: number;
+  readonly learningRate: number;
+  readonly elapsedSeconds: number;
+}
+
+/** Where a checkpointed run stands; enough, with the model's and optimiser's weights, to continue it exactly. */
+export interface ResumeState {
+  readonly epochsDone: number;
+  readonly totalSteps: number;
+  readonly elapsedSeconds: number;
+  readonly history: readonly EpochSummary[];
+  /** The optimiser's state (tf.Optimizer.getWeights). */
+  readonly optimizerWeights: readonly { readonly name: string; readonly tensor: tf.Tensor }[];
+  /** Masks each seeded dropout layer has drawn (the generated modules' SeededDropout.draws), in layer order. */
+  readonly dropoutDraws: readonly number[];
+}
+
+export type CheckpointState = ResumeState;
 
 export interface TrainResult {
   readonly history: readonly TrainProgress[];
+  readonly epochs: readonly EpochSummary[];
   readonly seconds: number;
 }
 
-export const DEFAULT_LEARNING_RATE = 1e-3;
+/** The generated modules' seeded dropout layers count their draws (src/codegen/emit.ts, SeededDropout). */
+type SeededDropoutLayer = tf.layers.Layer & { draws: number };
+
+function seededDropoutLayers(model: tf.LayersModel): SeededDropoutLayer[] {
+  return model.layers.filter((l): l is SeededDropoutLayer => typeof (l as { draws?: unknown }).draws === "number");
+}
+
+/**
+ * The network's logits in training mode. A softmax classifier's probabilities underflow to
+ * 0 for confidently wrong examples, and the cross-entropy of probabilities clips them at
+ * 1e-7 (tfjs-layers losses.ts, as Keras's), where the clip's gradient is 0: those
+ * examples stop teaching. Keras avoids it by computing the loss from the softmax's input
+ * (backend.categorical_crossentropy takes `output.op.inputs[0]` of a Softmax op); tfjs
+ * cannot see inside the Dense layer, so when the output layer is a softmax Dense, this
+ * applies its kernel and bias to its input itself (the same variables, so the same
+ * gradients). It matters from the first step: the reference classifier initialisation
+ * (±√(1/classes)) on batch-normalised features gives logits with a standard deviation
+ * near 9 for 3 classes, and most examples start saturated.
+ */
+export function logitsOf(model: tf.LayersModel): ((xs: tf.Tensor4D) => tf.Tensor2D) | undefined {
+  // torchvision's convention ends in logits already (src/semantics/conventions.ts).
+  if (outputsLogits(model)) return (xs) => model.apply(xs, { training: true }) as tf.Tensor2D;
+  const last = model.layers.at(-1);
+  const config = last?.getConfig() as { activation?: string } | undefined;
+  if (!last || last.getClassName() !== "Dense" || config?.activation !== "softmax") return undefined;
+  const weight = (name: string) => last.weights.find((w) => w.originalName.endsWith(`/${name}`))?.read();
+  const kernel = weight("kernel");
+  const bias = weight("bias");
+  if (!kernel) return undefined;
+  const features = tf.model({ inputs: model.inputs, outputs: last.input as tf.SymbolicTensor });
+  return (xs) => {
+    const product = tf.matMul(features.apply(xs, { training: true }) as tf.Tensor2D, kernel as tf.Tensor2D);
+    return (bias ? tf.add(product, bias) : product) as tf.Tensor2D;
+  };
+}
+
+/**
+ * Sets the classifier's kernel (the output Dense layer's) to zeros: a new head starts at
+ * uniform probabilities and loss ln(classes), as Google's ViT and BiT initialise the head
+ * they train on a new task (vit_jax models.py: `nn.Dense(num_classes,
+ * kernel_init=nn.initializers.zeros)`). The reference EfficientNet rule, uniform
+ * ±√(1/classes), is scaled for 1,000 classes: for 3 on a small input, whose features are
+ * batch-normalised and not averaged over space, it starts with logits of standard deviation
+ * near 9, and a short run spends its steps unlearning them (measured: no learning in 100
+ * steps of B0 at 32 px; with a zero head, 67% training accuracy after 96). Returns false
+ * when the output layer is not a Dense.
+ */
+export function zeroClassifier(model: tf.LayersModel): boolean {
+  const last = model.layers.at(-1);
+  if (!last || last.getClassName() !== "Dense") return false;
+  const kernel = last.weights.find((w) => w.originalName.endsWith("/kernel"));
+  if (!kernel) return false;
+  const zeros = tf.zerosLike(kernel.read());
+  kernel.write(zeros);
+  zeros.dispose();
+  return true;
+}
+
+/**
+ * One optimisation step: categorical cross-entropy (from the logits, see logitsOf, else
+ * from the probabilities as model.trainOnBatch computes it), plus L2 weight decay as the
+ * TPU reference adds it to the loss: weight_decay · Σ tf.nn.l2_loss(v) = weight_decay ·
+ * Σ v² / 2 over the non-batch-norm trainable weights. Returns the batch's cross-entropy
+ * (without the decay term, so it compares with the validation loss) and accuracy.
+ */
+function trainStep(
+  model: tf.LayersModel,
+  logits: ((xs: tf.Tensor4D) => tf.Tensor2D) | undefined,
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+  decayed: readonly tf.Variable[],
+  weightDecay: number,
+  xs: tf.Tensor4D,
+  ys: tf.Tensor2D,
+): { loss: number; accuracy: number } {
+  let crossEntropy: tf.Scalar | undefined;
+  let accuracy: tf.Scalar | undefined;
+  tf.tidy(() => {
+    const { value, grads } = whileTraining(model, () =>
+      tf.variableGrads(() => {
+        const scores = logits ? logits(xs) : (model.apply(xs, { training: true }) as tf.Tensor2D);
+        const loss = (
+          logits ? tf.losses.softmaxCrossEntropy(ys, scores) : tf.mean(tf.metrics.categoricalCrossentropy(ys, scores))
+        ) as tf.Scalar;
+        crossEntropy = tf.keep(loss.clone());
+        // The most probable class is the largest logit: accuracy reads either.
+        accuracy = tf.keep(tf.mean(tf.metrics.categoricalAccuracy(ys, scores)) as tf.Scalar);
+        if (weightDecay === 0 || decayed.length === 0) return loss;
+        return tf.add(loss, tf.mul(weightDecay / 2, tf.addN(decayed.map((v) => tf.sum(tf.square(v)))))) as tf.Scalar;
+      }, variables),
+    );
+    optimizer.applyGradients(grads);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  const result = { loss: crossEntropy!.dataSync()[0], accuracy: accuracy!.dataSync()[0] };
+  tf.dispose([crossEntropy!, accuracy!]);
+  return result;
+}
 
 export async function trainModel(
   model: tf.LayersModel,
   dataset: ImageDataset,
   options: TrainOptions,
   onProgress: (progress: TrainProgress) => void = () => {},
+  onEpochEnd: (summary: EpochSummary) => void = () => {},
 ): Promise<TrainResult> {
   const outputUnits = (model.outputs[0].shape as (number | null)[]).at(-1);
   if (outputUnits !== dataset.classNames.length) {
@@ -58,68 +225,147 @@ export async function trainModel(
       `the model predicts ${outputUnits} classes but the data set has ${dataset.classNames.length}; build it with { classes: ${dataset.classNames.length} }`,
     );
   }
-  model.compile({
-    optimizer: tf.train.adam(options.learningRate ?? DEFAULT_LEARNING_RATE),
-    // torchvision's convention ends in logits: the same cross-entropy, with the softmax inside the loss.
-    loss: outputsLogits(model)
-      ? (labels: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, logits)
-      : "categoricalCrossentropy",
-    metrics: ["accuracy"],
-  });
+  const optimizerName = options.optimizer ?? DEFAULT_OPTIMIZER;
+  const recipe = OPTIMIZERS[optimizerName].defaults;
+  const baseLearningRate = options.learningRate ?? recipe.learningRate;
+  const weightDecay = options.weightDecay ?? recipe.weightDecay;
+  const schedule = parseSchedule(options.schedule ?? "constant");
+  const seed = options.seed ?? 1;
+
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const decayed = model.layers
+    .filter((l) => l.getClassName() !== "BatchNormalization")
+    .flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+  const optimizer = await OPTIMIZERS[optimizerName].create(baseLearningRate, variables);
   releaseLayerOutputsEarly(model); // memory: see release.ts
-  const random = seededRandom(options.seed ?? 1);
-  const batchSize = Math.min(options.batchSize, dataset.count);
-  const steps = Math.ceil(dataset.count / batchSize);
-  const maxSteps = options.maxSteps ?? Infinity;
-  const history: TrainProgress[] = [];
-  const start = performance.now();
-  for (let epoch = 1; epoch <= options.epochs && history.length < maxSteps; epoch++) {
-    const order = shuffledIndices(dataset.count, random);
-    let lossSum = 0;
-    let accuracySum = 0;
-    let images = 0;
-    let epochMs = 0;
-    for (let step = 1; step <= steps && history.length < maxSteps; step++) {
-      const indices = order.slice((step - 1) * batchSize, step * batchSize);
-      const { xs, ys } = batchTensors(dataset, indices);
-      const stepStart = performance.now();
-      let result: number | number[];
-      try {
-        result = await model.trainOnBatch(xs, ys);
-      } finally {
-        xs.dispose();
-        ys.dispose();
-      }
-      epochMs += performance.now() - stepStart;
-      const [loss, accuracy] = result as number[];
-      lossSum += loss * indices.length;
-      accuracySum += accuracy * indices.length;
-      images += indices.length;
-      const progress: TrainProgress = {
-        epoch,
-        epochs: options.epochs,
-        step,
-        steps,
-        totalSteps: history.length + 1,
-        loss,
-        accuracy,
-        epochLoss: lossSum / images,
-        epochAccuracy: accuracySum / images,
-        imagesPerSecond: images / (epochMs / 1000),
-      };
-      history.push(progress);
-      onProgress(progress);
-    }
-  }
-  const preciseImages = Math.min(options.preciseBatchNormImages ?? 256, dataset.count);
-  if (preciseImages > 0)
-    recomputeBatchNormStatistics(
-      model,
-      dataset,
-      shuffledIndices(dataset.count, random).slice(0, preciseImages),
-      batchSize,
+  const dropouts = seededDropoutLayers(model);
+  const logits = logitsOf(model);
+  const resume = options.resume;
+  if (resume) {
+    await restoreOptimizer(
+      optimizerName,
+      optimizer,
+      resume.optimizerWeights.map((w) => ({ name: w.name, tensor: w.tensor })),
     );
-  return { history, seconds: (performance.now() - start) / 1000 };
+    dropouts.forEach((layer, i) => (layer.draws = resume.dropoutDraws[i] ?? 0));
+  }
+
+  try {
+    const batchSize = Math.min(options.batchSize, dataset.count);
+    const steps = Math.ceil(dataset.count / batchSize);
+    const plannedSteps = Math.min(options.maxSteps ?? Infinity, options.epochs * steps);
+    const warmupSteps = Math.round((options.warmupEpochs ?? 0) * steps);
+    const preciseImages = Math.min(options.preciseBatchNormImages ?? 256, dataset.count);
+    const preciseIndices = shuffledIndices(dataset.count, seededRandom(streamSeed(seed, 0))).slice(0, preciseImages);
+    const precise = () => recomputeBatchNormStatistics(model, dataset, preciseIndices, batchSize);
+    const size = dataset.height;
+    if (resume && resume.totalSteps !== resume.epochsDone * steps)
+      throw new RuntimeUserError(
+        `the checkpointed run stopped after ${resume.totalSteps} steps, inside epoch ${resume.epochsDone + 1} of ${steps} steps each; only a run that ended at an epoch's end can be resumed exactly`,
+      );
+
+    const history: TrainProgress[] = [];
+    const epochs: EpochSummary[] = [...(resume?.history ?? [])];
+    let totalSteps = resume?.totalSteps ?? 0;
+    const earlierSeconds = resume?.elapsedSeconds ?? 0;
+    const start = performance.now();
+    const elapsed = () => earlierSeconds + (performance.now() - start) / 1000;
+    let stepSeconds = 0;
+    let sessionSteps = 0;
+    let epochsDone = resume?.epochsDone ?? 0;
+    const state = async (): Promise<CheckpointState> => ({
+      epochsDone,
+      totalSteps,
+      elapsedSeconds: elapsed(),
+      history: [...epochs],
+      optimizerWeights: await optimizer.getWeights(),
+      dropoutDraws: dropouts.map((l) => l.draws),
+    });
+
+    for (let epoch = (resume?.epochsDone ?? 0) + 1; epoch <= options.epochs && totalSteps < plannedSteps; epoch++) {
+      const random = seededRandom(streamSeed(seed, epoch));
+      const order = shuffledIndices(dataset.count, random);
+      const augment = options.augment
+        ? (values: Float32Array, count: number) => augmentImages(values, count, size, random)
+        : undefined;
+      let lossSum = 0;
+      let accuracySum = 0;
+      let images = 0;
+      let epochMs = 0;
+      let learningRate = baseLearningRate;
+      let step = 0;
+      while (step < steps && totalSteps < plannedSteps) {
+        step++;
+        const indices = order.slice((step - 1) * batchSize, step * batchSize);
+        learningRate = learningRateAt(baseLearningRate, schedule, warmupSteps, {
+          step: totalSteps,
+          stepsPerEpoch: steps,
+          totalSteps: options.epochs * steps,
+        });
+        setLearningRate(optimizer, learningRate);
+        const { xs, ys } = batchTensors(dataset, indices, augment);
+        const stepStart = performance.now();
+        let result: { loss: number; accuracy: number };
+        try {
+          result = trainStep(model, logits, optimizer, variables, decayed, weightDecay, xs, ys);
+        } finally {
+          tf.dispose([xs, ys]);
+        }
+        const ms = performance.now() - stepStart;
+        epochMs += ms;
+        stepSeconds += ms / 1000;
+        sessionSteps++;
+        totalSteps++;
+        lossSum += result.loss * indices.length;
+        accuracySum += result.accuracy * indices.length;
+        images += indices.length;
+        const progress: TrainProgress = {
+          epoch,
+          epochs: options.epochs,
+          step,
+          steps,
+          totalSteps,
+          plannedSteps,
+          loss: result.loss,
+          accuracy: result.accuracy,
+          epochLoss: lossSum / images,
+          epochAccuracy: accuracySum / images,
+          learningRate,
+          imagesPerSecond: images / (epochMs / 1000),
+          elapsedSeconds: elapsed(),
+          etaSeconds: (stepSeconds / sessionSteps) * (plannedSteps - totalSteps),
+        };
+        history.push(progress);
+        onProgress(progress);
+      }
+      let validation: { loss: number; accuracy: number } | undefined;
+      if (options.validation) {
+        if (preciseImages > 0) precise();
+        validation = evaluateModel(model, options.validation, batchSize);
+      }
+      const summary: EpochSummary = {
+        epoch,
+        steps: step,
+        loss: lossSum / images,
+        accuracy: accuracySum / images,
+        ...(validation ? { validationLoss: validation.loss, validationAccuracy: validation.accuracy } : {}),
+        learningRate,
+        elapsedSeconds: elapsed(),
+      };
+      epochs.push(summary);
+      onEpochEnd(summary);
+      // A run stopped mid-epoch (maxSteps) reports the partial epoch but checkpoints no epoch it did not finish.
+      if (step === steps) {
+        epochsDone = epoch;
+        if (options.onEpoch) await options.onEpoch(await state());
+      }
+    }
+    if (preciseImages > 0) precise();
+    if (options.onFinish) await options.onFinish(await state());
+    return { history, epochs, seconds: elapsed() - earlierSeconds };
+  } finally {
+    optimizer.dispose();
+  }
 }
 
 /**
@@ -140,6 +386,9 @@ export function recomputeBatchNormStatistics(
 ): void {
   const layers = model.layers.filter((l) => l.getClassName() === "BatchNormalization");
   if (layers.length === 0 || indices.length === 0) return;
+  // The training-mode pass draws dropout masks; measuring must not change the masks training draws next.
+  const dropouts = seededDropoutLayers(model);
+  const draws = dropouts.map((l) => l.draws);
   // One forward pass yields every batch-norm layer's input.
   const probe = tf.model({ inputs: model.inputs, outputs: layers.map((l) => l.input as tf.SymbolicTensor) });
   // Per channel, over all batches (in float64): Σ n_b·mean_b, Σ n_b·mean_b², Σ n_b·var_b. Each batch's
@@ -179,6 +428,7 @@ export function recomputeBatchNormStatistics(
     });
     seen += batch.length;
   }
+  dropouts.forEach((l, i) => (l.draws = draws[i]));
   layers.forEach((layer, k) => {
     const { mean: meanSum, meanSquare, variance: varianceSum } = sums[k];
     const mean = Float32Array.from(meanSum, (m) => m / seen);
@@ -195,34 +445,4 @@ export function recomputeBatchNormStatistics(
   });
 }
 
-/**
- * Whether the model's classifier outputs logits (a linear dense layer, torchvision's
- * convention) rather than probabilities (softmax, Keras's).
- */
-export function outputsLogits(model: tf.LayersModel): boolean {
-  const last = model.layers[model.layers.length - 1];
-  return last.getClassName() === "Dense" && last.getConfig().activation === "linear";
-}
-
-/** The model's outputs as probabilities: softmax of logits, probabilities unchanged. */
-export function probabilitiesOf(model: tf.LayersModel, outputs: tf.Tensor2D): tf.Tensor2D {
-  return outputsLogits(model) ? tf.softmax(outputs) : outputs;
-}
-
-/** Class probabilities for each image of `dataset` (or the ones at `indices`), in inference mode. */
-export function predictProbabilities(
-  model: tf.LayersModel,
-  dataset: ImageDataset,
-  indices: readonly number[] = Array.from({ length: dataset.count }, (_, i) => i),
-  batchSize = 32,
-): Float32Array[] {
-  const rows: Float32Array[] = [];
-  for (let i = 0; i < indices.length; i += batchSize) {
-    const { xs, ys } = batchTensors(dataset, indices.slice(i, i + batchSize));
-    ys.dispose();
-    const probabilities = tf.tidy(() => probabilitiesOf(model, model.predict(xs) as tf.Tensor2D).arraySync());
-    xs.dispose();
-    for (const row of probabilities) rows.push(Float32Array.from(row));
-  }
-  return rows;
-}
+export { outputsLogits, predictProbabilities, probabilitiesOf } from "./evaluate.ts";

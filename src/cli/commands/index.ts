@@ -61,6 +61,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./predict.ts")).predictCommand,
   },
   {
+    name: "eval",
+    summary: "measure a saved model on labelled images: accuracy, per-class accuracy, confusion matrix",
+    load: async () => (await import("./eval.ts")).evalCommand,
+  },
+  {
     name: "bench-model",
     summary: "measure a variant's forward latency and training-step time per backend",
     load: async () => (await import("./bench-model.ts")).benchModelCommand,

@@ -1,13 +1,43 @@
 import * as tf from "@tensorflow/tfjs";
 import { modelInput, readImageFile, SHAPE_CLASSES, shapesDataset, CHANNELS } from "../../runtime/data.ts";
-import { probabilitiesOf } from "../../runtime/train.ts";
+import { probabilitiesOf } from "../../runtime/evaluate.ts";
 import { RuntimeUserError } from "../../runtime/errors.ts";
-import { loadModel } from "../../runtime/io.ts";
+import { loadModel, type TrainedModelInfo } from "../../runtime/io.ts";
 import { EXIT, stringOption, UsageError, type CommandDef } from "../command.ts";
 import { BACKEND_OPTION, integerOption, parseBackend, useBackend } from "./train.ts";
 
 /** A different seed from training's default, so the demo predicts on images the model never saw. */
 const SYNTHETIC_PREDICT_SEED = 1_000_003;
+
+/** A saved classifier, checked to take square RGB images, with its class names (from effnet's metadata, else `class N`). */
+export async function openClassifier(dir: string): Promise<{
+  model: tf.LayersModel;
+  info?: TrainedModelInfo;
+  size: number;
+  classNames: readonly string[];
+}> {
+  const { model, info } = await loadModel(dir);
+  const [, height, width, channels] = model.inputs[0].shape as number[];
+  if (height !== width || channels !== CHANNELS) {
+    model.dispose();
+    throw new RuntimeUserError(
+      `${dir} holds a model whose input is ${height}×${width}×${channels}; effnet predicts on square RGB inputs`,
+    );
+  }
+  const classes = (model.outputs[0].shape as number[]).at(-1)!;
+  const classNames =
+    info?.classNames?.length === classes ? info.classNames : Array.from({ length: classes }, (_, i) => `class ${i}`);
+  return { model, ...(info ? { info } : {}), size: height, classNames };
+}
+
+/** N freshly drawn shapes images (a seed training does not use), for a model trained on the shapes data set. */
+export function freshShapes(dir: string, classNames: readonly string[], count: number, size: number) {
+  if (classNames.some((name, i) => name !== SHAPE_CLASSES[i]))
+    throw new RuntimeUserError(
+      `${dir} was not trained on the shapes data set (its classes are ${classNames.slice(0, 5).join(", ")}${classNames.length > 5 ? `, … ${classNames.length} in all` : ""}); give image files instead`,
+    );
+  return shapesDataset({ count, resolution: size, classes: classNames.length, seed: SYNTHETIC_PREDICT_SEED });
+}
 
 function topK(probabilities: Float32Array, k: number): { index: number; probability: number }[] {
   return Array.from(probabilities, (probability, index) => ({ index, probability }))
@@ -46,31 +76,13 @@ export const predictCommand: CommandDef = {
     const backendChoice = parseBackend(stringOption(inv, "backend"));
     await useBackend(backendChoice);
 
-    const { model, info } = await loadModel(dir);
+    const { model, info, size: height, classNames } = await openClassifier(dir);
+    const width = height;
+    const classes = classNames.length;
     try {
-      const [, height, width, channels] = model.inputs[0].shape as number[];
-      if (height !== width || channels !== CHANNELS)
-        throw new RuntimeUserError(
-          `${dir} holds a model whose input is ${height}×${width}×${channels}; effnet predicts on square RGB inputs`,
-        );
-      const classes = (model.outputs[0].shape as number[]).at(-1)!;
-      const classNames =
-        info?.classNames?.length === classes
-          ? info.classNames
-          : Array.from({ length: classes }, (_, i) => `class ${i}`);
-
       let inputs: { label: string; pixels: Float32Array; truth?: string }[];
       if (syntheticCount !== undefined) {
-        if (classNames.some((name, i) => name !== SHAPE_CLASSES[i]))
-          throw new RuntimeUserError(
-            `${dir} was not trained on the shapes data set (its classes are ${classNames.slice(0, 5).join(", ")}${classNames.length > 5 ? `, … ${classNames.length} in all` : ""}); give image files instead`,
-          );
-        const data = shapesDataset({
-          count: syntheticCount,
-          resolution: height,
-          classes,
-          seed: SYNTHETIC_PREDICT_SEED,
-        });
+        const data = freshShapes(dir, classNames, syntheticCount, height);
         const size = height * width * CHANNELS;
         inputs = Array.from({ length: data.count }, (_, i) => ({
           label: `shapes #${i + 1}`,

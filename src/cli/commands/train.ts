@@ -1,13 +1,20 @@
 import * as tf from "@tensorflow/tfjs";
 import { displayPath } from "../../codegen/generate.ts";
 import { selectBackend, type BackendChoice, type SelectedBackend } from "../../runtime/backend.ts";
-import { refusedForMemory } from "./memory_check.ts";
-import { loadImageFolder, shapesDataset, type ImageDataset } from "../../runtime/data.ts";
+import { checkpointFiles, readCheckpoint, type RunSettings } from "../../runtime/checkpoint.ts";
+import { loadImageFolder, shapesDataset, splitDataset, type ImageDataset } from "../../runtime/data.ts";
 import { RuntimeUserError } from "../../runtime/errors.ts";
 import { fineTune, transferBackbone } from "../../runtime/finetune.ts";
-import { loadModel, saveModel } from "../../runtime/io.ts";
+import { loadModel, saveModel, type TrainedModelInfo } from "../../runtime/io.ts";
 import { importVariantModule, type GeneratedModelModule } from "../../runtime/model.ts";
-import { DEFAULT_LEARNING_RATE, trainModel, type TrainProgress } from "../../runtime/train.ts";
+import { DEFAULT_OPTIMIZER, OPTIMIZERS, optimizerNamed, parseSchedule, SCHEDULES } from "../../runtime/optimizers.ts";
+import {
+  trainModel,
+  zeroClassifier,
+  type EpochSummary,
+  type TrainOptions,
+  type TrainProgress,
+} from "../../runtime/train.ts";
 import type { CompiledVariant } from "../../compile.ts";
 import {
   compileFile,
@@ -19,6 +26,7 @@ import {
   type Invocation,
   type OptionDef,
 } from "../command.ts";
+import { refusedForMemory } from "./memory_check.ts";
 
 // ---------------------------------------------------------------------------------------
 // Shared by train, predict and bench-model.
@@ -89,43 +97,176 @@ export async function compileOneVariant(
 
 export const SINGLE_VARIANT_OPTIONS: Record<string, OptionDef> = {
   variant: { type: "string", short: "v", multiple: true, value: "NAME", description: "the variant (required)" },
-  "allow-huge": {
-    type: "boolean",
-    description: "build variants past the size limits, and train batches past the backend's memory limit",
-  },
+  "allow-huge": { type: "boolean", description: "build variants past the size limits" },
 };
 
 // ---------------------------------------------------------------------------------------
 
-/** One line of progress: what Keras's progress bar shows, plus throughput. */
+/** Seconds as m:ss, or h:mm:ss past an hour. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const [h, m, sec] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
+  const two = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${two(m)}:${two(sec)}` : `${m}:${two(sec)}`;
+}
+
+const timing = (elapsed: number, eta: number) => `${duration(elapsed)} elapsed, ETA ${duration(eta)}`;
+
+/** One line of progress: what Keras's progress bar shows, plus throughput, elapsed time and ETA. */
 function progressLine(p: TrainProgress): string {
   const width = String(p.steps).length;
-  return `epoch ${p.epoch}/${p.epochs}  step ${String(p.step).padStart(width)}/${p.steps}  loss ${p.epochLoss.toFixed(4)}  accuracy ${p.epochAccuracy.toFixed(3)}  ${p.imagesPerSecond.toFixed(1)} images/s`;
+  return `epoch ${p.epoch}/${p.epochs}  step ${String(p.step).padStart(width)}/${p.steps}  loss ${p.epochLoss.toFixed(4)}  accuracy ${p.epochAccuracy.toFixed(3)}  ${p.imagesPerSecond.toFixed(1)} images/s  ${timing(p.elapsedSeconds, p.etaSeconds)}`;
+}
+
+/** The line that ends an epoch: its means, the validation (Keras's val_loss, val_accuracy), the learning rate. */
+function epochLine(e: EpochSummary, epochs: number, eta: number): string {
+  const validation =
+    e.validationLoss === undefined
+      ? ""
+      : `  val_loss ${e.validationLoss.toFixed(4)}  val_accuracy ${e.validationAccuracy!.toFixed(3)}`;
+  return `epoch ${e.epoch}/${epochs}  loss ${e.loss.toFixed(4)}  accuracy ${e.accuracy.toFixed(3)}${validation}  lr ${Number(e.learningRate.toPrecision(3))}  ${timing(e.elapsedSeconds, eta)}`;
 }
 
 /**
- * A terminal redraws one line in place; a log (CI, a pipe) gets a plain line about every
- * tenth of an epoch and at each epoch's end, so it stays readable and short.
+ * A terminal redraws one line in place and ends each epoch with its summary line; a log
+ * (CI, a pipe) gets a plain line about every tenth of an epoch and the summary line.
  */
-function progressPrinter(inv: Invocation): (p: TrainProgress) => void {
+function progressPrinter(inv: Invocation): {
+  step: (p: TrainProgress) => void;
+  epoch: (e: EpochSummary) => void;
+} {
+  let last: TrainProgress | undefined;
+  const epoch = (e: EpochSummary) =>
+    inv.io.err(
+      `${inv.io.interactive ? "\r\x1b[2K" : ""}${epochLine(e, last?.epochs ?? e.epoch, last?.etaSeconds ?? 0)}\n`,
+    );
   if (inv.io.interactive) {
-    return (p) => inv.io.err(`\r\x1b[2K${progressLine(p)}${p.step === p.steps ? "\n" : ""}`);
+    return {
+      step: (p) => {
+        last = p;
+        inv.io.err(`\r\x1b[2K${progressLine(p)}`);
+      },
+      epoch,
+    };
   }
-  return (p) => {
-    const every = Math.max(1, Math.ceil(p.steps / 10));
-    if (p.step === p.steps || p.step % every === 0) inv.io.err(`${progressLine(p)}\n`);
+  return {
+    step: (p) => {
+      last = p;
+      const every = Math.max(1, Math.ceil(p.steps / 10));
+      if (p.step === p.steps || p.step % every === 0) inv.io.err(`${progressLine(p)}\n`);
+    },
+    epoch,
   };
 }
 
 export const DEFAULT_SYNTHETIC_IMAGES = 240;
+const DEFAULT_EPOCHS = 5;
+const DEFAULT_BATCH_SIZE = 16;
+
+/** Options that fix how a run goes; a resumed run takes them from its checkpoint. */
+const RUN_OPTIONS = [
+  "data",
+  "synthetic",
+  "images",
+  "resolution",
+  "batch-size",
+  "optimizer",
+  "lr",
+  "learning-rate",
+  "weight-decay",
+  "lr-schedule",
+  "warmup",
+  "validation",
+  "augment",
+  "zero-head",
+  "seed",
+  "shapes",
+  "weights",
+  "freeze",
+  "freeze-epochs",
+  "head-learning-rate",
+] as const;
+
+function fraction(inv: Invocation, name: string): number {
+  const text = stringOption(inv, name);
+  const value = Number(text);
+  if (text === undefined) return 0;
+  if (!(value > 0 && value < 1))
+    throw new UsageError(`--${name} must be a fraction between 0 and 1, e.g. 0.2, not \`${text}\``);
+  return value;
+}
+
+function nonNegative(inv: Invocation, name: string, fallback: number): number {
+  const text = stringOption(inv, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!(Number.isFinite(value) && value >= 0)) throw new UsageError(`--${name} must be a number ≥ 0, not \`${text}\``);
+  return value;
+}
+
+/** The run's settings from the command line (a new run). */
+function settingsFromCommandLine(
+  inv: Invocation,
+  compiled: CompiledVariant,
+  module: GeneratedModelModule,
+): RunSettings {
+  const dataDir = stringOption(inv, "data");
+  const synthetic = inv.options.synthetic === true;
+  if (Boolean(dataDir) === synthetic) throw new UsageError("give either --data DIR or --synthetic");
+  if (stringOption(inv, "lr") !== undefined && stringOption(inv, "learning-rate") !== undefined)
+    throw new UsageError("give --lr or --learning-rate, not both");
+  let optimizer: string;
+  try {
+    optimizer = optimizerNamed(stringOption(inv, "optimizer") ?? DEFAULT_OPTIMIZER);
+    parseSchedule(stringOption(inv, "lr-schedule") ?? "constant");
+  } catch (e) {
+    if (e instanceof RuntimeUserError) throw new UsageError(e.userMessage);
+    throw e;
+  }
+  const recipe = OPTIMIZERS[optimizer as keyof typeof OPTIMIZERS].defaults;
+  const learningRate =
+    stringOption(inv, "lr") !== undefined
+      ? numberOption(inv, "lr", 0)
+      : numberOption(inv, "learning-rate", recipe.learningRate);
+  return {
+    spec: displayPath(inv.positionals[0]),
+    network: compiled.ir.network,
+    variant: compiled.ir.variant,
+    resolution: integerOption(inv, "resolution", module.metadata.resolution, 8),
+    classNames: [],
+    data: synthetic ? "synthetic" : dataDir!,
+    images: integerOption(inv, "images", DEFAULT_SYNTHETIC_IMAGES),
+    validation: fraction(inv, "validation"),
+    seed: integerOption(inv, "seed", 1, 0),
+    batchSize: integerOption(inv, "batch-size", DEFAULT_BATCH_SIZE),
+    epochs: integerOption(inv, "epochs", DEFAULT_EPOCHS),
+    optimizer,
+    learningRate,
+    weightDecay: nonNegative(inv, "weight-decay", recipe.weightDecay),
+    schedule: stringOption(inv, "lr-schedule") ?? "constant",
+    warmupEpochs: nonNegative(inv, "warmup", 0),
+    augment: inv.options.augment === true,
+    zeroHead: inv.options["zero-head"] === true,
+  };
+}
 
 export const trainCommand: CommandDef = {
   name: "train",
   summary: "train a compiled variant on an image folder or the built-in shapes data set, and save it",
   usage:
-    "effnet train FILE --variant NAME (--data DIR | --synthetic) [--resolution N] [--epochs N] [--batch-size N] [--out DIR]",
-  details:
-    "Builds the variant's generated model (the module `effnet compile` writes) with as many classes as the data has, trains it with Adam on categorical cross-entropy, and saves model.json + weights.bin to --out (default models/<network>_<variant>), loadable by `effnet predict`, tf.loadLayersModel, or tfjs-node. --data reads DIR/<class>/<image>.png|jpg, one sub-folder per class, resized to the variant's resolution or --resolution; --synthetic uses a deterministic data set of coloured shapes (circle, square, triangle) drawn in code, so no download is needed. Pixels go into the model in [0, 255]; its convention's preprocessing (src/semantics/conventions.ts) is inside it. A model whose classifier outputs logits (the torchvision convention) trains on softmax cross-entropy of the logits.",
+    "effnet train FILE --variant NAME (--data DIR | --synthetic) [--resolution N] [--epochs N] [--batch-size N] [--validation F] [--optimizer NAME] [--lr X] [--augment] [--out DIR | --resume DIR]",
+  details: `Builds the variant's generated model (the module \`effnet compile\` writes) with as many classes as the data has and its reference initialisation, seeded, trains it on categorical cross-entropy, and saves model.json + weights.bin to --out (default models/<network>_<variant>), loadable by \`effnet predict\` and \`effnet eval\`, tf.loadLayersModel, or tfjs-node. Beside them: history.json (loss, accuracy and validation per epoch) and a checkpoint (training.json, optimizer.bin), written after every epoch, which --resume DIR continues exactly. --data reads DIR/<class>/<image>.png|jpg, one sub-folder per class, resized to the variant's resolution or --resolution; --synthetic uses a deterministic data set of coloured shapes (circle, square, triangle) drawn in code, so no download is needed. Pixels go into the model in [0, 255]; its convention's preprocessing is inside it. --validation F holds out a seeded, stratified fraction F of the images and measures it after every epoch. Optimisers: ${Object.entries(
+    OPTIMIZERS,
+  )
+    .map(
+      ([name, o]) =>
+        `${name}: ${o.description}, default lr ${o.defaults.learningRate}, weight decay ${o.defaults.weightDecay}`,
+    )
+    .join("; ")}. Schedules: ${Object.values(SCHEDULES)
+    .map((s) => `${s.syntax} (${s.description})`)
+    .join(
+      ", ",
+    )}. The same --seed (initial weights, dropout masks, shuffles, augmentation, synthetic data) on the same backend repeats a run bit for bit.`,
   positionals: { min: 1, max: 1 },
   options: {
     ...SINGLE_VARIANT_OPTIONS,
@@ -147,19 +288,49 @@ export const trainCommand: CommandDef = {
       value: "N",
       description: "input height and width in pixels (default: the variant's)",
     },
-    epochs: { type: "string", short: "e", value: "N", description: "passes over the data (default 5)" },
-    "batch-size": { type: "string", value: "N", description: "images per step (default 16)" },
+    epochs: { type: "string", short: "e", value: "N", description: `passes over the data (default ${DEFAULT_EPOCHS})` },
+    "batch-size": { type: "string", value: "N", description: `images per step (default ${DEFAULT_BATCH_SIZE})` },
     steps: {
       type: "string",
       value: "N",
       description: "stop after N steps in all (default: every step of every epoch)",
     },
-    "learning-rate": {
+    validation: {
+      type: "string",
+      value: "F",
+      description: "hold out this fraction of the images (e.g. 0.2) and report val_loss and val_accuracy per epoch",
+    },
+    optimizer: {
+      type: "string",
+      value: "NAME",
+      description: `${Object.keys(OPTIMIZERS).join(", ")} (default ${DEFAULT_OPTIMIZER})`,
+    },
+    lr: { type: "string", value: "X", description: "learning rate (default: the optimizer's recipe)" },
+    "learning-rate": { type: "string", value: "X", description: "the same as --lr" },
+    "lr-schedule": {
+      type: "string",
+      value: "S",
+      description: `${Object.values(SCHEDULES)
+        .map((s) => s.syntax)
+        .join(", ")} (default constant)`,
+    },
+    warmup: { type: "string", value: "EPOCHS", description: "linear learning-rate warm-up from 0 (default 0)" },
+    "weight-decay": {
       type: "string",
       value: "X",
-      description: `Adam's learning rate (default ${DEFAULT_LEARNING_RATE})`,
+      description: "L2 weight decay on all but batch norm (default: the optimizer's recipe)",
     },
-    seed: { type: "string", value: "N", description: "seed of the shuffles and of the synthetic data (default 1)" },
+    augment: { type: "boolean", description: "random-resized crops (≥ 50% of the area) and horizontal flips" },
+    "zero-head": {
+      type: "boolean",
+      description:
+        "start the classifier's kernel at zero, as ViT and BiT do for a new head, instead of the reference's ±√(1/classes), which for a few classes starts saturated",
+    },
+    seed: {
+      type: "string",
+      value: "N",
+      description: "seed of the initial weights, dropout, shuffles, augmentation and synthetic data (default 1)",
+    },
     shapes: {
       type: "string",
       value: "A,B",
@@ -181,27 +352,58 @@ export const trainCommand: CommandDef = {
     "head-learning-rate": {
       type: "string",
       value: "X",
-      description: "learning rate while the features are frozen (default 10 × --learning-rate)",
+      description: "learning rate while the features are frozen (default 10 × --lr)",
     },
-    out: { type: "string", short: "o", value: "DIR", description: "where to save model.json and weights.bin" },
+    out: {
+      type: "string",
+      short: "o",
+      value: "DIR",
+      description: "where to save the model, its history and checkpoint",
+    },
+    resume: {
+      type: "string",
+      value: "DIR",
+      description: "continue the run checkpointed in DIR (with its settings; --epochs may extend it)",
+    },
     ...BACKEND_OPTION,
   },
   examples: [
-    "effnet train specs/efficientnet.effnet --variant B0 --synthetic --resolution 32 --epochs 3 --out models/b0-shapes",
-    "effnet train specs/mobilenetv2.effnet --variant V2 --data photos/ --resolution 96 --backend wasm",
+    "effnet train specs/efficientnet.effnet --variant B0 --synthetic --resolution 32 --images 1200 --validation 0.2 --batch-size 32 --lr 0.003 --zero-head --out models/b0-shapes",
+    "effnet train specs/efficientnet.effnet --variant B0 --resume models/b0-shapes --epochs 8",
+    "effnet train specs/efficientnet.effnet --variant B0 --data photos/ --optimizer rmsprop --lr 0.016 --lr-schedule exponential:0.97/2.4",
     "effnet train specs/efficientnet.effnet --variant B0 --synthetic --weights models/b0-imagenet --freeze features --freeze-epochs 2 --out models/b0-tuned",
   ],
   run: async (inv) => {
-    const dataDir = stringOption(inv, "data");
-    const synthetic = inv.options.synthetic === true;
-    if (Boolean(dataDir) === synthetic) throw new UsageError("give either --data DIR or --synthetic");
-    const epochs = integerOption(inv, "epochs", 5);
-    const batchSize = integerOption(inv, "batch-size", 16);
-    const seed = integerOption(inv, "seed", 1, 0);
-    const learningRate = numberOption(inv, "learning-rate", DEFAULT_LEARNING_RATE);
+    const resumeDir = stringOption(inv, "resume");
+    if (resumeDir) {
+      const given = RUN_OPTIONS.filter((name) => inv.options[name] !== undefined);
+      if (given.length > 0)
+        throw new UsageError(
+          `--resume continues the run with the settings in ${resumeDir}/training.json; leave out ${given.map((n) => `--${n}`).join(", ")}`,
+        );
+    }
     const maxSteps = stringOption(inv, "steps") === undefined ? undefined : integerOption(inv, "steps", 1);
     const backendChoice = parseBackend(stringOption(inv, "backend"));
-    const images = integerOption(inv, "images", DEFAULT_SYNTHETIC_IMAGES);
+
+    const loaded = await compileOneVariant(inv);
+    if (!loaded) return EXIT.errors;
+    const { compiled, module } = loaded;
+    const checkpoint = resumeDir ? readCheckpoint(resumeDir) : undefined;
+    const settings: RunSettings = checkpoint
+      ? { ...checkpoint.settings, epochs: integerOption(inv, "epochs", checkpoint.settings.epochs) }
+      : settingsFromCommandLine(inv, compiled, module);
+    if (checkpoint && (settings.network !== compiled.ir.network || settings.variant !== compiled.ir.variant))
+      throw new RuntimeUserError(
+        `${resumeDir} checkpoints ${settings.network} ${settings.variant}, not ${compiled.ir.network} ${compiled.ir.variant}`,
+      );
+    const out =
+      stringOption(inv, "out") ?? resumeDir ?? `models/${compiled.ir.network}_${compiled.ir.variant}`.toLowerCase();
+    const { resolution, seed } = settings;
+
+    const backend = await useBackend(backendChoice);
+    inv.io.err(`backend: ${backend.name} (${backend.reason})\n`);
+
+    const synthetic = settings.data === "synthetic";
     const shapes = listOption(inv, "shapes");
     const weightsDir = stringOption(inv, "weights");
     const freeze = stringOption(inv, "freeze");
@@ -210,58 +412,93 @@ export const trainCommand: CommandDef = {
     if (freeze && !weightsDir)
       throw new UsageError("--freeze features needs --weights DIR: a new classifier on trained features");
     const freezeEpochs = freeze ? integerOption(inv, "freeze-epochs", 1) : 0;
-    const headLearningRate = numberOption(inv, "head-learning-rate", 10 * learningRate);
-
-    const loaded = await compileOneVariant(inv);
-    if (!loaded) return EXIT.errors;
-    const { compiled, module } = loaded;
-    const resolution = integerOption(inv, "resolution", module.metadata.resolution, 8);
-    const out = stringOption(inv, "out") ?? `models/${compiled.ir.network}_${compiled.ir.variant}`.toLowerCase();
-
-    const backend = await useBackend(backendChoice);
-    inv.io.err(`backend: ${backend.name} (${backend.reason})\n`);
-
-    const dataset: ImageDataset = synthetic
-      ? shapesDataset({ count: images, resolution, seed, ...(shapes.length ? { shapes } : {}) })
-      : loadImageFolder(dataDir!, { resolution });
+    const headLearningRate = nonNegative(inv, "head-learning-rate", 10 * settings.learningRate);
+    const all: ImageDataset = synthetic
+      ? shapesDataset({ count: settings.images, resolution, seed, ...(shapes.length ? { shapes } : {}) })
+      : loadImageFolder(settings.data, { resolution });
+    const { train, validation } =
+      settings.validation > 0 ? splitDataset(all, settings.validation, seed) : { train: all, validation: undefined };
     inv.io.err(
-      `data: ${dataset.count} images of ${dataset.classNames.length} classes (${dataset.classNames.join(", ")}) at ${resolution}×${resolution}${synthetic ? ", synthetic shapes" : ` from ${dataDir}`}\n`,
+      `data: ${all.count} images of ${all.classNames.length} classes (${all.classNames.join(", ")}) at ${resolution}×${resolution}${synthetic ? ", synthetic shapes" : ` from ${settings.data}`}${validation ? `; ${train.count} for training, ${validation.count} held out` : ""}\n`,
     );
 
     // Memory: refuse before anything is allocated (EFF0007), unless --allow-huge.
-    const memory = { batch: Math.min(batchSize, dataset.count), resolution, classes: dataset.classNames.length };
+    const memory = { batch: Math.min(settings.batchSize, train.count), resolution, classes: all.classNames.length };
     if (refusedForMemory(inv, compiled, memory, backend.name, "--batch-size")) return EXIT.errors;
 
-    const model = module.buildModel({ classes: dataset.classNames.length, resolution });
+    const model = module.buildModel({ classes: all.classNames.length, resolution, seed });
+    if (settings.zeroHead && !checkpoint && !zeroClassifier(model))
+      throw new UsageError(
+        `--zero-head: ${compiled.ir.network} ${compiled.ir.variant} does not end in a dense classifier`,
+      );
+    const info: TrainedModelInfo = {
+      network: compiled.ir.network,
+      variant: compiled.ir.variant,
+      resolution,
+      classNames: all.classNames,
+      convention: compiled.ir.convention.name,
+    };
+    const runSettings: RunSettings = { ...settings, classNames: all.classNames };
     inv.io.err(
-      `model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters\n`,
+      `model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters, ${module.metadata.initialization} initialisation (seed ${seed}); ${settings.optimizer}, lr ${settings.learningRate}${settings.schedule === "constant" ? "" : ` (${settings.schedule})`}, weight decay ${settings.weightDecay}${settings.augment ? ", augmented" : ""}${settings.zeroHead ? ", zero head" : ""}\n`,
     );
     try {
-      if (weightsDir) {
+      if (checkpoint) {
+        if (checkpoint.settings.classNames.join("\n") !== all.classNames.join("\n"))
+          throw new RuntimeUserError(
+            `${resumeDir} was trained on other classes (${checkpoint.settings.classNames.join(", ")})`,
+          );
+        const { model: saved } = await loadModel(resumeDir!);
+        for (const layer of model.layers)
+          if (layer.weights.length > 0) layer.setWeights(saved.getLayer(layer.name).getWeights());
+        saved.dispose();
+        inv.io.err(`resuming after epoch ${checkpoint.state.epochsDone} (${checkpoint.state.totalSteps} steps)\n`);
+      }
+      if (weightsDir && !checkpoint) {
         const pretrained = await loadModel(weightsDir);
         try {
           const { layers } = transferBackbone(pretrained.model, model, weightsDir);
           inv.io.err(
-            `weights: ${layers} layers from ${weightsDir}, a new ${dataset.classNames.length}-class classifier${freeze ? `; features frozen for ${freezeEpochs} epoch(s) at learning rate ${headLearningRate}` : ""}\n`,
+            `weights: ${layers} layers from ${weightsDir}, a new ${all.classNames.length}-class classifier${freeze ? `; features frozen for ${freezeEpochs} epoch(s) at learning rate ${headLearningRate}` : ""}\n`,
           );
         } finally {
           pretrained.model.dispose();
         }
       }
-      const trainOptions = { epochs, batchSize, learningRate, seed, ...(maxSteps ? { maxSteps } : {}) };
-      const result = freeze
-        ? await fineTune(model, dataset, { ...trainOptions, freezeEpochs, headLearningRate }, progressPrinter(inv))
-        : await trainModel(model, dataset, trainOptions, progressPrinter(inv));
-      const last = result.history.at(-1);
-      await saveModel(model, out, {
-        network: compiled.ir.network,
-        variant: compiled.ir.variant,
-        resolution,
-        classNames: dataset.classNames,
-        convention: compiled.ir.convention.name,
-      });
+      const printer = progressPrinter(inv);
+      const save = async (state: Parameters<typeof checkpointFiles>[2], finished: boolean) =>
+        saveModel(model, out, info, await checkpointFiles(info, runSettings, state, finished));
+      const trainOptions: TrainOptions = {
+        epochs: settings.epochs,
+        batchSize: settings.batchSize,
+        optimizer: optimizerNamed(settings.optimizer),
+        learningRate: settings.learningRate,
+        weightDecay: settings.weightDecay,
+        schedule: settings.schedule,
+        warmupEpochs: settings.warmupEpochs,
+        seed,
+        augment: settings.augment,
+        ...(validation ? { validation } : {}),
+        ...(maxSteps ? { maxSteps } : {}),
+        ...(checkpoint ? { resume: checkpoint.state } : {}),
+        onEpoch: (state) => save(state, false),
+        // The final save carries the precise batch-norm statistics trainModel ends with.
+        onFinish: (state) => save(state, true),
+      };
+      const result =
+        freeze && !checkpoint
+          ? await fineTune(
+              model,
+              train,
+              { ...trainOptions, freezeEpochs, headLearningRate },
+              printer.step,
+              printer.epoch,
+            )
+          : await trainModel(model, train, trainOptions, printer.step, printer.epoch);
+      if (checkpoint) tf.dispose(checkpoint.state.optimizerWeights.map((w) => w.tensor));
+      const last = result.epochs.at(-1);
       inv.io.out(
-        `trained ${result.history.length} steps in ${result.seconds.toFixed(1)} s${last ? `, last epoch loss ${last.epochLoss.toFixed(4)} accuracy ${last.epochAccuracy.toFixed(3)}` : ""}; saved ${out}/model.json and ${out}/weights.bin\n`,
+        `trained ${result.history.length} steps in ${result.seconds.toFixed(1)} s${last ? `, last epoch loss ${last.loss.toFixed(4)} accuracy ${last.accuracy.toFixed(3)}${last.validationAccuracy === undefined ? "" : ` val_accuracy ${last.validationAccuracy.toFixed(3)}`}` : ""}; saved ${out}/model.json, weights.bin and history.json\n`,
       );
     } finally {
       model.dispose();
