@@ -16,6 +16,8 @@ import type { ParamCount } from "./cost.ts";
 export interface CostTotals {
   readonly params: ParamCount;
   readonly macs: number;
+  /** 2 × MACs, as cost() reports them. */
+  readonly flops: number;
 }
 
 export function shapeTotals(spec: Spec, shape: ScaledShape): CostTotals {
@@ -48,6 +50,7 @@ export function shapeTotals(spec: Spec, shape: ScaledShape): CostTotals {
   return {
     params: { total: t.trainable + t.nonTrainable, trainable: t.trainable, nonTrainable: t.nonTrainable },
     macs: t.macs,
+    flops: 2 * t.macs,
   };
 }
 

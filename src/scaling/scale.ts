@@ -112,15 +112,13 @@ export function scale(
     );
     return { diagnostics };
   }
-  const totalLayers = stages.reduce((n, s) => n + s.layers.value, 0);
-  const widest = Math.max(...stages.map((s) => s.channels.value * Math.max(1, s.stage.params.expand)));
-  const over = (limits: { readonly layers: number; readonly resolution: number; readonly channels: number }) =>
-    [
-      !(totalLayers <= limits.layers) && `${count(totalLayers)} layers (limit ${count(limits.layers)})`,
-      !(Math.max(height, inputWidth) <= limits.resolution) &&
-        `an input of ${pixels(height)}×${pixels(inputWidth)} pixels (limit ${count(limits.resolution)})`,
-      !(widest <= limits.channels) && `${count(widest)} channels in one layer (limit ${count(limits.channels)})`,
-    ].filter((p): p is string => Boolean(p));
+  const shape = {
+    height,
+    width: inputWidth,
+    channels: stages.map((s) => s.channels.value),
+    layers: stages.map((s) => s.layers.value),
+  };
+  const over = (limits: SizeLimits) => sizeProblems(spec, shape, limits);
   const coefficients = `depth ${fmtCoefficient(variant.depth)}, width ${fmtCoefficient(variant.width)}, resolution ${pixels(variant.resolution)}${variant.phi !== undefined ? ` from φ = ${variant.phi}` : ""}`;
   const unbuildable = over(BUILD_LIMITS);
   if (unbuildable.length) {
@@ -144,6 +142,24 @@ export function scale(
     network: { spec, variant, input: { height, width: inputWidth, channels: spec.input.channels }, stages },
     diagnostics,
   };
+}
+
+type SizeLimits = { readonly layers: number; readonly resolution: number; readonly channels: number };
+
+/** What of a scaled network is past the limits (SIZE_LIMITS or BUILD_LIMITS), as phrases for EFF3001/EFF3003. */
+export function sizeProblems(spec: Spec, shape: ScaledShape, limits: SizeLimits): string[] {
+  let totalLayers = 0;
+  let widest = -Infinity;
+  for (let i = 0; i < shape.layers.length; i++) {
+    totalLayers += shape.layers[i];
+    widest = Math.max(widest, shape.channels[i] * Math.max(1, spec.stages[i].params.expand));
+  }
+  return [
+    !(totalLayers <= limits.layers) && `${count(totalLayers)} layers (limit ${count(limits.layers)})`,
+    !(Math.max(shape.height, shape.width) <= limits.resolution) &&
+      `an input of ${pixels(shape.height)}×${pixels(shape.width)} pixels (limit ${count(limits.resolution)})`,
+    !(widest <= limits.channels) && `${count(widest)} channels in one layer (limit ${count(limits.channels)})`,
+  ].filter((p): p is string => Boolean(p));
 }
 
 /** Which rule gives a stage's channels and layers: decided once per spec, shared by scale() and scaledShape(). */
@@ -178,8 +194,8 @@ function scalingPlan(spec: Spec): readonly StagePlan[] {
 export interface ScaledShape {
   readonly height: number;
   readonly width: number;
-  readonly channels: number[];
-  readonly layers: number[];
+  readonly channels: readonly number[];
+  readonly layers: readonly number[];
 }
 
 /**
