@@ -7,6 +7,7 @@ import { fmtCommand } from "./fmt.ts";
 import { diffCommand } from "./diff.ts";
 import { reportCommand } from "./report.ts";
 import { solveCommand } from "./solve.ts";
+import { searchCommand } from "./search.ts";
 import { predictCommand } from "./predict.ts";
 import { trainCommand } from "./train.ts";
 import { weightsExportCommand, weightsImportCommand } from "./weights.ts";
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandDef[] = [
   reportCommand,
   diffCommand,
   solveCommand,
+  searchCommand,
   fmtCommand,
   compileCommand,
   trainCommand,
