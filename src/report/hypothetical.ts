@@ -62,7 +62,7 @@ export class Costing {
    * limits buildVariant applies (EFF3002 degenerate stages, EFF3003/EFF3001 sizes, EFF4002
    * nothing to learn); budgets are the caller's.
    */
-  screen(c: Coefficients, options: { allowHuge?: boolean; spec?: Spec } = {}): Screened {
+  screen(c: Coefficients, options: { allowHuge?: boolean; spec?: Spec; learnable?: boolean } = {}): Screened {
     const spec = options.spec ?? this.spec;
     const shape = scaledShape(spec, c.width, c.depth, c.resolution);
     if (shape.channels.some((n) => n < 1) || shape.layers.some((n) => n < 1))
@@ -74,13 +74,17 @@ export class Costing {
     const totals = shapeTotals(spec, shape);
     if (!options.allowHuge && (totals.params.total > SIZE_LIMITS.params || totals.macs > SIZE_LIMITS.macs))
       return { ok: false, code: "EFF3001", why: "past 10⁹ parameters or 10¹² MACs" };
-    if (totals.params.trainable === 0) return { ok: false, code: "EFF4002", why: "no trainable parameter" };
+    if (options.learnable !== false && totals.params.trainable === 0)
+      return { ok: false, code: "EFF4002", why: "no trainable parameter" };
     return { ok: true, shape, totals };
   }
 
-  /** Totals of a configuration that is known to be buildable (it is no larger than an admitted variant). */
+  /**
+   * Totals of a configuration that is known to be buildable (it is no larger than an admitted
+   * variant); whether it can learn is the caller's question (an audit reports EFF4002 itself).
+   */
   totals(c: Coefficients, spec?: Spec): CostTotals {
-    const screened = this.screen(c, { allowHuge: true, spec });
+    const screened = this.screen(c, { allowHuge: true, spec, learnable: false });
     if (!screened.ok) throw new Error(`internal: what-if network refused (${screened.code}: ${screened.why})`);
     return screened.totals;
   }
