@@ -105,6 +105,7 @@ export const searchCommand: CommandDef = {
     const tolerance = numberOption(inv, "tolerance", constraint?.tolerance ?? 0.1, (x) => x >= 0, "a tolerance ≥ 0");
 
     const started = Date.now();
+    let printed = started;
     const result = search(spec, {
       phi,
       grid,
@@ -113,8 +114,11 @@ export const searchCommand: CommandDef = {
       budgets,
       objective: rank,
       onProgress: (done, total) => {
-        if (total < PROGRESS_FROM) return;
-        const elapsed = (Date.now() - started) / 1000;
+        // Redrawn five times a second on a terminal, a line a second in a log, and the last one.
+        const now = Date.now();
+        if (total < PROGRESS_FROM || (done < total && now - printed < (inv.io.interactive ? 200 : 1000))) return;
+        printed = now;
+        const elapsed = (now - started) / 1000;
         const eta = (elapsed / done) * (total - done);
         const line = `search: ${withCommas(done)} of ${withCommas(total)} candidates, ${elapsed.toFixed(1)} s, ETA ${eta.toFixed(1)} s`;
         inv.io.err(inv.io.interactive ? `\r\x1b[2K${line}${done === total ? "\n" : ""}` : `${line}\n`);
@@ -210,18 +214,23 @@ function searchJson(source: string, spec: Spec, r: SearchResult) {
   };
 }
 
+const KEYWORDS = { alpha: "depth", beta: "width", gamma: "resolution" } as const;
+
 /**
- * The spec's own scaling lines with the coefficients replaced, comments and rounding rules
- * kept, ready to paste; the bare assignments when the spec writes them some other way.
+ * The spec's own scaling lines with the coefficients in place (its rounding rules and fixed
+ * stages kept), ready to paste: `depth alpha 1.2 round ceil …` becomes `depth alpha 1.25
+ * round ceil …`; a line without a coefficient (a plain `scaling { … }` block) gets one after
+ * its keyword, and a dimension the spec does not write gets a bare `depth alpha X`.
  */
 export function pasteLines(text: string, c: Pick<Candidate, "alpha" | "beta" | "gamma">): string[] {
-  const lines = AXES.map((axis) => {
-    const m = new RegExp(`^[ \\t]*(depth|width|resolution)[ \\t]+${axis}[ \\t]+[0-9.]+.*$`, "m").exec(text);
-    return m?.[0].replace(new RegExp(`(${axis}[ \\t]+)[0-9.]+`), `$1${c[axis]}`).trim();
+  return AXES.map((axis) => {
+    const keyword = KEYWORDS[axis];
+    const line = new RegExp(`^[ \\t]*${keyword}\\b[^\\n]*$`, "m").exec(text)?.[0].trim();
+    if (line === undefined) return `${keyword} ${axis} ${c[axis]}`;
+    return new RegExp(`\\b${axis}[ \\t]+[0-9.]+`).test(line)
+      ? line.replace(new RegExp(`(\\b${axis}[ \\t]+)[0-9.]+`), `$1${c[axis]}`)
+      : line.replace(keyword, `${keyword} ${axis} ${c[axis]}`);
   });
-  return lines.every((l) => l !== undefined)
-    ? lines
-    : [`depth alpha ${c.alpha}`, `width beta ${c.beta}`, `resolution gamma ${c.gamma}`];
 }
 
 function renderSearch(spec: Spec, r: SearchResult, top: number, width: number, text: string): string {
@@ -292,7 +301,9 @@ function renderSearch(spec: Spec, r: SearchResult, top: number, width: number, t
       "",
     );
   out.push(
-    "Best candidate, to paste into the spec's scaling block:",
+    spec.scaling.compound
+      ? "Best candidate, to paste into the spec's scaling block:"
+      : "Best candidate, as the lines of a `scaling compound { … }` block (the spec has no compound rule yet):",
     ...pasteLines(text, r.ranked[0]).map((l) => `  ${l}`),
   );
   return out.join("\n");
