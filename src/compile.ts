@@ -70,16 +70,58 @@ export function compile(file: SourceFile, options: CompileOptions = {}): Compila
   const selected = selectVariants(spec, options.variants, diagnostics);
   const variants: CompiledVariant[] = [];
   for (const variant of selected) {
-    const scaled = scale(spec, variant, options);
-    diagnostics.push(...scaled.diagnostics);
-    if (!scaled.network) continue;
-    const ir = lower(scaled.network);
-    const costed = cost(ir);
-    const limits = [...(options.allowHuge ? [] : checkSizeLimits(variant, costed)), ...checkLearnable(variant, costed)];
-    diagnostics.push(...limits, ...checkBudgets(spec.budgets, variant, costed));
-    if (limits.length === 0) variants.push({ variant, scaled: scaled.network, ir, cost: costed });
+    const built = buildVariant(spec, variant, options);
+    diagnostics.push(...built.diagnostics);
+    if (built.compiled) variants.push(built.compiled);
   }
   return done(diagnostics, { document: parsed.document, spec, variants });
+}
+
+export interface BuildOptions {
+  /** Build past the size limits (SIZE_LIMITS), never past the build limits (EFF3003). */
+  readonly allowHuge?: boolean;
+  /**
+   * Lowered and costed networks by shape (src/report/hypothetical.ts, Costing): what-if
+   * networks of one spec share them, since rounding maps many coefficients onto one network.
+   */
+  readonly cache?: Map<string, { readonly ir: NetworkIR; readonly cost: NetworkCost }>;
+}
+
+/** The shape of a scaled network, as a key: equal keys mean equal layers, hence equal IRs and costs. */
+export function shapeKey(network: ScaledNetwork): string {
+  const stages = network.stages.map((s) => `${s.channels.value}/${s.layers.value}`).join(",");
+  return `${network.spec.rounding}|${network.variant.dropout}|${network.input.height}x${network.input.width}|${stages}`;
+}
+
+/**
+ * The one variant pipeline: scale (size limits EFF3001 and EFF3003, degenerate stages
+ * EFF3002) → lower → cost → size limits on parameters and MACs (EFF3001), the learnable
+ * check (EFF4002) and the spec's budgets (EFF4001). `compile`, the reports' what-if
+ * networks, `solve` and `search` all build variants through it, so they share its guards.
+ * `compiled` is absent when a limit refused the variant (budgets only warn the caller).
+ */
+export function buildVariant(
+  spec: Spec,
+  variant: Variant,
+  options: BuildOptions = {},
+): { compiled?: CompiledVariant; diagnostics: Diagnostic[] } {
+  const scaled = scale(spec, variant, options);
+  if (!scaled.network) return { diagnostics: scaled.diagnostics };
+  const key = options.cache && shapeKey(scaled.network);
+  let built = key === undefined ? undefined : options.cache!.get(key);
+  if (!built) {
+    const ir = lower(scaled.network);
+    built = { ir, cost: cost(ir) };
+    if (key !== undefined) options.cache!.set(key, built);
+  }
+  const limits = [
+    ...(options.allowHuge ? [] : checkSizeLimits(variant, built.cost)),
+    ...checkLearnable(variant, built.cost),
+  ];
+  const diagnostics = [...scaled.diagnostics, ...limits, ...checkBudgets(spec.budgets, variant, built.cost)];
+  return limits.length
+    ? { diagnostics }
+    : { compiled: { variant, scaled: scaled.network, ir: built.ir, cost: built.cost }, diagnostics };
 }
 
 function selectVariants(spec: Spec, names: readonly string[] | undefined, diagnostics: Diagnostic[]): Variant[] {

@@ -47,10 +47,11 @@ export const DIAGNOSTICS = {
     "nothing to solve for",
     (a) => `network ${q(a.network)} has no \`scaling compound { ... }\` block, so there is no φ to solve for`,
   ),
-  EFF0005: entry<{ budgets: string; cost: string }>(
+  EFF0005: entry<{ budgets: string; phi: string; cost: string }>(
     "error",
-    "budget below the baseline",
-    (a) => `even the baseline (φ = 0) is over the budget: ${a.cost} against ${a.budgets}`,
+    "budget below the smallest network",
+    (a) =>
+      `even the smallest network the rounding rules build (φ = ${a.phi}) is over the budget: ${a.cost} against ${a.budgets}`,
   ),
   EFF0006: entry<{ budgets: string; phi: string; what: string }>(
     "error",

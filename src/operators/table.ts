@@ -1,5 +1,6 @@
-import type { LayerBuilder, Tensor } from "../ir/builder.ts";
+import { spatial, type LayerBuilder, type Tensor } from "../ir/builder.ts";
 import type { Activation } from "../ir/ir.ts";
+import { PADDING_RULES, type PaddingRuleName } from "../semantics/conventions.ts";
 
 /**
  * The one table of operators. An operator is what a stage-table row's Operator cell
@@ -60,6 +61,35 @@ export interface OperatorDef {
   /** The canonical cell text, for reports and `fmt`. */
   readonly print: (p: OperatorParams) => string;
   readonly lower: (b: LayerBuilder, x: Tensor, ctx: RepeatContext) => Tensor;
+  /**
+   * The closed form of `lower`'s parameters and MACs for one repeat: adds them to the
+   * tally and returns the output's size, without building layers (src/cost/totals.ts sums
+   * it over a scaled stage table; a property test holds it equal to the IR's figures).
+   */
+  readonly cost: (t: Tally, x: Dims, ctx: RepeatCostContext) => Dims;
+}
+
+/** A feature map's size, batch dimension left out. */
+export interface Dims {
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+}
+
+/** Parameters and multiply-adds, summed as closed forms add to them. */
+export interface Tally {
+  trainable: number;
+  nonTrainable: number;
+  macs: number;
+}
+
+/** What a repeat's closed form needs: RepeatContext's numbers, and the padding rule of strided windows. */
+export interface RepeatCostContext {
+  readonly outChannels: number;
+  readonly strides: number;
+  readonly params: OperatorParams;
+  readonly classes: number;
+  readonly padding: PaddingRuleName;
 }
 
 const channelsOf = (t: Tensor) => t.shape[t.shape.length - 1];
@@ -78,6 +108,53 @@ function convBnAct(
   let y = b.conv2d(names[0], x, { filters, kernel, strides });
   y = b.batchNorm(names[1], y, ctx.batchNorm);
   return activation ? b.activation(names[2], y, activation) : y;
+}
+
+/**
+ * Output size of a k×k window, as LayerBuilder pads it (padFor): stride-1 and 1x1 windows are
+ * `same`; strided ones are padded by the padding rule and `valid`, except a max pool under
+ * the Keras rule, which stays `same`.
+ */
+export function windowOutput(n: number, kernel: number, strides: number, rule: PaddingRuleName, zerosAreExact = true) {
+  if (strides === 1 || kernel === 1 || (!zerosAreExact && rule === "keras")) return spatial(n, kernel, strides, "same");
+  const [before, after] = PADDING_RULES[rule].pads(n, kernel);
+  return spatial(n + before + after, kernel, strides, "valid");
+}
+
+/** convBnAct's closed form: a bias-free k×k conv (k·k·C_in·C_out weights, one dot product per output) and its BN. */
+function convBnCost(t: Tally, x: Dims, filters: number, kernel: number, strides: number, rule: PaddingRuleName): Dims {
+  const height = windowOutput(x.height, kernel, strides, rule);
+  const width = windowOutput(x.width, kernel, strides, rule);
+  const weights = kernel * kernel * x.channels * filters;
+  t.trainable += weights + 2 * filters;
+  t.nonTrainable += 2 * filters;
+  t.macs += height * width * weights;
+  return { height, width, channels: filters };
+}
+
+/** A depthwise k×k conv (k·k weights per channel) and its BN. */
+function depthwiseBnCost(t: Tally, x: Dims, kernel: number, strides: number, rule: PaddingRuleName): Dims {
+  const height = windowOutput(x.height, kernel, strides, rule);
+  const width = windowOutput(x.width, kernel, strides, rule);
+  t.trainable += kernel * kernel * x.channels + 2 * x.channels;
+  t.nonTrainable += 2 * x.channels;
+  t.macs += height * width * kernel * kernel * x.channels;
+  return { height, width, channels: x.channels };
+}
+
+/** squeezeExcite's closed form: two 1x1 convs with biases on a 1×1 map. */
+function squeezeExciteCost(t: Tally, channels: number, blockInputChannels: number, ratio: number): void {
+  if (!(ratio > 0 && ratio <= 1)) return;
+  const reduced = Math.max(1, Math.floor(blockInputChannels * ratio));
+  t.trainable += 2 * channels * reduced + reduced + channels;
+  t.macs += 2 * channels * reduced;
+}
+
+/** The dense classifier: C·classes weights and classes biases. */
+function denseCost(t: Tally, x: Dims, classes: number): Dims {
+  t.trainable += x.channels * classes + classes;
+  t.macs += x.channels * classes;
+  return { height: 1, width: 1, channels: classes };
 }
 
 /**
@@ -133,6 +210,7 @@ export const OPERATORS: readonly OperatorDef[] = [
         ctx.strides,
         ctx.params.activation,
       ),
+    cost: (t, x, ctx) => convBnCost(t, x, ctx.outChannels, ctx.params.kernel, ctx.strides, ctx.padding),
   },
   {
     name: "MBConv",
@@ -169,6 +247,12 @@ export const OPERATORS: readonly OperatorDef[] = [
       y = squeezeExcite(b, y, inputChannels, ctx);
       y = convBnAct(b, y, [`${p}project_conv`, `${p}project_bn`, ""], ctx, ctx.outChannels, 1, 1, null);
       return residual(b, x, y, ctx);
+    },
+    cost: (t, x, ctx) => {
+      let y = ctx.params.expand !== 1 ? convBnCost(t, x, x.channels * ctx.params.expand, 1, 1, ctx.padding) : x;
+      y = depthwiseBnCost(t, y, ctx.params.kernel, ctx.strides, ctx.padding);
+      squeezeExciteCost(t, y.channels, x.channels, ctx.params.seRatio);
+      return convBnCost(t, y, ctx.outChannels, 1, 1, ctx.padding);
     },
   },
   {
@@ -216,6 +300,16 @@ export const OPERATORS: readonly OperatorDef[] = [
       }
       return residual(b, x, y, ctx);
     },
+    cost: (t, x, ctx) => {
+      const { expand, kernel, seRatio } = ctx.params;
+      if (expand === 1) {
+        squeezeExciteCost(t, x.channels, x.channels, seRatio);
+        return convBnCost(t, x, ctx.outChannels, kernel, ctx.strides, ctx.padding);
+      }
+      const y = convBnCost(t, x, x.channels * expand, kernel, ctx.strides, ctx.padding);
+      squeezeExciteCost(t, y.channels, x.channels, seRatio);
+      return convBnCost(t, y, ctx.outChannels, 1, 1, ctx.padding);
+    },
   },
   {
     name: "DSConv",
@@ -243,6 +337,15 @@ export const OPERATORS: readonly OperatorDef[] = [
         ctx.params.activation,
       );
     },
+    cost: (t, x, ctx) =>
+      convBnCost(
+        t,
+        depthwiseBnCost(t, x, ctx.params.kernel, ctx.strides, ctx.padding),
+        ctx.outChannels,
+        1,
+        1,
+        ctx.padding,
+      ),
   },
   {
     name: "Bottleneck",
@@ -281,6 +384,15 @@ export const OPERATORS: readonly OperatorDef[] = [
           : x;
       return b.activation(`${p}out`, b.addTensors(`${p}add`, shortcut, y), act);
     },
+    cost: (t, x, ctx) => {
+      const inner = Math.max(1, Math.floor(ctx.outChannels / ctx.params.expand));
+      let y = convBnCost(t, x, inner, 1, 1, ctx.padding);
+      y = convBnCost(t, y, inner, ctx.params.kernel, ctx.strides, ctx.padding);
+      y = convBnCost(t, y, ctx.outChannels, 1, 1, ctx.padding);
+      if (ctx.strides !== 1 || x.channels !== ctx.outChannels)
+        convBnCost(t, x, ctx.outChannels, 1, ctx.strides, ctx.padding);
+      return y;
+    },
   },
   {
     name: "MaxPool",
@@ -294,6 +406,11 @@ export const OPERATORS: readonly OperatorDef[] = [
     keepsChannels: true,
     print: (p) => `MaxPool${p.kernel}x${p.kernel}`,
     lower: (b, x, ctx) => b.maxPool(`${ctx.prefix}pool`, x, { pool: ctx.params.kernel, strides: ctx.strides }),
+    cost: (_t, x, ctx) => ({
+      height: windowOutput(x.height, ctx.params.kernel, ctx.strides, ctx.padding, false),
+      width: windowOutput(x.width, ctx.params.kernel, ctx.strides, ctx.padding, false),
+      channels: x.channels,
+    }),
   },
   {
     name: "Classifier",
@@ -312,6 +429,7 @@ export const OPERATORS: readonly OperatorDef[] = [
       if (ctx.dropout > 0) y = b.dropout("top_dropout", y, ctx.dropout);
       return b.dense("predictions", y, { units: ctx.classes, activation: ctx.classifierActivation });
     },
+    cost: (t, x, ctx) => denseCost(t, x, ctx.classes),
   },
   {
     name: "Head",
@@ -341,6 +459,8 @@ export const OPERATORS: readonly OperatorDef[] = [
       if (ctx.dropout > 0) y = b.dropout("top_dropout", y, ctx.dropout);
       return b.dense("predictions", y, { units: ctx.classes, activation: ctx.classifierActivation });
     },
+    cost: (t, x, ctx) =>
+      denseCost(t, convBnCost(t, x, ctx.outChannels, ctx.params.kernel, ctx.strides, ctx.padding), ctx.classes),
   },
 ];
 

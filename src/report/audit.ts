@@ -4,6 +4,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { positionAt } from "../diagnostics/source.ts";
 import { elements, KERAS_CLASS, type Layer } from "../ir/ir.ts";
 import { describeRounding, ROUNDING_PRESETS, type RoundingPresetName } from "../scaling/rounding.ts";
+import { scaledShape } from "../scaling/scale.ts";
 import {
   CONVENTIONS as CONVENTION_TABLE,
   PADDING_RULES,
@@ -333,7 +334,7 @@ function auditNetwork(spec: Spec, costing: Costing): AuditNetwork {
     },
     baseline: (() => {
       const c = baselineCoefficients(spec);
-      const baseCost = costing.cost(c);
+      const baseCost = costing.totals(c);
       return { ...c, params: baseCost.params, macs: baseCost.macs };
     })(),
   };
@@ -481,15 +482,16 @@ function summarySizes(v: CompiledVariant): AuditSummarySizes {
 }
 
 function comparePreset(v: CompiledVariant, preset: RoundingPresetName, costing: Costing): AuditPresetComparison {
-  const other = costing.scaled(v.variant, { allowHuge: true, spec: { ...v.scaled.spec, rounding: preset } })!;
+  const spec = { ...v.scaled.spec, rounding: preset };
+  const other = scaledShape(spec, v.variant.width, v.variant.depth, v.variant.resolution);
   const differences = v.scaled.stages
     .map((s, i) => ({
       stage: s.stage.index,
-      channels: [s.channels.value, other.stages[i].channels.value] as const,
-      layers: [s.layers.value, other.stages[i].layers.value] as const,
+      channels: [s.channels.value, other.channels[i]] as const,
+      layers: [s.layers.value, other.layers[i]] as const,
     }))
     .filter((d) => d.channels[0] !== d.channels[1] || d.layers[0] !== d.layers[1]);
-  const otherCost: NetworkCost = differences.length ? costing.costOf(other) : v.cost;
+  const otherCost = differences.length ? costing.totals(v.variant, spec) : v.cost;
   return { preset, sameShape: differences.length === 0, differences, params: otherCost.params, macs: otherCost.macs };
 }
 
@@ -537,8 +539,6 @@ export function audit(compilation: Compilation, options: AuditOptions = {}): Aud
   const sound = costsAreSound(compilation);
   const costing = spec ? new Costing(spec) : undefined;
   const variants = sound ? compilation.variants : [];
-  // The compiled variants are networks the compound audit asks about too (each is its own full coalition).
-  for (const v of variants) costing?.remember(v.scaled, v.cost);
   return {
     schemaVersion: AUDIT_SCHEMA_VERSION,
     source: compilation.file.path,

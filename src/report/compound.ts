@@ -112,7 +112,7 @@ export function compoundAudit(spec: Spec, variant: Variant, costing: Costing): C
         width: mask & 2 ? built.width : baseline.width,
         resolution: mask & 4 ? built.resolution : baseline.resolution,
       };
-      v = Math.log2(costing.cost(c).macs);
+      v = Math.log2(costing.totals(c).macs);
       memo.set(mask, v);
     }
     return v;

@@ -1,16 +1,17 @@
-import { cost, type NetworkCost } from "../cost/cost.ts";
-import { lower } from "../ir/lower.ts";
-import { scale, type ScaledNetwork } from "../scaling/scale.ts";
+import { buildVariant, type BuildOptions, type CompiledVariant } from "../compile.ts";
+import { shapeTotals, type CostTotals } from "../cost/totals.ts";
+import type { Diagnostic } from "../diagnostics/diagnostic.ts";
+import { BUILD_LIMITS, scaledShape, SIZE_LIMITS, sizeProblems, type ScaledShape } from "../scaling/scale.ts";
 import type { Spec, Variant } from "../semantics/spec.ts";
 
-/** Width, depth and resolution of a network that no spec names: a point the audit or `solve` asks about. */
+/** Width, depth and resolution of a network that no spec names: a point the audit, `solve` or `search` asks about. */
 export interface Coefficients {
   readonly width: number;
   readonly depth: number;
   readonly resolution: number;
 }
 
-/** A synthetic variant: the same pure pipeline (scale → lower → cost) as compile.ts runs on declared ones. */
+/** A synthetic variant, for the one variant pipeline (compile.ts, buildVariant) that declared ones go through. */
 export function hypotheticalVariant(spec: Spec, name: string, c: Coefficients, phi?: number): Variant {
   return {
     name,
@@ -24,49 +25,67 @@ export function hypotheticalVariant(spec: Spec, name: string, c: Coefficients, p
   };
 }
 
-/** The shape of a scaled network, as a key: equal keys mean equal networks, hence equal costs. */
-export function shapeKey(network: ScaledNetwork): string {
-  return `${network.input.height}x${network.input.width}|${network.stages.map((s) => `${s.channels.value}/${s.layers.value}`).join(",")}`;
-}
-
-const costKey = (network: ScaledNetwork) => `${network.spec.rounding}|${shapeKey(network)}`;
+/** A candidate's rounded stage table and exact totals, or why the pipeline would refuse it. */
+export type Screened =
+  | { readonly ok: true; readonly shape: ScaledShape; readonly totals: CostTotals }
+  | { readonly ok: false; readonly code: "EFF3001" | "EFF3002" | "EFF3003" | "EFF4002"; readonly why: string };
 
 /**
- * Costs hypothetical configurations of one spec, memoized by the scaled shape: rounding
- * maps many coefficients onto one network, and lowering a B7 takes milliseconds.
+ * Costs what-if configurations of one spec. Totals (parameters, MACs) come from the fast
+ * exact cost (src/cost/totals.ts) with buildVariant's limits screened on the bare numbers;
+ * whole networks (layers, memory, stage tables) go through buildVariant, with lowered
+ * networks shared by shape, since rounding maps many coefficients onto one network.
  */
 export class Costing {
-  private readonly byShape = new Map<string, NetworkCost>();
+  private readonly cache: NonNullable<BuildOptions["cache"]> = new Map();
 
   constructor(readonly spec: Spec) {}
 
-  /** Distinct networks lowered and costed so far. */
+  /** Distinct networks lowered so far (the fast totals lower none). */
   get networksBuilt(): number {
-    return this.byShape.size;
+    return this.cache.size;
   }
 
-  /** The scaled network, or undefined past the size limits (unless `allowHuge`). */
-  scaled(c: Coefficients, options: { allowHuge?: boolean; spec?: Spec } = {}): ScaledNetwork | undefined {
+  /** The variant through the one pipeline, lowered once per shape. */
+  build(
+    variant: Variant,
+    options: { allowHuge?: boolean; spec?: Spec } = {},
+  ): {
+    compiled?: CompiledVariant;
+    diagnostics: Diagnostic[];
+  } {
+    return buildVariant(options.spec ?? this.spec, variant, { allowHuge: options.allowHuge, cache: this.cache });
+  }
+
+  /**
+   * The rounded stage table and exact totals of a configuration, screened by the same
+   * limits buildVariant applies (EFF3002 degenerate stages, EFF3003/EFF3001 sizes, EFF4002
+   * nothing to learn); budgets are the caller's.
+   */
+  screen(c: Coefficients, options: { allowHuge?: boolean; spec?: Spec; learnable?: boolean } = {}): Screened {
     const spec = options.spec ?? this.spec;
-    return scale(spec, hypotheticalVariant(spec, "hypothetical", c), { allowHuge: options.allowHuge }).network;
+    const shape = scaledShape(spec, c.width, c.depth, c.resolution);
+    if (shape.channels.some((n) => n < 1) || shape.layers.some((n) => n < 1))
+      return { ok: false, code: "EFF3002", why: "a stage rounds to no layers or no channels" };
+    const unbuildable = sizeProblems(spec, shape, BUILD_LIMITS);
+    if (unbuildable.length) return { ok: false, code: "EFF3003", why: unbuildable.join(", ") };
+    const huge = options.allowHuge ? [] : sizeProblems(spec, shape, SIZE_LIMITS);
+    if (huge.length) return { ok: false, code: "EFF3001", why: huge.join(", ") };
+    const totals = shapeTotals(spec, shape);
+    if (!options.allowHuge && (totals.params.total > SIZE_LIMITS.params || totals.macs > SIZE_LIMITS.macs))
+      return { ok: false, code: "EFF3001", why: "past 10⁹ parameters or 10¹² MACs" };
+    if (options.learnable !== false && totals.params.trainable === 0)
+      return { ok: false, code: "EFF4002", why: "no trainable parameter" };
+    return { ok: true, shape, totals };
   }
 
-  costOf(network: ScaledNetwork): NetworkCost {
-    let found = this.byShape.get(costKey(network));
-    if (!found) {
-      found = cost(lower(network));
-      this.remember(network, found);
-    }
-    return found;
-  }
-
-  /** A network already lowered and costed elsewhere (the compiled variants): not built again. */
-  remember(network: ScaledNetwork, networkCost: NetworkCost): void {
-    this.byShape.set(costKey(network), networkCost);
-  }
-
-  /** Cost of a configuration that is known to be buildable (it is no larger than an admitted variant). */
-  cost(c: Coefficients, spec?: Spec): NetworkCost {
-    return this.costOf(this.scaled(c, { allowHuge: true, spec })!);
+  /**
+   * Totals of a configuration that is known to be buildable (it is no larger than an admitted
+   * variant); whether it can learn is the caller's question (an audit reports EFF4002 itself).
+   */
+  totals(c: Coefficients, spec?: Spec): CostTotals {
+    const screened = this.screen(c, { allowHuge: true, spec, learnable: false });
+    if (!screened.ok) throw new Error(`internal: what-if network refused (${screened.code}: ${screened.why})`);
+    return screened.totals;
   }
 }

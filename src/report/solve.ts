@@ -1,9 +1,7 @@
 import type { CompiledVariant } from "../compile.ts";
-import type { NetworkCost } from "../cost/cost.ts";
+import type { CostTotals } from "../cost/totals.ts";
 import { formatCount } from "../cost/units.ts";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
-import { lower } from "../ir/lower.ts";
-import { SIZE_LIMITS } from "../scaling/scale.ts";
 import { phiCoefficients } from "../semantics/scaling.ts";
 import type { BudgetMetric, Spec } from "../semantics/spec.ts";
 import { UNIT_SUFFIXES } from "../semantics/values.ts";
@@ -19,11 +17,13 @@ import { Costing, hypotheticalVariant, type Coefficients } from "./hypothetical.
  * on a grid and found by scanning it:
  *
  *   φ* = the largest k·precision (k = 0, 1, 2, …) such that every grid point from 0 up
- *        to it fits the budgets.
+ *        to it fits the budgets, when the baseline (φ = 0) fits;
+ *   φ* = the largest k·precision (k = −1, −2, …, down to LOWEST_PHI) that fits, when the
+ *        baseline does not (a sub-baseline budget: `variant Half phi -1` is legal).
  *
  * Hence φ* fits and φ* + precision does not, which `effnet solve` prints and a test
- * checks. The scan is cheap because networks are memoized by shape: a grid of 800
- * points up to φ = 8 builds only the networks at which some rounded number changes.
+ * checks. Each grid point is costed by the fast exact cost (src/cost/totals.ts), a few
+ * microseconds, and only the answer is lowered to layers.
  */
 export interface BudgetLimit {
   readonly metric: BudgetMetric;
@@ -33,7 +33,7 @@ export interface BudgetLimit {
 export interface SolvedPoint {
   readonly phi: number;
   readonly coefficients: Coefficients;
-  readonly cost: NetworkCost;
+  readonly cost: CostTotals;
   /** The budgets this point is over (empty when it fits). */
   readonly over: readonly BudgetMetric[];
 }
@@ -49,17 +49,19 @@ export interface Solution {
   /** Distinct networks built during the scan. */
   readonly networksBuilt: number;
   readonly gridPoints: number;
+  /** `variant Solved phi 1.35`: the line to paste into the spec. */
+  readonly line: string;
 }
 
 export const DEFAULT_PRECISION = 0.01;
 
-const METRICS: Readonly<Record<BudgetMetric, { readonly name: string; readonly of: (c: NetworkCost) => number }>> = {
+const METRICS: Readonly<Record<BudgetMetric, { readonly name: string; readonly of: (c: CostTotals) => number }>> = {
   macs: { name: "MACs", of: (c) => c.macs },
   flops: { name: "FLOPs", of: (c) => c.flops },
   params: { name: "parameters", of: (c) => c.params.total },
 };
 
-export function metricValue(metric: BudgetMetric, cost: NetworkCost): number {
+export function metricValue(metric: BudgetMetric, cost: CostTotals): number {
   return METRICS[metric].of(cost);
 }
 
@@ -78,25 +80,38 @@ export function parseBudget(text: string): BudgetLimit | undefined {
 /** φ on the grid without accumulating floating-point error: k·precision, to 12 significant digits. */
 const gridPhi = (k: number, precision: number) => Number((k * precision).toPrecision(12));
 
+/**
+ * How far below the baseline a sub-baseline budget is searched: at φ = −40 every shipped
+ * spec's coefficients (α, β, γ ≥ 1.1) are below 0.03, so each stage has rounded to its
+ * smallest (1 layer, one divisor of channels, the smallest resolution) long before.
+ */
+export const LOWEST_PHI = -40;
+
+/** The variant line `solve` prints to paste into the spec's body. */
+export function variantLine(name: string, phi: number): string {
+  return `variant ${name} phi ${phi}`;
+}
+
+/**
+ * φ ≥ 0 when the baseline fits: the largest k·precision such that every grid point from 0
+ * up to it fits. A budget below the baseline searches down (`variant Half phi -1` is
+ * legal): the first k·precision below 0 that fits. Either way φ fits and φ + precision
+ * does not. Candidates are costed by the fast exact cost; the answer is then built
+ * through the variant pipeline (compile.ts, buildVariant) for its stage table.
+ */
 export function solve(
   spec: Spec,
   budgets: readonly BudgetLimit[],
   precision = DEFAULT_PRECISION,
+  name = "Solved",
 ): { solution?: Solution; diagnostics: Diagnostic[] } {
   if (!spec.scaling.compound) return { diagnostics: [diagnostic("EFF0004", { network: spec.name })] };
   const costing = new Costing(spec);
   const evaluate = (phi: number): SolvedPoint | { tooLarge: string } => {
     const coefficients = phiCoefficients(spec.scaling, spec.input.height, phi)!;
-    const network = costing.scaled(coefficients);
-    if (!network)
-      return {
-        tooLarge: `at φ = ${phi}: past the size limits (EFF3001: 2,000 layers, 4,096 px, 10⁹ parameters, 10¹² MACs)`,
-      };
-    const cost = costing.costOf(network);
-    if (cost.params.total > SIZE_LIMITS.params || cost.macs > SIZE_LIMITS.macs)
-      return {
-        tooLarge: `at φ = ${phi}: ${formatCount(cost.params.total)} parameters, ${formatCount(cost.macs)} MACs`,
-      };
+    const screened = costing.screen(coefficients);
+    if (!screened.ok) return { tooLarge: `at φ = ${phi}: ${screened.why} (${screened.code})` };
+    const cost = screened.totals;
     return {
       phi,
       coefficients,
@@ -104,16 +119,47 @@ export function solve(
       over: budgets.filter((b) => metricValue(b.metric, cost) > b.limit).map((b) => b.metric),
     };
   };
+  const usage = (p: SolvedPoint) =>
+    budgets.map((b) => `${formatCount(metricValue(b.metric, p.cost))} ${METRICS[b.metric].name}`).join(", ");
+  const solved = (best: SolvedPoint, next: SolvedPoint, gridPoints: number) => {
+    const variant = hypotheticalVariant(spec, name, best.coefficients, best.phi);
+    const built = costing.build(variant, {});
+    if (!built.compiled) return { diagnostics: built.diagnostics };
+    const solution: Solution = {
+      budgets,
+      precision,
+      best,
+      next,
+      network: built.compiled,
+      networksBuilt: costing.networksBuilt,
+      gridPoints,
+      line: variantLine(name, best.phi),
+    };
+    return { solution, diagnostics: [] };
+  };
   const first = evaluate(0);
   if ("tooLarge" in first)
     return {
       diagnostics: [diagnostic("EFF0006", { budgets: describeBudgets(budgets), phi: "0", what: first.tooLarge })],
     };
   if (first.over.length) {
-    const costs = budgets
-      .map((b) => `${formatCount(metricValue(b.metric, first.cost))} ${METRICS[b.metric].name}`)
-      .join(", ");
-    return { diagnostics: [diagnostic("EFF0005", { budgets: describeBudgets(budgets), cost: costs })] };
+    // Below the baseline: scan down to the first grid point that fits.
+    let previous: SolvedPoint = first;
+    for (let k = -1; gridPhi(k, precision) >= LOWEST_PHI; k--) {
+      const point = evaluate(gridPhi(k, precision));
+      if ("tooLarge" in point) break; // degenerate (EFF3002): nothing smaller can be built
+      if (point.over.length === 0) return solved(point, previous, 1 - k);
+      previous = point;
+    }
+    return {
+      diagnostics: [
+        diagnostic("EFF0005", {
+          budgets: describeBudgets(budgets),
+          phi: String(previous.phi),
+          cost: usage(previous),
+        }),
+      ],
+    };
   }
   let best: SolvedPoint = first;
   for (let k = 1; ; k++) {
@@ -124,33 +170,7 @@ export function solve(
           diagnostic("EFF0006", { budgets: describeBudgets(budgets), phi: String(best.phi), what: point.tooLarge }),
         ],
       };
-    if (point.over.length) {
-      const variant = hypotheticalVariant(
-        spec,
-        `phi_${String(best.phi).replace(/\W/g, "_")}`,
-        best.coefficients,
-        best.phi,
-      );
-      const scaled = costing.scaled(best.coefficients)!;
-      const network: CompiledVariant = {
-        variant,
-        scaled: { ...scaled, variant },
-        ir: lower({ ...scaled, variant }),
-        cost: best.cost,
-      };
-      return {
-        solution: {
-          budgets,
-          precision,
-          best,
-          next: point,
-          network,
-          networksBuilt: costing.networksBuilt,
-          gridPoints: k + 1,
-        },
-        diagnostics: [],
-      };
-    }
+    if (point.over.length) return solved(best, point, k + 1);
     best = point;
   }
 }

@@ -99,6 +99,13 @@ export function fmt(x: number): string {
 export interface RoundingPreset {
   /** Where the convention comes from, for reports. */
   readonly source: string;
+  /** The head's channels alone, for searches that cost without provenance (scaledShape). */
+  readonly headValue: (
+    base: number,
+    coefficient: number,
+    rule: RoundingRule,
+    previous: { readonly base: number; readonly value: number },
+  ) => number;
   /** The head's channels given its baseline and the (already rounded) stage before it. */
   readonly head: (
     base: number,
@@ -108,19 +115,25 @@ export interface RoundingPreset {
   ) => Rounded;
 }
 
+/** torchvision's head: the baseline's head-to-last-stage ratio times the last stage's rounded channels. */
+const tiedHead = (base: number, previousBase: number, previousValue: number) =>
+  Math.round((base / previousBase) * previousValue);
+
 export const ROUNDING_PRESETS = {
   keras: {
     source:
       "TF TPU efficientnet_builder.py, Keras applications/efficientnet.py, timm: head = round(1280 × w) by the width rule",
+    headValue: (base, coefficient, rule) => applyRounding(base * coefficient, rule),
     head: (base, coefficient, rule) => scaleAndRound(base, coefficient, rule),
   },
   torchvision: {
     source:
       "torchvision models/efficientnet.py: head = 4 × the last stage's rounded channels (lastconv_output_channels = 4 * lastconv_input_channels)",
+    // The baseline's own ratio (1280 / 320 = 4 for EfficientNet and MobileNetV2) times the rounded stage before.
+    headValue: (base, _coefficient, _rule, previous) => tiedHead(base, previous.base, previous.value),
     head: (base, coefficient, rule, previous) => {
-      // The baseline's own ratio (1280 / 320 = 4 for EfficientNet and MobileNetV2) times the rounded stage before.
       const ratio = base / previous.base;
-      const value = Math.round(ratio * previous.rounded.value);
+      const value = tiedHead(base, previous.base, previous.rounded.value);
       return {
         value,
         base,

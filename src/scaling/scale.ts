@@ -1,7 +1,7 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { spatial } from "../ir/builder.ts";
 import type { Spec, Stage, Variant } from "../semantics/spec.ts";
-import { fixed, ROUNDING_PRESETS, scaleAndRound, type Rounded } from "./rounding.ts";
+import { applyRounding, fixed, ROUNDING_PRESETS, scaleAndRound, type Rounded } from "./rounding.ts";
 
 /** One row of the scaled stage table: Table 1 for this variant, every number with its provenance. */
 export interface ScaledStage {
@@ -63,17 +63,19 @@ export function scale(
   const inputWidth = Math.round((variant.resolution * spec.input.width) / spec.input.height);
   let current = { height, width: inputWidth };
   const stages: ScaledStage[] = [];
-  for (const stage of spec.stages) {
+  const plan = scalingPlan(spec);
+  spec.stages.forEach((stage, i) => {
     const previous = stages[stages.length - 1];
+    const rule = plan[i];
     const channels =
-      stage.operator.keepsChannels && previous
+      rule.channels === "previous"
         ? fixed(
             previous.channels.value,
             `stage ${previous.stage.index}'s: ${stage.operator.name} keeps its input's channels`,
           )
-        : width.fixedStages.includes(stage.index)
+        : rule.channels === "fixed"
           ? fixed(stage.channels, `stage ${stage.index} is fixed`)
-          : stage.operator.role === "head" && previous
+          : rule.channels === "head"
             ? ROUNDING_PRESETS[spec.rounding].head(stage.channels, variant.width, width.rule, {
                 stage: previous.stage.index,
                 base: previous.stage.channels,
@@ -81,9 +83,9 @@ export function scale(
               })
             : scaleAndRound(stage.channels, variant.width, width.rule);
     const layers =
-      stage.operator.role === "head"
+      rule.layers === "head"
         ? fixed(stage.layers, "the head is not repeated")
-        : depth.fixedStages.includes(stage.index)
+        : rule.layers === "fixed"
           ? fixed(stage.layers, `stage ${stage.index} is fixed`)
           : scaleAndRound(stage.layers, variant.depth, depth.rule);
     const inputResolution = current;
@@ -92,7 +94,7 @@ export function scale(
       width: spatial(current.width, 1, stage.stride, "same"),
     };
     stages.push({ stage, channels, layers, inputResolution, outputResolution: current });
-  }
+  });
   const diagnostics: Diagnostic[] = [];
   // Rounding small coefficients down (`round floor`, `round nearest`, `keep 0`) can leave a
   // stage with no layers or a layer with no filters; the network would silently lose it.
@@ -110,15 +112,13 @@ export function scale(
     );
     return { diagnostics };
   }
-  const totalLayers = stages.reduce((n, s) => n + s.layers.value, 0);
-  const widest = Math.max(...stages.map((s) => s.channels.value * Math.max(1, s.stage.params.expand)));
-  const over = (limits: { readonly layers: number; readonly resolution: number; readonly channels: number }) =>
-    [
-      !(totalLayers <= limits.layers) && `${count(totalLayers)} layers (limit ${count(limits.layers)})`,
-      !(Math.max(height, inputWidth) <= limits.resolution) &&
-        `an input of ${pixels(height)}×${pixels(inputWidth)} pixels (limit ${count(limits.resolution)})`,
-      !(widest <= limits.channels) && `${count(widest)} channels in one layer (limit ${count(limits.channels)})`,
-    ].filter((p): p is string => Boolean(p));
+  const shape = {
+    height,
+    width: inputWidth,
+    channels: stages.map((s) => s.channels.value),
+    layers: stages.map((s) => s.layers.value),
+  };
+  const over = (limits: SizeLimits) => sizeProblems(spec, shape, limits);
   const coefficients = `depth ${fmtCoefficient(variant.depth)}, width ${fmtCoefficient(variant.width)}, resolution ${pixels(variant.resolution)}${variant.phi !== undefined ? ` from φ = ${variant.phi}` : ""}`;
   const unbuildable = over(BUILD_LIMITS);
   if (unbuildable.length) {
@@ -141,6 +141,94 @@ export function scale(
   return {
     network: { spec, variant, input: { height, width: inputWidth, channels: spec.input.channels }, stages },
     diagnostics,
+  };
+}
+
+type SizeLimits = { readonly layers: number; readonly resolution: number; readonly channels: number };
+
+/** What of a scaled network is past the limits (SIZE_LIMITS or BUILD_LIMITS), as phrases for EFF3001/EFF3003. */
+export function sizeProblems(spec: Spec, shape: ScaledShape, limits: SizeLimits): string[] {
+  let totalLayers = 0;
+  let widest = -Infinity;
+  for (let i = 0; i < shape.layers.length; i++) {
+    totalLayers += shape.layers[i];
+    widest = Math.max(widest, shape.channels[i] * Math.max(1, spec.stages[i].params.expand));
+  }
+  return [
+    !(totalLayers <= limits.layers) && `${count(totalLayers)} layers (limit ${count(limits.layers)})`,
+    !(Math.max(shape.height, shape.width) <= limits.resolution) &&
+      `an input of ${pixels(shape.height)}×${pixels(shape.width)} pixels (limit ${count(limits.resolution)})`,
+    !(widest <= limits.channels) && `${count(widest)} channels in one layer (limit ${count(limits.channels)})`,
+  ].filter((p): p is string => Boolean(p));
+}
+
+/** Which rule gives a stage's channels and layers: decided once per spec, shared by scale() and scaledShape(). */
+interface StagePlan {
+  readonly channels: "previous" | "fixed" | "head" | "scaled";
+  readonly layers: "head" | "fixed" | "scaled";
+}
+
+const plans = new WeakMap<Spec, readonly StagePlan[]>();
+
+function scalingPlan(spec: Spec): readonly StagePlan[] {
+  let plan = plans.get(spec);
+  if (!plan) {
+    const { depth, width } = spec.scaling;
+    plan = spec.stages.map((stage, i) => ({
+      channels:
+        stage.operator.keepsChannels && i > 0
+          ? "previous"
+          : width.fixedStages.includes(stage.index)
+            ? "fixed"
+            : stage.operator.role === "head" && i > 0
+              ? "head"
+              : "scaled",
+      layers: stage.operator.role === "head" ? "head" : depth.fixedStages.includes(stage.index) ? "fixed" : "scaled",
+    }));
+    plans.set(spec, plan);
+  }
+  return plan;
+}
+
+/** A scaled stage table as bare numbers: what a design-space search costs, without provenance. */
+export interface ScaledShape {
+  readonly height: number;
+  readonly width: number;
+  readonly channels: readonly number[];
+  readonly layers: readonly number[];
+}
+
+/**
+ * scale()'s numbers without its explanations or checks, for searches that cost hundreds of
+ * thousands of configurations (src/cost/totals.ts): the same plan and the same rounding
+ * functions, so a test can hold the two equal. `resolution` is the rounded input height.
+ */
+export function scaledShape(spec: Spec, width: number, depth: number, resolution: number): ScaledShape {
+  const plan = scalingPlan(spec);
+  const widthRule = spec.scaling.width.rule;
+  const depthRule = spec.scaling.depth.rule;
+  const head = ROUNDING_PRESETS[spec.rounding].headValue;
+  const channels: number[] = [];
+  const layers: number[] = [];
+  for (let i = 0; i < plan.length; i++) {
+    const stage = spec.stages[i];
+    const rule = plan[i];
+    channels.push(
+      rule.channels === "previous"
+        ? channels[i - 1]
+        : rule.channels === "fixed"
+          ? stage.channels
+          : rule.channels === "head"
+            ? head(stage.channels, width, widthRule, { base: spec.stages[i - 1].channels, value: channels[i - 1] })
+            : applyRounding(stage.channels * width, widthRule),
+    );
+    layers.push(rule.layers === "scaled" ? applyRounding(stage.layers * depth, depthRule) : stage.layers);
+  }
+  return {
+    height: resolution,
+    width: Math.round((resolution * spec.input.width) / spec.input.height),
+    channels,
+    layers,
   };
 }
 

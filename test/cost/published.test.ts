@@ -132,6 +132,22 @@ describe("ResNet-50 against torchvision", () => {
   });
 });
 
+describe("ResNet-152 against torchvision", () => {
+  // scripts/reference/torchvision_params.py run with Debian's torchvision 0.14 (weights=None); its output is checked in.
+  const reference = JSON.parse(readFileSync("scripts/reference/torchvision_params.json", "utf8")) as {
+    models: Record<string, { params: number; macs: number }>;
+  };
+  it("has torchvision's resnet152 parameters and multiply-adds; ResNet-50 and B1 agree with the same script", () => {
+    const r152 = compileSpec("specs/resnet152.effnet").variants[0];
+    expect(r152.cost.params.trainable).toBe(reference.models.resnet152.params);
+    expect(r152.cost.macs).toBe(reference.models.resnet152.macs);
+    const r50 = compileSpec("specs/resnet50.effnet").variants.find((v) => v.variant.name === "R50")!;
+    expect(r50.cost.params.trainable).toBe(reference.models.resnet50.params);
+    expect(r50.cost.macs).toBe(reference.models.resnet50.macs);
+    expect(variant("B1").cost.params.trainable).toBe(reference.models.efficientnet_b1.params);
+  });
+});
+
 describe("cost invariants", () => {
   it("stage and layer sums equal the totals; memory is consistent", () => {
     for (const v of efficientnet.variants) {

@@ -124,8 +124,20 @@ describe("effnet solve", () => {
     expect(JSON.parse(fromSpec.stdout).budgets).toEqual([{ metric: "macs", limit: 20e6 }]);
     expect((await run("solve", "specs/efficientnet.effnet")).code).toBe(2);
     expect((await run("solve", "specs/efficientnet.effnet", "--budget", "macs=2Q")).code).toBe(2);
-    const tiny = await run("solve", "specs/efficientnet.effnet", "--budget", "macs=1M");
+    const tiny = await run("solve", "specs/efficientnet.effnet", "--budget", "macs=1K");
     expect(tiny.code).toBe(1);
     expect(tiny.stderr).toContain("EFF0005");
+  });
+
+  it("solve below the baseline prints a negative φ and the variant line to paste", async () => {
+    const half = await run("solve", "specs/efficientnet.effnet", "--budget", "macs=200M", "--name", "Half");
+    expect(half.code).toBe(0);
+    expect(half.stdout).toMatch(/Paste into the spec's body:\n {2}variant Half phi -\d/);
+    const json = JSON.parse(
+      (await run("solve", "specs/efficientnet.effnet", "--budget", "macs=200M", "--json")).stdout,
+    );
+    expect(json.best.phi).toBeLessThan(0);
+    expect(json.line).toBe(`variant Solved phi ${json.best.phi}`);
+    expect((await run("solve", "specs/efficientnet.effnet", "--budget", "macs=2G", "--name", "no way")).code).toBe(2);
   });
 });

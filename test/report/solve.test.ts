@@ -46,8 +46,23 @@ describe("effnet solve", () => {
     expect(solution!.best.cost.params.total).toBe(fits.params.total);
   });
 
-  it("refuses a budget the baseline already exceeds (EFF0005)", () => {
-    expect(solve(spec, [parseBudget("macs=100M")!]).diagnostics.map((d) => d.code)).toEqual(["EFF0005"]);
+  it("a budget below the baseline: a negative φ that fits while φ + precision does not", () => {
+    const budget = parseBudget("macs=100M")!;
+    const { solution, diagnostics } = solve(spec, [budget], 0.01, "Small");
+    expect(diagnostics).toEqual([]);
+    const phi = solution!.best.phi;
+    expect(phi).toBeLessThan(0);
+    expect(costAtPhi(phi).macs).toBeLessThanOrEqual(budget.limit);
+    expect(costAtPhi(Number((phi + 0.01).toPrecision(12))).macs).toBeGreaterThan(budget.limit);
+    // The line to paste builds that network through the language.
+    expect(solution!.line).toBe(`variant Small phi ${phi}`);
+    const pasted = compilePath(path, text.replace(/\}\s*$/, `  ${solution!.line}\n}\n`), { variants: ["Small"] });
+    expect(pasted.ok).toBe(true);
+    expect(pasted.variants[0].cost.macs).toBe(solution!.best.cost.macs);
+  });
+
+  it("refuses a budget even the smallest network exceeds (EFF0005)", () => {
+    expect(solve(spec, [parseBudget("macs=1K")!]).diagnostics.map((d) => d.code)).toEqual(["EFF0005"]);
   });
 
   it("refuses a spec without compound scaling (EFF0004)", () => {

@@ -41,6 +41,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./solve.ts")).solveCommand,
   },
   {
+    name: "search",
+    summary: "grid-search α, β, γ at φ = 1 under α·β²·γ² ≈ 2 (the paper's step 1), ranked by exact cost",
+    load: async () => (await import("./search.ts")).searchCommand,
+  },
+  {
     name: "fmt",
     summary: "print specs in canonical form (aligned tables, comments kept)",
     load: async () => (await import("./fmt.ts")).fmtCommand,

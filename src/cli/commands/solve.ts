@@ -24,9 +24,9 @@ import {
 export const solveCommand: CommandDef = {
   name: "solve",
   summary: "find the largest φ whose compound-scaled, rounded network fits a budget",
-  usage: "effnet solve FILE --budget macs=2G [--budget params=10M] [--precision 0.01] [--json]",
+  usage: "effnet solve FILE --budget macs=2G [--budget params=10M] [--precision 0.01] [--name NAME] [--json]",
   details:
-    "Builds the network the spec's α, β, γ and rounding rules give at φ = 0, p, 2p, … (p = --precision) and returns the last φ before the first one over any budget: that φ fits, φ + p does not. The cost is a step function of φ (every coefficient is rounded), which is why the answer is defined on a grid. Without --budget, the spec's own `budget` lines that apply to every variant are used.",
+    "Builds the network the spec's α, β, γ and rounding rules give at φ = 0, p, 2p, … (p = --precision) and returns the last φ before the first one over any budget: that φ fits, φ + p does not. The cost is a step function of φ (every coefficient is rounded), which is why the answer is defined on a grid. A budget below the baseline searches φ < 0 (0, −p, −2p, …: the first that fits, down to φ = −40). The last line printed is a `variant NAME phi X` line to paste into the spec's body. Without --budget, the spec's own `budget` lines that apply to every variant are used.",
   positionals: { min: 1, max: 1 },
   options: {
     budget: {
@@ -41,11 +41,13 @@ export const solveCommand: CommandDef = {
       value: "STEP",
       description: `grid step of φ (default ${DEFAULT_PRECISION})`,
     },
+    name: { type: "string", value: "NAME", description: "the variant's name in the line to paste (default Solved)" },
     json: { type: "boolean", description: "print the result as JSON" },
   },
   examples: [
     "effnet solve specs/efficientnet.effnet --budget macs=2G",
     "effnet solve specs/efficientnet.effnet --budget macs=10G --budget params=20M --precision 0.001",
+    "effnet solve specs/efficientnet.effnet --budget macs=200M --name Half   # below B0: a negative φ",
   ],
   run: async (inv) => {
     const budgets: BudgetLimit[] = listOption(inv, "budget").map((text) => {
@@ -71,7 +73,10 @@ export const solveCommand: CommandDef = {
     if (budgets.length === 0)
       throw new UsageError("no budget: pass --budget macs=2G (or give the spec a `budget` line for every variant)");
 
-    const { solution, diagnostics } = solve(spec, budgets, precision);
+    const name = stringOption(inv, "name") ?? "Solved";
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new UsageError(`--name expects a variant name (letters, digits, _), found \`${name}\``);
+    const { solution, diagnostics } = solve(spec, budgets, precision, name);
     if (!solution) {
       reportDiagnostics(diagnostics, compilation.file, inv.io, false);
       return EXIT.errors;
@@ -110,6 +115,7 @@ function solutionJson(source: string, network: string, s: Solution) {
     next: point(s.next, s.budgets),
     gridPoints: s.gridPoints,
     networksBuilt: s.networksBuilt,
+    line: s.line,
   };
 }
 
@@ -124,12 +130,15 @@ function renderSolution(network: string, s: Solution): string {
       )
       .join(", ");
   return [
-    `${network} within ${describeBudgets(s.budgets)}: φ = ${fmt(best.phi)} (grid step ${fmt(s.precision)}, scanned upward from 0: ${s.gridPoints} points, ${s.networksBuilt} distinct networks)`,
+    `${network} within ${describeBudgets(s.budgets)}: φ = ${fmt(best.phi)} (grid step ${fmt(s.precision)}, scanned ${best.phi < 0 ? "downward" : "upward"} from 0: ${s.gridPoints} points)`,
     `  coefficients: depth ${fmt(c.depth)}, width ${fmt(c.width)}, resolution ${c.resolution}`,
     `  cost: ${withCommas(best.cost.params.total)} parameters (${withCommas(best.cost.params.trainable)} trainable), ${withCommas(best.cost.macs)} MACs = ${formatCount(best.cost.flops)} FLOPs`,
     `  fits: ${use(best)}`,
     `  φ = ${fmt(next.phi)} does not: ${use(next)}`,
     "",
     renderStages(auditVariant(s.network)),
+    "",
+    "Paste into the spec's body:",
+    `  ${s.line}`,
   ].join("\n");
 }

@@ -1,0 +1,310 @@
+import { withCommas } from "../../cost/units.ts";
+import { fmt } from "../../scaling/rounding.ts";
+import { parseBudget, type BudgetLimit } from "../../report/solve.ts";
+import {
+  axisValues,
+  DEFAULT_AXIS,
+  search,
+  type Candidate,
+  type GridAxis,
+  type Objective,
+  type SearchResult,
+} from "../../report/search.ts";
+import { DEFAULT_WIDTH, MIN_WIDTH, renderTable, wrap } from "../../report/table.ts";
+import { countUnit } from "../../report/units.ts";
+import { constraintText } from "../../semantics/scaling.ts";
+import type { Spec } from "../../semantics/spec.ts";
+import {
+  compileFile,
+  EXIT,
+  listOption,
+  stringOption,
+  UsageError,
+  type CommandDef,
+  type Invocation,
+} from "../command.ts";
+
+const OBJECTIVES: Readonly<Record<Objective, string>> = {
+  macs: "closeness of the rounded network's MACs growth to target^φ: |log₂(MACs / baseline MACs) − φ·log₂ target| (ties: fewer parameters)",
+  pareto: "pareto layers of (parameters, MACs), layer 1 the front; within a layer as `macs`",
+};
+
+/** Past this many candidates within the tolerance, progress with an ETA goes to stderr. */
+const PROGRESS_FROM = 50_000;
+
+export const searchCommand: CommandDef = {
+  name: "search",
+  summary: "grid-search α, β, γ at φ = 1 under α·β²·γ² ≈ 2 (the paper's step 1), ranked by exact cost",
+  usage:
+    "effnet search FILE [--phi 1] [--grid alpha=1:1.4:0.05,beta=…,gamma=…] [--target 2 --tolerance 0.1] [--budget macs=…] [--rank macs|pareto] [--top 10] [--json]",
+  details: [
+    "Section 3.3, step 1: fix φ = 1 and grid-search α, β, γ with α·β²·γ² ≈ 2 (the spec's `require` line gives the exponents, target and tolerance; --target/--tolerance override). Each candidate's network is scaled with the spec's rounding rules (depth α^φ, width β^φ, resolution γ^φ rounded by the resolution rule) and its parameters and MACs counted exactly by the fast cost (the same figures as `effnet audit`).",
+    "What is ranked: the paper ranks by ImageNet accuracy, which cannot be measured here, so the ranking is a declared cost objective, not a claim about accuracy. --rank macs (default): " +
+      OBJECTIVES.macs +
+      ", i.e. the coefficients whose built network really costs what the constraint promises (rounding makes the built network miss 2^φ by different amounts). --rank pareto: " +
+      OBJECTIVES.pareto +
+      ". Candidates over a --budget, or that the compiler would refuse (size limits, degenerate stages), are counted and not ranked.",
+    "The spec's own α, β, γ are costed too and their place in the ranking printed, on the grid or not. The last lines are the spec's scaling lines with the best candidate's coefficients, to paste back. Default grid: 1:1.4:0.05 on each axis (the paper does not print its grid).",
+  ].join("\n\n"),
+  positionals: { min: 1, max: 1 },
+  options: {
+    phi: { type: "string", value: "N", description: "the φ candidates are compared at (default 1, the paper's)" },
+    grid: {
+      type: "string",
+      value: "AXIS=FROM:TO:STEP,…",
+      description: "axes alpha, beta, gamma (each defaults to 1:1.4:0.05), e.g. alpha=1:1.4:0.05,beta=1:1.2:0.05",
+    },
+    target: {
+      type: "string",
+      value: "X",
+      description: "the constraint's target (default: the spec's `require`, else 2)",
+    },
+    tolerance: {
+      type: "string",
+      value: "T",
+      description: "keep candidates with |α·β²·γ² − target| ≤ T (default: the spec's, else 0.1)",
+    },
+    budget: {
+      type: "string",
+      multiple: true,
+      value: "METRIC=LIMIT",
+      description: "rank only candidates within it: macs=1G, flops=2G or params=10M; repeat for several",
+    },
+    rank: { type: "string", value: "OBJECTIVE", description: "macs (default) or pareto; see above" },
+    top: { type: "string", value: "N", description: "rows of the table (default 10)" },
+    json: { type: "boolean", description: "every ranked candidate as JSON" },
+  },
+  examples: [
+    "effnet search specs/efficientnet.effnet",
+    "effnet search specs/efficientnet.effnet --grid alpha=1:2:0.01,beta=1:1.5:0.01,gamma=1:1.5:0.01 --tolerance 0.05",
+    "effnet search specs/efficientnet.effnet --rank pareto --budget params=8M --json",
+  ],
+  run: async (inv) => {
+    const phi = numberOption(inv, "phi", 1, (x) => Number.isFinite(x) && x > 0 && x <= 8, "a φ in (0, 8]");
+    const grid = parseGrid(stringOption(inv, "grid"));
+    const rank = (stringOption(inv, "rank") ?? "macs") as Objective;
+    if (!(rank in OBJECTIVES)) throw new UsageError(`--rank expects macs or pareto, found \`${rank}\``);
+    const top = numberOption(inv, "top", 10, (x) => Number.isInteger(x) && x >= 1, "a whole number ≥ 1");
+    const budgets: BudgetLimit[] = listOption(inv, "budget").map((text) => {
+      const b = parseBudget(text);
+      if (!b) throw new UsageError(`--budget expects METRIC=LIMIT (e.g. macs=2G), found \`${text}\``);
+      return b;
+    });
+
+    const { compilation, file } = compileFile(inv.positionals[0], { checkOnly: true }, inv.io);
+    if (!compilation?.ok) return EXIT.errors;
+    const spec = compilation.spec!;
+    const constraint = spec.scaling.compound?.constraint;
+    const target = numberOption(
+      inv,
+      "target",
+      constraint?.target ?? 2,
+      (x) => x > 1 && Number.isFinite(x),
+      "a target > 1",
+    );
+    const tolerance = numberOption(inv, "tolerance", constraint?.tolerance ?? 0.1, (x) => x >= 0, "a tolerance ≥ 0");
+
+    const started = Date.now();
+    let printed = started;
+    const result = search(spec, {
+      phi,
+      grid,
+      target,
+      tolerance,
+      budgets,
+      objective: rank,
+      onProgress: (done, total) => {
+        // Redrawn five times a second on a terminal, a line a second in a log, and the last one.
+        const now = Date.now();
+        if (total < PROGRESS_FROM || (done < total && now - printed < (inv.io.interactive ? 200 : 1000))) return;
+        printed = now;
+        const elapsed = (now - started) / 1000;
+        const eta = (elapsed / done) * (total - done);
+        const line = `search: ${withCommas(done)} of ${withCommas(total)} candidates, ${elapsed.toFixed(1)} s, ETA ${eta.toFixed(1)} s`;
+        inv.io.err(inv.io.interactive ? `\r\x1b[2K${line}${done === total ? "\n" : ""}` : `${line}\n`);
+      },
+    });
+    if (inv.options.json === true) {
+      inv.io.out(JSON.stringify(searchJson(inv.positionals[0], spec, result), null, 2) + "\n");
+      return EXIT.ok;
+    }
+    const width = Math.max(MIN_WIDTH, inv.io.columns ?? DEFAULT_WIDTH);
+    inv.io.out(renderSearch(spec, result, top, width, file!.text) + "\n");
+    return EXIT.ok;
+  },
+};
+
+function numberOption(inv: Invocation, name: string, fallback: number, ok: (x: number) => boolean, what: string) {
+  const text = stringOption(inv, name);
+  if (text === undefined) return fallback;
+  const x = Number(text);
+  if (text.trim() === "" || !ok(x)) throw new UsageError(`--${name} expects ${what}, found \`${text}\``);
+  return x;
+}
+
+const AXES = ["alpha", "beta", "gamma"] as const;
+/** A grid this large would take minutes even at the fast cost's rate; refuse it as a likely typo. */
+const MAX_GRID_POINTS = 50_000_000;
+
+export function parseGrid(text: string | undefined): Record<(typeof AXES)[number], GridAxis> {
+  const grid = { alpha: DEFAULT_AXIS, beta: DEFAULT_AXIS, gamma: DEFAULT_AXIS };
+  for (const part of (text ?? "").split(",").filter((p) => p.trim() !== "")) {
+    const m = /^\s*(alpha|beta|gamma|α|β|γ)\s*=\s*([0-9.]+)\s*:\s*([0-9.]+)\s*:\s*([0-9.]+)\s*$/i.exec(part);
+    const axis = m && { from: Number(m[2]), to: Number(m[3]), step: Number(m[4]) };
+    if (
+      !m ||
+      !axis ||
+      ![axis.from, axis.to, axis.step].every(Number.isFinite) ||
+      !(axis.step > 0) ||
+      !(axis.from >= 1) ||
+      axis.to < axis.from
+    )
+      throw new UsageError(
+        `--grid expects AXIS=FROM:TO:STEP with AXIS alpha, beta or gamma, 1 ≤ FROM ≤ TO and STEP > 0 (e.g. alpha=1:1.4:0.05), found \`${part.trim()}\``,
+      );
+    const name = ({ α: "alpha", β: "beta", γ: "gamma" } as Record<string, string>)[m[1]] ?? m[1].toLowerCase();
+    grid[name as (typeof AXES)[number]] = axis;
+  }
+  const points = AXES.reduce((n, a) => n * ((grid[a].to - grid[a].from) / grid[a].step + 1), 1);
+  if (points > MAX_GRID_POINTS)
+    throw new UsageError(`--grid has ${withCommas(Math.round(points))} points; at most ${withCommas(MAX_GRID_POINTS)}`);
+  return grid;
+}
+
+const axisText = (a: GridAxis) => `${fmt(a.from)}:${fmt(a.to)}:${fmt(a.step)} (${axisValues(a).length} values)`;
+
+function candidateJson(c: Candidate) {
+  return {
+    rank: c.rank,
+    alpha: c.alpha,
+    beta: c.beta,
+    gamma: c.gamma,
+    constraint: c.constraint,
+    depth: c.coefficients.depth,
+    width: c.coefficients.width,
+    resolution: c.coefficients.resolution,
+    params: c.cost.params,
+    macs: c.cost.macs,
+    macsRatio: c.macsRatio,
+    deviation: c.deviation,
+    ...(c.layer ? { paretoLayer: c.layer } : {}),
+  };
+}
+
+function searchJson(source: string, spec: Spec, r: SearchResult) {
+  return {
+    source,
+    network: spec.name,
+    phi: r.options.phi,
+    grid: r.options.grid,
+    constraint: {
+      expression: constraintText(spec.scaling.compound?.constraint?.exponents ?? { alpha: 1, beta: 2, gamma: 2 }),
+      target: r.options.target,
+      tolerance: r.options.tolerance,
+    },
+    budgets: r.options.budgets,
+    objective: { name: r.options.objective, definition: OBJECTIVES[r.options.objective] },
+    baseline: { params: r.baseline.params, macs: r.baseline.macs },
+    gridPoints: r.gridPoints,
+    withinTolerance: r.withinTolerance,
+    refused: r.refused,
+    overBudget: r.overBudget,
+    declared: r.declared ? { ...candidateJson(r.declared), onGrid: r.declaredOnGrid } : null,
+    ranked: r.ranked.map(candidateJson),
+  };
+}
+
+const KEYWORDS = { alpha: "depth", beta: "width", gamma: "resolution" } as const;
+
+/**
+ * The spec's own scaling lines with the coefficients in place (its rounding rules and fixed
+ * stages kept), ready to paste: `depth alpha 1.2 round ceil …` becomes `depth alpha 1.25
+ * round ceil …`; a line without a coefficient (a plain `scaling { … }` block) gets one after
+ * its keyword, and a dimension the spec does not write gets a bare `depth alpha X`.
+ */
+export function pasteLines(text: string, c: Pick<Candidate, "alpha" | "beta" | "gamma">): string[] {
+  return AXES.map((axis) => {
+    const keyword = KEYWORDS[axis];
+    const line = new RegExp(`^[ \\t]*${keyword}\\b[^\\n]*$`, "m").exec(text)?.[0].trim();
+    if (line === undefined) return `${keyword} ${axis} ${c[axis]}`;
+    return new RegExp(`\\b${axis}[ \\t]+[0-9.]+`).test(line)
+      ? line.replace(new RegExp(`(\\b${axis}[ \\t]+)[0-9.]+`), `$1${c[axis]}`)
+      : line.replace(keyword, `${keyword} ${axis} ${c[axis]}`);
+  });
+}
+
+function renderSearch(spec: Spec, r: SearchResult, top: number, width: number, text: string): string {
+  const o = r.options;
+  const expr = constraintText(spec.scaling.compound?.constraint?.exponents ?? { alpha: 1, beta: 2, gamma: 2 });
+  const shown = r.ranked.slice(0, top);
+  const rows = r.declared && !shown.includes(r.declared) ? [...shown, r.declared] : shown;
+  const params = countUnit(rows.map((c) => c.cost.params.total));
+  const macs = countUnit(rows.map((c) => c.cost.macs));
+  const pareto = o.objective === "pareto";
+  const columns = [
+    { header: "Rank" },
+    { header: "α", align: "right" as const },
+    { header: "β", align: "right" as const },
+    { header: "γ", align: "right" as const },
+    { header: expr, align: "right" as const },
+    { header: "Resolution", align: "right" as const },
+    { header: `Params${params.suffix ? ` (${params.suffix})` : ""}`, align: "right" as const },
+    { header: `MACs${macs.suffix ? ` (${macs.suffix})` : ""}`, align: "right" as const },
+    { header: "MACs ratio", align: "right" as const },
+    { header: `|log₂ ratio − ${fmt(o.phi * Math.log2(o.target))}|`, align: "right" as const },
+    ...(pareto ? [{ header: "Pareto layer", align: "right" as const }] : []),
+    { header: "" },
+  ];
+  const table = rows.map((c) => [
+    String(c.rank),
+    fmt(c.alpha),
+    fmt(c.beta),
+    fmt(c.gamma),
+    c.constraint.toFixed(4),
+    String(c.coefficients.resolution),
+    params.show(c.cost.params.total),
+    macs.show(c.cost.macs),
+    `${c.macsRatio.toFixed(3)}×`,
+    c.deviation.toFixed(4),
+    ...(pareto ? [String(c.layer)] : []),
+    c === r.declared ? "← the spec's" : "",
+  ]);
+  const refused = Object.entries(r.refused).map(([code, n]) => `${n} refused (${code})`);
+  const counts = [
+    `${withCommas(r.gridPoints)} grid points`,
+    `${withCommas(r.withinTolerance)} within ${expr} = ${fmt(o.target)} ± ${fmt(o.tolerance)}`,
+    `${withCommas(r.ranked.length)} ranked`,
+    ...refused,
+    ...(r.overBudget ? [`${withCommas(r.overBudget)} over the budget`] : []),
+  ].join(", ");
+  const out = [
+    ...wrap(
+      `${spec.name}: α, β, γ grid search at φ = ${fmt(o.phi)} (Tan & Le 2019, section 3.3, step 1); grid α ${axisText(o.grid.alpha)}, β ${axisText(o.grid.beta)}, γ ${axisText(o.grid.gamma)}`,
+      width,
+    ),
+    ...wrap(`${counts}.`, width),
+    ...wrap(
+      `Ranked by ${o.objective}: ${OBJECTIVES[o.objective]}. A cost objective: no accuracy is measured. Baseline: ${withCommas(r.baseline.params.total)} parameters, ${withCommas(r.baseline.macs)} MACs.`,
+      width,
+    ),
+    "",
+  ];
+  if (r.ranked.length === 0) return [...out, "No candidate: widen the grid or the tolerance."].join("\n");
+  out.push(renderTable(columns, table, "", width), "");
+  const d = r.declared;
+  if (d)
+    out.push(
+      ...wrap(
+        `The spec's α = ${fmt(d.alpha)}, β = ${fmt(d.beta)}, γ = ${fmt(d.gamma)} (${expr} = ${d.constraint.toFixed(4)}): rank ${d.rank} of ${r.ranked.length}${r.declaredOnGrid ? "" : " (not a grid point or outside the tolerance: placed where it would sort)"}.`,
+        width,
+      ),
+      "",
+    );
+  out.push(
+    spec.scaling.compound
+      ? "Best candidate, to paste into the spec's scaling block:"
+      : "Best candidate, as the lines of a `scaling compound { … }` block (the spec has no compound rule yet):",
+    ...pasteLines(text, r.ranked[0]).map((l) => `  ${l}`),
+  );
+  return out.join("\n");
+}
