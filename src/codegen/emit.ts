@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { NetworkCost } from "../cost/cost.ts";
-import type { Layer, LayerKind, NetworkIR } from "../ir/ir.ts";
+import { activationLayer, builtinActivation } from "../ir/activations.ts";
+import { CUSTOM_LAYER_NAMES, type CustomLayerName } from "../ir/custom-layers.ts";
+import type { Activation, Layer, LayerKind, NetworkIR } from "../ir/ir.ts";
 import { PADDING_RULES } from "../semantics/conventions.ts";
 import { commentText, commentWord, IdentifierPool, numberLiteral, shapeLiteral, stringLiteral } from "./literals.ts";
 
@@ -52,14 +54,21 @@ const applyTo = (ctx: EmitContext) =>
   ctx.inputs.length === 1 ? `.apply(${ctx.inputs[0]})` : `.apply([${ctx.inputs.join(", ")}])`;
 const symbolic = (expression: string) => `${expression} as tf.SymbolicTensor`;
 /** tfjs's default activation is `linear`, its default strides 1: leave them out, as a hand-written model would. */
-const activationField = (activation: string) => (activation === "linear" ? undefined : stringLiteral(activation));
+const activationField = (activation: Activation) =>
+  activation === "linear" ? undefined : stringLiteral(tfjsActivation(activation));
+/** The builder fuses only built-in activations into conv and dense layers (LayerBuilder.fusable). */
+function tfjsActivation(activation: Activation): string {
+  const builtin = builtinActivation(activation);
+  if (builtin === undefined) throw new Error(`codegen: ${activation} has no tfjs identifier; it is a layer of its own`);
+  return builtin;
+}
 const stridesField = (strides: number) => (strides === 1 ? undefined : numberLiteral(strides));
 
 /**
  * Names of module-level helpers that layers may need, emitted once each before
  * buildModel, only into modules that use them.
  */
-type Helper = "perSampleNoiseShape" | "GlobalAveragePooling2DKeepDims" | "EffnetNormalization" | "correctPad";
+type Helper = "perSampleNoiseShape" | "GlobalAveragePooling2DKeepDims" | "correctPad" | CustomLayerName;
 
 /**
  * A layer class of src/runtime/layers.ts, copied from between its `emit` markers: the
@@ -76,6 +85,10 @@ function runtimeLayerSource(name: string): string {
 }
 
 const HELPERS: Record<Helper, () => string> = {
+  ...(Object.fromEntries(CUSTOM_LAYER_NAMES.map((name) => [name, () => runtimeLayerSource(name)])) as Record<
+    CustomLayerName,
+    () => string
+  >),
   // Keras efficientnet.py drops whole residual branches per example with
   // `layers.Dropout(rate, noise_shape=(None, 1, 1, 1))`. tfjs's Dropout does the same:
   // Dropout.getNoiseShape (tfjs-layers src/layers/core.ts) replaces a null entry with the
@@ -104,7 +117,6 @@ class GlobalAveragePooling2DKeepDims extends tf.layers.Layer {
 }
 tf.serialization.registerClass(GlobalAveragePooling2DKeepDims);
 `,
-  EffnetNormalization: () => runtimeLayerSource("EffnetNormalization"),
   // The same formula as src/semantics/conventions.ts PADDING_RULES.keras, evaluated when the
   // model is built, because buildModel's \`resolution\` may change the parity of a layer's input.
   correctPad: () => `
@@ -128,6 +140,7 @@ function helpersOf(layer: Layer): Helper[] {
   if (layer.kind === "dropout" && layer.attrs.perSample) return ["perSampleNoiseShape"];
   if (layer.kind === "globalAvgPool" && layer.attrs.keepDims) return ["GlobalAveragePooling2DKeepDims"];
   if (layer.kind === "normalization") return ["EffnetNormalization"];
+  if (layer.kind === "activation") return [activationLayer(layer.attrs.activation) ?? []].flat();
   if (layer.kind === "zeroPadding2d" && layer.attrs.rule === "keras") return ["correctPad"];
   return [];
 }
@@ -205,10 +218,15 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
         epsilon: numberLiteral(layer.attrs.epsilon),
       })})${applyTo(ctx)}`,
     ),
-  activation: (layer, ctx) =>
-    symbolic(
-      `tf.layers.activation(${config({ name: stringLiteral(layer.name), activation: stringLiteral(layer.attrs.activation) })})${applyTo(ctx)}`,
-    ),
+  // An activation without a tfjs identifier is its custom layer (src/ir/activations.ts).
+  activation: (layer, ctx) => {
+    const custom = activationLayer(layer.attrs.activation);
+    return symbolic(
+      custom
+        ? `new ${custom}(${config({ name: stringLiteral(layer.name) })})${applyTo(ctx)}`
+        : `tf.layers.activation(${config({ name: stringLiteral(layer.name), activation: stringLiteral(tfjsActivation(layer.attrs.activation)) })})${applyTo(ctx)}`,
+    );
+  },
   globalAvgPool: (layer, ctx) =>
     symbolic(
       layer.attrs.keepDims
@@ -328,8 +346,8 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo): 
     "modelName",
     "perSampleNoiseShape",
     "GlobalAveragePooling2DKeepDims",
-    "EffnetNormalization",
     "correctPad",
+    ...CUSTOM_LAYER_NAMES,
   ]);
   const idOf = new Map<string, string>();
   for (const layer of ir.layers) idOf.set(layer.name, ids.allocate(layer.name));

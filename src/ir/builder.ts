@@ -1,4 +1,5 @@
 import { PADDING_RULES, type PaddingRuleName } from "../semantics/conventions.ts";
+import { builtinActivation } from "./activations.ts";
 import type { Activation, Layer, LayerAttrs, LayerKind, Padding, Shape, Weight } from "./ir.ts";
 
 /** What the builder hands back for a layer: its name and output shape. */
@@ -127,7 +128,8 @@ export class LayerBuilder {
     const useBias = o.useBias ?? false;
     const weights: Weight[] = [trainable("kernel", [o.kernel, o.kernel, c, o.filters])];
     if (useBias) weights.push(trainable("bias", [o.filters]));
-    return this.add(
+    const { fused, after } = this.fusable(o.activation);
+    const y = this.add(
       "conv2d",
       name,
       [x],
@@ -138,10 +140,20 @@ export class LayerBuilder {
         strides,
         padding,
         useBias,
-        activation: o.activation ?? "linear",
+        activation: fused,
       },
       weights,
     );
+    return after ? this.activation(`${name}_activation`, y, after) : y;
+  }
+
+  /**
+   * A conv's or dense layer's activation goes into the layer when tfjs has it built in;
+   * one that needs its own layer (src/ir/activations.ts) follows as `NAME_activation`.
+   */
+  private fusable(activation: Activation | undefined): { fused: Activation; after?: Activation } {
+    const a = activation ?? "linear";
+    return builtinActivation(a) !== undefined ? { fused: a } : { fused: "linear", after: a };
   }
 
   depthwiseConv2d(
@@ -219,14 +231,9 @@ export class LayerBuilder {
     const useBias = o.useBias ?? true;
     const weights: Weight[] = [trainable("kernel", [x.shape[x.shape.length - 1], o.units])];
     if (useBias) weights.push(trainable("bias", [o.units]));
-    return this.add(
-      "dense",
-      name,
-      [x],
-      [o.units],
-      { units: o.units, useBias, activation: o.activation ?? "linear" },
-      weights,
-    );
+    const { fused, after } = this.fusable(o.activation);
+    const y = this.add("dense", name, [x], [o.units], { units: o.units, useBias, activation: fused }, weights);
+    return after ? this.activation(`${name}_activation`, y, after) : y;
   }
 }
 

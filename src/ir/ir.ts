@@ -9,7 +9,9 @@ import type { Convention, ConventionName, PaddingRuleName, PreprocessingName } f
 
 export type Shape = readonly number[];
 
-export type Activation = "swish" | "relu" | "relu6" | "sigmoid" | "softmax" | "linear";
+import type { Activation } from "./activations.ts";
+
+export type { Activation };
 
 export interface Weight {
   /** Keras's weight name: kernel, bias, gamma, beta, moving_mean, moving_variance, depthwise_kernel. */

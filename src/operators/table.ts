@@ -1,4 +1,5 @@
 import type { LayerBuilder, Tensor } from "../ir/builder.ts";
+import { SPEC_ACTIVATIONS } from "../ir/activations.ts";
 import type { Activation } from "../ir/ir.ts";
 
 /**
@@ -9,12 +10,33 @@ import type { Activation } from "../ir/ir.ts";
  * primitives, so adding an operator is one entry here and nothing else.
  */
 
+/**
+ * How a block's squeeze-and-excitation is sized and gated, a parameter of the network
+ * (`squeeze_excite 0.25 of expanded divisor 8 activation relu gate hardsigmoid`):
+ * Keras's and torchvision's EfficientNet take max(1, ⌊input channels × ratio⌋) with the
+ * block's activation and a sigmoid gate (KERAS_SE_RULE); torchvision's MobileNetV3
+ * (mobilenetv3.py, InvertedResidual) takes _make_divisible(expanded // 4, 8) with ReLU and
+ * a hard-sigmoid gate.
+ */
+export interface SqueezeExciteRule {
+  /** Whose channels the ratio takes: the block's input, or the expanded (depthwise) channels. */
+  readonly of: "input" | "expanded";
+  /** 1: ⌊c × ratio⌋ (at least 1); d > 1: the nearest multiple of d, at least d, never below 90 % (_make_divisible). */
+  readonly divisor: number;
+  /** The reduce convolution's activation; `block`: the block's own. */
+  readonly activation: Activation | "block";
+  readonly gate: Activation;
+}
+
+export const KERAS_SE_RULE: SqueezeExciteRule = { of: "input", divisor: 1, activation: "block", gate: "sigmoid" };
+
 /** A stage's operator parameters after semantics resolved cell, optional columns and defaults. */
 export interface OperatorParams {
   readonly kernel: number;
   readonly expand: number;
-  /** Squeeze-and-excitation ratio of the block's input channels; 0 = none. */
+  /** Squeeze-and-excitation ratio (of the channels seRule names); 0 = none. */
   readonly seRatio: number;
+  readonly seRule: SqueezeExciteRule;
   readonly activation: Activation;
 }
 
@@ -80,25 +102,33 @@ function convBnAct(
   return activation ? b.activation(names[2], y, activation) : y;
 }
 
+/** torchvision's _make_divisible (models/_utils.py): nearest multiple of d, at least d, not below 90 % of v. */
+function makeDivisible(v: number, d: number): number {
+  const rounded = Math.max(d, Math.floor((v + d / 2) / d) * d);
+  return rounded < 0.9 * v ? rounded + d : rounded;
+}
+
 /**
- * Squeeze-and-excitation as Keras builds it (efficientnet.py, block()): its width is
- * max(1, int(block input channels × ratio)), i.e. of the block's input, not the
- * expanded channels; the reduce conv carries the activation, the expand conv a sigmoid.
+ * Squeeze-and-excitation by the network's rule (SqueezeExciteRule). Keras's (efficientnet.py,
+ * block()): max(1, int(block input channels × ratio)), of the block's input, not the
+ * expanded channels; the reduce conv carries the activation, the expand conv the gate.
  */
 function squeezeExcite(b: LayerBuilder, x: Tensor, blockInputChannels: number, ctx: RepeatContext): Tensor {
   const ratio = ctx.params.seRatio;
+  const rule = ctx.params.seRule;
   if (!(ratio > 0 && ratio <= 1)) return x;
   const filters = channelsOf(x);
-  const reduced = Math.max(1, Math.floor(blockInputChannels * ratio));
+  const base = (rule.of === "input" ? blockInputChannels : filters) * ratio;
+  const reduced = rule.divisor > 1 ? makeDivisible(base, rule.divisor) : Math.max(1, Math.floor(base));
   let se = b.globalAvgPool(`${ctx.prefix}se_squeeze`, x);
   se = b.reshape(`${ctx.prefix}se_reshape`, se, [1, 1, filters]);
   se = b.conv2d(`${ctx.prefix}se_reduce`, se, {
     filters: reduced,
     kernel: 1,
     useBias: true,
-    activation: ctx.params.activation,
+    activation: rule.activation === "block" ? ctx.params.activation : rule.activation,
   });
-  se = b.conv2d(`${ctx.prefix}se_expand`, se, { filters, kernel: 1, useBias: true, activation: "sigmoid" });
+  se = b.conv2d(`${ctx.prefix}se_expand`, se, { filters, kernel: 1, useBias: true, activation: rule.gate });
   return b.multiply(`${ctx.prefix}se_excite`, x, se);
 }
 
@@ -107,6 +137,13 @@ function residual(b: LayerBuilder, input: Tensor, y: Tensor, ctx: RepeatContext)
   if (ctx.strides !== 1 || channelsOf(input) !== ctx.outChannels) return y;
   if (ctx.dropConnect > 0) y = b.dropout(`${ctx.prefix}drop`, y, ctx.dropConnect, true);
   return b.addTensors(`${ctx.prefix}add`, y, input);
+}
+
+/** ResNet's shortcut (torchvision resnet.py, downsample): conv1x1(stride) + BN when the stride or the width changes, else the identity. */
+function projection(b: LayerBuilder, x: Tensor, ctx: RepeatContext): Tensor {
+  if (ctx.strides === 1 && channelsOf(x) === ctx.outChannels) return x;
+  const p = ctx.prefix;
+  return convBnAct(b, x, [`${p}0_conv`, `${p}0_bn`, ""], ctx, ctx.outChannels, 1, ctx.strides, null);
 }
 
 const kernelText = (k: number) => `k${k}x${k}`;
@@ -245,6 +282,38 @@ export const OPERATORS: readonly OperatorDef[] = [
     },
   },
   {
+    name: "BasicBlock",
+    syntax: "BasicBlock, k3x3",
+    summary:
+      "ResNet-18/34's basic block (He et al. 2016): two k×k conv + BN (the stride on the first), ReLU after the add; projection shortcut when the shape changes",
+    pattern: /^basicblock$/i,
+    fromName: () => ({}),
+    defaults: { kernel: 3 },
+    usesSqueezeExcite: false,
+    role: "block",
+    print: (p) => `BasicBlock, ${kernelText(p.kernel)}`,
+    // torchvision models/resnet.py, BasicBlock: conv3x3(stride) → BN → ReLU → conv3x3 → BN,
+    // downsample = conv1x1(stride) + BN when the stride or the width changes; ReLU after the
+    // add. Names as Bottleneck's (Keras applications/resnet.py).
+    lower: (b, x, ctx) => {
+      const p = ctx.prefix;
+      const act = ctx.params.activation;
+      const k = ctx.params.kernel;
+      let y = convBnAct(
+        b,
+        x,
+        [`${p}1_conv`, `${p}1_bn`, `${p}1_activation`],
+        ctx,
+        ctx.outChannels,
+        k,
+        ctx.strides,
+        act,
+      );
+      y = convBnAct(b, y, [`${p}2_conv`, `${p}2_bn`, ""], ctx, ctx.outChannels, k, 1, null);
+      return b.activation(`${p}out`, b.addTensors(`${p}add`, projection(b, x, ctx), y), act);
+    },
+  },
+  {
     name: "Bottleneck",
     syntax: "Bottleneck, k3x3",
     summary:
@@ -275,11 +344,7 @@ export const OPERATORS: readonly OperatorDef[] = [
         act,
       );
       y = convBnAct(b, y, [`${p}3_conv`, `${p}3_bn`, ""], ctx, ctx.outChannels, 1, 1, null);
-      const shortcut =
-        ctx.strides !== 1 || channelsOf(x) !== ctx.outChannels
-          ? convBnAct(b, x, [`${p}0_conv`, `${p}0_bn`, ""], ctx, ctx.outChannels, 1, ctx.strides, null)
-          : x;
-      return b.activation(`${p}out`, b.addTensors(`${p}add`, shortcut, y), act);
+      return b.activation(`${p}out`, b.addTensors(`${p}add`, projection(b, x, ctx), y), act);
     },
   },
   {
@@ -362,8 +427,8 @@ export const MODIFIERS: readonly ModifierDef[] = [
   },
 ];
 
-/** Activations a spec may name; each is a built-in tfjs activation of the same name. */
-export const ACTIVATIONS: readonly Activation[] = ["swish", "relu", "relu6", "sigmoid", "linear"];
+/** Activations a spec may name (the table: src/ir/activations.ts). */
+export const ACTIVATIONS: readonly Activation[] = SPEC_ACTIVATIONS;
 
 export function findOperator(name: string): { def: OperatorDef; match: RegExpExecArray } | undefined {
   for (const def of OPERATORS) {

@@ -1,9 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
+import type { CustomLayerName } from "../ir/custom-layers.ts";
 
 /**
  * Layers that generated models need and tfjs lacks. The code between an `emit begin` and
  * its `emit end` marker is copied verbatim into every generated module that uses it
- * (src/codegen/emit.ts, RUNTIME_LAYERS), and the same class is registered here, so
+ * (src/codegen/emit.ts, HELPERS), and the same class is registered here, so
  * `effnet predict`, `train` and `weights` load the saved models that contain it, and a
  * module imports nothing but tfjs. One definition, two places it runs.
  */
@@ -68,4 +69,43 @@ class EffnetNormalization extends tf.layers.Layer {
 tf.serialization.registerClass(EffnetNormalization);
 // effnet:emit end
 
-export { EffnetNormalization };
+// effnet:emit begin EffnetHardSwish
+/**
+ * Hard swish, x·relu6(x + 3)/6 (Howard et al. 2019, MobileNetV3, eq. 2; PyTorch
+ * nn.Hardswish): tfjs has no such activation. Built from tf ops, so tfjs differentiates it
+ * (relu6's gradient is a mask: wasm has the kernels). Registered so saved models load.
+ */
+class EffnetHardSwish extends tf.layers.Layer {
+  static className = "EffnetHardSwish";
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      return tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6));
+    });
+  }
+}
+tf.serialization.registerClass(EffnetHardSwish);
+// effnet:emit end
+
+// effnet:emit begin EffnetHardSigmoid
+/**
+ * Hard sigmoid, relu6(x + 3)/6 (MobileNetV3's SE gate; PyTorch nn.Hardsigmoid). Not
+ * tfjs's `hardSigmoid`, which is Keras 2's clip(0.2x + 0.5, 0, 1). Registered so saved models load.
+ */
+class EffnetHardSigmoid extends tf.layers.Layer {
+  static className = "EffnetHardSigmoid";
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => tf.div(tf.relu6(tf.add(Array.isArray(inputs) ? inputs[0] : inputs, 3)), 6));
+  }
+}
+tf.serialization.registerClass(EffnetHardSigmoid);
+// effnet:emit end
+
+/** Every custom layer, by its table name (src/ir/custom-layers.ts): a name without a class here does not type-check. */
+export const CUSTOM_LAYERS: { readonly [N in CustomLayerName]: typeof tf.layers.Layer } = {
+  EffnetNormalization,
+  EffnetHardSwish,
+  EffnetHardSigmoid,
+};
+
+export { EffnetNormalization, EffnetHardSwish, EffnetHardSigmoid };

@@ -9,6 +9,7 @@ import {
   OPERATORS,
   type OperatorDef,
   type OperatorParams,
+  type SqueezeExciteRule,
 } from "../operators/table.ts";
 import { atomsText, type Atom, type Cell, type Entry } from "../syntax/ast.ts";
 import type { Stage } from "./spec.ts";
@@ -32,6 +33,7 @@ export const STAGE_COLUMNS: readonly ColumnDef[] = [
 export interface NetworkDefaults {
   readonly activation: Activation;
   readonly seRatio: number;
+  readonly seRule: SqueezeExciteRule;
   readonly input?: { readonly height: number; readonly width: number; readonly span: Span };
 }
 
@@ -272,6 +274,7 @@ function readOperator(
       kernel,
       expand: given.expand ?? 1,
       seRatio: given.seRatio ?? (def.usesSqueezeExcite ? defaults.seRatio : 0),
+      seRule: defaults.seRule,
       activation,
     },
   };
