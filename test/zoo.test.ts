@@ -42,6 +42,14 @@ export const CONSTRUCTS: Record<string, string> = {
     | BasicBlock, k3x3 | 32x32 | 32 | 2 |
     | Pooling & FC     | 16x16 | 32 | 1 |`,
   ),
+  grouped: net(
+    "GroupedNet",
+    "activation relu",
+    `    | Conv3x3          | 32x32 | 16 | 1 | 1  |
+    | Conv3x3          | 16x16 | 32 | 1 | 4  |
+    | Bottleneck, k3x3 | 16x16 | 64 | 2 | 8  |
+    | Pooling & FC     | 8x8   | 64 | 1 | -  |`,
+  ).replace("| Layers |", "| Layers | Groups |"),
 };
 
 beforeAll(async () => {

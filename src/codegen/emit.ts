@@ -140,6 +140,7 @@ function helpersOf(layer: Layer): Helper[] {
   if (layer.kind === "dropout" && layer.attrs.perSample) return ["perSampleNoiseShape"];
   if (layer.kind === "globalAvgPool" && layer.attrs.keepDims) return ["GlobalAveragePooling2DKeepDims"];
   if (layer.kind === "normalization") return ["EffnetNormalization"];
+  if (layer.kind === "conv2d" && layer.attrs.groups > 1) return ["EffnetGroupedConv2D"];
   if (layer.kind === "activation") return [activationLayer(layer.attrs.activation) ?? []].flat();
   if (layer.kind === "zeroPadding2d" && layer.attrs.rule === "keras") return ["correctPad"];
   return [];
@@ -183,9 +184,10 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
             : `[${layer.attrs.padding.map((p) => shapeLiteral(p)).join(", ")}]`,
       })})${applyTo(ctx)}`,
     ),
+  // tfjs's conv2d has no `groups`: a grouped one is the custom layer (src/runtime/layers.ts), same weight names.
   conv2d: (layer, ctx) =>
     symbolic(
-      `tf.layers.conv2d(${config({
+      `${layer.attrs.groups > 1 ? "new EffnetGroupedConv2D" : "tf.layers.conv2d"}(${config({
         name: stringLiteral(layer.name),
         filters: numberLiteral(layer.attrs.filters),
         kernelSize: numberLiteral(layer.attrs.kernel),
@@ -193,6 +195,7 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
         padding: stringLiteral(layer.attrs.padding),
         useBias: String(layer.attrs.useBias),
         activation: activationField(layer.attrs.activation),
+        groups: layer.attrs.groups > 1 ? numberLiteral(layer.attrs.groups) : undefined,
       })})${applyTo(ctx)}`,
     ),
   depthwiseConv2d: (layer, ctx) =>

@@ -118,17 +118,22 @@ export class LayerBuilder {
       useBias?: boolean;
       activation?: Activation;
       padding?: Padding;
+      /** Grouped convolution (torch.nn.Conv2d's groups, Keras Conv2D's): each group of input channels feeds its own filters. */
+      groups?: number;
     },
   ): Tensor {
     const strides = o.strides ?? 1;
+    const groups = o.groups ?? 1;
     const padded = this.padFor(name, x, o.kernel, strides, o.padding);
     x = padded.x;
     const padding = padded.padding;
     const [h, w, c] = x.shape;
     const useBias = o.useBias ?? false;
-    const weights: Weight[] = [trainable("kernel", [o.kernel, o.kernel, c, o.filters])];
+    if (c % groups !== 0 || o.filters % groups !== 0)
+      throw new Error(`ir: ${name}: ${c} → ${o.filters} channels cannot be split into ${groups} groups`);
+    const weights: Weight[] = [trainable("kernel", [o.kernel, o.kernel, c / groups, o.filters])];
     if (useBias) weights.push(trainable("bias", [o.filters]));
-    const { fused, after } = this.fusable(o.activation);
+    const { fused, after } = this.fusable(o.activation, groups === 1);
     const y = this.add(
       "conv2d",
       name,
@@ -141,6 +146,7 @@ export class LayerBuilder {
         padding,
         useBias,
         activation: fused,
+        groups,
       },
       weights,
     );
@@ -149,11 +155,14 @@ export class LayerBuilder {
 
   /**
    * A conv's or dense layer's activation goes into the layer when tfjs has it built in;
-   * one that needs its own layer (src/ir/activations.ts) follows as `NAME_activation`.
+   * one that needs its own layer (src/ir/activations.ts) follows as `NAME_activation`, as
+   * does any after a grouped convolution (its custom layer has no activation field).
    */
-  private fusable(activation: Activation | undefined): { fused: Activation; after?: Activation } {
+  private fusable(activation: Activation | undefined, canFuse = true): { fused: Activation; after?: Activation } {
     const a = activation ?? "linear";
-    return builtinActivation(a) !== undefined ? { fused: a } : { fused: "linear", after: a };
+    return a === "linear" || (canFuse && builtinActivation(a) !== undefined)
+      ? { fused: a }
+      : { fused: "linear", after: a };
   }
 
   depthwiseConv2d(

@@ -49,6 +49,8 @@ export interface LayerAttrs {
     readonly padding: Padding;
     readonly useBias: boolean;
     readonly activation: Activation;
+    /** Input and output channels split into this many groups (the kernel is [k, k, in / groups, out]). */
+    readonly groups: number;
   };
   depthwiseConv2d: {
     readonly kernel: number;

@@ -37,8 +37,13 @@ export interface OperatorParams {
   /** Squeeze-and-excitation ratio (of the channels seRule names); 0 = none. */
   readonly seRatio: number;
   readonly seRule: SqueezeExciteRule;
+  /** Grouped convolution's groups (ResNeXt's cardinality); 1 = an ordinary convolution. */
+  readonly groups: number;
   readonly activation: Activation;
 }
+
+/** The parameters an operator may take from its cell or the stage table's optional columns. */
+export type OperatorParamName = "kernel" | "expand" | "seRatio" | "groups" | "activation";
 
 /** What one repeat of a stage gets when it is lowered. */
 export interface RepeatContext {
@@ -73,6 +78,11 @@ export interface OperatorDef {
   /** Whether it uses squeeze-and-excitation when the network sets a ratio. */
   readonly usesSqueezeExcite: boolean;
   /**
+   * The parameters it takes (src/semantics/stages.ts, PARAM_COLUMNS): a column for any
+   * other is EFF2036 unless the row says `-`. The others keep their neutral values.
+   */
+  readonly params: readonly OperatorParamName[];
+  /**
    * `layer`: a plain layer (a Conv in stage 1 is the stem); `block`: numbered like
    * Keras's blocks (`block2a_`); `head`: the classifier, last and not repeatable.
    */
@@ -96,8 +106,9 @@ function convBnAct(
   kernel: number,
   strides: number,
   activation: Activation | null,
+  groups = 1,
 ): Tensor {
-  let y = b.conv2d(names[0], x, { filters, kernel, strides });
+  let y = b.conv2d(names[0], x, { filters, kernel, strides, groups });
   y = b.batchNorm(names[1], y, ctx.batchNorm);
   return activation ? b.activation(names[2], y, activation) : y;
 }
@@ -157,6 +168,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: (m) => ({ kernel: Number(m[1]) }),
     defaults: {},
     usesSqueezeExcite: false,
+    params: ["kernel", "groups", "activation"],
     role: "layer",
     print: (p) => `Conv${p.kernel}x${p.kernel}`,
     lower: (b, x, ctx) =>
@@ -169,6 +181,7 @@ export const OPERATORS: readonly OperatorDef[] = [
         ctx.params.kernel,
         ctx.strides,
         ctx.params.activation,
+        ctx.params.groups,
       ),
   },
   {
@@ -180,6 +193,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: (m) => ({ expand: Number(m[1]) }),
     defaults: { kernel: 3 },
     usesSqueezeExcite: true,
+    params: ["kernel", "expand", "seRatio", "activation"],
     role: "block",
     print: (p) => `MBConv${p.expand}, ${kernelText(p.kernel)}`,
     // Keras applications/efficientnet.py, block(): expand 1x1 (skipped when the ratio is 1),
@@ -216,6 +230,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: (m) => ({ expand: Number(m[1]) }),
     defaults: { kernel: 3 },
     usesSqueezeExcite: true,
+    params: ["kernel", "expand", "seRatio", "activation"],
     role: "block",
     print: (p) => `FusedMBConv${p.expand}, ${kernelText(p.kernel)}`,
     // Keras applications/efficientnet_v2.py, FusedMBConvBlock: with expansion the kxk
@@ -262,6 +277,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: () => ({}),
     defaults: { kernel: 3, expand: 1 },
     usesSqueezeExcite: false,
+    params: ["kernel", "activation"],
     role: "block",
     print: (p) => `DSConv, ${kernelText(p.kernel)}`,
     lower: (b, x, ctx) => {
@@ -290,6 +306,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: () => ({}),
     defaults: { kernel: 3 },
     usesSqueezeExcite: false,
+    params: ["kernel", "activation"],
     role: "block",
     print: (p) => `BasicBlock, ${kernelText(p.kernel)}`,
     // torchvision models/resnet.py, BasicBlock: conv3x3(stride) → BN → ReLU → conv3x3 → BN,
@@ -317,12 +334,13 @@ export const OPERATORS: readonly OperatorDef[] = [
     name: "Bottleneck",
     syntax: "Bottleneck, k3x3",
     summary:
-      "ResNet's bottleneck (He et al. 2016, v1.5 as torchvision): 1x1 reduce to channels/4, k×k with the stride, 1x1 expand; projection shortcut when the shape changes",
+      "ResNet's bottleneck (He et al. 2016, v1.5 as torchvision): 1x1 reduce to channels / Expand (default 4), k×k with the stride (grouped by the Groups column: ResNeXt), 1x1 expand; projection shortcut when the shape changes",
     pattern: /^bottleneck$/i,
     fromName: () => ({}),
     // `expand` is the bottleneck's expansion: the inner width is the stage's channels / 4.
     defaults: { kernel: 3, expand: 4 },
     usesSqueezeExcite: false,
+    params: ["kernel", "expand", "groups", "activation"],
     role: "block",
     print: (p) => `Bottleneck, ${kernelText(p.kernel)}`,
     // torchvision models/resnet.py, Bottleneck: the stride sits on the 3x3 conv (ResNet v1.5);
@@ -331,7 +349,9 @@ export const OPERATORS: readonly OperatorDef[] = [
     lower: (b, x, ctx) => {
       const p = ctx.prefix;
       const act = ctx.params.activation;
-      const inner = Math.max(1, Math.floor(ctx.outChannels / ctx.params.expand));
+      // torchvision: width = int(planes · base_width / 64) · groups, a multiple of the groups.
+      const groups = ctx.params.groups;
+      const inner = Math.max(1, Math.floor(ctx.outChannels / ctx.params.expand / groups)) * groups;
       let y = convBnAct(b, x, [`${p}1_conv`, `${p}1_bn`, `${p}1_activation`], ctx, inner, 1, 1, act);
       y = convBnAct(
         b,
@@ -342,6 +362,7 @@ export const OPERATORS: readonly OperatorDef[] = [
         ctx.params.kernel,
         ctx.strides,
         act,
+        groups,
       );
       y = convBnAct(b, y, [`${p}3_conv`, `${p}3_bn`, ""], ctx, ctx.outChannels, 1, 1, null);
       return b.activation(`${p}out`, b.addTensors(`${p}add`, projection(b, x, ctx), y), act);
@@ -355,6 +376,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: (m) => ({ kernel: Number(m[1]) }),
     defaults: {},
     usesSqueezeExcite: false,
+    params: ["kernel"],
     role: "layer",
     keepsChannels: true,
     print: (p) => `MaxPool${p.kernel}x${p.kernel}`,
@@ -369,6 +391,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: () => ({}),
     defaults: { kernel: 1 },
     usesSqueezeExcite: false,
+    params: [],
     role: "head",
     keepsChannels: true,
     print: () => "Pooling & FC",
@@ -387,6 +410,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: (m) => ({ kernel: Number(m[1]) }),
     defaults: {},
     usesSqueezeExcite: false,
+    params: ["kernel", "activation"],
     role: "head",
     print: (p) => `Conv${p.kernel}x${p.kernel} & Pooling & FC`,
     // Keras efficientnet.py, top: top_conv, top_bn, top_activation, avg_pool,

@@ -101,11 +101,103 @@ class EffnetHardSigmoid extends tf.layers.Layer {
 tf.serialization.registerClass(EffnetHardSigmoid);
 // effnet:emit end
 
+// effnet:emit begin EffnetGroupedConv2D
+/**
+ * Grouped convolution (torch.nn.Conv2d(groups=g), Keras Conv2D(groups=g); ResNeXt, RegNet):
+ * tfjs's conv2d has no `groups`. One kernel [k, k, in / g, out] and one bias, named
+ * `kernel` and `bias` as Conv2D's, so weights port by name; the call splits the input's
+ * channels and the kernel's filters into g groups, convolves each pair and concatenates,
+ * as the reference computes it. Built from tf ops, so tfjs differentiates it. Registered
+ * so saved models load.
+ */
+class EffnetGroupedConv2D extends tf.layers.Layer {
+  static className = "EffnetGroupedConv2D";
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly strides: number;
+  readonly padding: "same" | "valid";
+  readonly useBias: boolean;
+  readonly groups: number;
+  private kernel?: tf.LayerVariable;
+  private bias?: tf.LayerVariable;
+
+  constructor(config: {
+    name?: string;
+    filters: number;
+    kernelSize: number;
+    strides?: number;
+    padding?: "same" | "valid";
+    useBias?: boolean;
+    groups: number;
+  }) {
+    super(config);
+    this.filters = config.filters;
+    this.kernelSize = config.kernelSize;
+    this.strides = config.strides ?? 1;
+    this.padding = config.padding ?? "valid";
+    this.useBias = config.useBias ?? true;
+    this.groups = config.groups;
+  }
+
+  build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as number[];
+    const channels = shape[shape.length - 1];
+    if (channels % this.groups !== 0 || this.filters % this.groups !== 0)
+      throw new Error(`${this.name}: ${channels} → ${this.filters} channels do not split into ${this.groups} groups`);
+    const k = this.kernelSize;
+    this.kernel = this.addWeight(
+      "kernel",
+      [k, k, channels / this.groups, this.filters],
+      "float32",
+      tf.initializers.glorotUniform({}),
+    );
+    if (this.useBias) this.bias = this.addWeight("bias", [this.filters], "float32", tf.initializers.zeros());
+    super.build(inputShape);
+  }
+
+  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [batch, h, w] = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as (number | null)[];
+    const size = (n: number | null) =>
+      n === null
+        ? null
+        : this.padding === "same"
+          ? Math.ceil(n / this.strides)
+          : Math.floor((n - this.kernelSize) / this.strides) + 1;
+    return [batch, size(h), size(w), this.filters];
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const xs = tf.split(x, this.groups, 3);
+      const ks = tf.split(this.kernel!.read() as tf.Tensor4D, this.groups, 3);
+      const ys = xs.map((xi, i) => tf.conv2d(xi as tf.Tensor4D, ks[i] as tf.Tensor4D, this.strides, this.padding));
+      const y = tf.concat(ys, 3);
+      return this.bias ? tf.add(y, this.bias.read()) : y;
+    });
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      useBias: this.useBias,
+      groups: this.groups,
+    };
+  }
+}
+tf.serialization.registerClass(EffnetGroupedConv2D);
+// effnet:emit end
+
 /** Every custom layer, by its table name (src/ir/custom-layers.ts): a name without a class here does not type-check. */
 export const CUSTOM_LAYERS: { readonly [N in CustomLayerName]: typeof tf.layers.Layer } = {
   EffnetNormalization,
   EffnetHardSwish,
   EffnetHardSigmoid,
+  EffnetGroupedConv2D,
 };
 
-export { EffnetNormalization, EffnetHardSwish, EffnetHardSigmoid };
+export { EffnetNormalization, EffnetHardSwish, EffnetHardSigmoid, EffnetGroupedConv2D };

@@ -9,6 +9,7 @@ import {
   OPERATORS,
   type OperatorDef,
   type OperatorParams,
+  type OperatorParamName,
   type SqueezeExciteRule,
 } from "../operators/table.ts";
 import { atomsText, type Atom, type Cell, type Entry } from "../syntax/ast.ts";
@@ -27,8 +28,44 @@ export const STAGE_COLUMNS: readonly ColumnDef[] = [
   { name: "Kernel", aliases: ["k"], required: false },
   { name: "Expand", aliases: ["expansion", "t"], required: false },
   { name: "SE", aliases: ["squeeze_excite"], required: false },
+  { name: "Groups", aliases: ["g", "cardinality"], required: false },
   { name: "Activation", aliases: [], required: false },
 ];
+
+interface ParamColumn {
+  readonly column: string;
+  /** The cell's value, or undefined after a diagnostic. */
+  readonly read: (cell: Cell, diagnostics: Diagnostic[]) => OperatorParams[OperatorParamName] | undefined;
+}
+
+/** Which optional column gives each operator parameter, and how its cell is read (one entry per parameter). */
+const PARAM_COLUMNS: { readonly [P in OperatorParamName]: ParamColumn } = {
+  kernel: { column: "Kernel", read: (c, d) => positiveInteger(c, "the kernel size", d) },
+  expand: { column: "Expand", read: (c, d) => positiveInteger(c, "the expansion ratio", d) },
+  seRatio: {
+    column: "SE",
+    read: (c, d) => {
+      const v = c.atoms.length === 1 ? numberValue(c.atoms[0]) : undefined;
+      if (v !== undefined && v >= 0 && v <= 1) return v;
+      d.push(diagnostic("EFF2027", { what: "an SE ratio is a number from 0 to 1", found: cellText(c) }, c.span));
+      return undefined;
+    },
+  },
+  groups: { column: "Groups", read: (c, d) => positiveInteger(c, "the number of groups", d) },
+  activation: {
+    column: "Activation",
+    read: (c, d) => {
+      const text = cellText(c);
+      if ((ACTIVATIONS as readonly string[]).includes(text)) return text as Activation;
+      d.push(
+        diagnostic("EFF2027", { what: `an activation is one of ${ACTIVATIONS.join(", ")}`, found: text }, c.span, {
+          help: didYouMean(text, ACTIVATIONS),
+        }),
+      );
+      return undefined;
+    },
+  },
+};
 
 export interface NetworkDefaults {
   readonly activation: Activation;
@@ -192,6 +229,7 @@ function readOperator(
     ...def.fromName(match),
   };
   let ok = true;
+  const fromModifiers: Partial<OperatorParams> = {};
   for (const group of modifierGroups) {
     const text = atomsText(group);
     const modifier = MODIFIERS.map((m) => ({ m, match: m.pattern.exec(text) })).find((x) => x.match);
@@ -209,46 +247,56 @@ function readOperator(
         ),
       );
       ok = false;
-    } else Object.assign(given, applied);
+    } else {
+      Object.assign(given, applied);
+      Object.assign(fromModifiers, applied);
+    }
   }
-  const fromColumn = (
-    columnName: string,
-    key: "kernel" | "expand" | "seRatio",
-    read: (cell: Cell) => number | undefined,
-  ) => {
-    const c = column(columnName);
-    if (!c || isNotApplicable(c)) return;
-    const value = read(c);
-    if (value === undefined) ok = false;
-    else given[key] = value;
-  };
-  fromColumn("Kernel", "kernel", (c) => positiveInteger(c, "the kernel size", diagnostics));
-  fromColumn("Expand", "expand", (c) => positiveInteger(c, "the expansion ratio", diagnostics));
-  fromColumn("SE", "seRatio", (c) => {
-    const v = c.atoms.length === 1 ? numberValue(c.atoms[0]) : undefined;
-    if (v === undefined || v < 0 || v > 1)
+  // Each parameter the operator takes may come from its column; a column for one it does
+  // not take is EFF2036, and a column contradicting the cell (`MBConv6` with Expand 4) EFF2029.
+  const fromCell: Partial<OperatorParams> = { ...def.fromName(match), ...fromModifiers };
+  for (const [param, p] of Object.entries(PARAM_COLUMNS) as [OperatorParamName, ParamColumn][]) {
+    const c = column(p.column);
+    if (!c || isNotApplicable(c)) continue;
+    if (!def.params.includes(param)) {
       diagnostics.push(
-        diagnostic("EFF2027", { what: "an SE ratio is a number from 0 to 1", found: cellText(c) }, c.span),
+        diagnostic("EFF2036", { column: p.column, operator: atomsText(cell.atoms) }, c.span, {
+          related: [{ span: cell.span, message: `${def.name} takes ${def.params.join(", ") || "no parameters"}` }],
+          help: "write `-` in this row's cell, or leave the column out",
+        }),
       );
-    return v !== undefined && v >= 0 && v <= 1 ? v : undefined;
-  });
-  const activationCell = column("Activation");
-  let activation = defaults.activation;
-  if (activationCell && !isNotApplicable(activationCell)) {
-    const text = cellText(activationCell);
-    if ((ACTIVATIONS as readonly string[]).includes(text)) activation = text as Activation;
-    else {
+      ok = false;
+      continue;
+    }
+    const value = p.read(c, diagnostics);
+    if (value === undefined) {
+      ok = false;
+      continue;
+    }
+    const named = fromCell[param];
+    if (named !== undefined && named !== value) {
       diagnostics.push(
         diagnostic(
-          "EFF2027",
-          { what: `an activation is one of ${ACTIVATIONS.join(", ")}`, found: text },
-          activationCell.span,
-          { help: didYouMean(text, ACTIVATIONS) },
+          "EFF2029",
+          {
+            column: p.column,
+            column_value: String(value),
+            operator: atomsText(cell.atoms),
+            operator_value: `${param === "seRatio" ? "SE" : param} ${named}`,
+          },
+          c.span,
+          {
+            related: [{ span: cell.span, message: "the operator cell" }],
+            help: "give it in one place, or make both say the same",
+          },
         ),
       );
       ok = false;
+      continue;
     }
+    (given as Record<string, unknown>)[param] = value;
   }
+  const activation = (given.activation as Activation | undefined) ?? defaults.activation;
   const kernel = given.kernel ?? 1;
   if (!(Number.isInteger(kernel) && kernel > 0 && kernel % 2 === 1)) {
     diagnostics.push(
@@ -275,6 +323,7 @@ function readOperator(
       expand: given.expand ?? 1,
       seRatio: given.seRatio ?? (def.usesSqueezeExcite ? defaults.seRatio : 0),
       seRule: defaults.seRule,
+      groups: given.groups ?? 1,
       activation,
     },
   };
