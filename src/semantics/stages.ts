@@ -39,7 +39,7 @@ interface ParamColumn {
 }
 
 /** Which optional column gives each operator parameter, and how its cell is read (one entry per parameter). */
-const PARAM_COLUMNS: { readonly [P in OperatorParamName]: ParamColumn } = {
+export const PARAM_COLUMNS: { readonly [P in OperatorParamName]: ParamColumn } = {
   kernel: { column: "Kernel", read: (c, d) => positiveInteger(c, "the kernel size", d) },
   expand: { column: "Expand", read: (c, d) => positiveInteger(c, "the expansion ratio", d) },
   seRatio: {
@@ -66,6 +66,10 @@ const PARAM_COLUMNS: { readonly [P in OperatorParamName]: ParamColumn } = {
     },
   },
 };
+
+/** The optional columns an operator takes, for messages and grammar/vocabulary.md. */
+export const paramColumnsOf = (def: OperatorDef) =>
+  def.params.length ? def.params.map((p) => PARAM_COLUMNS[p].column).join(", ") : "no optional columns";
 
 export interface NetworkDefaults {
   readonly activation: Activation;
@@ -261,7 +265,7 @@ function readOperator(
     if (!def.params.includes(param)) {
       diagnostics.push(
         diagnostic("EFF2036", { column: p.column, operator: atomsText(cell.atoms) }, c.span, {
-          related: [{ span: cell.span, message: `${def.name} takes ${def.params.join(", ") || "no parameters"}` }],
+          related: [{ span: cell.span, message: `${def.name} takes ${paramColumnsOf(def)}` }],
           help: "write `-` in this row's cell, or leave the column out",
         }),
       );

@@ -5,7 +5,7 @@ import { ACTIVATION_TABLE, activationLayer } from "../ir/activations.ts";
 import { ROUNDING_RULES } from "../scaling/rounding.ts";
 import { NETWORK_SETTINGS, VARIANT_COLUMNS } from "../semantics/check.ts";
 import { CONVENTIONS, PADDING_RULES, PREPROCESSING } from "../semantics/conventions.ts";
-import { STAGE_COLUMNS } from "../semantics/stages.ts";
+import { paramColumnsOf, STAGE_COLUMNS } from "../semantics/stages.ts";
 import { parser } from "./grammar.ts";
 import { allTokens, Atom } from "./tokens.ts";
 
@@ -173,8 +173,8 @@ function vocabularyDoc(): string {
     "## Operators",
     "",
     table(
-      ["Operator", "Written as", "Role", "What it is"],
-      OPERATORS.map((o) => [o.name, `\`${o.syntax}\``, o.role, o.summary]),
+      ["Operator", "Written as", "Role", "Optional columns it takes", "What it is"],
+      OPERATORS.map((o) => [o.name, `\`${o.syntax}\``, o.role, paramColumnsOf(o), o.summary]),
     ),
     "",
     `Modifiers after a comma: ${MODIFIERS.map((m) => `\`${m.syntax}\``).join(", ")}.`,
