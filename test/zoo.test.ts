@@ -124,3 +124,46 @@ describe.each(Object.entries(CONSTRUCTS))("%s", (_, text) => {
     }
   }, 60_000);
 });
+
+describe("depth scaling and variant names", () => {
+  const spec = (scaling: string) => `network Dots {
+  input 32x32x3
+  classes 5
+  activation relu
+  convention torchvision
+  stages {
+    | Operator         | Resolution | Channels | Layers |
+    | Conv3x3          | 32x32      | 16       | 1      |
+    | MaxPool3x3       | 16x16      | 16       | 1      |
+    | BasicBlock, k3x3 | 8x8        | 16       | 2      |
+    | Pooling & FC     | 8x8        | 16       | 1      |
+  }
+  scaling {
+    ${scaling}
+  }
+  variants {
+    | Name    | Width | Depth | Resolution |
+    | net_1.0 | 1.0   | 1.0   | 32         |
+    | net_2.0 | 1.0   | 2.0   | 32         |
+  }
+}
+`;
+  const layers = (text: string) =>
+    compile(source(text)).variants.map((v) => [v.variant.name, v.scaled.stages.map((s) => s.layers.value)]);
+
+  it("keeps the stem and the head fixed unless `scale stages` says otherwise; variant names hold dots", () => {
+    expect(layers(spec("depth round ceil"))).toEqual([
+      ["net_1.0", [1, 1, 2, 1]],
+      ["net_2.0", [1, 1, 4, 1]],
+    ]);
+    expect(layers(spec("depth round ceil scale stages 1"))).toEqual([
+      ["net_1.0", [1, 1, 2, 1]],
+      ["net_2.0", [2, 1, 4, 1]],
+    ]);
+  });
+
+  it("refuses two variant names that become the same file", () => {
+    const clash = spec("depth round ceil").replace("| net_2.0 |", "| net_1_0 |");
+    expect(compile(source(clash)).diagnostics.map((d) => d.code)).toContain("EFF2040");
+  });
+});

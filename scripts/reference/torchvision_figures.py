@@ -6,7 +6,8 @@ Run with Debian's python3-torchvision 0.14 (no downloads: weights=None):
 For each model: trainable parameters, BN running statistics (running_mean + running_var
 elements; num_batches_tracked is a counter, not a statistic, and is left out), and
 multiply-adds counted the standard way at 224x224 with forward hooks:
-Conv2d: kh*kw*(cin/groups)*cout*Hout*Wout; Linear: in*out.
+Conv2d: kh*kw*(cin/groups)*cout*Hout*Wout; Linear: in*out. For STATE_DICTS also every
+state-dict tensor's name and shape.
 """
 import json
 import sys
@@ -15,6 +16,8 @@ import torch
 import torchvision.models as models
 
 MODELS = ["resnet18", "resnet34", "resnext50_32x4d", "mobilenet_v3_large", "mobilenet_v3_small"]
+# Models whose state-dict names and shapes are listed too, for effnet's naming table (src/weights/naming.ts).
+STATE_DICTS = ["resnet18", "resnext50_32x4d"]
 
 
 def figures(name):
@@ -40,7 +43,10 @@ def figures(name):
             m.register_forward_hook(linear_hook)
     with torch.no_grad():
         model(torch.zeros(1, 3, 224, 224))
-    return {"trainable": trainable, "bnStatistics": bn_statistics, "macs": macs[0], "resolution": 224}
+    out = {"trainable": trainable, "bnStatistics": bn_statistics, "macs": macs[0], "resolution": 224}
+    if name in STATE_DICTS:
+        out["stateDict"] = {k: list(v.shape) for k, v in model.state_dict().items()}
+    return out
 
 
 if __name__ == "__main__":

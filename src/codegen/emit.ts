@@ -3,6 +3,7 @@ import type { NetworkCost } from "../cost/cost.ts";
 import { activationLayer, builtinActivation } from "../ir/activations.ts";
 import { CUSTOM_LAYER_NAMES, type CustomLayerName } from "../ir/custom-layers.ts";
 import type { Activation, Layer, LayerKind, NetworkIR } from "../ir/ir.ts";
+import { variantFileStem } from "../semantics/check.ts";
 import { PADDING_RULES } from "../semantics/conventions.ts";
 import { commentText, commentWord, IdentifierPool, numberLiteral, shapeLiteral, stringLiteral } from "./literals.ts";
 
@@ -319,9 +320,9 @@ function conventionSummary(ir: NetworkIR): string {
   ].join("; ");
 }
 
-/** The variant's file name stem: `B0` → `b0`. Names are validated by the semantics (NAME_PATTERN); check again before using one as a path. */
+/** The variant's file name stem: `B0` → `b0`, `V2_1.0` → `v2_1_0`. Names are validated by the semantics (NAME_PATTERN, VARIANT_NAME_PATTERN); check again before using one as a path. */
 export function moduleFileStem(name: string): string {
-  const stem = name.toLowerCase();
+  const stem = variantFileStem(name);
   if (!/^[a-z][a-z0-9_]*$/.test(stem)) throw new Error(`codegen: ${JSON.stringify(name)} cannot name a generated file`);
   return stem;
 }

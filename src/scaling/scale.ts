@@ -63,7 +63,10 @@ export function scale(
   const inputWidth = Math.round((variant.resolution * spec.input.width) / spec.input.height);
   let current = { height, width: inputWidth };
   const stages: ScaledStage[] = [];
-  for (const stage of spec.stages) {
+  // The stem: the plain layers before the first block (ResNet's conv and max pool, EfficientNet's conv).
+  const firstBlock = spec.stages.findIndex((s) => s.operator.role !== "layer");
+  const isStem = (i: number) => spec.stages[i].operator.role === "layer" && (firstBlock < 0 || i < firstBlock);
+  for (const [i, stage] of spec.stages.entries()) {
     const previous = stages[stages.length - 1];
     const channels =
       stage.operator.keepsChannels && previous
@@ -85,7 +88,9 @@ export function scale(
         ? fixed(stage.layers, "the head is not repeated")
         : depth.fixedStages.includes(stage.index)
           ? fixed(stage.layers, `stage ${stage.index} is fixed`)
-          : scaleAndRound(stage.layers, variant.depth, depth.rule);
+          : isStem(i) && !depth.scaledStages?.includes(stage.index)
+            ? fixed(stage.layers, "the stem is not repeated; `scale stages N` repeats it")
+            : scaleAndRound(stage.layers, variant.depth, depth.rule);
     const inputResolution = current;
     current = {
       height: spatial(current.height, 1, stage.stride, "same"),

@@ -26,6 +26,10 @@ export interface CheckResult {
 
 /** Names become file names and TypeScript identifiers in generated code: keep them plain. */
 export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** Variant names may also hold dots between the parts (`mobilenet_v2_1.0`, `0.75`-style widths as torchvision names them). */
+export const VARIANT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$/;
+/** A variant's generated file name stem (src/codegen/emit.ts moduleFileStem): lower case, dots as `_`. */
+export const variantFileStem = (name: string) => name.toLowerCase().replace(/\./g, "_");
 
 /** A mutable draft that the settings' readers fill in; frozen into a Spec at the end. */
 interface Draft {
@@ -429,13 +433,16 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
   const baseResolution = draft.input?.height ?? 0;
   const names = new Map<string, Span>();
   const add = (v: Variant) => {
-    if (!NAME_PATTERN.test(v.name)) diagnostics.push(diagnostic("EFF2044", { name: v.name }, v.span));
-    const clash = [...names.keys()].find((n) => n.toLowerCase() === v.name.toLowerCase());
+    if (!VARIANT_NAME_PATTERN.test(v.name))
+      diagnostics.push(
+        diagnostic("EFF2044", { name: v.name }, v.span, { help: "a variant name may also hold dots: `V2_1.0`" }),
+      );
+    const clash = [...names.keys()].find((n) => variantFileStem(n) === variantFileStem(v.name));
     if (clash !== undefined)
       diagnostics.push(
         diagnostic("EFF2040", { name: v.name }, v.span, {
           related: [{ span: names.get(clash)!, message: "first defined here" }],
-          help: "variant names must differ in more than case: they become file names",
+          help: "variant names must differ in more than case and `.` against `_`: they become file names",
         }),
       );
     else names.set(v.name, v.span);

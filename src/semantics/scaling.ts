@@ -84,6 +84,7 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
     const dimension = DIMENSIONS[key as Dimension];
     let rule = REFERENCE_SCALING[key as Dimension].rule;
     let fixedStages: number[] = [];
+    let scaledStages: number[] = [];
     while (!args.done) {
       const word = args.peek()!;
       const lower = word.text.toLowerCase();
@@ -97,23 +98,26 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
       } else if (lower === "round") {
         args.next();
         rule = readRounding(args) ?? rule;
-      } else if (lower === "fixed") {
+      } else if (lower === "fixed" || (lower === "scale" && key === "depth")) {
+        // The stem and the head are fixed under depth scaling; `scale stages 1` repeats a stem stage anyway.
         args.next();
         args.acceptWord("stages", "stage");
-        fixedStages = args.expectIntegerList("stage numbers, e.g. `1, 9`") ?? [];
-        const bad = fixedStages.find((s) => stageCount !== undefined && s > stageCount);
+        const listed = args.expectIntegerList("stage numbers, e.g. `1, 9`") ?? [];
+        if (lower === "fixed") fixedStages = listed;
+        else scaledStages = listed;
+        const bad = listed.find((s) => stageCount !== undefined && s > stageCount);
         if (bad !== undefined)
           diagnostics.push(
             diagnostic("EFF2034", { stage: bad }, item.span, { help: `the stage table has ${stageCount} stages` }),
           );
       } else {
         args.fail(
-          `\`${dimension.coefficient} N\`, \`round …\` or \`fixed stages …\``,
-          didYouMean(lower, [dimension.coefficient, "round", "fixed"]),
+          `\`${dimension.coefficient} N\`, \`round …\`, \`fixed stages …\`${key === "depth" ? " or `scale stages …`" : ""}`,
+          didYouMean(lower, [dimension.coefficient, "round", "fixed", ...(key === "depth" ? ["scale"] : [])]),
         );
       }
     }
-    rules[key as Dimension] = { rule, fixedStages, span: item.span };
+    rules[key as Dimension] = { rule, fixedStages, ...(scaledStages.length ? { scaledStages } : {}), span: item.span };
   }
   for (const [name, value] of Object.entries(coefficients)) {
     if (value < 1) {

@@ -233,7 +233,7 @@ function textMate() {
       { name: "entity.name.tag.header.effnet", match: "#[\\p{L}_][\\p{L}\\p{M}\\p{N}_]*" },
       {
         name: "keyword.control.effnet",
-        match: `\\b(${Object.keys(NETWORK_SETTINGS).concat(["network", "depth", "width", "resolution", "require", "round", "fixed", "keep", "phi"]).join("|")})\\b`,
+        match: `\\b(${Object.keys(NETWORK_SETTINGS).concat(["network", "depth", "width", "resolution", "require", "round", "fixed", "scale", "keep", "phi"]).join("|")})\\b`,
       },
       {
         name: "support.function.operator.effnet",

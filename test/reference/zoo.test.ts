@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../src/compile.ts";
+import { irWeights, referenceNames } from "../../src/weights/naming.ts";
 
 /**
  * Shipped specs that mirror a torchvision model, against that model's own figures:
@@ -11,7 +12,16 @@ import { compile } from "../../src/compile.ts";
  * Exact equality: a count either follows the reference's rules or it does not.
  */
 const REFERENCE = JSON.parse(readFileSync(new URL("torchvision_figures.json", import.meta.url), "utf8")) as {
-  models: Record<string, { trainable: number; bnStatistics: number; macs: number; resolution: number }>;
+  models: Record<
+    string,
+    {
+      trainable: number;
+      bnStatistics: number;
+      macs: number;
+      resolution: number;
+      stateDict?: Record<string, number[]>;
+    }
+  >;
 };
 
 /** Spec file, its variant, and the torchvision builder it mirrors. */
@@ -35,4 +45,21 @@ describe("shipped specs against torchvision's models", () => {
       macs: compiled.cost.macs,
     }).toEqual({ trainable: reference.trainable, bnStatistics: reference.bnStatistics, macs: reference.macs });
   });
+});
+
+describe("weights are named as torchvision's state dict", () => {
+  it.each(MIRRORS.filter((m) => REFERENCE.models[m.model].stateDict))(
+    "$spec $variant: every tensor of torchvision $model, by name and shape",
+    ({ spec, variant, model }) => {
+      const text = readFileSync(new URL(`../../${spec}`, import.meta.url), "utf8");
+      const [compiled] = compile({ path: spec, text }, { variants: [variant] }).variants;
+      const { tensors, buffers, diagnostics } = referenceNames(irWeights(compiled.ir), "torchvision");
+      expect(diagnostics).toEqual([]);
+      const ours = Object.fromEntries([
+        ...tensors.map((t) => [t.key, [...t.referenceShape]]),
+        ...buffers.map((b) => [b.key, []]),
+      ]);
+      expect(ours).toEqual(REFERENCE.models[model].stateDict);
+    },
+  );
 });
