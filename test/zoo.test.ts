@@ -34,6 +34,15 @@ export const CONSTRUCTS: Record<string, string> = {
     | MBConv4, k3x3          | 16x16 | 24 | 2 |
     | Conv1x1 & Pooling & FC | 8x8   | 48 | 1 |`,
   ),
+  // MobileNetV3's parts: expanded widths as printed, SE per row, a hidden dense layer in the head.
+  mobilenetv3: net(
+    "V3Net",
+    "activation hardswish\n  squeeze_excite 0 of expanded divisor 8 activation relu gate hardsigmoid",
+    `    | Conv3x3                        | 32x32 | -  | 16 | 1 | -    | hardswish |
+    | MBConv, k3x3                   | 16x16 | 16 | 16 | 1 | 0.25 | relu      |
+    | MBConv, k5x5                   | 16x16 | 72 | 24 | 2 | -    | hardswish |
+    | Conv1x1 & Pooling & FC 64 & FC | 8x8   | -  | 48 | 1 | -    | hardswish |`,
+  ).replace("| Channels | Layers |", "| Expanded | Channels | Layers | SE | Activation |"),
   basicblock: net(
     "BasicNet",
     "activation relu",

@@ -282,7 +282,8 @@ function emitLayer(layer: Layer, ctx: EmitContext): string {
  * The classifier on top of the features, as Keras's `include_top` means it
  * (efficientnet.py, mobilenet_v2.py: avg_pool, top_dropout, predictions): walking back
  * from the output, a dense layer, then any (whole-example) dropout, ending at a global
- * average pooling, each consumed only by the next. Empty when the network does not end
+ * average pooling, each consumed only by the next (a hidden dense layer and its
+ * activation may sit between them: MobileNetV3). Empty when the network does not end
  * that way; then `includeTop: false` returns the same outputs.
  */
 export function classifierLayers(ir: NetworkIR): { readonly top: readonly Layer[]; readonly features: string } {
@@ -299,7 +300,12 @@ export function classifierLayers(ir: NetworkIR): { readonly top: readonly Layer[
       top.unshift(current);
       return { top, features: current.inputs[0] };
     }
-    if (current.kind !== "dropout" || current.attrs.perSample) break;
+    // MobileNetV3's hidden dense layer and its activation belong to the top too (Keras mobilenet_v3.py include_top).
+    const partOfTop =
+      (current.kind === "dropout" && !current.attrs.perSample) ||
+      current.kind === "dense" ||
+      current.kind === "activation";
+    if (!partOfTop) break;
     top.unshift(current);
     current = byName.get(current.inputs[0]);
   }

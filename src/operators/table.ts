@@ -40,10 +40,18 @@ export interface OperatorParams {
   /** Grouped convolution's groups (ResNeXt's cardinality); 1 = an ordinary convolution. */
   readonly groups: number;
   readonly activation: Activation;
+  /**
+   * The expanded (depthwise) width as MobileNetV3's Table 1 prints it (`exp size`: 72, 88,
+   * 240), in place of a ratio; scaled by the width rule as the stage's channels are
+   * (torchvision mobilenetv3.py: adjust_channels(expanded_channels, width_mult)).
+   */
+  readonly expandedWidth?: number;
+  /** A hidden dense layer's units before the classifier (MobileNetV3's 1280); none when absent. */
+  readonly hidden?: number;
 }
 
 /** The parameters an operator may take from its cell or the stage table's optional columns. */
-export type OperatorParamName = "kernel" | "expand" | "seRatio" | "groups" | "activation";
+export type OperatorParamName = "kernel" | "expand" | "expandedWidth" | "seRatio" | "groups" | "activation";
 
 /** What one repeat of a stage gets when it is lowered. */
 export interface RepeatContext {
@@ -189,21 +197,24 @@ export const OPERATORS: readonly OperatorDef[] = [
     syntax: "MBConv6, k3x3",
     summary:
       "mobile inverted bottleneck (Sandler et al. 2018) with optional squeeze-and-excitation; MBConvN expands N×",
-    pattern: /^mbconv(\d+)$/i,
-    fromName: (m) => ({ expand: Number(m[1]) }),
+    // `MBConv` alone takes its expanded width from the Expanded column (MobileNetV3's table).
+    pattern: /^mbconv(\d*)$/i,
+    fromName: (m) => (m[1] ? { expand: Number(m[1]) } : {}),
     defaults: { kernel: 3 },
     usesSqueezeExcite: true,
-    params: ["kernel", "expand", "seRatio", "activation"],
+    params: ["kernel", "expand", "expandedWidth", "seRatio", "activation"],
     role: "block",
-    print: (p) => `MBConv${p.expand}, ${kernelText(p.kernel)}`,
+    print: (p) =>
+      p.expandedWidth !== undefined ? `MBConv, ${kernelText(p.kernel)}` : `MBConv${p.expand}, ${kernelText(p.kernel)}`,
     // Keras applications/efficientnet.py, block(): expand 1x1 (skipped when the ratio is 1),
     // depthwise kxk with the stride, SE, project 1x1 without activation, residual.
     lower: (b, x, ctx) => {
       const p = ctx.prefix;
       const inputChannels = channelsOf(x);
-      const expanded = inputChannels * ctx.params.expand;
+      const expanded = ctx.params.expandedWidth ?? inputChannels * ctx.params.expand;
       let y = x;
-      if (ctx.params.expand !== 1)
+      // torchvision mobilenetv3.py: `if cnf.expanded_channels != cnf.input_channels` (no expand conv otherwise).
+      if (expanded !== inputChannels)
         y = convBnAct(
           b,
           y,
@@ -405,14 +416,15 @@ export const OPERATORS: readonly OperatorDef[] = [
     name: "Head",
     syntax: "Conv1x1 & Pooling & FC",
     summary:
-      "classifier head: 1x1 conv, BN, act, global average pooling, dropout, dense (softmax or logits, by the convention)",
-    pattern: /^conv(\d+)x(\d+) & pooling & fc$/i,
-    fromName: (m) => ({ kernel: Number(m[1]) }),
+      "classifier head: 1x1 conv, BN, act, global average pooling, [a hidden dense layer with the act: `& FC 1280 & FC`], dropout, dense (softmax or logits, by the convention)",
+    // `Conv1x1 & Pooling & FC 1280 & FC`: MobileNetV3's head, a hidden dense layer with the activation.
+    pattern: /^conv(\d+)x(\d+) & pooling & fc(?: (\d+) & fc)?$/i,
+    fromName: (m) => ({ kernel: Number(m[1]), ...(m[3] ? { hidden: Number(m[3]) } : {}) }),
     defaults: {},
     usesSqueezeExcite: false,
     params: ["kernel", "activation"],
     role: "head",
-    print: (p) => `Conv${p.kernel}x${p.kernel} & Pooling & FC`,
+    print: (p) => `Conv${p.kernel}x${p.kernel} & Pooling & FC${p.hidden ? ` ${p.hidden} & FC` : ""}`,
     // Keras efficientnet.py, top: top_conv, top_bn, top_activation, avg_pool,
     // top_dropout (when the rate is positive), predictions.
     lower: (b, x, ctx) => {
@@ -427,6 +439,9 @@ export const OPERATORS: readonly OperatorDef[] = [
         ctx.params.activation,
       );
       y = b.globalAvgPool("avg_pool", y);
+      // torchvision mobilenetv3.py classifier: Linear(C, 1280), Hardswish, Dropout, Linear(1280, classes).
+      if (ctx.params.hidden)
+        y = b.dense("top_dense", y, { units: ctx.params.hidden, activation: ctx.params.activation });
       if (ctx.dropout > 0) y = b.dropout("top_dropout", y, ctx.dropout);
       return b.dense("predictions", y, { units: ctx.classes, activation: ctx.classifierActivation });
     },

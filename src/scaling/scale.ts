@@ -8,6 +8,8 @@ export interface ScaledStage {
   readonly stage: Stage;
   readonly channels: Rounded;
   readonly layers: Rounded;
+  /** The Expanded column's width, scaled by the width rule as the channels are (absent without one). */
+  readonly expanded?: Rounded;
   /** Actual spatial size entering and leaving the stage at this variant's resolution. */
   readonly inputResolution: { readonly height: number; readonly width: number };
   readonly outputResolution: { readonly height: number; readonly width: number };
@@ -96,7 +98,18 @@ export function scale(
       height: spatial(current.height, 1, stage.stride, "same"),
       width: spatial(current.width, 1, stage.stride, "same"),
     };
-    stages.push({ stage, channels, layers, inputResolution, outputResolution: current });
+    const expanded =
+      stage.params.expandedWidth !== undefined
+        ? scaleAndRound(stage.params.expandedWidth, variant.width, width.rule)
+        : undefined;
+    stages.push({
+      stage,
+      channels,
+      layers,
+      ...(expanded ? { expanded } : {}),
+      inputResolution,
+      outputResolution: current,
+    });
   }
   const diagnostics: Diagnostic[] = [];
   // Rounding small coefficients down (`round floor`, `round nearest`, `keep 0`) can leave a

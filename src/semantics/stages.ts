@@ -27,6 +27,7 @@ export const STAGE_COLUMNS: readonly ColumnDef[] = [
   { name: "Stride", aliases: ["s", "strides"], required: false },
   { name: "Kernel", aliases: ["k"], required: false },
   { name: "Expand", aliases: ["expansion", "t"], required: false },
+  { name: "Expanded", aliases: ["exp size", "exp"], required: false },
   { name: "SE", aliases: ["squeeze_excite"], required: false },
   { name: "Groups", aliases: ["g", "cardinality"], required: false },
   { name: "Activation", aliases: [], required: false },
@@ -42,6 +43,7 @@ interface ParamColumn {
 export const PARAM_COLUMNS: { readonly [P in OperatorParamName]: ParamColumn } = {
   kernel: { column: "Kernel", read: (c, d) => positiveInteger(c, "the kernel size", d) },
   expand: { column: "Expand", read: (c, d) => positiveInteger(c, "the expansion ratio", d) },
+  expandedWidth: { column: "Expanded", read: (c, d) => positiveInteger(c, "the expanded width", d) },
   seRatio: {
     column: "SE",
     read: (c, d) => {
@@ -319,6 +321,40 @@ function readOperator(
     diagnostics.push(diagnostic("EFF2022", { what: "the expansion ratio must be at least 1", found: name }, cell.span));
     ok = false;
   }
+  if (def.params.includes("expandedWidth")) {
+    const expandedSpan = column("Expanded")?.span;
+    if (given.expand === undefined && given.expandedWidth === undefined) {
+      diagnostics.push(
+        diagnostic(
+          "EFF2022",
+          {
+            what: `${def.name} takes its expansion from its name (\`${def.name}6\`) or an Expanded column`,
+            found: name,
+          },
+          cell.span,
+        ),
+      );
+      ok = false;
+    } else if (given.expand !== undefined && given.expandedWidth !== undefined && expandedSpan) {
+      diagnostics.push(
+        diagnostic(
+          "EFF2029",
+          {
+            column: "Expanded",
+            column_value: String(given.expandedWidth),
+            operator: atomsText(cell.atoms),
+            operator_value: `expand ${given.expand}`,
+          },
+          expandedSpan,
+          {
+            related: [{ span: cell.span, message: "the operator cell" }],
+            help: "write `MBConv` with an Expanded column, or `MBConvN` without one",
+          },
+        ),
+      );
+      ok = false;
+    }
+  }
   if (!ok) return undefined;
   return {
     def,
@@ -329,6 +365,8 @@ function readOperator(
       seRule: defaults.seRule,
       groups: given.groups ?? 1,
       activation,
+      ...(given.expandedWidth !== undefined ? { expandedWidth: given.expandedWidth } : {}),
+      ...(given.hidden !== undefined ? { hidden: given.hidden } : {}),
     },
   };
 }

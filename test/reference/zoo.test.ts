@@ -29,6 +29,8 @@ const MIRRORS = [
   { spec: "specs/resnet18.effnet", variant: "R18", model: "resnet18" },
   { spec: "specs/resnet34.effnet", variant: "R34", model: "resnet34" },
   { spec: "specs/resnext50.effnet", variant: "X50", model: "resnext50_32x4d" },
+  { spec: "specs/mobilenetv3.effnet", variant: "Large", model: "mobilenet_v3_large" },
+  { spec: "specs/mobilenetv3small.effnet", variant: "Small", model: "mobilenet_v3_small" },
 ] as const;
 
 describe("shipped specs against torchvision's models", () => {
