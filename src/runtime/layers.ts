@@ -200,4 +200,4 @@ export const CUSTOM_LAYERS: { readonly [N in CustomLayerName]: typeof tf.layers.
   EffnetGroupedConv2D,
 };
 
-export { EffnetNormalization, EffnetHardSwish, EffnetHardSigmoid, EffnetGroupedConv2D };
+export { EffnetNormalization };
