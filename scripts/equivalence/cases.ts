@@ -54,6 +54,15 @@ export const CASES: readonly EquivalenceCase[] = [
     seed: 3,
   },
   { name: "resnet50", spec: "specs/resnet50.effnet", variant: "R50", torchvision: "resnet50", resolution: 64, seed: 4 },
+  { name: "resnet18", spec: "specs/resnet18.effnet", variant: "R18", torchvision: "resnet18", resolution: 64, seed: 6 },
+  {
+    name: "resnext50_32x4d",
+    spec: "specs/resnext50.effnet",
+    variant: "X50",
+    torchvision: "resnext50_32x4d",
+    resolution: 64,
+    seed: 7,
+  },
   {
     name: "efficientnet_b0_keras",
     spec: "specs/efficientnet.effnet",
