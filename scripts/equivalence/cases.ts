@@ -64,6 +64,22 @@ export const CASES: readonly EquivalenceCase[] = [
     seed: 7,
   },
   {
+    name: "mobilenet_v3_large",
+    spec: "specs/mobilenetv3.effnet",
+    variant: "Large",
+    torchvision: "mobilenet_v3_large",
+    resolution: 64,
+    seed: 8,
+  },
+  {
+    name: "mobilenet_v3_small",
+    spec: "specs/mobilenetv3small.effnet",
+    variant: "Small",
+    torchvision: "mobilenet_v3_small",
+    resolution: 64,
+    seed: 9,
+  },
+  {
     name: "efficientnet_b0_keras",
     spec: "specs/efficientnet.effnet",
     variant: "B0",

@@ -17,7 +17,7 @@ import torchvision.models as models
 
 MODELS = ["resnet18", "resnet34", "resnext50_32x4d", "mobilenet_v3_large", "mobilenet_v3_small"]
 # Models whose state-dict names and shapes are listed too, for effnet's naming table (src/weights/naming.ts).
-STATE_DICTS = ["resnet18", "resnext50_32x4d"]
+STATE_DICTS = ["resnet18", "resnext50_32x4d", "mobilenet_v3_large", "mobilenet_v3_small"]
 
 
 def figures(name):
