@@ -36,6 +36,61 @@ const COEFFICIENT_NAMES: Record<string, "alpha" | "beta" | "gamma"> = {
 const SCALING_KEYS = [...Object.keys(DIMENSIONS), "require"];
 
 /**
+ * What a `scaling { … }` block may say, for grammar/vocabulary.md and the editor grammar's
+ * keywords; checkScaling below reads these words. One entry per word.
+ */
+export const SCALING_VOCABULARY: readonly {
+  readonly word: string;
+  readonly syntax: string;
+  readonly summary: string;
+}[] = [
+  {
+    word: "compound",
+    syntax: "scaling compound { … }",
+    summary: "the coefficients α, β, γ are compound scaling's; `require` checks them",
+  },
+  {
+    word: "depth",
+    syntax: "depth alpha 1.2 round ceil",
+    summary: "how layers scale: coefficient α (per variant: its Depth), then the rounding rule",
+  },
+  {
+    word: "width",
+    syntax: "width beta 1.1 round multiple 8 keep 0.9",
+    summary: "how channels scale: coefficient β (per variant: its Width), then the rounding rule",
+  },
+  {
+    word: "resolution",
+    syntax: "resolution gamma 1.15 round multiple 8",
+    summary: "how the input resolution scales (per variant: its Resolution)",
+  },
+  { word: "round", syntax: "round ceil", summary: "the rounding rule (table below)" },
+  {
+    word: "keep",
+    syntax: "round multiple 8 keep 0.9",
+    summary: "never round below this fraction of the unrounded value (add one divisor then)",
+  },
+  { word: "fixed", syntax: "fixed stages 1, 9", summary: "stages this dimension does not scale" },
+  {
+    word: "scale",
+    syntax: "depth … scale stages 1",
+    summary:
+      "stem stages depth scaling repeats anyway: the stem (plain layers before the first block) and the head are otherwise fixed",
+  },
+  {
+    word: "require",
+    syntax: "require alpha * beta^2 * gamma^2 = 2 +- 0.1",
+    summary:
+      "a product of powers of α, β, γ the coefficients must equal, within `+-` its tolerance (EFF2031 outside it; EFF2032 when no tolerance and not exact)",
+  },
+  {
+    word: "phi",
+    syntax: "variant B8 phi 8",
+    summary: "a variant from φ: depth α^φ, width β^φ, resolution rounded(input × γ^φ)",
+  },
+];
+
+/**
  * `scaling compound { depth alpha 1.2 round ceil fixed stages 1, 9 … require
  * alpha * beta^2 * gamma^2 = 2 +- 0.1 }`.
  */

@@ -5,6 +5,7 @@ import { ACTIVATION_TABLE, activationLayer } from "../ir/activations.ts";
 import { ROUNDING_RULES } from "../scaling/rounding.ts";
 import { NETWORK_SETTINGS, VARIANT_COLUMNS } from "../semantics/check.ts";
 import { CONVENTIONS, PADDING_RULES, PREPROCESSING } from "../semantics/conventions.ts";
+import { SCALING_VOCABULARY } from "../semantics/scaling.ts";
 import { paramColumnsOf, STAGE_COLUMNS } from "../semantics/stages.ts";
 import { parser } from "./grammar.ts";
 import { allTokens, Atom } from "./tokens.ts";
@@ -191,6 +192,13 @@ function vocabularyDoc(): string {
       }),
     ),
     "",
+    "## Scaling (`scaling [compound] { … }`)",
+    "",
+    table(
+      ["Word", "Example", "What it says"],
+      SCALING_VOCABULARY.map((v) => [`\`${v.word}\``, `\`${v.syntax}\``, v.summary]),
+    ),
+    "",
     "## Rounding rules (`scaling { depth … round RULE }`)",
     "",
     table(
@@ -233,7 +241,12 @@ function textMate() {
       { name: "entity.name.tag.header.effnet", match: "#[\\p{L}_][\\p{L}\\p{M}\\p{N}_]*" },
       {
         name: "keyword.control.effnet",
-        match: `\\b(${Object.keys(NETWORK_SETTINGS).concat(["network", "depth", "width", "resolution", "require", "round", "fixed", "scale", "keep", "phi"]).join("|")})\\b`,
+        match: `\\b(${Object.keys(NETWORK_SETTINGS)
+          .concat(
+            ["network"],
+            SCALING_VOCABULARY.map((v) => v.word),
+          )
+          .join("|")})\\b`,
       },
       {
         name: "support.function.operator.effnet",
