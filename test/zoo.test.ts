@@ -176,3 +176,16 @@ describe("depth scaling and variant names", () => {
     expect(compile(source(clash)).diagnostics.map((d) => d.code)).toContain("EFF2040");
   });
 });
+
+describe("diagnostics after a row that failed", () => {
+  it("an unknown operator does not make the next row's channel check fail (no spurious EFF2028)", () => {
+    const text = net(
+      "Unknown",
+      "activation relu",
+      `    | Conv3x3      | 32x32 | 16 | 1 |
+    | BasicBlok    | 16x16 | 32 | 1 |
+    | Pooling & FC | 16x16 | 32 | 1 |`,
+    );
+    expect(compile(source(text)).diagnostics.map((d) => d.code)).toEqual(["EFF2021"]);
+  });
+});

@@ -374,7 +374,8 @@ function readOperator(
 /** The head classifies, so it comes last and once; pooling keeps its input's channels. */
 function checkPlacement(drafts: readonly Draft[], diagnostics: Diagnostic[]): void {
   drafts.forEach((d, i) => {
-    const previous = drafts[i - 1];
+    // Only the row right before: after a row that failed (an unknown operator) its input is unknown.
+    const previous = drafts[i - 1]?.index === d.index - 1 ? drafts[i - 1] : undefined;
     if (
       d.operator.keepsChannels &&
       previous?.channels !== undefined &&
