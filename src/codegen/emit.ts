@@ -1,5 +1,9 @@
 import type { NetworkCost } from "../cost/cost.ts";
-import type { Layer, LayerKind, NetworkIR } from "../ir/ir.ts";
+import { activationLayer, builtinActivation } from "../ir/activations.ts";
+import { CUSTOM_LAYER_NAMES, type CustomLayerName } from "../ir/custom-layers.ts";
+import { CUSTOM_LAYER_SOURCES } from "./custom-layer-sources.ts";
+import type { Activation, Layer, LayerKind, NetworkIR } from "../ir/ir.ts";
+import { variantFileStem } from "../semantics/check.ts";
 import { PADDING_RULES } from "../semantics/conventions.ts";
 import { ifLines, objectLine, statementLines } from "./layout.ts";
 import {
@@ -91,7 +95,14 @@ const applyTo = (ctx: EmitContext) =>
 const SYMBOLIC_CAST = " as tf.SymbolicTensor";
 const symbolic = (expression: string) => `${expression}${SYMBOLIC_CAST}`;
 /** tfjs's default activation is `linear`, its default strides 1: leave them out, as a hand-written model would. */
-const activationField = (activation: string) => (activation === "linear" ? undefined : stringLiteral(activation));
+const activationField = (activation: Activation) =>
+  activation === "linear" ? undefined : stringLiteral(tfjsActivation(activation));
+/** The builder fuses only built-in activations into conv and dense layers (LayerBuilder.fusable). */
+function tfjsActivation(activation: Activation): string {
+  const builtin = builtinActivation(activation);
+  if (builtin === undefined) throw new Error(`codegen: ${activation} has no tfjs identifier; it is a layer of its own`);
+  return builtin;
+}
 const stridesField = (strides: number) => (strides === 1 ? undefined : numberLiteral(strides));
 
 /**
@@ -99,10 +110,27 @@ const stridesField = (strides: number) => (strides === 1 ? undefined : numberLit
  * buildModel, only into modules that use them.
  */
 type Helper =
-  "perSampleNoiseShape" | "GlobalAveragePooling2DKeepDims" | "EffnetNormalization" | "correctPad" | "SeededDropout";
+  "perSampleNoiseShape" | "GlobalAveragePooling2DKeepDims" | "correctPad" | "SeededDropout" | CustomLayerName;
 
 /** Each helper's code; type annotations and casts only through `ts`, so the `js` dialect leaves them out. */
+/**
+ * The custom layers' classes, as src/runtime/layers.ts defines them (which registers the same
+ * classes for loading saved models): src/codegen/custom-layer-sources.ts holds their text in
+ * both dialects, generated from the runtime's by scripts/custom-layers.ts.
+ */
+const customLayerHelper =
+  (name: CustomLayerName) =>
+  (ts: TypeText): string => {
+    const source = CUSTOM_LAYER_SOURCES[name];
+    if (!source) throw new Error(`codegen: src/runtime/layers.ts has no emit region ${name}; run npm run generate`);
+    return `\n${ts("1") ? source.ts : source.js}`;
+  };
+
 const HELPERS: Record<Helper, (ts: TypeText) => string> = {
+  ...(Object.fromEntries(CUSTOM_LAYER_NAMES.map((name) => [name, customLayerHelper(name)])) as Record<
+    CustomLayerName,
+    (ts: TypeText) => string
+  >),
   // tf.layers.dropout draws its masks from Math.random unless seeded, and with a seed draws
   // the same mask at every step: Dropout.call passes its seed to tf.dropout, whose
   // randomUniform restarts a generator from it on every call (tfjs-layers core.ts,
@@ -188,68 +216,6 @@ class GlobalAveragePooling2DKeepDims extends tf.layers.Layer {
 }
 tf.serialization.registerClass(GlobalAveragePooling2DKeepDims);
 `,
-  // The class src/runtime/layers.ts registers for loading saved models in Node, written here
-  // with its TypeScript-only parts marked so the js dialect can leave them out;
-  // test/codegen/runtime-layers.test.ts holds the two copies to the same text.
-  EffnetNormalization: (ts) => `
-/**
- * Per-channel (x − mean) / std over the last axis, for the convention's input
- * preprocessing. \`stored: true\` is Keras's Normalization (preprocessing/normalization.py):
- * mean, variance and count are non-trainable weights (7 parameters for RGB; loaded
- * weights replace the initial ImageNet statistics) and it divides by
- * max(sqrt(variance), 1e-7); \`stored: false\` is torchvision's transforms.Normalize, with
- * constants and no parameters. Registered with tf.serialization so saved models load.
- */
-class EffnetNormalization extends tf.layers.Layer {
-  static className = "EffnetNormalization";
-${ts(`  readonly mean: number[];
-  readonly std: number[];
-  readonly stored: boolean;
-  private weightsOf?: { mean: tf.LayerVariable; variance: tf.LayerVariable };
-
-`)}  constructor(config${ts(": { name?: string; mean: number[]; std: number[]; stored: boolean }")}) {
-    super(config);
-    this.mean = config.mean;
-    this.std = config.std;
-    this.stored = config.stored;
-  }
-
-  build(inputShape${ts(": tf.Shape | tf.Shape[]")})${ts(": void")} {
-    if (this.stored) {
-      const c = this.mean.length;
-      const variable = (name${ts(": string")}, shape${ts(": number[]")}, values${ts(": number[]")}) => {
-        const v = this.addWeight(name, shape, "float32", tf.initializers.zeros(), undefined, false);
-        v.write(tf.tensor(values, shape));
-        return v;
-      };
-      this.weightsOf = {
-        mean: variable("mean", [c], this.mean),
-        variance: variable(
-          "variance",
-          [c],
-          this.std.map((s) => s * s),
-        ),
-      };
-      variable("count", [], [0]);
-    }
-    super.build(inputShape);
-  }
-
-  call(inputs${ts(": tf.Tensor | tf.Tensor[]")})${ts(": tf.Tensor")} {
-    return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      if (!this.weightsOf) return tf.div(tf.sub(x, tf.tensor1d(this.mean)), tf.tensor1d(this.std));
-      const { mean, variance } = this.weightsOf;
-      return tf.div(tf.sub(x, mean.read()), tf.maximum(tf.sqrt(variance.read()), 1e-7));
-    });
-  }
-
-  getConfig()${ts(": tf.serialization.ConfigDict")} {
-    return { ...super.getConfig(), mean: this.mean, std: this.std, stored: this.stored };
-  }
-}
-tf.serialization.registerClass(EffnetNormalization);
-`,
   // The same formula as src/semantics/conventions.ts PADDING_RULES.keras, evaluated when the
   // model is built, because buildModel's \`resolution\` may change the parity of a layer's input.
   correctPad: (ts) => `
@@ -274,6 +240,8 @@ function helpersOf(layer: Layer): Helper[] {
     return layer.attrs.perSample ? ["SeededDropout", "perSampleNoiseShape"] : ["SeededDropout"];
   if (layer.kind === "globalAvgPool" && layer.attrs.keepDims) return ["GlobalAveragePooling2DKeepDims"];
   if (layer.kind === "normalization") return ["EffnetNormalization"];
+  if (layer.kind === "conv2d" && layer.attrs.groups > 1) return ["EffnetGroupedConv2D"];
+  if (layer.kind === "activation") return [activationLayer(layer.attrs.activation) ?? []].flat();
   if (layer.kind === "zeroPadding2d" && layer.attrs.rule === "keras") return ["correctPad"];
   return [];
 }
@@ -316,9 +284,10 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
             : `[${layer.attrs.padding.map((p) => shapeLiteral(p)).join(", ")}]`,
       })})${applyTo(ctx)}`,
     ),
+  // tfjs's conv2d has no `groups`: a grouped one is the custom layer (src/runtime/layers.ts), same weight names.
   conv2d: (layer, ctx) =>
     symbolic(
-      `tf.layers.conv2d(${config({
+      `${layer.attrs.groups > 1 ? "new EffnetGroupedConv2D" : "tf.layers.conv2d"}(${config({
         name: stringLiteral(layer.name),
         filters: numberLiteral(layer.attrs.filters),
         kernelSize: numberLiteral(layer.attrs.kernel),
@@ -328,6 +297,7 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
         activation: activationField(layer.attrs.activation),
         kernelInitializer: ctx.initializer("convKernel", weightShape(layer, "kernel")),
         biasInitializer: layer.attrs.useBias ? ctx.initializer("bias", weightShape(layer, "bias")) : undefined,
+        groups: layer.attrs.groups > 1 ? numberLiteral(layer.attrs.groups) : undefined,
       })})${applyTo(ctx)}`,
     ),
   depthwiseConv2d: (layer, ctx) =>
@@ -357,10 +327,15 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
         betaInitializer: ctx.initializer("beta", weightShape(layer, "beta")),
       })})${applyTo(ctx)}`,
     ),
-  activation: (layer, ctx) =>
-    symbolic(
-      `tf.layers.activation(${config({ name: stringLiteral(layer.name), activation: stringLiteral(layer.attrs.activation) })})${applyTo(ctx)}`,
-    ),
+  // An activation without a tfjs identifier is its custom layer (src/ir/activations.ts).
+  activation: (layer, ctx) => {
+    const custom = activationLayer(layer.attrs.activation);
+    return symbolic(
+      custom
+        ? `new ${custom}(${config({ name: stringLiteral(layer.name) })})${applyTo(ctx)}`
+        : `tf.layers.activation(${config({ name: stringLiteral(layer.name), activation: stringLiteral(tfjsActivation(layer.attrs.activation)) })})${applyTo(ctx)}`,
+    );
+  },
   globalAvgPool: (layer, ctx) =>
     symbolic(
       layer.attrs.keepDims
@@ -424,7 +399,8 @@ function emitLayer(layer: Layer, ctx: EmitContext): string {
  * The classifier on top of the features, as Keras's `include_top` means it
  * (efficientnet.py, mobilenet_v2.py: avg_pool, top_dropout, predictions): walking back
  * from the output, a dense layer, then any (whole-example) dropout, ending at a global
- * average pooling, each consumed only by the next. Empty when the network does not end
+ * average pooling, each consumed only by the next (a hidden dense layer and its
+ * activation may sit between them: MobileNetV3). Empty when the network does not end
  * that way; then `includeTop: false` returns the same outputs.
  */
 export function classifierLayers(ir: NetworkIR): { readonly top: readonly Layer[]; readonly features: string } {
@@ -441,7 +417,12 @@ export function classifierLayers(ir: NetworkIR): { readonly top: readonly Layer[
       top.unshift(current);
       return { top, features: current.inputs[0] };
     }
-    if (current.kind !== "dropout" || current.attrs.perSample) break;
+    // MobileNetV3's hidden dense layer and its activation belong to the top too (Keras mobilenet_v3.py include_top).
+    const partOfTop =
+      (current.kind === "dropout" && !current.attrs.perSample) ||
+      current.kind === "dense" ||
+      current.kind === "activation";
+    if (!partOfTop) break;
     top.unshift(current);
     current = byName.get(current.inputs[0]);
   }
@@ -462,9 +443,9 @@ function conventionSummary(ir: NetworkIR): string {
   ].join("; ");
 }
 
-/** The variant's file name stem: `B0` → `b0`. Names are validated by the semantics (NAME_PATTERN); check again before using one as a path. */
+/** The variant's file name stem: `B0` → `b0`, `V2_1.0` → `v2_1_0`. Names are validated by the semantics (NAME_PATTERN, VARIANT_NAME_PATTERN); check again before using one as a path. */
 export function moduleFileStem(name: string): string {
-  const stem = name.toLowerCase();
+  const stem = variantFileStem(name);
   if (!/^[a-z][a-z0-9_]*$/.test(stem)) throw new Error(`codegen: ${JSON.stringify(name)} cannot name a generated file`);
   return stem;
 }
@@ -614,6 +595,10 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo, d
     "layerSeed",
     ...(Object.keys(HELPERS) as Helper[]),
     ...(Object.keys(INITIALIZER_HELPERS) as InitializerHelper[]),
+    "perSampleNoiseShape",
+    "GlobalAveragePooling2DKeepDims",
+    "correctPad",
+    ...CUSTOM_LAYER_NAMES,
   ]);
   const idOf = new Map<string, string>();
   for (const layer of ir.layers) idOf.set(layer.name, ids.allocate(layer.name));

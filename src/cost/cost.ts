@@ -34,9 +34,11 @@ export const COST_RULES: { readonly [K in LayerKind]: KindCost } = {
   normalization: { macs: none, elementwise: (l) => 2 * elements(l.outputShape) },
   zeroPadding2d: { macs: none, elementwise: none },
   conv2d: {
-    // Each output element is a dot product over a k×k×C_in window.
+    // Each output element is a dot product over a k×k×(C_in / groups) window (torchvision's count: kh·kw·(cin/groups)·cout·Hout·Wout).
     macs: (l, [x]) =>
-      l.kind === "conv2d" ? elements(l.outputShape) * l.attrs.kernel * l.attrs.kernel * x[x.length - 1] : 0,
+      l.kind === "conv2d"
+        ? (elements(l.outputShape) * l.attrs.kernel * l.attrs.kernel * x[x.length - 1]) / l.attrs.groups
+        : 0,
     elementwise: (l) =>
       biasAdds(l) + (l.kind === "conv2d" && l.attrs.activation !== "linear" ? elements(l.outputShape) : 0),
   },

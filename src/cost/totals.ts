@@ -20,7 +20,26 @@ export interface CostTotals {
   readonly flops: number;
 }
 
+/**
+ * Whether every stage of the spec has a closed form that covers its parameters: an operator
+ * with one, and none of the constructs whose closed forms are not written yet (grouped
+ * convolution, MobileNetV3's expanded widths and hidden dense layer, a squeeze-excite rule
+ * other than Keras's). Otherwise the caller takes the totals from the layer IR.
+ */
+export function closedFormCovers(spec: Spec): boolean {
+  return spec.stages.every(
+    (s) =>
+      s.operator.cost !== undefined &&
+      s.params.groups === 1 &&
+      s.params.expandedWidth === undefined &&
+      s.params.hidden === undefined &&
+      (s.params.seRatio === 0 || (s.params.seRule.of === "input" && s.params.seRule.divisor === 1)),
+  );
+}
+
 export function shapeTotals(spec: Spec, shape: ScaledShape): CostTotals {
+  if (!closedFormCovers(spec))
+    throw new Error("internal: shapeTotals on a spec without closed forms (closedFormCovers)");
   const t: Tally = { trainable: 0, nonTrainable: 0, macs: 0 };
   const channels = spec.input.channels;
   // Keras's Normalization keeps mean and variance per channel and a count: 2C + 1 stored values (7 for RGB).
@@ -37,11 +56,12 @@ export function shapeTotals(spec: Spec, shape: ScaledShape): CostTotals {
       classes: spec.classes,
       padding: spec.padding,
     };
-    x = stage.operator.cost(t, x, ctx);
+    const cost = stage.operator.cost!;
+    x = cost(t, x, ctx);
     const more = shape.layers[i] - 1;
     if (more > 0) {
       repeat.trainable = repeat.nonTrainable = repeat.macs = 0;
-      x = stage.operator.cost(repeat, x, { ...ctx, strides: 1 });
+      x = cost(repeat, x, { ...ctx, strides: 1 });
       t.trainable += more * repeat.trainable;
       t.nonTrainable += more * repeat.nonTrainable;
       t.macs += more * repeat.macs;

@@ -161,6 +161,17 @@ export const DIAGNOSTICS = {
     "operator misplaced",
     (a) => `${q(a.operator)} ${a.rule}`,
   ),
+  EFF2029: entry<{ column: string; column_value: string; operator: string; operator_value: string }>(
+    "error",
+    "column contradicts the operator cell",
+    (a) =>
+      `the ${a.column} column says ${a.column_value} but the operator cell ${q(a.operator)} says ${a.operator_value}`,
+  ),
+  EFF2036: entry<{ column: string; operator: string }>(
+    "error",
+    "column does not apply",
+    (a) => `the ${a.column} column does not apply to ${q(a.operator)}`,
+  ),
 
   // ---- semantics: scaling rules
   EFF2030: entry<{ what: string; found: string }>(

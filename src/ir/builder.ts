@@ -1,4 +1,5 @@
 import { PADDING_RULES, type PaddingRuleName } from "../semantics/conventions.ts";
+import { builtinActivation } from "./activations.ts";
 import type { Activation, Layer, LayerAttrs, LayerKind, Padding, Shape, Weight } from "./ir.ts";
 
 /** What the builder hands back for a layer: its name and output shape. */
@@ -117,17 +118,23 @@ export class LayerBuilder {
       useBias?: boolean;
       activation?: Activation;
       padding?: Padding;
+      /** Grouped convolution (torch.nn.Conv2d's groups, Keras Conv2D's): each group of input channels feeds its own filters. */
+      groups?: number;
     },
   ): Tensor {
     const strides = o.strides ?? 1;
+    const groups = o.groups ?? 1;
     const padded = this.padFor(name, x, o.kernel, strides, o.padding);
     x = padded.x;
     const padding = padded.padding;
     const [h, w, c] = x.shape;
     const useBias = o.useBias ?? false;
-    const weights: Weight[] = [trainable("kernel", [o.kernel, o.kernel, c, o.filters])];
+    if (c % groups !== 0 || o.filters % groups !== 0)
+      throw new Error(`ir: ${name}: ${c} → ${o.filters} channels cannot be split into ${groups} groups`);
+    const weights: Weight[] = [trainable("kernel", [o.kernel, o.kernel, c / groups, o.filters])];
     if (useBias) weights.push(trainable("bias", [o.filters]));
-    return this.add(
+    const { fused, after } = this.fusable(o.activation, groups === 1);
+    const y = this.add(
       "conv2d",
       name,
       [x],
@@ -138,10 +145,24 @@ export class LayerBuilder {
         strides,
         padding,
         useBias,
-        activation: o.activation ?? "linear",
+        activation: fused,
+        groups,
       },
       weights,
     );
+    return after ? this.activation(`${name}_activation`, y, after) : y;
+  }
+
+  /**
+   * A conv's or dense layer's activation goes into the layer when tfjs has it built in;
+   * one that needs its own layer (src/ir/activations.ts) follows as `NAME_activation`, as
+   * does any after a grouped convolution (its custom layer has no activation field).
+   */
+  private fusable(activation: Activation | undefined, canFuse = true): { fused: Activation; after?: Activation } {
+    const a = activation ?? "linear";
+    return a === "linear" || (canFuse && builtinActivation(a) !== undefined)
+      ? { fused: a }
+      : { fused: "linear", after: a };
   }
 
   depthwiseConv2d(
@@ -219,14 +240,9 @@ export class LayerBuilder {
     const useBias = o.useBias ?? true;
     const weights: Weight[] = [trainable("kernel", [x.shape[x.shape.length - 1], o.units])];
     if (useBias) weights.push(trainable("bias", [o.units]));
-    return this.add(
-      "dense",
-      name,
-      [x],
-      [o.units],
-      { units: o.units, useBias, activation: o.activation ?? "linear" },
-      weights,
-    );
+    const { fused, after } = this.fusable(o.activation);
+    const y = this.add("dense", name, [x], [o.units], { units: o.units, useBias, activation: fused }, weights);
+    return after ? this.activation(`${name}_activation`, y, after) : y;
   }
 }
 

@@ -9,7 +9,9 @@ import type { Convention, ConventionName, PaddingRuleName, PreprocessingName } f
 
 export type Shape = readonly number[];
 
-export type Activation = "swish" | "relu" | "relu6" | "sigmoid" | "softmax" | "linear";
+import type { Activation } from "./activations.ts";
+
+export type { Activation };
 
 export interface Weight {
   /** Keras's weight name: kernel, bias, gamma, beta, moving_mean, moving_variance, depthwise_kernel. */
@@ -47,6 +49,8 @@ export interface LayerAttrs {
     readonly padding: Padding;
     readonly useBias: boolean;
     readonly activation: Activation;
+    /** Input and output channels split into this many groups (the kernel is [k, k, in / groups, out]). */
+    readonly groups: number;
   };
   depthwiseConv2d: {
     readonly kernel: number;

@@ -61,7 +61,7 @@ export function lower(network: ScaledNetwork): NetworkIR {
         prefix,
         outChannels: scaled.channels.value,
         strides: j === 0 ? stage.stride : 1,
-        params: stage.params,
+        params: scaled.expanded ? { ...stage.params, expandedWidth: scaled.expanded.value } : stage.params,
         batchNorm: spec.batchNorm,
         dropConnect: numbered ? (spec.dropConnect * blockIndex) / totalBlocks : 0,
         classes: spec.classes,

@@ -1,4 +1,5 @@
 import { spatial, type LayerBuilder, type Tensor } from "../ir/builder.ts";
+import { SPEC_ACTIVATIONS } from "../ir/activations.ts";
 import type { Activation } from "../ir/ir.ts";
 import { PADDING_RULES, type PaddingRuleName } from "../semantics/conventions.ts";
 
@@ -10,14 +11,48 @@ import { PADDING_RULES, type PaddingRuleName } from "../semantics/conventions.ts
  * primitives, so adding an operator is one entry here and nothing else.
  */
 
+/**
+ * How a block's squeeze-and-excitation is sized and gated, a parameter of the network
+ * (`squeeze_excite 0.25 of expanded divisor 8 activation relu gate hardsigmoid`):
+ * Keras's and torchvision's EfficientNet take max(1, ⌊input channels × ratio⌋) with the
+ * block's activation and a sigmoid gate (KERAS_SE_RULE); torchvision's MobileNetV3
+ * (mobilenetv3.py, InvertedResidual) takes _make_divisible(expanded // 4, 8) with ReLU and
+ * a hard-sigmoid gate.
+ */
+export interface SqueezeExciteRule {
+  /** Whose channels the ratio takes: the block's input, or the expanded (depthwise) channels. */
+  readonly of: "input" | "expanded";
+  /** 1: ⌊c × ratio⌋ (at least 1); d > 1: the nearest multiple of d, at least d, never below 90 % (_make_divisible). */
+  readonly divisor: number;
+  /** The reduce convolution's activation; `block`: the block's own. */
+  readonly activation: Activation | "block";
+  readonly gate: Activation;
+}
+
+export const KERAS_SE_RULE: SqueezeExciteRule = { of: "input", divisor: 1, activation: "block", gate: "sigmoid" };
+
 /** A stage's operator parameters after semantics resolved cell, optional columns and defaults. */
 export interface OperatorParams {
   readonly kernel: number;
   readonly expand: number;
-  /** Squeeze-and-excitation ratio of the block's input channels; 0 = none. */
+  /** Squeeze-and-excitation ratio (of the channels seRule names); 0 = none. */
   readonly seRatio: number;
+  readonly seRule: SqueezeExciteRule;
+  /** Grouped convolution's groups (ResNeXt's cardinality); 1 = an ordinary convolution. */
+  readonly groups: number;
   readonly activation: Activation;
+  /**
+   * The expanded (depthwise) width as MobileNetV3's Table 1 prints it (`exp size`: 72, 88,
+   * 240), in place of a ratio; scaled by the width rule as the stage's channels are
+   * (torchvision mobilenetv3.py: adjust_channels(expanded_channels, width_mult)).
+   */
+  readonly expandedWidth?: number;
+  /** A hidden dense layer's units before the classifier (MobileNetV3's 1280); none when absent. */
+  readonly hidden?: number;
 }
+
+/** The parameters an operator may take from its cell or the stage table's optional columns. */
+export type OperatorParamName = "kernel" | "expand" | "expandedWidth" | "seRatio" | "groups" | "activation";
 
 /** What one repeat of a stage gets when it is lowered. */
 export interface RepeatContext {
@@ -52,6 +87,11 @@ export interface OperatorDef {
   /** Whether it uses squeeze-and-excitation when the network sets a ratio. */
   readonly usesSqueezeExcite: boolean;
   /**
+   * The parameters it takes (src/semantics/stages.ts, PARAM_COLUMNS): a column for any
+   * other is EFF2036 unless the row says `-`. The others keep their neutral values.
+   */
+  readonly params: readonly OperatorParamName[];
+  /**
    * `layer`: a plain layer (a Conv in stage 1 is the stem); `block`: numbered like
    * Keras's blocks (`block2a_`); `head`: the classifier, last and not repeatable.
    */
@@ -66,7 +106,11 @@ export interface OperatorDef {
    * tally and returns the output's size, without building layers (src/cost/totals.ts sums
    * it over a scaled stage table; a property test holds it equal to the IR's figures).
    */
-  readonly cost: (t: Tally, x: Dims, ctx: RepeatCostContext) => Dims;
+  /**
+   * The closed form of one repeat (src/cost/totals.ts); absent for an operator whose closed
+   * form is not written yet, whose totals then come from the layer IR (exact, slower).
+   */
+  readonly cost?: (t: Tally, x: Dims, ctx: RepeatCostContext) => Dims;
 }
 
 /** A feature map's size, batch dimension left out. */
@@ -104,10 +148,17 @@ function convBnAct(
   kernel: number,
   strides: number,
   activation: Activation | null,
+  groups = 1,
 ): Tensor {
-  let y = b.conv2d(names[0], x, { filters, kernel, strides });
+  let y = b.conv2d(names[0], x, { filters, kernel, strides, groups });
   y = b.batchNorm(names[1], y, ctx.batchNorm);
   return activation ? b.activation(names[2], y, activation) : y;
+}
+
+/** torchvision's _make_divisible (models/_utils.py): nearest multiple of d, at least d, not below 90 % of v. */
+function makeDivisible(v: number, d: number): number {
+  const rounded = Math.max(d, Math.floor((v + d / 2) / d) * d);
+  return rounded < 0.9 * v ? rounded + d : rounded;
 }
 
 /**
@@ -158,24 +209,26 @@ function denseCost(t: Tally, x: Dims, classes: number): Dims {
 }
 
 /**
- * Squeeze-and-excitation as Keras builds it (efficientnet.py, block()): its width is
- * max(1, int(block input channels × ratio)), i.e. of the block's input, not the
- * expanded channels; the reduce conv carries the activation, the expand conv a sigmoid.
+ * Squeeze-and-excitation by the network's rule (SqueezeExciteRule). Keras's (efficientnet.py,
+ * block()): max(1, int(block input channels × ratio)), of the block's input, not the
+ * expanded channels; the reduce conv carries the activation, the expand conv the gate.
  */
 function squeezeExcite(b: LayerBuilder, x: Tensor, blockInputChannels: number, ctx: RepeatContext): Tensor {
   const ratio = ctx.params.seRatio;
+  const rule = ctx.params.seRule;
   if (!(ratio > 0 && ratio <= 1)) return x;
   const filters = channelsOf(x);
-  const reduced = Math.max(1, Math.floor(blockInputChannels * ratio));
+  const base = (rule.of === "input" ? blockInputChannels : filters) * ratio;
+  const reduced = rule.divisor > 1 ? makeDivisible(base, rule.divisor) : Math.max(1, Math.floor(base));
   let se = b.globalAvgPool(`${ctx.prefix}se_squeeze`, x);
   se = b.reshape(`${ctx.prefix}se_reshape`, se, [1, 1, filters]);
   se = b.conv2d(`${ctx.prefix}se_reduce`, se, {
     filters: reduced,
     kernel: 1,
     useBias: true,
-    activation: ctx.params.activation,
+    activation: rule.activation === "block" ? ctx.params.activation : rule.activation,
   });
-  se = b.conv2d(`${ctx.prefix}se_expand`, se, { filters, kernel: 1, useBias: true, activation: "sigmoid" });
+  se = b.conv2d(`${ctx.prefix}se_expand`, se, { filters, kernel: 1, useBias: true, activation: rule.gate });
   return b.multiply(`${ctx.prefix}se_excite`, x, se);
 }
 
@@ -184,6 +237,13 @@ function residual(b: LayerBuilder, input: Tensor, y: Tensor, ctx: RepeatContext)
   if (ctx.strides !== 1 || channelsOf(input) !== ctx.outChannels) return y;
   if (ctx.dropConnect > 0) y = b.dropout(`${ctx.prefix}drop`, y, ctx.dropConnect, true);
   return b.addTensors(`${ctx.prefix}add`, y, input);
+}
+
+/** ResNet's shortcut (torchvision resnet.py, downsample): conv1x1(stride) + BN when the stride or the width changes, else the identity. */
+function projection(b: LayerBuilder, x: Tensor, ctx: RepeatContext): Tensor {
+  if (ctx.strides === 1 && channelsOf(x) === ctx.outChannels) return x;
+  const p = ctx.prefix;
+  return convBnAct(b, x, [`${p}0_conv`, `${p}0_bn`, ""], ctx, ctx.outChannels, 1, ctx.strides, null);
 }
 
 const kernelText = (k: number) => `k${k}x${k}`;
@@ -197,6 +257,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: (m) => ({ kernel: Number(m[1]) }),
     defaults: {},
     usesSqueezeExcite: false,
+    params: ["kernel", "groups", "activation"],
     role: "layer",
     print: (p) => `Conv${p.kernel}x${p.kernel}`,
     lower: (b, x, ctx) =>
@@ -209,6 +270,7 @@ export const OPERATORS: readonly OperatorDef[] = [
         ctx.params.kernel,
         ctx.strides,
         ctx.params.activation,
+        ctx.params.groups,
       ),
     cost: (t, x, ctx) => convBnCost(t, x, ctx.outChannels, ctx.params.kernel, ctx.strides, ctx.padding),
   },
@@ -217,20 +279,24 @@ export const OPERATORS: readonly OperatorDef[] = [
     syntax: "MBConv6, k3x3",
     summary:
       "mobile inverted bottleneck (Sandler et al. 2018) with optional squeeze-and-excitation; MBConvN expands N×",
-    pattern: /^mbconv(\d+)$/i,
-    fromName: (m) => ({ expand: Number(m[1]) }),
+    // `MBConv` alone takes its expanded width from the Expanded column (MobileNetV3's table).
+    pattern: /^mbconv(\d*)$/i,
+    fromName: (m) => (m[1] ? { expand: Number(m[1]) } : {}),
     defaults: { kernel: 3 },
     usesSqueezeExcite: true,
+    params: ["kernel", "expand", "expandedWidth", "seRatio", "activation"],
     role: "block",
-    print: (p) => `MBConv${p.expand}, ${kernelText(p.kernel)}`,
+    print: (p) =>
+      p.expandedWidth !== undefined ? `MBConv, ${kernelText(p.kernel)}` : `MBConv${p.expand}, ${kernelText(p.kernel)}`,
     // Keras applications/efficientnet.py, block(): expand 1x1 (skipped when the ratio is 1),
     // depthwise kxk with the stride, SE, project 1x1 without activation, residual.
     lower: (b, x, ctx) => {
       const p = ctx.prefix;
       const inputChannels = channelsOf(x);
-      const expanded = inputChannels * ctx.params.expand;
+      const expanded = ctx.params.expandedWidth ?? inputChannels * ctx.params.expand;
       let y = x;
-      if (ctx.params.expand !== 1)
+      // torchvision mobilenetv3.py: `if cnf.expanded_channels != cnf.input_channels` (no expand conv otherwise).
+      if (expanded !== inputChannels)
         y = convBnAct(
           b,
           y,
@@ -263,6 +329,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: (m) => ({ expand: Number(m[1]) }),
     defaults: { kernel: 3 },
     usesSqueezeExcite: true,
+    params: ["kernel", "expand", "seRatio", "activation"],
     role: "block",
     print: (p) => `FusedMBConv${p.expand}, ${kernelText(p.kernel)}`,
     // Keras applications/efficientnet_v2.py, FusedMBConvBlock: with expansion the kxk
@@ -319,6 +386,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: () => ({}),
     defaults: { kernel: 3, expand: 1 },
     usesSqueezeExcite: false,
+    params: ["kernel", "activation"],
     role: "block",
     print: (p) => `DSConv, ${kernelText(p.kernel)}`,
     lower: (b, x, ctx) => {
@@ -348,15 +416,49 @@ export const OPERATORS: readonly OperatorDef[] = [
       ),
   },
   {
+    name: "BasicBlock",
+    syntax: "BasicBlock, k3x3",
+    summary:
+      "ResNet-18/34's basic block (He et al. 2016): two k×k conv + BN (the stride on the first), ReLU after the add; projection shortcut when the shape changes",
+    pattern: /^basicblock$/i,
+    fromName: () => ({}),
+    defaults: { kernel: 3 },
+    usesSqueezeExcite: false,
+    params: ["kernel", "activation"],
+    role: "block",
+    print: (p) => `BasicBlock, ${kernelText(p.kernel)}`,
+    // torchvision models/resnet.py, BasicBlock: conv3x3(stride) → BN → ReLU → conv3x3 → BN,
+    // downsample = conv1x1(stride) + BN when the stride or the width changes; ReLU after the
+    // add. Names as Bottleneck's (Keras applications/resnet.py).
+    lower: (b, x, ctx) => {
+      const p = ctx.prefix;
+      const act = ctx.params.activation;
+      const k = ctx.params.kernel;
+      let y = convBnAct(
+        b,
+        x,
+        [`${p}1_conv`, `${p}1_bn`, `${p}1_activation`],
+        ctx,
+        ctx.outChannels,
+        k,
+        ctx.strides,
+        act,
+      );
+      y = convBnAct(b, y, [`${p}2_conv`, `${p}2_bn`, ""], ctx, ctx.outChannels, k, 1, null);
+      return b.activation(`${p}out`, b.addTensors(`${p}add`, projection(b, x, ctx), y), act);
+    },
+  },
+  {
     name: "Bottleneck",
     syntax: "Bottleneck, k3x3",
     summary:
-      "ResNet's bottleneck (He et al. 2016, v1.5 as torchvision): 1x1 reduce to channels/4, k×k with the stride, 1x1 expand; projection shortcut when the shape changes",
+      "ResNet's bottleneck (He et al. 2016, v1.5 as torchvision): 1x1 reduce to channels / Expand (default 4), k×k with the stride (grouped by the Groups column: ResNeXt), 1x1 expand; projection shortcut when the shape changes",
     pattern: /^bottleneck$/i,
     fromName: () => ({}),
     // `expand` is the bottleneck's expansion: the inner width is the stage's channels / 4.
     defaults: { kernel: 3, expand: 4 },
     usesSqueezeExcite: false,
+    params: ["kernel", "expand", "groups", "activation"],
     role: "block",
     print: (p) => `Bottleneck, ${kernelText(p.kernel)}`,
     // torchvision models/resnet.py, Bottleneck: the stride sits on the 3x3 conv (ResNet v1.5);
@@ -365,7 +467,9 @@ export const OPERATORS: readonly OperatorDef[] = [
     lower: (b, x, ctx) => {
       const p = ctx.prefix;
       const act = ctx.params.activation;
-      const inner = Math.max(1, Math.floor(ctx.outChannels / ctx.params.expand));
+      // torchvision: width = int(planes · base_width / 64) · groups, a multiple of the groups.
+      const groups = ctx.params.groups;
+      const inner = Math.max(1, Math.floor(ctx.outChannels / ctx.params.expand / groups)) * groups;
       let y = convBnAct(b, x, [`${p}1_conv`, `${p}1_bn`, `${p}1_activation`], ctx, inner, 1, 1, act);
       y = convBnAct(
         b,
@@ -376,13 +480,10 @@ export const OPERATORS: readonly OperatorDef[] = [
         ctx.params.kernel,
         ctx.strides,
         act,
+        groups,
       );
       y = convBnAct(b, y, [`${p}3_conv`, `${p}3_bn`, ""], ctx, ctx.outChannels, 1, 1, null);
-      const shortcut =
-        ctx.strides !== 1 || channelsOf(x) !== ctx.outChannels
-          ? convBnAct(b, x, [`${p}0_conv`, `${p}0_bn`, ""], ctx, ctx.outChannels, 1, ctx.strides, null)
-          : x;
-      return b.activation(`${p}out`, b.addTensors(`${p}add`, shortcut, y), act);
+      return b.activation(`${p}out`, b.addTensors(`${p}add`, projection(b, x, ctx), y), act);
     },
     cost: (t, x, ctx) => {
       const inner = Math.max(1, Math.floor(ctx.outChannels / ctx.params.expand));
@@ -402,6 +503,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: (m) => ({ kernel: Number(m[1]) }),
     defaults: {},
     usesSqueezeExcite: false,
+    params: ["kernel"],
     role: "layer",
     keepsChannels: true,
     print: (p) => `MaxPool${p.kernel}x${p.kernel}`,
@@ -421,6 +523,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     fromName: () => ({}),
     defaults: { kernel: 1 },
     usesSqueezeExcite: false,
+    params: [],
     role: "head",
     keepsChannels: true,
     print: () => "Pooling & FC",
@@ -435,13 +538,15 @@ export const OPERATORS: readonly OperatorDef[] = [
     name: "Head",
     syntax: "Conv1x1 & Pooling & FC",
     summary:
-      "classifier head: 1x1 conv, BN, act, global average pooling, dropout, dense (softmax or logits, by the convention)",
-    pattern: /^conv(\d+)x(\d+) & pooling & fc$/i,
-    fromName: (m) => ({ kernel: Number(m[1]) }),
+      "classifier head: 1x1 conv, BN, act, global average pooling, [a hidden dense layer with the act: `& FC 1280 & FC`], dropout, dense (softmax or logits, by the convention)",
+    // `Conv1x1 & Pooling & FC 1280 & FC`: MobileNetV3's head, a hidden dense layer with the activation.
+    pattern: /^conv(\d+)x(\d+) & pooling & fc(?: (\d+) & fc)?$/i,
+    fromName: (m) => ({ kernel: Number(m[1]), ...(m[3] ? { hidden: Number(m[3]) } : {}) }),
     defaults: {},
     usesSqueezeExcite: false,
+    params: ["kernel", "activation"],
     role: "head",
-    print: (p) => `Conv${p.kernel}x${p.kernel} & Pooling & FC`,
+    print: (p) => `Conv${p.kernel}x${p.kernel} & Pooling & FC${p.hidden ? ` ${p.hidden} & FC` : ""}`,
     // Keras efficientnet.py, top: top_conv, top_bn, top_activation, avg_pool,
     // top_dropout (when the rate is positive), predictions.
     lower: (b, x, ctx) => {
@@ -456,6 +561,9 @@ export const OPERATORS: readonly OperatorDef[] = [
         ctx.params.activation,
       );
       y = b.globalAvgPool("avg_pool", y);
+      // torchvision mobilenetv3.py classifier: Linear(C, 1280), Hardswish, Dropout, Linear(1280, classes).
+      if (ctx.params.hidden)
+        y = b.dense("top_dense", y, { units: ctx.params.hidden, activation: ctx.params.activation });
       if (ctx.dropout > 0) y = b.dropout("top_dropout", y, ctx.dropout);
       return b.dense("predictions", y, { units: ctx.classes, activation: ctx.classifierActivation });
     },
@@ -482,8 +590,8 @@ export const MODIFIERS: readonly ModifierDef[] = [
   },
 ];
 
-/** Activations a spec may name; each is a built-in tfjs activation of the same name. */
-export const ACTIVATIONS: readonly Activation[] = ["swish", "relu", "relu6", "sigmoid", "linear"];
+/** Activations a spec may name (the table: src/ir/activations.ts). */
+export const ACTIVATIONS: readonly Activation[] = SPEC_ACTIVATIONS;
 
 export function findOperator(name: string): { def: OperatorDef; match: RegExpExecArray } | undefined {
   for (const def of OPERATORS) {

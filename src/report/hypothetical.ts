@@ -1,5 +1,5 @@
 import { buildVariant, type BuildOptions, type CompiledVariant } from "../compile.ts";
-import { shapeTotals, type CostTotals } from "../cost/totals.ts";
+import { closedFormCovers, shapeTotals, type CostTotals } from "../cost/totals.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { BUILD_LIMITS, scaledShape, SIZE_LIMITS, sizeProblems, type ScaledShape } from "../scaling/scale.ts";
 import type { Spec, Variant } from "../semantics/spec.ts";
@@ -71,12 +71,19 @@ export class Costing {
     if (unbuildable.length) return { ok: false, code: "EFF3003", why: unbuildable.join(", ") };
     const huge = options.allowHuge ? [] : sizeProblems(spec, shape, SIZE_LIMITS);
     if (huge.length) return { ok: false, code: "EFF3001", why: huge.join(", ") };
-    const totals = shapeTotals(spec, shape);
+    const totals = closedFormCovers(spec) ? shapeTotals(spec, shape) : this.layerTotals(c, spec);
     if (!options.allowHuge && (totals.params.total > SIZE_LIMITS.params || totals.macs > SIZE_LIMITS.macs))
       return { ok: false, code: "EFF3001", why: "past 10⁹ parameters or 10¹² MACs" };
     if (options.learnable !== false && totals.params.trainable === 0)
       return { ok: false, code: "EFF4002", why: "no trainable parameter" };
     return { ok: true, shape, totals };
+  }
+
+  /** Totals from the layer IR, for specs whose operators have no closed form yet (closedFormCovers). */
+  private layerTotals(c: Coefficients, spec: Spec): CostTotals {
+    const { compiled } = this.build(hypotheticalVariant(spec, "hypothetical", c), { allowHuge: true, spec });
+    if (!compiled) return { params: { total: 0, trainable: 0, nonTrainable: 0 }, macs: 0, flops: 0 };
+    return { params: compiled.cost.params, macs: compiled.cost.macs, flops: compiled.cost.flops };
   }
 
   /**

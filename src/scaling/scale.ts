@@ -8,6 +8,8 @@ export interface ScaledStage {
   readonly stage: Stage;
   readonly channels: Rounded;
   readonly layers: Rounded;
+  /** The Expanded column's width, scaled by the width rule as the channels are (absent without one). */
+  readonly expanded?: Rounded;
   /** Actual spatial size entering and leaving the stage at this variant's resolution. */
   readonly inputResolution: { readonly height: number; readonly width: number };
   readonly outputResolution: { readonly height: number; readonly width: number };
@@ -87,13 +89,26 @@ export function scale(
         ? fixed(stage.layers, "the head is not repeated")
         : rule.layers === "fixed"
           ? fixed(stage.layers, `stage ${stage.index} is fixed`)
-          : scaleAndRound(stage.layers, variant.depth, depth.rule);
+          : rule.layers === "stem"
+            ? fixed(stage.layers, "the stem is not repeated; `scale stages N` repeats it")
+            : scaleAndRound(stage.layers, variant.depth, depth.rule);
     const inputResolution = current;
     current = {
       height: spatial(current.height, 1, stage.stride, "same"),
       width: spatial(current.width, 1, stage.stride, "same"),
     };
-    stages.push({ stage, channels, layers, inputResolution, outputResolution: current });
+    const expanded =
+      stage.params.expandedWidth !== undefined
+        ? scaleAndRound(stage.params.expandedWidth, variant.width, width.rule)
+        : undefined;
+    stages.push({
+      stage,
+      channels,
+      layers,
+      ...(expanded ? { expanded } : {}),
+      inputResolution,
+      outputResolution: current,
+    });
   });
   const diagnostics: Diagnostic[] = [];
   // Rounding small coefficients down (`round floor`, `round nearest`, `keep 0`) can leave a
@@ -165,7 +180,7 @@ export function sizeProblems(spec: Spec, shape: ScaledShape, limits: SizeLimits)
 /** Which rule gives a stage's channels and layers: decided once per spec, shared by scale() and scaledShape(). */
 interface StagePlan {
   readonly channels: "previous" | "fixed" | "head" | "scaled";
-  readonly layers: "head" | "fixed" | "scaled";
+  readonly layers: "head" | "fixed" | "stem" | "scaled";
 }
 
 const plans = new WeakMap<Spec, readonly StagePlan[]>();
@@ -174,6 +189,9 @@ function scalingPlan(spec: Spec): readonly StagePlan[] {
   let plan = plans.get(spec);
   if (!plan) {
     const { depth, width } = spec.scaling;
+    // The stem: the plain layers before the first block (ResNet's conv and max pool, EfficientNet's conv).
+    const firstBlock = spec.stages.findIndex((s) => s.operator.role !== "layer");
+    const isStem = (i: number) => spec.stages[i].operator.role === "layer" && (firstBlock < 0 || i < firstBlock);
     plan = spec.stages.map((stage, i) => ({
       channels:
         stage.operator.keepsChannels && i > 0
@@ -183,7 +201,14 @@ function scalingPlan(spec: Spec): readonly StagePlan[] {
             : stage.operator.role === "head" && i > 0
               ? "head"
               : "scaled",
-      layers: stage.operator.role === "head" ? "head" : depth.fixedStages.includes(stage.index) ? "fixed" : "scaled",
+      layers:
+        stage.operator.role === "head"
+          ? "head"
+          : depth.fixedStages.includes(stage.index)
+            ? "fixed"
+            : isStem(i) && !depth.scaledStages?.includes(stage.index)
+              ? "stem"
+              : "scaled",
     }));
     plans.set(spec, plan);
   }

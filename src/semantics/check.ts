@@ -2,7 +2,7 @@ import { diagnostic, hasErrors, type Diagnostic } from "../diagnostics/diagnosti
 import type { Span } from "../diagnostics/source.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
 import type { Activation } from "../ir/ir.ts";
-import { ACTIVATIONS } from "../operators/table.ts";
+import { ACTIVATIONS, KERAS_SE_RULE, type SqueezeExciteRule } from "../operators/table.ts";
 import { ROUNDING_PRESETS, type RoundingPresetName } from "../scaling/rounding.ts";
 import {
   CONVENTIONS,
@@ -26,6 +26,10 @@ export interface CheckResult {
 
 /** Names become file names and TypeScript identifiers in generated code: keep them plain. */
 export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** Variant names may also hold dots between the parts (`mobilenet_v2_1.0`, `0.75`-style widths as torchvision names them). */
+export const VARIANT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$/;
+/** A variant's generated file name stem (src/codegen/emit.ts moduleFileStem): lower case, dots as `_`. */
+export const variantFileStem = (name: string) => name.toLowerCase().replace(/\./g, "_");
 
 /** A mutable draft that the settings' readers fill in; frozen into a Spec at the end. */
 interface Draft {
@@ -33,6 +37,7 @@ interface Draft {
   classes?: number;
   activation: Activation;
   seRatio: number;
+  seRule: SqueezeExciteRule;
   /** The convention, and the fields a setting of its own overrides (unset: the convention's). */
   convention: ConventionName;
   batchNorm: { momentum?: number; epsilon?: number };
@@ -101,10 +106,36 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
     required: false,
     repeatable: false,
     syntax: "squeeze_excite 0.25",
-    read: (e, a, d) =>
-      void (d.seRatio =
-        a.expectNumber("a ratio from 0 (none) to 1 of each block's input channels", (x) => x >= 0 && x <= 1) ??
-        d.seRatio),
+    summary:
+      "the SE ratio, then optionally its rule: `of input|expanded` (whose channels; default input), `divisor N` (round to a multiple of N as torchvision's _make_divisible; default 1: floor), `activation NAME` (the reduce conv's; default the block's), `gate NAME` (default sigmoid); MobileNetV3: `squeeze_excite 0.25 of expanded divisor 8 activation relu gate hardsigmoid`",
+    read: (e, a, d) => {
+      const ratio = a.expectNumber(
+        "a ratio from 0 (none) to 1 of each block's input channels",
+        (x) => x >= 0 && x <= 1,
+      );
+      if (ratio === undefined) return;
+      d.seRatio = ratio;
+      let rule: { -readonly [K in keyof SqueezeExciteRule]: SqueezeExciteRule[K] } = { ...KERAS_SE_RULE };
+      while (!a.done) {
+        const key = a.expectName("`of`, `divisor`, `activation` or `gate`", ["of", "divisor", "activation", "gate"]);
+        if (!key) return;
+        const k = key.text.toLowerCase();
+        if (k === "of") {
+          const of = a.expectName("`input` or `expanded`", ["input", "expanded"]);
+          if (!of) return;
+          rule.of = of.text.toLowerCase() as SqueezeExciteRule["of"];
+        } else if (k === "divisor") {
+          const n = a.expectInteger("a positive whole divisor");
+          if (n === undefined) return;
+          rule.divisor = n;
+        } else {
+          const name = a.expectName(`an activation: ${ACTIVATIONS.join(", ")}`, ACTIVATIONS);
+          if (!name) return;
+          rule = { ...rule, [k]: name.text.toLowerCase() as Activation };
+        }
+      }
+      d.seRule = rule;
+    },
   },
   batch_norm: {
     form: "value",
@@ -216,6 +247,7 @@ function newDraft(convention: ConventionName): Draft {
   return {
     activation: "swish",
     seRatio: 0,
+    seRule: KERAS_SE_RULE,
     convention,
     batchNorm: {},
     dropout: 0,
@@ -312,7 +344,7 @@ export function check(document: Document, options: CheckOptions = {}): CheckResu
   const { stages, rowCount } = draft.stagesEntry
     ? checkStages(
         draft.stagesEntry,
-        { activation: draft.activation, seRatio: draft.seRatio, input: draft.input },
+        { activation: draft.activation, seRatio: draft.seRatio, seRule: draft.seRule, input: draft.input },
         diagnostics,
       )
     : { stages: [], rowCount: 0 };
@@ -401,13 +433,16 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
   const baseResolution = draft.input?.height ?? 0;
   const names = new Map<string, Span>();
   const add = (v: Variant) => {
-    if (!NAME_PATTERN.test(v.name)) diagnostics.push(diagnostic("EFF2044", { name: v.name }, v.span));
-    const clash = [...names.keys()].find((n) => n.toLowerCase() === v.name.toLowerCase());
+    if (!VARIANT_NAME_PATTERN.test(v.name))
+      diagnostics.push(
+        diagnostic("EFF2044", { name: v.name }, v.span, { help: "a variant name may also hold dots: `V2_1.0`" }),
+      );
+    const clash = [...names.keys()].find((n) => variantFileStem(n) === variantFileStem(v.name));
     if (clash !== undefined)
       diagnostics.push(
         diagnostic("EFF2040", { name: v.name }, v.span, {
           related: [{ span: names.get(clash)!, message: "first defined here" }],
-          help: "variant names must differ in more than case: they become file names",
+          help: "variant names must differ in more than case and `.` against `_`: they become file names",
         }),
       );
     else names.set(v.name, v.span);

@@ -36,6 +36,61 @@ const COEFFICIENT_NAMES: Record<string, "alpha" | "beta" | "gamma"> = {
 const SCALING_KEYS = [...Object.keys(DIMENSIONS), "require"];
 
 /**
+ * What a `scaling { … }` block may say, for grammar/vocabulary.md and the editor grammar's
+ * keywords; checkScaling below reads these words. One entry per word.
+ */
+export const SCALING_VOCABULARY: readonly {
+  readonly word: string;
+  readonly syntax: string;
+  readonly summary: string;
+}[] = [
+  {
+    word: "compound",
+    syntax: "scaling compound { … }",
+    summary: "the coefficients α, β, γ are compound scaling's; `require` checks them",
+  },
+  {
+    word: "depth",
+    syntax: "depth alpha 1.2 round ceil",
+    summary: "how layers scale: coefficient α (per variant: its Depth), then the rounding rule",
+  },
+  {
+    word: "width",
+    syntax: "width beta 1.1 round multiple 8 keep 0.9",
+    summary: "how channels scale: coefficient β (per variant: its Width), then the rounding rule",
+  },
+  {
+    word: "resolution",
+    syntax: "resolution gamma 1.15 round multiple 8",
+    summary: "how the input resolution scales (per variant: its Resolution)",
+  },
+  { word: "round", syntax: "round ceil", summary: "the rounding rule (table below)" },
+  {
+    word: "keep",
+    syntax: "round multiple 8 keep 0.9",
+    summary: "never round below this fraction of the unrounded value (add one divisor then)",
+  },
+  { word: "fixed", syntax: "fixed stages 1, 9", summary: "stages this dimension does not scale" },
+  {
+    word: "scale",
+    syntax: "depth … scale stages 1",
+    summary:
+      "stem stages depth scaling repeats anyway: the stem (plain layers before the first block) and the head are otherwise fixed",
+  },
+  {
+    word: "require",
+    syntax: "require alpha * beta^2 * gamma^2 = 2 +- 0.1",
+    summary:
+      "a product of powers of α, β, γ the coefficients must equal, within `+-` its tolerance (EFF2031 outside it; EFF2032 when no tolerance and not exact)",
+  },
+  {
+    word: "phi",
+    syntax: "variant B8 phi 8",
+    summary: "a variant from φ: depth α^φ, width β^φ, resolution rounded(input × γ^φ)",
+  },
+];
+
+/**
  * `scaling compound { depth alpha 1.2 round ceil fixed stages 1, 9 … require
  * alpha * beta^2 * gamma^2 = 2 +- 0.1 }`.
  */
@@ -84,6 +139,7 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
     const dimension = DIMENSIONS[key as Dimension];
     let rule = REFERENCE_SCALING[key as Dimension].rule;
     let fixedStages: number[] = [];
+    let scaledStages: number[] = [];
     while (!args.done) {
       const word = args.peek()!;
       const lower = word.text.toLowerCase();
@@ -97,23 +153,26 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
       } else if (lower === "round") {
         args.next();
         rule = readRounding(args) ?? rule;
-      } else if (lower === "fixed") {
+      } else if (lower === "fixed" || (lower === "scale" && key === "depth")) {
+        // The stem and the head are fixed under depth scaling; `scale stages 1` repeats a stem stage anyway.
         args.next();
         args.acceptWord("stages", "stage");
-        fixedStages = args.expectIntegerList("stage numbers, e.g. `1, 9`") ?? [];
-        const bad = fixedStages.find((s) => stageCount !== undefined && s > stageCount);
+        const listed = args.expectIntegerList("stage numbers, e.g. `1, 9`") ?? [];
+        if (lower === "fixed") fixedStages = listed;
+        else scaledStages = listed;
+        const bad = listed.find((s) => stageCount !== undefined && s > stageCount);
         if (bad !== undefined)
           diagnostics.push(
             diagnostic("EFF2034", { stage: bad }, item.span, { help: `the stage table has ${stageCount} stages` }),
           );
       } else {
         args.fail(
-          `\`${dimension.coefficient} N\`, \`round …\` or \`fixed stages …\``,
-          didYouMean(lower, [dimension.coefficient, "round", "fixed"]),
+          `\`${dimension.coefficient} N\`, \`round …\`, \`fixed stages …\`${key === "depth" ? " or `scale stages …`" : ""}`,
+          didYouMean(lower, [dimension.coefficient, "round", "fixed", ...(key === "depth" ? ["scale"] : [])]),
         );
       }
     }
-    rules[key as Dimension] = { rule, fixedStages, span: item.span };
+    rules[key as Dimension] = { rule, fixedStages, ...(scaledStages.length ? { scaledStages } : {}), span: item.span };
   }
   for (const [name, value] of Object.entries(coefficients)) {
     if (value < 1) {

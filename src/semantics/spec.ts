@@ -54,6 +54,8 @@ export interface DimensionRule {
   readonly rule: RoundingRule;
   /** Stages (1-based) that this dimension does not scale. */
   readonly fixedStages: readonly number[];
+  /** Stem stages depth scaling repeats anyway (`scale stages 1`); the stem is otherwise fixed. */
+  readonly scaledStages?: readonly number[];
   readonly span?: Span;
 }
 

@@ -9,6 +9,8 @@ import {
   OPERATORS,
   type OperatorDef,
   type OperatorParams,
+  type OperatorParamName,
+  type SqueezeExciteRule,
 } from "../operators/table.ts";
 import { atomsText, type Atom, type Cell, type Entry } from "../syntax/ast.ts";
 import type { Stage } from "./spec.ts";
@@ -25,13 +27,56 @@ export const STAGE_COLUMNS: readonly ColumnDef[] = [
   { name: "Stride", aliases: ["s", "strides"], required: false },
   { name: "Kernel", aliases: ["k"], required: false },
   { name: "Expand", aliases: ["expansion", "t"], required: false },
+  { name: "Expanded", aliases: ["exp size", "exp"], required: false },
   { name: "SE", aliases: ["squeeze_excite"], required: false },
+  { name: "Groups", aliases: ["g", "cardinality"], required: false },
   { name: "Activation", aliases: [], required: false },
 ];
+
+interface ParamColumn {
+  readonly column: string;
+  /** The cell's value, or undefined after a diagnostic. */
+  readonly read: (cell: Cell, diagnostics: Diagnostic[]) => OperatorParams[OperatorParamName] | undefined;
+}
+
+/** Which optional column gives each operator parameter, and how its cell is read (one entry per parameter). */
+export const PARAM_COLUMNS: { readonly [P in OperatorParamName]: ParamColumn } = {
+  kernel: { column: "Kernel", read: (c, d) => positiveInteger(c, "the kernel size", d) },
+  expand: { column: "Expand", read: (c, d) => positiveInteger(c, "the expansion ratio", d) },
+  expandedWidth: { column: "Expanded", read: (c, d) => positiveInteger(c, "the expanded width", d) },
+  seRatio: {
+    column: "SE",
+    read: (c, d) => {
+      const v = c.atoms.length === 1 ? numberValue(c.atoms[0]) : undefined;
+      if (v !== undefined && v >= 0 && v <= 1) return v;
+      d.push(diagnostic("EFF2027", { what: "an SE ratio is a number from 0 to 1", found: cellText(c) }, c.span));
+      return undefined;
+    },
+  },
+  groups: { column: "Groups", read: (c, d) => positiveInteger(c, "the number of groups", d) },
+  activation: {
+    column: "Activation",
+    read: (c, d) => {
+      const text = cellText(c);
+      if ((ACTIVATIONS as readonly string[]).includes(text)) return text as Activation;
+      d.push(
+        diagnostic("EFF2027", { what: `an activation is one of ${ACTIVATIONS.join(", ")}`, found: text }, c.span, {
+          help: didYouMean(text, ACTIVATIONS),
+        }),
+      );
+      return undefined;
+    },
+  },
+};
+
+/** The optional columns an operator takes, for messages and grammar/vocabulary.md. */
+export const paramColumnsOf = (def: OperatorDef) =>
+  def.params.length ? def.params.map((p) => PARAM_COLUMNS[p].column).join(", ") : "no optional columns";
 
 export interface NetworkDefaults {
   readonly activation: Activation;
   readonly seRatio: number;
+  readonly seRule: SqueezeExciteRule;
   readonly input?: { readonly height: number; readonly width: number; readonly span: Span };
 }
 
@@ -190,6 +235,7 @@ function readOperator(
     ...def.fromName(match),
   };
   let ok = true;
+  const fromModifiers: Partial<OperatorParams> = {};
   for (const group of modifierGroups) {
     const text = atomsText(group);
     const modifier = MODIFIERS.map((m) => ({ m, match: m.pattern.exec(text) })).find((x) => x.match);
@@ -207,46 +253,56 @@ function readOperator(
         ),
       );
       ok = false;
-    } else Object.assign(given, applied);
+    } else {
+      Object.assign(given, applied);
+      Object.assign(fromModifiers, applied);
+    }
   }
-  const fromColumn = (
-    columnName: string,
-    key: "kernel" | "expand" | "seRatio",
-    read: (cell: Cell) => number | undefined,
-  ) => {
-    const c = column(columnName);
-    if (!c || isNotApplicable(c)) return;
-    const value = read(c);
-    if (value === undefined) ok = false;
-    else given[key] = value;
-  };
-  fromColumn("Kernel", "kernel", (c) => positiveInteger(c, "the kernel size", diagnostics));
-  fromColumn("Expand", "expand", (c) => positiveInteger(c, "the expansion ratio", diagnostics));
-  fromColumn("SE", "seRatio", (c) => {
-    const v = c.atoms.length === 1 ? numberValue(c.atoms[0]) : undefined;
-    if (v === undefined || v < 0 || v > 1)
+  // Each parameter the operator takes may come from its column; a column for one it does
+  // not take is EFF2036, and a column contradicting the cell (`MBConv6` with Expand 4) EFF2029.
+  const fromCell: Partial<OperatorParams> = { ...def.fromName(match), ...fromModifiers };
+  for (const [param, p] of Object.entries(PARAM_COLUMNS) as [OperatorParamName, ParamColumn][]) {
+    const c = column(p.column);
+    if (!c || isNotApplicable(c)) continue;
+    if (!def.params.includes(param)) {
       diagnostics.push(
-        diagnostic("EFF2027", { what: "an SE ratio is a number from 0 to 1", found: cellText(c) }, c.span),
+        diagnostic("EFF2036", { column: p.column, operator: atomsText(cell.atoms) }, c.span, {
+          related: [{ span: cell.span, message: `${def.name} takes ${paramColumnsOf(def)}` }],
+          help: "write `-` in this row's cell, or leave the column out",
+        }),
       );
-    return v !== undefined && v >= 0 && v <= 1 ? v : undefined;
-  });
-  const activationCell = column("Activation");
-  let activation = defaults.activation;
-  if (activationCell && !isNotApplicable(activationCell)) {
-    const text = cellText(activationCell);
-    if ((ACTIVATIONS as readonly string[]).includes(text)) activation = text as Activation;
-    else {
+      ok = false;
+      continue;
+    }
+    const value = p.read(c, diagnostics);
+    if (value === undefined) {
+      ok = false;
+      continue;
+    }
+    const named = fromCell[param];
+    if (named !== undefined && named !== value) {
       diagnostics.push(
         diagnostic(
-          "EFF2027",
-          { what: `an activation is one of ${ACTIVATIONS.join(", ")}`, found: text },
-          activationCell.span,
-          { help: didYouMean(text, ACTIVATIONS) },
+          "EFF2029",
+          {
+            column: p.column,
+            column_value: String(value),
+            operator: atomsText(cell.atoms),
+            operator_value: `${param === "seRatio" ? "SE" : param} ${named}`,
+          },
+          c.span,
+          {
+            related: [{ span: cell.span, message: "the operator cell" }],
+            help: "give it in one place, or make both say the same",
+          },
         ),
       );
       ok = false;
+      continue;
     }
+    (given as Record<string, unknown>)[param] = value;
   }
+  const activation = (given.activation as Activation | undefined) ?? defaults.activation;
   const kernel = given.kernel ?? 1;
   if (!(Number.isInteger(kernel) && kernel > 0 && kernel % 2 === 1)) {
     diagnostics.push(
@@ -265,6 +321,40 @@ function readOperator(
     diagnostics.push(diagnostic("EFF2022", { what: "the expansion ratio must be at least 1", found: name }, cell.span));
     ok = false;
   }
+  if (def.params.includes("expandedWidth")) {
+    const expandedSpan = column("Expanded")?.span;
+    if (given.expand === undefined && given.expandedWidth === undefined) {
+      diagnostics.push(
+        diagnostic(
+          "EFF2022",
+          {
+            what: `${def.name} takes its expansion from its name (\`${def.name}6\`) or an Expanded column`,
+            found: name,
+          },
+          cell.span,
+        ),
+      );
+      ok = false;
+    } else if (given.expand !== undefined && given.expandedWidth !== undefined && expandedSpan) {
+      diagnostics.push(
+        diagnostic(
+          "EFF2029",
+          {
+            column: "Expanded",
+            column_value: String(given.expandedWidth),
+            operator: atomsText(cell.atoms),
+            operator_value: `expand ${given.expand}`,
+          },
+          expandedSpan,
+          {
+            related: [{ span: cell.span, message: "the operator cell" }],
+            help: "write `MBConv` with an Expanded column, or `MBConvN` without one",
+          },
+        ),
+      );
+      ok = false;
+    }
+  }
   if (!ok) return undefined;
   return {
     def,
@@ -272,7 +362,11 @@ function readOperator(
       kernel,
       expand: given.expand ?? 1,
       seRatio: given.seRatio ?? (def.usesSqueezeExcite ? defaults.seRatio : 0),
+      seRule: defaults.seRule,
+      groups: given.groups ?? 1,
       activation,
+      ...(given.expandedWidth !== undefined ? { expandedWidth: given.expandedWidth } : {}),
+      ...(given.hidden !== undefined ? { hidden: given.hidden } : {}),
     },
   };
 }
@@ -280,7 +374,8 @@ function readOperator(
 /** The head classifies, so it comes last and once; pooling keeps its input's channels. */
 function checkPlacement(drafts: readonly Draft[], diagnostics: Diagnostic[]): void {
   drafts.forEach((d, i) => {
-    const previous = drafts[i - 1];
+    // Only the row right before: after a row that failed (an unknown operator) its input is unknown.
+    const previous = drafts[i - 1]?.index === d.index - 1 ? drafts[i - 1] : undefined;
     if (
       d.operator.keepsChannels &&
       previous?.channels !== undefined &&

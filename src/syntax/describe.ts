@@ -1,10 +1,12 @@
 import { createSyntaxDiagramsCode, type ISerializedGast } from "chevrotain";
 import { DIAGNOSTICS } from "../diagnostics/codes.ts";
 import { OPERATORS, MODIFIERS, ACTIVATIONS } from "../operators/table.ts";
+import { ACTIVATION_TABLE, activationLayer } from "../ir/activations.ts";
 import { ROUNDING_RULES } from "../scaling/rounding.ts";
 import { NETWORK_SETTINGS, VARIANT_COLUMNS } from "../semantics/check.ts";
 import { CONVENTIONS, PADDING_RULES, PREPROCESSING } from "../semantics/conventions.ts";
-import { STAGE_COLUMNS } from "../semantics/stages.ts";
+import { SCALING_VOCABULARY } from "../semantics/scaling.ts";
+import { paramColumnsOf, STAGE_COLUMNS } from "../semantics/stages.ts";
 import { parser } from "./grammar.ts";
 import { allTokens, Atom } from "./tokens.ts";
 
@@ -172,11 +174,30 @@ function vocabularyDoc(): string {
     "## Operators",
     "",
     table(
-      ["Operator", "Written as", "Role", "What it is"],
-      OPERATORS.map((o) => [o.name, `\`${o.syntax}\``, o.role, o.summary]),
+      ["Operator", "Written as", "Role", "Optional columns it takes", "What it is"],
+      OPERATORS.map((o) => [o.name, `\`${o.syntax}\``, o.role, paramColumnsOf(o), o.summary]),
     ),
     "",
-    `Modifiers after a comma: ${MODIFIERS.map((m) => `\`${m.syntax}\``).join(", ")}. Activations: ${ACTIVATIONS.map((a) => `\`${a}\``).join(", ")}.`,
+    `Modifiers after a comma: ${MODIFIERS.map((m) => `\`${m.syntax}\``).join(", ")}.`,
+    "",
+    "## Activations (`activation NAME`, the Activation column, `squeeze_excite … activation NAME gate NAME`)",
+    "",
+    "A built-in is tfjs's activation of that name; the others are layers of their own (src/runtime/layers.ts), which generated modules carry and `effnet predict` registers.",
+    "",
+    table(
+      ["Activation", "Computes", "In tfjs"],
+      ACTIVATIONS.map((a) => {
+        const custom = activationLayer(a);
+        return [`\`${a}\``, ACTIVATION_TABLE[a].summary, custom ? `custom layer \`${custom}\`` : `built-in \`${a}\``];
+      }),
+    ),
+    "",
+    "## Scaling (`scaling [compound] { … }`)",
+    "",
+    table(
+      ["Word", "Example", "What it says"],
+      SCALING_VOCABULARY.map((v) => [`\`${v.word}\``, `\`${v.syntax}\``, v.summary]),
+    ),
     "",
     "## Rounding rules (`scaling { depth … round RULE }`)",
     "",
@@ -195,6 +216,19 @@ function vocabularyDoc(): string {
   ].join("\n");
 }
 
+/**
+ * The operator table's names and modifiers as TextMate word patterns, from each entry's
+ * `syntax` (`MBConv6, k3x3` → `MBConv\d+`, `k\d+x\d+`; `Pooling & FC` → `Pooling`, `FC`).
+ */
+function operatorWords(): string[] {
+  const words = [...OPERATORS.map((o) => o.syntax), ...MODIFIERS.map((m) => m.syntax.split(" ")[0])]
+    .flatMap((syntax) => syntax.split(/[,&\s]+/))
+    .filter((w) => w !== "")
+    .map((w) => w.replace(/\d+/g, "\\d+"));
+  // Longest first, so `FusedMBConv\d+` is tried before `MBConv\d+`.
+  return [...new Set(words)].sort((a, b) => b.length - a.length || a.localeCompare(b));
+}
+
 function textMate() {
   return {
     $schema: "https://raw.githubusercontent.com/martinring/tmlanguage/master/tmlanguage.json",
@@ -207,12 +241,18 @@ function textMate() {
       { name: "entity.name.tag.header.effnet", match: "#[\\p{L}_][\\p{L}\\p{M}\\p{N}_]*" },
       {
         name: "keyword.control.effnet",
-        match: `\\b(${Object.keys(NETWORK_SETTINGS).concat(["network", "depth", "width", "resolution", "require", "round", "fixed", "keep", "phi"]).join("|")})\\b`,
+        match: `\\b(${Object.keys(NETWORK_SETTINGS)
+          .concat(
+            ["network"],
+            SCALING_VOCABULARY.map((v) => v.word),
+          )
+          .join("|")})\\b`,
       },
       {
         name: "support.function.operator.effnet",
-        match: "\\b(MBConv\\d+|FusedMBConv\\d+|DSConv|Conv\\d+x\\d+|Pooling|FC|k\\d+x\\d+)\\b",
+        match: `\\b(${operatorWords().join("|")})\\b`,
       },
+      { name: "support.constant.activation.effnet", match: `\\b(${ACTIVATIONS.join("|")})\\b` },
       { name: "constant.numeric.shape.effnet", match: "\\b\\d+(?:[x×]\\d+)+\\b" },
       { name: "constant.numeric.effnet", match: "[-+]?\\b\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?[KMGBT]?\\b" },
       { name: "punctuation.separator.table.effnet", match: "\\|" },

@@ -60,10 +60,12 @@ export const NumberLiteral = createToken({
   categories: [Atom],
   label: "a number",
 });
-// Letters from any script: Table 1's header reads `Operator F̂i`, `Resolution Ĥi×Ŵi`.
+// Letters from any script: Table 1's header reads `Operator F̂i`, `Resolution Ĥi×Ŵi`. Dotted
+// parts continue a name (`mobilenet_v2_1.0`, torchvision's variant names); only variant
+// names accept them (semantics: VARIANT_NAME_PATTERN).
 export const Identifier = createToken({
   name: "Identifier",
-  pattern: unicodePattern("[\\p{L}_][\\p{L}\\p{M}\\p{N}_]*"),
+  pattern: unicodePattern("[\\p{L}_][\\p{L}\\p{M}\\p{N}_]*(?:\\.[\\p{L}\\p{M}\\p{N}_]+)*"),
   line_breaks: false,
   categories: [Atom],
   label: "a name",

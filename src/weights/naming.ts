@@ -84,7 +84,7 @@ interface UnitPart {
 /** How one reference model class nests its modules. */
 interface ModelFamily {
   readonly summary: string;
-  /** A layer-name suffix only this family's blocks have, to recognise it (checked in table order). */
+  /** A layer-name suffix only this family's blocks have, or a layer name only its head has, to recognise it (checked in table order). */
   readonly marker?: string;
   readonly stem: Readonly<Record<string, string>>;
   /** The block's module path from its block-stage number (1-based), its index in the stage and among all blocks. */
@@ -116,6 +116,33 @@ const [dwConv, dwBn] = cna("depthwise");
  * Bottlenecks (conv1–3, bn1–3, downsample = Sequential(conv, BN)), fc.
  */
 const TORCHVISION_FAMILIES: readonly ModelFamily[] = [
+  {
+    // models/mobilenetv3.py: features[0] the stem, features[i] the i-th InvertedResidual
+    // (all blocks in one flat list) whose `block` Sequential holds expand (when the width
+    // changes), depthwise, SqueezeExcitation (fc1, fc2) and project units in order; then the
+    // last conv, and classifier = Sequential(Linear, Hardswish, Dropout, Linear).
+    summary: "MobileNetV3 (InvertedResidual with a hidden classifier layer)",
+    marker: "top_dense",
+    stem: { stem_conv: "features.0.0", stem_bn: "features.0.1" },
+    block: (_stage, _index, global) => `features.${global}.block`,
+    units: "positional",
+    parts: {
+      expand_conv: expandConv,
+      expand_bn: expandBn,
+      dwconv: dwConv,
+      bn: dwBn,
+      se_reduce: { unit: "se", part: "fc1" },
+      se_expand: { unit: "se", part: "fc2" },
+      project_conv: { unit: "project", part: "0" },
+      project_bn: { unit: "project", part: "1" },
+    },
+    head: (_stages, blocks) => ({
+      top_conv: `features.${blocks + 1}.0`,
+      top_bn: `features.${blocks + 1}.1`,
+      top_dense: "classifier.0",
+      predictions: "classifier.3",
+    }),
+  },
   {
     summary: "EfficientNet (MBConv with squeeze-and-excitation)",
     marker: "se_reduce",
@@ -232,7 +259,7 @@ export function referenceNames(
   const layers = [...new Set(weights.map((w) => w.layer))];
   const suffixes = layers.map((l) => BLOCK_NAME.exec(l)?.[3]).filter((s): s is string => s !== undefined);
   const family =
-    table.families.find((f) => f.marker !== undefined && suffixes.includes(f.marker)) ??
+    table.families.find((f) => f.marker !== undefined && (suffixes.includes(f.marker) || layers.includes(f.marker))) ??
     table.families.find((f) => f.marker === undefined)!;
   const blocks = [
     ...new Set(

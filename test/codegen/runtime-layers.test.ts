@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -13,11 +14,26 @@ describe("custom layers in generated modules", () => {
 
   it("finds the runtime's emitted regions", () => expect(regions.map((r) => r[1])).toContain("EffnetNormalization"));
 
+  const modules = readdirSync("generated", { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => readFileSync(join("generated", f), "utf8"));
+
   it.each(regions.map((r) => [r[1], r[2]] as const))(
-    "%s: the Keras-convention B0 module holds it verbatim",
-    (_, text) => {
-      const module = readFileSync("generated/efficientnet/b0.ts", "utf8");
-      expect(module).toContain(text);
+    "%s: every shipped module that uses it holds it verbatim",
+    (name, text) => {
+      const users = modules.filter((m) => m.includes(`class ${name} `));
+      for (const m of users) expect(m).toContain(text);
     },
   );
+});
+
+describe("src/codegen/custom-layer-sources.ts", () => {
+  it("is generated from src/runtime/layers.ts (npm run generate)", async () => {
+    const { customLayerSources, SOURCES_PATH } = await import("../../scripts/custom-layers.ts");
+    expect(
+      readFileSync(SOURCES_PATH, "utf8") === (await customLayerSources()),
+      `${SOURCES_PATH} is stale: run npm run generate`,
+    ).toBe(true);
+  });
 });

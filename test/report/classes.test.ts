@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
+import { CUSTOM_LAYERS } from "../../src/ir/custom-layers.ts";
 import { auditVariant } from "../../src/report/audit.ts";
 import { shippedVariants } from "../codegen/shipped.ts";
 
@@ -8,8 +9,10 @@ import { shippedVariants } from "../codegen/shipped.ts";
  * tfjs's Keras-compatible layers report for the built model of each shipped network's first
  * variant (getClassName(), the name Keras's model.summary() prints), layer by layer.
  */
-/** effnet's registered layers that stand in for a Keras class tfjs lacks (src/runtime/layers.ts). */
-const STAND_INS: Record<string, string> = { EffnetNormalization: "Normalization" };
+/** effnet's registered layers that stand in for a Keras class tfjs lacks (src/ir/custom-layers.ts). */
+const STAND_INS: Record<string, string> = Object.fromEntries(
+  Object.entries(CUSTOM_LAYERS).map(([name, c]) => [name, c.kerasClass]),
+);
 
 const firstOfEach = shippedVariants().filter((s, i, all) => all.findIndex((t) => t.network === s.network) === i);
 

@@ -1,0 +1,60 @@
+"""Reference figures of torchvision's classification models, for test/reference/zoo.test.ts.
+
+Run with Debian's python3-torchvision 0.14 (no downloads: weights=None):
+    /usr/bin/python3 scripts/reference/torchvision_figures.py > test/reference/torchvision_figures.json
+
+For each model: trainable parameters, BN running statistics (running_mean + running_var
+elements; num_batches_tracked is a counter, not a statistic, and is left out), and
+multiply-adds counted the standard way at 224x224 with forward hooks:
+Conv2d: kh*kw*(cin/groups)*cout*Hout*Wout; Linear: in*out. For STATE_DICTS also every
+state-dict tensor's name and shape.
+"""
+import json
+import sys
+
+import torch
+import torchvision.models as models
+
+MODELS = ["resnet18", "resnet34", "resnext50_32x4d", "mobilenet_v3_large", "mobilenet_v3_small"]
+# Models whose state-dict names and shapes are listed too, for effnet's naming table (src/weights/naming.ts).
+STATE_DICTS = ["resnet18", "resnext50_32x4d", "mobilenet_v3_large", "mobilenet_v3_small"]
+
+
+def figures(name):
+    torch.manual_seed(0)
+    model = getattr(models, name)(weights=None).eval()
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    bn_statistics = sum(
+        b.numel() for n, b in model.named_buffers() if n.endswith("running_mean") or n.endswith("running_var")
+    )
+    macs = [0]
+
+    def conv_hook(m, inputs, output):
+        kh, kw = m.kernel_size
+        macs[0] += kh * kw * (m.in_channels // m.groups) * m.out_channels * output.shape[2] * output.shape[3]
+
+    def linear_hook(m, inputs, output):
+        macs[0] += m.in_features * m.out_features
+
+    for m in model.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            m.register_forward_hook(conv_hook)
+        elif isinstance(m, torch.nn.Linear):
+            m.register_forward_hook(linear_hook)
+    with torch.no_grad():
+        model(torch.zeros(1, 3, 224, 224))
+    out = {"trainable": trainable, "bnStatistics": bn_statistics, "macs": macs[0], "resolution": 224}
+    if name in STATE_DICTS:
+        out["stateDict"] = {k: list(v.shape) for k, v in model.state_dict().items()}
+    return out
+
+
+if __name__ == "__main__":
+    import torchvision
+
+    out = {
+        "source": f"torchvision {torchvision.__version__} (torch {torch.__version__}), weights=None, batch 1, 224x224",
+        "models": {name: figures(name) for name in MODELS},
+    }
+    json.dump(out, sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")

@@ -1,0 +1,67 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { compile } from "../../src/compile.ts";
+import { irWeights, referenceNames } from "../../src/weights/naming.ts";
+
+/**
+ * Shipped specs that mirror a torchvision model, against that model's own figures:
+ * trainable parameters, BN running statistics (running_mean + running_var) and
+ * multiply-adds counted the standard way (Conv: kh·kw·(cin/groups)·cout·Hout·Wout;
+ * Linear: in·out) at 224×224, computed from torchvision 0.14 with weights=None by
+ * scripts/reference/torchvision_figures.py, whose output is checked in beside this test.
+ * Exact equality: a count either follows the reference's rules or it does not.
+ */
+const REFERENCE = JSON.parse(readFileSync(new URL("torchvision_figures.json", import.meta.url), "utf8")) as {
+  models: Record<
+    string,
+    {
+      trainable: number;
+      bnStatistics: number;
+      macs: number;
+      resolution: number;
+      stateDict?: Record<string, number[]>;
+    }
+  >;
+};
+
+/** Spec file, its variant, and the torchvision builder it mirrors. */
+const MIRRORS = [
+  { spec: "specs/resnet18.effnet", variant: "R18", model: "resnet18" },
+  { spec: "specs/resnet34.effnet", variant: "R34", model: "resnet34" },
+  { spec: "specs/resnext50.effnet", variant: "X50", model: "resnext50_32x4d" },
+  { spec: "specs/mobilenetv3.effnet", variant: "Large", model: "mobilenet_v3_large" },
+  { spec: "specs/mobilenetv3small.effnet", variant: "Small", model: "mobilenet_v3_small" },
+] as const;
+
+describe("shipped specs against torchvision's models", () => {
+  it.each(MIRRORS)("$spec $variant = torchvision $model", ({ spec, variant, model }) => {
+    const text = readFileSync(new URL(`../../${spec}`, import.meta.url), "utf8");
+    const compilation = compile({ path: spec, text }, { variants: [variant] });
+    expect(compilation.diagnostics).toEqual([]);
+    const [compiled] = compilation.variants;
+    const reference = REFERENCE.models[model];
+    expect(compiled.ir.inputShape.slice(0, 2)).toEqual([reference.resolution, reference.resolution]);
+    expect({
+      trainable: compiled.cost.params.trainable,
+      bnStatistics: compiled.cost.params.nonTrainable,
+      macs: compiled.cost.macs,
+    }).toEqual({ trainable: reference.trainable, bnStatistics: reference.bnStatistics, macs: reference.macs });
+  });
+});
+
+describe("weights are named as torchvision's state dict", () => {
+  it.each(MIRRORS.filter((m) => REFERENCE.models[m.model].stateDict))(
+    "$spec $variant: every tensor of torchvision $model, by name and shape",
+    ({ spec, variant, model }) => {
+      const text = readFileSync(new URL(`../../${spec}`, import.meta.url), "utf8");
+      const [compiled] = compile({ path: spec, text }, { variants: [variant] }).variants;
+      const { tensors, buffers, diagnostics } = referenceNames(irWeights(compiled.ir), "torchvision");
+      expect(diagnostics).toEqual([]);
+      const ours = Object.fromEntries([
+        ...tensors.map((t) => [t.key, [...t.referenceShape]]),
+        ...buffers.map((b) => [b.key, []]),
+      ]);
+      expect(ours).toEqual(REFERENCE.models[model].stateDict);
+    },
+  );
+});
