@@ -5,7 +5,7 @@ Run with Debian's python3-torchvision 0.14 (no downloads: weights=None):
 
 For each model: trainable parameters, BN running statistics (running_mean + running_var
 elements; num_batches_tracked is a counter, not a statistic, and is left out), and
-multiply-adds counted the standard way at 224x224 with forward hooks:
+multiply-adds counted the standard way at 224x224 (or RESOLUTIONS) with forward hooks:
 Conv2d: kh*kw*(cin/groups)*cout*Hout*Wout; Linear: in*out. For STATE_DICTS also every
 state-dict tensor's name and shape.
 """
@@ -15,9 +15,27 @@ import sys
 import torch
 import torchvision.models as models
 
-MODELS = ["resnet18", "resnet34", "resnext50_32x4d", "mobilenet_v3_large", "mobilenet_v3_small"]
+MODELS = [
+    "resnet18",
+    "resnet34",
+    "resnext50_32x4d",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "efficientnet_v2_s",
+    "mnasnet1_0",
+]
+# Input side per model where it is not 224: the resolution of torchvision's eval transform
+# for the model's weights (EfficientNet_V2_S_Weights: crop_size=384).
+RESOLUTIONS = {"efficientnet_v2_s": 384}
 # Models whose state-dict names and shapes are listed too, for effnet's naming table (src/weights/naming.ts).
-STATE_DICTS = ["resnet18", "resnext50_32x4d", "mobilenet_v3_large", "mobilenet_v3_small"]
+STATE_DICTS = [
+    "resnet18",
+    "resnext50_32x4d",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "efficientnet_v2_s",
+    "mnasnet1_0",
+]
 
 
 def figures(name):
@@ -42,8 +60,9 @@ def figures(name):
         elif isinstance(m, torch.nn.Linear):
             m.register_forward_hook(linear_hook)
     with torch.no_grad():
-        model(torch.zeros(1, 3, 224, 224))
-    out = {"trainable": trainable, "bnStatistics": bn_statistics, "macs": macs[0], "resolution": 224}
+        resolution = RESOLUTIONS.get(name, 224)
+        model(torch.zeros(1, 3, resolution, resolution))
+    out = {"trainable": trainable, "bnStatistics": bn_statistics, "macs": macs[0], "resolution": resolution}
     if name in STATE_DICTS:
         out["stateDict"] = {k: list(v.shape) for k, v in model.state_dict().items()}
     return out
@@ -53,7 +72,7 @@ if __name__ == "__main__":
     import torchvision
 
     out = {
-        "source": f"torchvision {torchvision.__version__} (torch {torch.__version__}), weights=None, batch 1, 224x224",
+        "source": f"torchvision {torchvision.__version__} (torch {torch.__version__}), weights=None, batch 1, 224x224 unless its resolution says otherwise",
         "models": {name: figures(name) for name in MODELS},
     }
     json.dump(out, sys.stdout, indent=2, sort_keys=True)

@@ -7,7 +7,7 @@ import { irWeights, referenceNames } from "../../src/weights/naming.ts";
  * Shipped specs that mirror a torchvision model, against that model's own figures:
  * trainable parameters, BN running statistics (running_mean + running_var) and
  * multiply-adds counted the standard way (Conv: kh·kw·(cin/groups)·cout·Hout·Wout;
- * Linear: in·out) at 224×224, computed from torchvision 0.14 with weights=None by
+ * Linear: in·out) at the reference's resolution (224×224, EfficientNetV2-S 384×384), computed from torchvision 0.14 with weights=None by
  * scripts/reference/torchvision_figures.py, whose output is checked in beside this test.
  * Exact equality: a count either follows the reference's rules or it does not.
  */
@@ -31,6 +31,8 @@ const MIRRORS = [
   { spec: "specs/resnext50.effnet", variant: "X50", model: "resnext50_32x4d" },
   { spec: "specs/mobilenetv3.effnet", variant: "Large", model: "mobilenet_v3_large" },
   { spec: "specs/mobilenetv3small.effnet", variant: "Small", model: "mobilenet_v3_small" },
+  { spec: "specs/efficientnetv2s.effnet", variant: "S", model: "efficientnet_v2_s" },
+  { spec: "specs/mnasnet.effnet", variant: "M1", model: "mnasnet1_0" },
 ] as const;
 
 describe("shipped specs against torchvision's models", () => {
