@@ -86,6 +86,12 @@ interface ModelFamily {
   readonly summary: string;
   /** A layer-name suffix only this family's blocks have, or a layer name only its head has, to recognise it (checked in table order). */
   readonly marker?: string;
+  /**
+   * The spec's network name that picks this family before any marker (lower case), for a
+   * reference whose blocks have the same layers as another family's (MnasNet's and
+   * MobileNetV2's inverted residuals); a saved model's name is `network_variant`.
+   */
+  readonly network?: string;
   readonly stem: Readonly<Record<string, string>>;
   /** The block's module path from its block-stage number (1-based), its index in the stage and among all blocks. */
   readonly block: (stage: number, index: number, global: number) => string;
@@ -184,6 +190,27 @@ const TORCHVISION_FAMILIES: readonly ModelFamily[] = [
     head: () => ({ predictions: "fc" }),
   },
   {
+    // models/mnasnet.py, MNASNet: one flat Sequential `layers`: stem conv 0, BN 1, ReLU 2;
+    // the depthwise-separable block (effnet's MBConv1, stage 1 of the blocks) as depthwise
+    // 3, BN 4, ReLU 5, pointwise 6, BN 7; the six _stack Sequentials at 8–13 of
+    // _InvertedResidual whose own `layers` Sequential is expand 0, BN 1, ReLU 2, depthwise
+    // 3, BN 4, ReLU 5, project 6, BN 7; the head conv 14, BN 15; classifier = Sequential(Dropout, Linear).
+    summary: "MnasNet (_InvertedResidual in flat Sequentials)",
+    network: "mnasnet",
+    stem: { stem_conv: "layers.0", stem_bn: "layers.1" },
+    block: (stage, index) => (stage === 1 ? "layers" : `layers.${stage + 6}.${index}.layers`),
+    units: "named",
+    parts: {
+      expand_conv: { unit: "0", part: null },
+      expand_bn: { unit: "1", part: null },
+      dwconv: { unit: "3", part: null },
+      bn: { unit: "4", part: null },
+      project_conv: { unit: "6", part: null },
+      project_bn: { unit: "7", part: null },
+    },
+    head: (stages) => ({ top_conv: `layers.${stages + 7}`, top_bn: `layers.${stages + 8}`, predictions: "classifier.1" }),
+  },
+  {
     summary: "MobileNetV2 (InvertedResidual)",
     stem: { stem_conv: "features.0.0", stem_bn: "features.0.1" },
     block: (_stage, _index, global) => `features.${global}.conv`,
@@ -249,16 +276,20 @@ export function letterIndex(letters: string): number {
 
 /**
  * The reference name of every weight, in order, and the reference's extra buffers. Layers
- * without weights are skipped; a weighted layer no rule covers is an EFF5007.
+ * without weights are skipped; a weighted layer no rule covers is an EFF5007. `network`: the
+ * spec's network name or a saved model's name (`network_variant`), for families chosen by it.
  */
 export function referenceNames(
   weights: readonly EffnetWeight[],
   reference: ReferenceName,
+  network = "",
 ): { tensors: NamedTensor[]; buffers: { key: string; layer: string }[]; diagnostics: Diagnostic[] } {
   const table: ReferenceNaming = REFERENCES[reference];
   const layers = [...new Set(weights.map((w) => w.layer))];
   const suffixes = layers.map((l) => BLOCK_NAME.exec(l)?.[3]).filter((s): s is string => s !== undefined);
+  const name = network.toLowerCase();
   const family =
+    table.families.find((f) => f.network !== undefined && (name === f.network || name.startsWith(`${f.network}_`))) ??
     table.families.find((f) => f.marker !== undefined && (suffixes.includes(f.marker) || layers.includes(f.marker))) ??
     table.families.find((f) => f.marker === undefined)!;
   const blocks = [

@@ -91,7 +91,7 @@ export interface ImportOptions {
 export function importWeights(options: ImportOptions): { model?: tf.LayersModel; diagnostics: Diagnostic[] } {
   const read = readSafetensors(options.bytes, options.path);
   if (!read.file) return { diagnostics: read.diagnostics };
-  const named = referenceNames(irWeights(options.ir), options.reference);
+  const named = referenceNames(irWeights(options.ir), options.reference, options.ir.network);
   if (named.diagnostics.length) return { diagnostics: named.diagnostics };
   const newClassifier = options.classes !== undefined && options.classes !== options.ir.classes;
   const skip = new Set(newClassifier ? [options.ir.output] : []);
@@ -135,7 +135,9 @@ export function exportWeights(
   reference: ReferenceName,
 ): { bytes?: Uint8Array; diagnostics: Diagnostic[] } {
   const weights = savedWeights(artifacts);
-  const named = referenceNames(weights, reference);
+  // The saved model's name (`network_variant`, src/codegen/emit.ts) picks families named by network.
+  const modelName = (artifacts.modelTopology as { config?: { name?: unknown } } | undefined)?.config?.name;
+  const named = referenceNames(weights, reference, typeof modelName === "string" ? modelName : "");
   if (named.diagnostics.length) return { diagnostics: named.diagnostics };
   const valuesOf = new Map(weights.map((w) => [`${w.layer}/${w.weight}`, w.values]));
   const tensors: TensorToWrite[] = named.tensors.map((t) => ({
@@ -156,7 +158,7 @@ export function exportWeights(
  * operations matter), biases in [−0.1, 0.1]. A pure function of the IR and the seed.
  */
 export function seededReferenceWeights(ir: NetworkIR, reference: ReferenceName, seed: number): Uint8Array {
-  const named = referenceNames(irWeights(ir), reference);
+  const named = referenceNames(irWeights(ir), reference, ir.network);
   if (named.diagnostics.length) throw new Error(named.diagnostics.map((d) => d.message).join("; "));
   const random = seededRandom(seed);
   const uniform = (n: number, lo: number, hi: number) =>
