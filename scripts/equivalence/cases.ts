@@ -80,6 +80,15 @@ export const CASES: readonly EquivalenceCase[] = [
     seed: 9,
   },
   {
+    name: "efficientnet_v2_s",
+    spec: "specs/efficientnetv2s.effnet",
+    variant: "S",
+    torchvision: "efficientnet_v2_s",
+    resolution: 64,
+    seed: 10,
+  },
+  { name: "mnasnet1_0", spec: "specs/mnasnet.effnet", variant: "M1", torchvision: "mnasnet1_0", resolution: 64, seed: 11 },
+  {
     name: "efficientnet_b0_keras",
     spec: "specs/efficientnet.effnet",
     variant: "B0",

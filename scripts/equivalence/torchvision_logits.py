@@ -10,6 +10,7 @@ standard library: 8-byte little-endian header length, JSON header, raw data.
 
     /usr/bin/python3 scripts/equivalence/torchvision_logits.py DIR
 """
+import collections
 import json
 import os
 import re
@@ -76,7 +77,12 @@ def main(directory):
     cases = {}
     for case in manifest["cases"]:
         model = getattr(torchvision.models, case["torchvision"])(weights=None)
-        model.load_state_dict(read_safetensors(os.path.join(directory, case["weights"])), strict=True)
+        state = collections.OrderedDict(read_safetensors(os.path.join(directory, case["weights"])))
+        # A state dict carries each module's version beside the tensors (safetensors has no
+        # place for it); MNASNet's _load_from_state_dict refuses one without (mnasnet.py: version
+        # 2 is the current layout, which the tensors here follow). The model's own are the ones.
+        state._metadata = model.state_dict()._metadata
+        model.load_state_dict(state, strict=True)
         if case["convention"] == "keras":
             model = with_keras_conventions(model)
         model.eval()

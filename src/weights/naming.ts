@@ -84,7 +84,7 @@ interface UnitPart {
 /** How one reference model class nests its modules. */
 interface ModelFamily {
   readonly summary: string;
-  /** A layer-name suffix only this family's blocks have, or a layer name only its head has, to recognise it (checked in table order). */
+  /** A layer-name suffix only this family's blocks have, or a layer name only its head has, to recognise it (checked in table order); the family without marker nor network is the default. */
   readonly marker?: string;
   /**
    * The spec's network name that picks this family before any marker (lower case), for a
@@ -291,7 +291,7 @@ export function referenceNames(
   const family =
     table.families.find((f) => f.network !== undefined && (name === f.network || name.startsWith(`${f.network}_`))) ??
     table.families.find((f) => f.marker !== undefined && (suffixes.includes(f.marker) || layers.includes(f.marker))) ??
-    table.families.find((f) => f.marker === undefined)!;
+    table.families.find((f) => f.marker === undefined && f.network === undefined)!;
   const blocks = [
     ...new Set(
       layers
