@@ -87,7 +87,14 @@ export const CASES: readonly EquivalenceCase[] = [
     resolution: 64,
     seed: 10,
   },
-  { name: "mnasnet1_0", spec: "specs/mnasnet.effnet", variant: "M1", torchvision: "mnasnet1_0", resolution: 64, seed: 11 },
+  {
+    name: "mnasnet1_0",
+    spec: "specs/mnasnet.effnet",
+    variant: "M1",
+    torchvision: "mnasnet1_0",
+    resolution: 64,
+    seed: 11,
+  },
   {
     name: "efficientnet_b0_keras",
     spec: "specs/efficientnet.effnet",

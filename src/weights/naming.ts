@@ -208,7 +208,11 @@ const TORCHVISION_FAMILIES: readonly ModelFamily[] = [
       project_conv: { unit: "6", part: null },
       project_bn: { unit: "7", part: null },
     },
-    head: (stages) => ({ top_conv: `layers.${stages + 7}`, top_bn: `layers.${stages + 8}`, predictions: "classifier.1" }),
+    head: (stages) => ({
+      top_conv: `layers.${stages + 7}`,
+      top_bn: `layers.${stages + 8}`,
+      predictions: "classifier.1",
+    }),
   },
   {
     summary: "MobileNetV2 (InvertedResidual)",

@@ -57,7 +57,11 @@ describe("weights are named as torchvision's state dict", () => {
     ({ spec, variant, model }) => {
       const text = readFileSync(new URL(`../../${spec}`, import.meta.url), "utf8");
       const [compiled] = compile({ path: spec, text }, { variants: [variant] }).variants;
-      const { tensors, buffers, diagnostics } = referenceNames(irWeights(compiled.ir), "torchvision", compiled.ir.network);
+      const { tensors, buffers, diagnostics } = referenceNames(
+        irWeights(compiled.ir),
+        "torchvision",
+        compiled.ir.network,
+      );
       expect(diagnostics).toEqual([]);
       const ours = Object.fromEntries([
         ...tensors.map((t) => [t.key, [...t.referenceShape]]),
