@@ -70,6 +70,36 @@ describe("effnet weights", () => {
     expect(Buffer.compare(readFileSync(join(dir, "b0-again.safetensors")), Buffer.from(b0Bytes))).toBe(0);
   }, 60_000);
 
+  it("MnasNet round trip: its naming family comes back from the saved model's name (network_variant)", async () => {
+    // MnasNet's blocks have MobileNetV2's layers, so only the name picks its family (src/weights/naming.ts).
+    const mnasnet = CASES.find((c) => c.name === "mnasnet1_0")!;
+    const file = join(dir, "mnasnet.safetensors");
+    const { bytes } = caseWeights(mnasnet);
+    writeFileSync(file, bytes);
+    const out = join(dir, "mnasnet-model");
+    const imported = await runCli(
+      "weights",
+      "import",
+      mnasnet.spec,
+      "--variant",
+      mnasnet.variant,
+      "--from",
+      "torchvision",
+      file,
+      "--out",
+      out,
+      "--backend",
+      "cpu",
+    );
+    expect(imported.stderr).toBe("");
+    expect(imported.code).toBe(0);
+    const again = join(dir, "mnasnet-again.safetensors");
+    const exported = await runCli("weights", "export", out, "--to", "torchvision", "--out", again);
+    expect(exported.stderr).toBe("");
+    expect(exported.code).toBe(0);
+    expect(Buffer.compare(readFileSync(again), Buffer.from(bytes))).toBe(0);
+  }, 60_000);
+
   it("--classes N keeps the backbone and starts a new classifier", async () => {
     const out = join(dir, "b0-three");
     const result = await importB0(b0File, out, "--classes", "3", "--resolution", "64", "--json");
