@@ -1,6 +1,6 @@
-// Writes the generated language definition in grammar/ (see src/syntax/describe.ts).
+// Writes the generated language definition in grammar/ (see grammar/describe.ts).
 import { writeFilesAtomically } from "../src/cli/command.ts";
-import { grammarFiles } from "../src/syntax/describe.ts";
+import { grammarFiles } from "./describe.ts";
 
 const failed = writeFilesAtomically(grammarFiles());
 if (failed.length) {

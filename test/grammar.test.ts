@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { grammarFiles } from "../src/syntax/describe.ts";
+import { grammarFiles } from "../grammar/describe.ts";
 
 describe("grammar/ (generated from src/syntax and the vocabulary tables)", () => {
   it.each(grammarFiles().map((f) => [f.path, f.content] as const))("%s is fresh", (path, content) => {
