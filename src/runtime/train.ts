@@ -444,5 +444,3 @@ export function recomputeBatchNormStatistics(
     tf.dispose(replaced.filter((t) => !weights.includes(t)));
   });
 }
-
-export { outputsLogits, predictProbabilities, probabilitiesOf } from "./evaluate.ts";

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { outputsLogits, probabilitiesOf } from "../../src/runtime/train.ts";
+import { outputsLogits, probabilitiesOf } from "../../src/runtime/evaluate.ts";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { elements, type NetworkIR } from "../../src/ir/ir.ts";

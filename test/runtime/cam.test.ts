@@ -8,7 +8,8 @@ import { classActivationMaps } from "../../src/runtime/cam.ts";
 import { CHANNELS, shapesDataset } from "../../src/runtime/data.ts";
 import { saveModel } from "../../src/runtime/io.ts";
 import { importVariantModule } from "../../src/runtime/model.ts";
-import { predictProbabilities, trainModel } from "../../src/runtime/train.ts";
+import { predictProbabilities } from "../../src/runtime/evaluate.ts";
+import { trainModel } from "../../src/runtime/train.ts";
 import { runCli } from "../helpers/cli.ts";
 import { seedWeights, SMALL_NET_SPEC } from "../helpers/small-net.ts";
 

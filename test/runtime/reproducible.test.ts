@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../src/runtime/backend.ts";
 import { augmentImages, shapesDataset, splitDataset } from "../../src/runtime/data.ts";
-import { logitsOf, probabilitiesOf, trainModel } from "../../src/runtime/train.ts";
+import { probabilitiesOf } from "../../src/runtime/evaluate.ts";
+import { logitsOf, trainModel } from "../../src/runtime/train.ts";
 import { buildModel as buildV2 } from "../../generated/mobilenetv2/v2.ts";
 import { buildModel as buildB0 } from "../../generated/efficientnet/b0.ts";
 
