@@ -2,89 +2,83 @@ import type { AuditDocument } from "./audit.ts";
 import { assertValidAudit } from "./schema.ts";
 
 /**
- * JSON text of an audit document, validated against schema/audit.schema.json first:
- * what is validated is the parsed text itself, so a NaN (which JSON writes as null) or a
- * field the schema does not know can never be written. An invalid document throws, an
- * internal error: nothing is printed or written.
+ * JSON text of an audit document, validated against schema/audit.schema.json first, so
+ * a NaN or an infinity (which JSON would write as null: Ajv's number type requires a finite
+ * number) or a field the schema does not know can never be written. The document itself is
+ * validated rather than its parsed text: the same verdict (a member that is undefined is
+ * absent for both, an undefined array element an error here rather than a null there)
+ * without parsing megabytes again. An invalid document throws, an internal error: nothing
+ * is printed or written.
  *
  * Layout: two-space indentation, but any object or array that fits in 240 columns on one
  * line stays on one line (as prettier does below its print width), so a layer is one line and the
  * file reads like a table.
  */
 export function renderJson(doc: AuditDocument): string {
-  const text = stringify(doc, 0) + "\n";
-  assertValidAudit(JSON.parse(text));
-  return text;
+  assertValidAudit(doc);
+  return stringify(doc) + "\n";
 }
 
 const WIDTH = 240;
 
 /**
- * Compact JSON (`{"a":1,"b":[1,2]}`) in the one-line layout (`{ "a": 1, "b": [1, 2] }`):
- * a space after every `:` and `,` and inside non-empty braces, none inside strings. The
- * compact text comes from the native JSON.stringify, so the layout costs one pass over
- * the characters of what fits on a line, not a walk of the document in JavaScript for
- * every level it is nested at (most of `effnet audit --json`'s time, cold, before).
+ * Native JSON.stringify writes the document with one value per line; one pass over those
+ * lines then joins every object or array that fits in WIDTH columns (its opening line's
+ * indentation and key included, a trailing comma not) into one line, innermost first. Every
+ * newline the native writer emits is layout, never part of a string (a string's newline is
+ * the escape `\n`), and a line ends in `{` or `[` exactly when it opens a value, so the pass
+ * needs no JSON parsing. It replaced a recursive walk that called JSON.stringify once per
+ * value that fit, which was most of `effnet audit --json`'s time, cold.
  */
-function spaced(compact: string): string {
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < compact.length; i++) {
-    const ch = compact[i];
-    if (ch === '"') {
-      for (i++; compact[i] !== '"'; i++) if (compact[i] === "\\") i++;
-    } else if (ch === ":" || ch === ",") {
-      out += compact.slice(from, i + 1) + " ";
-      from = i + 1;
-    } else if (ch === "{" && compact[i + 1] !== "}") {
-      out += compact.slice(from, i + 1) + " ";
-      from = i + 1;
-    } else if (ch === "}" && compact[i - 1] !== "{") {
-      out += compact.slice(from, i) + " ";
-      from = i;
+export function stringify(value: unknown): string {
+  const text = JSON.stringify(value, null, 2);
+  // The lines written so far and their indentation; positions and character codes rather
+  // than trimmed copies, because this loop runs once per value of a megabyte document.
+  const out: string[] = [];
+  const indents: number[] = [];
+  // One frame per value still open: where its opening line is in `out`, whether it is an
+  // object, how many members it has so far, the length of its one-line form so far, and
+  // whether it can still be one line (every member on one line, and short enough).
+  const open: { start: number; curly: boolean; members: number; length: number; flat: boolean }[] = [];
+  const addMember = (length: number, oneLine: boolean) => {
+    const frame = open[open.length - 1];
+    if (!frame?.flat) return;
+    frame.length += (frame.members++ === 0 && !frame.curly ? 0 : 1) + length;
+    frame.flat = oneLine && frame.length <= WIDTH;
+  };
+  for (let from = 0; from <= text.length;) {
+    const newline = text.indexOf("\n", from);
+    const end = newline < 0 ? text.length : newline;
+    let indent = 0;
+    while (text.charCodeAt(from + indent) === SPACE) indent++;
+    const first = text.charCodeAt(from + indent);
+    const last = text.charCodeAt(end - 1);
+    let line = text.slice(from, end);
+    from = end + 1;
+    if (first === CLOSE_BRACE || first === CLOSE_BRACKET) {
+      const frame = open.pop()!;
+      const space = frame.curly ? " " : "";
+      const closing = line.length - indent - (last === COMMA ? 1 : 0);
+      const joined = frame.flat && frame.length + space.length + closing <= WIDTH;
+      if (joined) {
+        let one = out[frame.start] + space;
+        for (let i = frame.start + 1; i < out.length; i++)
+          one += (i > frame.start + 1 ? " " : "") + out[i].slice(indents[i]);
+        line = one + space + line.slice(indent);
+        out.length = indents.length = frame.start;
+      }
+      out.push(line);
+      indents.push(indent);
+      addMember(line.length - indent, joined);
+    } else {
+      out.push(line);
+      indents.push(indent);
+      if (last === OPEN_BRACE || last === OPEN_BRACKET)
+        open.push({ start: out.length - 1, curly: last === OPEN_BRACE, members: 0, length: line.length, flat: true });
+      else addMember(line.length - indent, true);
     }
   }
-  return out + compact.slice(from);
+  return out.join("\n");
 }
 
-/**
- * A lower bound on the length of `value`'s compact JSON, or Infinity as soon as that
- * exceeds `budget`: a walk that stops early, so asking it of a large subtree at every
- * level it is nested at costs no more than the budget each time (native JSON.stringify
- * would write the whole subtree). A lower bound, because escapes in strings are not
- * counted; whether the text really fits is decided on the text itself.
- */
-function compactLength(value: unknown, budget: number): number {
-  if (typeof value === "string") return value.length + 2;
-  if (typeof value === "number") return Number.isFinite(value) ? String(value).length : 4;
-  if (value === null || typeof value !== "object") return value === false ? 5 : 4;
-  const isArray = Array.isArray(value);
-  let length = 1;
-  let first = true;
-  for (const [key, v] of Object.entries(value)) {
-    if (v === undefined && !isArray) continue;
-    length += (first ? 1 : 2) + (isArray ? 0 : key.length + 3);
-    first = false;
-    if (length > budget) return Infinity;
-    length += compactLength(v, budget - length);
-    if (length > budget) return Infinity;
-  }
-  return first ? 2 : length;
-}
-
-export function stringify(value: unknown, indent: number, prefix = 0): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  // The one-line form is never shorter than the compact one.
-  const budget = WIDTH - indent - prefix;
-  if (compactLength(value, budget) <= budget) {
-    const flat = spaced(JSON.stringify(value));
-    if (flat.length <= budget) return flat;
-  }
-  const pad = " ".repeat(indent + 2);
-  if (Array.isArray(value)) {
-    if (value.length === 0) return "[]";
-    return `[\n${value.map((v) => pad + stringify(v, indent + 2)).join(",\n")}\n${" ".repeat(indent)}]`;
-  }
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-  return `{\n${entries.map(([k, v]) => `${pad}${JSON.stringify(k)}: ${stringify(v, indent + 2, JSON.stringify(k).length + 2)}`).join(",\n")}\n${" ".repeat(indent)}}`;
-}
+const [SPACE, COMMA, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = [..." ,{}[]"].map((c) => c.charCodeAt(0));

@@ -62,8 +62,10 @@ describe("audit JSON schema", () => {
 
   it("renderJson refuses a document its schema refuses (nothing is returned to write)", () => {
     const doc = auditPath(GOLDEN_SPEC);
-    const broken = { ...doc, variants: doc.variants.map((v) => ({ ...v, macs: Number.NaN })) };
-    expect(() => renderJson(broken)).toThrow(/does not match schema/);
+    for (const bad of [Number.NaN, Infinity, undefined]) {
+      const broken = { ...doc, variants: doc.variants.map((v) => ({ ...v, macs: bad as number })) };
+      expect(() => renderJson(broken)).toThrow(/does not match schema/);
+    }
   });
 
   it("describes every field (and so its unit)", () => {
