@@ -12,9 +12,14 @@ import { allTokens, Atom, LCurly, Identifier, Newline, Pipe, RCurly } from "./to
  *   row      := "|" (cell "|")*
  *   cell     := Atom*
  */
-class EffnetParser extends CstParser {
-  constructor() {
-    super(allTokens, { recoveryEnabled: true, nodeLocationTracking: "full" });
+export class EffnetParser extends CstParser {
+  /**
+   * `validate`: run chevrotain's grammar validations (ambiguities, left recursion, …) while
+   * building. They depend only on this fixed grammar, so test/syntax/grammar-validation.test.ts
+   * runs them once and every command skips them: a few milliseconds of each cold start.
+   */
+  constructor({ validate = false } = {}) {
+    super(allTokens, { recoveryEnabled: true, nodeLocationTracking: "full", skipValidations: !validate });
     this.performSelfAnalysis();
   }
 

@@ -120,4 +120,12 @@ export const allTokens: TokenType[] = [
   Atom,
 ];
 
-export const effnetLexer = new Lexer(allTokens, { positionTracking: "full", ensureOptimizations: false });
+/**
+ * The lexer's options. `safeMode`: chevrotain's first-character optimisation needs the
+ * start characters of every pattern, and the two Unicode matchers above cannot give them
+ * (any letter of any script), so the lexer could never use it; safe mode skips the
+ * regular-expression analysis that would find this out at every start-up. `skipValidations`
+ * as for the parser (see EffnetParser): test/syntax/grammar-validation.test.ts runs them.
+ */
+export const LEXER_CONFIG = { positionTracking: "full", safeMode: true } as const;
+export const effnetLexer = new Lexer(allTokens, { ...LEXER_CONFIG, skipValidations: true });
