@@ -11,8 +11,8 @@
 import { readFileSync } from "node:fs";
 import { compile } from "../src/compile.ts";
 import { cost } from "../src/cost/cost.ts";
-import { lower } from "../src/ir/lower.ts";
-import { applyRounding } from "../src/scaling/rounding.ts";
+import { lower } from "../src/lowering/lower.ts";
+import { applyRounding } from "../src/vocabulary/rounding.ts";
 import { scale, scaledShape } from "../src/scaling/scale.ts";
 import { shapeTotals } from "../src/cost/totals.ts";
 import { check } from "../src/semantics/check.ts";

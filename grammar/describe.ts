@@ -1,10 +1,10 @@
 import { createSyntaxDiagramsCode, type ISerializedGast } from "chevrotain";
 import { DIAGNOSTICS } from "../src/diagnostics/codes.ts";
 import { OPERATORS, MODIFIERS, ACTIVATIONS } from "../src/operators/table.ts";
-import { ACTIVATION_TABLE, activationLayer } from "../src/ir/activations.ts";
-import { ROUNDING_RULES } from "../src/scaling/rounding.ts";
+import { ACTIVATION_TABLE, activationLayer } from "../src/vocabulary/activations.ts";
+import { ROUNDING_RULES } from "../src/vocabulary/rounding.ts";
 import { NETWORK_SETTINGS, VARIANT_COLUMNS } from "../src/semantics/check.ts";
-import { CONVENTIONS, PADDING_RULES, PREPROCESSING } from "../src/semantics/conventions.ts";
+import { CONVENTIONS, PADDING_RULES, PREPROCESSING } from "../src/vocabulary/conventions.ts";
 import { SCALING_VOCABULARY } from "../src/semantics/scaling.ts";
 import { paramColumnsOf, STAGE_COLUMNS } from "../src/semantics/stages.ts";
 import { parser } from "../src/syntax/grammar.ts";
@@ -142,7 +142,7 @@ function vocabularyDoc(): string {
     "",
     "## Conventions (`convention NAME`)",
     "",
-    "Where the reference implementations compute a different function from the same table (src/semantics/conventions.ts).",
+    "Where the reference implementations compute a different function from the same table (src/vocabulary/conventions.ts).",
     "",
     table(
       ["Convention", "Rounding", "Padding of strided windows", "Preprocessing", "Batch norm", "Classifier", "Source"],

@@ -2,12 +2,12 @@ import { cost, type NetworkCost } from "./cost/cost.ts";
 import { checkBudgets, checkLearnable, checkSizeLimits } from "./cost/budgets.ts";
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
 import type { SourceFile } from "./diagnostics/source.ts";
-import { lower } from "./ir/lower.ts";
+import { lower } from "./lowering/lower.ts";
 import type { NetworkIR } from "./ir/ir.ts";
 import { scale, type ScaledNetwork } from "./scaling/scale.ts";
 import { check } from "./semantics/check.ts";
 import type { Spec, Variant } from "./semantics/spec.ts";
-import type { ConventionName } from "./semantics/conventions.ts";
+import type { ConventionName } from "./vocabulary/conventions.ts";
 import type { Document } from "./syntax/ast.ts";
 import { parse } from "./syntax/parse.ts";
 
@@ -45,7 +45,7 @@ export interface CompileOptions {
   readonly allowHuge?: boolean;
   /** Stop after checking: no scaling, lowering or costing. */
   readonly checkOnly?: boolean;
-  /** Build under this convention whatever the spec declares (src/semantics/conventions.ts). */
+  /** Build under this convention whatever the spec declares (src/vocabulary/conventions.ts). */
   readonly convention?: ConventionName;
 }
 

@@ -22,6 +22,8 @@ export type { NetworkCost } from "./cost/cost.ts";
 export type { NetworkIR, Layer } from "./ir/ir.ts";
 export { generateModules, type GeneratedModule, type GenerateOptions } from "./codegen/generate.ts";
 export type { Dialect } from "./codegen/emit.ts";
+/** A compiled variant's module emitted as JavaScript and imported (it loads tfjs then): what `train` and `predict` run. */
+export { importVariantModule } from "./codegen/import-module.ts";
 
 /** A report as `effnet report --format` writes it: the audit as JSON (schema-checked), Markdown, or a single-file HTML page. */
 export function report(compilation: Compilation, format: "json" | "md" | "html", options: AuditOptions = {}): string {

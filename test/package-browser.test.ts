@@ -14,7 +14,7 @@ import { compile } from "../src/compile.ts";
 import { batchTensors, shapesDataset } from "../src/runtime/data.ts";
 import { saveModel } from "../src/runtime/io.ts";
 import { recomputeBatchNormStatistics } from "../src/runtime/train.ts";
-import type { GeneratedModelModule } from "../src/runtime/model.ts";
+import type { GeneratedModelModule } from "../src/runtime/module.ts";
 import { expectClose, useBackend } from "./helpers/numeric.ts";
 import { findChromium, FLAGS } from "./report/browser.ts";
 

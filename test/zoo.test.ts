@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../src/compile.ts";
 const source = (text: string, path = "construct.effnet") => ({ path, text });
 import { selectBackend } from "../src/runtime/backend.ts";
-import { importVariantModule } from "../src/runtime/model.ts";
+import { importVariantModule } from "../src/codegen/import-module.ts";
 import "../src/runtime/layers.ts";
 import { parse } from "../src/syntax/parse.ts";
 import { print } from "../src/syntax/print.ts";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { compile, type CompiledVariant } from "../../src/compile.ts";
-import type { ConventionName } from "../../src/semantics/conventions.ts";
+import type { ConventionName } from "../../src/vocabulary/conventions.ts";
 import { seededReferenceWeights } from "../../src/weights/transfer.ts";
 
 /**

@@ -1,10 +1,10 @@
 import type { NetworkCost } from "../cost/cost.ts";
-import { activationLayer, builtinActivation } from "../ir/activations.ts";
-import { CUSTOM_LAYER_NAMES, type CustomLayerName } from "../ir/custom-layers.ts";
+import { activationLayer, builtinActivation } from "../vocabulary/activations.ts";
+import { CUSTOM_LAYER_NAMES, type CustomLayerName } from "../vocabulary/custom-layers.ts";
 import { CUSTOM_LAYER_SOURCES } from "./custom-layer-sources.ts";
 import type { Activation, Layer, LayerKind, NetworkIR } from "../ir/ir.ts";
 import { variantFileStem } from "../semantics/check.ts";
-import { PADDING_RULES } from "../semantics/conventions.ts";
+import { PADDING_RULES } from "../vocabulary/conventions.ts";
 import { ifLines, objectLine, statementLines } from "./layout.ts";
 import {
   DEFAULT_INITIALIZATION,
@@ -216,7 +216,7 @@ class GlobalAveragePooling2DKeepDims extends tf.layers.Layer {
 }
 tf.serialization.registerClass(GlobalAveragePooling2DKeepDims);
 `,
-  // The same formula as src/semantics/conventions.ts PADDING_RULES.keras, evaluated when the
+  // The same formula as src/vocabulary/conventions.ts PADDING_RULES.keras, evaluated when the
   // model is built, because buildModel's \`resolution\` may change the parity of a layer's input.
   correctPad: (ts) => `
 /**
@@ -327,7 +327,7 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
         betaInitializer: ctx.initializer("beta", weightShape(layer, "beta")),
       })})${applyTo(ctx)}`,
     ),
-  // An activation without a tfjs identifier is its custom layer (src/ir/activations.ts).
+  // An activation without a tfjs identifier is its custom layer (src/vocabulary/activations.ts).
   activation: (layer, ctx) => {
     const custom = activationLayer(layer.attrs.activation);
     return symbolic(

@@ -1,4 +1,4 @@
-import type { RoundingPresetName } from "../scaling/rounding.ts";
+import type { RoundingPresetName } from "../vocabulary/rounding.ts";
 
 /**
  * The one table of weight initialisation: how a freshly built model's weights are drawn,

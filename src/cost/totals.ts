@@ -1,6 +1,6 @@
 import type { Dims, RepeatCostContext, Tally } from "../operators/table.ts";
 import type { ScaledNetwork, ScaledShape } from "../scaling/scale.ts";
-import { PREPROCESSING, type Preprocessing } from "../semantics/conventions.ts";
+import { PREPROCESSING, type Preprocessing } from "../vocabulary/conventions.ts";
 import type { Spec } from "../semantics/spec.ts";
 import type { ParamCount } from "./cost.ts";
 

@@ -1,6 +1,6 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { elements, type Layer, type LayerKind, type NetworkIR, type Shape } from "../ir/ir.ts";
-import { PADDING_RULES } from "../semantics/conventions.ts";
+import { PADDING_RULES } from "../vocabulary/conventions.ts";
 import { BYTES_PER_FLOAT } from "./cost.ts";
 import { formatBytes } from "./units.ts";
 

@@ -1,5 +1,5 @@
-import { PADDING_RULES, type PaddingRuleName } from "../semantics/conventions.ts";
-import { builtinActivation } from "./activations.ts";
+import { PADDING_RULES, type PaddingRuleName } from "../vocabulary/conventions.ts";
+import { builtinActivation } from "../vocabulary/activations.ts";
 import type { Activation, Layer, LayerAttrs, LayerKind, Padding, Shape, Weight } from "./ir.ts";
 
 /** What the builder hands back for a layer: its name and output shape. */
@@ -19,7 +19,7 @@ export class LayerBuilder {
   /** The repeat of the stage's operator being lowered (lower.ts sets it). */
   block = 0;
 
-  /** `paddingRule`: how strided k×k windows pad (src/semantics/conventions.ts, PADDING_RULES). */
+  /** `paddingRule`: how strided k×k windows pad (src/vocabulary/conventions.ts, PADDING_RULES). */
   constructor(readonly paddingRule: PaddingRuleName = "keras") {}
 
   /**
@@ -155,7 +155,7 @@ export class LayerBuilder {
 
   /**
    * A conv's or dense layer's activation goes into the layer when tfjs has it built in;
-   * one that needs its own layer (src/ir/activations.ts) follows as `NAME_activation`, as
+   * one that needs its own layer (src/vocabulary/activations.ts) follows as `NAME_activation`, as
    * does any after a grouped convolution (its custom layer has no activation field).
    */
   private fusable(activation: Activation | undefined, canFuse = true): { fused: Activation; after?: Activation } {

@@ -5,11 +5,11 @@
  * Layer names follow the Keras reference (applications/efficientnet.py): `stem_conv`,
  * `block2a_expand_conv`, `block2a_se_reduce`, `top_conv`, `predictions`.
  */
-import type { Convention, ConventionName, PaddingRuleName, PreprocessingName } from "../semantics/conventions.ts";
+import type { Convention, ConventionName, PaddingRuleName, PreprocessingName } from "../vocabulary/conventions.ts";
 
 export type Shape = readonly number[];
 
-import type { Activation } from "./activations.ts";
+import type { Activation } from "../vocabulary/activations.ts";
 
 export type { Activation };
 
@@ -35,7 +35,7 @@ export interface LayerAttrs {
   /**
    * Explicit zero padding before a `valid` strided window ([[top, bottom], [left, right]] at
    * the IR's resolution). `rule` says how to recompute it for another input size
-   * (src/semantics/conventions.ts, PADDING_RULES), `kernel` for which window.
+   * (src/vocabulary/conventions.ts, PADDING_RULES), `kernel` for which window.
    */
   zeroPadding2d: {
     readonly padding: readonly [readonly [number, number], readonly [number, number]];
@@ -116,7 +116,7 @@ export interface NetworkIR {
   readonly variant: string;
   readonly inputShape: Shape;
   readonly classes: number;
-  /** The conventions the layers were built with (src/semantics/conventions.ts), as the spec resolved them. */
+  /** The conventions the layers were built with (src/vocabulary/conventions.ts), as the spec resolved them. */
   readonly convention: {
     readonly name: ConventionName;
     readonly padding: PaddingRuleName;

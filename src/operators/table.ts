@@ -1,7 +1,7 @@
 import { spatial, type LayerBuilder, type Tensor } from "../ir/builder.ts";
-import { SPEC_ACTIVATIONS } from "../ir/activations.ts";
+import { SPEC_ACTIVATIONS } from "../vocabulary/activations.ts";
 import type { Activation } from "../ir/ir.ts";
-import { PADDING_RULES, type PaddingRuleName } from "../semantics/conventions.ts";
+import { PADDING_RULES, type PaddingRuleName } from "../vocabulary/conventions.ts";
 
 /**
  * The one table of operators. An operator is what a stage-table row's Operator cell
@@ -590,7 +590,7 @@ export const MODIFIERS: readonly ModifierDef[] = [
   },
 ];
 
-/** Activations a spec may name (the table: src/ir/activations.ts). */
+/** Activations a spec may name (the table: src/vocabulary/activations.ts). */
 export const ACTIVATIONS: readonly Activation[] = SPEC_ACTIVATIONS;
 
 export function findOperator(name: string): { def: OperatorDef; match: RegExpExecArray } | undefined {

@@ -3,14 +3,14 @@ import { BYTES_PER_FLOAT, type NetworkCost, type ParamCount } from "../cost/cost
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { positionAt } from "../diagnostics/source.ts";
 import { elements, KERAS_CLASS, type Layer } from "../ir/ir.ts";
-import { describeRounding, ROUNDING_PRESETS, type RoundingPresetName } from "../scaling/rounding.ts";
+import { describeRounding, ROUNDING_PRESETS, type RoundingPresetName } from "../vocabulary/rounding.ts";
 import { scaledShape } from "../scaling/scale.ts";
 import {
   CONVENTIONS as CONVENTION_TABLE,
   PADDING_RULES,
   PREPROCESSING,
   type ConventionName,
-} from "../semantics/conventions.ts";
+} from "../vocabulary/conventions.ts";
 import { constraintText, constraintValue } from "../semantics/scaling.ts";
 import type { BudgetMetric, DimensionRule, Spec } from "../semantics/spec.ts";
 import { baselineCoefficients, compoundAudit, type CompoundAudit } from "./compound.ts";
@@ -187,7 +187,7 @@ export interface AuditBlock {
   readonly activationBytes: number;
 }
 
-/** The same variant under another rounding preset (src/scaling/rounding.ts, ROUNDING_PRESETS). */
+/** The same variant under another rounding preset (src/vocabulary/rounding.ts, ROUNDING_PRESETS). */
 export interface AuditPresetComparison {
   readonly preset: RoundingPresetName;
   readonly sameShape: boolean;

@@ -1,7 +1,7 @@
 import type { CompiledVariant } from "../compile.ts";
 import type { ParamCount } from "../cost/cost.ts";
 import { withCommas } from "../cost/units.ts";
-import { fmt } from "../scaling/rounding.ts";
+import { fmt } from "../vocabulary/rounding.ts";
 import { DEFAULT_WIDTH, renderTable, wrap } from "./table.ts";
 import { countUnit } from "./units.ts";
 

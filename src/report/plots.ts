@@ -1,5 +1,5 @@
 import { formatCount, withCommas } from "../cost/units.ts";
-import { fmt } from "../scaling/rounding.ts";
+import { fmt } from "../vocabulary/rounding.ts";
 import type { AuditDocument, AuditVariant, Reported } from "./audit.ts";
 import { gmacs, ratio, signedPercent } from "./units.ts";
 import { lineChart, PALETTE, stackedBarChart, xmlComment, type Series } from "./svg.ts";

@@ -1,5 +1,5 @@
 import type { CostTotals } from "../cost/totals.ts";
-import { applyRounding } from "../scaling/rounding.ts";
+import { applyRounding } from "../vocabulary/rounding.ts";
 import { constraintValue } from "../semantics/scaling.ts";
 import type { Spec } from "../semantics/spec.ts";
 import { Costing, type Coefficients } from "./hypothetical.ts";

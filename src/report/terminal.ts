@@ -1,5 +1,5 @@
 import { withCommas } from "../cost/units.ts";
-import { fmt } from "../scaling/rounding.ts";
+import { fmt } from "../vocabulary/rounding.ts";
 import type { AuditDocument, AuditVariant } from "./audit.ts";
 import type { Block } from "./blocks.ts";
 import { auditSections, layerTable, stageTable, variantBlocks } from "./content.ts";

@@ -1,7 +1,8 @@
 /**
  * Public surface of effnet's runtime (`import ... from "effnet/runtime"`): backend
- * selection, data sets, training, saving and loading, and the generated module of a
- * compiled variant. Loads tfjs and its wasm backend; the compiler API ("effnet") does not.
+ * selection, data sets, training, saving and loading, and the interface every generated
+ * module implements (a variant compiled and imported at run time is `importVariantModule`
+ * of "effnet"). Loads tfjs and its wasm backend; the compiler API ("effnet") does not.
  */
 export { BackendUnavailableError, selectBackend, type BackendChoice, type SelectedBackend } from "./backend.ts";
 export {
@@ -23,4 +24,4 @@ export {
 export { evaluateModel, predictProbabilities, probabilitiesOf, type Evaluation } from "./evaluate.ts";
 export { trainModel, type TrainOptions, type TrainProgress, type TrainResult } from "./train.ts";
 export { MODEL_JSON, WEIGHTS_BIN, loadModel, saveModel, type TrainedModelInfo } from "./io.ts";
-export { importVariantModule, type BuildOptions, type GeneratedModelModule, type ModelMetadata } from "./model.ts";
+export { type BuildOptions, type GeneratedModelModule, type ModelMetadata } from "./module.ts";

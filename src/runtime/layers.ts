@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import type { CustomLayerName } from "../ir/custom-layers.ts";
+import type { CustomLayerName } from "../vocabulary/custom-layers.ts";
 
 /**
  * Layers that generated models need and tfjs lacks. The code between an `emit begin` and
@@ -204,7 +204,7 @@ class EffnetGroupedConv2D extends tf.layers.Layer {
 tf.serialization.registerClass(EffnetGroupedConv2D);
 // effnet:emit end
 
-/** Every custom layer, by its table name (src/ir/custom-layers.ts): a name without a class here does not type-check. */
+/** Every custom layer, by its table name (src/vocabulary/custom-layers.ts): a name without a class here does not type-check. */
 export const CUSTOM_LAYERS: { readonly [N in CustomLayerName]: typeof tf.layers.Layer } = {
   EffnetNormalization,
   EffnetHardSwish,

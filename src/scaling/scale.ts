@@ -1,7 +1,7 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { spatial } from "../ir/builder.ts";
 import type { Spec, Stage, Variant } from "../semantics/spec.ts";
-import { applyRounding, fixed, ROUNDING_PRESETS, scaleAndRound, type Rounded } from "./rounding.ts";
+import { applyRounding, fixed, ROUNDING_PRESETS, scaleAndRound, type Rounded } from "../vocabulary/rounding.ts";
 
 /** One row of the scaled stage table: Table 1 for this variant, every number with its provenance. */
 export interface ScaledStage {

@@ -1,16 +1,16 @@
 import { diagnostic, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/source.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
-import type { Activation } from "../ir/ir.ts";
+import type { Activation } from "../vocabulary/activations.ts";
 import { ACTIVATIONS, KERAS_SE_RULE, type SqueezeExciteRule } from "../operators/table.ts";
-import { ROUNDING_PRESETS, type RoundingPresetName } from "../scaling/rounding.ts";
+import { ROUNDING_PRESETS, type RoundingPresetName } from "../vocabulary/rounding.ts";
 import {
   CONVENTIONS,
   DEFAULT_CONVENTION,
   PREPROCESSING,
   type ConventionName,
   type PreprocessingName,
-} from "./conventions.ts";
+} from "../vocabulary/conventions.ts";
 import type { Document, Entry } from "../syntax/ast.ts";
 import { checkScaling, phiCoefficients, REFERENCE_SCALING } from "./scaling.ts";
 import type { Budget, BudgetMetric, Scaling, Spec, Stage, Variant } from "./spec.ts";
@@ -203,7 +203,7 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
     required: false,
     repeatable: false,
     syntax: "convention torchvision",
-    summary: `the reference whose function the model computes: ${Object.keys(CONVENTIONS).join(", ")} (default ${DEFAULT_CONVENTION}); sets rounding, padding, preprocessing, batch norm and the classifier's activation together (src/semantics/conventions.ts)`,
+    summary: `the reference whose function the model computes: ${Object.keys(CONVENTIONS).join(", ")} (default ${DEFAULT_CONVENTION}); sets rounding, padding, preprocessing, batch norm and the classifier's activation together (src/vocabulary/conventions.ts)`,
     read: (e, a, d) => {
       const names = Object.keys(CONVENTIONS);
       const name = a.expectName(`a convention: ${names.join(", ")}`, names);

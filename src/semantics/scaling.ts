@@ -1,7 +1,7 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { joinSpans, type Span } from "../diagnostics/source.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
-import { applyRounding, fmt, ROUNDING_RULES, type RoundingKind, type RoundingRule } from "../scaling/rounding.ts";
+import { applyRounding, fmt, ROUNDING_RULES, type RoundingKind, type RoundingRule } from "../vocabulary/rounding.ts";
 import type { Entry } from "../syntax/ast.ts";
 import type { DimensionRule, Scaling } from "./spec.ts";
 import { ArgReader } from "./values.ts";

@@ -1,8 +1,8 @@
 import type { Span } from "../diagnostics/source.ts";
 import type { OperatorDef, OperatorParams } from "../operators/table.ts";
-import type { Activation } from "../ir/ir.ts";
-import type { RoundingPresetName, RoundingRule } from "../scaling/rounding.ts";
-import type { Convention, ConventionName, PaddingRuleName, PreprocessingName } from "./conventions.ts";
+import type { Activation } from "../vocabulary/activations.ts";
+import type { RoundingPresetName, RoundingRule } from "../vocabulary/rounding.ts";
+import type { Convention, ConventionName, PaddingRuleName, PreprocessingName } from "../vocabulary/conventions.ts";
 
 /** The checked spec: every default filled in, every number validated, spans kept for later phases' diagnostics. */
 export interface Spec {
@@ -18,9 +18,9 @@ export interface Spec {
   readonly dropConnect: number;
   readonly stages: readonly Stage[];
   readonly scaling: Scaling;
-  /** `convention keras|torchvision` (src/semantics/conventions.ts): the fields below come from it unless a setting overrides one. */
+  /** `convention keras|torchvision` (src/vocabulary/conventions.ts): the fields below come from it unless a setting overrides one. */
   readonly convention: ConventionName;
-  /** `rounding keras|torchvision`: where the reference implementations disagree (src/scaling/rounding.ts, ROUNDING_PRESETS). */
+  /** `rounding keras|torchvision`: where the reference implementations disagree (src/vocabulary/rounding.ts, ROUNDING_PRESETS). */
   readonly rounding: RoundingPresetName;
   readonly padding: PaddingRuleName;
   /** `preprocessing keras|torchvision|none`. */

@@ -1,7 +1,7 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { joinSpans, type Span } from "../diagnostics/source.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
-import type { Activation } from "../ir/ir.ts";
+import type { Activation } from "../vocabulary/activations.ts";
 import {
   ACTIVATIONS,
   findOperator,

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { NetworkIR } from "../ir/ir.ts";
 import { seededRandom } from "../runtime/data.ts";
-import type { GeneratedModelModule } from "../runtime/model.ts";
+import type { GeneratedModelModule } from "../runtime/module.ts";
 import {
   inversePermutation,
   irWeights,

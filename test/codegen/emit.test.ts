@@ -10,7 +10,7 @@ import { COST_RULES, cost } from "../../src/cost/cost.ts";
 import { LayerBuilder } from "../../src/ir/builder.ts";
 import { elements, type NetworkIR } from "../../src/ir/ir.ts";
 import { loadModel, saveModel } from "../../src/runtime/io.ts";
-import type { GeneratedModelModule } from "../../src/runtime/model.ts";
+import type { GeneratedModelModule } from "../../src/runtime/module.ts";
 import { PRETTIER_OPTIONS, shippedVariants } from "./shipped.ts";
 
 /** The IR's convention record for hand-built test networks (the builder's default padding rule is Keras's). */

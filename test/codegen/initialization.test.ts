@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../../src/compile.ts";
 import { TRUNCATED_NORMAL_STDDEV } from "../../src/codegen/initialization.ts";
 import { selectBackend } from "../../src/runtime/backend.ts";
-import { importVariantModule } from "../../src/runtime/model.ts";
+import { importVariantModule } from "../../src/codegen/import-module.ts";
 import { recomputeBatchNormStatistics } from "../../src/runtime/train.ts";
 import type { ImageDataset } from "../../src/runtime/data.ts";
 import { buildModel as buildB0 } from "../../generated/efficientnet/b0.ts";

@@ -3,7 +3,7 @@ import type { Options } from "prettier";
 import { compile, type CompiledVariant } from "../../src/compile.ts";
 import { shippedSpecs } from "../../src/codegen/generate.ts";
 import { moduleFileStem } from "../../src/codegen/emit.ts";
-import type { GeneratedModelModule } from "../../src/runtime/model.ts";
+import type { GeneratedModelModule } from "../../src/runtime/module.ts";
 
 /** The repository root, where specs/ and generated/ live (vitest runs from it). */
 export const ROOT = new URL("../../", import.meta.url).pathname;

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../src/compile.ts";
 import { cost } from "../../src/cost/cost.ts";
 import { closedFormCovers, networkTotals, shapeTotals } from "../../src/cost/totals.ts";
-import { lower } from "../../src/ir/lower.ts";
+import { lower } from "../../src/lowering/lower.ts";
 import { scaledShape } from "../../src/scaling/scale.ts";
 import { compilePath, SHIPPED_SPECS } from "../report/helpers.ts";
 

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { CUSTOM_LAYERS } from "../../src/ir/custom-layers.ts";
+import { CUSTOM_LAYERS } from "../../src/vocabulary/custom-layers.ts";
 import { auditVariant } from "../../src/report/audit.ts";
 import { shippedVariants } from "../codegen/shipped.ts";
 
@@ -9,7 +9,7 @@ import { shippedVariants } from "../codegen/shipped.ts";
  * tfjs's Keras-compatible layers report for the built model of each shipped network's first
  * variant (getClassName(), the name Keras's model.summary() prints), layer by layer.
  */
-/** effnet's registered layers that stand in for a Keras class tfjs lacks (src/ir/custom-layers.ts). */
+/** effnet's registered layers that stand in for a Keras class tfjs lacks (src/vocabulary/custom-layers.ts). */
 const STAND_INS: Record<string, string> = Object.fromEntries(
   Object.entries(CUSTOM_LAYERS).map(([name, c]) => [name, c.kerasClass]),
 );

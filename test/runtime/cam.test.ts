@@ -7,7 +7,7 @@ import { selectBackend } from "../../src/runtime/backend.ts";
 import { classActivationMaps } from "../../src/runtime/cam.ts";
 import { CHANNELS, shapesDataset } from "../../src/runtime/data.ts";
 import { saveModel } from "../../src/runtime/io.ts";
-import { importVariantModule } from "../../src/runtime/model.ts";
+import { importVariantModule } from "../../src/codegen/import-module.ts";
 import { predictProbabilities } from "../../src/runtime/evaluate.ts";
 import { trainModel } from "../../src/runtime/train.ts";
 import { runCli } from "../helpers/cli.ts";

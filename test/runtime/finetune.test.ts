@@ -7,7 +7,7 @@ import { compile } from "../../src/compile.ts";
 import { selectBackend } from "../../src/runtime/backend.ts";
 import { shapesDataset } from "../../src/runtime/data.ts";
 import { fineTune, transferBackbone } from "../../src/runtime/finetune.ts";
-import { importVariantModule } from "../../src/runtime/model.ts";
+import { importVariantModule } from "../../src/codegen/import-module.ts";
 import { predictProbabilities } from "../../src/runtime/evaluate.ts";
 import { trainModel } from "../../src/runtime/train.ts";
 import { seedWeights, SMALL_NET_SPEC } from "../helpers/small-net.ts";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { applyRounding, scaleAndRound } from "../../src/scaling/rounding.ts";
+import { applyRounding, scaleAndRound } from "../../src/vocabulary/rounding.ts";
 
 /**
  * The rounding rules against a plain transcription of the reference formulas

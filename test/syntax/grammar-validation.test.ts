@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { EffnetParser } from "../../src/syntax/grammar.ts";
 import { allTokens, LEXER_CONFIG } from "../../src/syntax/tokens.ts";
 
+// performSelfAnalysis throws on any definition error when validations run.
 // The commands build the lexer and parser with chevrotain's validations skipped (they cost
 // start-up time and depend only on the fixed grammar): here they run, so a grammar or token
 // change that chevrotain would reject fails the tests instead of going unnoticed.
@@ -14,6 +15,5 @@ describe("grammar validation", () => {
 
   it("the parser's grammar passes chevrotain's validations", () => {
     expect(() => new EffnetParser({ validate: true })).not.toThrow();
-    expect(new EffnetParser({ validate: true }).definitionErrors).toEqual([]);
   });
 });

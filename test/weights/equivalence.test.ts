@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../src/runtime/backend.ts";
-import { importVariantModule } from "../../src/runtime/model.ts";
+import { importVariantModule } from "../../src/codegen/import-module.ts";
 import { importWeights, seededPixels } from "../../src/weights/transfer.ts";
 import {
   BATCH,
@@ -13,7 +13,7 @@ import {
   INPUT_SEED,
   type EquivalenceCase,
 } from "../../scripts/equivalence/cases.ts";
-import type { ConventionName } from "../../src/semantics/conventions.ts";
+import type { ConventionName } from "../../src/vocabulary/conventions.ts";
 
 /**
  * Same function, not only the same counts: torchvision's models (torch 1.13,

@@ -1,5 +1,5 @@
 import { withCommas } from "../../cost/units.ts";
-import { fmt } from "../../scaling/rounding.ts";
+import { fmt } from "../../vocabulary/rounding.ts";
 import { parseBudget, type BudgetLimit } from "../../report/solve.ts";
 import {
   axisValues,

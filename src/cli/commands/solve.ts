@@ -1,5 +1,5 @@
 import { formatCount, withCommas } from "../../cost/units.ts";
-import { fmt } from "../../scaling/rounding.ts";
+import { fmt } from "../../vocabulary/rounding.ts";
 import { auditVariant } from "../../report/audit.ts";
 import {
   DEFAULT_PRECISION,

@@ -6,7 +6,8 @@ import { loadImageFolder, shapesDataset, splitDataset, type ImageDataset } from 
 import { RuntimeUserError } from "../../runtime/errors.ts";
 import { fineTune, transferBackbone } from "../../runtime/finetune.ts";
 import { loadModel, saveModel, type TrainedModelInfo } from "../../runtime/io.ts";
-import { importVariantModule, type GeneratedModelModule } from "../../runtime/model.ts";
+import { type GeneratedModelModule } from "../../runtime/module.ts";
+import { importVariantModule } from "../../codegen/import-module.ts";
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, optimizerNamed, parseSchedule, SCHEDULES } from "../../runtime/optimizers.ts";
 import {
   trainModel,

@@ -3,8 +3,8 @@ import { displayPath } from "../../codegen/generate.ts";
 import { diagnostic } from "../../diagnostics/diagnostic.ts";
 import { fsReason } from "../../runtime/errors.ts";
 import { readModelArtifacts, saveModel, type TrainedModelInfo } from "../../runtime/io.ts";
-import { importVariantModule } from "../../runtime/model.ts";
-import { CONVENTIONS, type ConventionName } from "../../semantics/conventions.ts";
+import { importVariantModule } from "../../codegen/import-module.ts";
+import { CONVENTIONS, type ConventionName } from "../../vocabulary/conventions.ts";
 import { REFERENCES, type ReferenceName } from "../../weights/naming.ts";
 import { exportWeights, importWeights } from "../../weights/transfer.ts";
 import {

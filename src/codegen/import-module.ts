@@ -1,56 +1,12 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { basename, dirname, join } from "node:path";
-import type * as tf from "@tensorflow/tfjs";
 import type { CompiledVariant } from "../compile.ts";
-import { emitModule, moduleFileStem } from "../codegen/emit.ts";
-import { moduleInfo } from "../codegen/generate.ts";
-
-/** What every generated module exports (src/codegen/emit.ts writes them). */
-export interface BuildOptions {
-  readonly classes?: number;
-  readonly resolution?: number;
-  readonly dropout?: number;
-  readonly includeTop?: boolean;
-  /** Seed of the initial weights and the dropout masks; the same seed builds bit-identical weights. */
-  readonly seed?: number;
-}
-
-export interface ModelMetadata {
-  readonly network: string;
-  readonly variant: string;
-  readonly source: string;
-  readonly coefficients: {
-    readonly width: number;
-    readonly depth: number;
-    readonly resolution: number;
-    readonly phi: number | null;
-  };
-  readonly resolution: number;
-  readonly inputShape: readonly number[];
-  readonly classes: number;
-  readonly dropout: number;
-  readonly params: { readonly total: number; readonly trainable: number; readonly nonTrainable: number };
-  readonly macs: number;
-  readonly flops: number;
-  readonly layers: number;
-  /** src/semantics/conventions.ts: what the model computes beyond its shapes. */
-  readonly convention: {
-    readonly name: string;
-    readonly padding: string;
-    readonly preprocessing: string;
-    readonly output: "logits" | "probabilities";
-  };
-  /** The initialisation convention (src/codegen/initialization.ts). */
-  readonly initialization: string;
-}
-
-export interface GeneratedModelModule {
-  readonly buildModel: (options?: BuildOptions) => tf.LayersModel;
-  readonly metadata: ModelMetadata;
-}
+import { writeAllOrNothing } from "../files/write.ts";
+import type { GeneratedModelModule } from "../runtime/module.ts";
+import { emitModule, moduleFileStem } from "./emit.ts";
+import { moduleInfo } from "./generate.ts";
 
 /**
  * Where emitted modules are cached for import: in the node_modules folder that holds the
@@ -82,9 +38,6 @@ export async function importVariantModule(
   const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
   const dir = cacheDir();
   const path = join(dir, `${moduleFileStem(compiled.ir.network)}_${moduleFileStem(compiled.ir.variant)}_${hash}.mjs`);
-  mkdirSync(dir, { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, code);
-  renameSync(temp, path);
+  writeAllOrNothing([{ path, content: code }]);
   return (await import(pathToFileURL(path).href)) as GeneratedModelModule;
 }

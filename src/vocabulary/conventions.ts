@@ -1,5 +1,5 @@
-import type { Activation } from "../ir/ir.ts";
-import type { RoundingPresetName } from "../scaling/rounding.ts";
+import type { Activation } from "./activations.ts";
+import type { RoundingPresetName } from "./rounding.ts";
 
 /**
  * Conventions: where the reference implementations compute a different function from the
@@ -38,7 +38,7 @@ import type { RoundingPresetName } from "../scaling/rounding.ts";
 export interface Convention {
   /** Where the convention comes from, for reports and generated headers. */
   readonly source: string;
-  /** The head's width rule (src/scaling/rounding.ts, ROUNDING_PRESETS). */
+  /** The head's width rule (src/vocabulary/rounding.ts, ROUNDING_PRESETS). */
   readonly rounding: RoundingPresetName;
   /** Padding of strided windows (PADDING_RULES). */
   readonly padding: PaddingRuleName;

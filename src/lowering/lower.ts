@@ -1,7 +1,7 @@
 import type { ScaledNetwork } from "../scaling/scale.ts";
-import { PREPROCESSING, type Preprocessing } from "../semantics/conventions.ts";
-import { LayerBuilder, type Tensor } from "./builder.ts";
-import type { NetworkIR } from "./ir.ts";
+import { PREPROCESSING, type Preprocessing } from "../vocabulary/conventions.ts";
+import { LayerBuilder, type Tensor } from "../ir/builder.ts";
+import type { NetworkIR } from "../ir/ir.ts";
 
 /** Keras's block letters: a, b, …, z, then aa, ab, … for very deep stages. */
 export function blockLetters(j: number): string {
