@@ -1,21 +1,21 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { SIZE_LIMITS } from "../scaling/scale.ts";
 import type { Budget, Variant } from "../semantics/spec.ts";
+import { BUDGET_METRICS, metricValue } from "../vocabulary/budgets.ts";
 import type { NetworkCost } from "./cost.ts";
 import { formatCount } from "./units.ts";
 
 /** `budget macs <= 40G`: every variant (or the named one) is held to it. */
 export function checkBudgets(budgets: readonly Budget[], variant: Variant, cost: NetworkCost): Diagnostic[] {
-  const value = { macs: cost.macs, flops: cost.flops, params: cost.params.total };
   return budgets
-    .filter((b) => (b.variant === undefined || b.variant === variant.name) && value[b.metric] > b.limit)
+    .filter((b) => (b.variant === undefined || b.variant === variant.name) && metricValue(b.metric, cost) > b.limit)
     .map((b) =>
       diagnostic(
         "EFF4001",
         {
           variant: variant.name,
-          metric: b.metric === "params" ? "parameters" : b.metric === "macs" ? "multiply-adds" : "FLOPs",
-          value: formatCount(value[b.metric]),
+          metric: BUDGET_METRICS[b.metric].noun,
+          value: formatCount(metricValue(b.metric, cost)),
           limit: formatCount(b.limit),
         },
         b.span,

@@ -1,3 +1,4 @@
+import { metricValue } from "../vocabulary/budgets.ts";
 import type { Compilation, CompiledVariant } from "../compile.ts";
 import { BYTES_PER_FLOAT, type NetworkCost, type ParamCount } from "../cost/cost.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
@@ -504,7 +505,7 @@ function auditBudgets(spec: Spec, variants: readonly CompiledVariant[], compilat
     checks: variants
       .filter((v) => b.variant === undefined || b.variant === v.variant.name)
       .map((v) => {
-        const value = { macs: v.cost.macs, flops: v.cost.flops, params: v.cost.params.total }[b.metric];
+        const value = metricValue(b.metric, v.cost);
         return { variant: v.variant.name, value, fits: value <= b.limit, headroom: b.limit - value };
       }),
   }));

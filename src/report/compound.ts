@@ -1,4 +1,5 @@
 import type { Spec, Variant } from "../semantics/spec.ts";
+import { SCALING_DIMENSION_NAMES, SCALING_DIMENSIONS, type ScalingDimension } from "../vocabulary/dimensions.ts";
 import type { Coefficients, Costing } from "./hypothetical.ts";
 
 /**
@@ -35,11 +36,10 @@ import type { Coefficients, Costing } from "./hypothetical.ts";
  * Nominal cost factors are d, w² and (r/r₀)² (for a φ variant γ^2φ, so that rounding its
  * resolution counts as rounding).
  */
-export type Dimension = "depth" | "width" | "resolution";
-export const DIMENSIONS: readonly Dimension[] = ["depth", "width", "resolution"];
-
-/** How FLOPS grow with each coefficient: d, w², r² (section 3.1, "FLOPS … proportional to d, w², r²"). */
-const FLOPS_EXPONENT: Readonly<Record<Dimension, number>> = { depth: 1, width: 2, resolution: 2 };
+type Dimension = ScalingDimension;
+const DIMENSIONS = SCALING_DIMENSION_NAMES;
+// How FLOPS grow with each coefficient: d, w², r² (section 3.1, "FLOPS … proportional to d, w², r²").
+const FLOPS_EXPONENT = (d: Dimension) => SCALING_DIMENSIONS[d].flopsExponent;
 
 export interface DimensionAudit {
   /** The coefficient as declared: d, w, or r / r₀ (γ^φ unrounded for a φ variant). */
@@ -96,8 +96,8 @@ export function compoundAudit(spec: Spec, variant: Variant, costing: Costing): C
     resolution: variant.phi !== undefined ? rule.gamma ** variant.phi : variant.resolution / r0,
   };
   const bases = base(rule);
-  const logCompound = DIMENSIONS.reduce((s, d) => s + FLOPS_EXPONENT[d] * Math.log(bases[d]), 0);
-  const phiImplied = DIMENSIONS.reduce((s, d) => s + FLOPS_EXPONENT[d] * Math.log(declared[d]), 0) / logCompound;
+  const logCompound = DIMENSIONS.reduce((s, d) => s + FLOPS_EXPONENT(d) * Math.log(bases[d]), 0);
+  const phiImplied = DIMENSIONS.reduce((s, d) => s + FLOPS_EXPONENT(d) * Math.log(declared[d]), 0) / logCompound;
   const phi = variant.phi ?? phiImplied;
 
   // v(S): log₂ MACs with the dimensions in S at the variant's built values, the others at the baseline's.
@@ -132,8 +132,8 @@ export function compoundAudit(spec: Spec, variant: Variant, costing: Costing): C
   const dimensions = Object.fromEntries(
     DIMENSIONS.map((d) => {
       const share = shapley(bits[d]);
-      const nominal = declared[d] ** FLOPS_EXPONENT[d];
-      const target = (phi * FLOPS_EXPONENT[d] * Math.log(bases[d])) / logCompound;
+      const nominal = declared[d] ** FLOPS_EXPONENT(d);
+      const target = (phi * FLOPS_EXPONENT(d) * Math.log(bases[d])) / logCompound;
       const audit: DimensionAudit = {
         coefficient: declared[d],
         impliedPhi: bases[d] === 1 ? null : Math.log(declared[d]) / Math.log(bases[d]),

@@ -1,9 +1,10 @@
+import { BUDGET_METRICS } from "../vocabulary/budgets.ts";
 import { formatCount, withCommas } from "../cost/units.ts";
+import { SCALING_DIMENSION_NAMES } from "../vocabulary/dimensions.ts";
 import { fmt } from "../vocabulary/rounding.ts";
 import type { AuditDocument, AuditVariant, Reported } from "./audit.ts";
 import type { MemoryAtBatch } from "./memory.ts";
 import { slug, type Block, type TableColumn } from "./blocks.ts";
-import { DIMENSIONS } from "./compound.ts";
 import { applicablePlots, PLOTS } from "./plots.ts";
 import { summaryBlocks, type SummaryOptions } from "./summary.ts";
 import { bytesUnit, countUnit, doublings, gmacs, ratio, signedPercent } from "./units.ts";
@@ -204,7 +205,7 @@ function compoundSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void 
         ratio(a.macsRatio),
         ratio(a.lawRatio),
         doublings(a.deviation),
-        ...DIMENSIONS.map((d) => doublings(a.dimensions[d].contribution)),
+        ...SCALING_DIMENSION_NAMES.map((d) => doublings(a.dimensions[d].contribution)),
       ];
     }),
   });
@@ -218,7 +219,7 @@ function compoundSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void 
     wide: true,
     columns: [
       left("Variant"),
-      ...DIMENSIONS.flatMap((d) => [
+      ...SCALING_DIMENSION_NAMES.flatMap((d) => [
         right(`${d}: nominal`),
         right(`${d}: realized`),
         right(`${d}: rounding`),
@@ -227,7 +228,7 @@ function compoundSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void 
     ],
     rows: audited.map((v) => [
       v.name,
-      ...DIMENSIONS.flatMap((d) => {
+      ...SCALING_DIMENSION_NAMES.flatMap((d) => {
         const x = v.compound!.dimensions[d];
         return [
           ratio(x.nominalCostFactor),
@@ -281,8 +282,6 @@ function presetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
   if (same.length) p(`Same shape under every preset: ${same.join(", ")}.`);
 }
 
-const metricName = { macs: "MACs", flops: "FLOPs", params: "parameters" } as const;
-
 function budgetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
   if (doc.budgets.length === 0) return;
   h(2, "Budgets");
@@ -294,7 +293,7 @@ function budgetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
       const unit = countUnit([b.limit]);
       const show = (n: number) => `${unit.show(n)}${unit.suffix}`;
       return b.checks.map((c) => [
-        `${metricName[b.metric]} ≤ ${formatCount(b.limit)}${b.variant ? ` (${b.variant} only)` : ""}`,
+        `${BUDGET_METRICS[b.metric].name} ≤ ${formatCount(b.limit)}${b.variant ? ` (${b.variant} only)` : ""}`,
         String(b.line),
         c.variant,
         show(c.value),

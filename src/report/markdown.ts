@@ -1,3 +1,4 @@
+import { displayWidth } from "../text/width.ts";
 import type { AuditDocument } from "./audit.ts";
 import { banner, type Block, type TableColumn } from "./blocks.ts";
 import { reportBlocks, type ContentOptions } from "./content.ts";
@@ -25,8 +26,6 @@ export function renderMarkdown(doc: AuditDocument, options: MarkdownOptions = {}
   );
 }
 
-/** Display width: combining marks take no column. */
-const width = (s: string) => [...s.replace(/\p{M}/gu, "")].length;
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
 function renderBlock(block: Block, options: MarkdownOptions): string[] {
@@ -60,9 +59,9 @@ function renderBlock(block: Block, options: MarkdownOptions): string[] {
 
 function table(columns: readonly TableColumn[], rows: readonly (readonly string[])[]): string[] {
   const cells = [columns.map((c) => cell(c.header)), ...rows.map((r) => r.map(cell))];
-  const widths = columns.map((c, i) => Math.max(3, ...cells.map((r) => width(r[i] ?? ""))));
+  const widths = columns.map((c, i) => Math.max(3, ...cells.map((r) => displayWidth(r[i] ?? ""))));
   const line = (r: readonly string[]) =>
-    `| ${r.map((x, i) => (columns[i].align === "right" ? " ".repeat(widths[i] - width(x)) + x : x + " ".repeat(widths[i] - width(x)))).join(" | ")} |`;
+    `| ${r.map((x, i) => (columns[i].align === "right" ? " ".repeat(widths[i] - displayWidth(x)) + x : x + " ".repeat(widths[i] - displayWidth(x)))).join(" | ")} |`;
   const rule = `| ${widths.map((w, i) => (columns[i].align === "right" ? "-".repeat(w - 1) + ":" : "-".repeat(w))).join(" | ")} |`;
   return [line(cells[0]), rule, ...cells.slice(1).map(line)];
 }

@@ -1,3 +1,4 @@
+import { BUDGET_METRIC_NAMES, BUDGET_METRICS, metricValue } from "../vocabulary/budgets.ts";
 import type { CompiledVariant } from "../compile.ts";
 import type { CostTotals } from "../cost/totals.ts";
 import { formatCount } from "../cost/units.ts";
@@ -55,23 +56,22 @@ export interface Solution {
 
 export const DEFAULT_PRECISION = 0.01;
 
-const METRICS: Readonly<Record<BudgetMetric, { readonly name: string; readonly of: (c: CostTotals) => number }>> = {
-  macs: { name: "MACs", of: (c) => c.macs },
-  flops: { name: "FLOPs", of: (c) => c.flops },
-  params: { name: "parameters", of: (c) => c.params.total },
-};
-
-export function metricValue(metric: BudgetMetric, cost: CostTotals): number {
-  return METRICS[metric].of(cost);
-}
+export { metricValue };
 
 export function describeBudgets(budgets: readonly BudgetLimit[]): string {
-  return budgets.map((b) => `${METRICS[b.metric].name} ≤ ${formatCount(b.limit)}`).join(" and ");
+  return budgets.map((b) => `${BUDGET_METRICS[b.metric].name} ≤ ${formatCount(b.limit)}`).join(" and ");
 }
+
+// The spec's `budget macs <= 40G` as one shell word: a metric of the table, `<=` (or `=`,
+// which needs no quoting), a number with a unit suffix of the spec's quantities.
+const CLI_BUDGET = new RegExp(
+  `^\\s*(${BUDGET_METRIC_NAMES.join("|")})\\s*(?:<=|=|≤)\\s*([0-9]*\\.?[0-9]+(?:e[+-]?[0-9]+)?)([${Object.keys(UNIT_SUFFIXES).join("")}]?)\\s*$`,
+  "i",
+);
 
 /** `macs=2G`, `params<=10M`: a command-line budget, or undefined when it is not one. */
 export function parseBudget(text: string): BudgetLimit | undefined {
-  const m = /^\s*(macs|flops|params)\s*(?:<=|=|≤)\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)([KMGBT]?)\s*$/i.exec(text);
+  const m = CLI_BUDGET.exec(text);
   if (!m) return undefined;
   const limit = Number(m[2]) * (m[3] ? UNIT_SUFFIXES[m[3].toUpperCase()] : 1);
   return limit > 0 && Number.isFinite(limit) ? { metric: m[1].toLowerCase() as BudgetMetric, limit } : undefined;
@@ -120,7 +120,7 @@ export function solve(
     };
   };
   const usage = (p: SolvedPoint) =>
-    budgets.map((b) => `${formatCount(metricValue(b.metric, p.cost))} ${METRICS[b.metric].name}`).join(", ");
+    budgets.map((b) => `${formatCount(metricValue(b.metric, p.cost))} ${BUDGET_METRICS[b.metric].name}`).join(", ");
   const solved = (best: SolvedPoint, next: SolvedPoint, gridPoints: number) => {
     const variant = hypotheticalVariant(spec, name, best.coefficients, best.phi);
     const built = costing.build(variant, {});

@@ -1,3 +1,5 @@
+import { displayWidth } from "../text/width.ts";
+
 /** Plain-text tables and prose for terminals and CI logs: aligned columns, no box drawing, fitted to a width. */
 export type Align = "left" | "right";
 
@@ -5,9 +7,6 @@ export interface Column {
   readonly header: string;
   readonly align?: Align;
 }
-
-/** Display width: combining marks and colour escapes take no column. */
-export const textWidth = (s: string) => [...s.replace(/\p{M}/gu, "").replace(/\x1b\[[0-9;]*m/g, "")].length;
 
 /**
  * The width terminal output is fitted to when no `--width` is given: the terminal's own
@@ -22,15 +21,15 @@ const GAP = "  ";
 
 /** Cuts a cell to `max` columns, marking the cut with an ellipsis. */
 function clip(s: string, max: number): string {
-  if (textWidth(s) <= max) return s;
+  if (displayWidth(s) <= max) return s;
   const chars = [...s];
-  while (chars.length && textWidth(chars.join("")) > max - 1) chars.pop();
+  while (chars.length && displayWidth(chars.join("")) > max - 1) chars.pop();
   return chars.join("") + "…";
 }
 
 /** A header broken at spaces into lines no wider than `width` (or its longest word). */
 function headerLines(header: string, width: number): string[] {
-  return wrap(header, Math.max(width, ...header.split(" ").map(textWidth)));
+  return wrap(header, Math.max(width, ...header.split(" ").map(displayWidth)));
 }
 
 function renderOne(
@@ -41,7 +40,7 @@ function renderOne(
   stackHeaders = false,
 ): string {
   const body = rows.map((r) => columns.map((_, i) => clip(r[i] ?? "", maxCell)));
-  const dataWidth = columns.map((_, i) => Math.max(0, ...body.map((r) => textWidth(r[i]))));
+  const dataWidth = columns.map((_, i) => Math.max(0, ...body.map((r) => displayWidth(r[i]))));
   const headers = columns.map((c, i) =>
     stackHeaders ? headerLines(c.header, dataWidth[i]).map((h) => clip(h, maxCell)) : [clip(c.header, maxCell)],
   );
@@ -49,12 +48,12 @@ function renderOne(
   // Stacked headers are bottom-aligned, so the last line of each sits on the rule.
   const headerRows = Array.from({ length: depth }, (_, k) => headers.map((h) => h[k - (depth - h.length)] ?? ""));
   const cells = [...headerRows, ...body];
-  const widths = columns.map((_, i) => Math.max(...cells.map((r) => textWidth(r[i]))));
+  const widths = columns.map((_, i) => Math.max(...cells.map((r) => displayWidth(r[i]))));
   const line = (r: readonly string[]) =>
     indent +
     r
       .map((cell, i) => {
-        const pad = " ".repeat(widths[i] - textWidth(cell));
+        const pad = " ".repeat(widths[i] - displayWidth(cell));
         return columns[i].align === "right" ? pad + cell : cell + pad;
       })
       .join(GAP)
@@ -73,13 +72,13 @@ export function renderTable(
   indent = "",
   width = Infinity,
 ): string {
-  const room = width - textWidth(indent);
-  const data = columns.map((_, i) => Math.max(0, ...rows.map((r) => textWidth(r[i] ?? ""))));
+  const room = width - displayWidth(indent);
+  const data = columns.map((_, i) => Math.max(0, ...rows.map((r) => displayWidth(r[i] ?? ""))));
   const fits = (widths: number[]) => widths.reduce((a, w) => a + w, 0) + GAP.length * (columns.length - 1) <= room;
-  if (fits(columns.map((c, i) => Math.max(textWidth(c.header), data[i]))) || columns.length === 1)
+  if (fits(columns.map((c, i) => Math.max(displayWidth(c.header), data[i]))) || columns.length === 1)
     return renderOne(columns, rows, indent, Math.max(1, room));
   // Too wide: headers stack onto several lines first (they are often wider than their numbers), then the table splits.
-  const natural = columns.map((c, i) => Math.max(data[i], ...headerLines(c.header, data[i]).map(textWidth)));
+  const natural = columns.map((c, i) => Math.max(data[i], ...headerLines(c.header, data[i]).map(displayWidth)));
   if (fits(natural)) return renderOne(columns, rows, indent, Math.max(1, room), true);
   // The key column keeps at most half the room, so every part has space for others beside it.
   const key = Math.min(natural[0], Math.floor(room / 2));
@@ -117,12 +116,12 @@ export function wrap(text: string, width: number, first = "", hanging = ""): str
   let line: string | undefined;
   for (const word of text.split(/\s+/).filter(Boolean)) {
     if (line === undefined) line = first + word;
-    else if (textWidth(`${line} ${word}`) <= width) line = `${line} ${word}`;
+    else if (displayWidth(`${line} ${word}`) <= width) line = `${line} ${word}`;
     else {
       lines.push(line);
       line = hanging + word;
     }
-    while (textWidth(line) > width && [...line].length > [...hanging].length + 1) {
+    while (displayWidth(line) > width && [...line].length > [...hanging].length + 1) {
       const chars: string[] = [...line];
       lines.push(chars.slice(0, width).join(""));
       line = hanging + chars.slice(width).join("");

@@ -4,6 +4,7 @@ import { didYouMean } from "../diagnostics/suggest.ts";
 import type { Activation } from "../vocabulary/activations.ts";
 import { ACTIVATIONS, KERAS_SE_RULE, type SqueezeExciteRule } from "../operators/table.ts";
 import { ROUNDING_PRESETS, type RoundingPresetName } from "../vocabulary/rounding.ts";
+import { BUDGET_METRIC_NAMES } from "../vocabulary/budgets.ts";
 import {
   CONVENTIONS,
   DEFAULT_CONVENTION,
@@ -352,7 +353,7 @@ export function check(document: Document, options: CheckOptions = {}): CheckResu
     ? checkScaling(draft.scalingEntry, rowCount || undefined, diagnostics)
     : REFERENCE_SCALING;
   const variants = checkVariants(draft, scaling, diagnostics);
-  const budgets = checkBudgets(draft.budgetLines, variants, diagnostics);
+  const budgets = readBudgets(draft.budgetLines, variants, diagnostics);
 
   if (hasErrors(diagnostics) || !nameAtom || !draft.input || draft.classes === undefined) return { diagnostics };
   const { span: inputSpan, ...input } = draft.input;
@@ -564,13 +565,12 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
   return variants;
 }
 
-const BUDGET_METRICS: readonly BudgetMetric[] = ["macs", "flops", "params"];
-
-function checkBudgets(lines: readonly Entry[], variants: readonly Variant[], diagnostics: Diagnostic[]): Budget[] {
+/** `budget macs <= 40G [variant B0]` lines, read and checked against the variants they name. */
+function readBudgets(lines: readonly Entry[], variants: readonly Variant[], diagnostics: Diagnostic[]): Budget[] {
   const budgets: Budget[] = [];
   for (const line of lines) {
     const args = new ArgReader(line.args, line.key.span, "budget", diagnostics);
-    const metric = args.expectName("`macs`, `flops` or `params`", BUDGET_METRICS);
+    const metric = args.expectName(BUDGET_METRIC_NAMES.map((m) => `\`${m}\``).join(", "), BUDGET_METRIC_NAMES);
     if (!metric) continue;
     if (!args.accept("<=") && !args.accept("≤")) {
       args.fail("`<=`");

@@ -3,6 +3,7 @@ import { joinSpans, type Span } from "../diagnostics/source.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
 import { applyRounding, fmt, ROUNDING_RULES, type RoundingKind, type RoundingRule } from "../vocabulary/rounding.ts";
 import type { Entry } from "../syntax/ast.ts";
+import { dimensionOf, SCALING_DIMENSIONS, type Coefficient, type ScalingDimension } from "../vocabulary/dimensions.ts";
 import type { DimensionRule, Scaling } from "./spec.ts";
 import { ArgReader } from "./values.ts";
 
@@ -17,14 +18,7 @@ export const REFERENCE_SCALING: Scaling = {
   resolution: { rule: { kind: "multiple", divisor: 8 }, fixedStages: [] },
 };
 
-/** `depth alpha 1.2 …`: which coefficient names each dimension's rule. */
-const DIMENSIONS = {
-  depth: { coefficient: "alpha", greek: "α" },
-  width: { coefficient: "beta", greek: "β" },
-  resolution: { coefficient: "gamma", greek: "γ" },
-} as const;
-type Dimension = keyof typeof DIMENSIONS;
-const COEFFICIENT_NAMES: Record<string, "alpha" | "beta" | "gamma"> = {
+const COEFFICIENT_NAMES: Record<string, Coefficient> = {
   alpha: "alpha",
   α: "alpha",
   beta: "beta",
@@ -33,7 +27,7 @@ const COEFFICIENT_NAMES: Record<string, "alpha" | "beta" | "gamma"> = {
   γ: "gamma",
 };
 
-const SCALING_KEYS = [...Object.keys(DIMENSIONS), "require"];
+const SCALING_KEYS = [...Object.keys(SCALING_DIMENSIONS), "require"];
 
 /**
  * What a `scaling { … }` block may say, for grammar/vocabulary.md and the editor grammar's
@@ -98,9 +92,9 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
   const reader = new ArgReader(entry.args, entry.key.span, "scaling", diagnostics);
   const compound = reader.acceptWord("compound") !== undefined;
   if (!compound && !reader.done) reader.expectName("`compound` (or nothing)", ["compound"]);
-  const rules: Partial<Record<Dimension, DimensionRule>> = {};
-  const coefficients: Partial<Record<"alpha" | "beta" | "gamma", number>> = {};
-  const coefficientSpans: Partial<Record<"alpha" | "beta" | "gamma", Span>> = {};
+  const rules: Partial<Record<ScalingDimension, DimensionRule>> = {};
+  const coefficients: Partial<Record<Coefficient, number>> = {};
+  const coefficientSpans: Partial<Record<Coefficient, Span>> = {};
   let constraint: NonNullable<Scaling["compound"]>["constraint"];
   const seen = new Map<string, Span>();
   let unknownRule = false;
@@ -136,8 +130,8 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
       constraint = readConstraint(args, item);
       continue;
     }
-    const dimension = DIMENSIONS[key as Dimension];
-    let rule = REFERENCE_SCALING[key as Dimension].rule;
+    const dimension = SCALING_DIMENSIONS[key as ScalingDimension];
+    let rule = REFERENCE_SCALING[key as ScalingDimension].rule;
     let fixedStages: number[] = [];
     let scaledStages: number[] = [];
     while (!args.done) {
@@ -172,11 +166,16 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
         );
       }
     }
-    rules[key as Dimension] = { rule, fixedStages, ...(scaledStages.length ? { scaledStages } : {}), span: item.span };
+    rules[key as ScalingDimension] = {
+      rule,
+      fixedStages,
+      ...(scaledStages.length ? { scaledStages } : {}),
+      span: item.span,
+    };
   }
   for (const [name, value] of Object.entries(coefficients)) {
     if (value < 1) {
-      const greek = Object.values(DIMENSIONS).find((d) => d.coefficient === name)!.greek;
+      const greek = SCALING_DIMENSIONS[dimensionOf(name as Coefficient)].greek;
       diagnostics.push(
         diagnostic("EFF2033", { name: `${greek} (${name})`, value: fmt(value) }, coefficientSpans[name as "alpha"]!),
       );
@@ -268,10 +267,7 @@ export function constraintValue(
 export function constraintText(exponents: Constraint["exponents"]): string {
   return (["alpha", "beta", "gamma"] as const)
     .filter((n) => exponents[n] !== 0)
-    .map(
-      (n) =>
-        `${DIMENSIONS[Object.keys(DIMENSIONS).find((d) => DIMENSIONS[d as Dimension].coefficient === n) as Dimension].greek}${exponents[n] === 1 ? "" : `^${fmt(exponents[n])}`}`,
-    )
+    .map((n) => `${SCALING_DIMENSIONS[dimensionOf(n)].greek}${exponents[n] === 1 ? "" : `^${fmt(exponents[n])}`}`)
     .join("·");
 }
 

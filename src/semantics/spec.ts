@@ -1,4 +1,5 @@
 import type { Span } from "../diagnostics/source.ts";
+import type { BudgetMetric } from "../vocabulary/budgets.ts";
 import type { OperatorDef, OperatorParams } from "../operators/table.ts";
 import type { Activation } from "../vocabulary/activations.ts";
 import type { RoundingPresetName, RoundingRule } from "../vocabulary/rounding.ts";
@@ -91,7 +92,7 @@ export interface Variant {
   readonly reported: { readonly params?: number; readonly macs?: number };
 }
 
-export type BudgetMetric = "macs" | "flops" | "params";
+export type { BudgetMetric };
 
 export interface Budget {
   readonly metric: BudgetMetric;

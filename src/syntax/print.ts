@@ -1,3 +1,4 @@
+import { displayWidth } from "../text/width.ts";
 import { atomsText, type Block, type Document, type Entry, type Row } from "./ast.ts";
 
 const INDENT = "  ";
@@ -50,14 +51,14 @@ function printTable(rows: Row[], indent: string, lines: string[], first: boolean
   const widths: number[] = [];
   rows.forEach((row, r) => {
     if (isRule(row)) return;
-    texts[r].forEach((t, c) => (widths[c] = Math.max(widths[c] ?? 3, width(t))));
+    texts[r].forEach((t, c) => (widths[c] = Math.max(widths[c] ?? 3, displayWidth(t))));
   });
   rows.forEach((row, r) => {
     if (row.blankLineBefore && !(first && r === 0)) lines.push("");
     for (const c of row.leadingComments) lines.push(indent + c);
     const cells = isRule(row)
       ? texts[r].map((t, c) => ruleOf(t, widths[c] ?? 3))
-      : texts[r].map((t, c) => t + " ".repeat(Math.max(0, (widths[c] ?? 0) - width(t))));
+      : texts[r].map((t, c) => t + " ".repeat(Math.max(0, (widths[c] ?? 0) - displayWidth(t))));
     const body = cells.length ? `| ${cells.join(" | ")} |` : "|";
     lines.push(withComment(indent + body, row.trailingComment));
   });
@@ -68,11 +69,6 @@ function ruleOf(text: string, w: number): string {
   const left = text.startsWith(":") ? ":" : "";
   const right = text.endsWith(":") ? ":" : "";
   return left + "-".repeat(Math.max(1, w - left.length - right.length)) + right;
-}
-
-/** Display width: combining marks (the hats of `F̂i`) take no column. */
-function width(text: string): number {
-  return text.replace(/\p{M}/gu, "").length;
 }
 
 function withComment(line: string, comment: string | undefined): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DIMENSIONS } from "../../src/report/compound.ts";
+import { SCALING_DIMENSION_NAMES as DIMENSIONS } from "../../src/vocabulary/dimensions.ts";
 import { auditPath } from "./helpers.ts";
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { auditSchemaErrors } from "../../src/report/schema.ts";
-import { textWidth } from "../../src/report/table.ts";
+import { displayWidth } from "../../src/text/width.ts";
 import { runCli as run } from "../helpers/cli.ts";
 
 /**
@@ -22,7 +22,7 @@ function golden(name: string, text: string): void {
   expect(text).toBe(readFileSync(path, "utf8"));
 }
 
-const widest = (text: string) => Math.max(...text.split("\n").map(textWidth));
+const widest = (text: string) => Math.max(...text.split("\n").map(displayWidth));
 
 describe("effnet audit in a terminal", () => {
   it.each([1, 2])("B0 --layers --depth %i matches its golden", async (depth) => {

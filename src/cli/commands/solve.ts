@@ -1,3 +1,4 @@
+import { BUDGET_METRICS } from "../../vocabulary/budgets.ts";
 import { formatCount, withCommas } from "../../cost/units.ts";
 import { fmt } from "../../vocabulary/rounding.ts";
 import { auditVariant } from "../../report/audit.ts";
@@ -126,7 +127,7 @@ function renderSolution(network: string, s: Solution): string {
     s.budgets
       .map(
         (b) =>
-          `${formatCount(metricValue(b.metric, p.cost))} ${b.metric === "params" ? "parameters" : b.metric === "macs" ? "MACs" : "FLOPs"} (${((metricValue(b.metric, p.cost) / b.limit) * 100).toFixed(1)}% of ${formatCount(b.limit)})`,
+          `${formatCount(metricValue(b.metric, p.cost))} ${BUDGET_METRICS[b.metric].name} (${((metricValue(b.metric, p.cost) / b.limit) * 100).toFixed(1)}% of ${formatCount(b.limit)})`,
       )
       .join(", ");
   return [
