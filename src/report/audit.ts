@@ -32,7 +32,7 @@ import {
  * validates every document against it before it leaves the program); a field added here
  * is added there, with its unit.
  */
-export const AUDIT_SCHEMA_VERSION = 3;
+export const AUDIT_SCHEMA_VERSION = 4;
 
 export interface AuditDocument {
   readonly schemaVersion: typeof AUDIT_SCHEMA_VERSION;
@@ -197,8 +197,11 @@ export interface AuditPresetComparison {
     readonly channels: readonly [number, number];
     readonly layers: readonly [number, number];
   }[];
-  readonly params: ParamCount;
-  readonly macs: number;
+  /** Under the other preset; null when it refuses the network (`refused` says why). */
+  readonly params: ParamCount | null;
+  readonly macs: number | null;
+  /** Why the other preset cannot build this variant (e.g. EFF3002, a stage rounded to no channels), or null. */
+  readonly refused: string | null;
 }
 
 export interface AuditStage {
@@ -484,16 +487,21 @@ function summarySizes(v: CompiledVariant): AuditSummarySizes {
 
 function comparePreset(v: CompiledVariant, preset: RoundingPresetName, costing: Costing): AuditPresetComparison {
   const spec = { ...v.scaled.spec, rounding: preset };
-  const other = scaledShape(spec, v.variant.width, v.variant.depth, v.variant.resolution);
+  const otherShape = scaledShape(spec, v.variant.width, v.variant.depth, v.variant.resolution);
   const differences = v.scaled.stages
     .map((s, i) => ({
       stage: s.stage.index,
-      channels: [s.channels.value, other.channels[i]] as const,
-      layers: [s.layers.value, other.layers[i]] as const,
+      channels: [s.channels.value, otherShape.channels[i]] as const,
+      layers: [s.layers.value, otherShape.layers[i]] as const,
     }))
     .filter((d) => d.channels[0] !== d.channels[1] || d.layers[0] !== d.layers[1]);
-  const otherCost = differences.length ? costing.totals(v.variant, spec) : v.cost;
-  return { preset, sameShape: differences.length === 0, differences, params: otherCost.params, macs: otherCost.macs };
+  const same = { preset, sameShape: true, differences, params: v.cost.params, macs: v.cost.macs, refused: null };
+  if (differences.length === 0) return same;
+  // The other preset may round a stage this one keeps down to nothing, or past a limit.
+  const other = costing.screen(v.variant, { allowHuge: true, spec, learnable: false });
+  return other.ok
+    ? { ...same, sameShape: false, params: other.totals.params, macs: other.totals.macs }
+    : { ...same, sameShape: false, params: null, macs: null, refused: `${other.code}: ${other.why}` };
 }
 
 function auditBudgets(spec: Spec, variants: readonly CompiledVariant[], compilation: Compilation): AuditBudget[] {

@@ -148,7 +148,7 @@ export function compoundAudit(spec: Spec, variant: Variant, costing: Costing): C
     }),
   ) as Record<Dimension, DimensionAudit>;
 
-  return {
+  const result: CompoundAudit = {
     phi,
     phiSource: variant.phi !== undefined ? "declared" : "implied",
     macsRatio: 2 ** log2Ratio,
@@ -156,4 +156,24 @@ export function compoundAudit(spec: Spec, variant: Variant, costing: Costing): C
     deviation: log2Ratio - phi,
     dimensions,
   };
+  // A coefficient so far from 1 (depth 1e-308) that 2^φ or a cost factor leaves the range
+  // of doubles has no audit to give: none, rather than a ratio of 0 or a log of infinity.
+  const factors = [
+    result.macsRatio,
+    result.lawRatio,
+    ...Object.values(dimensions).flatMap((a) => [a.nominalCostFactor, a.realizedCostFactor]),
+  ];
+  const numbers = [
+    result.phi,
+    result.deviation,
+    ...Object.values(dimensions).flatMap((a) => [
+      a.contribution,
+      a.rounding,
+      a.coefficientPart,
+      a.targetDoublings,
+      a.coefficient,
+      a.impliedPhi ?? 0,
+    ]),
+  ];
+  return factors.every((f) => f > 0 && Number.isFinite(f)) && numbers.every(Number.isFinite) ? result : null;
 }

@@ -253,8 +253,9 @@ function presetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
     p(`Every variant has the same shape under ${net.rounding.alternatives.map((a) => `\`${a}\``).join(", ")}.`);
     return;
   }
-  const macs = countUnit(differing.map(({ r }) => r.macs));
-  const delta = countUnit(differing.map(({ v, r }) => r.macs - v.macs));
+  const built = differing.flatMap(({ r }) => (r.macs === null ? [] : [r.macs]));
+  const macs = countUnit(built);
+  const delta = countUnit(differing.flatMap(({ v, r }) => (r.macs === null ? [] : [r.macs - v.macs])));
   blocks.push({
     kind: "table",
     columns: [
@@ -273,9 +274,10 @@ function presetSection(doc: AuditDocument, h: H, p: P, blocks: Block[]): void {
           `stage ${d.stage}: ${d.channels[0] === d.channels[1] ? "" : `${d.channels[0]} → ${d.channels[1]} channels`}${d.layers[0] === d.layers[1] ? "" : ` ${d.layers[0]} → ${d.layers[1]} layers`}`.trim(),
         )
         .join("; "),
-      withCommas(r.params.total),
-      macs.show(r.macs),
-      `${r.macs >= v.macs ? "+" : "−"}${delta.show(Math.abs(r.macs - v.macs))}`,
+      // A preset that rounds a stage away cannot build the network: say so, cost nothing.
+      r.params === null ? `refused (${r.refused})` : withCommas(r.params.total),
+      r.macs === null ? "—" : macs.show(r.macs),
+      r.macs === null ? "—" : `${r.macs >= v.macs ? "+" : "−"}${delta.show(Math.abs(r.macs - v.macs))}`,
     ]),
   });
   const same = doc.variants.filter((v) => v.roundingPresets.every((r) => r.sameShape)).map((v) => v.name);

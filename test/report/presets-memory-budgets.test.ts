@@ -40,7 +40,7 @@ describe("rounding presets", () => {
     // The other preset's cost is that of the spec compiled with it.
     const tv = compilePath("specs/efficientnet.effnet", withPreset("torchvision"), { variants: ["B8phi"] });
     expect(b8.macs).toBe(tv.variants[0].cost.macs);
-    expect(b8.params.total).toBe(tv.variants[0].cost.params.total);
+    expect(b8.params!.total).toBe(tv.variants[0].cost.params.total);
   });
 
   it("an unknown preset is a diagnostic, not a crash", () => {
