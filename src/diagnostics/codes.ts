@@ -219,6 +219,11 @@ export const DIAGNOSTICS = {
     "invalid name",
     (a) => `${q(a.name)} is not a valid name: use letters, digits and \`_\`, starting with a letter`,
   ),
+  EFF2045: entry<{ name: string }>(
+    "error",
+    "budget for an unknown variant",
+    (a) => `the budget names variant ${q(a.name)}, which this spec does not define`,
+  ),
 
   // ---- scaling and lowering
   EFF3001: entry<{ variant: string; what: string }>(

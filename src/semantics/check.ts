@@ -584,17 +584,12 @@ function readBudgets(lines: readonly Entry[], variants: readonly Variant[], diag
       if (!name) continue;
       if (!variants.some((v) => v.name === name.text)) {
         diagnostics.push(
-          diagnostic(
-            "EFF2041",
-            { what: "the budget names a variant this spec does not define", found: name.text },
-            name.span,
-            {
-              help: didYouMean(
-                name.text,
-                variants.map((v) => v.name),
-              ),
-            },
-          ),
+          diagnostic("EFF2045", { name: name.text }, name.span, {
+            help: didYouMean(
+              name.text,
+              variants.map((v) => v.name),
+            ),
+          }),
         );
         continue;
       }
