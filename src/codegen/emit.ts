@@ -190,7 +190,7 @@ ${ts(`  readonly rate: number;
 `,
   // Keras efficientnet.py drops whole residual branches per example with
   // `layers.Dropout(rate, noise_shape=(None, 1, 1, 1))`. tfjs's Dropout does the same:
-  // Dropout.getNoiseShape (tfjs-layers src/layers/core.ts) replaces a null entry with the
+  // Dropout.getNoiseShape (tfjs-layers/src/layers/core.ts) replaces a null entry with the
   // input's size on that axis, and the config serialises the nulls as Keras's does; only
   // its type says number[], hence the cast.
   perSampleNoiseShape: (ts) => `
@@ -314,7 +314,7 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
       })})${applyTo(ctx)}`,
     ),
   // tfjs's moving averages follow Keras's: moving = moving·momentum + batch·(1 − momentum)
-  // (BatchNormalization.call, tfjs-layers src/layers/normalization.ts), so the spec's
+  // (BatchNormalization.call, tfjs-layers/src/layers/normalization.ts), so the spec's
   // Keras-convention momentum carries over unchanged.
   batchNorm: (layer, ctx) =>
     symbolic(

@@ -20,43 +20,49 @@
  */
 export const PRINT_WIDTH = 120;
 
-/** `text` split at top-level occurrences of `separator` (not inside brackets or string literals). */
-export function splitTopLevel(text: string, separator: string): string[] {
-  const parts: string[] = [];
+/**
+ * Walks `text` from `from`, skipping string literals, and calls `visit` with each index
+ * outside them and the bracket depth there (counted from `from`, a closing bracket's own
+ * index already outside it); stops when `visit` returns true and returns that index.
+ */
+function scan(text: string, from: number, visit: (i: number, depth: number) => boolean): number | undefined {
   let depth = 0;
   let quote: string | undefined;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = from; i < text.length; i++) {
     const ch = text[i];
     if (quote) {
       if (ch === "\\") i++;
       else if (ch === quote) quote = undefined;
-    } else if (ch === '"' || ch === "'" || ch === "`") quote = ch;
+      continue;
+    }
+    if (ch === '"' || ch === "'" || ch === "`") quote = ch;
     else if ("([{".includes(ch)) depth++;
     else if (")]}".includes(ch)) depth--;
-    else if (depth === 0 && text.startsWith(separator, i)) {
+    if (visit(i, depth)) return i;
+  }
+  return undefined;
+}
+
+/** `text` split at top-level occurrences of `separator` (not inside brackets or string literals). */
+export function splitTopLevel(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  scan(text, 0, (i, depth) => {
+    if (depth === 0 && i >= start && !"([{)]}\"'`".includes(text[i]) && text.startsWith(separator, i)) {
       parts.push(text.slice(start, i).trim());
       start = i + separator.length;
     }
-  }
+    return false;
+  });
   const last = text.slice(start).trim();
   return last ? [...parts, last] : parts;
 }
 
 /** The index of the bracket that closes the one at `open`. */
 function closingBracket(text: string, open: number): number {
-  let depth = 0;
-  let quote: string | undefined;
-  for (let i = open; i < text.length; i++) {
-    const ch = text[i];
-    if (quote) {
-      if (ch === "\\") i++;
-      else if (ch === quote) quote = undefined;
-    } else if (ch === '"' || ch === "'" || ch === "`") quote = ch;
-    else if ("([{".includes(ch)) depth++;
-    else if (")]}".includes(ch) && --depth === 0) return i;
-  }
-  throw new Error(`codegen: unbalanced brackets in ${text}`);
+  const close = scan(text, open, (i, depth) => depth === 0 && ")]}".includes(text[i]));
+  if (close === undefined) throw new Error(`codegen: unbalanced brackets in ${text}`);
+  return close;
 }
 
 /**

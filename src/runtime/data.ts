@@ -10,7 +10,7 @@ import { fsReason, RuntimeUserError } from "./errors.ts";
  * [0, 1] (NHWC), so every loader here produces the same range and a model trained on one
  * source predicts on another. Models take pixels in [0, 255] and normalise them in the
  * model, as Keras's EfficientNet does (the convention's preprocessing,
- * src/semantics/conventions.ts): modelInput scales a batch on its way in.
+ * src/vocabulary/conventions.ts): modelInput scales a batch on its way in.
  */
 export interface ImageDataset {
   readonly classNames: readonly string[];

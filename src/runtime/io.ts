@@ -21,7 +21,7 @@ export interface TrainedModelInfo {
   readonly variant: string;
   readonly resolution: number;
   readonly classNames: readonly string[];
-  /** The convention it was built under (src/semantics/conventions.ts), when known: `effnet weights export` checks it. */
+  /** The convention it was built under (src/vocabulary/conventions.ts), when known: `effnet weights export` checks it. */
   readonly convention?: string;
 }
 

@@ -133,7 +133,7 @@ function seededDropoutLayers(model: tf.LayersModel): SeededDropoutLayer[] {
  * near 9 for 3 classes, and most examples start saturated.
  */
 export function logitsOf(model: tf.LayersModel): ((xs: tf.Tensor4D) => tf.Tensor2D) | undefined {
-  // torchvision's convention ends in logits already (src/semantics/conventions.ts).
+  // torchvision's convention ends in logits already (src/vocabulary/conventions.ts).
   if (outputsLogits(model)) return (xs) => model.apply(xs, { training: true }) as tf.Tensor2D;
   const last = model.layers.at(-1);
   const config = last?.getConfig() as { activation?: string } | undefined;

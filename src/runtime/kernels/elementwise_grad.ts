@@ -16,7 +16,7 @@
  *    Fill of 1/n and one broadcasting multiply.
  * The math is unchanged; results differ only by float32 rounding (summation
  * order; dy·(1/n) for dy/n). Tested against tfjs-core's own gradients at 1e-4
- * relative (test/runtime/elementwise_grad.test.ts).
+ * relative (test/runtime/wasm_ops.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GradConfig, NamedAttrMap, Tensor } from "@tensorflow/tfjs";
