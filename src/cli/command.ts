@@ -1,8 +1,8 @@
-import { closeSync, openSync, readSync } from "node:fs";
 import { compile, type Compilation, type CompileOptions } from "../compile.ts";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { renderDiagnostics, summaryLine } from "../diagnostics/render.ts";
 import type { SourceFile } from "../diagnostics/source.ts";
+import { FileTooLargeError, readBounded } from "../files/read.ts";
 import { CollidingOutputsError, WriteError, writeAllOrNothing, type FileToWrite } from "../files/write.ts";
 import { fsReason } from "../runtime/errors.ts";
 
@@ -53,20 +53,12 @@ export interface CommandDef {
 export const MAX_SPEC_BYTES = 16 * 1024 * 1024;
 
 export function readSource(path: string): { file?: SourceFile; diagnostics: Diagnostic[] } {
-  let fd: number | undefined;
   try {
-    fd = openSync(path, "r");
-    const buffer = Buffer.alloc(MAX_SPEC_BYTES + 1);
-    let length = 0;
-    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;)
-      length += n;
-    if (length > MAX_SPEC_BYTES)
-      return { diagnostics: [diagnostic("EFF0010", { path, limit: `${MAX_SPEC_BYTES / 1024 / 1024} MiB` })] };
-    return { file: { path, text: buffer.toString("utf8", 0, length) }, diagnostics: [] };
+    return { file: { path, text: readBounded(path, MAX_SPEC_BYTES).toString("utf8") }, diagnostics: [] };
   } catch (e) {
+    if (e instanceof FileTooLargeError)
+      return { diagnostics: [diagnostic("EFF0010", { path, limit: `${MAX_SPEC_BYTES / 1024 / 1024} MiB` })] };
     return { diagnostics: [diagnostic("EFF0001", { path, reason: fsReason(e) })] };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

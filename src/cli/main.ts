@@ -154,7 +154,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
       return EXIT.usage;
     }
     if (typeof (e as { userMessage?: unknown }).userMessage === "string") {
-      io.err(`effnet ${command.name}: ${(e as { userMessage: string }).userMessage}\n`);
+      const { userMessage, code } = e as { userMessage: string; code?: string };
+      io.err(`effnet ${command.name}: ${code ? `error[${code}]: ` : ""}${userMessage}\n`);
       return EXIT.errors;
     }
     io.err(
