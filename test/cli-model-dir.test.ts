@@ -17,6 +17,7 @@ import { DIAGNOSTICS } from "../src/diagnostics/codes.ts";
 import { OPTIMIZER_BIN, readCheckpoint, TRAINING_JSON } from "../src/runtime/checkpoint.ts";
 import { MODEL_JSON, readModelArtifacts, saveModel, WEIGHTS_BIN } from "../src/runtime/io.ts";
 import { runCli as run } from "./helpers/cli.ts";
+import { pngClaiming } from "./helpers/png.ts";
 
 /**
  * Model directories are untrusted input (issue 15, item 6: a manifest path
@@ -113,6 +114,17 @@ describe("model directories: malformed model.json", () => {
       j.modelTopology.config.layers[1].class_name = "FancyPooling";
     });
     await expectRefused(dir, "EFF5014", /model\.json does not build .*unknown layer class `FancyPooling`/);
+  });
+
+  it("an input larger than any image effnet reads is EFF5014 (predict would allocate it)", async () => {
+    const dir = modelDir((j) => {
+      j.modelTopology.config.layers[0].config.batch_input_shape = [null, 100000, 100000, 3];
+    });
+    const image = join(dir, "..", "small.png");
+    writeFileSync(image, pngClaiming(2, 2));
+    await expectRefused(dir, "EFF5014", /its input is 100000×100000 pixels/, (d) =>
+      run("predict", d, image, "--backend", "cpu"),
+    );
   });
 
   it("a missing model.json is EFF5010 with the fix", async () => {
