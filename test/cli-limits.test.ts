@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
+import { MAX_DIAGNOSTICS_SHOWN } from "../src/diagnostics/render.ts";
 import { saveModel } from "../src/runtime/io.ts";
 import { runCli as run } from "./helpers/cli.ts";
 import { pngClaiming } from "./helpers/png.ts";
@@ -27,6 +28,41 @@ describe("input limits", () => {
 
 const work = mkdtempSync(join(tmpdir(), "effnet-limits-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("diagnostics per file", () => {
+  it(`prints at most ${MAX_DIAGNOSTICS_SHOWN} and says how many more there are`, async () => {
+    const spec = join(work, "many.effnet");
+    const settings = Array.from({ length: 250 }, (_, i) => `  bogus${i} 3`).join("\n");
+    writeFileSync(spec, `network X {\n  input 32x32x3\n  classes 10\n${settings}\n}\n`);
+    const r = await run("check", spec);
+    expect(r.code).toBe(1);
+    expect(r.stderr.match(/^error\[EFF\d{4}\]/gm)).toHaveLength(MAX_DIAGNOSTICS_SHOWN);
+    const [, total, more] =
+      /many\.effnet: (\d+) errors, 0 warnings \(the first 100 shown, (\d+) more not shown\)\n$/.exec(r.stderr)!;
+    expect(Number(total)).toBeGreaterThanOrEqual(250); // one per unknown setting, and what they leave missing
+    expect(Number(more)).toBe(Number(total) - MAX_DIAGNOSTICS_SHOWN);
+    expect(r.stderr).toContain(`\n... and ${more} more not shown\n`);
+    // --json keeps them all.
+    const json = await run("audit", spec, "--json");
+    expect(JSON.parse(json.stdout).diagnostics).toHaveLength(Number(total));
+  });
+
+  it("a 1 MB line of bad characters is a bounded report (it took check past 4 GB: one diagnostic per character, each printing the line)", async () => {
+    const spec = join(work, "garbage.effnet");
+    const bad = "@$%^&?";
+    writeFileSync(
+      spec,
+      `network X {\n${Array.from({ length: 500_000 }, (_, i) => `${bad[(i * 7) % 6]} `).join("")}\n}\n`,
+    );
+    const r = await run("check", spec);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error[EFF1001]: unexpected character");
+    expect(r.stderr).toMatch(/more not shown\)\n$/);
+    // Long source lines are cut around the span: the whole report stays small.
+    expect(r.stderr.length).toBeLessThan(100_000);
+    expect(Math.max(...r.stderr.split("\n").map((l) => l.length))).toBeLessThan(220);
+  });
+});
 
 /** 500 MB: the issue's bound on what refusing a hostile input may take (peak resident memory of the whole process). */
 const MAX_RSS_KB = 500 * 1000;

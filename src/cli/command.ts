@@ -1,6 +1,6 @@
 import { compile, type Compilation, type CompileOptions } from "../compile.ts";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
-import { renderDiagnostics, summaryLine } from "../diagnostics/render.ts";
+import { MAX_DIAGNOSTICS_SHOWN, renderDiagnostics, summaryLine } from "../diagnostics/render.ts";
 import type { SourceFile } from "../diagnostics/source.ts";
 import { FileTooLargeError, readBounded } from "../files/read.ts";
 import { CollidingOutputsError, WriteError, writeAllOrNothing, type FileToWrite } from "../files/write.ts";
@@ -69,8 +69,8 @@ export function reportDiagnostics(
   summary = true,
 ): void {
   if (diagnostics.length === 0) return;
-  io.err(renderDiagnostics(diagnostics, file, { color: io.color }) + "\n");
-  if (summary) io.err(`\n${file ? `${file.path}: ` : ""}${summaryLine(diagnostics)}\n`);
+  io.err(renderDiagnostics(diagnostics, file, { color: io.color, limit: MAX_DIAGNOSTICS_SHOWN }) + "\n");
+  if (summary) io.err(`\n${file ? `${file.path}: ` : ""}${summaryLine(diagnostics, MAX_DIAGNOSTICS_SHOWN)}\n`);
 }
 
 /** Reads and compiles a spec, printing its diagnostics to stderr. */
