@@ -41,6 +41,10 @@ export interface CommandDef {
   readonly details?: string;
   readonly positionals: { readonly min: number; readonly max: number };
   readonly options: Readonly<Record<string, OptionDef>>;
+  /** Options that contradict each other, in pairs: giving both is a usage error (exit 2), checked before `run`. */
+  readonly conflicts?: readonly (readonly [string, string])[];
+  /** Options that only mean something beside another (`images: "synthetic"`) or one value of it (`plot: "format=svg"`). */
+  readonly needs?: Readonly<Record<string, string>>;
   readonly examples?: readonly string[];
   readonly run: (invocation: Invocation) => Promise<number>;
 }
