@@ -330,6 +330,11 @@ export const DIAGNOSTICS = {
     "cannot decode image",
     (a) => `cannot decode ${a.path}: ${a.reason}`,
   ),
+  EFF6004: entry<{ path: string; reason: string }>(
+    "error",
+    "unreadable data folder entry",
+    (a) => `cannot read ${a.path} in the data folder: ${a.reason}`,
+  ),
   EFF6003: entry<{ what: string; needs: string; limit: string }>(
     "error",
     "data set too large",

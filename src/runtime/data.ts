@@ -277,7 +277,14 @@ function listDirectory(path: string, what: string): string[] {
 /** Loads `dir/<class>/<image>` files; class names are the sub-folder names in sorted order, as Keras assigns labels. */
 export function loadImageFolder(dir: string, options: { resolution: number }): ImageDataset {
   const size = options.resolution;
-  const classNames = listDirectory(dir, "data directory").filter((name) => statSync(join(dir, name)).isDirectory());
+  const classNames = listDirectory(dir, "data directory").filter((name) => {
+    // A dangling link or a loop of links among the class folders is the user's to fix, named (it was an internal error).
+    try {
+      return statSync(join(dir, name)).isDirectory();
+    } catch (e) {
+      throw codedError("EFF6004", { path: join(dir, name), reason: fsReason(e) }, e);
+    }
+  });
   if (classNames.length < 2) {
     throw new RuntimeUserError(
       `${dir} has ${classNames.length === 0 ? "no class folders" : `one class folder (${classNames[0]})`}; a data directory holds one sub-folder per class (at least two), each with PNG or JPEG images`,
