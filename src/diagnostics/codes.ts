@@ -238,6 +238,12 @@ export const DIAGNOSTICS = {
     (a) => `variant ${q(a.variant)} cannot be built at all, even with --allow-huge: ${a.what}`,
   ),
 
+  EFF3004: entry<{ what: string }>(
+    "error",
+    "stage table cannot be built",
+    (a) => `the stage table as written cannot be built at all, even with --allow-huge: ${a.what}`,
+  ),
+
   // ---- cost and budgets
   EFF4001: entry<{ variant: string; metric: string; value: string; limit: string }>(
     "error",
