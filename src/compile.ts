@@ -4,7 +4,7 @@ import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagn
 import type { SourceFile } from "./diagnostics/source.ts";
 import { lower } from "./lowering/lower.ts";
 import type { NetworkIR } from "./ir/ir.ts";
-import { scale, type ScaledNetwork } from "./scaling/scale.ts";
+import { BUILD_LIMITS, scale, scaledShape, sizeProblems, type ScaledNetwork } from "./scaling/scale.ts";
 import { check } from "./semantics/check.ts";
 import type { Spec, Variant } from "./semantics/spec.ts";
 import type { ConventionName } from "./vocabulary/conventions.ts";
@@ -67,6 +67,9 @@ export function compile(file: SourceFile, options: CompileOptions = {}): Compila
   if (!spec || hasErrors(diagnostics)) return done(diagnostics, { document: parsed.document });
   if (options.checkOnly) return done(diagnostics, { document: parsed.document, spec });
 
+  const baseline = checkBaseline(spec);
+  if (baseline) return done([...diagnostics, baseline], { document: parsed.document, spec });
+
   const selected = selectVariants(spec, options.variants, diagnostics);
   const variants: CompiledVariant[] = [];
   for (const variant of selected) {
@@ -75,6 +78,30 @@ export function compile(file: SourceFile, options: CompileOptions = {}): Compila
     if (built.compiled) variants.push(built.compiled);
   }
   return done(diagnostics, { document: parsed.document, spec, variants });
+}
+
+/**
+ * The stage table as written (width 1, depth 1, the input resolution) must itself be
+ * buildable: every audit costs it (the compound audit's denominator), so a stage of 10⁷
+ * layers is EFF3004 at that stage's Layers cell, checked from the numbers before anything
+ * is built, even when a variant scales it down to a buildable size.
+ */
+function checkBaseline(spec: Spec): Diagnostic | undefined {
+  const shape = scaledShape(spec, 1, 1, spec.input.height);
+  const problems = sizeProblems(spec, shape, BUILD_LIMITS);
+  if (problems.length === 0) return undefined;
+  // Point at the cell that makes it too large: the most layers, else the widest layer, else the input.
+  const widest = (i: number) => shape.channels[i] * Math.max(1, spec.stages[i].params.expand);
+  const most = (size: (i: number) => number) => spec.stages.reduce((a, s, i) => (size(i) > size(a) ? i : a), 0);
+  const span =
+    shape.layers.reduce((n, l) => n + l, 0) > BUILD_LIMITS.layers
+      ? spec.stages[most((i) => shape.layers[i])].spans.layers
+      : widest(most(widest)) > BUILD_LIMITS.channels
+        ? spec.stages[most(widest)].spans.channels
+        : spec.stages[0].spans.resolution;
+  return diagnostic("EFF3004", { what: problems.join(", ") }, span, {
+    help: "write the baseline network in the stage table and let variants scale it",
+  });
 }
 
 export interface BuildOptions {

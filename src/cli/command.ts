@@ -1,8 +1,8 @@
-import { closeSync, openSync, readSync } from "node:fs";
 import { compile, type Compilation, type CompileOptions } from "../compile.ts";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
-import { renderDiagnostics, summaryLine } from "../diagnostics/render.ts";
+import { MAX_DIAGNOSTICS_SHOWN, renderDiagnostics, summaryLine } from "../diagnostics/render.ts";
 import type { SourceFile } from "../diagnostics/source.ts";
+import { FileTooLargeError, readBounded } from "../files/read.ts";
 import { CollidingOutputsError, WriteError, writeAllOrNothing, type FileToWrite } from "../files/write.ts";
 import { fsReason } from "../runtime/errors.ts";
 
@@ -41,6 +41,10 @@ export interface CommandDef {
   readonly details?: string;
   readonly positionals: { readonly min: number; readonly max: number };
   readonly options: Readonly<Record<string, OptionDef>>;
+  /** Options that contradict each other, in pairs: giving both is a usage error (exit 2), checked before `run`. */
+  readonly conflicts?: readonly (readonly [string, string])[];
+  /** Options that only mean something beside another (`images: "synthetic"`) or one value of it (`plot: "format=svg"`). */
+  readonly needs?: Readonly<Record<string, string>>;
   readonly examples?: readonly string[];
   readonly run: (invocation: Invocation) => Promise<number>;
 }
@@ -53,20 +57,12 @@ export interface CommandDef {
 export const MAX_SPEC_BYTES = 16 * 1024 * 1024;
 
 export function readSource(path: string): { file?: SourceFile; diagnostics: Diagnostic[] } {
-  let fd: number | undefined;
   try {
-    fd = openSync(path, "r");
-    const buffer = Buffer.alloc(MAX_SPEC_BYTES + 1);
-    let length = 0;
-    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;)
-      length += n;
-    if (length > MAX_SPEC_BYTES)
-      return { diagnostics: [diagnostic("EFF0010", { path, limit: `${MAX_SPEC_BYTES / 1024 / 1024} MiB` })] };
-    return { file: { path, text: buffer.toString("utf8", 0, length) }, diagnostics: [] };
+    return { file: { path, text: readBounded(path, MAX_SPEC_BYTES).toString("utf8") }, diagnostics: [] };
   } catch (e) {
+    if (e instanceof FileTooLargeError)
+      return { diagnostics: [diagnostic("EFF0010", { path, limit: `${MAX_SPEC_BYTES / 1024 / 1024} MiB` })] };
     return { diagnostics: [diagnostic("EFF0001", { path, reason: fsReason(e) })] };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -77,8 +73,8 @@ export function reportDiagnostics(
   summary = true,
 ): void {
   if (diagnostics.length === 0) return;
-  io.err(renderDiagnostics(diagnostics, file, { color: io.color }) + "\n");
-  if (summary) io.err(`\n${file ? `${file.path}: ` : ""}${summaryLine(diagnostics)}\n`);
+  io.err(renderDiagnostics(diagnostics, file, { color: io.color, limit: MAX_DIAGNOSTICS_SHOWN }) + "\n");
+  if (summary) io.err(`\n${file ? `${file.path}: ` : ""}${summaryLine(diagnostics, MAX_DIAGNOSTICS_SHOWN)}\n`);
 }
 
 /** Reads and compiles a spec, printing its diagnostics to stderr. */

@@ -78,6 +78,37 @@ async function unknownOption(e: Error, command: CommandDef): Promise<string> {
   return `unknown option \`${typed}\`${hint ? `; ${hint}` : ""}`;
 }
 
+/** A wrong command line outside any command: one line and the pointer to the help, exit 2. */
+function usageFailure(io: Io, message: string): number {
+  io.err(`effnet: ${message}\nRun \`effnet --help\` for the list of commands.\n`);
+  return EXIT.usage;
+}
+
+async function unknownCommand(io: Io, name: string): Promise<number> {
+  const { didYouMean } = await import("../diagnostics/suggest.ts");
+  const family = COMMANDS.filter((c) => c.name.startsWith(`${name} `)).map((c) => `\`${c.name}\``);
+  const hint = family.length
+    ? `its commands are ${family.join(", ")}`
+    : didYouMean(
+        name,
+        COMMANDS.map((c) => c.name),
+      );
+  return usageFailure(io, `unknown command \`${name}\`${hint ? `; ${hint}` : ""}`);
+}
+
+/** A command's contradictory and dependent options (CommandDef.conflicts, .needs) as usage errors. */
+function checkOptionRules(command: CommandDef, values: Record<string, unknown>): void {
+  const given = (name: string) => values[name] !== undefined && values[name] !== false;
+  for (const [a, b] of command.conflicts ?? [])
+    if (given(a) && given(b)) throw new UsageError(`--${a} and --${b} contradict each other: give one of them`);
+  for (const [option, need] of Object.entries(command.needs ?? {})) {
+    const [other, value] = need.split("=");
+    const met = value === undefined ? given(other) : values[other] === value;
+    if (given(option) && !met)
+      throw new UsageError(`--${option} only applies with --${other}${value === undefined ? "" : ` ${value}`}`);
+  }
+}
+
 /**
  * The CLI's edge: every error a user can cause becomes a diagnostic or a usage message
  * and an exit code; anything else is a bug in effnet, reported in one line (the stack
@@ -88,30 +119,32 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   const twoWords = COMMANDS.some((c) => c.name === `${argv[0]} ${argv[1]}`);
   const [first, ...rest] = twoWords ? [`${argv[0]} ${argv[1]}`, ...argv.slice(2)] : argv;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
+    // `effnet help COMMAND` (or --help COMMAND): that command's help; anything else after it is a usage error.
     const topicName = COMMANDS.some((c) => c.name === `${rest[0]} ${rest[1]}`) ? `${rest[0]} ${rest[1]}` : rest[0];
-    const topic = first === "help" ? COMMANDS.find((c) => c.name === topicName) : undefined;
-    io.out(topic ? commandHelp(await topic.load()) : generalHelp());
+    const topic = COMMANDS.find((c) => c.name === topicName);
+    const extra = rest.slice(topic ? topic.name.split(" ").length : 0);
+    const family = topic ? [] : COMMANDS.filter((c) => extra.length === 1 && c.name.startsWith(`${extra[0]} `));
+    if (family.length > 0) {
+      // `effnet help weights`: the help of each of its commands.
+      for (const c of family) io.out(commandHelp(await c.load()) + "\n");
+      return EXIT.ok;
+    }
+    if (extra.length > 0) {
+      if (topic) return usageFailure(io, `\`effnet help ${topic.name}\` takes nothing more: ${extra.join(" ")}`);
+      return unknownCommand(io, extra[0]);
+    }
+    // No command at all is a usage error: the help goes to stderr with exit 2, as every usage error does.
+    if (first === undefined) io.err(generalHelp());
+    else io.out(topic ? commandHelp(await topic.load()) : generalHelp());
     return first === undefined ? EXIT.usage : EXIT.ok;
   }
   if (first === "--version") {
+    if (rest.length > 0) return usageFailure(io, `--version takes nothing more: ${rest.join(" ")}`);
     io.out(`effnet ${await version()}\n`);
     return EXIT.ok;
   }
   const entry = COMMANDS.find((c) => c.name === first);
-  if (!entry) {
-    const { didYouMean } = await import("../diagnostics/suggest.ts");
-    const family = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => `\`${c.name}\``);
-    const hint = family.length
-      ? `its commands are ${family.join(", ")}`
-      : didYouMean(
-          first,
-          COMMANDS.map((c) => c.name),
-        );
-    io.err(
-      `effnet: unknown command \`${first}\`${hint ? `; ${hint}` : ""}\nRun \`effnet --help\` for the list of commands.\n`,
-    );
-    return EXIT.usage;
-  }
+  if (!entry) return unknownCommand(io, first);
   const command = await entry.load();
   try {
     const parsed = parseArgs({
@@ -132,6 +165,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
       io.out(commandHelp(command));
       return EXIT.ok;
     }
+    checkOptionRules(command, parsed.values as Record<string, unknown>);
     const { min, max } = command.positionals;
     if (parsed.positionals.length < min || parsed.positionals.length > max) {
       throw new UsageError(
@@ -154,12 +188,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
       return EXIT.usage;
     }
     if (typeof (e as { userMessage?: unknown }).userMessage === "string") {
-      io.err(`effnet ${command.name}: ${(e as { userMessage: string }).userMessage}\n`);
+      const { userMessage, code } = e as { userMessage: string; code?: string };
+      io.err(`effnet ${command.name}: ${code ? `error[${code}]: ` : ""}${userMessage}\n`);
       return EXIT.errors;
     }
     io.err(
       `effnet ${command.name}: internal error: ${(e as Error)?.message ?? String(e)}\nThis is a bug in effnet; please report it with the spec and command that caused it.${process.env.EFFNET_DEBUG ? `\n${(e as Error)?.stack}` : " (EFFNET_DEBUG=1 shows the stack.)"}\n`,
     );
-    return 70;
+    return EXIT.internal;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The one table of diagnostics. Every user-facing failure has a code here: EFF0xxx
  * command line, EFF1xxx syntax, EFF2xxx semantics, EFF3xxx scaling and lowering,
- * EFF4xxx cost and budgets, EFF5xxx weights files (`effnet weights`). Messages make sense on their own (they are printed without
+ * EFF4xxx cost and budgets, EFF5xxx weights files (`effnet weights`) and model directories, EFF6xxx images. Messages make sense on their own (they are printed without
  * the source in CI logs); `help` is a likely fix. `test/errors/` holds at least one
  * failing spec per code with its rendered output.
  */
@@ -243,6 +243,12 @@ export const DIAGNOSTICS = {
     (a) => `variant ${q(a.variant)} cannot be built at all, even with --allow-huge: ${a.what}`,
   ),
 
+  EFF3004: entry<{ what: string }>(
+    "error",
+    "stage table cannot be built",
+    (a) => `the stage table as written cannot be built at all, even with --allow-huge: ${a.what}`,
+  ),
+
   // ---- cost and budgets
   EFF4001: entry<{ variant: string; metric: string; value: string; limit: string }>(
     "error",
@@ -297,6 +303,54 @@ export const DIAGNOSTICS = {
     "convention mismatch",
     (a) =>
       `${a.dir} was built under the ${q(a.convention)} convention; ${a.reference}'s model computes another function from the same weights`,
+  ),
+
+  // ---- model directories (src/runtime/io.ts, checkpoint.ts): untrusted input, each problem one line naming the file
+  EFF5010: entry<{ dir: string; what: string; file: string; reason: string; fix: string }>(
+    "error",
+    "no saved model",
+    (a) => `${a.dir} holds no ${a.what}: cannot read ${a.file} (${a.reason}); ${a.fix}`,
+  ),
+  EFF5011: entry<{ path: string; problem: string }>("error", "malformed model file", (a) => `${a.path}: ${a.problem}`),
+  EFF5012: entry<{ path: string; entry: string; dir: string }>(
+    "error",
+    "path outside the model directory",
+    (a) =>
+      `${a.path} names ${q(a.entry)}, which is not a file inside ${a.dir}; a model directory only reads its own files`,
+  ),
+  EFF5013: entry<{ files: string; size: number; expected: number; manifest: string }>(
+    "error",
+    "weights file size mismatch",
+    (a) =>
+      `${a.files} holds ${a.size} bytes but ${a.manifest} describes ${a.expected}; the weights do not belong to this manifest (or the file is truncated)`,
+  ),
+  EFF5014: entry<{ path: string; reason: string }>(
+    "error",
+    "model cannot be built",
+    (a) => `${a.path} does not build a model effnet can run: ${a.reason}`,
+  ),
+
+  // ---- images (src/runtime/data.ts)
+  EFF6001: entry<{ path: string; size: string; limit: string }>(
+    "error",
+    "image too large",
+    (a) => `${a.path} is ${a.size}; effnet decodes images up to ${a.limit}: scale it down first`,
+  ),
+  EFF6002: entry<{ path: string; reason: string }>(
+    "error",
+    "cannot decode image",
+    (a) => `cannot decode ${a.path}: ${a.reason}`,
+  ),
+  EFF6004: entry<{ path: string; reason: string }>(
+    "error",
+    "unreadable data folder entry",
+    (a) => `cannot read ${a.path} in the data folder: ${a.reason}`,
+  ),
+  EFF6003: entry<{ what: string; needs: string; limit: string }>(
+    "error",
+    "data set too large",
+    (a) =>
+      `${a.what} need ${a.needs} in memory as float32, more than the ${a.limit} effnet holds; lower --resolution or use fewer images`,
   ),
 } as const;
 

@@ -3,7 +3,16 @@ import { lineText, positionAt, type SourceFile, type Span } from "./source.ts";
 
 export interface RenderOptions {
   readonly color?: boolean;
+  /** Render at most this many (in order), then one line saying how many more there are. */
+  readonly limit?: number;
 }
+
+/**
+ * The most diagnostics the CLI prints per file. A file of garbage yields one per bad token
+ * (400 KB of them made 99,938 diagnostics, whose rendering, each with its source line, took
+ * V8 past 4 GB and aborted); nobody reads past the first hundred. `--json` keeps them all.
+ */
+export const MAX_DIAGNOSTICS_SHOWN = 100;
 
 const ANSI = { red: "\x1b[31;1m", yellow: "\x1b[33;1m", blue: "\x1b[34;1m", bold: "\x1b[1m", reset: "\x1b[0m" };
 
@@ -38,11 +47,18 @@ export function renderDiagnostic(d: Diagnostic, file: SourceFile | undefined, op
     ordered.forEach(([line, onLine], i) => {
       if (i > 0 && line > ordered[i - 1][0] + 1) out.push(`${paint("blue", "...")}`);
       const text = lineText(file, line);
-      out.push(`${paint("blue", `${String(line).padStart(gutter)} |`)} ${text}`);
-      for (const s of [...onLine].sort((a, b) => a.span.start - b.span.start)) {
+      const sorted = [...onLine].sort((a, b) => a.span.start - b.span.start);
+      const window = lineWindow(text, positionAt(file, sorted[0].span.start).column);
+      out.push(`${paint("blue", `${String(line).padStart(gutter)} |`)} ${window.text}`);
+      for (const s of sorted) {
         const column = positionAt(file, s.span.start).column;
-        const marker = (s.primary ? "^" : "-").repeat(caretWidth(file, s.span, line, text));
-        const underline = `${" ".repeat(column - 1)}${marker}${s.label ? ` ${s.label}` : ""}`;
+        const width = caretWidth(file, s.span, line, text);
+        const shift = window.start - window.prefix;
+        const from = Math.max(column - 1 - shift, window.prefix);
+        const marker = (s.primary ? "^" : "-").repeat(
+          Math.max(1, Math.min(column - 1 + width - shift, window.text.length) - from),
+        );
+        const underline = `${" ".repeat(from)}${marker}${s.label ? ` ${s.label}` : ""}`;
         out.push(`${pad} ${paint("blue", "|")} ${paint(s.primary ? severityStyle : "blue", underline)}`);
       }
     });
@@ -52,6 +68,20 @@ export function renderDiagnostic(d: Diagnostic, file: SourceFile | undefined, op
     if (d.help) out.push(`  = help: ${d.help}`);
   }
   return out.join("\n");
+}
+
+/** The widest source line printed whole; a longer one (a minified or garbage line) is cut around the first span on it. */
+const MAX_LINE_SHOWN = 200;
+/** How much of a cut line is shown before the span. */
+const CONTEXT_BEFORE = 60;
+
+/** The part of `text` printed: whole when short, else a window from `start` marked with `…` where cut (`prefix`: 1 when cut before). */
+function lineWindow(text: string, column: number): { text: string; start: number; prefix: number } {
+  if (text.length <= MAX_LINE_SHOWN) return { text, start: 0, prefix: 0 };
+  const start = Math.max(0, Math.min(column - 1 - CONTEXT_BEFORE, text.length - MAX_LINE_SHOWN));
+  const end = start + MAX_LINE_SHOWN;
+  const prefix = start > 0 ? 1 : 0;
+  return { text: `${prefix ? "…" : ""}${text.slice(start, end)}${end < text.length ? "…" : ""}`, start, prefix };
 }
 
 /** The caret run covers the span, clipped to the end of its first line, at least one wide. */
@@ -66,12 +96,19 @@ export function renderDiagnostics(
   file: SourceFile | undefined,
   options: RenderOptions = {},
 ): string {
-  return diagnostics.map((d) => renderDiagnostic(d, file, options)).join("\n\n");
+  const limit = options.limit ?? Infinity;
+  const shown = diagnostics.slice(0, limit).map((d) => renderDiagnostic(d, file, options));
+  if (diagnostics.length > limit) shown.push(`... and ${notShown(diagnostics.length - limit)}`);
+  return shown.join("\n\n");
 }
 
-export function summaryLine(diagnostics: readonly Diagnostic[]): string {
+const notShown = (n: number) => `${n} more not shown`;
+
+/** "2 errors, 1 warning", and how many were not shown when rendering stopped at `shown`. */
+export function summaryLine(diagnostics: readonly Diagnostic[], shown = diagnostics.length): string {
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   const warnings = diagnostics.length - errors;
   const part = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-  return `${part(errors, "error")}, ${part(warnings, "warning")}`;
+  const hidden = diagnostics.length - Math.min(shown, diagnostics.length);
+  return `${part(errors, "error")}, ${part(warnings, "warning")}${hidden > 0 ? ` (the first ${shown} shown, ${notShown(hidden)})` : ""}`;
 }

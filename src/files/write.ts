@@ -4,6 +4,7 @@ import {
   existsSync,
   linkSync,
   mkdirSync,
+  readdirSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -62,6 +63,37 @@ let sequence = 0;
 const temporaryFor = (target: string, role: string) =>
   join(dirname(target), `.${basename(target)}.${process.pid}.${++sequence}.${role}`);
 
+/** Whether process `pid` still runs (signal 0 tests without sending; EPERM means it runs as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the staged temporaries a killed writer left beside `target` (`.NAME.PID.N.tmp` of a
+ * process that no longer runs): their content never reached a target, so removing them is
+ * always safe. Backups (`.old`) are left: after a kill between two renames they hold the only
+ * copy of the replaced files.
+ */
+function removeStaleTemporaries(target: string): void {
+  const prefix = `.${basename(target)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(target));
+  } catch {
+    return; // the directory does not exist yet
+  }
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? /^(\d+)\.\d+\.tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid)))
+      rmSync(join(dirname(target), name), { force: true });
+  }
+}
+
 export function writeAllOrNothing(files: readonly FileToWrite[]): void {
   const targets = files.map((f) => landingPath(f.path));
   const seen = new Map<string, string>();
@@ -79,6 +111,7 @@ export function writeAllOrNothing(files: readonly FileToWrite[]): void {
       current = file.path;
       const target = targets[i];
       mkdirSync(dirname(target), { recursive: true });
+      removeStaleTemporaries(target);
       const temp = temporaryFor(target, "tmp");
       staged.push({ temp, target, path: file.path });
       writeFileSync(temp, file.content);

@@ -282,6 +282,9 @@ export interface AuditOptions {
 
 const rule = (r: DimensionRule): AuditRule => ({ rule: describeRounding(r.rule), fixedStages: [...r.fixedStages] });
 
+/** How the baseline is screened: as Costing.totals does (past the size limits allowed, learnable or not). */
+const baselineScreen = { allowHuge: true, learnable: false } as const;
+
 function auditNetwork(spec: Spec, costing: Costing): AuditNetwork {
   const c = spec.scaling.compound;
   const constraint = c?.constraint;
@@ -553,7 +556,12 @@ export function audit(compilation: Compilation, options: AuditOptions = {}): Aud
     source: compilation.file.path,
     conventions: CONVENTIONS,
     memorySettings: memorySettings(options),
-    network: spec && costing ? auditNetwork(spec, costing) : null,
+    // The stage table as written may itself be past the build limits (a stage of 10⁷ layers, EFF3003 at every
+    // variant): then there is no baseline to cost, and no network section.
+    network:
+      spec && costing && costing.screen(baselineCoefficients(spec), baselineScreen).ok
+        ? auditNetwork(spec, costing)
+        : null,
     variants: variants.map((v) => auditVariant(v, costing, options)),
     budgets: spec && sound ? auditBudgets(spec, variants, compilation) : [],
     diagnostics: compilation.diagnostics.map((d) => auditDiagnostic(d, compilation)),

@@ -1,8 +1,13 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { fsReason, RuntimeUserError } from "./errors.ts";
-import type { TrainedModelInfo } from "./io.ts";
+import { codedError } from "./errors.ts";
+import {
+  manifestEntryBytes,
+  readModelDirJson,
+  readWeightFiles,
+  type ModelDirKind,
+  type TrainedModelInfo,
+} from "./io.ts";
 import type { EpochSummary, ResumeState } from "./train.ts";
 
 /**
@@ -86,33 +91,78 @@ export async function checkpointFiles(
   ];
 }
 
-function readFile(dir: string, name: string): Buffer {
-  try {
-    return readFileSync(join(dir, name));
-  } catch (e) {
-    throw new RuntimeUserError(
-      `${dir} holds no training checkpoint: cannot read ${name} (${fsReason(e)}); \`effnet train … --out ${dir}\` writes one after every epoch`,
-      { cause: e },
-    );
-  }
-}
+const CHECKPOINT = (dir: string): ModelDirKind => ({
+  what: "training checkpoint",
+  fix: `\`effnet train … --out ${dir}\` writes one after every epoch`,
+});
+
+const text = (v: unknown) => typeof v === "string";
+const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+const positive = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+const flag = (v: unknown) => typeof v === "boolean";
+
+/** What a checkpoint's settings must hold, field by field (training.json is untrusted input like model.json). */
+const RUN_SETTINGS_FIELDS: Readonly<Record<keyof RunSettings, (v: unknown) => boolean>> = {
+  spec: text,
+  network: text,
+  variant: text,
+  resolution: positive,
+  classNames: (v) => Array.isArray(v) && v.every(text),
+  data: text,
+  images: count,
+  validation: finite,
+  seed: finite,
+  batchSize: positive,
+  epochs: positive,
+  optimizer: text,
+  learningRate: finite,
+  weightDecay: finite,
+  schedule: text,
+  warmupEpochs: finite,
+  augment: flag,
+  zeroHead: flag,
+};
+
+/** training.json's own fields beside the settings and the optimiser's manifest. */
+const TRAINING_FIELDS: Readonly<Record<string, (v: unknown) => boolean>> = {
+  finished: flag,
+  epochsDone: count,
+  totalSteps: count,
+  elapsedSeconds: finite,
+  dropoutDraws: (v) => Array.isArray(v) && v.every(finite),
+};
 
 /** A checkpoint's settings and state; the optimiser's tensors are the caller's to dispose. */
 export function readCheckpoint(dir: string): { settings: RunSettings; finished: boolean; state: ResumeState } {
-  let training: TrainingJson;
-  let history: { epochs: EpochSummary[] };
-  try {
-    training = JSON.parse(readFile(dir, TRAINING_JSON).toString("utf8")) as TrainingJson;
-    history = JSON.parse(readFile(dir, HISTORY_JSON).toString("utf8")) as { epochs: EpochSummary[] };
-  } catch (e) {
-    if (e instanceof RuntimeUserError) throw e;
-    throw new RuntimeUserError(`${dir}'s checkpoint is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
-  if (training?.format !== "effnet-training-1" || !Array.isArray(history?.epochs))
-    throw new RuntimeUserError(`${join(dir, TRAINING_JSON)} is not an effnet training checkpoint`);
-  const bin = readFile(dir, OPTIMIZER_BIN);
-  const buffer = new Uint8Array(bin).buffer;
-  const decoded = tf.io.decodeWeights(buffer, [...training.optimizerWeights]);
+  const kind = CHECKPOINT(dir);
+  const path = join(dir, TRAINING_JSON);
+  const malformed = (problem: string) => codedError("EFF5011", { path, problem });
+  const raw = readModelDirJson(dir, TRAINING_JSON, kind);
+  if (raw.format !== "effnet-training-1")
+    throw malformed("not an effnet training checkpoint (format effnet-training-1)");
+  const settings = raw.settings as Record<string, unknown> | undefined;
+  const badSetting =
+    typeof settings === "object" && settings !== null
+      ? Object.entries(RUN_SETTINGS_FIELDS).find(([key, valid]) => !valid(settings[key]))?.[0]
+      : "";
+  if (badSetting !== undefined)
+    throw malformed(`settings${badSetting ? `.${badSetting}` : ""} is missing or malformed`);
+  const badField = Object.entries(TRAINING_FIELDS).find(([key, valid]) => !valid(raw[key]))?.[0];
+  if (badField !== undefined) throw malformed(`\`${badField}\` is missing or malformed`);
+  const bytes = manifestEntryBytes(raw.optimizerWeights, path, "optimizerWeights");
+  const history = readModelDirJson(dir, HISTORY_JSON, kind);
+  if (!Array.isArray(history.epochs))
+    throw codedError("EFF5011", { path: join(dir, HISTORY_JSON), problem: "no `epochs` list" });
+  const training = raw as unknown as TrainingJson;
+  const bin = readWeightFiles(
+    dir,
+    [OPTIMIZER_BIN],
+    bytes.reduce((n, b) => n + b, 0),
+    path,
+    kind,
+  );
+  const decoded = tf.io.decodeWeights(bin.buffer as ArrayBuffer, [...training.optimizerWeights]);
   return {
     settings: training.settings,
     finished: training.finished,
@@ -120,7 +170,7 @@ export function readCheckpoint(dir: string): { settings: RunSettings; finished: 
       epochsDone: training.epochsDone,
       totalSteps: training.totalSteps,
       elapsedSeconds: training.elapsedSeconds,
-      history: history.epochs,
+      history: history.epochs as EpochSummary[],
       // Entry order is the optimiser's own (getWeights): keep it, setWeights relies on it.
       optimizerWeights: training.optimizerWeights.map((spec) => ({ name: spec.name, tensor: decoded[spec.name] })),
       dropoutDraws: training.dropoutDraws,

@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import jpeg from "jpeg-js";
 import pngjs from "pngjs";
-import { fsReason, RuntimeUserError } from "./errors.ts";
+import { FileTooLargeError, readBounded } from "../files/read.ts";
+import { codedError, fsReason, RuntimeUserError } from "./errors.ts";
 
 /**
  * Image classification data for training and prediction, held in memory as float32 RGB in
@@ -114,7 +115,7 @@ export function shapesDataset(options: ShapesOptions): ImageDataset {
     throw new RuntimeUserError(`shapes images must be at least 8 pixels wide, not ${size}`);
   const random = seededRandom(options.seed ?? 1);
   const pixels = size * size * CHANNELS;
-  const images = new Float32Array(options.count * pixels);
+  const images = datasetStorage(options.count, size, "shapes images");
   const labels = new Int32Array(options.count);
   for (let i = 0; i < options.count; i++) {
     const label = i % classes;
@@ -162,15 +163,42 @@ const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg"]);
  */
 export const MAX_IMAGE_PIXELS = 100e6;
 
+/**
+ * The largest image file read (checked while reading, so a device or a pipe named as an
+ * image is bounded too): far above a 100 MP JPEG or PNG of photographic content.
+ */
+export const MAX_IMAGE_FILE_BYTES = 256 * 2 ** 20;
+
 /** PNG's IHDR chunk comes first (PNG spec §5.2, §11.2.2): width and height, big-endian, at bytes 16 and 20. */
 function refuseHugeImage(bytes: Uint8Array, path: string): void {
-  if (bytes.length < 24) throw new RuntimeUserError(`cannot decode ${path}: the PNG file is truncated`);
+  if (bytes.length < 24) throw codedError("EFF6002", { path, reason: "the PNG file is truncated" });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [width, height] = [view.getUint32(16), view.getUint32(20)];
   if (width * height > MAX_IMAGE_PIXELS)
-    throw new RuntimeUserError(
-      `${path} is ${width}×${height} pixels (${((width * height) / 1e6).toFixed(0)} MP); effnet decodes images up to ${MAX_IMAGE_PIXELS / 1e6} MP: scale it down first`,
-    );
+    throw codedError("EFF6001", {
+      path,
+      size: `${width}×${height} pixels (${((width * height) / 1e6).toFixed(0)} MP)`,
+      limit: `${MAX_IMAGE_PIXELS / 1e6} MP`,
+    });
+}
+
+/**
+ * The most bytes a data set may take in memory (float32 RGB): 4 GiB, the wasm backend's
+ * whole heap. Checked before allocating, so `train --resolution 100000` is a coded line
+ * instead of a typed-array error, and a large folder at a large resolution does not swap.
+ */
+export const MAX_DATASET_BYTES = 4 * 2 ** 30;
+
+/** The float32 storage of `count` images of size × size RGB, refused (EFF6003) past MAX_DATASET_BYTES. */
+function datasetStorage(count: number, size: number, what: string): Float32Array {
+  const bytes = count * size * size * CHANNELS * Float32Array.BYTES_PER_ELEMENT;
+  if (bytes > MAX_DATASET_BYTES)
+    throw codedError("EFF6003", {
+      what: `${count} ${what} at ${size}×${size}`,
+      needs: `${(bytes / 2 ** 30).toPrecision(3)} GiB`,
+      limit: `${MAX_DATASET_BYTES / 2 ** 30} GiB`,
+    });
+  return new Float32Array(count * size * size * CHANNELS);
 }
 
 /** Decodes a PNG or JPEG (recognised by its signature, not its name) to RGBA bytes. */
@@ -192,9 +220,9 @@ export function decodeImage(bytes: Uint8Array, path: string): { width: number; h
       return { width: image.width, height: image.height, rgba: image.data };
     }
   } catch (e) {
-    throw new RuntimeUserError(`cannot decode ${path}: ${(e as Error).message}`, { cause: e });
+    throw codedError("EFF6002", { path, reason: (e as Error).message.split("\n")[0] }, e);
   }
-  throw new RuntimeUserError(`cannot decode ${path}: not a PNG or JPEG file`);
+  throw codedError("EFF6002", { path, reason: "not a PNG or JPEG file" });
 }
 
 /**
@@ -221,8 +249,14 @@ export function toModelInput(image: { width: number; height: number; rgba: Uint8
 export function readImageFile(path: string, size: number): Float32Array {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readBounded(path, MAX_IMAGE_FILE_BYTES);
   } catch (e) {
+    if (e instanceof FileTooLargeError)
+      throw codedError("EFF6001", {
+        path,
+        size: `a file of more than ${MAX_IMAGE_FILE_BYTES / 2 ** 20} MiB`,
+        limit: `files of ${MAX_IMAGE_FILE_BYTES / 2 ** 20} MiB`,
+      });
     throw new RuntimeUserError(`cannot read image ${path}: ${fsReason(e)}`, { cause: e });
   }
   return toModelInput(decodeImage(bytes, path), size);
@@ -243,7 +277,14 @@ function listDirectory(path: string, what: string): string[] {
 /** Loads `dir/<class>/<image>` files; class names are the sub-folder names in sorted order, as Keras assigns labels. */
 export function loadImageFolder(dir: string, options: { resolution: number }): ImageDataset {
   const size = options.resolution;
-  const classNames = listDirectory(dir, "data directory").filter((name) => statSync(join(dir, name)).isDirectory());
+  const classNames = listDirectory(dir, "data directory").filter((name) => {
+    // A dangling link or a loop of links among the class folders is the user's to fix, named (it was an internal error).
+    try {
+      return statSync(join(dir, name)).isDirectory();
+    } catch (e) {
+      throw codedError("EFF6004", { path: join(dir, name), reason: fsReason(e) }, e);
+    }
+  });
   if (classNames.length < 2) {
     throw new RuntimeUserError(
       `${dir} has ${classNames.length === 0 ? "no class folders" : `one class folder (${classNames[0]})`}; a data directory holds one sub-folder per class (at least two), each with PNG or JPEG images`,
@@ -259,7 +300,7 @@ export function loadImageFolder(dir: string, options: { resolution: number }): I
     for (const f of images) files.push({ path: join(dir, name, f), label });
   });
   const pixels = size * size * CHANNELS;
-  const images = new Float32Array(files.length * pixels);
+  const images = datasetStorage(files.length, size, `images of ${dir}`);
   const labels = new Int32Array(files.length);
   files.forEach((f, i) => {
     images.set(readImageFile(f.path, size), i * pixels);

@@ -1,3 +1,6 @@
+import type { ArgsOf, Code } from "../diagnostics/codes.ts";
+import { diagnostic } from "../diagnostics/diagnostic.ts";
+
 /**
  * A failure the user caused at run time (a missing data directory, an image that does not
  * decode, a directory that holds no saved model). It carries `userMessage`, which the CLI
@@ -6,12 +9,20 @@
  */
 export class RuntimeUserError extends Error {
   readonly userMessage: string;
+  /** The diagnostic's code (src/diagnostics/codes.ts) when the failure has one; the CLI prints it as `error[CODE]`. */
+  readonly code?: Code;
 
-  constructor(userMessage: string, options?: { cause?: unknown }) {
+  constructor(userMessage: string, options?: { cause?: unknown; code?: Code }) {
     super(userMessage, options);
     this.name = "RuntimeUserError";
     this.userMessage = userMessage;
+    if (options?.code) this.code = options.code;
   }
+}
+
+/** A RuntimeUserError with a code, its text from the one table of diagnostics. */
+export function codedError<C extends Code>(code: C, args: ArgsOf<C>, cause?: unknown): RuntimeUserError {
+  return new RuntimeUserError(diagnostic(code, args).message, { code, ...(cause === undefined ? {} : { cause }) });
 }
 
 /** The reason in a Node fs error, for messages: "no such file or directory" rather than "ENOENT: …, open '…'". */
@@ -27,6 +38,8 @@ export function fsReason(error: unknown): string {
     case "EACCES":
     case "EPERM":
       return "permission denied";
+    case "ELOOP":
+      return "a loop of symbolic links";
     default:
       return e?.message ?? String(error);
   }

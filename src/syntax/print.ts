@@ -30,21 +30,23 @@ function printBlock(block: Block, depth: number, lines: string[]): void {
   while (i < block.items.length) {
     const item = block.items[i];
     if (item.kind === "entry") {
-      printEntry(item, depth, lines, i === 0);
+      // A blank line right after `{` is the writer's and is kept (parse(print(doc)) must equal doc): only the
+      // file's first entry drops one.
+      printEntry(item, depth, lines, false);
       i++;
       continue;
     }
     // A run of rows is one table: align it as a whole.
     let j = i;
     while (j < block.items.length && block.items[j].kind === "row") j++;
-    printTable(block.items.slice(i, j) as Row[], indent, lines, i === 0);
+    printTable(block.items.slice(i, j) as Row[], indent, lines);
     i = j;
   }
   for (const c of block.closingComments) lines.push(indent + c);
   lines.push(withComment(INDENT.repeat(depth - 1) + "}", block.closeTrailingComment));
 }
 
-function printTable(rows: Row[], indent: string, lines: string[], first: boolean): void {
+function printTable(rows: Row[], indent: string, lines: string[]): void {
   const isRule = (row: Row) =>
     row.cells.length > 0 && row.cells.every((c) => c.atoms.length > 0 && c.atoms.every((a) => a.kind === "rule"));
   const texts = rows.map((row) => row.cells.map((cell) => atomsText(cell.atoms)));
@@ -54,7 +56,7 @@ function printTable(rows: Row[], indent: string, lines: string[], first: boolean
     texts[r].forEach((t, c) => (widths[c] = Math.max(widths[c] ?? 3, displayWidth(t))));
   });
   rows.forEach((row, r) => {
-    if (row.blankLineBefore && !(first && r === 0)) lines.push("");
+    if (row.blankLineBefore) lines.push("");
     for (const c of row.leadingComments) lines.push(indent + c);
     const cells = isRule(row)
       ? texts[r].map((t, c) => ruleOf(t, widths[c] ?? 3))

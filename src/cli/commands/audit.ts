@@ -95,6 +95,8 @@ export const auditCommand: CommandDef = {
     },
     ...MEMORY_OPTIONS,
   },
+  // The JSON document always holds every section and the whole layer hierarchy: the table options shape text only.
+  conflicts: (["stages", "layers", "depth", "columns", "all", "width"] as const).map((o) => ["json", o] as const),
   examples: [
     "effnet audit specs/efficientnet.effnet",
     "effnet audit specs/efficientnet.effnet --variant B0 --layers --depth 2",

@@ -36,6 +36,10 @@ export const benchModelCommand: CommandDef = {
       description: "also time training on cpu (slow: seconds per step at full resolution)",
     },
   },
+  conflicts: [
+    ["no-train", "batch"],
+    ["no-train", "train-on-cpu"],
+  ],
   examples: [
     "effnet bench-model specs/efficientnet.effnet --variant B0",
     "effnet bench-model specs/mobilenetv2.effnet --variant V2 --backend wasm --batch 16",

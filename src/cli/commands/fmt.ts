@@ -13,6 +13,7 @@ export const fmtCommand: CommandDef = {
     write: { type: "boolean", short: "w", description: "rewrite the files in place" },
     check: { type: "boolean", short: "c", description: "exit 1 and name the files that are not formatted" },
   },
+  conflicts: [["write", "check"]],
   examples: ["effnet fmt --check specs/*.effnet", "effnet fmt --write specs/mobilenetv2.effnet"],
   run: async ({ positionals, options, io }) => {
     let status: number = EXIT.ok;

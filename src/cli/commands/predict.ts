@@ -1,8 +1,16 @@
 import * as tf from "@tensorflow/tfjs";
-import { modelInput, readImageFile, SHAPE_CLASSES, shapesDataset, CHANNELS } from "../../runtime/data.ts";
+import { join } from "node:path";
+import {
+  CHANNELS,
+  MAX_IMAGE_PIXELS,
+  modelInput,
+  readImageFile,
+  SHAPE_CLASSES,
+  shapesDataset,
+} from "../../runtime/data.ts";
 import { probabilitiesOf } from "../../runtime/evaluate.ts";
-import { RuntimeUserError } from "../../runtime/errors.ts";
-import { loadModel, type TrainedModelInfo } from "../../runtime/io.ts";
+import { codedError, RuntimeUserError } from "../../runtime/errors.ts";
+import { loadModel, MODEL_JSON, type TrainedModelInfo } from "../../runtime/io.ts";
 import { EXIT, stringOption, UsageError, type CommandDef } from "../command.ts";
 import { BACKEND_OPTION, integerOption, parseBackend, useBackend } from "./train.ts";
 
@@ -23,6 +31,13 @@ export async function openClassifier(dir: string): Promise<{
     throw new RuntimeUserError(
       `${dir} holds a model whose input is ${height}×${width}×${channels}; effnet predicts on square RGB inputs`,
     );
+  }
+  if (height * width > MAX_IMAGE_PIXELS) {
+    model.dispose();
+    throw codedError("EFF5014", {
+      path: join(dir, MODEL_JSON),
+      reason: `its input is ${height}×${width} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} MP of the largest image effnet reads`,
+    });
   }
   const classes = (model.outputs[0].shape as number[]).at(-1)!;
   const classNames =

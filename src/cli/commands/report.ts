@@ -73,6 +73,9 @@ export const reportCommand: CommandDef = {
     "out-dir": { type: "string", value: "DIR", description: "write every format of every FILE into DIR" },
     ...MEMORY_OPTIONS,
   },
+  // --out-dir's own refusals of --out and --format stay in run (one message for both).
+  conflicts: [["out-dir", "plot"]],
+  needs: { plot: "format=svg" },
   examples: [
     "effnet report specs/efficientnet.effnet --format html --out efficientnet.html",
     "effnet report specs/efficientnet.effnet --variant B4 --batch 32 --format md",

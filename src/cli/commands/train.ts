@@ -368,6 +368,12 @@ export const trainCommand: CommandDef = {
     },
     ...BACKEND_OPTION,
   },
+  needs: {
+    images: "synthetic",
+    shapes: "synthetic",
+    "freeze-epochs": "freeze",
+    "head-learning-rate": "freeze",
+  },
   examples: [
     "effnet train specs/efficientnet.effnet --variant B0 --synthetic --resolution 32 --images 1200 --validation 0.2 --batch-size 32 --lr 0.003 --zero-head --out models/b0-shapes",
     "effnet train specs/efficientnet.effnet --variant B0 --resume models/b0-shapes --epochs 8",
