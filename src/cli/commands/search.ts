@@ -36,7 +36,7 @@ export const searchCommand: CommandDef = {
   name: "search",
   summary: "grid-search α, β, γ at φ = 1 under α·β²·γ² ≈ 2 (the paper's step 1), ranked by exact cost",
   usage:
-    "effnet search FILE [--phi 1] [--grid alpha=1:1.4:0.05,beta=…,gamma=…] [--target 2 --tolerance 0.1] [--budget macs=…] [--rank macs|pareto] [--top 10] [--json]",
+    "effnet search FILE [--phi 1] [--grid alpha=1:1.4:0.05,beta=…,gamma=…] [--target 2 --tolerance 0.1] [--budget macs=…] [--rank macs|pareto] [--top 10] [--json] [--train synthetic|DIR [--train-top 3] [--steps 20] [--results FILE]]",
   details: [
     "Section 3.3, step 1: fix φ = 1 and grid-search α, β, γ with α·β²·γ² ≈ 2 (the spec's `require` line gives the exponents, target and tolerance; --target/--tolerance override). Each candidate's network is scaled with the spec's rounding rules (depth α^φ, width β^φ, resolution γ^φ rounded by the resolution rule) and its parameters and MACs counted exactly by the fast cost (the same figures as `effnet audit`).",
     "What is ranked: the paper ranks by ImageNet accuracy, which cannot be measured here, so the ranking is a declared cost objective, not a claim about accuracy. --rank macs (default): " +
@@ -45,6 +45,7 @@ export const searchCommand: CommandDef = {
       OBJECTIVES.pareto +
       ". Candidates over a --budget, or that the compiler would refuse (size limits, degenerate stages), are counted and not ranked.",
     "The spec's own α, β, γ are costed too and their place in the ranking printed, on the grid or not. The last lines are the spec's scaling lines with the best candidate's coefficients, to paste back. Default grid: 1:1.4:0.05 on each axis (the paper does not print its grid).",
+    "--train synthetic|DIR: the paper ranks its candidates by accuracy; this trains the --train-top best-ranked ones briefly as a proxy (--steps steps of batch --train-batch on the synthetic shapes or a folder of class folders, each at --proxy-resolution × its γ^φ, seeded) and prints their held-out accuracy (a --validation share of the images) beside their cost. Each finished candidate is appended as one JSON line to --results (default NETWORK.search.jsonl): run the same search again after an interruption and the finished ones are read back, not trained again.",
   ].join("\n\n"),
   positionals: { min: 1, max: 1 },
   options: {
@@ -73,11 +74,39 @@ export const searchCommand: CommandDef = {
     rank: { type: "string", value: "OBJECTIVE", description: "macs (default) or pareto; see above" },
     top: { type: "string", value: "N", description: "rows of the table (default 10)" },
     json: { type: "boolean", description: "every ranked candidate as JSON" },
+    train: {
+      type: "string",
+      value: "synthetic|DIR",
+      description: "proxy-train the best candidates on this data (see above)",
+    },
+    "train-top": { type: "string", value: "K", description: "how many of the ranked candidates to train (default 3)" },
+    steps: { type: "string", value: "N", description: "training steps per candidate (default 20)" },
+    "train-batch": { type: "string", value: "N", description: "batch size of the proxy training (default 16)" },
+    "proxy-resolution": { type: "string", value: "PX", description: "the baseline's proxy resolution (default 32)" },
+    images: { type: "string", value: "N", description: "synthetic images in all, train and held out (default 240)" },
+    validation: { type: "string", value: "F", description: "held-out share of the images (default 0.25)" },
+    seed: { type: "string", value: "N", description: "seed of the data, the weights and the shuffles (default 1)" },
+    results: {
+      type: "string",
+      value: "FILE",
+      description: "the JSON-lines file of finished candidates (default NETWORK.search.jsonl)",
+    },
+    backend: {
+      type: "string",
+      value: "NAME",
+      description: "the tfjs backend of the proxy training: auto (default), wasm, cpu or tensorflow, as for train",
+    },
   },
+  needs: Object.fromEntries(
+    ["train-top", "steps", "train-batch", "proxy-resolution", "images", "validation", "seed", "results", "backend"].map(
+      (o) => [o, "train"],
+    ),
+  ),
   examples: [
     "effnet search specs/efficientnet.effnet",
     "effnet search specs/efficientnet.effnet --grid alpha=1:2:0.01,beta=1:1.5:0.01,gamma=1:1.5:0.01 --tolerance 0.05",
     "effnet search specs/efficientnet.effnet --rank pareto --budget params=8M --json",
+    "effnet search specs/efficientnet.effnet --train synthetic --train-top 3 --steps 30",
   ],
   run: async (inv) => {
     const phi = numberOption(inv, "phi", 1, (x) => Number.isFinite(x) && x > 0 && x <= 8, "a φ in (0, 8]");
@@ -91,6 +120,7 @@ export const searchCommand: CommandDef = {
       return b;
     });
 
+    const proxy = proxySettings(inv);
     const { compilation, file } = compileFile(inv.positionals[0], { checkOnly: true }, inv.io);
     if (!compilation?.ok) return EXIT.errors;
     const spec = compilation.spec!;
@@ -124,12 +154,15 @@ export const searchCommand: CommandDef = {
         inv.io.err(inv.io.interactive ? `\r\x1b[2K${line}${done === total ? "\n" : ""}` : `${line}\n`);
       },
     });
+    const trained = proxy && (await trainTop(inv, spec, result, proxy));
     if (inv.options.json === true) {
-      inv.io.out(JSON.stringify(searchJson(inv.positionals[0], spec, result), null, 2) + "\n");
+      const json = { ...searchJson(inv.positionals[0], spec, result), ...(trained ? { trained } : {}) };
+      inv.io.out(JSON.stringify(json, null, 2) + "\n");
       return EXIT.ok;
     }
     const width = Math.max(MIN_WIDTH, inv.io.columns ?? DEFAULT_WIDTH);
     inv.io.out(renderSearch(spec, result, top, width, file!.text) + "\n");
+    if (trained) inv.io.out("\n" + renderTrained(trained, proxy!, width) + "\n");
     return EXIT.ok;
   },
 };
@@ -307,4 +340,75 @@ function renderSearch(spec: Spec, r: SearchResult, top: number, width: number, t
     ...pasteLines(text, r.ranked[0]).map((l) => `  ${l}`),
   );
   return out.join("\n");
+}
+
+interface ProxyRequest {
+  readonly settings: import("./search-train.ts").ProxySettings;
+  readonly top: number;
+  readonly results: string | undefined;
+}
+
+/** The --train options, checked before any work (the training module and tfjs load only when they are given). */
+function proxySettings(inv: Invocation): ProxyRequest | undefined {
+  const data = stringOption(inv, "train");
+  if (data === undefined) return undefined;
+  const whole = (name: string, fallback: number, min = 1) =>
+    numberOption(inv, name, fallback, (x) => Number.isInteger(x) && x >= min, `a whole number ≥ ${min}`);
+  return {
+    settings: {
+      data,
+      steps: whole("steps", 20),
+      batchSize: whole("train-batch", 16),
+      resolution: whole("proxy-resolution", 32, 8),
+      images: whole("images", 240, 4),
+      validation: numberOption(inv, "validation", 0.25, (x) => x > 0 && x < 1, "a fraction between 0 and 1"),
+      seed: whole("seed", 1, 0),
+      backend: stringOption(inv, "backend") ?? "auto",
+    },
+    top: whole("train-top", 3),
+    results: stringOption(inv, "results"),
+  };
+}
+
+async function trainTop(inv: Invocation, spec: Spec, result: SearchResult, proxy: ProxyRequest) {
+  const { trainCandidates } = await import("./search-train.ts");
+  const path = proxy.results ?? `${spec.name.toLowerCase()}.search.jsonl`;
+  return trainCandidates(inv, spec, result.ranked.slice(0, proxy.top), proxy.settings, path);
+}
+
+function renderTrained(
+  trained: readonly import("./search-train.ts").ProxyResult[],
+  proxy: ProxyRequest,
+  width: number,
+): string {
+  const s = proxy.settings;
+  const table = renderTable(
+    [
+      { header: "Rank", align: "right" },
+      { header: "α" },
+      { header: "β" },
+      { header: "γ" },
+      { header: "Params (M)", align: "right" },
+      { header: "MACs (G)", align: "right" },
+      { header: "Proxy px", align: "right" },
+      { header: "Held-out accuracy", align: "right" },
+      { header: "Loss", align: "right" },
+      { header: "Trained", align: "right" },
+    ],
+    trained.map((r) => [
+      String(r.rank),
+      fmt(r.alpha),
+      fmt(r.beta),
+      fmt(r.gamma),
+      (r.params / 1e6).toFixed(3),
+      (r.macs / 1e9).toFixed(3),
+      String(r.resolution),
+      `${(r.accuracy * 100).toFixed(1)}%`,
+      r.loss.toFixed(3),
+      r.trained ? `${r.seconds.toFixed(1)} s` : "earlier",
+    ]),
+    "",
+    width,
+  );
+  return `${wrap(`Proxy training (${s.steps} steps of batch ${s.batchSize} on ${s.data === "synthetic" ? `${s.images} synthetic shapes` : s.data}, ${Math.round(s.validation * 100)}% held out, seed ${s.seed}): accuracy after a few steps ranks candidates only roughly, as a proxy does.`, width).join("\n")}\n${table}`;
 }
