@@ -13,8 +13,8 @@
 // (src/<phase>/<file>.ts), so the sources' `new URL("../../package.json", import.meta.url)`
 // and the like resolve to the same files from the bundle.
 //
-// The audit schema's validator, compiled ahead of time (src/report/schema.ts, standaloneValidator),
-// goes beside the bundle: compiling the schema at run time cost more than the rest of
+// The schemas' validators, compiled ahead of time (src/report/schema.ts, standaloneValidators),
+// go beside the bundle: compiling a schema at run time cost more than the rest of
 // `effnet audit --json`.
 //
 // Types: tsc (tsconfig.build.json) writes the declarations to dist/types/, mirroring src/.
@@ -45,9 +45,9 @@ await build({
   external,
   logLevel: "warning",
 });
-const { standaloneValidator } = await import(new URL("dist/lib/audit-schema.js", root).href);
-const validator = standaloneValidator();
-writeFileSync(new URL(`dist/lib/${validator.fileName}`, root), validator.code);
+const { standaloneValidators } = await import(new URL("dist/lib/audit-schema.js", root).href);
+for (const validator of standaloneValidators())
+  writeFileSync(new URL(`dist/lib/${validator.fileName}`, root), validator.code);
 
 const tsc = spawnSync(
   process.execPath,

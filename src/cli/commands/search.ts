@@ -1,4 +1,6 @@
 import { withCommas } from "../../cost/units.ts";
+import { stringify } from "../../report/json.ts";
+import { assertValid } from "../../report/schema.ts";
 import { fmt } from "../../vocabulary/rounding.ts";
 import { parseBudget, type BudgetLimit } from "../../report/solve.ts";
 import {
@@ -157,7 +159,9 @@ export const searchCommand: CommandDef = {
     const trained = proxy && (await trainTop(inv, spec, result, proxy));
     if (inv.options.json === true) {
       const json = { ...searchJson(inv.positionals[0], spec, result), ...(trained ? { trained } : {}) };
-      inv.io.out(JSON.stringify(json, null, 2) + "\n");
+      // Checked against schema/search.schema.json before it is printed, as the audit's is.
+      assertValid("search", json);
+      inv.io.out(stringify(json) + "\n");
       return EXIT.ok;
     }
     const width = Math.max(MIN_WIDTH, inv.io.columns ?? DEFAULT_WIDTH);
