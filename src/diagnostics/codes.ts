@@ -65,6 +65,13 @@ export const DIAGNOSTICS = {
     (a) => `training ${a.what} needs about ${a.needs}, more than ${a.limit}; ${a.fits}`,
   ),
 
+  // `search --write` / `solve --write`: an edit of the spec through the printer (src/cli/spec-edit.ts)
+  EFF0011: entry<{ path: string; what: string; reason: string }>(
+    "error",
+    "cannot edit the spec",
+    (a) => `cannot write ${a.what} into ${a.path}: ${a.reason}; the file was not changed`,
+  ),
+
   // ---- syntax
   EFF1001: entry<{ text: string }>("error", "unexpected character", (a) => `unexpected character ${q(a.text)}`),
   EFF1002: entry<{ found: string; expected: string }>(

@@ -1,4 +1,6 @@
 import { withCommas } from "../../cost/units.ts";
+import type { SourceFile } from "../../diagnostics/source.ts";
+import { rewriteSpec, withCoefficients } from "../spec-edit.ts";
 import { stringify } from "../../report/json.ts";
 import { assertValid } from "../../report/schema.ts";
 import { fmt } from "../../vocabulary/rounding.ts";
@@ -38,7 +40,7 @@ export const searchCommand: CommandDef = {
   name: "search",
   summary: "grid-search α, β, γ at φ = 1 under α·β²·γ² ≈ 2 (the paper's step 1), ranked by exact cost",
   usage:
-    "effnet search FILE [--phi 1] [--grid alpha=1:1.4:0.05,beta=…,gamma=…] [--target 2 --tolerance 0.1] [--budget macs=…] [--rank macs|pareto] [--top 10] [--json] [--train synthetic|DIR [--train-top 3] [--steps 20] [--results FILE]]",
+    "effnet search FILE [--phi 1] [--grid alpha=1:1.4:0.05,beta=…,gamma=…] [--target 2 --tolerance 0.1] [--budget macs=…] [--rank macs|pareto] [--top 10] [--json] [--train synthetic|DIR [--train-top 3] [--steps 20] [--results FILE]] [--write]",
   details: [
     "Section 3.3, step 1: fix φ = 1 and grid-search α, β, γ with α·β²·γ² ≈ 2 (the spec's `require` line gives the exponents, target and tolerance; --target/--tolerance override). Each candidate's network is scaled with the spec's rounding rules (depth α^φ, width β^φ, resolution γ^φ rounded by the resolution rule) and its parameters and MACs counted exactly by the fast cost (the same figures as `effnet audit`).",
     "What is ranked: the paper ranks by ImageNet accuracy, which cannot be measured here, so the ranking is a declared cost objective, not a claim about accuracy. --rank macs (default): " +
@@ -88,6 +90,11 @@ export const searchCommand: CommandDef = {
     images: { type: "string", value: "N", description: "synthetic images in all, train and held out (default 240)" },
     validation: { type: "string", value: "F", description: "held-out share of the images (default 0.25)" },
     seed: { type: "string", value: "N", description: "seed of the data, the weights and the shuffles (default 1)" },
+    write: {
+      type: "boolean",
+      description:
+        "write the chosen α, β, γ into the spec's scaling block (the best-ranked, or with --train the most accurate), through the printer",
+    },
     results: {
       type: "string",
       value: "FILE",
@@ -162,11 +169,13 @@ export const searchCommand: CommandDef = {
       // Checked against schema/search.schema.json before it is printed, as the audit's is.
       assertValid("search", json);
       inv.io.out(stringify(json) + "\n");
+      if (inv.options.write === true) writeChosen(inv, file!, result, trained || undefined);
       return EXIT.ok;
     }
     const width = Math.max(MIN_WIDTH, inv.io.columns ?? DEFAULT_WIDTH);
     inv.io.out(renderSearch(spec, result, top, width, file!.text) + "\n");
     if (trained) inv.io.out("\n" + renderTrained(trained, proxy!, width) + "\n");
+    if (inv.options.write === true) writeChosen(inv, file!, result, trained || undefined);
     return EXIT.ok;
   },
 };
@@ -415,4 +424,33 @@ function renderTrained(
     width,
   );
   return `${wrap(`Proxy training (${s.steps} steps of batch ${s.batchSize} on ${s.data === "synthetic" ? `${s.images} synthetic shapes` : s.data}, ${Math.round(s.validation * 100)}% held out, seed ${s.seed}): accuracy after a few steps ranks candidates only roughly, as a proxy does.`, width).join("\n")}\n${table}`;
+}
+
+/**
+ * `--write`: the chosen coefficients into the spec's scaling block. Chosen: with --train the
+ * most accurate trained candidate (ties to the better rank), else the best-ranked one.
+ */
+function writeChosen(
+  inv: Invocation,
+  file: SourceFile,
+  result: SearchResult,
+  trained: readonly import("./search-train.ts").ProxyResult[] | undefined,
+): void {
+  const best = trained?.length
+    ? trained.reduce((a, b) => (b.accuracy > a.accuracy ? b : a))
+    : (result.ranked[0] as Pick<Candidate, "alpha" | "beta" | "gamma"> | undefined);
+  if (!best) throw new UsageError("no candidate was ranked, so there is nothing to --write");
+  const c = { alpha: best.alpha, beta: best.beta, gamma: best.gamma };
+  rewriteSpec(
+    file,
+    `α ${fmt(c.alpha)}, β ${fmt(c.beta)}, γ ${fmt(c.gamma)}`,
+    (doc) => withCoefficients(doc, c),
+    (compiled) => {
+      const written = compiled.spec?.scaling.compound;
+      return written && written.alpha === c.alpha && written.beta === c.beta && written.gamma === c.gamma
+        ? undefined
+        : "the edited spec does not declare these coefficients";
+    },
+    inv.io,
+  );
 }

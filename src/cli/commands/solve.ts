@@ -1,4 +1,5 @@
 import { BUDGET_METRICS } from "../../vocabulary/budgets.ts";
+import { rewriteSpec, withPhiVariant } from "../spec-edit.ts";
 import { formatCount, withCommas } from "../../cost/units.ts";
 import { fmt } from "../../vocabulary/rounding.ts";
 import { auditVariant } from "../../report/audit.ts";
@@ -25,7 +26,7 @@ import {
 export const solveCommand: CommandDef = {
   name: "solve",
   summary: "find the largest φ whose compound-scaled, rounded network fits a budget",
-  usage: "effnet solve FILE --budget macs=2G [--budget params=10M] [--precision 0.01] [--name NAME] [--json]",
+  usage: "effnet solve FILE --budget macs=2G [--budget params=10M] [--precision 0.01] [--name NAME] [--json] [--write]",
   details:
     "Builds the network the spec's α, β, γ and rounding rules give at φ = 0, p, 2p, … (p = --precision) and returns the last φ before the first one over any budget: that φ fits, φ + p does not. The cost is a step function of φ (every coefficient is rounded), which is why the answer is defined on a grid. A budget below the baseline searches φ < 0 (0, −p, −2p, …: the first that fits, down to φ = −40). The last line printed is a `variant NAME phi X` line to paste into the spec's body. Without --budget, the spec's own `budget` lines that apply to every variant are used.",
   positionals: { min: 1, max: 1 },
@@ -44,6 +45,7 @@ export const solveCommand: CommandDef = {
     },
     name: { type: "string", value: "NAME", description: "the variant's name in the line to paste (default Solved)" },
     json: { type: "boolean", description: "print the result as JSON" },
+    write: { type: "boolean", description: "append the `variant NAME phi X` line to the spec, through the printer" },
   },
   examples: [
     "effnet solve specs/efficientnet.effnet --budget macs=2G",
@@ -64,7 +66,7 @@ export const solveCommand: CommandDef = {
     if (!(precision > 0 && precision <= 1))
       throw new UsageError(`--precision expects a step in (0, 1], found \`${precisionText}\``);
 
-    const { compilation } = compileFile(inv.positionals[0], { checkOnly: true }, inv.io);
+    const { compilation, file } = compileFile(inv.positionals[0], { checkOnly: true }, inv.io);
     if (!compilation?.ok) return EXIT.errors;
     const spec = compilation.spec!;
     if (budgets.length === 0)
@@ -87,6 +89,19 @@ export const solveCommand: CommandDef = {
         ? JSON.stringify(solutionJson(inv.positionals[0], spec.name, solution), null, 2) + "\n"
         : renderSolution(spec.name, solution) + "\n",
     );
+    if (inv.options.write === true) {
+      const phi = solution.best.phi;
+      rewriteSpec(
+        file!,
+        solution.line,
+        (doc) => withPhiVariant(doc, name, phi),
+        (compiled) =>
+          compiled.variants.some((v) => v.variant.name === name && v.variant.phi === phi)
+            ? undefined
+            : `the edited spec has no variant ${name} at φ = ${phi}`,
+        inv.io,
+      );
+    }
     return EXIT.ok;
   },
 };
