@@ -31,11 +31,15 @@ summary { cursor: pointer; color: #4e79a7; }
 `.trim();
 
 export function renderHtml(doc: AuditDocument, options: ContentOptions = {}): string {
-  const blocks = reportBlocks(doc, options);
-  const title = blocks.find((b) => b.kind === "heading")?.text ?? doc.source;
+  return htmlPage(reportBlocks(doc, options), banner(doc.source), doc.source);
+}
+
+/** Any blocks as the single-file page: the title is the first heading's (else `fallbackTitle`), the banner a comment. */
+export function htmlPage(blocks: readonly Block[], bannerText: string, fallbackTitle: string): string {
+  const title = blocks.find((b) => b.kind === "heading")?.text ?? fallbackTitle;
   return [
     "<!DOCTYPE html>",
-    xmlComment(banner(doc.source)),
+    xmlComment(bannerText),
     `<html lang="en">`,
     "<head>",
     `<meta charset="utf-8">`,

@@ -16,8 +16,13 @@ export interface MarkdownOptions extends ContentOptions {
 }
 
 export function renderMarkdown(doc: AuditDocument, options: MarkdownOptions = {}): string {
-  const out = [xmlComment(banner(doc.source)), ""];
-  for (const block of reportBlocks(doc, options)) out.push(...renderBlock(block, options), "");
+  return markdownPage(reportBlocks(doc, options), banner(doc.source), options);
+}
+
+/** Any blocks as a Markdown file, the banner a leading comment. */
+export function markdownPage(blocks: readonly Block[], bannerText: string, options: MarkdownOptions = {}): string {
+  const out = [xmlComment(bannerText), ""];
+  for (const block of blocks) out.push(...renderBlock(block, options), "");
   return (
     out
       .join("\n")

@@ -26,6 +26,12 @@ import { metricValue, type BudgetLimit } from "./solve.ts";
  */
 export type Objective = "macs" | "pareto";
 
+/** The ranking objectives, each with its definition as `search` prints it (the one table). */
+export const OBJECTIVES: Readonly<Record<Objective, string>> = {
+  macs: "closeness of the rounded network's MACs growth to target^φ: |log₂(MACs / baseline MACs) − φ·log₂ target| (ties: fewer parameters)",
+  pareto: "pareto layers of (parameters, MACs), layer 1 the front; within a layer as `macs`",
+};
+
 export interface GridAxis {
   readonly from: number;
   readonly to: number;

@@ -1,12 +1,14 @@
 import { withCommas } from "../../cost/units.ts";
 import type { SourceFile } from "../../diagnostics/source.ts";
 import { rewriteSpec, withCoefficients } from "../spec-edit.ts";
+import { searchDocument, searchHtml, searchMarkdown } from "../../report/search-document.ts";
 import { stringify } from "../../report/json.ts";
 import { assertValid } from "../../report/schema.ts";
 import { fmt } from "../../vocabulary/rounding.ts";
 import { parseBudget, type BudgetLimit } from "../../report/solve.ts";
 import {
   axisValues,
+  OBJECTIVES,
   DEFAULT_AXIS,
   search,
   type Candidate,
@@ -28,11 +30,6 @@ import {
   type Invocation,
 } from "../command.ts";
 
-const OBJECTIVES: Readonly<Record<Objective, string>> = {
-  macs: "closeness of the rounded network's MACs growth to target^φ: |log₂(MACs / baseline MACs) − φ·log₂ target| (ties: fewer parameters)",
-  pareto: "pareto layers of (parameters, MACs), layer 1 the front; within a layer as `macs`",
-};
-
 /** Past this many candidates within the tolerance, progress with an ETA goes to stderr. */
 const PROGRESS_FROM = 50_000;
 
@@ -40,7 +37,7 @@ export const searchCommand: CommandDef = {
   name: "search",
   summary: "grid-search α, β, γ at φ = 1 under α·β²·γ² ≈ 2 (the paper's step 1), ranked by exact cost",
   usage:
-    "effnet search FILE [--phi 1] [--grid alpha=1:1.4:0.05,beta=…,gamma=…] [--target 2 --tolerance 0.1] [--budget macs=…] [--rank macs|pareto] [--top 10] [--json] [--train synthetic|DIR [--train-top 3] [--steps 20] [--results FILE]] [--write]",
+    "effnet search FILE [--phi 1] [--grid alpha=1:1.4:0.05,beta=…,gamma=…] [--target 2 --tolerance 0.1] [--budget macs=…] [--rank macs|pareto] [--top 10] [--json | --format md|html] [--train synthetic|DIR [--train-top 3] [--steps 20] [--results FILE]] [--write]",
   details: [
     "Section 3.3, step 1: fix φ = 1 and grid-search α, β, γ with α·β²·γ² ≈ 2 (the spec's `require` line gives the exponents, target and tolerance; --target/--tolerance override). Each candidate's network is scaled with the spec's rounding rules (depth α^φ, width β^φ, resolution γ^φ rounded by the resolution rule) and its parameters and MACs counted exactly by the fast cost (the same figures as `effnet audit`).",
     "What is ranked: the paper ranks by ImageNet accuracy, which cannot be measured here, so the ranking is a declared cost objective, not a claim about accuracy. --rank macs (default): " +
@@ -77,7 +74,12 @@ export const searchCommand: CommandDef = {
     },
     rank: { type: "string", value: "OBJECTIVE", description: "macs (default) or pareto; see above" },
     top: { type: "string", value: "N", description: "rows of the table (default 10)" },
-    json: { type: "boolean", description: "every ranked candidate as JSON" },
+    json: { type: "boolean", description: "every ranked candidate as JSON (schema/search.schema.json)" },
+    format: {
+      type: "string",
+      value: "md|html",
+      description: "the report as Markdown, or one HTML page with a plot (accuracy against MACs with --train)",
+    },
     train: {
       type: "string",
       value: "synthetic|DIR",
@@ -106,6 +108,7 @@ export const searchCommand: CommandDef = {
       description: "the tfjs backend of the proxy training: auto (default), wasm, cpu or tensorflow, as for train",
     },
   },
+  conflicts: [["json", "format"]],
   needs: Object.fromEntries(
     ["train-top", "steps", "train-batch", "proxy-resolution", "images", "validation", "seed", "results", "backend"].map(
       (o) => [o, "train"],
@@ -130,6 +133,9 @@ export const searchCommand: CommandDef = {
     });
 
     const proxy = proxySettings(inv);
+    const format = stringOption(inv, "format");
+    if (format !== undefined && format !== "md" && format !== "html")
+      throw new UsageError(`--format expects md or html, found \`${format}\``);
     const { compilation, file } = compileFile(inv.positionals[0], { checkOnly: true }, inv.io);
     if (!compilation?.ok) return EXIT.errors;
     const spec = compilation.spec!;
@@ -165,10 +171,16 @@ export const searchCommand: CommandDef = {
     });
     const trained = proxy && (await trainTop(inv, spec, result, proxy));
     if (inv.options.json === true) {
-      const json = { ...searchJson(inv.positionals[0], spec, result), ...(trained ? { trained } : {}) };
+      const json = searchDocument(inv.positionals[0], spec, result, trained || undefined);
       // Checked against schema/search.schema.json before it is printed, as the audit's is.
       assertValid("search", json);
       inv.io.out(stringify(json) + "\n");
+      if (inv.options.write === true) writeChosen(inv, file!, result, trained || undefined);
+      return EXIT.ok;
+    }
+    if (format) {
+      const doc = searchDocument(inv.positionals[0], spec, result, trained || undefined);
+      inv.io.out(format === "md" ? searchMarkdown(doc, top) : searchHtml(doc, top));
       if (inv.options.write === true) writeChosen(inv, file!, result, trained || undefined);
       return EXIT.ok;
     }
@@ -218,47 +230,6 @@ export function parseGrid(text: string | undefined): Record<(typeof AXES)[number
 }
 
 const axisText = (a: GridAxis) => `${fmt(a.from)}:${fmt(a.to)}:${fmt(a.step)} (${axisValues(a).length} values)`;
-
-function candidateJson(c: Candidate) {
-  return {
-    rank: c.rank,
-    alpha: c.alpha,
-    beta: c.beta,
-    gamma: c.gamma,
-    constraint: c.constraint,
-    depth: c.coefficients.depth,
-    width: c.coefficients.width,
-    resolution: c.coefficients.resolution,
-    params: c.cost.params,
-    macs: c.cost.macs,
-    macsRatio: c.macsRatio,
-    deviation: c.deviation,
-    ...(c.layer ? { paretoLayer: c.layer } : {}),
-  };
-}
-
-function searchJson(source: string, spec: Spec, r: SearchResult) {
-  return {
-    source,
-    network: spec.name,
-    phi: r.options.phi,
-    grid: r.options.grid,
-    constraint: {
-      expression: constraintText(spec.scaling.compound?.constraint?.exponents ?? { alpha: 1, beta: 2, gamma: 2 }),
-      target: r.options.target,
-      tolerance: r.options.tolerance,
-    },
-    budgets: r.options.budgets,
-    objective: { name: r.options.objective, definition: OBJECTIVES[r.options.objective] },
-    baseline: { params: r.baseline.params, macs: r.baseline.macs },
-    gridPoints: r.gridPoints,
-    withinTolerance: r.withinTolerance,
-    refused: r.refused,
-    overBudget: r.overBudget,
-    declared: r.declared ? { ...candidateJson(r.declared), onGrid: r.declaredOnGrid } : null,
-    ranked: r.ranked.map(candidateJson),
-  };
-}
 
 const KEYWORDS = { alpha: "depth", beta: "width", gamma: "resolution" } as const;
 
