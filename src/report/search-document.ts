@@ -2,7 +2,7 @@ import { formatCount, withCommas } from "../cost/units.ts";
 import { constraintText } from "../semantics/scaling.ts";
 import type { Spec } from "../semantics/spec.ts";
 import { fmt } from "../vocabulary/rounding.ts";
-import type { Block } from "./blocks.ts";
+import type { Block, TableColumn } from "./blocks.ts";
 import { htmlPage } from "./html.ts";
 import { markdownPage } from "./markdown.ts";
 import { OBJECTIVES, type Candidate, type SearchResult } from "./search.ts";
@@ -118,38 +118,39 @@ export function searchBlocks(doc: SearchDocument, top: number): Block[] {
       text: `The spec's own α = ${fmt(doc.declared.alpha)}, β = ${fmt(doc.declared.beta)}, γ = ${fmt(doc.declared.gamma)}: rank ${doc.declared.rank} of ${doc.ranked.length}${doc.declared.onGrid ? "" : " (off the grid: where it would stand)"}.`,
     });
   const trained = "trained" in doc ? doc.trained : undefined;
-  if (trained?.length) {
+  if (trained?.length)
     blocks.push(
       { kind: "heading", level: 2, text: "Proxy training", id: "proxy-training" },
-      {
-        kind: "table",
-        columns: [
-          { header: "Rank", align: "right" },
-          { header: "α", align: "right" },
-          { header: "β", align: "right" },
-          { header: "γ", align: "right" },
-          { header: "MACs", align: "right" },
-          { header: "Proxy px", align: "right" },
-          { header: "Steps", align: "right" },
-          { header: "Held-out accuracy", align: "right" },
-          { header: "Loss", align: "right" },
-        ],
-        rows: trained.map((t) => [
-          String(t.rank),
-          fmt(t.alpha),
-          fmt(t.beta),
-          fmt(t.gamma),
-          formatCount(t.macs),
-          String(t.resolution),
-          String(t.steps),
-          `${(t.accuracy * 100).toFixed(1)}%`,
-          t.loss.toFixed(3),
-        ]),
-      },
+      { kind: "table", ...trainedTable(trained) },
     );
-  }
   blocks.push(searchFigure(doc, trained));
   return blocks;
+}
+
+/** The proxy training's table, for the reports and the terminal alike. */
+export function trainedTable(trained: readonly TrainedCandidate[]): {
+  columns: readonly TableColumn[];
+  rows: string[][];
+} {
+  const right = (header: string): TableColumn => ({ header, align: "right" });
+  return {
+    columns: ["Rank", "α", "β", "γ", "Params", "MACs", "Proxy px", "Steps", "Held-out accuracy", "Loss", "Trained"].map(
+      right,
+    ),
+    rows: trained.map((t) => [
+      String(t.rank),
+      fmt(t.alpha),
+      fmt(t.beta),
+      fmt(t.gamma),
+      formatCount(t.params),
+      formatCount(t.macs),
+      String(t.resolution),
+      String(t.steps),
+      `${(t.accuracy * 100).toFixed(1)}%`,
+      t.loss.toFixed(3),
+      t.trained ? `${t.seconds.toFixed(1)} s` : "earlier",
+    ]),
+  };
 }
 
 /** Accuracy against MACs for the trained candidates; without training, parameters against MACs of the ranked ones. */

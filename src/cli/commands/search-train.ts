@@ -3,6 +3,7 @@ import { importVariantModule } from "../../codegen/import-module.ts";
 import { buildVariant } from "../../compile.ts";
 import { hypotheticalVariant } from "../../report/hypothetical.ts";
 import type { Candidate } from "../../report/search.ts";
+import type { TrainedCandidate } from "../../report/search-document.ts";
 import { loadImageFolder, shapesDataset, splitDataset, type ImageDataset } from "../../runtime/data.ts";
 import { RuntimeUserError } from "../../runtime/errors.ts";
 import { evaluateModel } from "../../runtime/evaluate.ts";
@@ -36,22 +37,8 @@ export interface ProxySettings {
   readonly backend: string;
 }
 
-export interface ProxyResult {
-  readonly key: string;
-  readonly rank: number;
-  readonly alpha: number;
-  readonly beta: number;
-  readonly gamma: number;
-  readonly params: number;
-  readonly macs: number;
-  readonly resolution: number;
-  readonly steps: number;
-  readonly loss: number;
-  readonly accuracy: number;
-  readonly seconds: number;
-  /** Whether this run trained it (false: read back from the results file). */
-  readonly trained: boolean;
-}
+/** A candidate's proxy outcome, as the results file and `search --json` hold it. */
+export type ProxyResult = TrainedCandidate;
 
 /** What decides a candidate's proxy outcome: equal keys, equal results (the runs are seeded). */
 export function proxyKey(spec: Spec, c: Pick<Candidate, "alpha" | "beta" | "gamma">, s: ProxySettings): string {

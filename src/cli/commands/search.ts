@@ -1,7 +1,7 @@
 import { withCommas } from "../../cost/units.ts";
 import type { SourceFile } from "../../diagnostics/source.ts";
 import { rewriteSpec, withCoefficients } from "../spec-edit.ts";
-import { searchDocument, searchHtml, searchMarkdown } from "../../report/search-document.ts";
+import { searchDocument, searchHtml, searchMarkdown, trainedTable } from "../../report/search-document.ts";
 import { stringify } from "../../report/json.ts";
 import { assertValid } from "../../report/schema.ts";
 import { fmt } from "../../vocabulary/rounding.ts";
@@ -366,34 +366,8 @@ function renderTrained(
   width: number,
 ): string {
   const s = proxy.settings;
-  const table = renderTable(
-    [
-      { header: "Rank", align: "right" },
-      { header: "α" },
-      { header: "β" },
-      { header: "γ" },
-      { header: "Params (M)", align: "right" },
-      { header: "MACs (G)", align: "right" },
-      { header: "Proxy px", align: "right" },
-      { header: "Held-out accuracy", align: "right" },
-      { header: "Loss", align: "right" },
-      { header: "Trained", align: "right" },
-    ],
-    trained.map((r) => [
-      String(r.rank),
-      fmt(r.alpha),
-      fmt(r.beta),
-      fmt(r.gamma),
-      (r.params / 1e6).toFixed(3),
-      (r.macs / 1e9).toFixed(3),
-      String(r.resolution),
-      `${(r.accuracy * 100).toFixed(1)}%`,
-      r.loss.toFixed(3),
-      r.trained ? `${r.seconds.toFixed(1)} s` : "earlier",
-    ]),
-    "",
-    width,
-  );
+  const { columns, rows } = trainedTable(trained);
+  const table = renderTable(columns, rows, "", width);
   return `${wrap(`Proxy training (${s.steps} steps of batch ${s.batchSize} on ${s.data === "synthetic" ? `${s.images} synthetic shapes` : s.data}, ${Math.round(s.validation * 100)}% held out, seed ${s.seed}): accuracy after a few steps ranks candidates only roughly, as a proxy does.`, width).join("\n")}\n${table}`;
 }
 
