@@ -23,7 +23,13 @@ MODELS = [
     "mobilenet_v3_small",
     "efficientnet_v2_s",
     "mnasnet1_0",
+    "mobilenet_v2",
+    "mobilenet_v2_w0.5",
+    "mobilenet_v2_w0.75",
+    "mobilenet_v2_w1.4",
 ]
+# Models built with arguments: NAME_wX is the builder NAME with width_mult=X.
+BUILDERS = {f"mobilenet_v2_w{w}": ("mobilenet_v2", {"width_mult": w}) for w in (0.5, 0.75, 1.4)}
 # Input side per model where it is not 224: the resolution of torchvision's eval transform
 # for the model's weights (EfficientNet_V2_S_Weights: crop_size=384).
 RESOLUTIONS = {"efficientnet_v2_s": 384}
@@ -40,7 +46,8 @@ STATE_DICTS = [
 
 def figures(name):
     torch.manual_seed(0)
-    model = getattr(models, name)(weights=None).eval()
+    builder, kwargs = BUILDERS.get(name, (name, {}))
+    model = getattr(models, builder)(weights=None, **kwargs).eval()
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     bn_statistics = sum(
         b.numel() for n, b in model.named_buffers() if n.endswith("running_mean") or n.endswith("running_var")

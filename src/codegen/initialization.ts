@@ -1,4 +1,4 @@
-import type { RoundingPresetName } from "../vocabulary/rounding.ts";
+import type { ConventionName } from "../vocabulary/conventions.ts";
 
 /**
  * The one table of weight initialisation: how a freshly built model's weights are drawn,
@@ -150,7 +150,7 @@ export const INITIALIZATION_CONVENTIONS = {
       beta: ZEROS,
     },
   },
-} as const satisfies Record<RoundingPresetName, InitializationConvention>;
+} as const satisfies Record<ConventionName, InitializationConvention>;
 
 export type InitializationConventionName = keyof typeof INITIALIZATION_CONVENTIONS;
 

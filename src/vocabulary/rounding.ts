@@ -92,7 +92,9 @@ export function fmt(x: number): string {
  *   round8(1280 · w).
  * - `torchvision`: models/efficientnet.py ties the head to the last stage,
  *   `lastconv_output_channels = 4 * lastconv_input_channels`: 4 × round8(320 · w).
- * The two agree for B0–B7 (w = 1.0 … 2.0) and disagree for most other widths (280 of the
+ * - `mobilenet`: MobileNetV2 in torchvision and Keras: the head's own channels by the width
+ *   rule, but never below the baseline's: round8(1280 · max(1, w)).
+ * The first two agree for B0–B7 (w = 1.0 … 2.0) and disagree for most other widths (280 of the
  * 351 widths 0.50, 0.51 … 4.00; w = 0.51: 656 vs 640, w = 1.1^8: 2744 vs 2752), which is
  * why a report names the one it used.
  */
@@ -140,6 +142,22 @@ export const ROUNDING_PRESETS = {
         coefficient,
         scaled: base * coefficient,
         provenance: `${fmt(ratio)} × ${previous.rounded.value} = ${value} (torchvision: ${fmt(ratio)} × stage ${previous.stage}'s channels)`,
+      };
+    },
+  },
+  mobilenet: {
+    source:
+      "torchvision models/mobilenetv2.py: last_channel = _make_divisible(1280 * max(1.0, width_mult), 8); Keras applications/mobilenet_v2.py: 1280 unless alpha > 1: head = round(1280 × max(1, w)) by the width rule",
+    // The head never narrows below its baseline: a thin MobileNetV2 keeps its 1280 features.
+    headValue: (base, coefficient, rule) => applyRounding(base * Math.max(1, coefficient), rule),
+    head: (base, coefficient, rule) => {
+      if (coefficient >= 1) return scaleAndRound(base, coefficient, rule);
+      return {
+        value: base,
+        base,
+        coefficient,
+        scaled: base,
+        provenance: `${base} (max(1, w): the head keeps its width below w = 1)`,
       };
     },
   },

@@ -33,6 +33,10 @@ const MIRRORS = [
   { spec: "specs/mobilenetv3small.effnet", variant: "Small", model: "mobilenet_v3_small" },
   { spec: "specs/efficientnetv2s.effnet", variant: "S", model: "efficientnet_v2_s" },
   { spec: "specs/mnasnet.effnet", variant: "M1", model: "mnasnet1_0" },
+  { spec: "specs/mobilenetv2.effnet", variant: "W050", model: "mobilenet_v2_w0.5" },
+  { spec: "specs/mobilenetv2.effnet", variant: "W075", model: "mobilenet_v2_w0.75" },
+  { spec: "specs/mobilenetv2.effnet", variant: "V2", model: "mobilenet_v2" },
+  { spec: "specs/mobilenetv2.effnet", variant: "W140", model: "mobilenet_v2_w1.4" },
 ] as const;
 
 describe("shipped specs against torchvision's models", () => {
