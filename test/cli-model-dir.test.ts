@@ -92,6 +92,11 @@ describe("model directories: malformed model.json", () => {
     ["an entry without paths", (j: any) => delete j.weightsManifest[0].paths, /entry 1 has no `paths` list/],
     ["a weight of dtype float64", (j: any) => (j.weightsManifest[0].weights[0].dtype = "float64"), /dtype "float64"/],
     ["a weight of dtype string", (j: any) => (j.weightsManifest[0].weights[1].dtype = "string"), /dtype "string"/],
+    [
+      "a quantisation of dtype constructor",
+      (j: any) => (j.weightsManifest[0].weights[0].quantization = { dtype: "constructor" }),
+      /dtype "constructor"/,
+    ],
     ["a shape that is not a list", (j: any) => (j.weightsManifest[0].weights[0].shape = "3x3"), /shape "3x3"/],
     ["a negative dimension", (j: any) => (j.weightsManifest[0].weights[0].shape = [3, -3, 3, 2]), /not a list/],
     [
@@ -335,9 +340,11 @@ describe("saving a model: all or none through src/files/write.ts", () => {
   });
 });
 
-it("every EFF501x code (model directories) has a failing case here, and every EFF6xxx (images) in images.test.ts", () => {
+it("every EFF501x code (model directories) has a failing case here, every EFF6xxx (images, data folders) in images.test.ts or regressions.test.ts", () => {
   const here = readFileSync(new URL(import.meta.url), "utf8");
-  const images = readFileSync(new URL("./runtime/images.test.ts", import.meta.url), "utf8");
+  const images = ["./runtime/images.test.ts", "./regressions.test.ts"]
+    .map((f) => readFileSync(new URL(f, import.meta.url), "utf8"))
+    .join("\n");
   const codes = Object.keys(DIAGNOSTICS);
   expect(codes.filter((c) => c.startsWith("EFF501") && !here.includes(c))).toEqual([]);
   expect(codes.filter((c) => c.startsWith("EFF6") && !images.includes(c))).toEqual([]);

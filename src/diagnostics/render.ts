@@ -97,9 +97,22 @@ export function renderDiagnostics(
   options: RenderOptions = {},
 ): string {
   const limit = options.limit ?? Infinity;
-  const shown = diagnostics.slice(0, limit).map((d) => renderDiagnostic(d, file, options));
+  const shown = shownDiagnostics(diagnostics, limit).map((d) => renderDiagnostic(d, file, options));
   if (diagnostics.length > limit) shown.push(`... and ${notShown(diagnostics.length - limit)}`);
   return shown.join("\n\n");
+}
+
+/**
+ * Which `limit` diagnostics are printed, in their order: the first of each code, so that every
+ * kind of problem is shown once (a wrong variant's weights are 200 missing tensors and one
+ * mis-shaped classifier), then the others as they come.
+ */
+function shownDiagnostics(diagnostics: readonly Diagnostic[], limit: number): readonly Diagnostic[] {
+  if (diagnostics.length <= limit) return diagnostics;
+  const codes = new Set<string>();
+  const firsts = new Set(diagnostics.filter((d) => !codes.has(d.code) && codes.add(d.code)).slice(0, limit));
+  let others = limit - firsts.size;
+  return diagnostics.filter((d) => firsts.has(d) || others-- > 0);
 }
 
 const notShown = (n: number) => `${n} more not shown`;

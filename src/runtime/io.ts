@@ -110,6 +110,10 @@ const SAVED_MODEL = (dir: string): ModelDirKind => ({
   fix: `save one with \`effnet train … --out ${dir}\``,
 });
 
+/** A dtype's size from one of the tables above; a name the table lacks (`constructor` included) has none. */
+const sizeOf = (table: Readonly<Record<string, number>>, dtype: unknown): number | undefined =>
+  typeof dtype === "string" && Object.hasOwn(table, dtype) ? table[dtype] : undefined;
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
@@ -176,11 +180,11 @@ export function manifestEntryBytes(entries: unknown, path: string, where: string
     if (!isObject(entry) || typeof entry.name !== "string" || entry.name === "") throw fail(`${label} has no name`);
     const quantization = entry.quantization;
     const perElement = isObject(quantization)
-      ? QUANTIZED_BYTES[String(quantization.dtype)]
+      ? sizeOf(QUANTIZED_BYTES, quantization.dtype)
       : quantization === undefined
-        ? DTYPE_BYTES[String(entry.dtype)]
+        ? sizeOf(DTYPE_BYTES, entry.dtype)
         : undefined;
-    if (perElement === undefined || !Object.hasOwn(DTYPE_BYTES, String(entry.dtype)))
+    if (perElement === undefined || sizeOf(DTYPE_BYTES, entry.dtype) === undefined)
       throw fail(
         `${label} has dtype ${JSON.stringify(isObject(quantization) ? quantization.dtype : entry.dtype) ?? "(none)"}; effnet reads ${Object.keys(DTYPE_BYTES).join(", ")} (quantised: ${Object.keys(QUANTIZED_BYTES).join(", ")})`,
       );
