@@ -100,7 +100,11 @@ describe("effnet CLI", () => {
     const out = execFileSync(process.execPath, ["bin/effnet.js", "audit", "specs/mobilenetv2.effnet", "--json"], {
       encoding: "utf8",
     });
-    expect(JSON.parse(out).variants[0].params.trainable).toBe(3_504_872);
+    expect(
+      (JSON.parse(out) as { variants: { name: string; params: { trainable: number } }[] }).variants.find(
+        (v) => v.name === "V2",
+      )!.params.trainable,
+    ).toBe(3_504_872);
     const bad = spawnSync(process.execPath, ["bin/effnet.js", "audit", "test/errors/EFF1003-unclosed-block.effnet"], {
       encoding: "utf8",
     });
