@@ -18,6 +18,8 @@ import torchvision.models as models
 MODELS = [
     "resnet18",
     "resnet34",
+    "resnet101",
+    "wide_resnet50_2",
     "resnext50_32x4d",
     "mobilenet_v3_large",
     "mobilenet_v3_small",

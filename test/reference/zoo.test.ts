@@ -28,6 +28,8 @@ const REFERENCE = JSON.parse(readFileSync(new URL("torchvision_figures.json", im
 const MIRRORS = [
   { spec: "specs/resnet18.effnet", variant: "R18", model: "resnet18" },
   { spec: "specs/resnet34.effnet", variant: "R34", model: "resnet34" },
+  { spec: "specs/resnet101.effnet", variant: "R101", model: "resnet101" },
+  { spec: "specs/wideresnet50.effnet", variant: "WR50", model: "wide_resnet50_2" },
   { spec: "specs/resnext50.effnet", variant: "X50", model: "resnext50_32x4d" },
   { spec: "specs/mobilenetv3.effnet", variant: "Large", model: "mobilenet_v3_large" },
   { spec: "specs/mobilenetv3small.effnet", variant: "Small", model: "mobilenet_v3_small" },
