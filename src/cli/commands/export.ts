@@ -68,18 +68,19 @@ function targetOption(inv: Invocation): (typeof TARGETS)[number] {
   return value as (typeof TARGETS)[number];
 }
 
-const isDirectory = (path: string) => {
+/** A directory is a saved model; an existing file, or a name ending in .effnet, a spec. */
+function isSpec(path: string): boolean {
   try {
-    return statSync(path).isDirectory();
+    return !statSync(path).isDirectory();
   } catch {
-    return false;
+    return path.endsWith(".effnet");
   }
-};
+}
 
 /** The model to export: a saved model directory as it is, or a spec's variant built with seeded initial weights. */
 async function sourceArtifacts(inv: Invocation, source: string) {
   const variants = listOption(inv, "variant");
-  if (isDirectory(source)) {
+  if (!isSpec(source)) {
     if (stringOption(inv, "resolution") !== undefined)
       throw new UsageError("--resolution is for a SPEC; a saved model keeps its own input size");
     const artifacts = readModelArtifacts(source);

@@ -148,7 +148,9 @@ function foldBatchNorm(graph: Graph, bn: LayerJson, target: LayerJson): void {
   // In float64, then rounded once: the folded weights are the nearest float32 to the exact product.
   const scale = Float64Array.from(mean, (_, c) => (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + epsilon));
   // The output channel is the kernel's last axis (the last two, flattened, for depthwise [k, k, C, m]).
-  const folded = Float32Array.from(kernel.values, (w, i) => w * scale[i % channels]);
+  const folded = new Float32Array(kernel.values.length);
+  for (let i = 0, c = 0; i < folded.length; i++, c = c + 1 === channels ? 0 : c + 1)
+    folded[i] = kernel.values[i] * scale[c];
   const foldedBias = Float32Array.from(scale, (s, c) => ((bias ? bias[c] : 0) - mean[c]) * s + (beta ? beta[c] : 0));
   graph.setWeight(target.name, kernelName, kernel.shape, folded);
   graph.setWeight(target.name, "bias", [channels], foldedBias);

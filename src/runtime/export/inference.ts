@@ -51,9 +51,9 @@ function decodeNamedWeights(artifacts: tf.io.ModelArtifacts): NamedWeight[] {
   const tensors = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
   return artifacts.weightSpecs!.map((spec) => {
     const t = tensors[spec.name];
-    const values = t.dataSync() as Float32Array;
+    const values = (t.dataSync() as Float32Array).slice();
     t.dispose();
-    return { name: spec.name, shape: spec.shape, values: Float32Array.from(values) };
+    return { name: spec.name, shape: spec.shape, values };
   });
 }
 

@@ -61,7 +61,8 @@ function encodeOne(w: NamedWeight, type: WeightType): { spec: tf.io.WeightsManif
   if (type === "float32")
     return { spec: base, bytes: new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)) };
   if (type === "float16") {
-    const halves = Uint16Array.from(v, float16Bits);
+    const halves = new Uint16Array(v.length);
+    for (let i = 0; i < v.length; i++) halves[i] = float16Bits(v[i]);
     return { spec: { ...base, quantization: { dtype: "float16" } }, bytes: new Uint8Array(halves.buffer) };
   }
   let lo = Infinity;
@@ -77,7 +78,8 @@ function encodeOne(w: NamedWeight, type: WeightType): { spec: tf.io.WeightsManif
   }
   const { scale, min } = affineRange(lo, hi);
   const max = 255 * scale + min;
-  const bytes = Uint8Array.from(v, (x) => Math.round((Math.min(Math.max(x, min), max) - min) / scale));
+  const bytes = new Uint8Array(v.length);
+  for (let i = 0; i < v.length; i++) bytes[i] = Math.round((Math.min(Math.max(v[i], min), max) - min) / scale);
   return { spec: { ...base, quantization: { dtype: "uint8", scale, min } }, bytes };
 }
 
