@@ -9,6 +9,7 @@ import { exportForInference, loadExported, modelArtifacts } from "../../src/runt
 import { encodeWeights, float16Bits } from "../../src/runtime/export/quantize.ts";
 import { importVariantModule } from "../../src/runtime/model.ts";
 import { useBackend } from "../helpers/numeric.ts";
+import { seedInferenceWeights } from "../helpers/seeded-weights.ts";
 
 /**
  * Issue 14: the inference export computes the saved model's function. Each shipped spec's
@@ -29,49 +30,6 @@ const CASES: readonly { spec: string; variant: string; kinds: string; resolution
   { spec: "resnet18", variant: "R18", kinds: "BasicBlock, max pooling, projection shortcuts", resolution: 32 },
   { spec: "resnext50", variant: "X50", kinds: "Bottleneck with grouped convolutions", resolution: 32 },
 ];
-
-/**
- * Seeded weights by the rule of the equivalence tests (src/weights/transfer.ts
- * seededReferenceWeights): kernels uniform on ±√(3 / fan-in), γ in [0.5, 1.5], β and the
- * moving means in [−0.2, 0.2], moving variances in [0.5, 2], biases in [−0.1, 0.1]: batch
- * norms with real statistics to fold, and a network whose activations neither fade nor blow up.
- */
-function seedInferenceWeights(model: tf.LayersModel, seed: number): void {
-  const random = seededRandom(seed);
-  const uniform = (n: number, lo: number, hi: number) => {
-    const values = new Float32Array(n);
-    for (let i = 0; i < n; i++) values[i] = lo + (hi - lo) * random();
-    return values;
-  };
-  const range: Record<string, (shape: number[]) => [number, number]> = {
-    kernel: (s) => bound(s.slice(0, -1).reduce((a, b) => a * b, 1)),
-    depthwise_kernel: (s) => bound(s[0] * s[1]),
-    gamma: () => [0.5, 1.5],
-    beta: () => [-0.2, 0.2],
-    moving_mean: () => [-0.2, 0.2],
-    moving_variance: () => [0.5, 2],
-    bias: () => [-0.1, 0.1],
-  };
-  const bound = (fanIn: number): [number, number] => [-Math.sqrt(3 / fanIn), Math.sqrt(3 / fanIn)];
-  for (const layer of model.layers) {
-    const names = layer.weights.map((w) => w.originalName.split("/").pop()!);
-    if (names.length === 0 || !names.every((n) => n in range)) continue;
-    const values = layer.weights.map((w, i) => {
-      const shape = w.shape as number[];
-      const [lo, hi] = range[names[i]](shape);
-      return tf.tensor(
-        uniform(
-          shape.reduce((a, b) => a * b, 1),
-          lo,
-          hi,
-        ),
-        shape,
-      );
-    });
-    layer.setWeights(values);
-    tf.dispose(values);
-  }
-}
 
 async function preparedModel(spec: string, variant: string, resolution: number): Promise<tf.LayersModel> {
   const path = `specs/${spec}.effnet`;
