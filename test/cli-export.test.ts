@@ -121,6 +121,13 @@ describe("effnet export --for inference", () => {
     expect(f16.samples).toBe(16);
     expect(f16.change.top1Agreement).toBe(1);
     expect(f16.change.maxProbabilityChange).toBeLessThan(1e-2);
+    // The export keeps effnet's metadata: `effnet predict` reads it as it reads the trained model.
+    const predicted = async (model: string) => {
+      const p = await runCli("predict", model, "--synthetic", "8", "--json", "--backend", "wasm");
+      expect(p.code, p.stderr).toBe(0);
+      return (JSON.parse(p.stdout) as { results: { top: { class: string }[] }[] }).results.map((r) => r.top[0].class);
+    };
+    expect(await predicted(join(dir, "f16"))).toEqual(await predicted(trained));
     const u8 = await exportJson(trained, "--out", join(dir, "u8"), "--weights", "uint8", "--samples", "8");
     expect(u8.bytes.weights).toBe(u8.bytes.float32 / 4);
     expect(u8.samples).toBe(8);

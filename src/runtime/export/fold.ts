@@ -111,8 +111,8 @@ class Graph {
     return n;
   }
 
-  /** Whether `second` reads `first` alone and nothing else reads `first`: the pair can become one layer. */
-  mergeable(first: LayerJson | undefined, second: LayerJson): first is LayerJson {
+  /** Whether `first` (the producer of the layer at hand) feeds that layer alone, in one node: the pair can become one layer. */
+  mergeable(first: LayerJson | undefined): first is LayerJson {
     return first !== undefined && first.inbound_nodes.length === 1 && this.uses(first.name) === 1;
   }
 
@@ -155,7 +155,6 @@ function foldBatchNorm(graph: Graph, bn: LayerJson, target: LayerJson): void {
   graph.setWeight(target.name, kernelName, kernel.shape, folded);
   graph.setWeight(target.name, "bias", [channels], foldedBias);
   target.config.use_bias = true;
-  target.config.bias_initializer ??= { class_name: "Zeros", config: {} };
   graph.bypass(bn, target);
 }
 
@@ -172,7 +171,7 @@ function foldBatchNorms(graph: Graph, counts: FoldCounts): string[] {
   for (const bn of [...graph.layers].filter((l) => l.class_name === "BatchNormalization")) {
     const target = graph.producer(bn);
     const foldable =
-      graph.mergeable(target, bn) &&
+      graph.mergeable(target) &&
       target.class_name in FOLD_TARGETS &&
       (target.config.activation ?? "linear") === "linear" &&
       overChannels(bn) &&
@@ -197,7 +196,7 @@ function removeDropouts(graph: Graph, counts: FoldCounts): void {
 function mergeActivations(graph: Graph, counts: FoldCounts): void {
   for (const activation of [...graph.layers].filter((l) => l.class_name === "Activation")) {
     const target = graph.producer(activation);
-    if (!graph.mergeable(target, activation) || !TAKES_ACTIVATION.has(target.class_name)) continue;
+    if (!graph.mergeable(target) || !TAKES_ACTIVATION.has(target.class_name)) continue;
     if ((target.config.activation ?? "linear") !== "linear") continue;
     target.config.activation = activation.config.activation;
     graph.bypass(activation, target);
@@ -220,7 +219,7 @@ function foldPreprocessing(graph: Graph, counts: FoldCounts): void {
     const mean = stored ? Array.from(stored.mean!.values) : config.mean;
     const std = stored ? Array.from(stored.variance!.values, (v) => Math.max(Math.sqrt(v), 1e-7)) : config.std;
     const before = graph.producer(normalization);
-    const rescaling = before?.class_name === "Rescaling" && graph.mergeable(before, normalization) ? before : undefined;
+    const rescaling = before?.class_name === "Rescaling" && graph.mergeable(before) ? before : undefined;
     const scale = rescaling ? Number(rescaling.config.scale) : 1;
     const offset = rescaling ? Number(rescaling.config.offset ?? 0) : 0;
     const channels = mean.length;

@@ -135,7 +135,9 @@ export async function exportForInference(
   const weights = options.weights ?? "float32";
   const samples = options.samples ?? DEFAULT_EXPORT_SAMPLES;
   const topology = artifacts.modelTopology as { class_name?: string; config?: { layers?: LayerJson[] } } | undefined;
-  if (!topology?.config?.layers || !artifacts.weightSpecs || !artifacts.weightData)
+  // Functional models only (what effnet builds): a Sequential model's config has no graph to rewrite.
+  const functional = topology?.class_name === "Model" || topology?.class_name === "Functional";
+  if (!functional || !topology?.config?.layers || !artifacts.weightSpecs || !artifacts.weightData)
     throw new RuntimeUserError(`${options.source ?? "the model"} is not a functional tfjs layers model with weights`);
   const original = decodeNamedWeights(artifacts);
   const reference = await load(
