@@ -24,7 +24,7 @@ import {
   type CommandDef,
   type Invocation,
 } from "../command.ts";
-import { BACKEND_OPTION, integerOption, parseBackend, SINGLE_VARIANT_OPTIONS, useBackend } from "./train.ts";
+import { BACKEND_OPTION, duration, integerOption, parseBackend, SINGLE_VARIANT_OPTIONS, useBackend } from "./train.ts";
 
 /** What `--for` can target: one entry per kind of export. */
 const TARGETS = ["inference"] as const;
@@ -203,8 +203,19 @@ export const exportCommand: CommandDef = {
     await useBackend(backend);
     const loaded = await sourceArtifacts(inv, source);
     if (!loaded) return EXIT.errors;
-    if (inv.io.interactive) inv.io.err(`folding ${source} and measuring it on ${samples} images…\n`);
-    const result = await exportForInference(loaded.artifacts, { weights, samples, source });
+    // Progress on stderr: one line redrawn on a terminal, every 10th pass otherwise (long on cpu or for B7).
+    const onProgress = ({ done, total, elapsedMs }: { done: number; total: number; elapsedMs: number }) => {
+      if (!inv.io.interactive && done % 10 !== 0 && done !== total) return;
+      const eta = (elapsedMs / done) * (total - done);
+      const line = `measuring: forward pass ${done}/${total}, ${duration(elapsedMs / 1000)} elapsed, ETA ${duration(eta / 1000)}`;
+      inv.io.err(inv.io.interactive ? `\r${line}${done === total ? "\n" : ""}` : `${line}\n`);
+    };
+    const result = await exportForInference(loaded.artifacts, {
+      weights,
+      samples,
+      source,
+      ...(inv.options.json ? {} : { onProgress }),
+    });
     if (!(result.folding.relativeLogitError <= FOLDING_TOLERANCE))
       throw new Error(
         `the folded model's logits differ from ${source}'s by ${result.folding.relativeLogitError.toExponential(2)} of max |logit| (limit ${FOLDING_TOLERANCE}); nothing was written`,

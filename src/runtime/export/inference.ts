@@ -72,24 +72,24 @@ async function load(topology: object, specs: tf.io.WeightsManifestEntry[], data:
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs: specs, weightData }));
 }
 
-/** Logits of every image of the set, batch by batch, as one [images, classes] array. */
-function logitsOf(model: tf.LayersModel, images: Float32Array, count: number, size: number): Float32Array {
+/**
+ * Logits of every image of the set, one image at a time (batch 1: the peak memory of
+ * deployment, so that B7 at 600 px fits the wasm heap), as one [images, classes] array.
+ * `onImage` is called after each image, for progress.
+ */
+function logitsOf(model: tf.LayersModel, images: Float32Array, count: number, size: number, onImage: () => void) {
   const pixels = size * size * CHANNELS;
-  const rows: Float32Array[] = [];
-  for (let i = 0; i < count; i += 4) {
-    const n = Math.min(4, count - i);
-    const x = modelInput(images.subarray(i * pixels, (i + n) * pixels), [n, size, size, CHANNELS]);
+  let out: Float32Array | undefined;
+  for (let i = 0; i < count; i++) {
+    const x = modelInput(images.subarray(i * pixels, (i + 1) * pixels), [1, size, size, CHANNELS]);
     const y = model.predict(x) as tf.Tensor;
-    rows.push(Float32Array.from(y.dataSync()));
+    const row = y.dataSync() as Float32Array;
+    out ??= new Float32Array(count * row.length);
+    out.set(row, i * row.length);
     tf.dispose([x, y]);
+    onImage();
   }
-  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
-  let offset = 0;
-  for (const r of rows) {
-    out.set(r, offset);
-    offset += r.length;
-  }
-  return out;
+  return out!;
 }
 
 function softmaxRow(row: Float32Array): Float64Array {
@@ -130,7 +130,13 @@ export function outputChange(reference: Float32Array, actual: Float32Array, clas
 
 export async function exportForInference(
   artifacts: tf.io.ModelArtifacts,
-  options: { weights?: WeightType; samples?: number; source?: string } = {},
+  options: {
+    weights?: WeightType;
+    samples?: number;
+    source?: string;
+    /** Called after each forward pass of the measurement, with how many of `total` are done and the ms elapsed. */
+    onProgress?: (progress: { done: number; total: number; elapsedMs: number }) => void;
+  } = {},
 ): Promise<InferenceExport> {
   const weights = options.weights ?? "float32";
   const samples = options.samples ?? DEFAULT_EXPORT_SAMPLES;
@@ -161,12 +167,16 @@ export async function exportForInference(
     const stored = weights === "float32" ? float32 : encodeWeights(folded.weights, weights);
 
     const data = shapesDataset({ count: samples, resolution: height, seed: EXPORT_SAMPLE_SEED });
-    const expected = logitsOf(reference, data.images, samples, height);
+    const passes = samples * (weights === "float32" ? 2 : 3);
+    const start = performance.now();
+    let done = 0;
+    const onImage = () => options.onProgress?.({ done: ++done, total: passes, elapsedMs: performance.now() - start });
+    const expected = logitsOf(reference, data.images, samples, height, onImage);
     const classes = expected.length / samples;
     const measure = async (encoded: typeof float32) => {
       const model = await load(withLogits(folded.topology), encoded.specs, encoded.data);
       toDispose.push(model);
-      return outputChange(expected, logitsOf(model, data.images, samples, height), classes);
+      return outputChange(expected, logitsOf(model, data.images, samples, height, onImage), classes);
     };
     const folding = await measure(float32);
     const storedChange = weights === "float32" ? folding : await measure(stored);
