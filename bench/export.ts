@@ -11,6 +11,7 @@
  *
  * Goal (issue 14): exported ≤ 0.6× unfolded for B0 on wasm. Benchmarks assert nothing.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { compile } from "../src/compile.ts";
@@ -69,99 +70,115 @@ function profileLine(kernels: [string, { ms: number; count: number }][]): string
     .join(", ")}`;
 }
 
-tf.enableProdMode();
-const rows: string[][] = [];
-const sizes: string[][] = [];
-const compiled = new Map<string, { name: string; module: Awaited<ReturnType<typeof importVariantModule>> }>();
-for (const mode of MODES)
-  for (const c of CASES) {
-    let entry = compiled.get(c.variant);
-    if (!entry) {
-      const compilation = compile({ path: c.spec, text: readFileSync(c.spec, "utf8") }, { variants: [c.variant] });
-      if (!compilation.ok) throw new Error(`${c.spec} does not compile`);
-      const module = await importVariantModule(compilation.variants[0], c.spec);
-      entry = { name: `${compilation.variants[0].ir.network} ${c.variant}`, module };
-      compiled.set(c.variant, entry);
-    }
-    const { module } = entry;
-    // The cpu backend once (B0, tfjs's kernels): seconds per pass.
-    for (const backendName of c.backends.filter((b) => b === "wasm" || mode === "tfjs")) {
-      if (mode === "tfjs") await tf.setBackend(backendName);
-      else await selectBackend(backendName);
-      const model = module.buildModel({ seed: 1 });
-      const result = await exportForInference(await modelArtifacts(model), { samples: 2 });
-      const exported = await loadExported(result);
-      const timed = [
-        { name: "unfolded", model, runs: [] as number[], cpu: [] as number[] },
-        { name: "exported", model: exported, runs: [] as number[], cpu: [] as number[] },
-      ];
-      for (const t of timed) await timeForward(t.model, 1, { warmup: 2, runs: 0 });
-      const runs = runsOn(backendName);
-      for (let round = 0; round < runs; round++) {
-        const order = round % 2 ? [...timed].reverse() : timed;
-        for (const t of order) {
-          const before = process.cpuUsage();
-          t.runs.push((await timeForward(t.model, 1, { warmup: 0, runs: 1 })).medianMs);
-          const used = process.cpuUsage(before);
-          t.cpu.push((used.user + used.system) / 1000);
-        }
-      }
-      const [u, e] = timed.map((t) => median(t.runs));
-      const ratio = e / u;
-      // CPU time of the process per pass: wasm runs on this one thread, so time the other
-      // work on the machine takes from it does not count; the steadier figure on a shared machine.
-      const [uc, ec] = timed.map((t) => median(t.cpu));
-      rows.push([
-        entry.name,
-        `${module.metadata.resolution}`,
-        backendName,
-        mode,
-        `${result.layers.before} → ${result.layers.after}`,
-        formatMs(u),
-        formatMs(e),
-        `${ratio.toFixed(2)}×`,
-        `${formatMs(uc)} / ${formatMs(ec)} = ${(ec / uc).toFixed(2)}×`,
-        c.variant === "B0" && backendName === "wasm" ? (ratio <= GOAL ? "met" : "not met") : "",
-      ]);
-      console.log(rows.at(-1)!.join("  "));
-      if (backendName === "wasm")
-        console.log(`  ${profileLine(await kernelProfile(exported, module.metadata.resolution))}`);
-      if (backendName === "wasm" && mode === "tfjs") {
-        const bytes: string[] = [];
-        for (const type of WEIGHT_TYPES) {
-          const r =
-            type === "float32"
-              ? result
-              : await exportForInference(await modelArtifacts(model), { weights: type, samples: 2 });
-          bytes.push(`${(r.bytes.weights / 1e6).toFixed(2)} MB`);
-        }
-        sizes.push([entry.name, ...bytes]);
-      }
-      model.dispose();
-      exported.dispose();
+/** One measurement, in a process of its own: `--one MODE:VARIANT:BACKEND`. Prints its results as one JSON line. */
+async function measureOne(mode: (typeof MODES)[number], c: (typeof CASES)[number], backendName: string) {
+  tf.enableProdMode();
+  const compilation = compile({ path: c.spec, text: readFileSync(c.spec, "utf8") }, { variants: [c.variant] });
+  if (!compilation.ok) throw new Error(`${c.spec} does not compile`);
+  const module = await importVariantModule(compilation.variants[0], c.spec);
+  if (mode === "tfjs") await tf.setBackend(backendName);
+  else await selectBackend(backendName as "wasm" | "cpu");
+  const model = module.buildModel({ seed: 1 });
+  const result = await exportForInference(await modelArtifacts(model), { samples: 2 });
+  const exported = await loadExported(result);
+  const timed = [
+    { model, wall: [] as number[], cpu: [] as number[] },
+    { model: exported, wall: [] as number[], cpu: [] as number[] },
+  ];
+  for (const t of timed) await timeForward(t.model, 1, { warmup: 2, runs: 0 });
+  for (let round = 0; round < runsOn(backendName); round++) {
+    const order = round % 2 ? [...timed].reverse() : timed;
+    for (const t of order) {
+      const before = process.cpuUsage();
+      t.wall.push((await timeForward(t.model, 1, { warmup: 0, runs: 1 })).medianMs);
+      const used = process.cpuUsage(before);
+      t.cpu.push((used.user + used.system) / 1000);
     }
   }
-console.log("");
-console.log(
-  `Forward latency at batch 1, median of ${RUNS} interleaved passes (cpu: ${runsOn("cpu")}) after 2 warm-ups; tfjs ${tf.version.tfjs}, Node ${process.version}, wasm single-threaded:`,
-);
-console.log(
-  textTable(
-    [
-      "Model",
-      "px",
-      "Backend",
-      "Kernels",
-      "Layers",
-      "Unfolded",
-      "Exported",
-      "Ratio",
-      "CPU time",
-      `B0 goal ≤ ${GOAL}× (wall)`,
-    ],
-    rows,
-  ),
-);
-console.log("");
-console.log("Weights file (weights.bin) per storage type:");
-console.log(textTable(["Model", ...WEIGHT_TYPES], sizes));
+  const [u, e] = timed.map((t) => median(t.wall));
+  // CPU time of the process per pass: wasm runs on this one thread, so time that other work
+  // on the machine takes from it does not count; the steadier figure on a shared machine.
+  const [uc, ec] = timed.map((t) => median(t.cpu));
+  const row = [
+    `${compilation.variants[0].ir.network} ${c.variant}`,
+    `${module.metadata.resolution}`,
+    backendName,
+    mode,
+    `${result.layers.before} → ${result.layers.after}`,
+    formatMs(u),
+    formatMs(e),
+    `${(e / u).toFixed(2)}×`,
+    `${formatMs(uc)} / ${formatMs(ec)} = ${(ec / uc).toFixed(2)}×`,
+    c.variant === "B0" && backendName === "wasm" ? (ec / uc <= GOAL ? "met" : "not met") : "",
+  ];
+  const profile = backendName === "wasm" ? profileLine(await kernelProfile(exported, module.metadata.resolution)) : "";
+  const sizes: string[] = [];
+  if (backendName === "wasm" && mode === "tfjs")
+    for (const type of WEIGHT_TYPES) {
+      const r =
+        type === "float32"
+          ? result
+          : await exportForInference(await modelArtifacts(model), { weights: type, samples: 1 });
+      sizes.push(`${(r.bytes.weights / 1e6).toFixed(2)} MB`);
+    }
+  console.log(`RESULT ${JSON.stringify({ row, profile, sizes })}`);
+}
+
+const oneArg = process.argv.indexOf("--one");
+if (oneArg >= 0) {
+  const [mode, variant, backendName] = process.argv[oneArg + 1].split(":");
+  await measureOne(
+    mode as (typeof MODES)[number],
+    CASES.find((c) => c.variant === variant)!,
+    backendName,
+  );
+} else {
+  // Each measurement in a fresh process (as bench/run.ts runs each benchmark), so that one
+  // set of kernels, a backend switch or a grown wasm heap does not carry over to the next.
+  const rows: string[][] = [];
+  const sizes: string[][] = [];
+  for (const mode of MODES)
+    for (const c of CASES)
+      // The cpu backend once (B0, tfjs's kernels): seconds per pass.
+      for (const backendName of c.backends.filter((b) => b === "wasm" || mode === "tfjs")) {
+        const child = spawnSync(
+          process.execPath,
+          ["--import", "tsx", "bench/export.ts", "--one", `${mode}:${c.variant}:${backendName}`, "--runs", `${RUNS}`],
+          { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+        );
+        const line = child.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+        if (!line) {
+          console.error(`${mode} ${c.variant} ${backendName} failed:\n${child.stderr.slice(-2000)}`);
+          continue;
+        }
+        const r = JSON.parse(line.slice("RESULT ".length)) as { row: string[]; profile: string; sizes: string[] };
+        rows.push(r.row);
+        if (r.sizes.length) sizes.push([r.row[0], ...r.sizes]);
+        console.log(r.row.join("  "));
+        if (r.profile) console.log(`  ${r.profile}`);
+      }
+  console.log("");
+  console.log(
+    `Forward latency at batch 1, median of ${RUNS} interleaved passes (cpu: ${runsOn("cpu")}) after 2 warm-ups, each row in a fresh process; tfjs ${tf.version.tfjs}, Node ${process.version}, wasm single-threaded:`,
+  );
+  console.log(
+    textTable(
+      [
+        "Model",
+        "px",
+        "Backend",
+        "Kernels",
+        "Layers",
+        "Unfolded",
+        "Exported",
+        "Ratio",
+        "CPU time",
+        `B0 goal ≤ ${GOAL}× (CPU time)`,
+      ],
+      rows,
+    ),
+  );
+  console.log("");
+  console.log("Weights file (weights.bin) per storage type:");
+  console.log(textTable(["Model", ...WEIGHT_TYPES], sizes));
+}
