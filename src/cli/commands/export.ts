@@ -130,6 +130,7 @@ function summaryLines(result: InferenceExport, source: string, out: string, trai
     `${c.dropouts} dropouts removed`,
     ...(c.preprocessing ? ["the input preprocessing as one 1×1 depthwise convolution"] : []),
     ...(c.paddings ? [`${c.paddings} zero paddings as \`same\` convolutions`] : []),
+    ...(c.pools ? [`${c.pools} global poolings as window poolings`] : []),
   ];
   const left = result.unfoldedBatchNorms.length
     ? [`${result.unfoldedBatchNorms.length} batch norms left as layers (not after a convolution of their own)`]

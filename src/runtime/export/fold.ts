@@ -15,7 +15,11 @@
  *   [0, 255] to (x/255 − mean)/std) becomes one 1×1 DepthwiseConv2D with a bias, a
  *   per-channel affine map in a class tfjs has, so the model loads without effnet's layers;
  * - ZeroPadding2D before a `valid` convolution becomes the convolution's `same` padding
- *   where the two pad alike (Keras's correct_pad is TensorFlow's `same` for stride 2).
+ *   where the two pad alike (Keras's correct_pad is TensorFlow's `same` for stride 2);
+ * - GlobalAveragePooling2D becomes an AveragePooling2D whose window is the whole feature map
+ *   (and the SE block's Reshape to 1×1×C goes: that is the pooling's own output shape), else
+ *   followed by a Flatten: tfjs runs the global one as a Mean, on wasm a scalar loop ~30× slower
+ *   than the pooling kernel (XNNPACK) for a 112×112×96 map, and ~35× slower on cpu.
  *
  * Only one-input, one-node layers whose output goes nowhere else are merged: a convolution
  * whose output is also used elsewhere (a residual branch) keeps its batch norm.
@@ -54,6 +58,7 @@ export interface FoldCounts {
   dropouts: number;
   preprocessing: number;
   paddings: number;
+  pools: number;
 }
 
 export interface FoldResult {
@@ -303,6 +308,52 @@ function mergePaddings(graph: Graph, counts: FoldCounts, inputSizeOf: (layer: st
   }
 }
 
+/** Each GlobalAveragePooling2D over a known H×W as an AveragePooling2D with an H×W window (see the header). */
+function poolWindows(graph: Graph, counts: FoldCounts, inputSizeOf: (layer: string) => number[] | undefined): void {
+  for (const gap of [...graph.layers].filter((l) => l.class_name === "GlobalAveragePooling2D")) {
+    const size = inputSizeOf(gap.name);
+    if (!size || (gap.config.data_format ?? "channels_last") !== "channels_last" || gap.inbound_nodes.length !== 1)
+      continue;
+    const consumers = graph.layers.filter((l) => l.inbound_nodes.some((n) => n.some(([i]) => i === gap.name)));
+    const reshape = consumers.length === 1 && graph.uses(gap.name) === 1 ? consumers[0] : undefined;
+    const target = reshape?.class_name === "Reshape" ? (reshape.config.target_shape as number[]) : undefined;
+    const squeezes = target !== undefined && target.length === 3 && target[0] === 1 && target[1] === 1;
+    const pooling: LayerJson = {
+      name: gap.name,
+      class_name: "AveragePooling2D",
+      config: {
+        name: gap.name,
+        trainable: false,
+        pool_size: size,
+        strides: size,
+        padding: "valid",
+        data_format: "channels_last",
+      },
+      inbound_nodes: gap.inbound_nodes,
+    };
+    graph.topology.config.layers = graph.layers.map((l) => (l === gap ? pooling : l));
+    graph.byName.set(pooling.name, pooling);
+    if (squeezes) graph.bypass(reshape!, pooling);
+    else {
+      // [batch, 1, 1, C] to the [batch, C] the global pooling gave.
+      const flatten: LayerJson = {
+        name: `${gap.name}_flatten`,
+        class_name: "Flatten",
+        config: { name: `${gap.name}_flatten`, trainable: false, data_format: "channels_last" },
+        inbound_nodes: [[[pooling.name, 0, 0, {}]]],
+      };
+      for (const l of graph.layers)
+        for (const node of l.inbound_nodes)
+          for (const input of node) if (input[0] === gap.name) input[0] = flatten.name;
+      for (const output of graph.topology.config.output_layers) if (output[0] === gap.name) output[0] = flatten.name;
+      const at = graph.layers.indexOf(pooling);
+      graph.topology.config.layers.splice(at + 1, 0, flatten);
+      graph.byName.set(flatten.name, flatten);
+    }
+    counts.pools++;
+  }
+}
+
 /**
  * The inference-only model of a saved one. `topology` is not modified (a copy is
  * rewritten). `inputSizeOf(layer)` is the [height, width] entering a layer, for merging
@@ -317,12 +368,13 @@ export function foldForInference(
   if (copy.class_name !== "Model" && copy.class_name !== "Functional")
     throw new Error(`only functional models fold (this one is a ${copy.class_name})`);
   const graph = new Graph(copy, weights);
-  const counts: FoldCounts = { batchNorms: 0, activations: 0, dropouts: 0, preprocessing: 0, paddings: 0 };
+  const counts: FoldCounts = { batchNorms: 0, activations: 0, dropouts: 0, preprocessing: 0, paddings: 0, pools: 0 };
   foldPreprocessing(graph, counts);
   removeDropouts(graph, counts);
   const unfoldedBatchNorms = foldBatchNorms(graph, counts);
   mergeActivations(graph, counts);
   mergePaddings(graph, counts, inputSizeOf);
+  poolWindows(graph, counts, inputSizeOf);
   for (const l of graph.layers) if ("trainable" in l.config) l.config.trainable = false;
   // Each layer's weights in its own order (kernel before bias), as tfjs lists them.
   const ordered = [...graph.weights.values()].sort((a, b) => order(graph, a.name) - order(graph, b.name));
