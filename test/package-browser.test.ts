@@ -1,13 +1,8 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateModules } from "../src/codegen/generate.ts";
 import { compile } from "../src/compile.ts";
@@ -16,7 +11,8 @@ import { saveModel } from "../src/runtime/io.ts";
 import { recomputeBatchNormStatistics } from "../src/runtime/train.ts";
 import type { GeneratedModelModule } from "../src/runtime/module.ts";
 import { expectClose, useBackend } from "./helpers/numeric.ts";
-import { findChromium, FLAGS } from "./report/browser.ts";
+import { bundlePage, runPage } from "./helpers/page.ts";
+import { findChromium } from "./report/browser.ts";
 
 /**
  * The README's browser recipe, done: a `--emit js` module bundled with esbuild into a page,
@@ -35,9 +31,7 @@ const site = mkdtempSync(join(tmpdir(), "effnet-site-"));
 const RESOLUTION = 32;
 const CLASSES = 3;
 const BATCH = 2;
-let server: Server | undefined;
 afterAll(() => {
-  server?.close();
   rmSync(work, { recursive: true, force: true });
   rmSync(site, { recursive: true, force: true });
 });
@@ -65,39 +59,6 @@ try {
   report({ error: String(e && e.stack || e) });
 }
 `;
-
-const TYPES: Record<string, string> = {
-  ".html": "text/html",
-  ".js": "text/javascript",
-  ".json": "application/json",
-  ".wasm": "application/wasm",
-  ".bin": "application/octet-stream",
-};
-
-/** Serves `site` and resolves with the first body POSTed to /result. */
-function serve(): Promise<{ port: number; result: Promise<string> }> {
-  return new Promise((ready) => {
-    let deliver: (body: string) => void;
-    const result = new Promise<string>((r) => (deliver = r));
-    server = createServer((req, res) => {
-      if (req.method === "POST") {
-        let body = "";
-        req.on("data", (c) => (body += c));
-        req.on("end", () => (res.end(), deliver(body)));
-        return;
-      }
-      try {
-        const path = join(site, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
-        const content = readFileSync(path.endsWith("/") ? join(path, "index.html") : path);
-        res.writeHead(200, { "content-type": TYPES[extname(path) || ".html"] ?? "application/octet-stream" });
-        res.end(content);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    server.listen(0, "127.0.0.1", () => ready({ port: (server!.address() as AddressInfo).port, result }));
-  });
-}
 
 describe.skipIf(!chromium)("a generated model in headless Chromium", () => {
   it("bundled with esbuild, wasm backend, weights over http: the same predictions as Node's", async () => {
@@ -127,57 +88,21 @@ describe.skipIf(!chromium)("a generated model in headless Chromium", () => {
 
     // The page: bundled, with the .wasm files beside it.
     writeFileSync(join(work, "page.js"), PAGE);
-    await build({
-      entryPoints: [join(work, "page.js")],
-      outfile: join(site, "page.js"),
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      logLevel: "error",
-    });
-    mkdirSync(join(site, "wasm"));
-    const wasmDir = join(ROOT, "node_modules/@tensorflow/tfjs-backend-wasm/dist");
-    for (const f of readdirSync(wasmDir).filter((f) => f.endsWith(".wasm")))
-      copyFileSync(join(wasmDir, f), join(site, "wasm", f));
-    writeFileSync(
-      join(site, "index.html"),
-      `<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>`,
-    );
+    await bundlePage(join(work, "page.js"), site);
 
-    const { port, result } = await serve();
-    const profile = mkdtempSync(join(tmpdir(), "effnet-chromium-"));
-    // The report tests' flags, with the network blocked, except that loopback (our server) stays reachable.
-    const flags = FLAGS.filter((f) => !f.startsWith("--proxy-bypass-list"));
-    const browser = spawn(chromium!, [...flags, `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`], {
-      stdio: "ignore",
-    });
-    const exited = once(browser, "exit");
-    try {
-      const timeout = new Promise<string>((_, reject) =>
-        setTimeout(() => reject(new Error("the page reported nothing within 90 s")), 90_000),
-      );
-      const page = JSON.parse(await Promise.race([result, timeout])) as {
-        error?: string;
-        backend: string;
-        built: number[];
-        loaded: number[];
-      };
-      expect(page.error).toBeUndefined();
-      expect(page.backend).toBe("wasm");
-      expectClose(
-        { shape: [BATCH, CLASSES], values: Float32Array.from(page.built) },
-        expected,
-        "buildModel in Chromium",
-      );
-      expectClose(
-        { shape: [BATCH, CLASSES], values: Float32Array.from(page.loaded) },
-        expected,
-        "loadLayersModel in Chromium",
-      );
-    } finally {
-      browser.kill();
-      await exited;
-      rmSync(profile, { recursive: true, force: true });
-    }
+    const page = JSON.parse(await runPage(chromium!, site)) as {
+      error?: string;
+      backend: string;
+      built: number[];
+      loaded: number[];
+    };
+    expect(page.error).toBeUndefined();
+    expect(page.backend).toBe("wasm");
+    expectClose({ shape: [BATCH, CLASSES], values: Float32Array.from(page.built) }, expected, "buildModel in Chromium");
+    expectClose(
+      { shape: [BATCH, CLASSES], values: Float32Array.from(page.loaded) },
+      expected,
+      "loadLayersModel in Chromium",
+    );
   });
 });

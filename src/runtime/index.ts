@@ -25,3 +25,12 @@ export { evaluateModel, predictProbabilities, probabilitiesOf, type Evaluation }
 export { trainModel, type TrainOptions, type TrainProgress, type TrainResult } from "./train.ts";
 export { MODEL_JSON, WEIGHTS_BIN, loadModel, saveModel, type TrainedModelInfo } from "./io.ts";
 export { type BuildOptions, type GeneratedModelModule, type ModelMetadata } from "./module.ts";
+export {
+  exportFiles,
+  exportForInference,
+  loadExported,
+  modelArtifacts,
+  type InferenceExport,
+  type OutputChange,
+} from "./export/inference.ts";
+export { WEIGHT_TYPES, type WeightType } from "./export/quantize.ts";

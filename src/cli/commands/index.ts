@@ -76,6 +76,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./bench-model.ts")).benchModelCommand,
   },
   {
+    name: "export",
+    summary:
+      "an inference-only model: batch norm folded, activations fused, dropout removed, weights float32/16 or uint8",
+    load: async () => (await import("./export.ts")).exportCommand,
+  },
+  {
     name: "weights import",
     summary: "load a reference's weights (torchvision safetensors) into a variant's model and save it",
     load: async () => (await import("./weights.ts")).weightsImportCommand,
