@@ -148,11 +148,7 @@ export interface AuditVariant {
   readonly macs: number;
   readonly flops: number;
   readonly elementwise: number;
-  readonly memory: {
-    readonly paramBytes: number;
-    readonly activationBytesPeak: number;
-    readonly activationBytesTotal: number;
-  };
+  readonly memory: NetworkCost["memory"];
   readonly reported: { readonly params: Reported | null; readonly macs: Reported | null };
   readonly stages: readonly AuditStage[];
   readonly layers: readonly AuditLayer[];

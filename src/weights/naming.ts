@@ -110,6 +110,10 @@ const cna = (unit: string): [UnitPart, UnitPart] => [
 
 const [expandConv, expandBn] = cna("expand");
 const [dwConv, dwBn] = cna("depthwise");
+/** The expand and depthwise units every torchvision inverted residual (MobileNetV2/V3, EfficientNet's MBConv) starts with. */
+const INVERTED_RESIDUAL = { expand_conv: expandConv, expand_bn: expandBn, dwconv: dwConv, bn: dwBn } as const;
+/** The stem of the models whose layers are one `features` Sequential: a Conv2dNormActivation at features[0]. */
+const FEATURES_STEM = { stem_conv: "features.0.0", stem_bn: "features.0.1" } as const;
 
 /**
  * torchvision 0.14's module trees. EfficientNet (models/efficientnet.py): features[0] the
@@ -129,14 +133,11 @@ const TORCHVISION_FAMILIES: readonly ModelFamily[] = [
     // last conv, and classifier = Sequential(Linear, Hardswish, Dropout, Linear).
     summary: "MobileNetV3 (InvertedResidual with a hidden classifier layer)",
     marker: "top_dense",
-    stem: { stem_conv: "features.0.0", stem_bn: "features.0.1" },
+    stem: FEATURES_STEM,
     block: (_stage, _index, global) => `features.${global}.block`,
     units: "positional",
     parts: {
-      expand_conv: expandConv,
-      expand_bn: expandBn,
-      dwconv: dwConv,
-      bn: dwBn,
+      ...INVERTED_RESIDUAL,
       se_reduce: { unit: "se", part: "fc1" },
       se_expand: { unit: "se", part: "fc2" },
       project_conv: { unit: "project", part: "0" },
@@ -152,14 +153,11 @@ const TORCHVISION_FAMILIES: readonly ModelFamily[] = [
   {
     summary: "EfficientNet (MBConv with squeeze-and-excitation)",
     marker: "se_reduce",
-    stem: { stem_conv: "features.0.0", stem_bn: "features.0.1" },
+    stem: FEATURES_STEM,
     block: (stage, index) => `features.${stage}.${index}.block`,
     units: "positional",
     parts: {
-      expand_conv: expandConv,
-      expand_bn: expandBn,
-      dwconv: dwConv,
-      bn: dwBn,
+      ...INVERTED_RESIDUAL,
       se_reduce: { unit: "se", part: "fc1" },
       se_expand: { unit: "se", part: "fc2" },
       project_conv: { unit: "project", part: "0" },
@@ -216,14 +214,11 @@ const TORCHVISION_FAMILIES: readonly ModelFamily[] = [
   },
   {
     summary: "MobileNetV2 (InvertedResidual)",
-    stem: { stem_conv: "features.0.0", stem_bn: "features.0.1" },
+    stem: FEATURES_STEM,
     block: (_stage, _index, global) => `features.${global}.conv`,
     units: "positional",
     parts: {
-      expand_conv: expandConv,
-      expand_bn: expandBn,
-      dwconv: dwConv,
-      bn: dwBn,
+      ...INVERTED_RESIDUAL,
       project_conv: { unit: "project_conv", part: null },
       project_bn: { unit: "project_bn", part: null },
     },
