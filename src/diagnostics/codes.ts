@@ -64,6 +64,12 @@ export const DIAGNOSTICS = {
     "training does not fit in memory",
     (a) => `training ${a.what} needs about ${a.needs}, more than ${a.limit}; ${a.fits}`,
   ),
+  // `effnet train --workers N`: a data-parallel worker thread failed (src/runtime/parallel.ts)
+  EFF0008: entry<{ worker: string; reason: string }>(
+    "error",
+    "a training worker failed",
+    (a) => `training worker ${a.worker} failed: ${a.reason}`,
+  ),
 
   // ---- syntax
   EFF1001: entry<{ text: string }>("error", "unexpected character", (a) => `unexpected character ${q(a.text)}`),

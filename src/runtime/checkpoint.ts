@@ -39,6 +39,8 @@ export interface RunSettings {
   readonly augment: boolean;
   /** The classifier's kernel started at zero (zeroClassifier). */
   readonly zeroHead: boolean;
+  /** Worker threads that split each batch (parallel.ts; absent in older checkpoints: 1). Shards change batch norm's statistics, so a resumed run keeps the number. */
+  readonly workers?: number;
 }
 
 interface TrainingJson {

@@ -86,5 +86,15 @@ export async function importVariantModule(
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, code);
   renameSync(temp, path);
-  return (await import(pathToFileURL(path).href)) as GeneratedModelModule;
+  const url = pathToFileURL(path).href;
+  const module = (await import(url)) as GeneratedModelModule;
+  moduleUrls.set(module, url);
+  return module;
+}
+
+const moduleUrls = new WeakMap<GeneratedModelModule, string>();
+
+/** The file URL importVariantModule imported `module` from: what worker threads import to build its replicas (parallel.ts). */
+export function variantModuleUrl(module: GeneratedModelModule): string | undefined {
+  return moduleUrls.get(module);
 }

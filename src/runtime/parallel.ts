@@ -37,7 +37,7 @@ import type { BuildOptions } from "./model.ts";
 export interface WorkerOptions {
   /** How many worker threads split each batch; 1 trains on the calling thread. */
   readonly count: number;
-  /** The generated module (path or URL) the model was built from: each worker builds its replica with it. */
+  /** The generated module the model was built from (a path, or a file: URL): each worker builds its replica with it. */
   readonly module: string | URL;
   /** The buildModel options the model was built with (its weights are sent to the workers, so only its architecture matters). */
   readonly build: BuildOptions;
@@ -60,17 +60,19 @@ export class TrainingWorkerError extends RuntimeUserError {
 
 /**
  * How many workers `--workers auto` uses: one per core the process may use, for the
- * backends whose kernels run on the calling thread (wasm, cpu), and only when each worker
- * gets at least MIN_SHARD images (bench/workers.ts: a smaller shard's step is mostly
- * fixed overhead). tfjs-node runs its kernels on TensorFlow's own thread pool: 1.
+ * backends whose kernels run on the calling thread (wasm, cpu), as long as each worker's
+ * shard holds at least MIN_SHARD_PIXELS pixels: below it a step is mostly fixed cost (tfjs's
+ * per-op overhead over B0's ~250 layers and their gradients), which every worker pays in
+ * full (bench/workers.ts). tfjs-node runs its kernels on TensorFlow's own thread pool: 1.
  */
-export function autoWorkers(backendName: string, batchSize: number): number {
+export function autoWorkers(backendName: string, batchSize: number, resolution: number): number {
   if (backendName !== "wasm" && backendName !== "cpu") return 1;
-  return Math.max(1, Math.min(availableParallelism(), Math.floor(batchSize / MIN_SHARD)));
+  const byWork = Math.floor((batchSize * resolution * resolution) / MIN_SHARD_PIXELS);
+  return Math.max(1, Math.min(availableParallelism(), batchSize, byWork));
 }
 
-/** The smallest shard `auto` gives a worker. */
-export const MIN_SHARD = 8;
+/** The least work (images × height × width of a shard) auto gives a worker; measured in bench/workers.ts. */
+export const MIN_SHARD_PIXELS = 16 * 64 * 64;
 
 /** Where each of a model's weights sits in a flat float32 buffer (model.weights order). */
 export interface WeightLayout {
@@ -298,7 +300,10 @@ export class GradientWorkers {
     const weights = floats(weightLayout(shapes).total);
     const base = {
       workers: options.count,
-      module: options.module instanceof URL ? options.module.href : pathToFileURL(options.module).href,
+      module:
+        typeof options.module === "string" && !/^(file|data):/.test(options.module)
+          ? pathToFileURL(options.module).href
+          : String(options.module),
       build: options.build,
       backend: tf.getBackend(),
       prodMode: tf.env().getBool("PROD"),
@@ -338,6 +343,7 @@ export class GradientWorkers {
     image: { height: number; width: number; classes: number },
     dropoutDraws: readonly number[],
   ): Promise<ParallelStep> {
+    const T0 = performance.now();
     const all = this.model.weights;
     all.forEach((w, i) => this.weights.set(w.read().dataSync() as Float32Array, this.layout.offsets[i]));
     const pixels = image.height * image.width * 3;
@@ -359,6 +365,7 @@ export class GradientWorkers {
         ]);
       }),
     );
+    const T1 = performance.now();
     const gradients = new Float32Array(this.trainableLayout.total);
     const moving = new Float32Array(this.movingLayout.total);
     let loss = 0;
@@ -377,6 +384,10 @@ export class GradientWorkers {
         all[i].write(tf.tensor(moving.subarray(offset, offset + this.movingLayout.sizes[j]), all[i].shape as number[]));
       }),
     );
+    if (process.env.PROBE)
+      console.error(
+        `write+wait ${(T1 - T0).toFixed(0)} avg ${(performance.now() - T1).toFixed(0)} worker ${replies.map((r) => (r as { ms?: number }).ms?.toFixed(0)).join(",")} ${JSON.stringify(replies.map((r) => (r as { parts?: number[] }).parts?.map(Math.round)))}`,
+      );
     const drawn = (replies[0] as Extract<WorkerReply, { type: "done" }>).drawn;
     return { loss, accuracy, gradients, drawn };
   }
