@@ -343,7 +343,6 @@ export class GradientWorkers {
     image: { height: number; width: number; classes: number },
     dropoutDraws: readonly number[],
   ): Promise<ParallelStep> {
-    const T0 = performance.now();
     const all = this.model.weights;
     all.forEach((w, i) => this.weights.set(w.read().dataSync() as Float32Array, this.layout.offsets[i]));
     const pixels = image.height * image.width * 3;
@@ -365,7 +364,6 @@ export class GradientWorkers {
         ]);
       }),
     );
-    const T1 = performance.now();
     const gradients = new Float32Array(this.trainableLayout.total);
     const moving = new Float32Array(this.movingLayout.total);
     let loss = 0;
@@ -384,10 +382,6 @@ export class GradientWorkers {
         all[i].write(tf.tensor(moving.subarray(offset, offset + this.movingLayout.sizes[j]), all[i].shape as number[]));
       }),
     );
-    if (process.env.PROBE)
-      console.error(
-        `write+wait ${(T1 - T0).toFixed(0)} avg ${(performance.now() - T1).toFixed(0)} worker ${replies.map((r) => (r as { ms?: number }).ms?.toFixed(0)).join(",")} ${JSON.stringify(replies.map((r) => (r as { parts?: number[] }).parts?.map(Math.round)))}`,
-      );
     const drawn = (replies[0] as Extract<WorkerReply, { type: "done" }>).drawn;
     return { loss, accuracy, gradients, drawn };
   }

@@ -72,7 +72,6 @@ async function start() {
 
   return (request: StepRequest): WorkerReply => {
     injectedFault();
-    const T0 = performance.now();
     // Copies (slice): a cpu-backend tensor would otherwise alias the buffer the main thread rewrites.
     tf.tidy(() =>
       all.forEach((w, i) =>
@@ -81,23 +80,14 @@ async function start() {
     );
     const before = request.dropoutDraws.map((draws) => workerDraws(draws, init.index, init.workers));
     dropouts.forEach((layer, i) => (layer.draws = before[i]));
-    const T1 = performance.now();
     const { xs, ys } = valuesToTensors(request.images, request.labels, request);
     try {
       const result = lossAndGradients(replica, xs, ys);
-      const T2 = performance.now();
       result.gradients.forEach((g, j) => gradients.set(g.dataSync() as Float32Array, trainableLayout.offsets[j]));
       tf.dispose(result.gradients);
       roles.moving.forEach((i, j) => moving.set(all[i].read().dataSync() as Float32Array, movingLayout.offsets[j]));
       const drawn = dropouts.map((layer, i) => layer.draws - before[i]);
-      return {
-        type: "done",
-        loss: result.loss,
-        accuracy: result.accuracy,
-        drawn,
-        ms: performance.now() - T0,
-        parts: [T1 - T0, T2 - T1, performance.now() - T2],
-      } as WorkerReply;
+      return { type: "done", loss: result.loss, accuracy: result.accuracy, drawn };
     } finally {
       tf.dispose([xs, ys]);
     }
