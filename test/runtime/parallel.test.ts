@@ -1,9 +1,12 @@
+import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../src/runtime/backend.ts";
 import { batchValues, shapesDataset, valuesToTensors } from "../../src/runtime/data.ts";
 import {
+  autoWorkers,
   GradientWorkers,
+  MIN_SHARD_PIXELS,
   shardSizes,
   TrainingWorkerError,
   weightRoles,
@@ -78,7 +81,11 @@ describe("data-parallel gradients", () => {
     model.setWeights(start);
 
     workers = await GradientWorkers.start(model, workersOf(2), weightDecay);
-    const step = await workers.step(batch, image, dropouts.map(() => 5));
+    const step = await workers.step(
+      batch,
+      image,
+      dropouts.map(() => 5),
+    );
     expect(step.drawn.every((d) => d === 1)).toBe(true);
 
     const flatExpected = Float64Array.from(expected.flatMap((e) => Array.from(e)));
@@ -88,10 +95,7 @@ describe("data-parallel gradients", () => {
     expect(gap).toBeLessThanOrEqual(1e-4);
     const movingGap = moving.reduce(
       (m, i, j) =>
-        Math.max(
-          m,
-          ...Array.from(model.weights[i].read().dataSync(), (x, e) => Math.abs(x - expectedMoving[j][e])),
-        ),
+        Math.max(m, ...Array.from(model.weights[i].read().dataSync(), (x, e) => Math.abs(x - expectedMoving[j][e]))),
       0,
     );
     expect(movingGap).toBeLessThanOrEqual(1e-4);
@@ -130,10 +134,27 @@ describe("data-parallel training", () => {
 describe("a worker that fails", () => {
   it("surfaces as a TrainingWorkerError naming it, and the pool ends", async () => {
     const model = buildB0(build);
-    const broken: WorkerOptions = { count: 2, module: new URL("data:text/javascript,throw new Error('no module here')"), build };
+    const broken: WorkerOptions = {
+      count: 2,
+      module: new URL("data:text/javascript,throw new Error('no module here')"),
+      build,
+    };
     const error = await GradientWorkers.start(model, broken, 0).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TrainingWorkerError);
     expect((error as TrainingWorkerError).userMessage).toMatch(/^training worker [12] of 2 failed: no module here$/);
     model.dispose();
+  });
+});
+
+describe("--workers auto", () => {
+  it("uses one worker per core on wasm and cpu when each shard has enough work, else one", () => {
+    const cores = availableParallelism();
+    expect(autoWorkers("wasm", 16, 224)).toBe(Math.min(cores, 16));
+    expect(autoWorkers("cpu", 16, 224)).toBe(Math.min(cores, 16));
+    expect(autoWorkers("tensorflow", 16, 224)).toBe(1);
+    // The README demo's 32 px: a step is mostly fixed per-op cost; a second worker would pay it again.
+    expect(autoWorkers("wasm", 32, 32)).toBe(1);
+    expect(autoWorkers("wasm", 2, 224)).toBe(Math.min(cores, 2));
+    expect(autoWorkers("wasm", (2 * MIN_SHARD_PIXELS) / (64 * 64), 64)).toBe(Math.min(cores, 2));
   });
 });
