@@ -253,7 +253,8 @@ function parseWorkers(inv: Invocation): number | "auto" {
 
 function workersReason(backendName: string, count: number): string {
   if (backendName !== "wasm" && backendName !== "cpu") return `the ${backendName} backend uses all cores itself`;
-  return count > 1 ? `one per core` : "a batch this small trains faster on one thread";
+  if (count > 1) return "one per core";
+  return availableParallelism() === 1 ? "this machine has one core" : "a batch this small trains faster on one thread";
 }
 
 /** The run's settings from the command line (a new run). */
@@ -352,7 +353,7 @@ export const trainCommand: CommandDef = {
     .map((s) => `${s.syntax} (${s.description})`)
     .join(
       ", ",
-    )}. The same --seed (initial weights, dropout masks, shuffles, augmentation, synthetic data) on the same backend repeats a run bit for bit.`,
+    )}. The same --seed (initial weights, dropout masks, shuffles, augmentation, synthetic data) on the same backend repeats a run bit for bit. --workers N splits each batch over N worker threads (one core each, on wasm and cpu) and averages their gradients: batch norm normalises each shard on its own, so the result equals one thread accumulating gradients over the same N shards, and repeats with the same seed and the same N.`,
   positionals: { min: 1, max: 1 },
   options: {
     ...SINGLE_VARIANT_OPTIONS,
