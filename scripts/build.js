@@ -1,8 +1,8 @@
 // `npm run build` (run by `npm ci` and `npm pack` as `prepare`): the package's JavaScript
 // and type declarations in dist/, from the TypeScript sources in src/.
 //
-// JavaScript: esbuild bundles the three entry points (the CLI, the library API and the
-// runtime) into dist/lib/, split into chunks so that each command's module, loaded
+// JavaScript: esbuild bundles the entry points (the CLI, the library API, the runtime
+// and its training worker thread) into dist/lib/, split into chunks so that each command's module, loaded
 // lazily by src/cli/commands/index.ts, stays a chunk of its own. The package's
 // `dependencies` (and optional peers) stay imports of the installed packages, loaded only
 // by the commands that use them; what the sources import from `devDependencies` is
@@ -33,6 +33,8 @@ await build({
     run: "src/cli/run.ts",
     index: "src/index.ts",
     runtime: "src/runtime/index.ts",
+    // Data-parallel training's worker thread (src/runtime/parallel.ts starts it by this name).
+    parallel_worker: "src/runtime/parallel_worker.ts",
     "audit-schema": "src/report/schema.ts",
   },
   outdir: "dist/lib",

@@ -39,5 +39,15 @@ export async function importVariantModule(
   const dir = cacheDir();
   const path = join(dir, `${moduleFileStem(compiled.ir.network)}_${moduleFileStem(compiled.ir.variant)}_${hash}.mjs`);
   writeAllOrNothing([{ path, content: code }]);
-  return (await import(pathToFileURL(path).href)) as GeneratedModelModule;
+  const url = pathToFileURL(path).href;
+  const module = (await import(url)) as GeneratedModelModule;
+  moduleUrls.set(module, url);
+  return module;
+}
+
+const moduleUrls = new WeakMap<GeneratedModelModule, string>();
+
+/** The file URL importVariantModule imported `module` from: what worker threads import to build its replicas (runtime/parallel.ts). */
+export function variantModuleUrl(module: GeneratedModelModule): string | undefined {
+  return moduleUrls.get(module);
 }

@@ -64,6 +64,12 @@ export const DIAGNOSTICS = {
     "training does not fit in memory",
     (a) => `training ${a.what} needs about ${a.needs}, more than ${a.limit}; ${a.fits}`,
   ),
+  // `effnet train --workers N`: a data-parallel worker thread failed (src/runtime/parallel.ts)
+  EFF0008: entry<{ worker: string; reason: string }>(
+    "error",
+    "a training worker failed",
+    (a) => `training worker ${a.worker} failed: ${a.reason}`,
+  ),
 
   // `search --write` / `solve --write`: an edit of the spec through the printer (src/cli/spec-edit.ts)
   EFF0011: entry<{ path: string; what: string; reason: string }>(

@@ -44,6 +44,8 @@ export interface RunSettings {
   readonly augment: boolean;
   /** The classifier's kernel started at zero (zeroClassifier). */
   readonly zeroHead: boolean;
+  /** Worker threads that split each batch (parallel.ts; absent in older checkpoints: 1). Shards change batch norm's statistics, so a resumed run keeps the number. */
+  readonly workers?: number;
 }
 
 interface TrainingJson {
@@ -122,6 +124,8 @@ const RUN_SETTINGS_FIELDS: Readonly<Record<keyof RunSettings, (v: unknown) => bo
   warmupEpochs: finite,
   augment: flag,
   zeroHead: flag,
+  // Optional: checkpoints written before --workers have none (one thread).
+  workers: (v) => v === undefined || positive(v),
 };
 
 /** training.json's own fields beside the settings and the optimiser's manifest. */

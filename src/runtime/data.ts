@@ -324,6 +324,33 @@ export function encodePng(dataset: ImageDataset, index: number): Buffer {
 // Batches
 
 /**
+ * The images at `indices`, in that order, as float32 pixels in [0, 1] and their labels;
+ * `transform` may change the pixels in place (augmentation).
+ */
+export function batchValues(
+  dataset: ImageDataset,
+  indices: readonly number[],
+  transform?: (values: Float32Array, count: number) => void,
+): { values: Float32Array; labels: Int32Array; count: number } {
+  const pixels = dataset.height * dataset.width * CHANNELS;
+  const values = new Float32Array(indices.length * pixels);
+  indices.forEach((index, i) => values.set(dataset.images.subarray(index * pixels, (index + 1) * pixels), i * pixels));
+  transform?.(values, indices.length);
+  return { values, labels: Int32Array.from(indices, (index) => dataset.labels[index]), count: indices.length };
+}
+
+/** Pixels in [0, 1] and labels as the model's input tensor and one-hot targets; the caller disposes both. */
+export function valuesToTensors(
+  values: Float32Array,
+  labels: Int32Array,
+  image: { height: number; width: number; classes: number },
+): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
+  const xs = modelInput(values, [labels.length, image.height, image.width, CHANNELS]);
+  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), image.classes).toFloat() as tf.Tensor2D);
+  return { xs, ys };
+}
+
+/**
  * The images at `indices` as an NHWC tensor and their labels one-hot; the caller disposes
  * both. `transform` may change the batch's pixels in place first (augmentation).
  */
@@ -332,14 +359,8 @@ export function batchTensors(
   indices: readonly number[],
   transform?: (values: Float32Array, count: number) => void,
 ): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
-  const pixels = dataset.height * dataset.width * CHANNELS;
-  const values = new Float32Array(indices.length * pixels);
-  indices.forEach((index, i) => values.set(dataset.images.subarray(index * pixels, (index + 1) * pixels), i * pixels));
-  transform?.(values, indices.length);
-  const labels = Int32Array.from(indices, (index) => dataset.labels[index]);
-  const xs = modelInput(values, [indices.length, dataset.height, dataset.width, CHANNELS]);
-  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), dataset.classNames.length).toFloat() as tf.Tensor2D);
-  return { xs, ys };
+  const { values, labels } = batchValues(dataset, indices, transform);
+  return valuesToTensors(values, labels, { ...dataset, classes: dataset.classNames.length });
 }
 
 /** Fisher–Yates with a seeded generator: the order of one epoch. */

@@ -23,6 +23,7 @@ export {
 } from "./data.ts";
 export { evaluateModel, predictProbabilities, probabilitiesOf, type Evaluation } from "./evaluate.ts";
 export { trainModel, type TrainOptions, type TrainProgress, type TrainResult } from "./train.ts";
+export { autoWorkers, TrainingWorkerError, type WorkerOptions } from "./parallel.ts";
 export { MODEL_JSON, WEIGHTS_BIN, loadModel, saveModel, type TrainedModelInfo } from "./io.ts";
 export { type BuildOptions, type GeneratedModelModule, type ModelMetadata } from "./module.ts";
 export {

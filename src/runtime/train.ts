@@ -1,7 +1,16 @@
 import * as tf from "@tensorflow/tfjs";
-import { augmentImages, batchTensors, seededRandom, shuffledIndices, streamSeed, type ImageDataset } from "./data.ts";
+import {
+  augmentImages,
+  batchTensors,
+  batchValues,
+  seededRandom,
+  shuffledIndices,
+  streamSeed,
+  type ImageDataset,
+} from "./data.ts";
 import { RuntimeUserError } from "./errors.ts";
 import { evaluateModel, outputsLogits } from "./evaluate.ts";
+import { GradientWorkers, type WorkerOptions } from "./parallel.ts";
 import { releaseLayerOutputsEarly, whileTraining } from "./release.ts";
 import {
   DEFAULT_OPTIMIZER,
@@ -55,6 +64,11 @@ export interface TrainOptions {
   readonly onEpoch?: (state: CheckpointState) => Promise<unknown>;
   /** Called once at the end, after the precise batch-norm statistics, with the final state (the optimiser is disposed after it). */
   readonly onFinish?: (state: CheckpointState) => Promise<unknown>;
+  /**
+   * Data-parallel training over worker threads (parallel.ts): each batch is split into
+   * `count` shards whose gradients are averaged. Default: one thread, this one.
+   */
+  readonly workers?: WorkerOptions;
 }
 
 export interface TrainProgress {
@@ -116,7 +130,7 @@ export interface TrainResult {
 /** The generated modules' seeded dropout layers count their draws (src/codegen/emit.ts, SeededDropout). */
 type SeededDropoutLayer = tf.layers.Layer & { draws: number };
 
-function seededDropoutLayers(model: tf.LayersModel): SeededDropoutLayer[] {
+export function seededDropoutLayers(model: tf.LayersModel): SeededDropoutLayer[] {
   return model.layers.filter((l): l is SeededDropoutLayer => typeof (l as { draws?: unknown }).draws === "number");
 }
 
@@ -171,26 +185,49 @@ export function zeroClassifier(model: tf.LayersModel): boolean {
   return true;
 }
 
+/** What a training step needs besides the batch: the same for the trainer and for each worker thread (parallel_worker.ts). */
+export interface Replica {
+  readonly model: tf.LayersModel;
+  readonly logits: ((xs: tf.Tensor4D) => tf.Tensor2D) | undefined;
+  /** The trainable variables, in the model's trainableWeights order: the order gradients come in. */
+  readonly variables: tf.Variable[];
+  /** The variables L2 weight decay applies to: every trainable one but batch norm's. */
+  readonly decayed: readonly tf.Variable[];
+  readonly weightDecay: number;
+}
+
+export function replicaOf(model: tf.LayersModel, weightDecay: number): Replica {
+  releaseLayerOutputsEarly(model); // memory: see release.ts
+  return {
+    model,
+    logits: logitsOf(model),
+    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    decayed: model.layers
+      .filter((l) => l.getClassName() !== "BatchNormalization")
+      .flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)),
+    weightDecay,
+  };
+}
+
 /**
- * One optimisation step: categorical cross-entropy (from the logits, see logitsOf, else
- * from the probabilities as model.trainOnBatch computes it), plus L2 weight decay as the
- * TPU reference adds it to the loss: weight_decay · Σ tf.nn.l2_loss(v) = weight_decay ·
- * Σ v² / 2 over the non-batch-norm trainable weights. Returns the batch's cross-entropy
- * (without the decay term, so it compares with the validation loss) and accuracy.
+ * A batch's loss and its gradients, without applying them: categorical cross-entropy
+ * (from the logits, see logitsOf, else from the probabilities as model.trainOnBatch
+ * computes it), plus L2 weight decay as the TPU reference adds it to the loss:
+ * weight_decay · Σ tf.nn.l2_loss(v) = weight_decay · Σ v² / 2 over the non-batch-norm
+ * trainable weights. Returns the batch's cross-entropy (without the decay term, so it
+ * compares with the validation loss) and accuracy, and one gradient per variable of the
+ * replica (kept: the caller disposes them). Batch norm normalises with this batch's
+ * statistics and updates its moving averages from them, as a training-mode call does.
  */
-function trainStep(
-  model: tf.LayersModel,
-  logits: ((xs: tf.Tensor4D) => tf.Tensor2D) | undefined,
-  optimizer: tf.Optimizer,
-  variables: tf.Variable[],
-  decayed: readonly tf.Variable[],
-  weightDecay: number,
+export function lossAndGradients(
+  replica: Replica,
   xs: tf.Tensor4D,
   ys: tf.Tensor2D,
-): { loss: number; accuracy: number } {
+): { loss: number; accuracy: number; gradients: tf.Tensor[] } {
+  const { model, logits, variables, decayed, weightDecay } = replica;
   let crossEntropy: tf.Scalar | undefined;
   let accuracy: tf.Scalar | undefined;
-  tf.tidy(() => {
+  const gradients = tf.tidy(() => {
     const { value, grads } = whileTraining(model, () =>
       tf.variableGrads(() => {
         const scores = logits ? logits(xs) : (model.apply(xs, { training: true }) as tf.Tensor2D);
@@ -204,12 +241,61 @@ function trainStep(
         return tf.add(loss, tf.mul(weightDecay / 2, tf.addN(decayed.map((v) => tf.sum(tf.square(v)))))) as tf.Scalar;
       }, variables),
     );
-    optimizer.applyGradients(grads);
-    tf.dispose([value, ...Object.values(grads)]);
+    value.dispose();
+    return variables.map((v) => grads[v.name]);
   });
-  const result = { loss: crossEntropy!.dataSync()[0], accuracy: accuracy!.dataSync()[0] };
+  const result = { loss: crossEntropy!.dataSync()[0], accuracy: accuracy!.dataSync()[0], gradients };
   tf.dispose([crossEntropy!, accuracy!]);
   return result;
+}
+
+/** The optimiser's update from one gradient per replica variable (disposed here). */
+function applyGradients(replica: Replica, optimizer: tf.Optimizer, gradients: tf.Tensor[]): void {
+  optimizer.applyGradients(Object.fromEntries(replica.variables.map((v, i) => [v.name, gradients[i]])));
+  tf.dispose(gradients);
+}
+
+/** One optimisation step on this thread: lossAndGradients, then the optimiser's update. */
+function trainStep(
+  replica: Replica,
+  optimizer: tf.Optimizer,
+  dataset: ImageDataset,
+  indices: readonly number[],
+  augment: ((values: Float32Array, count: number) => void) | undefined,
+): { loss: number; accuracy: number } {
+  const { xs, ys } = batchTensors(dataset, indices, augment);
+  try {
+    const { loss, accuracy, gradients } = lossAndGradients(replica, xs, ys);
+    applyGradients(replica, optimizer, gradients);
+    return { loss, accuracy };
+  } finally {
+    tf.dispose([xs, ys]);
+  }
+}
+
+/**
+ * One data-parallel optimisation step (parallel.ts): the same batch as trainStep's, split
+ * over the workers; their averaged gradients, then the optimiser's update here.
+ */
+async function parallelStep(
+  workers: GradientWorkers,
+  replica: Replica,
+  optimizer: tf.Optimizer,
+  dataset: ImageDataset,
+  indices: readonly number[],
+  augment: ((values: Float32Array, count: number) => void) | undefined,
+  dropouts: readonly SeededDropoutLayer[],
+): Promise<{ loss: number; accuracy: number }> {
+  const batch = batchValues(dataset, indices, augment);
+  const image = { height: dataset.height, width: dataset.width, classes: dataset.classNames.length };
+  const { loss, accuracy, gradients, drawn } = await workers.step(
+    batch,
+    image,
+    dropouts.map((l) => l.draws),
+  );
+  dropouts.forEach((layer, i) => (layer.draws += drawn[i]));
+  applyGradients(replica, optimizer, workers.gradientTensors(gradients));
+  return { loss, accuracy };
 }
 
 export async function trainModel(
@@ -232,14 +318,9 @@ export async function trainModel(
   const schedule = parseSchedule(options.schedule ?? "constant");
   const seed = options.seed ?? 1;
 
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const decayed = model.layers
-    .filter((l) => l.getClassName() !== "BatchNormalization")
-    .flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
-  const optimizer = await OPTIMIZERS[optimizerName].create(baseLearningRate, variables);
-  releaseLayerOutputsEarly(model); // memory: see release.ts
+  const replica = replicaOf(model, weightDecay);
+  const optimizer = await OPTIMIZERS[optimizerName].create(baseLearningRate, replica.variables);
   const dropouts = seededDropoutLayers(model);
-  const logits = logitsOf(model);
   const resume = options.resume;
   if (resume) {
     await restoreOptimizer(
@@ -250,6 +331,7 @@ export async function trainModel(
     dropouts.forEach((layer, i) => (layer.draws = resume.dropoutDraws[i] ?? 0));
   }
 
+  let workers: GradientWorkers | undefined;
   try {
     const batchSize = Math.min(options.batchSize, dataset.count);
     const steps = Math.ceil(dataset.count / batchSize);
@@ -263,6 +345,9 @@ export async function trainModel(
       throw new RuntimeUserError(
         `the checkpointed run stopped after ${resume.totalSteps} steps, inside epoch ${resume.epochsDone + 1} of ${steps} steps each; only a run that ended at an epoch's end can be resumed exactly`,
       );
+
+    if (options.workers && options.workers.count > 1)
+      workers = await GradientWorkers.start(model, options.workers, weightDecay);
 
     const history: TrainProgress[] = [];
     const epochs: EpochSummary[] = [...(resume?.history ?? [])];
@@ -303,14 +388,10 @@ export async function trainModel(
           totalSteps: options.epochs * steps,
         });
         setLearningRate(optimizer, learningRate);
-        const { xs, ys } = batchTensors(dataset, indices, augment);
         const stepStart = performance.now();
-        let result: { loss: number; accuracy: number };
-        try {
-          result = trainStep(model, logits, optimizer, variables, decayed, weightDecay, xs, ys);
-        } finally {
-          tf.dispose([xs, ys]);
-        }
+        const result = workers
+          ? await parallelStep(workers, replica, optimizer, dataset, indices, augment, dropouts)
+          : trainStep(replica, optimizer, dataset, indices, augment);
         const ms = performance.now() - stepStart;
         epochMs += ms;
         stepSeconds += ms / 1000;
@@ -365,6 +446,7 @@ export async function trainModel(
     return { history, epochs, seconds: elapsed() - earlierSeconds };
   } finally {
     optimizer.dispose();
+    await workers?.close();
   }
 }
 

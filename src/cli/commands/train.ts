@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { displayPath } from "../../codegen/generate.ts";
 import { selectBackend, type BackendChoice, type SelectedBackend } from "../../runtime/backend.ts";
@@ -7,7 +8,8 @@ import { RuntimeUserError } from "../../runtime/errors.ts";
 import { fineTune, transferBackbone } from "../../runtime/finetune.ts";
 import { loadModel, saveModel, type TrainedModelInfo } from "../../runtime/io.ts";
 import { type GeneratedModelModule } from "../../runtime/module.ts";
-import { importVariantModule } from "../../codegen/import-module.ts";
+import { importVariantModule, variantModuleUrl } from "../../codegen/import-module.ts";
+import { autoWorkers, TrainingWorkerError, type WorkerOptions } from "../../runtime/parallel.ts";
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, optimizerNamed, parseSchedule, SCHEDULES } from "../../runtime/optimizers.ts";
 import {
   trainModel,
@@ -17,10 +19,12 @@ import {
   type TrainProgress,
 } from "../../runtime/train.ts";
 import type { CompiledVariant } from "../../compile.ts";
+import { diagnostic } from "../../diagnostics/diagnostic.ts";
 import {
   compileFile,
   EXIT,
   listOption,
+  reportDiagnostics,
   stringOption,
   UsageError,
   type CommandDef,
@@ -186,6 +190,7 @@ const RUN_OPTIONS = [
   "freeze",
   "freeze-epochs",
   "head-learning-rate",
+  "workers",
 ] as const;
 
 function fraction(inv: Invocation, name: string): number {
@@ -203,6 +208,54 @@ function nonNegative(inv: Invocation, name: string, fallback: number): number {
   const value = Number(text);
   if (!(Number.isFinite(value) && value >= 0)) throw new UsageError(`--${name} must be a number ≥ 0, not \`${text}\``);
   return value;
+}
+
+/**
+ * How many worker threads split each batch: --workers N, or `auto` (the default), which
+ * parallel.ts's autoWorkers decides from the backend, the batch and the resolution. A
+ * number past the batch is cut to it (a worker needs an image); one past the machine's
+ * cores is kept, with a note: the threads take turns, the results are the same.
+ */
+function resolveWorkers(
+  asked: number | "auto",
+  backendName: string,
+  batch: number,
+  resolution: number,
+): { count: number; note: string } {
+  if (asked === "auto") {
+    const count = autoWorkers(backendName, batch, resolution);
+    return { count, note: `auto: ${workersReason(backendName, count)}` };
+  }
+  if (asked > 1 && backendName !== "wasm" && backendName !== "cpu")
+    return {
+      count: 1,
+      note: `the ${backendName} backend already runs its kernels on all cores: --workers ${asked} is ignored`,
+    };
+  const count = Math.min(asked, batch);
+  const cores = availableParallelism();
+  const notes = [
+    count < asked ? `cut to the batch of ${batch}` : "",
+    count > cores
+      ? `more than this machine's ${cores} cores: the threads take turns, with the same results, not faster`
+      : "",
+  ].filter(Boolean);
+  return { count, note: notes.join("; ") };
+}
+
+/** --workers as given: a whole number ≥ 1, or auto (the default). */
+function parseWorkers(inv: Invocation): number | "auto" {
+  const text = stringOption(inv, "workers") ?? "auto";
+  if (text === "auto") return text;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`--workers must be a whole number ≥ 1 or auto, not \`${text}\``);
+  return value;
+}
+
+function workersReason(backendName: string, count: number): string {
+  if (backendName !== "wasm" && backendName !== "cpu") return `the ${backendName} backend uses all cores itself`;
+  if (count > 1) return "one per core";
+  return availableParallelism() === 1 ? "this machine has one core" : "a batch this small trains faster on one thread";
 }
 
 /** The run's settings from the command line (a new run). */
@@ -251,6 +304,40 @@ function settingsFromCommandLine(
   };
 }
 
+/** What the workers build their replicas from: the generated module this command imported, with the model's build options. */
+function workerOptions(
+  module: GeneratedModelModule,
+  count: number,
+  classes: number,
+  resolution: number,
+  seed: number,
+): WorkerOptions {
+  const url = variantModuleUrl(module);
+  if (!url) throw new Error("the variant's module was not imported by importVariantModule");
+  return { count, module: url, build: { classes, resolution, seed } };
+}
+
+/** Runs the training; a failed worker thread is EFF0008 (one coded line and a hint), and undefined. */
+async function reportWorkerFailure<T>(inv: Invocation, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (e) {
+    if (!(e instanceof TrainingWorkerError)) throw e;
+    if (inv.io.interactive) inv.io.err("\r\x1b[2K");
+    reportDiagnostics(
+      [
+        diagnostic("EFF0008", { worker: `${e.worker + 1} of ${e.workers}`, reason: e.reason }, undefined, {
+          help: "EFFNET_DEBUG=1 shows the worker's own output; --workers 1 trains on this thread; out of memory: a smaller --batch-size",
+        }),
+      ],
+      undefined,
+      inv.io,
+      false,
+    );
+    return undefined;
+  }
+}
+
 export const trainCommand: CommandDef = {
   name: "train",
   summary: "train a compiled variant on an image folder or the built-in shapes data set, and save it",
@@ -267,7 +354,7 @@ export const trainCommand: CommandDef = {
     .map((s) => `${s.syntax} (${s.description})`)
     .join(
       ", ",
-    )}. The same --seed (initial weights, dropout masks, shuffles, augmentation, synthetic data) on the same backend repeats a run bit for bit.`,
+    )}. The same --seed (initial weights, dropout masks, shuffles, augmentation, synthetic data) on the same backend repeats a run bit for bit. --workers N splits each batch over N worker threads (one core each, on wasm and cpu) and averages their gradients: batch norm normalises each shard on its own, so the result equals one thread accumulating gradients over the same N shards, and repeats with the same seed and the same N.`,
   positionals: { min: 1, max: 1 },
   options: {
     ...SINGLE_VARIANT_OPTIONS,
@@ -350,6 +437,12 @@ export const trainCommand: CommandDef = {
       description: "with --weights, train the classifier alone for the first --freeze-epochs, then everything",
     },
     "freeze-epochs": { type: "string", value: "N", description: "epochs with the features frozen (default 1)" },
+    workers: {
+      type: "string",
+      value: "N|auto",
+      description:
+        "worker threads that split each batch, each with its own backend; gradients are averaged (data-parallel). Default auto: one per core where it pays, on wasm and cpu",
+    },
     "head-learning-rate": {
       type: "string",
       value: "X",
@@ -391,6 +484,7 @@ export const trainCommand: CommandDef = {
     }
     const maxSteps = stringOption(inv, "steps") === undefined ? undefined : integerOption(inv, "steps", 1);
     const backendChoice = parseBackend(stringOption(inv, "backend"));
+    const askedWorkers = parseWorkers(inv);
 
     const loaded = await compileOneVariant(inv);
     if (!loaded) return EXIT.errors;
@@ -445,7 +539,15 @@ export const trainCommand: CommandDef = {
       classNames: all.classNames,
       convention: compiled.ir.convention.name,
     };
-    const runSettings: RunSettings = { ...settings, classNames: all.classNames };
+    const batch = Math.min(settings.batchSize, train.count);
+    const workers = checkpoint
+      ? { count: settings.workers ?? 1, note: `as the checkpointed run` }
+      : resolveWorkers(askedWorkers, backend.name, batch, resolution);
+    const runSettings: RunSettings = { ...settings, classNames: all.classNames, workers: workers.count };
+    if (workers.count > 1 || stringOption(inv, "workers") !== undefined)
+      inv.io.err(
+        `workers: ${workers.count === 1 ? "1 (this thread)" : `${workers.count} threads, ${Math.ceil(batch / workers.count)} images each per step, gradients averaged`}${workers.note ? ` (${workers.note})` : ""}\n`,
+      );
     inv.io.err(
       `model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters, ${module.metadata.initialization} initialisation (seed ${seed}); ${settings.optimizer}, lr ${settings.learningRate}${settings.schedule === "constant" ? "" : ` (${settings.schedule})`}, weight decay ${settings.weightDecay}${settings.augment ? ", augmented" : ""}${settings.zeroHead ? ", zero head" : ""}\n`,
     );
@@ -488,20 +590,19 @@ export const trainCommand: CommandDef = {
         ...(validation ? { validation } : {}),
         ...(maxSteps ? { maxSteps } : {}),
         ...(checkpoint ? { resume: checkpoint.state } : {}),
+        ...(workers.count > 1
+          ? { workers: workerOptions(module, workers.count, all.classNames.length, resolution, seed) }
+          : {}),
         onEpoch: (state) => save(state, false),
         // The final save carries the precise batch-norm statistics trainModel ends with.
         onFinish: (state) => save(state, true),
       };
-      const result =
+      const result = await reportWorkerFailure(inv, () =>
         freeze && !checkpoint
-          ? await fineTune(
-              model,
-              train,
-              { ...trainOptions, freezeEpochs, headLearningRate },
-              printer.step,
-              printer.epoch,
-            )
-          : await trainModel(model, train, trainOptions, printer.step, printer.epoch);
+          ? fineTune(model, train, { ...trainOptions, freezeEpochs, headLearningRate }, printer.step, printer.epoch)
+          : trainModel(model, train, trainOptions, printer.step, printer.epoch),
+      );
+      if (!result) return EXIT.errors;
       if (checkpoint) tf.dispose(checkpoint.state.optimizerWeights.map((w) => w.tensor));
       const last = result.epochs.at(-1);
       inv.io.out(
