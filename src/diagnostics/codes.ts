@@ -261,6 +261,11 @@ export const DIAGNOSTICS = {
     "stage table cannot be built",
     (a) => `the stage table as written cannot be built at all, even with --allow-huge: ${a.what}`,
   ),
+  EFF3005: entry<{ variant: string; stage: number; what: string }>(
+    "error",
+    "stage cannot be built at its scaled channels",
+    (a) => `variant ${q(a.variant)}: stage ${a.stage} cannot be built: ${a.what}`,
+  ),
 
   // ---- cost and budgets
   EFF4001: entry<{ variant: string; metric: string; value: string; limit: string }>(

@@ -98,6 +98,11 @@ export interface OperatorDef {
   readonly role: OperatorRole;
   /** Pooling cannot change the channel count: its Channels cell must repeat the previous stage's. */
   readonly keepsChannels?: boolean;
+  /**
+   * What makes a repeat unbuildable at the channels scaling gave it (the spec cannot know them
+   * before: rounding decides them per variant), or undefined when it builds.
+   */
+  readonly unbuildable?: (params: OperatorParams, inChannels: number, outChannels: number) => string | undefined;
   /** The canonical cell text, for reports and `fmt`. */
   readonly print: (p: OperatorParams) => string;
   readonly lower: (b: LayerBuilder, x: Tensor, ctx: RepeatContext) => Tensor;
@@ -259,6 +264,11 @@ export const OPERATORS: readonly OperatorDef[] = [
     usesSqueezeExcite: false,
     params: ["kernel", "groups", "activation"],
     role: "layer",
+    // A grouped convolution splits its input and its output channels alike.
+    unbuildable: ({ groups }, inChannels, outChannels) =>
+      groups > 1 && (inChannels % groups !== 0 || outChannels % groups !== 0)
+        ? `${inChannels} → ${outChannels} channels cannot be split into ${groups} groups`
+        : undefined,
     print: (p) => `Conv${p.kernel}x${p.kernel}`,
     lower: (b, x, ctx) =>
       convBnAct(

@@ -28,7 +28,7 @@ export function hypotheticalVariant(spec: Spec, name: string, c: Coefficients, p
 /** A candidate's rounded stage table and exact totals, or why the pipeline would refuse it. */
 export type Screened =
   | { readonly ok: true; readonly shape: ScaledShape; readonly totals: CostTotals }
-  | { readonly ok: false; readonly code: "EFF3001" | "EFF3002" | "EFF3003" | "EFF4002"; readonly why: string };
+  | { readonly ok: false; readonly code: "EFF3001" | "EFF3002" | "EFF3003" | "EFF3005" | "EFF4002"; readonly why: string };
 
 /**
  * Costs what-if configurations of one spec. Totals (parameters, MACs) come from the fast
@@ -67,6 +67,12 @@ export class Costing {
     const shape = scaledShape(spec, c.width, c.depth, c.resolution);
     if (shape.channels.some((n) => n < 1) || shape.layers.some((n) => n < 1))
       return { ok: false, code: "EFF3002", why: "a stage rounds to no layers or no channels" };
+    const unsplittable = spec.stages
+      .map((s, i) =>
+        s.operator.unbuildable?.(s.params, i === 0 ? spec.input.channels : shape.channels[i - 1], shape.channels[i]),
+      )
+      .find((what) => what !== undefined);
+    if (unsplittable) return { ok: false, code: "EFF3005", why: unsplittable };
     const unbuildable = sizeProblems(spec, shape, BUILD_LIMITS);
     if (unbuildable.length) return { ok: false, code: "EFF3003", why: unbuildable.join(", ") };
     const huge = options.allowHuge ? [] : sizeProblems(spec, shape, SIZE_LIMITS);

@@ -127,6 +127,16 @@ export function scale(
     );
     return { diagnostics };
   }
+  // What an operator cannot build at the channels rounding gave it (a grouped convolution
+  // whose channels do not divide by its groups), at the stage's operator cell.
+  const unsplittable = stages.flatMap((s, i) => {
+    const inChannels = i === 0 ? spec.input.channels : stages[i - 1].channels.value;
+    const what = s.stage.operator.unbuildable?.(s.stage.params, inChannels, s.channels.value);
+    return what
+      ? [diagnostic("EFF3005", { variant: variant.name, stage: s.stage.index, what }, s.stage.spans.operator)]
+      : [];
+  });
+  if (unsplittable.length) return { diagnostics: unsplittable };
   const shape = {
     height,
     width: inputWidth,
