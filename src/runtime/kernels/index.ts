@@ -44,10 +44,13 @@ import { depthwiseConv2dBackpropInputKernelFunc } from "./depthwise_backprop_inp
 import { makeMean } from "./mean.ts";
 import { makeWasmBatchNorm } from "./batch_norm.ts";
 import { makeWasmSlice } from "./slice.ts";
+import { makeWasmBatchMatMul } from "./matmul.ts";
 import { makeWasmCast, makeWasmIdentity } from "./sharing.ts";
 import { installLeanBackprop, restoreOriginalBackprop } from "./backprop.ts";
 import { installFusedSwish, restoreLayersSwish } from "./swish.ts";
 import { installLeanAdam, restoreTfjsAdam } from "./adam.ts";
+import { UPDATE_KERNELS, cpuUpdateKernel, wasmUpdateKernel } from "./update_kernels.ts";
+import { installPlainConv2d, restoreLayersConv2d } from "./conv_layer.ts";
 import { installFusedBatchNorm, restoreLayersBatchNorm } from "./batch_norm_training.ts";
 import {
   addGradConfig,
@@ -74,10 +77,14 @@ const SLOW_SLICE_ON_WASM =
   "copies only the slice, through heap views, where tfjs-backend-wasm's Slice first copies the whole input out of the heap";
 const SLOW_BATCH_NORM_ON_WASM =
   "three XNNPACK broadcasting binary ops instead of tfjs-backend-wasm's per-element C++ loop";
+const SLOW_TRANSPOSED_MATMUL_ON_WASM =
+  "products with a transposed operand on XNNPACK (after transposing the cheaper side), where tfjs-backend-wasm runs them as a scalar loop";
 const COPYING_CAST_ON_WASM =
   "a cast to the tensor's own dtype shares its buffer, where tfjs-backend-wasm's Cast copies it (tf.moments casts float32 to float32)";
 const COPYING_IDENTITY_ON_WASM =
   "shares its buffer as tfjs-backend-cpu's does, where tfjs-backend-wasm's copies it (every tensor a gradient saves is cloned)";
+const ONE_KERNEL_UPDATE =
+  "new: an optimiser's whole per-variable update in one pass, bit-identical to tfjs's ops (update_kernels.ts)";
 const SLOW_ON_CPU = "replaces the scalar-loop kernel of @tensorflow/tfjs-backend-cpu with im2col + one matMul";
 
 export const TRAINING_KERNELS: readonly TrainingKernel[] = [
@@ -125,6 +132,12 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
   },
   {
     backendName: "wasm",
+    kernelName: tf.BatchMatMul,
+    kernelFunc: makeWasmBatchMatMul(() => originalKernel(tf.BatchMatMul, "wasm")!.kernelFunc),
+    reason: SLOW_TRANSPOSED_MATMUL_ON_WASM,
+  },
+  {
+    backendName: "wasm",
     kernelName: tf.Cast,
     kernelFunc: makeWasmCast(() => originalKernel(tf.Cast, "wasm")!.kernelFunc),
     reason: COPYING_CAST_ON_WASM,
@@ -135,6 +148,12 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
     kernelFunc: makeWasmIdentity(() => originalKernel(tf.Identity, "wasm")!.kernelFunc),
     reason: COPYING_IDENTITY_ON_WASM,
   },
+  ...UPDATE_KERNELS.map((kernel) => ({
+    backendName: "wasm",
+    kernelName: kernel.kernelName,
+    kernelFunc: wasmUpdateKernel(kernel),
+    reason: ONE_KERNEL_UPDATE,
+  })),
   {
     backendName: "cpu",
     kernelName: tf.Conv2DBackpropFilter,
@@ -147,6 +166,12 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
     kernelFunc: makeDepthwiseConv2dBackpropFilter({ method: "taps", tapLayout: "rowsMajor" }),
     reason: SLOW_ON_CPU,
   },
+  ...UPDATE_KERNELS.map((kernel) => ({
+    backendName: "cpu",
+    kernelName: kernel.kernelName,
+    kernelFunc: cpuUpdateKernel(kernel),
+    reason: ONE_KERNEL_UPDATE,
+  })),
 ];
 
 export interface TrainingGradient {
@@ -212,6 +237,13 @@ export const TRAINING_REPLACEMENTS: readonly TrainingReplacement[] = [
     install: installFusedBatchNorm,
     restore: restoreLayersBatchNorm,
     reason: "one op with the closed-form gradient instead of six taped ops; keeps x alone (batch_norm_training.ts)",
+  },
+  {
+    replaces: "tfjs-layers' Conv2D without bias or activation",
+    install: installPlainConv2d,
+    restore: restoreLayersConv2d,
+    reason:
+      "tf.conv2d, whose gradient skips dx where nothing needs it (the stem), instead of fused.conv2d's eager customGrad (conv_layer.ts)",
   },
   {
     replaces: "tfjs-core AdamOptimizer.applyGradients",
