@@ -329,10 +329,12 @@ afterAll(() => {
   registerTrainingKernels("wasm");
 });
 
-const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm", "Cast", "Identity"];
+const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm", "BatchMatMul", "Cast", "Identity"];
+/** Kernels no backend has: effnet's one-pass optimiser updates (update_kernels.ts), for wasm and cpu. */
+const UPDATES = ["EffnetAdamUpdate", "EffnetRMSPropUpdate", "EffnetMomentumUpdate"];
 
 describe("kernel table", () => {
-  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice, FusedBatchNorm, Cast and Identity, and the two slow cpu filter gradients", () => {
+  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice, FusedBatchNorm, BatchMatMul, Cast and Identity, the two slow cpu filter gradients, and the optimiser updates", () => {
     const missingInWasm = [
       "Conv2DBackpropFilter",
       "DepthwiseConv2dNativeBackpropFilter",
@@ -342,10 +344,12 @@ describe("kernel table", () => {
       ...missingInWasm,
       "Conv2DBackpropInput",
       ...REPLACED_IN_WASM,
+      ...UPDATES,
     ]);
     expect(trainingKernelsFor("cpu").map((k) => k.kernelName)).toEqual([
       "Conv2DBackpropFilter",
       "DepthwiseConv2dNativeBackpropFilter",
+      ...UPDATES,
     ]);
     restoreOriginalKernels("wasm");
     for (const kernelName of missingInWasm) {
@@ -368,7 +372,11 @@ describe("kernel table", () => {
     restoreOriginalKernels("cpu");
     expect(tf.getKernel("Conv2DBackpropFilter", "cpu")?.kernelFunc).toBe(cpuOriginal?.kernelFunc);
 
-    expect(registerTrainingKernels("cpu")).toEqual(["Conv2DBackpropFilter", "DepthwiseConv2dNativeBackpropFilter"]);
+    expect(registerTrainingKernels("cpu")).toEqual([
+      "Conv2DBackpropFilter",
+      "DepthwiseConv2dNativeBackpropFilter",
+      ...UPDATES,
+    ]);
     const ours = tf.getKernel("Conv2DBackpropFilter", "cpu")?.kernelFunc;
     expect(ours).not.toBe(cpuOriginal?.kernelFunc);
     registerTrainingKernels("cpu");
