@@ -41,6 +41,7 @@ import { conv2dBackpropInputKernelFunc } from "./conv2d_backprop_input.ts";
 import { makeConv2dBackpropFilter } from "./conv2d_backprop_filter.ts";
 import { makeDepthwiseConv2dBackpropFilter } from "./depthwise_backprop_filter.ts";
 import { depthwiseConv2dBackpropInputKernelFunc } from "./depthwise_backprop_input.ts";
+import { makeSimdDepthwiseBackpropFilter, makeSimdDepthwiseBackpropInput } from "./depthwise_simd.ts";
 import { makeMean } from "./mean.ts";
 import { makeWasmBatchNorm } from "./batch_norm.ts";
 import { makeWasmSlice } from "./slice.ts";
@@ -97,13 +98,13 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
   {
     backendName: "wasm",
     kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
-    kernelFunc: makeDepthwiseConv2dBackpropFilter({ method: "pooledTaps" }),
+    kernelFunc: makeSimdDepthwiseBackpropFilter(makeDepthwiseConv2dBackpropFilter({ method: "pooledTaps" })),
     reason: MISSING_IN_WASM,
   },
   {
     backendName: "wasm",
     kernelName: tf.DepthwiseConv2dNativeBackpropInput,
-    kernelFunc: depthwiseConv2dBackpropInputKernelFunc,
+    kernelFunc: makeSimdDepthwiseBackpropInput(depthwiseConv2dBackpropInputKernelFunc),
     reason: MISSING_IN_WASM,
   },
   {

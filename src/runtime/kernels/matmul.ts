@@ -40,8 +40,7 @@ function transposedProduct(a: Tensor2D, b: Tensor2D, transposeA: boolean, transp
   const columns = transposeB ? b.shape[0] : b.shape[1];
   const directCost = (transposeA ? a.size : 0) + (transposeB ? b.size : 0);
   const swappedCost = (transposeA ? 0 : a.size) + (transposeB ? 0 : b.size) + rows * columns;
-  if (directCost <= swappedCost)
-    return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
+  if (directCost <= swappedCost) return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
   // op(B)ᵀ is B when transposeB, else Bᵀ; likewise for A.
   const bT = transposeB ? b : tf.transpose(b);
   const aT = transposeA ? a : tf.transpose(a);
