@@ -363,8 +363,8 @@ afterAll(() => {
 });
 
 const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm", "BatchMatMul", "Cast", "Identity"];
-/** Kernels no backend has: effnet's one-pass optimiser updates (update_kernels.ts), for wasm and cpu. */
-const UPDATES = ["EffnetAdamUpdate", "EffnetRMSPropUpdate", "EffnetMomentumUpdate"];
+/** A kernel no backend has: effnet's one-pass Adam update (update_kernels.ts), for wasm and cpu. */
+const UPDATES = ["EffnetAdamUpdate"];
 
 describe("kernel table", () => {
   it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice, FusedBatchNorm, BatchMatMul, Cast and Identity, the two slow cpu filter gradients, and the optimiser updates", () => {

@@ -3,11 +3,11 @@
  * one loop over the variable, its gradient and its slots, instead of one tfjs op (one
  * full pass, one allocation, one kernel dispatch) per arithmetic operation.
  *
- * Why: tfjs-core 4.22's Adam runs 11 ops per variable (optimizers/adam_optimizer.ts),
- * its RMSProp with momentum 9 and its momentum SGD 4. EfficientNet-B0 has 213 trainable
- * variables, so a step dispatched ≈ 2,400 small kernels for Adam alone — 60–100 ms of a
- * batch-4 training step on wasm, about as much as a third of the forward pass. Here each
+ * Why: tfjs-core 4.22's Adam runs 11 ops per variable (optimizers/adam_optimizer.ts).
+ * EfficientNet-B0 has 213 trainable variables, so a step dispatched ≈ 2,400 small
+ * kernels for Adam alone, each costing ≈ 5 µs to dispatch whatever its size. Here a
  * variable costs one kernel call that reads each input once and writes each output once.
+ * Being a scalar JavaScript loop, it pays only for small variables (adam.ts says which).
  *
  * Exactness: each loop performs tfjs's own operations in tfjs's order, rounding every
  * intermediate to float32 with Math.fround. For +, −, ×, ÷ and √ of float32 operands,
@@ -127,44 +127,5 @@ export const ADAM_UPDATE: UpdateKernel = {
   },
 };
 
-/**
- * RMSProp, not centred (tfjs-core 4.22 RMSPropOptimizer.applyGradients), per element:
- *   ms' = ms·ρ + g²·(1 − ρ);  mom' = mom·μ + (g·lr)/√(ms' + ε);  w' = w − mom'
- */
-export const RMSPROP_UPDATE: UpdateKernel = {
-  kernelName: "EffnetRMSPropUpdate",
-  inputNames: ["variable", "gradient", "meanSquare", "moment"],
-  outputs: 3,
-  loop: ([w, g, ms, mom], [wOut, msOut, momOut], attrs) => {
-    const { decay, oneMinusDecay, momentum, learningRate, epsilon } = attrs as Record<string, number>;
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i];
-      const msi = f(f(ms[i] * decay) + f(f(gi * gi) * oneMinusDecay));
-      const momi = f(f(mom[i] * momentum) + f(f(gi * learningRate) / f(Math.sqrt(f(msi + epsilon)))));
-      msOut[i] = msi;
-      momOut[i] = momi;
-      wOut[i] = w[i] - momi;
-    }
-  },
-};
-
-/**
- * SGD with momentum, not Nesterov (tfjs-core 4.22 MomentumOptimizer.applyGradients):
- *   acc' = acc·μ + g;  w' = acc'·(−lr) + w
- */
-export const MOMENTUM_UPDATE: UpdateKernel = {
-  kernelName: "EffnetMomentumUpdate",
-  inputNames: ["variable", "gradient", "accumulation"],
-  outputs: 2,
-  loop: ([w, g, acc], [wOut, accOut], attrs) => {
-    const { momentum, minusLearningRate } = attrs as Record<string, number>;
-    for (let i = 0; i < w.length; i++) {
-      const acci = f(f(acc[i] * momentum) + g[i]);
-      accOut[i] = acci;
-      wOut[i] = f(acci * minusLearningRate) + w[i];
-    }
-  },
-};
-
 /** Every update kernel, for the kernel table (index.ts). */
-export const UPDATE_KERNELS: readonly UpdateKernel[] = [ADAM_UPDATE, RMSPROP_UPDATE, MOMENTUM_UPDATE];
+export const UPDATE_KERNELS: readonly UpdateKernel[] = [ADAM_UPDATE];
