@@ -128,6 +128,30 @@ describe("wasm BatchMatMul with transposed operands (matmul.ts)", () => {
   }
 });
 
+describe("wasm depthwise gradients by WebAssembly SIMD loops (depthwise_simd.ts, simd_loops.ts)", () => {
+  // Their values are checked against tfjs-backend-cpu's kernels in kernels.test.ts (the "(SIMD)" cases).
+  const innerKernels = async (channels: number) => {
+    const x = seeded([2, 9, 9, channels], 1);
+    const filter = seeded([3, 3, channels, 1], 2);
+    const loss = (a: tf.Tensor, w: tf.Tensor) =>
+      tf.sum(tf.depthwiseConv2d(a as tf.Tensor4D, w as tf.Tensor4D, 2, "same"));
+    const kernels = await kernelsRun(() => tf.grads(loss)([x, filter]));
+    tf.dispose([x, filter]);
+    return kernels;
+  };
+  it("run with no tfjs ops inside when the channels are a multiple of 4", async () => {
+    const kernels = await innerKernels(8);
+    expect(kernels).toContain("DepthwiseConv2dNativeBackpropFilter");
+    expect(kernels).toContain("DepthwiseConv2dNativeBackpropInput");
+    for (const inner of ["AvgPool", "Slice", "Reverse", "PadV2"]) expect(kernels).not.toContain(inner);
+  });
+  it("fall back to the tfjs-op kernels otherwise", async () => {
+    const kernels = await innerKernels(6);
+    expect(kernels).toContain("AvgPool");
+    expect(kernels).toContain("Reverse");
+  });
+});
+
 describe("tfjs-layers Conv2D without bias as tf.conv2d (conv_layer.ts)", () => {
   afterAll(() => installPlainConv2d());
 
