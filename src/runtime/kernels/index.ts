@@ -13,6 +13,12 @@
  * mean, pooling, dense, softmax cross-entropy, Adam) is present there.
  * @tensorflow/tfjs-backend-cpu has all four, but its filter gradients are
  * scalar loops that dominate a training step; ours do one matMul instead.
+ * On wasm the two depthwise gradients run as WebAssembly SIMD loops on tfjs's
+ * heap where they apply (depthwise_simd.ts), the tfjs-op kernels elsewhere.
+ *
+ * Speed beyond single kernels: BatchMatMul with transposed operands (matmul.ts),
+ * a one-kernel Adam update for small variables (update_kernels.ts), and in
+ * TRAINING_REPLACEMENTS plain Conv2D layers as tf.conv2d (conv_layer.ts).
  *
  * Beyond kernels, tfjs-core's gradient of FusedBatchNorm tiles per-channel
  * statistics to the activation size, which wasm's Tile makes the most
