@@ -152,7 +152,7 @@ const BUILDERS = [
 
 /** Trainable parameters: the generated model also stores its input normalisation's 7 statistics, which the hand-written one leaves out. */
 const trainableParams = (model: tf.LayersModel) =>
-  model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0);
+  model.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
 
 function checkedModel(label: Model, build: () => tf.LayersModel): tf.LayersModel {
   const model = build();
