@@ -29,22 +29,34 @@ interface KeepRule {
 const NOTHING: KeepRule = { inputs: () => [], output: () => false };
 const FIRST_INPUT = () => [0];
 
-/** Activation gradients: swish (effnet's fused one, swish.ts) and relu/relu6 read x; sigmoid and softmax read y. */
-const readsOutput = (activation: string) => activation === "sigmoid" || activation === "softmax";
-const readsInput = (activation: string) => activation === "swish" || activation === "relu" || activation === "relu6";
+/**
+ * Activation gradients: relu/relu6 read x; sigmoid and softmax read y; effnet's swish
+ * (swish.ts) reads y and σ(x), one more tensor of the output's size.
+ */
+const readsOutput = (activation: string) =>
+  activation === "sigmoid" || activation === "softmax" || activation === "swish";
+const readsInput = (activation: string) => activation === "relu" || activation === "relu6";
+const keepsSigmoid = (activation: string) => (activation === "swish" ? 1 : 0);
 
 /** A conv or dense layer's activation, applied as its own op to the layer's linear result. */
 const layerActivation = (l: Layer) => (l.kind === "conv2d" || l.kind === "dense" ? l.attrs.activation : "linear");
 /** Its output is its linear result (kept by its own gradient), or an activation's output that the activation's gradient reads. */
 const keepsOwnOutput = (l: Layer) => layerActivation(l) === "linear" || readsOutput(layerActivation(l));
-/** With an activation, the linear result is a separate tensor of the output's size, kept by the layer's gradient. */
-const preActivation = (l: Layer) => (layerActivation(l) === "linear" ? 0 : 1);
+/** With an activation, the linear result is a separate tensor of the output's size, kept by the layer's gradient; swish keeps σ too. */
+const preActivation = (l: Layer) => (layerActivation(l) === "linear" ? 0 : 1 + keepsSigmoid(layerActivation(l)));
+/** A convolution without bias or activation runs as tf.conv2d (conv_layer.ts), whose gradient keeps x alone. */
+const plainConvolution = (l: Layer) => l.kind === "conv2d" && !l.attrs.useBias && l.attrs.activation === "linear";
 
 export const TRAINING_KEEPS: { readonly [K in LayerKind]: KeepRule } = {
   input: NOTHING,
   // tfjs-layers runs conv2d as fused.conv2d (with its bias), whose gradient saves x, the
-  // filter and its result y; an activation is then applied to y as its own op.
-  conv2d: { inputs: FIRST_INPUT, output: keepsOwnOutput, extraOutputSized: preActivation },
+  // filter and its result y; an activation is then applied to y as its own op. Without
+  // bias or activation effnet runs tf.conv2d instead, which saves x and the filter.
+  conv2d: {
+    inputs: FIRST_INPUT,
+    output: (l) => !plainConvolution(l) && keepsOwnOutput(l),
+    extraOutputSized: preActivation,
+  },
   // DepthwiseConv2dNative's gradient saves x and the filter.
   depthwiseConv2d: { inputs: FIRST_INPUT, output: () => false },
   // effnet's training batch norm (src/runtime/kernels/batch_norm_training.ts) saves x.
@@ -52,6 +64,7 @@ export const TRAINING_KEEPS: { readonly [K in LayerKind]: KeepRule } = {
   activation: {
     inputs: (l) => (l.kind === "activation" && readsInput(l.attrs.activation) ? [0] : []),
     output: (l) => l.kind === "activation" && readsOutput(l.attrs.activation),
+    extraOutputSized: (l) => (l.kind === "activation" ? keepsSigmoid(l.attrs.activation) : 0),
   },
   globalAvgPool: NOTHING,
   // MaxPool's gradient saves x and y.
@@ -223,10 +236,13 @@ const WASM_INITIAL_HEAP_BYTES = 16 * 2 ** 20;
  *
  * Fragmentation: freed blocks that the next, differently sized tensors cannot reuse.
  * Measured (bench/memory.ts, heap − live tensors at the peak) it grows with the size of
- * the largest tensors: 2–6 × the largest layer output's bytes at the batch, over B0–B4;
- * FRAGMENTATION_OUTPUTS is the middle of that range.
+ * the largest tensors. It was 2–6 × the largest layer output's bytes at the batch, over
+ * B0–B4, while the depthwise filter gradients built patch matrices in chunks of images of
+ * many sizes; since they run in place (src/runtime/kernels/depthwise_simd.ts) the whole
+ * heap overhead is at most about one largest output beyond the fixed parts (B0 at batch
+ * 16: heap 1645 MiB, live tensors 1591 MiB).
  */
-const FRAGMENTATION_OUTPUTS = 4;
+const FRAGMENTATION_OUTPUTS = 1;
 
 function heapOverhead(liveBytes: number, weightBytes: number, largestBatchOutputBytes: number): number {
   const growth = Math.round(Math.min(0.2 * liveBytes, 96 * 2 ** 20));

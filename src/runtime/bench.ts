@@ -24,10 +24,7 @@ export async function timeMedian(
     await run();
     runs.push(performance.now() - start);
   }
-  const sorted = [...runs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const medianMs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { medianMs, runs };
+  return timingOf(runs);
 }
 
 function inputSize(model: tf.LayersModel): [number, number, number] {
@@ -53,19 +50,9 @@ export async function timeForward(
   }
 }
 
-/**
- * One optimiser step (forward in training mode, backward, Adam update) on one batch of
- * random images and labels: model.trainOnBatch, what `effnet train` runs. Compiles the
- * model with Adam and categorical cross-entropy.
- */
-export async function timeTrainStep(
-  model: tf.LayersModel,
-  batch: number,
-  options?: { warmup?: number; runs?: number },
-): Promise<Timing> {
+/** Random images and one-hot labels of one batch at the model's own input size. */
+function randomBatch(model: tf.LayersModel, batch: number): { images: tf.Tensor; labels: tf.Tensor } {
   const classes = (model.outputs[0].shape as number[]).at(-1)!;
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
-  releaseLayerOutputsEarly(model); // as effnet's trainer does
   const images = tf.randomUniform([batch, ...inputSize(model)]);
   const labels = tf.tidy(() =>
     tf
@@ -78,10 +65,81 @@ export async function timeTrainStep(
       )
       .toFloat(),
   );
+  return { images, labels };
+}
+
+/** Compiles the model for training as `effnet train` does: Adam, categorical cross-entropy, early release of layer outputs. */
+function compileForTraining(model: tf.LayersModel): void {
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  releaseLayerOutputsEarly(model); // as effnet's trainer does
+}
+
+/**
+ * One optimiser step (forward in training mode, backward, Adam update) on one batch of
+ * random images and labels: model.trainOnBatch, what `effnet train` runs. Compiles the
+ * model with Adam and categorical cross-entropy.
+ */
+export async function timeTrainStep(
+  model: tf.LayersModel,
+  batch: number,
+  options?: { warmup?: number; runs?: number },
+): Promise<Timing> {
+  compileForTraining(model);
+  const { images, labels } = randomBatch(model, batch);
   try {
     return await timeMedian(async () => {
       await model.trainOnBatch(images, labels);
     }, options);
+  } finally {
+    tf.dispose([images, labels]);
+  }
+}
+
+/** The median of a list of run times. */
+function timingOf(runs: number[]): Timing {
+  const sorted = [...runs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const medianMs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { medianMs, runs };
+}
+
+/**
+ * A forward pass (inference) and a training step of the same batch, alternating run by
+ * run, so that whatever else the machine does slows both alike and their ratio is
+ * comparable across runs; medians of `runs` each after `warmup` of each.
+ */
+export async function timeForwardAndTrainStep(
+  model: tf.LayersModel,
+  batch: number,
+  options: { warmup?: number; runs?: number } = {},
+): Promise<{ forward: Timing; step: Timing }> {
+  compileForTraining(model);
+  const { images, labels } = randomBatch(model, batch);
+  const forward = async () => {
+    const output = model.predict(images) as tf.Tensor;
+    await output.data();
+    output.dispose();
+  };
+  const step = async () => {
+    await model.trainOnBatch(images, labels);
+  };
+  const elapsed = async (run: () => Promise<void>) => {
+    const start = performance.now();
+    await run();
+    return performance.now() - start;
+  };
+  try {
+    for (let i = 0; i < (options.warmup ?? 1); i++) {
+      await forward();
+      await step();
+    }
+    const forwardRuns: number[] = [];
+    const stepRuns: number[] = [];
+    for (let i = 0; i < (options.runs ?? 5); i++) {
+      forwardRuns.push(await elapsed(forward));
+      stepRuns.push(await elapsed(step));
+    }
+    return { forward: timingOf(forwardRuns), step: timingOf(stepRuns) };
   } finally {
     tf.dispose([images, labels]);
   }

@@ -233,6 +233,39 @@ const CASES: GradientCase[] = [
     strides: 1,
     pad: "same",
   },
+  // Channels a multiple of 4: the WebAssembly SIMD loops on wasm (depthwise_simd.ts); the others fall back.
+  {
+    name: "depthwise 3x3 stride 2 same, 8 channels (SIMD)",
+    op: "depthwiseConv2d",
+    inputShape: [2, 16, 16, 8],
+    filterShape: [3, 3, 8, 1],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "depthwise 5x5 stride 1 same, 15x15, 12 channels (SIMD)",
+    op: "depthwiseConv2d",
+    inputShape: [3, 15, 15, 12],
+    filterShape: [5, 5, 12, 1],
+    strides: 1,
+    pad: "same",
+  },
+  {
+    name: "depthwise 5x5 stride 2 same, 15x15, 16 channels (SIMD)",
+    op: "depthwiseConv2d",
+    inputShape: [2, 15, 15, 16],
+    filterShape: [5, 5, 16, 1],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "depthwise 2x2 stride 2 valid, 15x15, 4 channels (SIMD)",
+    op: "depthwiseConv2d",
+    inputShape: [2, 15, 15, 4],
+    filterShape: [2, 2, 4, 1],
+    strides: 2,
+    pad: "valid",
+  },
   {
     name: "depthwise 3x3 stride 2 multiplier 2",
     op: "depthwiseConv2d",
@@ -329,10 +362,12 @@ afterAll(() => {
   registerTrainingKernels("wasm");
 });
 
-const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm", "Cast", "Identity"];
+const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm", "BatchMatMul", "Cast", "Identity"];
+/** A kernel no backend has: effnet's one-pass Adam update (update_kernels.ts), for wasm and cpu. */
+const UPDATES = ["EffnetAdamUpdate"];
 
 describe("kernel table", () => {
-  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice, FusedBatchNorm, Cast and Identity, and the two slow cpu filter gradients", () => {
+  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice, FusedBatchNorm, BatchMatMul, Cast and Identity, the two slow cpu filter gradients, and the optimiser updates", () => {
     const missingInWasm = [
       "Conv2DBackpropFilter",
       "DepthwiseConv2dNativeBackpropFilter",
@@ -342,10 +377,12 @@ describe("kernel table", () => {
       ...missingInWasm,
       "Conv2DBackpropInput",
       ...REPLACED_IN_WASM,
+      ...UPDATES,
     ]);
     expect(trainingKernelsFor("cpu").map((k) => k.kernelName)).toEqual([
       "Conv2DBackpropFilter",
       "DepthwiseConv2dNativeBackpropFilter",
+      ...UPDATES,
     ]);
     restoreOriginalKernels("wasm");
     for (const kernelName of missingInWasm) {
@@ -368,7 +405,11 @@ describe("kernel table", () => {
     restoreOriginalKernels("cpu");
     expect(tf.getKernel("Conv2DBackpropFilter", "cpu")?.kernelFunc).toBe(cpuOriginal?.kernelFunc);
 
-    expect(registerTrainingKernels("cpu")).toEqual(["Conv2DBackpropFilter", "DepthwiseConv2dNativeBackpropFilter"]);
+    expect(registerTrainingKernels("cpu")).toEqual([
+      "Conv2DBackpropFilter",
+      "DepthwiseConv2dNativeBackpropFilter",
+      ...UPDATES,
+    ]);
     const ours = tf.getKernel("Conv2DBackpropFilter", "cpu")?.kernelFunc;
     expect(ours).not.toBe(cpuOriginal?.kernelFunc);
     registerTrainingKernels("cpu");

@@ -29,8 +29,8 @@
  * measured at 4×14×14×672, 5×5: 33 → 13 ms; 4×112×112×96, 3×3 stride 2:
  * 93 → 60 ms (bench/kernels.ts has the per-kernel table).
  *
- * The 'pooledTaps' method (used on wasm, channel multiplier 1; M > 1 falls
- * back to 'depthwiseConv') is the 'taps' sum in NHWC: per tap, the patch
+ * The 'pooledTaps' method (used on wasm where the SIMD loop of depthwise_simd.ts
+ * does not apply, channel multiplier 1; M > 1 falls back to 'depthwiseConv') is the 'taps' sum in NHWC: per tap, the patch
  * matrix P_t [rows, K] (rowsMajor: a contiguous row range, one memcpy) times
  * dy on the same rows, viewed as the NHWC grid [N, Hq, Wq, K], summed over
  * positions by a global average pool (`sumOverAxes`: XNNPACK, channels

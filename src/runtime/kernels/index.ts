@@ -13,6 +13,12 @@
  * mean, pooling, dense, softmax cross-entropy, Adam) is present there.
  * @tensorflow/tfjs-backend-cpu has all four, but its filter gradients are
  * scalar loops that dominate a training step; ours do one matMul instead.
+ * On wasm the two depthwise gradients run as WebAssembly SIMD loops on tfjs's
+ * heap where they apply (depthwise_simd.ts), the tfjs-op kernels elsewhere.
+ *
+ * Speed beyond single kernels: BatchMatMul with transposed operands (matmul.ts),
+ * a one-kernel Adam update for small variables (update_kernels.ts), and in
+ * TRAINING_REPLACEMENTS plain Conv2D layers as tf.conv2d (conv_layer.ts).
  *
  * Beyond kernels, tfjs-core's gradient of FusedBatchNorm tiles per-channel
  * statistics to the activation size, which wasm's Tile makes the most
@@ -41,13 +47,17 @@ import { conv2dBackpropInputKernelFunc } from "./conv2d_backprop_input.ts";
 import { makeConv2dBackpropFilter } from "./conv2d_backprop_filter.ts";
 import { makeDepthwiseConv2dBackpropFilter } from "./depthwise_backprop_filter.ts";
 import { depthwiseConv2dBackpropInputKernelFunc } from "./depthwise_backprop_input.ts";
+import { makeSimdDepthwiseBackpropFilter, makeSimdDepthwiseBackpropInput } from "./depthwise_simd.ts";
 import { makeMean } from "./mean.ts";
 import { makeWasmBatchNorm } from "./batch_norm.ts";
 import { makeWasmSlice } from "./slice.ts";
+import { makeWasmBatchMatMul } from "./matmul.ts";
 import { makeWasmCast, makeWasmIdentity } from "./sharing.ts";
 import { installLeanBackprop, restoreOriginalBackprop } from "./backprop.ts";
 import { installFusedSwish, restoreLayersSwish } from "./swish.ts";
 import { installLeanAdam, restoreTfjsAdam } from "./adam.ts";
+import { UPDATE_KERNELS, cpuUpdateKernel, wasmUpdateKernel } from "./update_kernels.ts";
+import { installPlainConv2d, restoreLayersConv2d } from "./conv_layer.ts";
 import { installFusedBatchNorm, restoreLayersBatchNorm } from "./batch_norm_training.ts";
 import {
   addGradConfig,
@@ -74,10 +84,14 @@ const SLOW_SLICE_ON_WASM =
   "copies only the slice, through heap views, where tfjs-backend-wasm's Slice first copies the whole input out of the heap";
 const SLOW_BATCH_NORM_ON_WASM =
   "three XNNPACK broadcasting binary ops instead of tfjs-backend-wasm's per-element C++ loop";
+const SLOW_TRANSPOSED_MATMUL_ON_WASM =
+  "products with a transposed operand on XNNPACK (after transposing the cheaper side), where tfjs-backend-wasm runs them as a scalar loop";
 const COPYING_CAST_ON_WASM =
   "a cast to the tensor's own dtype shares its buffer, where tfjs-backend-wasm's Cast copies it (tf.moments casts float32 to float32)";
 const COPYING_IDENTITY_ON_WASM =
   "shares its buffer as tfjs-backend-cpu's does, where tfjs-backend-wasm's copies it (every tensor a gradient saves is cloned)";
+const ONE_KERNEL_UPDATE =
+  "new: an optimiser's whole per-variable update in one pass, bit-identical to tfjs's ops (update_kernels.ts)";
 const SLOW_ON_CPU = "replaces the scalar-loop kernel of @tensorflow/tfjs-backend-cpu with im2col + one matMul";
 
 export const TRAINING_KERNELS: readonly TrainingKernel[] = [
@@ -90,13 +104,13 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
   {
     backendName: "wasm",
     kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
-    kernelFunc: makeDepthwiseConv2dBackpropFilter({ method: "pooledTaps" }),
+    kernelFunc: makeSimdDepthwiseBackpropFilter(makeDepthwiseConv2dBackpropFilter({ method: "pooledTaps" })),
     reason: MISSING_IN_WASM,
   },
   {
     backendName: "wasm",
     kernelName: tf.DepthwiseConv2dNativeBackpropInput,
-    kernelFunc: depthwiseConv2dBackpropInputKernelFunc,
+    kernelFunc: makeSimdDepthwiseBackpropInput(depthwiseConv2dBackpropInputKernelFunc),
     reason: MISSING_IN_WASM,
   },
   {
@@ -125,6 +139,12 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
   },
   {
     backendName: "wasm",
+    kernelName: tf.BatchMatMul,
+    kernelFunc: makeWasmBatchMatMul(() => originalKernel(tf.BatchMatMul, "wasm")!.kernelFunc),
+    reason: SLOW_TRANSPOSED_MATMUL_ON_WASM,
+  },
+  {
+    backendName: "wasm",
     kernelName: tf.Cast,
     kernelFunc: makeWasmCast(() => originalKernel(tf.Cast, "wasm")!.kernelFunc),
     reason: COPYING_CAST_ON_WASM,
@@ -135,6 +155,12 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
     kernelFunc: makeWasmIdentity(() => originalKernel(tf.Identity, "wasm")!.kernelFunc),
     reason: COPYING_IDENTITY_ON_WASM,
   },
+  ...UPDATE_KERNELS.map((kernel) => ({
+    backendName: "wasm",
+    kernelName: kernel.kernelName,
+    kernelFunc: wasmUpdateKernel(kernel),
+    reason: ONE_KERNEL_UPDATE,
+  })),
   {
     backendName: "cpu",
     kernelName: tf.Conv2DBackpropFilter,
@@ -147,6 +173,12 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
     kernelFunc: makeDepthwiseConv2dBackpropFilter({ method: "taps", tapLayout: "rowsMajor" }),
     reason: SLOW_ON_CPU,
   },
+  ...UPDATE_KERNELS.map((kernel) => ({
+    backendName: "cpu",
+    kernelName: kernel.kernelName,
+    kernelFunc: cpuUpdateKernel(kernel),
+    reason: ONE_KERNEL_UPDATE,
+  })),
 ];
 
 export interface TrainingGradient {
@@ -212,6 +244,13 @@ export const TRAINING_REPLACEMENTS: readonly TrainingReplacement[] = [
     install: installFusedBatchNorm,
     restore: restoreLayersBatchNorm,
     reason: "one op with the closed-form gradient instead of six taped ops; keeps x alone (batch_norm_training.ts)",
+  },
+  {
+    replaces: "tfjs-layers' Conv2D without bias or activation",
+    install: installPlainConv2d,
+    restore: restoreLayersConv2d,
+    reason:
+      "tf.conv2d, whose gradient skips dx where nothing needs it (the stem), instead of fused.conv2d's eager customGrad (conv_layer.ts)",
   },
   {
     replaces: "tfjs-core AdamOptimizer.applyGradients",

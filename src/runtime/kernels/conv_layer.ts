@@ -1,0 +1,88 @@
+/**
+ * tfjs-layers' Conv2D without bias or activation as the plain `tf.conv2d` op, whose
+ * gradient is computed only for the inputs that need one.
+ *
+ * Why: tfjs-layers 4.22 runs every Conv2D through `tfc.fused.conv2d`
+ * (layers/convolutional.ts conv2dWithBiasActivation), and tfjs-core's fused conv2d
+ * with a linear activation fuses even while a gradient is being recorded
+ * (ops/fused_util.ts shouldFuse). Its gradient is a customGrad (ops/fused/conv2d.ts)
+ * that computes dx *and* dw eagerly, whether or not anything needs dx. For a network's
+ * first convolution nothing does: its input is the image. In EfficientNet-B0 at 224 px
+ * that wasted stem dx — a 3×3 stride-2 transposed convolution of dy [N, 112, 112, 32]
+ * up to [N, 224, 224, 3] — was ≈ 30 ms of a batch-4 training step (≈ 3 %). tf.conv2d's
+ * own gradient (gradients/Conv2D_grad.ts) returns closures, and the backward pass
+ * calls only those of inputs on a path from the variables (backprop.ts filterTape).
+ * The fused customGrad also saves the convolution's output for an activation
+ * derivative a linear activation does not have; tf.conv2d saves x and the filter only.
+ *
+ * Only the layers effnet's convolutions are taken: rank 2, no bias, linear activation,
+ * channels last, dilation 1. Anything else runs tfjs-layers' own call. The forward
+ * values are the same XNNPACK convolution on wasm (FusedConv2D with neither bias nor
+ * activation and Conv2D call the same C++ conv2d); tested against tfjs-layers' layer.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Tensor, Tensor4D } from "@tensorflow/tfjs";
+
+/** The parts of tfjs-layers' Conv (layers/convolutional.ts) that its call reads. */
+interface ConvLayer {
+  rank: number;
+  bias: unknown;
+  activation: { getClassName(): string };
+  dataFormat: string;
+  dilationRate: number | number[];
+  strides: number[];
+  padding: string;
+  kernel: { read(): Tensor };
+  call(inputs: Tensor | Tensor[], kwargs: Record<string, unknown>): Tensor | Tensor[];
+}
+
+/** Whether `layer` computes a plain convolution, one tf.conv2d can stand in for. */
+function isPlainConvolution(layer: ConvLayer, input: Tensor): boolean {
+  const dilations = typeof layer.dilationRate === "number" ? [layer.dilationRate] : layer.dilationRate;
+  return (
+    layer.rank === 2 &&
+    layer.bias == null &&
+    layer.activation.getClassName() === "linear" &&
+    layer.dataFormat === "channelsLast" &&
+    dilations.every((d) => d === 1) &&
+    input.rank === 4 &&
+    input.dtype === "float32" &&
+    (layer.padding === "same" || layer.padding === "valid")
+  );
+}
+
+let originalCall: ConvLayer["call"] | undefined;
+
+function plainCall(this: ConvLayer, inputs: Tensor | Tensor[], kwargs: Record<string, unknown>): Tensor | Tensor[] {
+  const input = Array.isArray(inputs) ? inputs[0] : inputs;
+  if ((Array.isArray(inputs) && inputs.length !== 1) || !isPlainConvolution(this, input))
+    return originalCall!.call(this, inputs, kwargs);
+  return tf.tidy(() =>
+    tf.conv2d(
+      input as Tensor4D,
+      this.kernel.read() as Tensor4D,
+      this.strides as [number, number],
+      this.padding as "same" | "valid",
+    ),
+  );
+}
+
+function conv2dPrototype(): ConvLayer | undefined {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap.Conv2D as
+    [{ prototype: ConvLayer }, unknown] | undefined;
+  return entry?.[0].prototype;
+}
+
+/** Makes tfjs-layers' plain Conv2D layers use tf.conv2d (idempotent). */
+export function installPlainConv2d(): void {
+  const prototype = conv2dPrototype();
+  if (!prototype || prototype.call === plainCall) return;
+  originalCall = prototype.call;
+  prototype.call = plainCall;
+}
+
+/** Puts tfjs-layers' own Conv2D call back (for tests comparing the two). */
+export function restoreLayersConv2d(): void {
+  const prototype = conv2dPrototype();
+  if (prototype && originalCall && prototype.call === plainCall) prototype.call = originalCall;
+}

@@ -1,0 +1,131 @@
+/**
+ * Optimiser updates as one kernel per variable: every per-element step of the update in
+ * one loop over the variable, its gradient and its slots, instead of one tfjs op (one
+ * full pass, one allocation, one kernel dispatch) per arithmetic operation.
+ *
+ * Why: tfjs-core 4.22's Adam runs 11 ops per variable (optimizers/adam_optimizer.ts).
+ * EfficientNet-B0 has 213 trainable variables, so a step dispatched ≈ 2,400 small
+ * kernels for Adam alone, each costing ≈ 5 µs to dispatch whatever its size. Here a
+ * variable costs one kernel call that reads each input once and writes each output once.
+ * Being a scalar JavaScript loop, it pays only for small variables (adam.ts says which).
+ *
+ * Exactness: each loop performs tfjs's own operations in tfjs's order, rounding every
+ * intermediate to float32 with Math.fround. For +, −, ×, ÷ and √ of float32 operands,
+ * computing in float64 and then rounding to float32 gives the correctly rounded float32
+ * result (float64 has more than 2·24 + 2 significand bits: Figueroa, "When is double
+ * rounding innocuous?", SIGNUM 1995), which is what IEEE float32 arithmetic — wasm's
+ * f32 and f32x4 ops under XNNPACK, JavaScript's Float32Array arithmetic on cpu — gives.
+ * So the updates are bit-identical to tfjs's (tested: test/runtime/update_kernels.test.ts).
+ *
+ * Memory: outputs are new buffers, as tfjs's ops make; a variable's `assign` then swaps
+ * its buffer (tfjs tensors are immutable and buffers may be shared, e.g. by clones:
+ * sharing.ts), so nothing is written in place.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { DataId, DataType, KernelFunc, NamedAttrMap, Tensor, TensorInfo } from "@tensorflow/tfjs";
+
+/** What a loop reads and writes: the inputs' values, then fresh outputs of the same size. */
+export type UpdateLoop = (inputs: Float32Array[], outputs: Float32Array[], attrs: NamedAttrMap) => void;
+
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+interface CpuBackend {
+  data: { get(dataId: DataId): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
+}
+
+/** One update kernel: `inputNames` in, `outputs` float32 tensors of the first input's shape out. */
+export interface UpdateKernel {
+  readonly kernelName: string;
+  readonly inputNames: readonly string[];
+  readonly outputs: number;
+  readonly loop: UpdateLoop;
+}
+
+function checkInputs(kernel: UpdateKernel, inputs: Record<string, TensorInfo>): TensorInfo[] {
+  const infos = kernel.inputNames.map((name) => inputs[name]);
+  const size = tf.util.sizeFromShape(infos[0].shape);
+  for (const [i, info] of infos.entries())
+    if (info.dtype !== "float32" || tf.util.sizeFromShape(info.shape) !== size)
+      throw new Error(
+        `${kernel.kernelName}: input ${kernel.inputNames[i]} must be float32 of ${size} values, not ${info.dtype} of shape [${info.shape}]`,
+      );
+  return infos;
+}
+
+/** The kernel for tfjs-backend-wasm: inputs and outputs are views of the wasm heap. */
+export function wasmUpdateKernel(kernel: UpdateKernel): KernelFunc {
+  return ((args: { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: NamedAttrMap }) => {
+    const infos = checkInputs(kernel, args.inputs);
+    const shape = infos[0].shape;
+    const outputs = Array.from({ length: kernel.outputs }, () => args.backend.makeOutput(shape, "float32"));
+    // Views taken after makeOutput: allocating may grow (and detach) the heap.
+    const view = (info: TensorInfo) => args.backend.typedArrayFromHeap(info);
+    kernel.loop(infos.map(view), outputs.map(view), args.attrs);
+    return outputs;
+  }) as unknown as KernelFunc;
+}
+
+/** The kernel for tfjs-backend-cpu: inputs are its Float32Arrays, outputs new ones. */
+export function cpuUpdateKernel(kernel: UpdateKernel): KernelFunc {
+  return ((args: { inputs: Record<string, TensorInfo>; backend: CpuBackend; attrs: NamedAttrMap }) => {
+    const infos = checkInputs(kernel, args.inputs);
+    const size = tf.util.sizeFromShape(infos[0].shape);
+    const outputs = Array.from({ length: kernel.outputs }, () => new Float32Array(size));
+    kernel.loop(
+      infos.map((info) => args.backend.data.get(info.dataId).values),
+      outputs,
+      args.attrs,
+    );
+    return outputs.map((values) => args.backend.makeTensorInfo(infos[0].shape, "float32", values));
+  }) as unknown as KernelFunc;
+}
+
+/** Whether the active backend has `kernel` (effnet registers it for wasm and cpu). */
+export function hasUpdateKernel(kernel: UpdateKernel): boolean {
+  return tf.getKernel(kernel.kernelName, tf.getBackend()) !== undefined;
+}
+
+/** Runs `kernel` on the tensors, in `inputNames` order; returns its outputs. */
+export function runUpdateKernel(kernel: UpdateKernel, inputs: Tensor[], attrs: Record<string, number>): Tensor[] {
+  const named: Record<string, Tensor> = {};
+  kernel.inputNames.forEach((name, i) => (named[name] = inputs[i]));
+  return tf.engine().runKernel(kernel.kernelName, named, attrs as unknown as NamedAttrMap) as Tensor[];
+}
+
+const f = Math.fround;
+
+/**
+ * Adam (tfjs-core 4.22 AdamOptimizer.applyGradients), per element, in its order:
+ *   m' = m·β₁ + g·(1 − β₁);  v' = v·β₂ + g²·(1 − β₂)
+ *   w' = (m'/(1 − β₁ᵗ)) / (√(v'/(1 − β₂ᵗ)) + ε) · (−lr) + w
+ * Attributes are the float32 scalars tfjs makes (see adam.ts).
+ */
+export const ADAM_UPDATE: UpdateKernel = {
+  kernelName: "EffnetAdamUpdate",
+  inputNames: ["variable", "gradient", "firstMoment", "secondMoment"],
+  outputs: 3,
+  loop: ([w, g, m, v], [wOut, mOut, vOut], attrs) => {
+    const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon } = attrs as Record<
+      string,
+      number
+    >;
+    const minusLearningRate = attrs.minusLearningRate as number;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i];
+      const mi = f(f(m[i] * beta1) + f(gi * oneMinusBeta1));
+      const vi = f(f(v[i] * beta2) + f(f(gi * gi) * oneMinusBeta2));
+      const mHat = f(mi / oneMinusAccBeta1);
+      const vHat = f(vi / oneMinusAccBeta2);
+      const step = f(f(mHat / f(f(Math.sqrt(vHat)) + epsilon)) * minusLearningRate);
+      mOut[i] = mi;
+      vOut[i] = vi;
+      wOut[i] = step + w[i]; // the store rounds to float32
+    }
+  },
+};
+
+/** Every update kernel, for the kernel table (index.ts). */
+export const UPDATE_KERNELS: readonly UpdateKernel[] = [ADAM_UPDATE];
