@@ -28,7 +28,11 @@ export function hypotheticalVariant(spec: Spec, name: string, c: Coefficients, p
 /** A candidate's rounded stage table and exact totals, or why the pipeline would refuse it. */
 export type Screened =
   | { readonly ok: true; readonly shape: ScaledShape; readonly totals: CostTotals }
-  | { readonly ok: false; readonly code: "EFF3001" | "EFF3002" | "EFF3003" | "EFF3005" | "EFF4002"; readonly why: string };
+  | {
+      readonly ok: false;
+      readonly code: "EFF3001" | "EFF3002" | "EFF3003" | "EFF3005" | "EFF4002";
+      readonly why: string;
+    };
 
 /**
  * Costs what-if configurations of one spec. Totals (parameters, MACs) come from the fast

@@ -3,7 +3,7 @@
  *
  * Why: tfjs-backend-wasm 4.22 hands a matrix product to XNNPACK's fully-connected
  * operator only when neither operand is transposed and there is one batch
- * (src/cc/batch_mat_mul_impl.cc, `batchMatMul`); every other product runs
+ * (tfjs-backend-wasm/src/cc/batch_mat_mul_impl.cc, `batchMatMul`); every other product runs
  * `slow_batch_matmul`, a blocked scalar triple loop. tfjs-core's gradient of a dense
  * layer (gradients/BatchMatMul_grad.ts) is exactly such products: dx = dy·Wᵀ and
  * dW = xᵀ·dy. For EfficientNet-B0's classifier (1280 → 1000) at batch 4 they took

@@ -15,7 +15,7 @@
  * result (float64 has more than 2·24 + 2 significand bits: Figueroa, "When is double
  * rounding innocuous?", SIGNUM 1995), which is what IEEE float32 arithmetic — wasm's
  * f32 and f32x4 ops under XNNPACK, JavaScript's Float32Array arithmetic on cpu — gives.
- * So the updates are bit-identical to tfjs's (tested: test/runtime/update_kernels.test.ts).
+ * So the updates are bit-identical to tfjs's (tested: test/runtime/step_kernels.test.ts).
  *
  * Memory: outputs are new buffers, as tfjs's ops make; a variable's `assign` then swaps
  * its buffer (tfjs tensors are immutable and buffers may be shared, e.g. by clones:
