@@ -6,8 +6,8 @@
  * Why: for a rank-1 (per-channel) mean, tfjs-core's derX materialises
  * rsqrt(variance + ε) at the full activation size with `tile(reshape(r,
  * [1, 1, 1, C]), [N, H, W, 1])` before multiplying. tfjs-backend-wasm's Tile
- * is a per-element index loop: ≈225 ms for one 4×112×112×96 tile, and 28% of
- * an EfficientNet-B0 training step (batch 4, 224×224) in total. Its other
+ * is a per-element index loop, and these tiles were the largest single cost of
+ * an EfficientNet-B0 training step (bench/kernels.ts measures it). Its other
  * derivatives spend ~12 more full-size passes (several `mul`s, one `sub` and
  * four `sum`s over leading axes, each of which wasm's Sum transposes first).
  *

@@ -9,7 +9,7 @@
  * that computes dx *and* dw eagerly, whether or not anything needs dx. For a network's
  * first convolution nothing does: its input is the image. In EfficientNet-B0 at 224 px
  * that wasted stem dx — a 3×3 stride-2 transposed convolution of dy [N, 112, 112, 32]
- * up to [N, 224, 224, 3] — was ≈ 30 ms of a batch-4 training step (≈ 3 %). tf.conv2d's
+ * up to [N, 224, 224, 3] — is a full-resolution pass the step does not need. tf.conv2d's
  * own gradient (gradients/Conv2D_grad.ts) returns closures, and the backward pass
  * calls only those of inputs on a path from the variables (backprop.ts filterTape).
  * The fused customGrad also saves the convolution's output for an activation

@@ -25,20 +25,17 @@
  * is passed to the convolution as explicit padding, so x is never copied
  * except to split the batch. On tfjs-backend-wasm this runs on XNNPACK's
  * convolution and needs no patch matrices, transposes or per-tap slices —
- * which together were 12% of an EfficientNet-B0 training step (batch 4):
- * measured at 4×14×14×672, 5×5: 33 → 13 ms; 4×112×112×96, 3×3 stride 2:
- * 93 → 60 ms (bench/kernels.ts has the per-kernel table).
+ * which together were a large share of an EfficientNet-B0 training step
+ * (bench/kernels.ts has the per-kernel table).
  *
  * The 'pooledTaps' method (used on wasm where the SIMD loop of depthwise_simd.ts
  * does not apply, channel multiplier 1; M > 1 falls back to 'depthwiseConv') is the 'taps' sum in NHWC: per tap, the patch
  * matrix P_t [rows, K] (rowsMajor: a contiguous row range, one memcpy) times
  * dy on the same rows, viewed as the NHWC grid [N, Hq, Wq, K], summed over
  * positions by a global average pool (`sumOverAxes`: XNNPACK, channels
- * contiguous, no transpose). Rows off the output grid have zero dy. Measured
- * (bench/kernels.ts, EfficientNet-B0 shapes, batch 4): 4×112×112×96 3×3 s2
- * 21 → 17 ms, 4×56×56×144 3×3 25 → 15 ms, 4×112×112×32 3×3 21 → 11 ms,
- * 4×14×14×672 5×5 12 → 9 ms (both with the Slice fix of slice.ts; before
- * it, the 16 calls of a B0 training step took ≈ 300 ms, now ≈ 120 ms).
+ * contiguous, no transpose). Rows off the output grid have zero dy. It is faster
+ * than the tap-by-tap method at every EfficientNet-B0 shape (bench/kernels.ts,
+ * which measures both, with the Slice kernel of slice.ts that both rely on).
  *
  * Memory: dw is a sum over images, so large batches run a few images at a
  * time (chunks.ts), which bounds the intermediates whatever the batch.

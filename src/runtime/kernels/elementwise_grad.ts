@@ -4,8 +4,8 @@
  *
  * Why: a training-mode BatchNormalization runs `tf.moments` (Mean, Sub,
  * Square, Mean) and squeeze-and-excitation multiplies an activation by a
- * per-image [N, 1, 1, C] gate; their tfjs-core gradients cost, on
- * tfjs-backend-wasm, ~300 ms of an EfficientNet-B0 training step (batch 4):
+ * per-image [N, 1, 1, C] gate; their tfjs-core gradients make, on
+ * tfjs-backend-wasm, several needless full-size passes per layer:
  *  - broadcast reductions use tf.sum over leading axes, which wasm's Sum
  *    implements by transposing the whole tensor first (see reduce.ts); here
  *    they go through `sumOverAxes` (XNNPACK average pooling);

@@ -6,8 +6,8 @@
  * (tfjs-backend-wasm/src/cc/batch_mat_mul_impl.cc, `batchMatMul`); every other product runs
  * `slow_batch_matmul`, a blocked scalar triple loop. tfjs-core's gradient of a dense
  * layer (gradients/BatchMatMul_grad.ts) is exactly such products: dx = dy·Wᵀ and
- * dW = xᵀ·dy. For EfficientNet-B0's classifier (1280 → 1000) at batch 4 they took
- * 7 and 11 ms of a training step, growing with the batch.
+ * dW = xᵀ·dy, for EfficientNet-B0's classifier (1280 → 1000) a scalar loop over
+ * 1.28 M weights twice per step, growing with the batch.
  *
  * Here a transposed product becomes a plain one by transposing the cheaper side, using
  *   A·Bᵀ = (B·Aᵀ)ᵀ,   Aᵀ·B = (Bᵀ·A)ᵀ,   Aᵀ·Bᵀ = (B·A)ᵀ:

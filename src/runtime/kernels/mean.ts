@@ -6,8 +6,8 @@
  *
  * Why: tfjs-backend-wasm 4.22's Mean (kernels/Mean.js) reduces innermost axes
  * only, so for these axes it first transposes the whole activation
- * (`permuteAxesAndTranspose`), the same problem as Sum (see reduce.ts). It was
- * ~110 ms of an EfficientNet-B0 training step (batch 4, 224×224). A global
+ * (`permuteAxesAndTranspose`), the same problem as Sum (see reduce.ts): a
+ * full-size copy per mean, twice per batch-norm layer in training. A global
  * average pool over H×W is XNNPACK's NHWC average pooling (channels
  * contiguous, no transpose); for axes [0, 1, 2] the N per-image means are
  * then averaged by the original kernel on a tiny [N, C] tensor.

@@ -5,12 +5,9 @@
  * Why not `tf.sum(t, [0, 1, 2])`: tfjs-backend-wasm 4.22's Sum kernel
  * (kernels/Sum.js) only reduces innermost axes, so for leading axes it first
  * transposes the whole tensor (`permuteAxesAndTranspose`); tfjs-backend-cpu's
- * Sum does the same. Measured on wasm (2 cores, fresh inputs):
- *
- *   input            tf.sum [0,1,2]   matMul(1ᵀ, T)   avgPool H×W · H·W
- *   4×112×112×96         9.0 ms          14.1 ms           2.1 ms
- *   4×56×56×144          3.0 ms           4.4 ms           0.6 ms
- *
+ * Sum does the same. Of the three ways to sum over leading axes on wasm,
+ * tf.sum, a matMul with a row of ones, and a global average pool scaled by H·W,
+ * the pool is several times the fastest (bench/kernels.ts measures them).
  * (The matMul is slow because wasm's BatchMatMul hands its right operand to
  * XNNPACK as fully-connected *weights*, which are packed anew for every new
  * tensor.) A global average pool is XNNPACK's NHWC average pooling, which

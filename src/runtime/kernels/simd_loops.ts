@@ -7,9 +7,8 @@
  * small filter; the filter gradient's "filter" is dy, the size of the image). Built from
  * tfjs ops, the filter gradient is, per filter tap, a copy of the tap's patches, a
  * multiply and a pooled sum (depthwise_backprop_filter.ts, 'pooledTaps'): about six
- * memory passes over the activation per tap, 54 for a 3×3 filter and 150 for a 5×5. It
- * was ≈ 135 ms of an EfficientNet-B0 batch-4 training step, four times the depthwise
- * forward convolutions. Here one pass over dy does all taps: for every output position
+ * memory passes over the activation per tap, 54 for a 3×3 filter and 150 for a 5×5,
+ * several times the cost of the depthwise forward convolutions. Here one pass over dy does all taps: for every output position
  * and tap, one multiply-add of a row of K channels (4 lanes at a time), accumulating in a
  * filter-sized buffer that stays in the L1 cache.
  *

@@ -5,9 +5,9 @@
  * `backend.readSync(x.dataId)`, which on wasm is `HEAPU8.slice(...)`: a copy
  * of the *whole* input to the JS heap, however small the slice. Our training
  * kernels slice large tensors many times (per-image inputs, per-tap patch
- * matrices, crops): one 4×112×112×96 batch split into images cost ~7 ms per
- * slice, the whole input each time; for the 9 taps of a 3×3 depthwise filter
- * gradient, ~8.5 ms each for a quarter of the data. Non-contiguous slices also
+ * matrices, crops), so each slice copied the whole input: a batch split into
+ * images, or the 9 taps of a 3×3 depthwise filter gradient, copied it again for
+ * every piece. Non-contiguous slices also
  * went through per-element JS loops.
  *
  * Here the input and output are read/written through views of the wasm heap

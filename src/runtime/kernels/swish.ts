@@ -16,7 +16,7 @@
  * memory over keeping x: x (a batch norm's output) has no other use and is freed, and y
  * is the next layer's input, which that layer's tape keeps anyway (a clone shares the
  * buffer: sharing.ts). Recomputing s from x instead took six passes, the sigmoid the
- * dearest of them: ≈ 40 ms of an EfficientNet-B0 batch-4 step on wasm.
+ * dearest of them (wasm's Sigmoid is a scalar loop).
  * Only alpha = 1 (what the Activation layer passes) takes this
  * path; anything else runs tfjs-layers' own code.
  */
