@@ -45,14 +45,15 @@ export const diffCommand: CommandDef = {
 };
 
 /** `specs/x.effnet:B0` → path and variant; the variant is optional. */
-function splitSide(text: string): { path: string; variant?: string } {
+export function splitSide(text: string): { path: string; variant?: string } {
   const at = text.lastIndexOf(":");
   return at > 0 && !text.slice(at + 1).includes("/")
     ? { path: text.slice(0, at), variant: text.slice(at + 1) }
     : { path: text };
 }
 
-function variantOf(
+/** The compiled variant a `FILE[:VARIANT]` side names (a spec compiled once per path); undefined when the spec has errors. */
+export function variantOf(
   side: { path: string; variant?: string },
   cache: Map<string, Compilation | undefined>,
   allowHuge: boolean,
