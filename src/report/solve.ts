@@ -77,6 +77,14 @@ export function parseBudget(text: string): BudgetLimit | undefined {
   return limit > 0 && Number.isFinite(limit) ? { metric: m[1].toLowerCase() as BudgetMetric, limit } : undefined;
 }
 
+/** `latency=50ms`, `latency<=0.2s`: a latency budget in milliseconds, or undefined when the text is not one. */
+export function parseLatencyBudget(text: string): number | undefined {
+  const m = /^\s*latency\s*(?:<=|=|≤)\s*([0-9]*\.?[0-9]+)\s*(ms|s)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const ms = Number(m[1]) * (m[2].toLowerCase() === "s" ? 1000 : 1);
+  return ms > 0 && Number.isFinite(ms) ? ms : undefined;
+}
+
 /** φ on the grid without accumulating floating-point error: k·precision, to 12 significant digits. */
 const gridPhi = (k: number, precision: number) => Number((k * precision).toPrecision(12));
 
@@ -86,6 +94,52 @@ const gridPhi = (k: number, precision: number) => Number((k * precision).toPreci
  * smallest (1 layer, one divisor of channels, the smallest resolution) long before.
  */
 export const LOWEST_PHI = -40;
+
+/**
+ * The largest φ = k·precision for which `fits` holds, for a `fits` that is monotone (true
+ * up to some φ, false beyond it) and costly (a measured latency): brackets the answer by
+ * steps that double from φ = 0 (upward, or downward when φ = 0 does not fit, no lower than
+ * LOWEST_PHI nor higher than −LOWEST_PHI), then bisects, so it asks O(log(range /
+ * precision)) points. Returns the answer and the grid point after it (which does not
+ * fit), or undefined when nothing down to LOWEST_PHI fits.
+ */
+export async function largestFittingPhi(
+  fits: (phi: number) => Promise<boolean>,
+  precision: number,
+): Promise<{ phi: number; next: number } | undefined> {
+  const lowest = Math.ceil(LOWEST_PHI / precision);
+  const highest = -lowest;
+  const unit = Math.max(1, Math.round(1 / precision));
+  const fitsAt = (k: number) => fits(gridPhi(k, precision));
+  let lo: number;
+  let hi: number;
+  if (await fitsAt(0)) {
+    lo = 0;
+    let step = unit;
+    hi = Math.min(lo + step, highest + 1);
+    while (hi <= highest && (await fitsAt(hi))) {
+      lo = hi;
+      step *= 2;
+      hi = Math.min(lo + step, highest + 1);
+    }
+  } else {
+    hi = 0;
+    let step = unit;
+    lo = Math.max(hi - step, lowest);
+    while (!(await fitsAt(lo))) {
+      if (lo === lowest) return undefined;
+      hi = lo;
+      step *= 2;
+      lo = Math.max(hi - step, lowest);
+    }
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (await fitsAt(mid)) lo = mid;
+    else hi = mid;
+  }
+  return { phi: gridPhi(lo, precision), next: gridPhi(hi, precision) };
+}
 
 /** The variant line `solve` prints to paste into the spec's body. */
 export function variantLine(name: string, phi: number): string {

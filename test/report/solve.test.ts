@@ -80,3 +80,19 @@ describe("effnet solve", () => {
     expect(parseBudget("macs=0")).toBeUndefined();
   });
 });
+
+describe("largestFittingPhi (a measured budget's search)", () => {
+  it("finds the largest grid φ of a monotone predicate, up or down, in few calls", async () => {
+    const { largestFittingPhi } = await import("../../src/report/solve.ts");
+    for (const limit of [0, 0.37, 1.5, 3.99, 17.25, -0.42, -6.5, -39.99]) {
+      let calls = 0;
+      const found = await largestFittingPhi(async (phi) => {
+        calls++;
+        return phi <= limit + 1e-9;
+      }, 0.01);
+      expect(found, `limit ${limit}`).toEqual({ phi: limit, next: Number((limit + 0.01).toPrecision(12)) });
+      expect(calls, `limit ${limit}`).toBeLessThan(25);
+    }
+    expect(await largestFittingPhi(async () => false, 0.01)).toBeUndefined();
+  });
+});

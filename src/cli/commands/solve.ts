@@ -8,6 +8,7 @@ import {
   describeBudgets,
   metricValue,
   parseBudget,
+  parseLatencyBudget,
   solve,
   type BudgetLimit,
   type Solution,
@@ -21,7 +22,10 @@ import {
   stringOption,
   UsageError,
   type CommandDef,
+  type Invocation,
 } from "../command.ts";
+import { diagnostic } from "../../diagnostics/diagnostic.ts";
+import type { SourceFile } from "../../diagnostics/source.ts";
 
 export const solveCommand: CommandDef = {
   name: "solve",
@@ -46,21 +50,38 @@ export const solveCommand: CommandDef = {
     name: { type: "string", value: "NAME", description: "the variant's name in the line to paste (default Solved)" },
     json: { type: "boolean", description: "print the result as JSON" },
     write: { type: "boolean", description: "append the `variant NAME phi X` line to the spec, through the printer" },
+    backend: {
+      type: "string",
+      value: "NAME",
+      description: "with a latency budget: where it is measured, wasm (default), cpu or tensorflow, as for bench-model",
+    },
+    runs: { type: "string", value: "N", description: "with a latency budget: timed forward passes per φ (default 5)" },
   },
+  conflicts: [["json", "backend"]],
+  needs: { backend: "budget", runs: "budget" },
   examples: [
     "effnet solve specs/efficientnet.effnet --budget macs=2G",
     "effnet solve specs/efficientnet.effnet --budget macs=10G --budget params=20M --precision 0.001",
     "effnet solve specs/efficientnet.effnet --budget macs=200M --name Half   # below B0: a negative φ",
+    "effnet solve specs/efficientnet.effnet --budget latency=50ms --backend wasm   # measured, batch 1",
   ],
   run: async (inv) => {
-    const budgets: BudgetLimit[] = listOption(inv, "budget").map((text) => {
+    const latencies = listOption(inv, "budget").flatMap((text) => {
+      const ms = parseLatencyBudget(text);
+      return ms === undefined ? [] : [ms];
+    });
+    if (latencies.length > 1) throw new UsageError("give at most one latency budget");
+    const budgets: BudgetLimit[] = listOption(inv, "budget").flatMap((text) => {
+      if (parseLatencyBudget(text) !== undefined) return [];
       const b = parseBudget(text);
       if (!b)
         throw new UsageError(
-          `--budget expects METRIC=LIMIT with METRIC macs, flops or params (e.g. macs=2G), found \`${text}\``,
+          `--budget expects METRIC=LIMIT with METRIC macs, flops or params (e.g. macs=2G), or latency=50ms, found \`${text}\``,
         );
-      return b;
+      return [b];
     });
+    if (latencies.length === 0 && (inv.options.backend !== undefined || inv.options.runs !== undefined))
+      throw new UsageError("--backend and --runs are for a latency budget (--budget latency=50ms)");
     const precisionText = stringOption(inv, "precision");
     const precision = precisionText === undefined ? DEFAULT_PRECISION : Number(precisionText);
     if (!(precision > 0 && precision <= 1))
@@ -73,12 +94,33 @@ export const solveCommand: CommandDef = {
       budgets.push(
         ...spec.budgets.filter((b) => b.variant === undefined).map((b) => ({ metric: b.metric, limit: b.limit })),
       );
-    if (budgets.length === 0)
+    if (budgets.length === 0 && latencies.length === 0)
       throw new UsageError("no budget: pass --budget macs=2G (or give the spec a `budget` line for every variant)");
 
     const name = stringOption(inv, "name") ?? "Solved";
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
       throw new UsageError(`--name expects a variant name (letters, digits, _), found \`${name}\``);
+    if (latencies.length) {
+      if (inv.options.json === true)
+        throw new UsageError("--json is for cost budgets; a latency budget prints its measurements");
+      if (!spec.scaling.compound) {
+        reportDiagnostics([diagnostic("EFF0004", { network: spec.name })], compilation.file, inv.io, false);
+        return EXIT.errors;
+      }
+      const runs = Number(stringOption(inv, "runs") ?? 5);
+      if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs expects a whole number ≥ 1`);
+      const { solveLatency, renderLatencySolution } = await import("./solve-latency.ts");
+      const found = await solveLatency(inv, spec, latencies[0], budgets, {
+        precision,
+        name,
+        runs,
+        backend: stringOption(inv, "backend") ?? "wasm",
+      });
+      if (!found) return EXIT.errors;
+      inv.io.out(renderLatencySolution(spec.name, latencies[0], budgets, precision, found));
+      if (inv.options.write === true) writeVariant(inv, file!, name, found.phi, found.line);
+      return EXIT.ok;
+    }
     const { solution, diagnostics } = solve(spec, budgets, precision, name);
     if (!solution) {
       reportDiagnostics(diagnostics, compilation.file, inv.io, false);
@@ -89,19 +131,7 @@ export const solveCommand: CommandDef = {
         ? JSON.stringify(solutionJson(inv.positionals[0], spec.name, solution), null, 2) + "\n"
         : renderSolution(spec.name, solution) + "\n",
     );
-    if (inv.options.write === true) {
-      const phi = solution.best.phi;
-      rewriteSpec(
-        file!,
-        solution.line,
-        (doc) => withPhiVariant(doc, name, phi),
-        (compiled) =>
-          compiled.variants.some((v) => v.variant.name === name && v.variant.phi === phi)
-            ? undefined
-            : `the edited spec has no variant ${name} at φ = ${phi}`,
-        inv.io,
-      );
-    }
+    if (inv.options.write === true) writeVariant(inv, file!, name, solution.best.phi, solution.line);
     return EXIT.ok;
   },
 };
@@ -157,4 +187,18 @@ function renderSolution(network: string, s: Solution): string {
     "Paste into the spec's body:",
     `  ${s.line}`,
   ].join("\n");
+}
+
+/** `--write`: the `variant NAME phi X` line appended to the spec, through the printer. */
+function writeVariant(inv: Invocation, file: SourceFile, name: string, phi: number, line: string): void {
+  rewriteSpec(
+    file,
+    line,
+    (doc) => withPhiVariant(doc, name, phi),
+    (compiled) =>
+      compiled.variants.some((v) => v.variant.name === name && v.variant.phi === phi)
+        ? undefined
+        : `the edited spec has no variant ${name} at φ = ${phi}`,
+    inv.io,
+  );
 }
