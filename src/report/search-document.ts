@@ -7,7 +7,7 @@ import { htmlPage } from "./html.ts";
 import { markdownPage } from "./markdown.ts";
 import { OBJECTIVES, type Candidate, type SearchResult } from "./search.ts";
 import { lineChart, PALETTE, type Point } from "./svg.ts";
-import { ratio } from "./units.ts";
+import { countUnit } from "./units.ts";
 
 /**
  * `effnet search`'s result as one document (schema/search.schema.json): what `--json`
@@ -84,33 +84,7 @@ export function searchBlocks(doc: SearchDocument, top: number): Block[] {
       kind: "paragraph",
       text: `${withCommas(doc.gridPoints)} grid points, ${withCommas(doc.withinTolerance)} within ${doc.constraint.expression} = ${fmt(doc.constraint.target)} ± ${fmt(doc.constraint.tolerance)}, ${withCommas(doc.ranked.length)} ranked${doc.overBudget ? ` (${withCommas(doc.overBudget)} over a budget)` : ""}. Ranked by \`${doc.objective.name}\`: ${doc.objective.definition}. A cost objective: accuracy is measured only by the proxy training below, where there is one.`,
     },
-    {
-      kind: "table",
-      columns: [
-        { header: "Rank", align: "right" },
-        { header: "α", align: "right" },
-        { header: "β", align: "right" },
-        { header: "γ", align: "right" },
-        { header: doc.constraint.expression, align: "right" },
-        { header: "Resolution", align: "right" },
-        { header: "Params", align: "right" },
-        { header: "MACs", align: "right" },
-        { header: "MACs ratio", align: "right" },
-      ],
-      rows: doc.ranked
-        .slice(0, top)
-        .map((c) => [
-          String(c.rank),
-          fmt(c.alpha),
-          fmt(c.beta),
-          fmt(c.gamma),
-          c.constraint.toFixed(4),
-          String(c.resolution),
-          formatCount(c.params.total),
-          formatCount(c.macs),
-          ratio(c.macsRatio),
-        ]),
-    },
+    { kind: "table", ...rankingTable(doc, top) },
   ];
   if (doc.declared)
     blocks.push({
@@ -125,6 +99,48 @@ export function searchBlocks(doc: SearchDocument, top: number): Block[] {
     );
   blocks.push(searchFigure(doc, trained));
   return blocks;
+}
+
+/**
+ * The ranking's first `top` rows (and the spec's own coefficients after them when they rank
+ * lower), for the terminal and the reports alike.
+ */
+export function rankingTable(doc: SearchDocument, top: number): { columns: readonly TableColumn[]; rows: string[][] } {
+  const declared = doc.declared;
+  const isDeclared = (c: SearchDocument["ranked"][number]) =>
+    declared !== null && c.alpha === declared.alpha && c.beta === declared.beta && c.gamma === declared.gamma;
+  const shown = doc.ranked.slice(0, top);
+  const rows = declared && !shown.some(isDeclared) ? [...shown, declared] : shown;
+  const params = countUnit(rows.map((c) => c.params.total));
+  const macs = countUnit(rows.map((c) => c.macs));
+  const pareto = doc.objective.name === "pareto";
+  const right = (header: string): TableColumn => ({ header, align: "right" });
+  return {
+    columns: [
+      { header: "Rank" },
+      ...["α", "β", "γ", doc.constraint.expression, "Resolution"].map(right),
+      right(`Params${params.suffix ? ` (${params.suffix})` : ""}`),
+      right(`MACs${macs.suffix ? ` (${macs.suffix})` : ""}`),
+      right("MACs ratio"),
+      right(`|log₂ ratio − ${fmt(doc.phi * Math.log2(doc.constraint.target))}|`),
+      ...(pareto ? [right("Pareto layer")] : []),
+      { header: "" },
+    ],
+    rows: rows.map((c) => [
+      String(c.rank),
+      fmt(c.alpha),
+      fmt(c.beta),
+      fmt(c.gamma),
+      c.constraint.toFixed(4),
+      String(c.resolution),
+      params.show(c.params.total),
+      macs.show(c.macs),
+      `${c.macsRatio.toFixed(3)}×`,
+      c.deviation.toFixed(4),
+      ...(pareto ? [String(c.paretoLayer)] : []),
+      isDeclared(c) ? "← the spec's" : "",
+    ]),
+  };
 }
 
 /** The proxy training's table, for the reports and the terminal alike. */

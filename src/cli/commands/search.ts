@@ -1,7 +1,14 @@
 import { withCommas } from "../../cost/units.ts";
 import type { SourceFile } from "../../diagnostics/source.ts";
 import { rewriteSpec, withCoefficients } from "../spec-edit.ts";
-import { searchDocument, searchHtml, searchMarkdown, trainedTable } from "../../report/search-document.ts";
+import {
+  rankingTable,
+  searchDocument,
+  searchHtml,
+  searchMarkdown,
+  trainedTable,
+  type SearchDocument,
+} from "../../report/search-document.ts";
 import { stringify } from "../../report/json.ts";
 import { assertValid } from "../../report/schema.ts";
 import { fmt } from "../../vocabulary/rounding.ts";
@@ -17,8 +24,6 @@ import {
   type SearchResult,
 } from "../../report/search.ts";
 import { DEFAULT_WIDTH, MIN_WIDTH, renderTable, wrap } from "../../report/table.ts";
-import { countUnit } from "../../report/units.ts";
-import { constraintText } from "../../semantics/scaling.ts";
 import type { Spec } from "../../semantics/spec.ts";
 import {
   compileFile,
@@ -185,7 +190,9 @@ export const searchCommand: CommandDef = {
       return EXIT.ok;
     }
     const width = Math.max(MIN_WIDTH, inv.io.columns ?? DEFAULT_WIDTH);
-    inv.io.out(renderSearch(spec, result, top, width, file!.text) + "\n");
+    inv.io.out(
+      renderSearch(spec, result, searchDocument(inv.positionals[0], spec, result), top, width, file!.text) + "\n",
+    );
     if (trained) inv.io.out("\n" + renderTrained(trained, proxy!, width) + "\n");
     if (inv.options.write === true) writeChosen(inv, file!, result, trained || undefined);
     return EXIT.ok;
@@ -250,42 +257,17 @@ export function pasteLines(text: string, c: Pick<Candidate, "alpha" | "beta" | "
   });
 }
 
-function renderSearch(spec: Spec, r: SearchResult, top: number, width: number, text: string): string {
+function renderSearch(
+  spec: Spec,
+  r: SearchResult,
+  doc: SearchDocument,
+  top: number,
+  width: number,
+  text: string,
+): string {
   const o = r.options;
-  const expr = constraintText(spec.scaling.compound?.constraint?.exponents ?? { alpha: 1, beta: 2, gamma: 2 });
-  const shown = r.ranked.slice(0, top);
-  const rows = r.declared && !shown.includes(r.declared) ? [...shown, r.declared] : shown;
-  const params = countUnit(rows.map((c) => c.cost.params.total));
-  const macs = countUnit(rows.map((c) => c.cost.macs));
-  const pareto = o.objective === "pareto";
-  const columns = [
-    { header: "Rank" },
-    { header: "α", align: "right" as const },
-    { header: "β", align: "right" as const },
-    { header: "γ", align: "right" as const },
-    { header: expr, align: "right" as const },
-    { header: "Resolution", align: "right" as const },
-    { header: `Params${params.suffix ? ` (${params.suffix})` : ""}`, align: "right" as const },
-    { header: `MACs${macs.suffix ? ` (${macs.suffix})` : ""}`, align: "right" as const },
-    { header: "MACs ratio", align: "right" as const },
-    { header: `|log₂ ratio − ${fmt(o.phi * Math.log2(o.target))}|`, align: "right" as const },
-    ...(pareto ? [{ header: "Pareto layer", align: "right" as const }] : []),
-    { header: "" },
-  ];
-  const table = rows.map((c) => [
-    String(c.rank),
-    fmt(c.alpha),
-    fmt(c.beta),
-    fmt(c.gamma),
-    c.constraint.toFixed(4),
-    String(c.coefficients.resolution),
-    params.show(c.cost.params.total),
-    macs.show(c.cost.macs),
-    `${c.macsRatio.toFixed(3)}×`,
-    c.deviation.toFixed(4),
-    ...(pareto ? [String(c.layer)] : []),
-    c === r.declared ? "← the spec's" : "",
-  ]);
+  const expr = doc.constraint.expression;
+  const { columns, rows: table } = rankingTable(doc, top);
   const refused = Object.entries(r.refused).map(([code, n]) => `${n} refused (${code})`);
   const counts = [
     `${withCommas(r.gridPoints)} grid points`,
