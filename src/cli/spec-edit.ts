@@ -1,5 +1,6 @@
 import { compile } from "../compile.ts";
-import { diagnostic, hasErrors } from "../diagnostics/diagnostic.ts";
+import { hasErrors } from "../diagnostics/diagnostic.ts";
+import { codedError } from "../runtime/errors.ts";
 import type { SourceFile } from "../diagnostics/source.ts";
 import type { Atom, Block, Document, Entry } from "../syntax/ast.ts";
 import { parse } from "../syntax/parse.ts";
@@ -32,21 +33,8 @@ function editNetwork(doc: Document, edit: (network: Entry) => Entry): Document {
   return { ...doc, entries: doc.entries.map((e, i) => (i === index ? edit(e) : e)) };
 }
 
-/** Why an edit was refused: EFF0011, printed by the CLI as one line (its `userMessage`). */
-export class SpecEditError extends Error {
-  readonly code = "EFF0011";
-  constructor(readonly reason: string) {
-    super(reason);
-  }
-  userMessage = "";
-}
-
-/** The error for `what` written into `path`, its text from the diagnostics table. */
-function refused(path: string, what: string, e: unknown): never {
-  if (!(e instanceof SpecEditError)) throw e;
-  e.userMessage = diagnostic("EFF0011", { path, what, reason: e.reason }).message;
-  throw e;
-}
+/** Why an edit cannot be made; rewriteSpec turns it into EFF0011 naming the file and the edit. */
+class SpecEditError extends Error {}
 
 /**
  * The scaling block with α, β, γ set: `depth alpha 1.2 round ceil …` keeps its rules with
@@ -97,7 +85,7 @@ export function withPhiVariant(doc: Document, name: string, phi: number): Docume
 /**
  * Parses `file`, applies `edit`, checks that the result compiles without errors and passes
  * `verify`, and replaces the file (through a symbolic link, keeping its mode). Returns the
- * new text, or throws a SpecEditError saying why nothing was written.
+ * new text, or throws EFF0011 (a RuntimeUserError) saying why nothing was written.
  */
 export function rewriteSpec(
   file: SourceFile,
@@ -119,6 +107,8 @@ export function rewriteSpec(
     io.err(`wrote ${what} into ${file.path}\n`);
     return text;
   } catch (e) {
-    refused(file.path, what, e);
+    if (!(e instanceof SpecEditError)) throw e;
+    // A RuntimeUserError: the CLI prints it as one line, `error[EFF0011]: …`, exit 1.
+    throw codedError("EFF0011", { path: file.path, what, reason: e.message });
   }
 }
