@@ -1,5 +1,6 @@
 import { cost, type NetworkCost } from "./cost/cost.ts";
 import { checkBudgets, checkLearnable, checkSizeLimits } from "./cost/budgets.ts";
+import { closedFormCovers, networkTotals, type CostTotals } from "./cost/totals.ts";
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
 import type { SourceFile } from "./diagnostics/source.ts";
 import { lower } from "./lowering/lower.ts";
@@ -47,6 +48,12 @@ export interface CompileOptions {
   readonly checkOnly?: boolean;
   /** Build under this convention whatever the spec declares (src/vocabulary/conventions.ts). */
   readonly convention?: ConventionName;
+  /**
+   * Every diagnostic, but no layers where the operators' closed forms cover the spec
+   * (src/cost/totals.ts, exact against the IR): `variants` comes back empty. `effnet check`
+   * runs this way, so it does not lower and cost every variant only to throw the layers away.
+   */
+  readonly diagnosticsOnly?: boolean;
 }
 
 export function compile(file: SourceFile, options: CompileOptions = {}): Compilation {
@@ -72,6 +79,10 @@ export function compile(file: SourceFile, options: CompileOptions = {}): Compila
 
   const selected = selectVariants(spec, options.variants, diagnostics);
   const variants: CompiledVariant[] = [];
+  if (options.diagnosticsOnly && closedFormCovers(spec)) {
+    for (const variant of selected) diagnostics.push(...variantDiagnostics(spec, variant, options));
+    return done(diagnostics, { document: parsed.document, spec });
+  }
   for (const variant of selected) {
     const built = buildVariant(spec, variant, options);
     diagnostics.push(...built.diagnostics);
@@ -141,15 +152,30 @@ export function buildVariant(
     built = { ir, cost: cost(ir) };
     if (key !== undefined) options.cache!.set(key, built);
   }
-  const limits = [
-    ...(options.allowHuge ? [] : checkSizeLimits(variant, built.cost)),
-    ...checkLearnable(variant, built.cost),
-  ];
+  const limits = costLimits(variant, built.cost, options);
   const diagnostics = [...scaled.diagnostics, ...limits, ...checkBudgets(spec.budgets, variant, built.cost)];
   return limits.length
     ? { diagnostics }
     : { compiled: { variant, scaled: scaled.network, ir: built.ir, cost: built.cost }, diagnostics };
 }
+
+/** buildVariant's diagnostics from the closed-form totals, without lowering (needs closedFormCovers). */
+function variantDiagnostics(spec: Spec, variant: Variant, options: BuildOptions): Diagnostic[] {
+  const scaled = scale(spec, variant, options);
+  if (!scaled.network) return scaled.diagnostics;
+  const totals = networkTotals(scaled.network);
+  return [
+    ...scaled.diagnostics,
+    ...costLimits(variant, totals, options),
+    ...checkBudgets(spec.budgets, variant, totals),
+  ];
+}
+
+/** The limits that refuse a variant once its cost is known: size (EFF3001) and learnability (EFF4002). */
+const costLimits = (variant: Variant, totals: CostTotals, options: BuildOptions): Diagnostic[] => [
+  ...(options.allowHuge ? [] : checkSizeLimits(variant, totals)),
+  ...checkLearnable(variant, totals),
+];
 
 function selectVariants(spec: Spec, names: readonly string[] | undefined, diagnostics: Diagnostic[]): Variant[] {
   if (!names?.length) return [...spec.variants];

@@ -2,11 +2,11 @@ import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { SIZE_LIMITS } from "../scaling/scale.ts";
 import type { Budget, Variant } from "../semantics/spec.ts";
 import { BUDGET_METRICS, metricValue } from "../vocabulary/budgets.ts";
-import type { NetworkCost } from "./cost.ts";
+import type { CostTotals } from "./totals.ts";
 import { formatCount } from "./units.ts";
 
 /** `budget macs <= 40G`: every variant (or the named one) is held to it. */
-export function checkBudgets(budgets: readonly Budget[], variant: Variant, cost: NetworkCost): Diagnostic[] {
+export function checkBudgets(budgets: readonly Budget[], variant: Variant, cost: CostTotals): Diagnostic[] {
   return budgets
     .filter((b) => (b.variant === undefined || b.variant === variant.name) && metricValue(b.metric, cost) > b.limit)
     .map((b) =>
@@ -27,7 +27,7 @@ export function checkBudgets(budgets: readonly Budget[], variant: Variant, cost:
 }
 
 /** The second half of the size guard: parameters and MACs, known only after costing. */
-export function checkSizeLimits(variant: Variant, cost: NetworkCost): Diagnostic[] {
+export function checkSizeLimits(variant: Variant, cost: CostTotals): Diagnostic[] {
   const problems = [
     cost.params.total > SIZE_LIMITS.params &&
       `${formatCount(cost.params.total)} parameters (limit ${formatCount(SIZE_LIMITS.params)})`,
@@ -46,7 +46,7 @@ export function checkSizeLimits(variant: Variant, cost: NetworkCost): Diagnostic
  * A variant with no trainable parameter (a stage table of pooling only) costs nothing and
  * can learn nothing: every report of it would divide by zero and its model would not train.
  */
-export function checkLearnable(variant: Variant, cost: NetworkCost): Diagnostic[] {
+export function checkLearnable(variant: Variant, cost: CostTotals): Diagnostic[] {
   return cost.params.trainable > 0
     ? []
     : [

@@ -12,7 +12,7 @@ export const checkCommand: CommandDef = {
   run: async ({ positionals, io }) => {
     let failed = false;
     for (const path of positionals) {
-      const { compilation } = compileFile(path, {}, io);
+      const { compilation } = compileFile(path, { diagnosticsOnly: true }, io);
       if (!compilation?.ok) failed = true;
       else if (compilation.diagnostics.length === 0)
         io.err(
