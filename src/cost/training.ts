@@ -274,27 +274,40 @@ function paramCounts(ir: NetworkIR, classes: number): { total: number; trainable
 
 /** What effnet's trainer holds at its peak for one training step: see the parts of TrainingMemoryEstimate. */
 export function trainingMemoryEstimate(ir: NetworkIR, options: TrainingMemoryOptions): TrainingMemoryEstimate {
-  const { batch } = options;
+  return trainingMemory(ir, options)(options.batch);
+}
+
+/**
+ * The estimate as a function of the batch: the walk over the layers (parameters, kept
+ * tensors) does not depend on it, so a report of several batches or the search for the
+ * largest batch that fits walks them once.
+ */
+export function trainingMemory(
+  ir: NetworkIR,
+  options: Omit<TrainingMemoryOptions, "batch">,
+): (batch: number) => TrainingMemoryEstimate {
   const params = paramCounts(ir, options.classes ?? ir.classes);
   const activations = trainingActivations(ir, options.resolution);
   const weightBytes = params.total * BYTES_PER_FLOAT;
   const gradientBytes = params.trainable * BYTES_PER_FLOAT;
   const optimizerBytes =
     params.trainable * OPTIMIZERS[options.optimizer ?? DEFAULT_OPTIMIZER].statePerParam * BYTES_PER_FLOAT;
-  const activationBytes = batch * activations.keptBytes;
-  const largest = batch * activations.largestOutputBytes;
-  const workspaceBytes = largest + Math.min(KERNEL_TEMPORARY_OUTPUTS * largest, KERNEL_CHUNK_BYTES);
-  const live = weightBytes + gradientBytes + optimizerBytes + activationBytes + workspaceBytes;
-  const heapOverheadBytes = options.wasmHeap === false ? 0 : heapOverhead(live, weightBytes, largest);
-  return {
-    batch,
-    weightBytes,
-    gradientBytes,
-    optimizerBytes,
-    activationBytes,
-    workspaceBytes,
-    heapOverheadBytes,
-    totalBytes: live + heapOverheadBytes,
+  return (batch) => {
+    const activationBytes = batch * activations.keptBytes;
+    const largest = batch * activations.largestOutputBytes;
+    const workspaceBytes = largest + Math.min(KERNEL_TEMPORARY_OUTPUTS * largest, KERNEL_CHUNK_BYTES);
+    const live = weightBytes + gradientBytes + optimizerBytes + activationBytes + workspaceBytes;
+    const heapOverheadBytes = options.wasmHeap === false ? 0 : heapOverhead(live, weightBytes, largest);
+    return {
+      batch,
+      weightBytes,
+      gradientBytes,
+      optimizerBytes,
+      activationBytes,
+      workspaceBytes,
+      heapOverheadBytes,
+      totalBytes: live + heapOverheadBytes,
+    };
   };
 }
 
@@ -316,10 +329,11 @@ export function checkTrainingMemory(
   batchOption: string,
 ): Diagnostic | undefined {
   const usable = MEMORY_HEADROOM * limit.bytes;
-  const estimate = trainingMemoryEstimate(ir, options);
+  const atBatch = trainingMemory(ir, options);
+  const estimate = atBatch(options.batch);
   if (estimate.totalBytes <= usable) return undefined;
   let largest = options.batch - 1;
-  while (largest >= 1 && trainingMemoryEstimate(ir, { ...options, batch: largest }).totalBytes > usable) largest--;
+  while (largest >= 1 && atBatch(largest).totalBytes > usable) largest--;
   const resolution = options.resolution ?? ir.inputShape[0];
   return diagnostic(
     "EFF0007",
@@ -329,7 +343,7 @@ export function checkTrainingMemory(
       limit: `${Math.round(MEMORY_HEADROOM * 100)} % of ${limit.what}`,
       fits:
         largest >= 1
-          ? `the largest batch that fits is ${largest} (about ${formatBytes(trainingMemoryEstimate(ir, { ...options, batch: largest }).totalBytes)})`
+          ? `the largest batch that fits is ${largest} (about ${formatBytes(atBatch(largest).totalBytes)})`
           : "not even batch 1 fits",
     },
     undefined,

@@ -19,7 +19,7 @@ import { Costing } from "./hypothetical.ts";
 import {
   DEFAULT_BATCHES,
   DEFAULT_OPTIMIZER,
-  memoryAtBatch,
+  memoryByBatch,
   OPTIMIZERS,
   type MemoryAtBatch,
   type OptimizerName,
@@ -401,7 +401,7 @@ export function auditVariant(
     }),
     layers,
     compound: compoundAudit(spec, variant, costing),
-    memoryByBatch: (options.batches ?? DEFAULT_BATCHES).map((b) => memoryAtBatch(v.ir, cost, b, options.optimizer)),
+    memoryByBatch: memoryByBatch(v.ir, cost, options.batches ?? DEFAULT_BATCHES, options.optimizer),
     roundingPresets: presetNames()
       .filter((p) => p !== spec.rounding)
       .map((preset) => comparePreset(v, preset, costing)),

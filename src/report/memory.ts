@@ -2,7 +2,7 @@ import type { NetworkCost } from "../cost/cost.ts";
 import {
   DEFAULT_OPTIMIZER,
   OPTIMIZERS,
-  trainingMemoryEstimate,
+  trainingMemory,
   type OptimizerDef,
   type OptimizerName,
 } from "../cost/training.ts";
@@ -47,20 +47,33 @@ export function memoryAtBatch(
   batch: number,
   optimizer: OptimizerName = DEFAULT_OPTIMIZER,
 ): MemoryAtBatch {
+  return memoryByBatch(ir, cost, [batch], optimizer)[0];
+}
+
+/** memoryAtBatch for several batches, walking the layers once. */
+export function memoryByBatch(
+  ir: NetworkIR,
+  cost: NetworkCost,
+  batches: readonly number[],
+  optimizer: OptimizerName = DEFAULT_OPTIMIZER,
+): MemoryAtBatch[] {
   const params = cost.memory.paramBytes;
-  const inferenceActivations = cost.memory.activationBytesPeak * batch;
-  const training = trainingMemoryEstimate(ir, { batch, optimizer });
-  return {
-    batch,
-    inference: { params, activations: inferenceActivations, total: params + inferenceActivations },
-    training: {
-      params: training.weightBytes,
-      gradients: training.gradientBytes,
-      optimizerState: training.optimizerBytes,
-      activations: training.activationBytes,
-      workspace: training.workspaceBytes,
-      heapOverhead: training.heapOverheadBytes,
-      total: training.totalBytes,
-    },
-  };
+  const trainingAt = trainingMemory(ir, { optimizer });
+  return batches.map((batch) => {
+    const inferenceActivations = cost.memory.activationBytesPeak * batch;
+    const training = trainingAt(batch);
+    return {
+      batch,
+      inference: { params, activations: inferenceActivations, total: params + inferenceActivations },
+      training: {
+        params: training.weightBytes,
+        gradients: training.gradientBytes,
+        optimizerState: training.optimizerBytes,
+        activations: training.activationBytes,
+        workspace: training.workspaceBytes,
+        heapOverhead: training.heapOverheadBytes,
+        total: training.totalBytes,
+      },
+    };
+  });
 }

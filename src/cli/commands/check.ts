@@ -5,7 +5,7 @@ export const checkCommand: CommandDef = {
   summary: "parse, check, scale and cost specs; print diagnostics only",
   usage: "effnet check FILE...",
   details:
-    "Runs every phase up to the cost (syntax, semantics, scaling of every variant, lowering, size limits and budgets; a few milliseconds) and prints every error and warning with its code, file:line:col and the source line. Nothing is written.",
+    "Runs every phase up to the cost (syntax, semantics, scaling of every variant, size limits and budgets, each variant's parameters and multiply-adds from the operators' closed forms where they cover the spec, else from its layers; a few milliseconds) and prints every error and warning with its code, file:line:col and the source line. Nothing is written.",
   positionals: { min: 1, max: Infinity },
   options: {},
   examples: ["effnet check specs/*.effnet"],
