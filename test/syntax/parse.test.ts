@@ -91,6 +91,9 @@ describe("parser", () => {
   });
 });
 
+const MESSY =
+  "# head\nnetwork A {\n  classes   10 # c\n\n  stages {\n  |a|bb|\n  |--|:-:|\n  | ccc | d |  # row\n  # closing\n  }\n}\n";
+
 describe("printer (effnet fmt)", () => {
   for (const path of ["specs/efficientnet.effnet", "specs/mobilenetv2.effnet"]) {
     it(`${path} is already in canonical form`, () => {
@@ -100,13 +103,18 @@ describe("printer (effnet fmt)", () => {
   }
 
   it("aligns tables, redraws rules, keeps comments and blank lines, and is idempotent", () => {
-    const messy =
-      "# head\nnetwork A {\n  classes   10 # c\n\n  stages {\n  |a|bb|\n  |--|:-:|\n  | ccc | d |  # row\n  # closing\n  }\n}\n";
-    const once = print(parse(source(messy)).document);
+    const once = print(parse(source(MESSY)).document);
     expect(once).toBe(
       "# head\nnetwork A {\n  classes 10  # c\n\n  stages {\n    | a   | bb  |\n    | --- | :-: |\n    | ccc | d   |  # row\n    # closing\n  }\n}\n",
     );
     expect(print(parse(source(once)).document)).toBe(once);
+  });
+
+  it("prints a CRLF file as its LF twin: trailing comments stay on their lines", () => {
+    // chevrotain counted the `\r` (WhiteSpace) and the `\n` (Newline) of a CRLF ending as two
+    // lines, so a trailing comment's line disagreed with its entry's and moved to a line of its own.
+    const lf = print(parse(source(MESSY)).document);
+    expect(print(parse(source(MESSY.replaceAll("\n", "\r\n"))).document)).toBe(lf);
   });
 
   it("prints Table 1 so that it parses back to the same document", () => {
