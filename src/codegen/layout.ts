@@ -27,28 +27,36 @@ export const PRINT_WIDTH = 120;
  */
 function scan(text: string, from: number, visit: (i: number, depth: number) => boolean): number | undefined {
   let depth = 0;
-  let quote: string | undefined;
+  let quote = 0;
   for (let i = from; i < text.length; i++) {
-    const ch = text[i];
+    const ch = text.charCodeAt(i);
     if (quote) {
-      if (ch === "\\") i++;
-      else if (ch === quote) quote = undefined;
+      if (ch === BACKSLASH) i++;
+      else if (ch === quote) quote = 0;
       continue;
     }
-    if (ch === '"' || ch === "'" || ch === "`") quote = ch;
-    else if ("([{".includes(ch)) depth++;
-    else if (")]}".includes(ch)) depth--;
+    if (ch === DOUBLE_QUOTE || ch === SINGLE_QUOTE || ch === BACKTICK) quote = ch;
+    else if (ch === OPEN_PAREN || ch === OPEN_BRACKET || ch === OPEN_BRACE) depth++;
+    else if (ch === CLOSE_PAREN || ch === CLOSE_BRACKET || ch === CLOSE_BRACE) depth--;
     if (visit(i, depth)) return i;
   }
   return undefined;
 }
 
+// Character codes, compared per character by scan (a string's `includes` per character was most of its time).
+const [BACKSLASH, DOUBLE_QUOTE, SINGLE_QUOTE, BACKTICK, OPEN_PAREN, OPEN_BRACKET, OPEN_BRACE] = [..."\\\"'`([{"].map(
+  (c) => c.charCodeAt(0),
+);
+const [CLOSE_PAREN, CLOSE_BRACKET, CLOSE_BRACE] = [...")]}"].map((c) => c.charCodeAt(0));
+
 /** `text` split at top-level occurrences of `separator` (not inside brackets or string literals). */
 export function splitTopLevel(text: string, separator: string): string[] {
   const parts: string[] = [];
   let start = 0;
+  // A separator that is a bracket or a quote never splits: scan counts it as structure.
+  const first = "([{)]}\"'`".includes(separator[0]) ? -1 : separator.charCodeAt(0);
   scan(text, 0, (i, depth) => {
-    if (depth === 0 && i >= start && !"([{)]}\"'`".includes(text[i]) && text.startsWith(separator, i)) {
+    if (depth === 0 && i >= start && text.charCodeAt(i) === first && text.startsWith(separator, i)) {
       parts.push(text.slice(start, i).trim());
       start = i + separator.length;
     }
@@ -73,7 +81,7 @@ function closingBracket(text: string, open: number): number {
  */
 export function mustBreak(code: string): boolean {
   for (let open = code.indexOf("["); open >= 0; open = code.indexOf("[", open + 1)) {
-    if (/[\w$\])]$/.test(code.slice(0, open))) continue; // an index (`inputs[0]`), not an array literal
+    if (open > 0 && /[\w$\])]/.test(code[open - 1])) continue; // an index (`inputs[0]`), not an array literal
     const elements = splitTopLevel(code.slice(open + 1, closingBracket(code, open)), ",");
     const kind = elements[0]?.[0];
     const nested = (e: string) => e[0] === kind && splitTopLevel(e.slice(1, -1), ",").length > 1;
