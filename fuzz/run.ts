@@ -30,7 +30,9 @@ if (positionals.length) {
   for (const file of positionals) {
     const result = runCase(readFileSync(file, "utf8"));
     failed ||= FAILURES.includes(result.outcome);
-    console.log(`${file}: ${result.outcome} in ${result.ms.toFixed(0)} ms${result.detail ? `: ${result.detail}` : ""}`);
+    console.log(
+      `${file}: ${result.outcome} in ${result.ms.toFixed(0)} ms of CPU${result.detail ? `: ${result.detail}` : ""}`,
+    );
   }
   process.exit(failed ? 1 : 0);
 }
@@ -76,7 +78,7 @@ for (let i = 0; i < cases; i++) {
 const seconds = (performance.now() - start) / 1000;
 console.error("");
 console.log(
-  `seed ${seed}: ${cases} cases in ${seconds.toFixed(1)} s (${(cases / seconds).toFixed(0)} cases/s), slowest ${slowest.toFixed(0)} ms`,
+  `seed ${seed}: ${cases} cases in ${seconds.toFixed(1)} s (${(cases / seconds).toFixed(0)} cases/s), slowest ${slowest.toFixed(0)} ms of CPU`,
 );
 for (const outcome of ["ok", "diagnostics", ...FAILURES] as Outcome[])
   console.log(`  ${outcome.padEnd(12)} ${(counts.get(outcome) ?? 0).toLocaleString("en-US")}`);
