@@ -462,13 +462,13 @@ export const OPERATORS: readonly OperatorDef[] = [
     name: "Bottleneck",
     syntax: "Bottleneck, k3x3",
     summary:
-      "ResNet's bottleneck (He et al. 2016, v1.5 as torchvision): 1x1 reduce to channels / Expand (default 4), k×k with the stride (grouped by the Groups column: ResNeXt), 1x1 expand; projection shortcut when the shape changes",
+      "ResNet's bottleneck (He et al. 2016, v1.5 as torchvision): 1x1 reduce to channels / Expand (default 4), k×k with the stride (grouped by the Groups column: ResNeXt, RegNet), squeeze-and-excitation when the network sets a ratio (RegNetY), 1x1 expand; projection shortcut when the shape changes",
     pattern: /^bottleneck$/i,
     fromName: () => ({}),
     // `expand` is the bottleneck's expansion: the inner width is the stage's channels / 4.
     defaults: { kernel: 3, expand: 4 },
-    usesSqueezeExcite: false,
-    params: ["kernel", "expand", "groups", "activation"],
+    usesSqueezeExcite: true,
+    params: ["kernel", "expand", "groups", "seRatio", "activation"],
     role: "block",
     print: (p) => `Bottleneck, ${kernelText(p.kernel)}`,
     // torchvision models/resnet.py, Bottleneck: the stride sits on the 3x3 conv (ResNet v1.5);
@@ -492,6 +492,10 @@ export const OPERATORS: readonly OperatorDef[] = [
         act,
         groups,
       );
+      // torchvision models/regnet.py, BottleneckTransform: squeeze-and-excitation between the
+      // k×k and the last 1x1 conv, squeezing to int(round(ratio · the block's input width)), which is
+      // the floor the rule takes: RegNet widths are multiples of 8, so ratio 0.25 divides them.
+      y = squeezeExcite(b, y, channelsOf(x), ctx);
       y = convBnAct(b, y, [`${p}3_conv`, `${p}3_bn`, ""], ctx, ctx.outChannels, 1, 1, null);
       return b.activation(`${p}out`, b.addTensors(`${p}add`, projection(b, x, ctx), y), act);
     },
@@ -499,6 +503,7 @@ export const OPERATORS: readonly OperatorDef[] = [
       const inner = Math.max(1, Math.floor(ctx.outChannels / ctx.params.expand));
       let y = convBnCost(t, x, inner, 1, 1, ctx.padding);
       y = convBnCost(t, y, inner, ctx.params.kernel, ctx.strides, ctx.padding);
+      squeezeExciteCost(t, inner, x.channels, ctx.params.seRatio);
       y = convBnCost(t, y, ctx.outChannels, 1, 1, ctx.padding);
       if (ctx.strides !== 1 || x.channels !== ctx.outChannels)
         convBnCost(t, x, ctx.outChannels, 1, ctx.strides, ctx.padding);
