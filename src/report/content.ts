@@ -7,7 +7,7 @@ import type { MemoryAtBatch } from "./memory.ts";
 import { slug, type Block, type TableColumn } from "./blocks.ts";
 import { applicablePlots, PLOTS } from "./plots.ts";
 import { summaryBlocks, type SummaryOptions } from "./summary.ts";
-import { bytesUnit, countUnit, doublings, gmacs, ratio, signedPercent } from "./units.ts";
+import { bytesUnit, countUnit, doublings, gmacs, paramsUnit, ratio, signedPercent } from "./units.ts";
 
 /**
  * What a report says, as blocks (src/report/blocks.ts), shared by the Markdown and HTML
@@ -32,7 +32,7 @@ export interface ContentOptions {
 /** The variant table and its note: the first thing every format shows, the terminal included. */
 export function variantBlocks(doc: AuditDocument): Block[] {
   const vs = doc.variants;
-  const paperParams = countUnit(vs.map((v) => v.reported.params?.reported ?? 0));
+  const paperParams = paramsUnit(vs.map((v) => v.reported.params?.reported ?? 0));
   const macs = countUnit(vs.flatMap((v) => [v.macs, v.reported.macs?.reported ?? 0]));
   const flops = countUnit(vs.map((v) => v.flops));
   const peak = bytesUnit(vs.map((v) => v.memory.activationBytesPeak));

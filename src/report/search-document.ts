@@ -7,7 +7,7 @@ import { htmlPage } from "./html.ts";
 import { markdownPage } from "./markdown.ts";
 import { OBJECTIVES, type Candidate, type SearchResult } from "./search.ts";
 import { lineChart, PALETTE, type Point } from "./svg.ts";
-import { countUnit } from "./units.ts";
+import { countUnit, paramsUnit } from "./units.ts";
 
 /**
  * `effnet search`'s result as one document (schema/search.schema.json): what `--json`
@@ -111,7 +111,7 @@ export function rankingTable(doc: SearchDocument, top: number): { columns: reado
     declared !== null && c.alpha === declared.alpha && c.beta === declared.beta && c.gamma === declared.gamma;
   const shown = doc.ranked.slice(0, top);
   const rows = declared && !shown.some(isDeclared) ? [...shown, declared] : shown;
-  const params = countUnit(rows.map((c) => c.params.total));
+  const params = paramsUnit(rows.map((c) => c.params.total));
   const macs = countUnit(rows.map((c) => c.macs));
   const pareto = doc.objective.name === "pareto";
   const right = (header: string): TableColumn => ({ header, align: "right" });

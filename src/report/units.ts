@@ -18,17 +18,23 @@ const COUNT_PREFIXES: readonly [number, string][] = [
   [1e3, "K"],
 ];
 
-/** Decimal prefixes as papers print counts; 3 decimals (0.386 G), or exact integers below a thousand. */
-export function countUnit(values: readonly number[]): ColumnUnit {
+/**
+ * Decimal prefixes as papers print counts; 3 decimals (0.386 G), or exact integers below a
+ * thousand. `gigaFrom`: papers print ImageNet-scale MACs in G even below 1 G (0.39B), so for
+ * them 10⁸ and up reads in G; parameters read in M up to 10⁹ (RegNetY-128GF's 644.8M): see paramsUnit.
+ */
+export function countUnit(values: readonly number[], gigaFrom = 1e8): ColumnUnit {
   const finite = values.filter(Number.isFinite).map(Math.abs);
   const max = finite.length ? Math.max(...finite) : 0;
-  // Papers print ImageNet-scale MACs in G even below 1 G (0.39B), so 10⁸ and up reads in G.
-  const [size, suffix] = COUNT_PREFIXES.find(([s]) => max >= (s === 1e9 ? 1e8 : s)) ?? [1, ""];
+  const [size, suffix] = COUNT_PREFIXES.find(([s]) => max >= (s === 1e9 ? gigaFrom : s)) ?? [1, ""];
   return {
     suffix,
     show: (v) => (!Number.isFinite(v) ? "∞" : size === 1 ? withCommas(v) : (v / size).toFixed(3)),
   };
 }
+
+/** countUnit for parameter counts: G only from 10⁹. */
+export const paramsUnit = (values: readonly number[]): ColumnUnit => countUnit(values, 1e9);
 
 const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
 
