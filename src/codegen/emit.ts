@@ -450,8 +450,15 @@ export function moduleFileStem(name: string): string {
   return stem;
 }
 
-/** Facts about the network that the module's parts share. */
-function moduleFacts(ir: NetworkIR) {
+/** Facts about the network that the module's parts share, found once per IR (each part asks). */
+const factsOf = new WeakMap<NetworkIR, ReturnType<typeof findModuleFacts>>();
+function moduleFacts(ir: NetworkIR): ReturnType<typeof findModuleFacts> {
+  let facts = factsOf.get(ir);
+  if (!facts) factsOf.set(ir, (facts = findModuleFacts(ir)));
+  return facts;
+}
+
+function findModuleFacts(ir: NetworkIR) {
   const { top, features } = classifierLayers(ir);
   const topDropout = top.find((l) => l.kind === "dropout");
   const classifier = top.find((l) => l.name === ir.output);
@@ -605,8 +612,10 @@ export function emitModule(ir: NetworkIR, cost: NetworkCost, info: ModuleInfo, d
 
   const convention = INITIALIZATION_CONVENTIONS[initializationOf(ir)];
   const initializerHelpers = new Set<InitializerHelper>();
+  // A layer's seed is its position in the IR (a map: indexOf per layer made emitting quadratic).
+  const position = new Map(ir.layers.map((l, i) => [l, i]));
   const statement = (layer: Layer) => {
-    const seed = `layerSeed(${numberLiteral(ir.layers.indexOf(layer))})`;
+    const seed = `layerSeed(${numberLiteral(position.get(layer)!)})`;
     const ctx: EmitContext = {
       inputs: layer.inputs.map((name) => {
         const id = idOf.get(name);
