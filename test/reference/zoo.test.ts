@@ -7,7 +7,7 @@ import { irWeights, referenceNames } from "../../src/weights/naming.ts";
  * Shipped specs that mirror a torchvision model, against that model's own figures:
  * trainable parameters, BN running statistics (running_mean + running_var) and
  * multiply-adds counted the standard way (Conv: kh·kw·(cin/groups)·cout·Hout·Wout;
- * Linear: in·out) at the reference's resolution (224×224, EfficientNetV2-S 384×384), computed from torchvision 0.14 with weights=None by
+ * Linear: in·out) at the reference's resolution (224×224; EfficientNetV2-S 384×384, -M and -L 480×480), computed from torchvision 0.14 with weights=None by
  * scripts/reference/torchvision_figures.py, whose output is checked in beside this test.
  * Exact equality: a count either follows the reference's rules or it does not.
  */
@@ -26,14 +26,20 @@ const REFERENCE = JSON.parse(readFileSync(new URL("torchvision_figures.json", im
 
 /** Spec file, its variant, and the torchvision builder it mirrors. */
 const MIRRORS = [
-  { spec: "specs/resnet18.effnet", variant: "R18", model: "resnet18" },
-  { spec: "specs/resnet34.effnet", variant: "R34", model: "resnet34" },
-  { spec: "specs/resnet101.effnet", variant: "R101", model: "resnet101" },
+  { spec: "specs/resnet.effnet", variant: "R18", model: "resnet18" },
+  { spec: "specs/resnet.effnet", variant: "R34", model: "resnet34" },
+  { spec: "specs/resnet.effnet", variant: "R50", model: "resnet50" },
+  { spec: "specs/resnet.effnet", variant: "R101", model: "resnet101" },
+  { spec: "specs/resnet.effnet", variant: "R152", model: "resnet152" },
+  { spec: "specs/resnet50.effnet", variant: "R50", model: "resnet50" },
+  { spec: "specs/resnet152.effnet", variant: "R152", model: "resnet152" },
   { spec: "specs/wideresnet50.effnet", variant: "WR50", model: "wide_resnet50_2" },
   { spec: "specs/resnext50.effnet", variant: "X50", model: "resnext50_32x4d" },
   { spec: "specs/mobilenetv3.effnet", variant: "Large", model: "mobilenet_v3_large" },
   { spec: "specs/mobilenetv3small.effnet", variant: "Small", model: "mobilenet_v3_small" },
-  { spec: "specs/efficientnetv2s.effnet", variant: "S", model: "efficientnet_v2_s" },
+  { spec: "specs/efficientnetv2.effnet", variant: "S", model: "efficientnet_v2_s" },
+  { spec: "specs/efficientnetv2.effnet", variant: "M", model: "efficientnet_v2_m" },
+  { spec: "specs/efficientnetv2.effnet", variant: "L", model: "efficientnet_v2_l" },
   { spec: "specs/mnasnet.effnet", variant: "M1", model: "mnasnet1_0" },
   { spec: "specs/mobilenetv2.effnet", variant: "W050", model: "mobilenet_v2_w0.5" },
   { spec: "specs/mobilenetv2.effnet", variant: "W075", model: "mobilenet_v2_w0.75" },
