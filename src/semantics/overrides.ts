@@ -52,7 +52,13 @@ const SINGLE_VALUE = new Set(["Operator"]);
 
 /** What scaling does to an overridden column, for EFF2048: the variant's coefficient and whether the stage's plan scales it. */
 const SCALED_BY: Readonly<
-  Record<string, { readonly dimension: "depth" | "width"; readonly scales: (plan: ReturnType<typeof scalingPlan>[number]) => boolean }>
+  Record<
+    string,
+    {
+      readonly dimension: "depth" | "width";
+      readonly scales: (plan: ReturnType<typeof scalingPlan>[number]) => boolean;
+    }
+  >
 > = {
   Layers: { dimension: "depth", scales: (p) => p.layers === "scaled" },
   Channels: { dimension: "width", scales: (p) => p.channels === "scaled" || p.channels === "head" },
@@ -121,7 +127,9 @@ function readOverrides(
     );
     return assignments;
   }
-  const columns = OVERRIDE_COLUMNS.filter((c) => c.name !== "Variant" && c.name !== "Stages" && table.columns.has(c.name));
+  const columns = OVERRIDE_COLUMNS.filter(
+    (c) => c.name !== "Variant" && c.name !== "Stages" && table.columns.has(c.name),
+  );
   for (const row of table.rows) {
     const nameCell = row.cell("Variant")!;
     const name = nameCell.atoms.map((a) => a.text).join("");
@@ -148,12 +156,9 @@ function readOverrides(
       const values = SINGLE_VALUE.has(column.name) ? [cell] : splitList(cell);
       if (values.length !== 1 && values.length !== stages.length) {
         diagnostics.push(
-          diagnostic(
-            "EFF2047",
-            { column: column.name, found: values.length, expected: stages.length },
-            cell.span,
-            { related: [{ span: row.cell("Stages")!.span, message: "the stages this row sets" }] },
-          ),
+          diagnostic("EFF2047", { column: column.name, found: values.length, expected: stages.length }, cell.span, {
+            related: [{ span: row.cell("Stages")!.span, message: "the stages this row sets" }],
+          }),
         );
         continue;
       }

@@ -83,3 +83,63 @@ describe("weights are named as torchvision's state dict", () => {
     },
   );
 });
+
+/**
+ * Keras's MobileNet (v1), which torchvision does not have: its network rebuilt in torch by
+ * the rules of keras/src/applications/mobilenet.py (scripts/reference/keras_mobilenet_figures.py,
+ * output checked in beside this test), for every α and resolution Keras has weights for.
+ */
+const KERAS_MOBILENET = JSON.parse(readFileSync(new URL("keras_mobilenet_figures.json", import.meta.url), "utf8")) as {
+  models: Record<string, { alpha: number; resolution: number; trainable: number; nonTrainable: number; macs: number }>;
+};
+const MOBILENET_V1 = Object.entries(KERAS_MOBILENET.models).map(([model, r]) => ({
+  variant: `V1_${r.alpha === 1 ? "1.0" : r.alpha}_${r.resolution}`,
+  model,
+  reference: r,
+}));
+
+describe("specs/mobilenetv1.effnet against Keras's MobileNet", () => {
+  it("has a variant for each of Keras's 16 models", () => {
+    const text = readFileSync(new URL("../../specs/mobilenetv1.effnet", import.meta.url), "utf8");
+    const { spec } = compile({ path: "specs/mobilenetv1.effnet", text }, { checkOnly: true });
+    expect(spec!.variants.map((v) => v.name).sort()).toEqual(MOBILENET_V1.map((m) => m.variant).sort());
+    expect(MOBILENET_V1).toHaveLength(16);
+  });
+
+  it.each(MOBILENET_V1)("$variant = Keras $model", ({ variant, reference }) => {
+    const text = readFileSync(new URL("../../specs/mobilenetv1.effnet", import.meta.url), "utf8");
+    const compilation = compile({ path: "specs/mobilenetv1.effnet", text }, { variants: [variant] });
+    expect(compilation.diagnostics).toEqual([]);
+    const [compiled] = compilation.variants;
+    expect(compiled.ir.inputShape.slice(0, 2)).toEqual([reference.resolution, reference.resolution]);
+    expect({
+      trainable: compiled.cost.params.trainable,
+      nonTrainable: compiled.cost.params.nonTrainable,
+      macs: compiled.cost.macs,
+    }).toEqual({ trainable: reference.trainable, nonTrainable: reference.nonTrainable, macs: reference.macs });
+  });
+
+  // The rebuilt network against the published figures, to their printed digits: Howard et al.
+  // 2017, Table 6 (width at 224 px) and Table 7 (resolution at α = 1), as Keras's mobilenet.py
+  // docstring prints them (millions of multiply-adds, millions of parameters); Keras's
+  // applications table gives 4.3M parameters for MobileNet (count_params(), α = 1, 224 px).
+  const PUBLISHED = [
+    { model: "mobilenet_1.00_224", macs: 569, params: 4.2 },
+    { model: "mobilenet_0.75_224", macs: 325, params: 2.6 },
+    { model: "mobilenet_0.50_224", macs: 149, params: 1.3 },
+    { model: "mobilenet_0.25_224", macs: 41, params: 0.5 },
+    { model: "mobilenet_1.00_192", macs: 418, params: 4.2 },
+    { model: "mobilenet_1.00_160", macs: 290, params: 4.2 },
+    { model: "mobilenet_1.00_128", macs: 186, params: 4.2 },
+  ];
+  it.each(PUBLISHED)("the rebuilt $model has the published $macs M MACs and $params M parameters", (p) => {
+    const r = KERAS_MOBILENET.models[p.model];
+    // Printed as whole millions of MACs (rounded or cut), and parameters to 0.1 M.
+    expect(Math.abs(r.macs / 1e6 - p.macs)).toBeLessThan(1);
+    expect(Math.abs(r.trainable / 1e6 - p.params)).toBeLessThanOrEqual(0.05);
+  });
+  it("the rebuilt α = 1 model has Keras's 4.3M parameters in all", () => {
+    const r = KERAS_MOBILENET.models["mobilenet_1.00_224"];
+    expect(Math.round((r.trainable + r.nonTrainable) / 1e5) / 10).toBe(4.3);
+  });
+});
