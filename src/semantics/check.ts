@@ -178,6 +178,8 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
     required: true,
     repeatable: false,
     syntax: "stages { | Stage | Operator | … | }",
+    summary:
+      "the stage table (Table 1): one row per stage, each row's resolution its input's; Layers 0 leaves a stage of stride 1 out (a variant's overrides may give it layers)",
     read: (e, a, d) => void (d.stagesEntry = e),
   },
   scaling: {

@@ -90,8 +90,6 @@ interface Draft {
   readonly declaredStride?: { value: number; span: Span };
   /** Columns a variant's overrides gave this row (none in the spec's own table). */
   readonly overridden: readonly string[];
-  /** A pooling stage that takes the channels a variant's override gave the stage before it. */
-  readonly follows: boolean;
   readonly spans: Stage["spans"];
 }
 
@@ -137,7 +135,7 @@ export function stagesFromRows(
   rows: readonly TableRow[],
   defaults: NetworkDefaults,
   diagnostics: Diagnostic[],
-  overridden: (position: number) => readonly string[] = () => [],
+  overridden?: (position: number) => readonly string[],
 ): Stage[] {
   const drafts: Draft[] = [];
   for (const row of rows) {
@@ -161,13 +159,14 @@ export function stagesFromRows(
     const strideCell = row.cell("Stride");
     const stride =
       strideCell && !isNotApplicable(strideCell) ? positiveInteger(strideCell, "the stride", diagnostics) : undefined;
-    // Pooling keeps its input's channels: where a variant's overrides changed them, it follows
-    // them (ResNet-18's head after 512 channels, where the table's ResNet-50 has 2048).
+    // Pooling keeps its input's channels: in a variant's table, unless an override sets its
+    // own, it follows its input (ResNet-18's head after 512 channels, where the table's
+    // ResNet-50 has 2048); the spec's own table is checked (checkPlacement).
     const previous = presentBefore(drafts, drafts.length, row.position);
     const follows =
+      overridden !== undefined &&
       operator.def.keepsChannels === true &&
       previous?.channels !== undefined &&
-      (previous.overridden.includes("Channels") || previous.follows) &&
       !overridden(row.position).includes("Channels");
     drafts.push({
       index: row.position,
@@ -177,8 +176,7 @@ export function stagesFromRows(
       channels: follows ? previous!.channels : positiveInteger(channelsCell, "the number of channels", diagnostics),
       layers: layerCount(layersCell, diagnostics),
       declaredStride: stride !== undefined ? { value: stride, span: strideCell!.span } : undefined,
-      overridden: overridden(row.position),
-      follows,
+      overridden: overridden?.(row.position) ?? [],
       spans: {
         row: row.row.span,
         operator: operatorCell.span,
@@ -190,7 +188,7 @@ export function stagesFromRows(
   }
   checkPlacement(drafts, diagnostics);
   checkInputResolution(drafts, defaults, diagnostics);
-  if (drafts.length > 0 && drafts.every((d) => d.layers === 0))
+  if (drafts.length > 0 && drafts.every((d) => d.layers === 0)) {
     diagnostics.push(
       diagnostic(
         "EFF2037",
@@ -198,6 +196,8 @@ export function stagesFromRows(
         drafts[0].spans.layers,
       ),
     );
+    return [];
+  }
   return inferStrides(drafts, diagnostics);
 }
 
