@@ -2,9 +2,16 @@ import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { joinSpans } from "../diagnostics/source.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
 import { atomsText, type Cell, type Entry } from "../syntax/ast.ts";
-import { scalingPlan } from "./scaling.ts";
+import { scalingPlan, type StagePlan } from "./scaling.ts";
 import type { Scaling, Spec, Variant } from "./spec.ts";
-import { isNotApplicable, STAGE_COLUMNS, stagesFromRows, type NetworkDefaults } from "./stages.ts";
+import {
+  cellText,
+  isNotApplicable,
+  splitAtCommas,
+  STAGE_COLUMNS,
+  stagesFromRows,
+  type NetworkDefaults,
+} from "./stages.ts";
 import { readTable, type ColumnDef, type TableRow } from "./tables.ts";
 import { isPlainNumber, numberValue } from "./values.ts";
 
@@ -56,7 +63,7 @@ const SCALED_BY: Readonly<
     string,
     {
       readonly dimension: "depth" | "width";
-      readonly scales: (plan: ReturnType<typeof scalingPlan>[number]) => boolean;
+      readonly scales: (plan: StagePlan) => boolean;
     }
   >
 > = {
@@ -71,18 +78,11 @@ type Assignments = Map<string, Map<number, Map<string, Cell>>>;
 
 /** `64, 128, 256` → three cells, each with its own span (for diagnostics at the value). */
 function splitList(cell: Cell): Cell[] {
-  const groups: Cell["atoms"][number][][] = [[]];
-  for (const atom of cell.atoms) {
-    if (atom.text === ",") groups.push([]);
-    else groups[groups.length - 1].push(atom);
-  }
-  return groups.map((atoms) => ({
+  return splitAtCommas(cell.atoms).map((atoms) => ({
     atoms,
     span: atoms.length ? joinSpans(atoms[0].span, atoms[atoms.length - 1].span) : cell.span,
   }));
 }
-
-const cellText = (cell: Cell) => atomsText(cell.atoms) || "(empty)";
 
 /** The Stages cell: stage numbers separated by commas, each a row of the stage table. */
 function readStageList(cell: Cell, rowCount: number, diagnostics: Diagnostic[]): number[] | undefined {

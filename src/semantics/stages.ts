@@ -93,7 +93,7 @@ interface Draft {
   readonly spans: Stage["spans"];
 }
 
-const cellText = (cell: Cell) => atomsText(cell.atoms) || "(empty)";
+export const cellText = (cell: Cell) => atomsText(cell.atoms) || "(empty)";
 
 /** `-` (or nothing) in an optional column: the paper's "not applicable". */
 export const isNotApplicable = (cell: Cell) =>
@@ -263,8 +263,8 @@ function readResolution(cell: Cell, diagnostics: Diagnostic[]): { height: number
   return undefined;
 }
 
-/** Splits an operator cell at its commas: the name, then modifiers. */
-function splitAtCommas(atoms: readonly Atom[]): Atom[][] {
+/** Splits a cell's atoms at its commas: an operator's name, then modifiers; a list's values. */
+export function splitAtCommas(atoms: readonly Atom[]): Atom[][] {
   const groups: Atom[][] = [[]];
   for (const atom of atoms) {
     if (atom.text === ",") groups.push([]);
