@@ -1,7 +1,7 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { joinSpans } from "../diagnostics/source.ts";
 import { didYouMean } from "../diagnostics/suggest.ts";
-import { atomsText, type Cell, type Entry } from "../syntax/ast.ts";
+import type { Cell, Entry } from "../syntax/ast.ts";
 import { scalingPlan, type StagePlan } from "./scaling.ts";
 import type { Scaling, Spec, Variant } from "./spec.ts";
 import {
