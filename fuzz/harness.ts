@@ -354,7 +354,19 @@ ${stages.join("\n")}
 ${variants.join("\n")}
   }
   variant P phi ${pick(rng, ["1", "-1", "0", "3", "8", "40"])}
+${rng() < 0.4 ? overrides(rng, stages.length) : ""}}
+`;
 }
+
+/** Per-variant stage overrides for a generated spec (src/semantics/overrides.ts): random stages, layers (0 too) and widths. */
+function overrides(rng: Rng, stageCount: number): string {
+  const stages = Array.from({ length: int(rng, 1, 3) }, () => int(rng, 1, stageCount + 1));
+  const list = (value: () => string) => (rng() < 0.3 ? "-" : rng() < 0.5 ? value() : stages.map(value).join(", "));
+  return `
+  overrides {
+    | Variant | Stages | Layers | Channels | Operator |
+    | ${pick(rng, ["V0", "V1", "P", "V9"])} | ${stages.join(", ")} | ${list(() => String(int(rng, 0, 4)))} | ${list(() => String(int(rng, 1, 100)))} | ${rng() < 0.7 ? "-" : pick(rng, ["MBConv6, k3x3", "DSConv, k3x3", "Conv3x3", "Conv1x1 & Pooling & FC"])} |
+  }
 `;
 }
 

@@ -5,6 +5,7 @@ import { ACTIVATION_TABLE, activationLayer } from "../src/vocabulary/activations
 import { ROUNDING_RULES } from "../src/vocabulary/rounding.ts";
 import { NETWORK_SETTINGS, VARIANT_COLUMNS } from "../src/semantics/check.ts";
 import { CONVENTIONS, PADDING_RULES, PREPROCESSING } from "../src/vocabulary/conventions.ts";
+import { OVERRIDE_COLUMNS } from "../src/semantics/overrides.ts";
 import { SCALING_VOCABULARY } from "../src/semantics/scaling.ts";
 import { paramColumnsOf, STAGE_COLUMNS } from "../src/semantics/stages.ts";
 import { parser } from "../src/syntax/grammar.ts";
@@ -170,6 +171,19 @@ function vocabularyDoc(): string {
       ["Column", "Also accepted", "Required"],
       VARIANT_COLUMNS.map((c) => [c.name, c.aliases.join(", "), c.required ? "yes" : "no"]),
     ),
+    "",
+    "## Override table columns (`overrides { … }`)",
+    "",
+    "Per-variant stage overrides (src/semantics/overrides.ts): each row sets, for the variant it names and the stages its Stages cell lists (`3, 4, 5, 6`), the stage table's own columns. A cell holds one value per listed stage or one for all of them (an Operator cell is one operator: its commas are modifiers); `-` keeps the stage table's value. Layers 0 leaves a stage of stride 1 out (EFF2037 otherwise); a pooling stage follows the channels an override gave the stage before it. The variant's stage table is checked by the stage table's rules, each diagnostic at the override's cell. An override is the number the variant builds, so a variant may not also scale it (EFF2048): Layers with Depth ≠ 1 unless the stage is not depth-scaled (`fixed stages`, the stem, the head), Channels with Width ≠ 1 unless the stage's width is fixed, Expanded with Width ≠ 1.",
+    "",
+    table(
+      ["Column", "Also accepted", "Required"],
+      OVERRIDE_COLUMNS.filter((c) => !c.refused).map((c) => [c.name, c.aliases.join(", "), c.required ? "yes" : "no"]),
+    ),
+    "",
+    `Not accepted: ${OVERRIDE_COLUMNS.filter((c) => c.refused)
+      .map((c) => `${c.name} (${c.refused})`)
+      .join("; ")}.`,
     "",
     "## Operators",
     "",

@@ -5,6 +5,7 @@ const source = (text: string, path = "construct.effnet") => ({ path, text });
 import { selectBackend } from "../src/runtime/backend.ts";
 import { importVariantModule } from "../src/codegen/import-module.ts";
 import "../src/runtime/layers.ts";
+import { diffVariants } from "../src/report/diff.ts";
 import { parse } from "../src/syntax/parse.ts";
 import { print } from "../src/syntax/print.ts";
 import { seedWeights } from "./helpers/small-net.ts";
@@ -22,6 +23,31 @@ const net = (name: string, settings: string, rows: string) => `network ${name} {
   stages {
     | Operator | Resolution | Channels | Layers |
 ${rows}
+  }
+}
+`;
+
+/** A stage table of Bottlenecks with a stage left out, and a variant that overrides it to BasicBlocks with that stage in. */
+const OVERRIDDEN = `network OverrideNet {
+  input 32x32x3
+  classes 5
+  activation relu
+  convention torchvision
+  stages {
+    | Operator         | Resolution | Channels | Layers |
+    | Conv3x3          | 32x32      | 16       | 1      |
+    | Bottleneck, k3x3 | 16x16      | 32       | 1      |
+    | Bottleneck, k3x3 | 8x8        | 64       | 0      |
+    | Pooling & FC     | 8x8        | 32       | 1      |
+  }
+  variants {
+    | Name  |
+    | Basic |
+    | Base  |
+  }
+  overrides {
+    | Variant | Stages | Operator         | Channels | Layers |
+    | Basic   | 2, 3   | BasicBlock, k3x3 | 16, 32   | 2, 1   |
   }
 }
 `;
@@ -59,6 +85,9 @@ export const CONSTRUCTS: Record<string, string> = {
     | Bottleneck, k3x3 | 16x16 | 64 | 2 | 8  |
     | Pooling & FC     | 8x8   | 64 | 1 | -  |`,
   ).replace("| Layers |", "| Layers | Groups |"),
+  // Per-variant stage overrides: the first variant's own table (BasicBlocks, and stage 3,
+  // which the stage table leaves out at 0 layers) built and trained as any other.
+  overrides: OVERRIDDEN,
 };
 
 beforeAll(async () => {
@@ -187,5 +216,58 @@ describe("diagnostics after a row that failed", () => {
     | Pooling & FC | 16x16 | 32 | 1 |`,
     );
     expect(compile(source(text)).diagnostics.map((d) => d.code)).toEqual(["EFF2021"]);
+  });
+});
+
+describe("per-variant stage overrides", () => {
+  /** The layers of a compiled variant as a model sees them: names, kinds, shapes and weights (not the stage numbers). */
+  const layersOf = (text: string, variant?: string) => {
+    const compilation = compile(source(text), variant ? { variants: [variant] } : {});
+    expect(compilation.diagnostics).toEqual([]);
+    const [compiled] = compilation.variants;
+    return {
+      layers: compiled.ir.layers.map((l) => [l.name, l.kind, l.outputShape, l.weights.map((w) => w.shape)]),
+      params: compiled.cost.params,
+      macs: compiled.cost.macs,
+    };
+  };
+  const written = (rows: string) => net("OverrideNet", "activation relu", rows);
+
+  it("a variant's overrides build the network its own table written out would", () => {
+    expect(layersOf(OVERRIDDEN, "Basic")).toEqual(
+      layersOf(
+        written(`    | Conv3x3          | 32x32 | 16 | 1 |
+    | BasicBlock, k3x3 | 16x16 | 16 | 2 |
+    | BasicBlock, k3x3 | 8x8   | 32 | 1 |
+    | Pooling & FC     | 8x8   | 32 | 1 |`),
+      ),
+    );
+    // Without overrides the stage of 0 layers is left out.
+    expect(layersOf(OVERRIDDEN, "Base")).toEqual(
+      layersOf(
+        written(`    | Conv3x3          | 32x32 | 16 | 1 |
+    | Bottleneck, k3x3 | 16x16 | 32 | 1 |
+    | Pooling & FC     | 8x8   | 32 | 1 |`),
+      ),
+    );
+  });
+
+  it("the audit says which numbers an override set; diff lines stages up by number", () => {
+    const compilation = compile(source(OVERRIDDEN));
+    const [basic, base] = compilation.variants;
+    expect(basic.scaled.stages.map((s) => s.layers.provenance.endsWith("Basic's override"))).toEqual([
+      false,
+      true,
+      true,
+      false,
+    ]);
+    expect(base.scaled.stages.map((s) => s.stage.index)).toEqual([1, 2, 4]);
+    const d = diffVariants({ source: "a", compiled: base }, { source: "b", compiled: basic });
+    expect(d.stages.map((s) => [s.stage, s.layers.a, s.layers.b])).toEqual([
+      [1, 1, 1],
+      [2, 1, 2],
+      [3, null, 1],
+      [4, 1, 1],
+    ]);
   });
 });

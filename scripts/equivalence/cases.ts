@@ -54,7 +54,7 @@ export const CASES: readonly EquivalenceCase[] = [
     seed: 3,
   },
   { name: "resnet50", spec: "specs/resnet50.effnet", variant: "R50", torchvision: "resnet50", resolution: 64, seed: 4 },
-  { name: "resnet18", spec: "specs/resnet18.effnet", variant: "R18", torchvision: "resnet18", resolution: 64, seed: 6 },
+  { name: "resnet18", spec: "specs/resnet.effnet", variant: "R18", torchvision: "resnet18", resolution: 64, seed: 6 },
   {
     name: "resnext50_32x4d",
     spec: "specs/resnext50.effnet",
@@ -81,7 +81,7 @@ export const CASES: readonly EquivalenceCase[] = [
   },
   {
     name: "efficientnet_v2_s",
-    spec: "specs/efficientnetv2s.effnet",
+    spec: "specs/efficientnetv2.effnet",
     variant: "S",
     torchvision: "efficientnet_v2_s",
     resolution: 64,

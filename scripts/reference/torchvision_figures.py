@@ -18,12 +18,16 @@ import torchvision.models as models
 MODELS = [
     "resnet18",
     "resnet34",
+    "resnet50",
     "resnet101",
+    "resnet152",
     "wide_resnet50_2",
     "resnext50_32x4d",
     "mobilenet_v3_large",
     "mobilenet_v3_small",
     "efficientnet_v2_s",
+    "efficientnet_v2_m",
+    "efficientnet_v2_l",
     "mnasnet1_0",
     "mobilenet_v2",
     "mobilenet_v2_w0.5",
@@ -33,8 +37,8 @@ MODELS = [
 # Models built with arguments: NAME_wX is the builder NAME with width_mult=X.
 BUILDERS = {f"mobilenet_v2_w{w}": ("mobilenet_v2", {"width_mult": w}) for w in (0.5, 0.75, 1.4)}
 # Input side per model where it is not 224: the resolution of torchvision's eval transform
-# for the model's weights (EfficientNet_V2_S_Weights: crop_size=384).
-RESOLUTIONS = {"efficientnet_v2_s": 384}
+# for the model's weights (EfficientNet_V2_S_Weights: crop_size=384; _M_ and _L_Weights: 480).
+RESOLUTIONS = {"efficientnet_v2_s": 384, "efficientnet_v2_m": 480, "efficientnet_v2_l": 480}
 # Models whose state-dict names and shapes are listed too, for effnet's naming table (src/weights/naming.ts).
 STATE_DICTS = [
     "resnet18",
@@ -42,6 +46,7 @@ STATE_DICTS = [
     "mobilenet_v3_large",
     "mobilenet_v3_small",
     "efficientnet_v2_s",
+    "efficientnet_v2_m",
     "mnasnet1_0",
 ]
 

@@ -185,6 +185,11 @@ export const DIAGNOSTICS = {
     "column does not apply",
     (a) => `the ${a.column} column does not apply to ${q(a.operator)}`,
   ),
+  EFF2037: entry<{ stage: number; why: string }>(
+    "error",
+    "stage cannot be left out",
+    (a) => `stage ${a.stage} has 0 layers, but it cannot be left out: ${a.why}`,
+  ),
 
   // ---- semantics: scaling rules
   EFF2030: entry<{ what: string; found: string }>(
@@ -236,6 +241,29 @@ export const DIAGNOSTICS = {
     "error",
     "budget for an unknown variant",
     (a) => `the budget names variant ${q(a.name)}, which this spec does not define`,
+  ),
+  // `overrides { | Variant | Stages | … | }`: per-variant stage overrides (src/semantics/overrides.ts)
+  EFF2046: entry<{ name: string }>(
+    "error",
+    "override for an unknown variant",
+    (a) => `the overrides table names variant ${q(a.name)}, which this spec does not define`,
+  ),
+  EFF2047: entry<{ column: string; found: number; expected: number }>(
+    "error",
+    "wrong number of override values",
+    (a) =>
+      `the ${a.column} cell has ${a.found} values for ${a.expected} stages: give one per listed stage, or one for all of them`,
+  ),
+  EFF2048: entry<{ variant: string; stage: number; column: string; dimension: string; coefficient: number }>(
+    "error",
+    "override scaled by its variant",
+    (a) =>
+      `variant ${q(a.variant)} overrides stage ${a.stage}'s ${a.column} and scales ${a.dimension} by ${Number(a.coefficient.toPrecision(6))}: whether the override would be scaled is ambiguous`,
+  ),
+  EFF2049: entry<{ variant: string; stage: number; column: string }>(
+    "error",
+    "stage overridden twice",
+    (a) => `variant ${q(a.variant)} sets stage ${a.stage}'s ${a.column} more than once`,
   ),
 
   // ---- scaling and lowering

@@ -68,9 +68,12 @@ export function diffVariants(
   a: { source: string; compiled: CompiledVariant },
   b: { source: string; compiled: CompiledVariant },
 ): DiffDocument {
-  const stageCount = Math.max(a.compiled.scaled.stages.length, b.compiled.scaled.stages.length);
-  const view = (v: CompiledVariant, i: number) => {
-    const s = v.scaled.stages[i];
+  // Rows by stage number: a variant may leave a stage out (0 layers, src/semantics/overrides.ts).
+  const indices = [
+    ...new Set([...a.compiled.scaled.stages, ...b.compiled.scaled.stages].map((s) => s.stage.index)),
+  ].sort((x, y) => x - y);
+  const view = (v: CompiledVariant, index: number) => {
+    const s = v.scaled.stages.find((x) => x.stage.index === index);
     if (!s) return null;
     const c = v.cost.stages.find((x) => x.stage === s.stage.index);
     return {
@@ -83,11 +86,11 @@ export function diffVariants(
     };
   };
   const stages: StageDiff[] = [];
-  for (let i = 0; i < stageCount; i++) {
-    const x = view(a.compiled, i);
-    const y = view(b.compiled, i);
+  for (const index of indices) {
+    const x = view(a.compiled, index);
+    const y = view(b.compiled, index);
     stages.push({
-      stage: i + 1,
+      stage: index,
       operator: { a: x?.operator ?? null, b: y?.operator ?? null },
       channels: change(x?.channels ?? null, y?.channels ?? null),
       layers: change(x?.layers ?? null, y?.layers ?? null),

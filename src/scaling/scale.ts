@@ -1,5 +1,7 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { spatial } from "../ir/builder.ts";
+import { variantSpec } from "../semantics/overrides.ts";
+import { scalingPlan } from "../semantics/scaling.ts";
 import type { Spec, Stage, Variant } from "../semantics/spec.ts";
 import { applyRounding, fixed, ROUNDING_PRESETS, scaleAndRound, type Rounded } from "../vocabulary/rounding.ts";
 
@@ -56,16 +58,18 @@ export interface ScaleOptions {
  * width follows the spec's rounding preset (`rounding keras|torchvision`).
  */
 export function scale(
-  spec: Spec,
+  file: Spec,
   variant: Variant,
   options: ScaleOptions = {},
 ): { network?: ScaledNetwork; diagnostics: Diagnostic[] } {
+  // The variant's own stage table where its overrides set cells; the network carries it as its spec.
+  const spec = variantSpec(file, variant);
   const { depth, width } = spec.scaling;
   const height = variant.resolution;
   const inputWidth = Math.round((variant.resolution * spec.input.width) / spec.input.height);
   let current = { height, width: inputWidth };
   const stages: ScaledStage[] = [];
-  const plan = scalingPlan(spec);
+  const plan = scalingPlanOf(spec);
   spec.stages.forEach((stage, i) => {
     const previous = stages[stages.length - 1];
     const rule = plan[i];
@@ -101,10 +105,13 @@ export function scale(
       stage.params.expandedWidth !== undefined
         ? scaleAndRound(stage.params.expandedWidth, variant.width, width.rule)
         : undefined;
+    // A number a variant's override set says where it came from.
+    const from = (column: string, r: Rounded): Rounded =>
+      stage.overridden?.includes(column) ? { ...r, provenance: `${r.provenance}, ${variant.name}'s override` } : r;
     stages.push({
       stage,
-      channels,
-      layers,
+      channels: from("Channels", channels),
+      layers: from("Layers", layers),
       ...(expanded ? { expanded } : {}),
       inputResolution,
       outputResolution: current,
@@ -187,43 +194,8 @@ export function sizeProblems(spec: Spec, shape: ScaledShape, limits: SizeLimits)
   ].filter((p): p is string => Boolean(p));
 }
 
-/** Which rule gives a stage's channels and layers: decided once per spec, shared by scale() and scaledShape(). */
-interface StagePlan {
-  readonly channels: "previous" | "fixed" | "head" | "scaled";
-  readonly layers: "head" | "fixed" | "stem" | "scaled";
-}
-
-const plans = new WeakMap<Spec, readonly StagePlan[]>();
-
-function scalingPlan(spec: Spec): readonly StagePlan[] {
-  let plan = plans.get(spec);
-  if (!plan) {
-    const { depth, width } = spec.scaling;
-    // The stem: the plain layers before the first block (ResNet's conv and max pool, EfficientNet's conv).
-    const firstBlock = spec.stages.findIndex((s) => s.operator.role !== "layer");
-    const isStem = (i: number) => spec.stages[i].operator.role === "layer" && (firstBlock < 0 || i < firstBlock);
-    plan = spec.stages.map((stage, i) => ({
-      channels:
-        stage.operator.keepsChannels && i > 0
-          ? "previous"
-          : width.fixedStages.includes(stage.index)
-            ? "fixed"
-            : stage.operator.role === "head" && i > 0
-              ? "head"
-              : "scaled",
-      layers:
-        stage.operator.role === "head"
-          ? "head"
-          : depth.fixedStages.includes(stage.index)
-            ? "fixed"
-            : isStem(i) && !depth.scaledStages?.includes(stage.index)
-              ? "stem"
-              : "scaled",
-    }));
-    plans.set(spec, plan);
-  }
-  return plan;
-}
+/** The plan of the spec's stage table (src/semantics/scaling.ts), shared by scale() and scaledShape(). */
+const scalingPlanOf = (spec: Spec) => scalingPlan(spec.stages, spec.scaling);
 
 /** A scaled stage table as bare numbers: what a design-space search costs, without provenance. */
 export interface ScaledShape {
@@ -239,7 +211,7 @@ export interface ScaledShape {
  * functions, so a test can hold the two equal. `resolution` is the rounded input height.
  */
 export function scaledShape(spec: Spec, width: number, depth: number, resolution: number): ScaledShape {
-  const plan = scalingPlan(spec);
+  const plan = scalingPlanOf(spec);
   const widthRule = spec.scaling.width.rule;
   const depthRule = spec.scaling.depth.rule;
   const head = ROUNDING_PRESETS[spec.rounding].headValue;

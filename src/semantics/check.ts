@@ -15,6 +15,7 @@ import {
 import type { Document, Entry } from "../syntax/ast.ts";
 import { checkScaling, phiCoefficients, REFERENCE_SCALING } from "./scaling.ts";
 import type { Budget, BudgetMetric, Scaling, Spec, Stage, Variant } from "./spec.ts";
+import { applyOverrides } from "./overrides.ts";
 import { checkStages, isNotApplicable } from "./stages.ts";
 import { readTable, type ColumnDef } from "./tables.ts";
 import { ArgReader, numberValue } from "./values.ts";
@@ -49,6 +50,7 @@ interface Draft {
   stagesEntry?: Entry;
   scalingEntry?: Entry;
   variantsEntry?: Entry;
+  overridesEntry?: Entry;
   variantLines: Entry[];
   budgetLines: Entry[];
 }
@@ -176,6 +178,8 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
     required: true,
     repeatable: false,
     syntax: "stages { | Stage | Operator | … | }",
+    summary:
+      "the stage table (Table 1): one row per stage, each row's resolution its input's; Layers 0 leaves a stage of stride 1 out (a variant's overrides may give it layers)",
     read: (e, a, d) => void (d.stagesEntry = e),
   },
   scaling: {
@@ -191,6 +195,15 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
     repeatable: false,
     syntax: "variants { | Name | Width | Depth | Resolution | Dropout | }",
     read: (e, a, d) => void (d.variantsEntry = e),
+  },
+  overrides: {
+    form: "table",
+    required: false,
+    repeatable: false,
+    syntax: "overrides { | Variant | Stages | Operator | Channels | Layers | }",
+    summary:
+      "per-variant stage overrides: each row sets, for one variant and the listed stages (`3, 4, 5, 6`), the stage table's own columns (one value per stage, or one for all; `-` keeps the table's); Layers 0 leaves a stride-1 stage out. The variant's table is checked as the spec's, and an override may not be scaled by its variant (Depth 1 for Layers, Width 1 for Channels) unless the stage is fixed",
+    read: (e, a, d) => void (d.overridesEntry = e),
   },
   variant: {
     form: "value",
@@ -342,17 +355,17 @@ export function check(document: Document, options: CheckOptions = {}): CheckResu
       );
   }
 
-  const { stages, rowCount } = draft.stagesEntry
-    ? checkStages(
-        draft.stagesEntry,
-        { activation: draft.activation, seRatio: draft.seRatio, seRule: draft.seRule, input: draft.input },
-        diagnostics,
-      )
-    : { stages: [], rowCount: 0 };
+  const defaults = { activation: draft.activation, seRatio: draft.seRatio, seRule: draft.seRule, input: draft.input };
+  const { stages, rowCount, rows } = draft.stagesEntry
+    ? checkStages(draft.stagesEntry, defaults, diagnostics)
+    : { stages: [], rowCount: 0, rows: [] };
   const scaling = draft.scalingEntry
     ? checkScaling(draft.scalingEntry, rowCount || undefined, diagnostics)
     : REFERENCE_SCALING;
-  const variants = checkVariants(draft, scaling, diagnostics);
+  const scaled = checkVariants(draft, scaling, diagnostics);
+  const variants = draft.overridesEntry
+    ? applyOverrides(draft.overridesEntry, scaled, rows, defaults, scaling, diagnostics)
+    : scaled;
   const budgets = readBudgets(draft.budgetLines, variants, diagnostics);
 
   if (hasErrors(diagnostics) || !nameAtom || !draft.input || draft.classes === undefined) return { diagnostics };

@@ -4,7 +4,7 @@ import { didYouMean } from "../diagnostics/suggest.ts";
 import { applyRounding, fmt, ROUNDING_RULES, type RoundingKind, type RoundingRule } from "../vocabulary/rounding.ts";
 import type { Entry } from "../syntax/ast.ts";
 import { dimensionOf, SCALING_DIMENSIONS, type Coefficient, type ScalingDimension } from "../vocabulary/dimensions.ts";
-import type { DimensionRule, Scaling } from "./spec.ts";
+import type { DimensionRule, Scaling, Stage } from "./spec.ts";
 import { ArgReader } from "./values.ts";
 
 /**
@@ -317,4 +317,49 @@ export function phiCoefficients(
     width: beta ** phi,
     resolution: applyRounding(baseResolution * gamma ** phi, scaling.resolution.rule),
   };
+}
+
+/** Which rule gives a stage's channels and layers: decided once per stage table, shared by scaling and the overrides' checks. */
+export interface StagePlan {
+  readonly channels: "previous" | "fixed" | "head" | "scaled";
+  readonly layers: "head" | "fixed" | "stem" | "scaled";
+}
+
+const plans = new WeakMap<readonly Stage[], WeakMap<Scaling, readonly StagePlan[]>>();
+
+/**
+ * Per stage, what scaling does to it: pooling keeps its input's channels, `fixed stages`
+ * keep their numbers, the head's width follows the rounding preset, and the stem (the
+ * plain layers before the first block, ResNet's conv and max pool, EfficientNet's conv)
+ * and the head are not repeated unless `scale stages` says so.
+ */
+export function scalingPlan(stages: readonly Stage[], scaling: Scaling): readonly StagePlan[] {
+  const byScaling = plans.get(stages) ?? new WeakMap<Scaling, readonly StagePlan[]>();
+  plans.set(stages, byScaling);
+  let plan = byScaling.get(scaling);
+  if (!plan) {
+    const { depth, width } = scaling;
+    const firstBlock = stages.findIndex((s) => s.operator.role !== "layer");
+    const isStem = (i: number) => stages[i].operator.role === "layer" && (firstBlock < 0 || i < firstBlock);
+    plan = stages.map((stage, i) => ({
+      channels:
+        stage.operator.keepsChannels && i > 0
+          ? "previous"
+          : width.fixedStages.includes(stage.index)
+            ? "fixed"
+            : stage.operator.role === "head" && i > 0
+              ? "head"
+              : "scaled",
+      layers:
+        stage.operator.role === "head"
+          ? "head"
+          : depth.fixedStages.includes(stage.index)
+            ? "fixed"
+            : isStem(i) && !depth.scaledStages?.includes(stage.index)
+              ? "stem"
+              : "scaled",
+    }));
+    byScaling.set(scaling, plan);
+  }
+  return plan;
 }

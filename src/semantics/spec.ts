@@ -42,6 +42,8 @@ export interface Stage {
   readonly layers: number;
   /** Inferred from this row's resolution and the next one's (Table 1's convention). */
   readonly stride: number;
+  /** The columns a variant's overrides set in this row (src/semantics/overrides.ts); absent in the spec's own table. */
+  readonly overridden?: readonly string[];
   readonly spans: {
     readonly row: Span;
     readonly operator: Span;
@@ -90,6 +92,11 @@ export interface Variant {
   readonly phi?: number;
   /** Figures the spec cites (e.g. the paper's Table 2), for comparison in reports. */
   readonly reported: { readonly params?: number; readonly macs?: number };
+  /**
+   * The variant's own stage table, where the `overrides` table sets some of its cells
+   * (ResNet-18's BasicBlocks, EfficientNetV2-M's layers); absent: the spec's.
+   */
+  readonly stages?: readonly Stage[];
 }
 
 export type { BudgetMetric };

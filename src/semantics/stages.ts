@@ -14,7 +14,7 @@ import {
 } from "../operators/table.ts";
 import { atomsText, type Atom, type Cell, type Entry } from "../syntax/ast.ts";
 import type { Stage } from "./spec.ts";
-import { readTable, type ColumnDef } from "./tables.ts";
+import { readTable, type ColumnDef, type TableRow } from "./tables.ts";
 import { isPlainNumber, numberValue } from "./values.ts";
 
 /** The stage table's columns: Table 1's five, and optional ones that override the operator cell's defaults. */
@@ -88,10 +88,12 @@ interface Draft {
   readonly channels?: number;
   readonly layers?: number;
   readonly declaredStride?: { value: number; span: Span };
+  /** Columns a variant's overrides gave this row (none in the spec's own table). */
+  readonly overridden: readonly string[];
   readonly spans: Stage["spans"];
 }
 
-const cellText = (cell: Cell) => atomsText(cell.atoms) || "(empty)";
+export const cellText = (cell: Cell) => atomsText(cell.atoms) || "(empty)";
 
 /** `-` (or nothing) in an optional column: the paper's "not applicable". */
 export const isNotApplicable = (cell: Cell) =>
@@ -103,13 +105,14 @@ const OPERATOR_EXAMPLES = [...OPERATORS.map((o) => o.syntax.split(",")[0]), "MBC
 /**
  * Reads and checks the stage table. Every row is checked even after an error in an
  * earlier row, so one run reports them all; strides are inferred from consecutive
- * resolutions once every row has been read.
+ * resolutions once every row has been read. `rows` are the table's rows as read, which a
+ * variant's overrides (src/semantics/overrides.ts) lay their cells over.
  */
 export function checkStages(
   entry: Entry,
   defaults: NetworkDefaults,
   diagnostics: Diagnostic[],
-): { stages: Stage[]; rowCount: number } {
+): { stages: Stage[]; rowCount: number; rows: readonly TableRow[] } {
   const table = readTable(entry, "stage", STAGE_COLUMNS, diagnostics);
   if (!table) {
     diagnostics.push(
@@ -117,10 +120,25 @@ export function checkStages(
         help: "the first row names the columns: `| Stage | Operator | Resolution | Channels | Layers |`",
       }),
     );
-    return { stages: [], rowCount: 0 };
+    return { stages: [], rowCount: 0, rows: [] };
   }
+  return { stages: stagesFromRows(table.rows, defaults, diagnostics), rowCount: table.rows.length, rows: table.rows };
+}
+
+/**
+ * The stages of a table's rows: the spec's own rows, or a variant's (its overrides laid over
+ * them; `overridden` names the columns an override gave a row). A row of 0 layers is a stage
+ * the network leaves out (EfficientNetV2-S has no stage 8, V2-M and V2-L do): it is checked
+ * like the others, must keep the resolution, and is not among the returned stages.
+ */
+export function stagesFromRows(
+  rows: readonly TableRow[],
+  defaults: NetworkDefaults,
+  diagnostics: Diagnostic[],
+  overridden?: (position: number) => readonly string[],
+): Stage[] {
   const drafts: Draft[] = [];
-  for (const row of table.rows) {
+  for (const row of rows) {
     const stageCell = row.cell("Stage");
     if (stageCell) {
       const n = numberValue(stageCell.atoms[0]);
@@ -141,14 +159,24 @@ export function checkStages(
     const strideCell = row.cell("Stride");
     const stride =
       strideCell && !isNotApplicable(strideCell) ? positiveInteger(strideCell, "the stride", diagnostics) : undefined;
+    // Pooling keeps its input's channels: in a variant's table, unless an override sets its
+    // own, it follows its input (ResNet-18's head after 512 channels, where the table's
+    // ResNet-50 has 2048); the spec's own table is checked (checkPlacement).
+    const previous = presentBefore(drafts, drafts.length, row.position);
+    const follows =
+      overridden !== undefined &&
+      operator.def.keepsChannels === true &&
+      previous?.channels !== undefined &&
+      !overridden(row.position).includes("Channels");
     drafts.push({
       index: row.position,
       operator: operator.def,
       params: operator.params,
       resolution: readResolution(resolutionCell, diagnostics),
-      channels: positiveInteger(channelsCell, "the number of channels", diagnostics),
-      layers: positiveInteger(layersCell, "the number of layers", diagnostics),
+      channels: follows ? previous!.channels : positiveInteger(channelsCell, "the number of channels", diagnostics),
+      layers: layerCount(layersCell, diagnostics),
       declaredStride: stride !== undefined ? { value: stride, span: strideCell!.span } : undefined,
+      overridden: overridden?.(row.position) ?? [],
       spans: {
         row: row.row.span,
         operator: operatorCell.span,
@@ -160,7 +188,48 @@ export function checkStages(
   }
   checkPlacement(drafts, diagnostics);
   checkInputResolution(drafts, defaults, diagnostics);
-  return { stages: inferStrides(drafts, diagnostics), rowCount: table.rows.length };
+  if (drafts.length > 0 && drafts.every((d) => d.layers === 0)) {
+    diagnostics.push(
+      diagnostic(
+        "EFF2037",
+        { stage: drafts[0].index, why: "every stage has 0 layers, and a network needs at least one" },
+        drafts[0].spans.layers,
+      ),
+    );
+    return [];
+  }
+  return inferStrides(drafts, diagnostics);
+}
+
+/**
+ * The draft that feeds row `position`: the nearest one before it, past rows of 0 layers
+ * only (a row that failed to read leaves its successor's input unknown).
+ */
+function presentBefore(drafts: readonly Draft[], before: number, position: number): Draft | undefined {
+  let expected = position - 1;
+  for (let i = before - 1; i >= 0; i--) {
+    const d = drafts[i];
+    if (d.index !== expected) return undefined;
+    if (d.layers !== 0) return d;
+    expected--;
+  }
+  return undefined;
+}
+
+/** A Layers cell: a whole number of repeats, 0 for a stage the network leaves out. */
+function layerCount(cell: Cell, diagnostics: Diagnostic[]): number | undefined {
+  const value = cell.atoms.length === 1 && isPlainNumber(cell.atoms[0]) ? numberValue(cell.atoms[0]) : undefined;
+  if (value === undefined || !Number.isInteger(value) || value < 0) {
+    diagnostics.push(
+      diagnostic(
+        "EFF2027",
+        { what: "the number of layers is a whole number (0: the network leaves the stage out)", found: cellText(cell) },
+        cell.span,
+      ),
+    );
+    return undefined;
+  }
+  return value;
 }
 
 function positiveInteger(cell: Cell, what: string, diagnostics: Diagnostic[]): number | undefined {
@@ -194,8 +263,8 @@ function readResolution(cell: Cell, diagnostics: Diagnostic[]): { height: number
   return undefined;
 }
 
-/** Splits an operator cell at its commas: the name, then modifiers. */
-function splitAtCommas(atoms: readonly Atom[]): Atom[][] {
+/** Splits a cell's atoms at its commas: an operator's name, then modifiers; a list's values. */
+export function splitAtCommas(atoms: readonly Atom[]): Atom[][] {
   const groups: Atom[][] = [[]];
   for (const atom of atoms) {
     if (atom.text === ",") groups.push([]);
@@ -374,10 +443,11 @@ function readOperator(
 /** The head classifies, so it comes last and once; pooling keeps its input's channels. */
 function checkPlacement(drafts: readonly Draft[], diagnostics: Diagnostic[]): void {
   drafts.forEach((d, i) => {
-    // Only the row right before: after a row that failed (an unknown operator) its input is unknown.
-    const previous = drafts[i - 1]?.index === d.index - 1 ? drafts[i - 1] : undefined;
+    // The stage that feeds this one: unknown after a row that failed (an unknown operator).
+    const previous = presentBefore(drafts, i, d.index);
     if (
       d.operator.keepsChannels &&
+      d.layers !== 0 &&
       previous?.channels !== undefined &&
       d.channels !== undefined &&
       d.channels !== previous.channels
@@ -474,7 +544,24 @@ function inferStrides(drafts: readonly Draft[], diagnostics: Diagnostic[]): Stag
         stride = rh;
       }
     }
-    if (stride !== undefined && d.resolution && d.channels !== undefined && d.layers !== undefined) {
+    if (d.layers === 0 && stride !== undefined && stride !== 1 && d.resolution && next?.resolution) {
+      diagnostics.push(
+        diagnostic(
+          "EFF2037",
+          {
+            stage: d.index,
+            why: `its stride is ${stride} (${d.resolution.height}x${d.resolution.width} → ${next.resolution.height}x${next.resolution.width}), and the stages after it are written for the smaller resolution`,
+          },
+          d.spans.layers,
+          {
+            related: [{ span: d.spans.resolution, message: "this stage's input resolution" }],
+            help: "only a stage of stride 1 can have 0 layers",
+          },
+        ),
+      );
+      stride = undefined;
+    }
+    if (stride !== undefined && d.resolution && d.channels !== undefined && d.layers !== undefined && d.layers > 0) {
       stages.push({
         index: d.index,
         operator: d.operator,
@@ -484,6 +571,7 @@ function inferStrides(drafts: readonly Draft[], diagnostics: Diagnostic[]): Stag
         layers: d.layers,
         stride,
         spans: d.spans,
+        ...(d.overridden.length ? { overridden: d.overridden } : {}),
       });
     }
   });

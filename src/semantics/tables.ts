@@ -13,6 +13,8 @@ export interface ColumnDef {
   /** Other header texts for the same column, lower case. */
   readonly aliases: readonly string[];
   readonly required: boolean;
+  /** Why this table does not take the column after all (EFF2010, with this as its help): the overrides table's Resolution. */
+  readonly refused?: string;
 }
 
 export interface TableRow {
@@ -62,6 +64,13 @@ export function readTable(
         diagnostic("EFF2013", { name: column.name }, cell.span, {
           related: [{ span: seen.get(column.name)!, message: "first here" }],
         }),
+      );
+      order.push(undefined);
+      continue;
+    }
+    if (column?.refused) {
+      diagnostics.push(
+        diagnostic("EFF2010", { name: atomsText(cell.atoms), table: tableName }, cell.span, { help: column.refused }),
       );
       order.push(undefined);
       continue;

@@ -105,6 +105,14 @@ export const PREPROCESSING = {
     rescale: 1 / 255,
     normalization: { mean: IMAGENET_MEAN, std: IMAGENET_STD, stored: false },
   },
+  // Keras mobilenet.py, mobilenet_v2.py preprocess_input: imagenet_utils mode "tf", x / 127.5 − 1,
+  // outside the model; here (x / 255 − 0.5) / 0.5, the same [−1, 1], inside it, with no weights.
+  tf: {
+    summary:
+      'tf: pixels to [−1, 1] (Keras mobilenet.preprocess_input, mode "tf"): Rescaling(1/255), Normalize(0.5, 0.5) as constants',
+    rescale: 1 / 255,
+    normalization: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], stored: false },
+  },
   none: { summary: "none: the model sees its input as given" },
 } as const satisfies Record<string, Preprocessing>;
 

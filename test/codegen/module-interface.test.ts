@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { BuildOptions, GeneratedModelModule, ModelMetadata } from "../../src/runtime/module.ts";
 import type * as b0 from "../../generated/efficientnet/b0.ts";
-import type * as v2s from "../../generated/efficientnetv2s/s.ts";
-import type * as r18 from "../../generated/resnet18/r18.ts";
+import type * as v2s from "../../generated/efficientnetv2/s.ts";
+import type * as r18 from "../../generated/resnet/r18.ts";
 import type * as small from "../../generated/mobilenetv3small/small.ts";
 import { shippedVariants } from "./shipped.ts";
 

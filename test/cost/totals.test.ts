@@ -18,6 +18,8 @@ const CONVENTIONS = ["keras", "torchvision"] as const;
 function expectAgree(compilation: ReturnType<typeof compile>) {
   expect(compilation.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   for (const v of compilation.variants) {
+    // A variant's own stage table (overrides: ResNet-18's BasicBlocks) may lack closed forms its spec's has.
+    if (!closedFormCovers(v.scaled.spec)) continue;
     const ir = v.cost;
     const fast = networkTotals(v.scaled);
     expect({ variant: v.variant.name, params: fast.params, macs: fast.macs }).toEqual({

@@ -7,7 +7,7 @@ import { irWeights, referenceNames } from "../../src/weights/naming.ts";
  * Shipped specs that mirror a torchvision model, against that model's own figures:
  * trainable parameters, BN running statistics (running_mean + running_var) and
  * multiply-adds counted the standard way (Conv: kh·kw·(cin/groups)·cout·Hout·Wout;
- * Linear: in·out) at the reference's resolution (224×224, EfficientNetV2-S 384×384), computed from torchvision 0.14 with weights=None by
+ * Linear: in·out) at the reference's resolution (224×224; EfficientNetV2-S 384×384, -M and -L 480×480), computed from torchvision 0.14 with weights=None by
  * scripts/reference/torchvision_figures.py, whose output is checked in beside this test.
  * Exact equality: a count either follows the reference's rules or it does not.
  */
@@ -26,14 +26,20 @@ const REFERENCE = JSON.parse(readFileSync(new URL("torchvision_figures.json", im
 
 /** Spec file, its variant, and the torchvision builder it mirrors. */
 const MIRRORS = [
-  { spec: "specs/resnet18.effnet", variant: "R18", model: "resnet18" },
-  { spec: "specs/resnet34.effnet", variant: "R34", model: "resnet34" },
-  { spec: "specs/resnet101.effnet", variant: "R101", model: "resnet101" },
+  { spec: "specs/resnet.effnet", variant: "R18", model: "resnet18" },
+  { spec: "specs/resnet.effnet", variant: "R34", model: "resnet34" },
+  { spec: "specs/resnet.effnet", variant: "R50", model: "resnet50" },
+  { spec: "specs/resnet.effnet", variant: "R101", model: "resnet101" },
+  { spec: "specs/resnet.effnet", variant: "R152", model: "resnet152" },
+  { spec: "specs/resnet50.effnet", variant: "R50", model: "resnet50" },
+  { spec: "specs/resnet152.effnet", variant: "R152", model: "resnet152" },
   { spec: "specs/wideresnet50.effnet", variant: "WR50", model: "wide_resnet50_2" },
   { spec: "specs/resnext50.effnet", variant: "X50", model: "resnext50_32x4d" },
   { spec: "specs/mobilenetv3.effnet", variant: "Large", model: "mobilenet_v3_large" },
   { spec: "specs/mobilenetv3small.effnet", variant: "Small", model: "mobilenet_v3_small" },
-  { spec: "specs/efficientnetv2s.effnet", variant: "S", model: "efficientnet_v2_s" },
+  { spec: "specs/efficientnetv2.effnet", variant: "S", model: "efficientnet_v2_s" },
+  { spec: "specs/efficientnetv2.effnet", variant: "M", model: "efficientnet_v2_m" },
+  { spec: "specs/efficientnetv2.effnet", variant: "L", model: "efficientnet_v2_l" },
   { spec: "specs/mnasnet.effnet", variant: "M1", model: "mnasnet1_0" },
   { spec: "specs/mobilenetv2.effnet", variant: "W050", model: "mobilenet_v2_w0.5" },
   { spec: "specs/mobilenetv2.effnet", variant: "W075", model: "mobilenet_v2_w0.75" },
@@ -76,4 +82,64 @@ describe("weights are named as torchvision's state dict", () => {
       expect(ours).toEqual(REFERENCE.models[model].stateDict);
     },
   );
+});
+
+/**
+ * Keras's MobileNet (v1), which torchvision does not have: its network rebuilt in torch by
+ * the rules of keras/src/applications/mobilenet.py (scripts/reference/keras_mobilenet_figures.py,
+ * output checked in beside this test), for every α and resolution Keras has weights for.
+ */
+const KERAS_MOBILENET = JSON.parse(readFileSync(new URL("keras_mobilenet_figures.json", import.meta.url), "utf8")) as {
+  models: Record<string, { alpha: number; resolution: number; trainable: number; nonTrainable: number; macs: number }>;
+};
+const MOBILENET_V1 = Object.entries(KERAS_MOBILENET.models).map(([model, r]) => ({
+  variant: `V1_${r.alpha === 1 ? "1.0" : r.alpha}_${r.resolution}`,
+  model,
+  reference: r,
+}));
+
+describe("specs/mobilenetv1.effnet against Keras's MobileNet", () => {
+  it("has a variant for each of Keras's 16 models", () => {
+    const text = readFileSync(new URL("../../specs/mobilenetv1.effnet", import.meta.url), "utf8");
+    const { spec } = compile({ path: "specs/mobilenetv1.effnet", text }, { checkOnly: true });
+    expect(spec!.variants.map((v) => v.name).sort()).toEqual(MOBILENET_V1.map((m) => m.variant).sort());
+    expect(MOBILENET_V1).toHaveLength(16);
+  });
+
+  it.each(MOBILENET_V1)("$variant = Keras $model", ({ variant, reference }) => {
+    const text = readFileSync(new URL("../../specs/mobilenetv1.effnet", import.meta.url), "utf8");
+    const compilation = compile({ path: "specs/mobilenetv1.effnet", text }, { variants: [variant] });
+    expect(compilation.diagnostics).toEqual([]);
+    const [compiled] = compilation.variants;
+    expect(compiled.ir.inputShape.slice(0, 2)).toEqual([reference.resolution, reference.resolution]);
+    expect({
+      trainable: compiled.cost.params.trainable,
+      nonTrainable: compiled.cost.params.nonTrainable,
+      macs: compiled.cost.macs,
+    }).toEqual({ trainable: reference.trainable, nonTrainable: reference.nonTrainable, macs: reference.macs });
+  });
+
+  // The rebuilt network against the published figures, to their printed digits: Howard et al.
+  // 2017, Table 6 (width at 224 px) and Table 7 (resolution at α = 1), as Keras's mobilenet.py
+  // docstring prints them (millions of multiply-adds, millions of parameters); Keras's
+  // applications table gives 4.3M parameters for MobileNet (count_params(), α = 1, 224 px).
+  const PUBLISHED = [
+    { model: "mobilenet_1.00_224", macs: 569, params: 4.2 },
+    { model: "mobilenet_0.75_224", macs: 325, params: 2.6 },
+    { model: "mobilenet_0.50_224", macs: 149, params: 1.3 },
+    { model: "mobilenet_0.25_224", macs: 41, params: 0.5 },
+    { model: "mobilenet_1.00_192", macs: 418, params: 4.2 },
+    { model: "mobilenet_1.00_160", macs: 290, params: 4.2 },
+    { model: "mobilenet_1.00_128", macs: 186, params: 4.2 },
+  ];
+  it.each(PUBLISHED)("the rebuilt $model has the published $macs M MACs and $params M parameters", (p) => {
+    const r = KERAS_MOBILENET.models[p.model];
+    // Printed as whole millions of MACs (rounded or cut), and parameters to 0.1 M.
+    expect(Math.abs(r.macs / 1e6 - p.macs)).toBeLessThan(1);
+    expect(Math.abs(r.trainable / 1e6 - p.params)).toBeLessThanOrEqual(0.05);
+  });
+  it("the rebuilt α = 1 model has Keras's 4.3M parameters in all", () => {
+    const r = KERAS_MOBILENET.models["mobilenet_1.00_224"];
+    expect(Math.round((r.trainable + r.nonTrainable) / 1e5) / 10).toBe(4.3);
+  });
 });

@@ -96,11 +96,11 @@ describe("effnet diff", () => {
   });
 
   it("two specs, FILE:VARIANT; a single-variant spec may omit it", async () => {
-    const r = await run("diff", "specs/efficientnet.effnet:B0", "specs/resnet18.effnet", "--json");
+    const r = await run("diff", "specs/efficientnet.effnet:B0", "specs/resnext50.effnet", "--json");
     expect(r.code).toBe(0);
     const d = JSON.parse(r.stdout) as DiffDocument;
-    expect([d.a.network, d.b.network]).toEqual(["EfficientNet", "ResNet18"]);
-    expect((await run("diff", "specs/efficientnet.effnet", "specs/resnet18.effnet")).code).toBe(2);
+    expect([d.a.network, d.b.network]).toEqual(["EfficientNet", "ResNeXt50"]);
+    expect((await run("diff", "specs/efficientnet.effnet", "specs/resnext50.effnet")).code).toBe(2);
     expect((await run("diff", "specs/efficientnet.effnet", "B0", "B99")).code).toBe(2);
   });
 });

@@ -23,11 +23,11 @@ const RESOLUTION = 64;
 /** ResNets at 32 px (a 1×1 last feature map): the cpu backend runs ResNeXt's 32 groups one by one. */
 const CASES: readonly { spec: string; variant: string; kinds: string; resolution?: number }[] = [
   { spec: "efficientnet", variant: "B0", kinds: "MBConv with SE, Keras padding and stored normalization, softmax" },
-  { spec: "efficientnetv2s", variant: "S", kinds: "FusedMBConv and MBConv with SE" },
+  { spec: "efficientnetv2", variant: "S", kinds: "FusedMBConv and MBConv with SE" },
   { spec: "mobilenetv2", variant: "V2", kinds: "MBConv1 (depthwise separable) and MBConv6, relu6" },
   { spec: "mnasnet", variant: "M1", kinds: "MBConv3/6 with 5×5 kernels, relu" },
   { spec: "mobilenetv3", variant: "Large", kinds: "hard swish, hard-sigmoid SE, a two-layer classifier head" },
-  { spec: "resnet18", variant: "R18", kinds: "BasicBlock, max pooling, projection shortcuts", resolution: 32 },
+  { spec: "resnet", variant: "R18", kinds: "BasicBlock, max pooling, projection shortcuts", resolution: 32 },
   { spec: "resnext50", variant: "X50", kinds: "Bottleneck with grouped convolutions", resolution: 32 },
 ];
 
