@@ -33,6 +33,8 @@ MODELS = [
     "mobilenet_v2_w0.5",
     "mobilenet_v2_w0.75",
     "mobilenet_v2_w1.4",
+    *(f"regnet_x_{size}" for size in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
+    *(f"regnet_y_{size}" for size in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf", "128gf")),
 ]
 # Models built with arguments: NAME_wX is the builder NAME with width_mult=X.
 BUILDERS = {f"mobilenet_v2_w{w}": ("mobilenet_v2", {"width_mult": w}) for w in (0.5, 0.75, 1.4)}

@@ -45,6 +45,16 @@ const MIRRORS = [
   { spec: "specs/mobilenetv2.effnet", variant: "W075", model: "mobilenet_v2_w0.75" },
   { spec: "specs/mobilenetv2.effnet", variant: "V2", model: "mobilenet_v2" },
   { spec: "specs/mobilenetv2.effnet", variant: "W140", model: "mobilenet_v2_w1.4" },
+  ...(["400MF", "800MF", "1_6GF", "3_2GF", "8GF", "16GF", "32GF"] as const).map((size) => ({
+    spec: "specs/regnetx.effnet",
+    variant: `X${size}`,
+    model: `regnet_x_${size.toLowerCase()}`,
+  })),
+  ...(["400MF", "800MF", "1_6GF", "3_2GF", "8GF", "16GF", "32GF", "128GF"] as const).map((size) => ({
+    spec: "specs/regnety.effnet",
+    variant: `Y${size}`,
+    model: `regnet_y_${size.toLowerCase()}`,
+  })),
 ] as const;
 
 describe("shipped specs against torchvision's models", () => {
