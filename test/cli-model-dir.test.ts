@@ -1,4 +1,5 @@
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -121,15 +122,17 @@ describe("model directories: malformed model.json", () => {
     await expectRefused(dir, "EFF5014", /model\.json does not build .*unknown layer class `FancyPooling`/);
   });
 
-  it("an input larger than any image effnet reads is EFF5014 (predict would allocate it)", async () => {
+  it.each([
+    ["predict", (d: string, image: string) => run("predict", d, image, "--backend", "cpu")],
+    ["cam", (d: string, image: string) => run("cam", d, image, "--out", join(d, "..", "cam"), "--backend", "cpu")],
+  ])("an input larger than any image effnet reads is EFF5014 in %s (it would allocate it)", async (_, command) => {
     const dir = modelDir((j) => {
       j.modelTopology.config.layers[0].config.batch_input_shape = [null, 100000, 100000, 3];
     });
     const image = join(dir, "..", "small.png");
     writeFileSync(image, pngClaiming(2, 2));
-    await expectRefused(dir, "EFF5014", /its input is 100000×100000 pixels/, (d) =>
-      run("predict", d, image, "--backend", "cpu"),
-    );
+    await expectRefused(dir, "EFF5014", /its input is 100000×100000 pixels/, (d) => command(d, image));
+    expect(existsSync(join(dir, "..", "cam"))).toBe(false);
   });
 
   it("a missing model.json is EFF5010 with the fix", async () => {

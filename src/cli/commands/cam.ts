@@ -1,8 +1,6 @@
 import { basename, extname, join } from "node:path";
 import { camOverlayPng, classActivationMaps } from "../../runtime/cam.ts";
-import { readImageFile, SHAPE_CLASSES, shapesDataset, CHANNELS } from "../../runtime/data.ts";
-import { RuntimeUserError } from "../../runtime/errors.ts";
-import { loadModel } from "../../runtime/io.ts";
+import { CHANNELS, readImageFile } from "../../runtime/data.ts";
 import {
   EXIT,
   reportDiagnostics,
@@ -11,6 +9,7 @@ import {
   writeFilesAtomically,
   type CommandDef,
 } from "../command.ts";
+import { freshShapes, openClassifier } from "./predict.ts";
 import { BACKEND_OPTION, integerOption, parseBackend, useBackend } from "./train.ts";
 
 /** Not the seed training or `predict --synthetic` uses, so the maps are of unseen images. */
@@ -50,23 +49,12 @@ export const camCommand: CommandDef = {
     const classIndex = stringOption(inv, "class") === undefined ? undefined : integerOption(inv, "class", 0, 0);
     const out = stringOption(inv, "out") ?? "cams";
     await useBackend(parseBackend(stringOption(inv, "backend")));
-    const { model, info } = await loadModel(dir);
+    // The same checks as predict (square RGB input, at most MAX_IMAGE_PIXELS: EFF5014) and the same class names.
+    const { model, size, classNames: names } = await openClassifier(dir);
     try {
-      const [, size, width, channels] = model.inputs[0].shape as number[];
-      if (size !== width || channels !== CHANNELS)
-        throw new RuntimeUserError(
-          `${dir} holds a model whose input is ${size}×${width}×${channels}; effnet maps square RGB inputs`,
-        );
-      const classes = (model.outputs[0].shape as number[]).at(-1)!;
-      const names =
-        info?.classNames?.length === classes
-          ? info.classNames
-          : Array.from({ length: classes }, (_, i) => `class ${i}`);
       let inputs: { label: string; pixels: Float32Array }[];
       if (synthetic !== undefined) {
-        if (names.some((n, i) => n !== SHAPE_CLASSES[i]))
-          throw new RuntimeUserError(`${dir} was not trained on the shapes data set; give image files instead`);
-        const data = shapesDataset({ count: synthetic, resolution: size, classes, seed: SYNTHETIC_CAM_SEED });
+        const data = freshShapes(dir, names, synthetic, size, SYNTHETIC_CAM_SEED);
         const n = size * size * CHANNELS;
         inputs = Array.from({ length: data.count }, (_, i) => ({
           label: `shapes-${i + 1}-${data.classNames[data.labels[i]]}`,

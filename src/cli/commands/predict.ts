@@ -29,7 +29,7 @@ export async function openClassifier(dir: string): Promise<{
   if (height !== width || channels !== CHANNELS) {
     model.dispose();
     throw new RuntimeUserError(
-      `${dir} holds a model whose input is ${height}×${width}×${channels}; effnet predicts on square RGB inputs`,
+      `${dir} holds a model whose input is ${height}×${width}×${channels}; effnet reads square RGB inputs`,
     );
   }
   if (height * width > MAX_IMAGE_PIXELS) {
@@ -46,12 +46,18 @@ export async function openClassifier(dir: string): Promise<{
 }
 
 /** N freshly drawn shapes images (a seed training does not use), for a model trained on the shapes data set. */
-export function freshShapes(dir: string, classNames: readonly string[], count: number, size: number) {
+export function freshShapes(
+  dir: string,
+  classNames: readonly string[],
+  count: number,
+  size: number,
+  seed = SYNTHETIC_PREDICT_SEED,
+) {
   if (classNames.some((name, i) => name !== SHAPE_CLASSES[i]))
     throw new RuntimeUserError(
       `${dir} was not trained on the shapes data set (its classes are ${classNames.slice(0, 5).join(", ")}${classNames.length > 5 ? `, … ${classNames.length} in all` : ""}); give image files instead`,
     );
-  return shapesDataset({ count, resolution: size, classes: classNames.length, seed: SYNTHETIC_PREDICT_SEED });
+  return shapesDataset({ count, resolution: size, classes: classNames.length, seed });
 }
 
 function topK(probabilities: Float32Array, k: number): { index: number; probability: number }[] {
