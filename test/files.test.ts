@@ -114,15 +114,18 @@ describe("compile with colliding outputs", () => {
 });
 
 describe("after a writer was killed", () => {
-  it("the next write removes the temporaries a dead process staged, and no other file", () => {
+  it("the next write removes the temporaries and backups a dead process staged, and no other file", () => {
     const d = dir();
     const dead = 2 ** 22 + 12345; // above Linux's default pid_max (2^22): no process has it
-    const stale = join(d, `.a.txt.${dead}.1.tmp`);
-    const backup = join(d, `.a.txt.${dead}.2.old`);
-    const live = join(d, `.a.txt.${process.ppid}.3.tmp`); // a running process's: not ours to remove
-    for (const f of [stale, backup, live, join(d, "a.txt")]) writeFileSync(f, "x");
+    const stale = join(d, `.a.txt.effnet-${dead}-1.tmp`);
+    const backup = join(d, `.a.txt.effnet-${dead}-2.old`); // no journal: the target was never replaced
+    const live = join(d, `.a.txt.effnet-${process.ppid}-3.tmp`); // a running process's: not ours to remove
+    const users = join(d, `.a.txt.${dead}.4.tmp`); // not effnet's naming: a file of the user's
+    for (const f of [stale, backup, live, users, join(d, "a.txt")]) writeFileSync(f, "x");
     writeAllOrNothing([{ path: join(d, "a.txt"), content: "new" }]);
-    expect(readdirSync(d).sort()).toEqual([`.a.txt.${dead}.2.old`, `.a.txt.${process.ppid}.3.tmp`, "a.txt"].sort());
+    expect(readdirSync(d).sort()).toEqual(
+      [`.a.txt.effnet-${process.ppid}-3.tmp`, `.a.txt.${dead}.4.tmp`, "a.txt"].sort(),
+    );
     expect(readFileSync(join(d, "a.txt"), "utf8")).toBe("new");
   });
 });

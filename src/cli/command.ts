@@ -3,7 +3,13 @@ import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { MAX_DIAGNOSTICS_SHOWN, renderDiagnostics, summaryLine } from "../diagnostics/render.ts";
 import type { SourceFile } from "../diagnostics/source.ts";
 import { FileTooLargeError, readBounded } from "../files/read.ts";
-import { CollidingOutputsError, WriteError, writeAllOrNothing, type FileToWrite } from "../files/write.ts";
+import {
+  CollidingOutputsError,
+  recoverInterruptedWrites,
+  WriteError,
+  writeAllOrNothing,
+  type FileToWrite,
+} from "../files/write.ts";
 import { fsReason } from "../runtime/errors.ts";
 
 // In a module of their own so that src/cli/main.ts can use them without loading the compiler.
@@ -96,8 +102,22 @@ export function compileFile(
 
 /** Writes every file or none (src/files/write.ts); a failure is one EFF0003 naming the file. */
 export function writeFilesAtomically(files: readonly FileToWrite[]): Diagnostic[] {
+  return writeDiagnostics(() => writeAllOrNothing(files));
+}
+
+/**
+ * Rolls back what a killed write left in these directories (src/files/write.ts), for a command
+ * that compares its outputs with what is on disk before writing; a failure is one EFF0003.
+ */
+export function recoverOutputs(dirs: Iterable<string>): Diagnostic[] {
+  return writeDiagnostics(() => {
+    for (const dir of dirs) recoverInterruptedWrites(dir);
+  });
+}
+
+function writeDiagnostics(write: () => void): Diagnostic[] {
   try {
-    writeAllOrNothing(files);
+    write();
     return [];
   } catch (e) {
     if (e instanceof CollidingOutputsError)

@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Dialect } from "../../codegen/emit.ts";
 import { DEFAULT_OUT_DIR, generateModules, type GeneratedModule } from "../../codegen/generate.ts";
 import {
   compileFile,
   EXIT,
   listOption,
+  recoverOutputs,
   stringOption,
   VARIANT_OPTIONS,
   writeFilesAtomically,
@@ -71,6 +73,13 @@ export const compileCommand: CommandDef = {
     }
     if (failed) {
       inv.io.err("nothing written: fix the errors above first\n");
+      return EXIT.errors;
+    }
+    // A write killed half-way is rolled back first (src/files/write.ts), so that what is compared
+    // below is the old set of modules, not a mixture of old and new.
+    const unrecovered = recoverOutputs(new Set(modules.map((m) => dirname(m.path))));
+    if (unrecovered.length) {
+      reportDiagnostics(unrecovered, undefined, inv.io, false);
       return EXIT.errors;
     }
     const changed = modules.filter((m) => readIfExists(m.path) !== m.content);
