@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import {
   chmodSync,
+  chownSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -127,5 +129,57 @@ describe("after a writer was killed", () => {
       [`.a.txt.effnet-${process.ppid}-3.tmp`, `.a.txt.${dead}.4.tmp`, "a.txt"].sort(),
     );
     expect(readFileSync(join(d, "a.txt"), "utf8")).toBe("new");
+  });
+});
+
+/**
+ * `fmt --write` where it may not write (issue 15, item 10): a coded line, the file unchanged,
+ * nothing staged left behind. Root writes through any mode, so as root the command runs as
+ * `nobody` (a child process with another uid), for whom the modes hold.
+ */
+describe("fmt --write without write permission", () => {
+  const asRoot = process.getuid?.() === 0;
+  const NOBODY = 65534;
+  const unformatted =
+    "network N {\n  input 32x32x3\n  classes   10\n  stages {\n| Stage | Operator | Resolution | Channels | Layers |\n| 1 | Conv3x3 | 32x32 | 8 | 1 |\n| 2 | Conv1x1 & Pooling & FC | 16x16 | 16 | 1 |\n  }\n}\n";
+  /** A case directory the command's user owns, holding an unformatted spec. */
+  function specIn(): { d: string; spec: string } {
+    const d = dir();
+    const spec = join(d, "n.effnet");
+    writeFileSync(spec, unformatted);
+    if (asRoot) {
+      chmodSync(work, 0o755);
+      chownSync(d, NOBODY, NOBODY);
+      chownSync(spec, NOBODY, NOBODY);
+    }
+    return { d, spec };
+  }
+  const fmtWrite = (spec: string) =>
+    spawnSync(process.execPath, ["bin/effnet.js", "fmt", "--write", spec], {
+      encoding: "utf8",
+      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+
+  it("the spec is not formatted, and fmt --write formats it where it may write", () => {
+    const { spec } = specIn();
+    const r = fmtWrite(spec);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(spec, "utf8")).not.toBe(unformatted);
+  });
+
+  it.each([
+    ["a read-only file", (d: string, spec: string) => chmodSync(spec, 0o444)],
+    ["a read-only directory", (d: string) => chmodSync(d, 0o555)],
+  ])("in %s: EFF0003 naming the file, exit 1, nothing changed or left behind", (_, lock) => {
+    const { d, spec } = specIn();
+    lock(d, spec);
+    const before = { mode: statSync(spec).mode, entries: readdirSync(d) };
+    const r = fmtWrite(spec);
+    chmodSync(d, 0o755);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toBe(`error[EFF0003]: cannot write ${spec}: permission denied\n`);
+    expect(readFileSync(spec, "utf8")).toBe(unformatted);
+    expect(statSync(spec).mode).toBe(before.mode);
+    expect(readdirSync(d)).toEqual(before.entries);
   });
 });

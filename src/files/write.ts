@@ -1,5 +1,7 @@
 import {
+  accessSync,
   chmodSync,
+  constants,
   closeSync,
   copyFileSync,
   existsSync,
@@ -252,6 +254,8 @@ export function writeAllOrNothing(files: readonly FileToWrite[]): void {
       const entry: JournalEntry = { target, temp: temporaryFor(target, "tmp") };
       entries.push(entry);
       const old = existsSync(target) ? statSync(target).mode & 0o7777 : undefined;
+      // Replacing is writing in place: a file we may not write is refused (EACCES), not renamed over.
+      if (old !== undefined) accessSync(target, constants.W_OK);
       writeDurably(entry.temp, file.content, old);
       if (old !== undefined) {
         chmodSync(entry.temp, old); // the umask may have narrowed it
