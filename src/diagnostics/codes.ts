@@ -18,6 +18,9 @@ function entry<A>(severity: Severity, title: string, message: (args: A) => strin
 }
 
 const q = (s: string | number) => `\`${s}\``;
+/** `a`, `b` or `c`: the choices a table offers, named by the call site as data. */
+const oneOf = (names: readonly string[]) =>
+  names.length < 2 ? names.map(q).join("") : `${names.slice(0, -1).map(q).join(", ")} or ${q(names[names.length - 1])}`;
 
 export const DIAGNOSTICS = {
   // ---- command line (no span; rendered as `effnet: error[EFF0xxx]: ...`)
@@ -143,15 +146,15 @@ export const DIAGNOSTICS = {
     (a) => `stage ${q(a.found)} is out of order: expected stage ${a.expected}`,
   ),
   EFF2021: entry<{ name: string }>("error", "unknown operator", (a) => `unknown operator ${q(a.name)}`),
-  EFF2022: entry<{ what: string; found: string }>(
+  EFF2022: entry<{ modifiers: readonly string[]; found: string }>(
     "error",
-    "invalid operator argument",
-    (a) => `${a.what}, found ${q(a.found)}`,
+    "unknown operator modifier",
+    (a) => `modifiers are ${a.modifiers.join(", ")}, found ${q(a.found)}`,
   ),
   EFF2023: entry<{ column: string; found: string }>(
     "error",
     "not a positive integer",
-    (a) => `${a.column} must be a positive whole number, found ${q(a.found)}`,
+    (a) => `the ${a.column} column takes a positive whole number, found ${q(a.found)}`,
   ),
   EFF2024: entry<{ from: string; to: string }>(
     "error",
@@ -168,11 +171,15 @@ export const DIAGNOSTICS = {
     "first stage resolution",
     (a) => `the first stage's resolution ${a.stage} is not the network input ${a.input}`,
   ),
-  EFF2027: entry<{ what: string; found: string }>("error", "invalid cell", (a) => `${a.what}, found ${q(a.found)}`),
-  EFF2028: entry<{ operator: string; rule: string }>(
+  EFF2027: entry<{ found: string }>(
     "error",
-    "operator misplaced",
-    (a) => `${q(a.operator)} ${a.rule}`,
+    "invalid resolution cell",
+    (a) => `a resolution is \`HxW\` (e.g. \`112x112\`) or one whole number, found ${q(a.found)}`,
+  ),
+  EFF2028: entry<{ operator: string }>(
+    "error",
+    "classifier head not last",
+    (a) => `${q(a.operator)} is the classifier head: it must be the last stage`,
   ),
   EFF2029: entry<{ column: string; column_value: string; operator: string; operator_value: string }>(
     "error",
@@ -185,12 +192,54 @@ export const DIAGNOSTICS = {
     "column does not apply",
     (a) => `the ${a.column} column does not apply to ${q(a.operator)}`,
   ),
+  EFF2050: entry<{ found: string; size: number }>(
+    "error",
+    "kernel not square",
+    (a) => `kernels are square (\`k${a.size}x${a.size}\`), found ${q(a.found)}`,
+  ),
+  EFF2051: entry<{ kernel: number }>(
+    "error",
+    "kernel size not odd",
+    (a) =>
+      `kernel size ${a.kernel} is not odd and positive: only an odd kernel keeps the output centred under \`same\` padding`,
+  ),
+  EFF2052: entry<{ operator: string; expand: number }>(
+    "error",
+    "expansion below 1",
+    (a) => `${q(a.operator)} expands by ${a.expand}: the expansion ratio must be at least 1`,
+  ),
+  EFF2053: entry<{ operator: string }>(
+    "error",
+    "no expansion given",
+    (a) =>
+      `${q(a.operator)} takes its expansion from its name (${q(`${a.operator}6`)}) or an Expanded column; this row has neither`,
+  ),
+  EFF2054: entry<{ found: string }>(
+    "error",
+    "SE ratio out of range",
+    (a) => `an SE ratio is a number from 0 to 1, found ${q(a.found)}`,
+  ),
+  EFF2055: entry<{ found: string; known: readonly string[] }>(
+    "error",
+    "unknown activation",
+    (a) => `unknown activation ${q(a.found)}: an activation is one of ${a.known.join(", ")}`,
+  ),
+  EFF2056: entry<{ operator: string; input: number; channels: number }>(
+    "error",
+    "channels change across a channel-keeping operator",
+    (a) => `${q(a.operator)} keeps its input's channels: this stage has ${a.input}, not ${a.channels}`,
+  ),
+  EFF2057: entry<{ operator: string; layers: number }>(
+    "error",
+    "classifier head repeated",
+    (a) => `${q(a.operator)} is the classifier head: it has exactly 1 layer, not ${a.layers}`,
+  ),
 
   // ---- semantics: scaling rules
-  EFF2030: entry<{ what: string; found: string }>(
+  EFF2030: entry<{ rules: readonly string[]; found: string }>(
     "error",
-    "invalid scaling rule",
-    (a) => `${a.what}, found ${a.found}`,
+    "unknown scaling rule",
+    (a) => `a scaling rule is ${oneOf(a.rules)}, found ${q(a.found)}`,
   ),
   EFF2031: entry<{ expr: string; value: string; target: string; tolerance: string }>(
     "error",
@@ -221,7 +270,11 @@ export const DIAGNOSTICS = {
     "duplicate variant",
     (a) => `variant ${q(a.name)} is defined more than once`,
   ),
-  EFF2041: entry<{ what: string; found: string }>("error", "invalid variant", (a) => `${a.what}, found ${q(a.found)}`),
+  EFF2041: entry<{ column: string; found: string }>(
+    "error",
+    "invalid variant coefficient",
+    (a) => `a ${a.column.toLowerCase()} coefficient is a positive number, found ${q(a.found)}`,
+  ),
   EFF2042: entry<{ name: string }>(
     "error",
     "φ variant without scaling",
@@ -236,6 +289,22 @@ export const DIAGNOSTICS = {
     "error",
     "budget for an unknown variant",
     (a) => `the budget names variant ${q(a.name)}, which this spec does not define`,
+  ),
+  EFF2058: entry<{ column: string; found: string }>(
+    "error",
+    "reported count below 1",
+    (a) => `the ${a.column} column is a count, at least 1 (e.g. \`5.3M\` or \`0.39B\`), found ${q(a.found)}`,
+  ),
+  EFF2059: entry<{ found: string }>(
+    "error",
+    "dropout rate out of range",
+    (a) => `a dropout rate is in [0, 1), found ${q(a.found)}`,
+  ),
+  EFF2060: entry<{ found: string }>("error", "φ not a number", (a) => `φ is a number, found ${q(a.found)}`),
+  EFF2061: entry<{ found: string }>(
+    "error",
+    "variant resolution not whole",
+    (a) => `a variant's resolution is a positive whole number of pixels, found ${q(a.found)}`,
   ),
 
   // ---- scaling and lowering

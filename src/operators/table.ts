@@ -1,3 +1,5 @@
+import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import type { Span } from "../diagnostics/source.ts";
 import { spatial, type LayerBuilder, type Tensor } from "../ir/builder.ts";
 import { SPEC_ACTIVATIONS } from "../vocabulary/activations.ts";
 import type { Activation } from "../ir/ir.ts";
@@ -589,14 +591,16 @@ export const OPERATORS: readonly OperatorDef[] = [
 export interface ModifierDef {
   readonly pattern: RegExp;
   readonly syntax: string;
-  readonly apply: (m: RegExpExecArray) => Partial<OperatorParams> | string;
+  /** The parameters the modifier sets, or the diagnostic refusing it (at `span`). */
+  readonly apply: (m: RegExpExecArray, span: Span) => Partial<OperatorParams> | Diagnostic;
 }
 
 export const MODIFIERS: readonly ModifierDef[] = [
   {
     pattern: /^k(\d+)x(\d+)$/i,
     syntax: "k3x3 (square kernel size)",
-    apply: (m) => (m[1] === m[2] ? { kernel: Number(m[1]) } : `kernels are square: \`k${m[1]}x${m[1]}\``),
+    apply: (m, span) =>
+      m[1] === m[2] ? { kernel: Number(m[1]) } : diagnostic("EFF2050", { found: m[0], size: Number(m[1]) }, span),
   },
 ];
 
