@@ -11,8 +11,8 @@ import {
 import { probabilitiesOf } from "../../runtime/evaluate.ts";
 import { codedError, RuntimeUserError } from "../../runtime/errors.ts";
 import { loadModel, MODEL_JSON, type TrainedModelInfo } from "../../runtime/io.ts";
-import { EXIT, stringOption, UsageError, type CommandDef } from "../command.ts";
-import { BACKEND_OPTION, integerOption, parseBackend, useBackend } from "./train.ts";
+import { type CommandDef, EXIT, JSON_OPTION, UsageError } from "../command.ts";
+import { BACKEND_OPTION, backendOption } from "../model-command.ts";
 
 /** A different seed from training's default, so the demo predicts on images the model never saw. */
 const SYNTHETIC_PREDICT_SEED = 1_000_003;
@@ -76,7 +76,7 @@ export const predictCommand: CommandDef = {
   options: {
     synthetic: { type: "string", value: "N", description: "predict N freshly drawn shapes images and report accuracy" },
     top: { type: "string", short: "k", value: "K", description: "classes to show per image (default 3)" },
-    json: { type: "boolean", description: "print one JSON document on stdout" },
+    ...JSON_OPTION,
     ...BACKEND_OPTION,
   },
   examples: [
@@ -85,17 +85,15 @@ export const predictCommand: CommandDef = {
   ],
   run: async (inv) => {
     const [dir, ...imagePaths] = inv.positionals;
-    const syntheticCount =
-      stringOption(inv, "synthetic") === undefined ? undefined : integerOption(inv, "synthetic", 1);
+    const syntheticCount = inv.string("synthetic") === undefined ? undefined : inv.integer("synthetic", 1);
     if (syntheticCount === undefined && imagePaths.length === 0)
       throw new UsageError(
         `nothing to classify: give PNG or JPEG files after ${dir} (effnet predict ${dir} photo.jpg), or --synthetic N to draw N images of the shapes data set`,
       );
     if (syntheticCount !== undefined && imagePaths.length > 0)
       throw new UsageError("give IMAGE files or --synthetic N, not both");
-    const k = integerOption(inv, "top", 3);
-    const backendChoice = parseBackend(stringOption(inv, "backend"));
-    await useBackend(backendChoice);
+    const k = inv.integer("top", 3);
+    await backendOption(inv).use();
 
     const { model, info, size: height, classNames } = await openClassifier(dir);
     const width = height;
