@@ -99,7 +99,7 @@ function checkBaseline(spec: Spec): Diagnostic | undefined {
       : widest(most(widest)) > BUILD_LIMITS.channels
         ? spec.stages[most(widest)].spans.channels
         : spec.stages[0].spans.resolution;
-  return diagnostic("EFF3004", { what: problems.join(", ") }, span, {
+  return diagnostic("EFF3004", { problems }, span, {
     help: "write the baseline network in the stage table and let variants scale it",
   });
 }

@@ -22,6 +22,46 @@ const q = (s: string | number) => `\`${s}\``;
 const oneOf = (names: readonly string[]) =>
   names.length < 2 ? names.map(q).join("") : `${names.slice(0, -1).map(q).join(", ")} or ${q(names[names.length - 1])}`;
 
+/**
+ * One measure of a network past a size limit, its figures formatted by the caller
+ * (src/scaling/scale.ts sizeProblems, src/cost/budgets.ts): the data of EFF3001, EFF3003
+ * and EFF3004, one phrase per measure.
+ */
+export interface SizeProblem {
+  readonly measure: keyof typeof SIZE_MEASURES;
+  readonly value: string;
+  readonly limit: string;
+}
+const SIZE_MEASURES = {
+  layers: (p: SizeProblem) => `${p.value} layers (limit ${p.limit})`,
+  input: (p: SizeProblem) => `an input of ${p.value} pixels (limit ${p.limit})`,
+  channels: (p: SizeProblem) => `${p.value} channels in one layer (limit ${p.limit})`,
+  params: (p: SizeProblem) => `${p.value} parameters (limit ${p.limit})`,
+  macs: (p: SizeProblem) => `${p.value} multiply-adds (limit ${p.limit})`,
+};
+/** The problems as the messages print them, for a screen that reports them without a diagnostic (src/report/hypothetical.ts). */
+export const describeSizeProblems = (problems: readonly SizeProblem[]) =>
+  problems.map((p) => SIZE_MEASURES[p.measure](p)).join(", ");
+
+/** A grouped convolution whose scaled channels do not divide by its groups (EFF3005; src/operators/table.ts). */
+export interface GroupsThatDoNotDivide {
+  readonly input: number;
+  readonly output: number;
+  readonly groups: number;
+}
+
+/** Why such a stage cannot be built, as EFF3005 says it (and the what-if screen of src/report/hypothetical.ts). */
+export const describeGroupsThatDoNotDivide = (g: GroupsThatDoNotDivide) =>
+  `${g.input} → ${g.output} channels cannot be split into ${g.groups} groups`;
+
+/** A stage that rounding scaled to no layers or no channels (EFF3002), with the derivation of the number. */
+export interface VanishedStage {
+  readonly stage: number;
+  readonly measure: "layers" | "channels";
+  readonly value: number;
+  readonly provenance: string;
+}
+
 export const DIAGNOSTICS = {
   // ---- command line (no span; rendered as `effnet: error[EFF0xxx]: ...`)
   EFF0001: entry<{ path: string; reason: string }>(
@@ -308,32 +348,35 @@ export const DIAGNOSTICS = {
   ),
 
   // ---- scaling and lowering
-  EFF3001: entry<{ variant: string; what: string }>(
+  EFF3001: entry<{ variant: string; problems: readonly SizeProblem[] }>(
     "error",
     "variant too large",
-    (a) => `variant ${q(a.variant)} is too large to build sensibly: ${a.what}`,
+    (a) => `variant ${q(a.variant)} is too large to build sensibly: ${describeSizeProblems(a.problems)}`,
   ),
 
-  EFF3002: entry<{ variant: string; what: string }>(
+  EFF3002: entry<{ variant: string; stages: readonly VanishedStage[] }>(
     "error",
     "scaled to nothing",
-    (a) => `variant ${q(a.variant)} scales ${a.what}: a network cannot be built from it`,
+    (a) =>
+      `variant ${q(a.variant)} scales ${a.stages.map((s) => `stage ${s.stage} to ${s.value} ${s.measure} (${s.provenance})`).join(", ")}: a network cannot be built from it`,
   ),
-  EFF3003: entry<{ variant: string; what: string }>(
+  EFF3003: entry<{ variant: string; problems: readonly SizeProblem[] }>(
     "error",
     "variant cannot be built",
-    (a) => `variant ${q(a.variant)} cannot be built at all, even with --allow-huge: ${a.what}`,
+    (a) =>
+      `variant ${q(a.variant)} cannot be built at all, even with --allow-huge: ${describeSizeProblems(a.problems)}`,
   ),
 
-  EFF3004: entry<{ what: string }>(
+  EFF3004: entry<{ problems: readonly SizeProblem[] }>(
     "error",
     "stage table cannot be built",
-    (a) => `the stage table as written cannot be built at all, even with --allow-huge: ${a.what}`,
+    (a) =>
+      `the stage table as written cannot be built at all, even with --allow-huge: ${describeSizeProblems(a.problems)}`,
   ),
-  EFF3005: entry<{ variant: string; stage: number; what: string }>(
+  EFF3005: entry<{ variant: string; stage: number } & GroupsThatDoNotDivide>(
     "error",
     "stage cannot be built at its scaled channels",
-    (a) => `variant ${q(a.variant)}: stage ${a.stage} cannot be built: ${a.what}`,
+    (a) => `variant ${q(a.variant)}: stage ${a.stage} cannot be built: ${describeGroupsThatDoNotDivide(a)}`,
   ),
 
   // ---- cost and budgets

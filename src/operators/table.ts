@@ -1,4 +1,5 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import type { GroupsThatDoNotDivide } from "../diagnostics/codes.ts";
 import type { Span } from "../diagnostics/source.ts";
 import { spatial, type LayerBuilder, type Tensor } from "../ir/builder.ts";
 import { SPEC_ACTIVATIONS } from "../vocabulary/activations.ts";
@@ -104,7 +105,11 @@ export interface OperatorDef {
    * What makes a repeat unbuildable at the channels scaling gave it (the spec cannot know them
    * before: rounding decides them per variant), or undefined when it builds.
    */
-  readonly unbuildable?: (params: OperatorParams, inChannels: number, outChannels: number) => string | undefined;
+  readonly unbuildable?: (
+    params: OperatorParams,
+    inChannels: number,
+    outChannels: number,
+  ) => GroupsThatDoNotDivide | undefined;
   /** The canonical cell text, for reports and `fmt`. */
   readonly print: (p: OperatorParams) => string;
   readonly lower: (b: LayerBuilder, x: Tensor, ctx: RepeatContext) => Tensor;
@@ -269,7 +274,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     // A grouped convolution splits its input and its output channels alike.
     unbuildable: ({ groups }, inChannels, outChannels) =>
       groups > 1 && (inChannels % groups !== 0 || outChannels % groups !== 0)
-        ? `${inChannels} → ${outChannels} channels cannot be split into ${groups} groups`
+        ? { input: inChannels, output: outChannels, groups }
         : undefined,
     print: (p) => `Conv${p.kernel}x${p.kernel}`,
     lower: (b, x, ctx) =>
