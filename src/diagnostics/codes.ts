@@ -441,7 +441,11 @@ export const DIAGNOSTICS = {
     "no saved model",
     (a) => `${a.dir} holds no ${a.what}: cannot read ${a.file} (${a.reason}); ${a.fix}`,
   ),
-  EFF5011: entry<{ path: string; problem: string }>("error", "malformed model file", (a) => `${a.path}: ${a.problem}`),
+  EFF5011: entry<{ path: string; detail: string }>(
+    "error",
+    "model file not JSON",
+    (a) => `${a.path}: not valid JSON (${a.detail})`,
+  ),
   EFF5012: entry<{ path: string; entry: string; dir: string }>(
     "error",
     "path outside the model directory",
@@ -458,6 +462,82 @@ export const DIAGNOSTICS = {
     "error",
     "model cannot be built",
     (a) => `${a.path} does not build a model effnet can run: ${a.reason}`,
+  ),
+  EFF5015: entry<{ path: string }>("error", "model file not an object", (a) => `${a.path}: not a JSON object`),
+  EFF5016: entry<{ path: string; limit: number }>(
+    "error",
+    "model file too large",
+    (a) => `${a.path}: larger than ${a.limit} bytes, not a file effnet wrote`,
+  ),
+  EFF5017: entry<{ path: string; field: string; kind: "object" | "list" }>(
+    "error",
+    "not a tfjs layers model",
+    (a) => `${a.path}: no ${q(a.field)} ${a.kind}: not a tfjs layers model`,
+  ),
+  EFF5018: entry<{ path: string; group: number; field?: "paths" | "weights" }>(
+    "error",
+    "malformed weights group",
+    (a) =>
+      `${a.path}: weightsManifest entry ${a.group} ${a.field === undefined ? "is not an object" : `has no ${q(a.field)} list${a.field === "paths" ? " of file names" : ""}`}`,
+  ),
+  EFF5019: entry<{ path: string; where: string }>(
+    "error",
+    "weights not a list",
+    (a) => `${a.path}: ${a.where}: the weights are not a list`,
+  ),
+  EFF5020: entry<{ path: string; where: string; weight: number }>(
+    "error",
+    "weight without a name",
+    (a) => `${a.path}: ${a.where}: weight ${a.weight} has no name`,
+  ),
+  EFF5021: entry<{
+    path: string;
+    where: string;
+    weight: string;
+    dtype: string;
+    readable: readonly string[];
+    quantised: readonly string[];
+  }>(
+    "error",
+    "unsupported weight dtype",
+    (a) =>
+      `${a.path}: ${a.where}: ${a.weight} has dtype ${a.dtype}; effnet reads ${a.readable.join(", ")} (quantised: ${a.quantised.join(", ")})`,
+  ),
+  EFF5022: entry<{ path: string; where: string; weight: string; shape: string }>(
+    "error",
+    "invalid weight shape",
+    (a) => `${a.path}: ${a.where}: ${a.weight} has shape ${a.shape}, not a list of whole non-negative numbers`,
+  ),
+  EFF5023: entry<{ path: string; where: string; weight: string; shape: readonly number[]; limit: number }>(
+    "error",
+    "weight too large",
+    (a) =>
+      `${a.path}: ${a.where}: ${a.weight} has shape [${a.shape.join(", ")}], more than the ${a.limit} bytes effnet loads`,
+  ),
+  EFF5024: entry<{ path: string; total: number; limit: number }>(
+    "error",
+    "weights too large",
+    (a) => `${a.path}: its weights add up to ${a.total} bytes, more than the ${a.limit} effnet loads`,
+  ),
+  EFF5025: entry<{ path: string }>(
+    "error",
+    "weights file not a regular file",
+    (a) => `${a.path}: not a regular file (a weights file must be one)`,
+  ),
+  EFF5026: entry<{ path: string; field: string }>(
+    "error",
+    "effnet's model record malformed",
+    (a) => `${a.path}: ${a.field} is not what effnet records`,
+  ),
+  EFF5027: entry<{ path: string; format: string }>(
+    "error",
+    "not a training checkpoint",
+    (a) => `${a.path}: not an effnet training checkpoint (format ${a.format})`,
+  ),
+  EFF5028: entry<{ path: string; field: string }>(
+    "error",
+    "checkpoint field malformed",
+    (a) => `${a.path}: ${q(a.field)} is missing or malformed`,
   ),
 
   // ---- images (src/runtime/data.ts)
