@@ -184,13 +184,15 @@ describe("model directories: malformed model.json", () => {
   it.each([
     ["predict", (d: string, image: string) => run("predict", d, image, "--backend", "cpu")],
     ["cam", (d: string, image: string) => run("cam", d, image, "--out", join(d, "..", "cam"), "--backend", "cpu")],
-  ])("an input larger than any image effnet reads is EFF5014 in %s (it would allocate it)", async (_, command) => {
+  ])("an input larger than any image effnet reads is EFF5029 in %s (it would allocate it)", async (_, command) => {
     const dir = modelDir((j) => {
       j.modelTopology.config.layers[0].config.batch_input_shape = [null, 100000, 100000, 3];
     });
     const image = join(dir, "..", "small.png");
     writeFileSync(image, pngClaiming(2, 2));
-    await expectRefused(dir, "EFF5014", /its input is 100000×100000 pixels/, (d) => command(d, image));
+    await expectRefused(dir, "EFF5029", /model\.json takes 100000×100000-pixel inputs, more than the 100 MP/, (d) =>
+      command(d, image),
+    );
     expect(existsSync(join(dir, "..", "cam"))).toBe(false);
   });
 

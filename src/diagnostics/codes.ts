@@ -539,6 +539,12 @@ export const DIAGNOSTICS = {
     "checkpoint field malformed",
     (a) => `${a.path}: ${q(a.field)} is missing or malformed`,
   ),
+  EFF5029: entry<{ path: string; height: number; width: number; limit: string }>(
+    "error",
+    "model input too large",
+    (a) =>
+      `${a.path} takes ${a.height}×${a.width}-pixel inputs, more than the ${a.limit} of the largest image effnet reads`,
+  ),
 
   // ---- images (src/runtime/data.ts)
   EFF6001: entry<{ path: string; size: string; limit: string }>(

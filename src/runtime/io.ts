@@ -86,7 +86,7 @@ export async function saveModel(
 // Reading a model directory. Its files are untrusted input (a downloaded model, a typo'd
 // path, a crafted manifest): every name a manifest gives is confined to the directory, every
 // weights file must hold exactly the bytes its manifest describes, and every malformed file
-// is one coded line naming it (EFF5010-EFF5014), never tfjs's multi-line text or a crash.
+// is one coded line naming it (EFF5010-EFF5029), never tfjs's multi-line text or a crash.
 
 /** The largest model.json or checkpoint JSON read (B7's model.json is about 1 MB); bounded, so a device or a huge file is refused unread. */
 export const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;

@@ -42,7 +42,7 @@ export const camCommand: CommandDef = {
     const classIndex = inv.string("class") === undefined ? undefined : inv.integer("class", 0, 0);
     const out = inv.string("out") ?? "cams";
     await backendOption(inv).use();
-    // The same checks as predict (square RGB input, at most MAX_IMAGE_PIXELS: EFF5014) and the same class names.
+    // The same checks as predict (square RGB input, at most MAX_IMAGE_PIXELS: EFF5029) and the same class names.
     const { model, size, classNames: names } = await openClassifier(dir);
     try {
       let inputs: { label: string; pixels: Float32Array }[];

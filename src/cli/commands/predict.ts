@@ -34,10 +34,7 @@ export async function openClassifier(dir: string): Promise<{
   }
   if (height * width > MAX_IMAGE_PIXELS) {
     model.dispose();
-    throw codedError("EFF5014", {
-      path: join(dir, MODEL_JSON),
-      reason: `its input is ${height}×${width} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} MP of the largest image effnet reads`,
-    });
+    throw codedError("EFF5029", { path: join(dir, MODEL_JSON), height, width, limit: `${MAX_IMAGE_PIXELS / 1e6} MP` });
   }
   const classes = (model.outputs[0].shape as number[]).at(-1)!;
   const classNames =
