@@ -15,6 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { writeFilesAtomically } from "../src/cli/command.ts";
 import { CollidingOutputsError, WriteError, writeAllOrNothing } from "../src/files/write.ts";
 import { runCli as run } from "./helpers/cli.ts";
 
@@ -74,6 +75,15 @@ describe("writeAllOrNothing", () => {
       ]),
     ).toThrow(CollidingOutputsError);
     expect(readFileSync(join(d, "real.txt"), "utf8")).toBe("old");
+    // Through the CLI's writer: one EFF0012 naming both.
+    const [refusal] = writeFilesAtomically([
+      { path: join(d, "real.txt"), content: "1" },
+      { path: join(d, "alias.txt"), content: "2" },
+    ]);
+    expect(refusal.code).toBe("EFF0012");
+    expect(refusal.message).toBe(
+      `${join(d, "alias.txt")} is the same file as ${join(d, "real.txt")}; nothing was written`,
+    );
   });
 
   it("writes through a symbolic link and keeps the file's mode", () => {
@@ -110,7 +120,9 @@ describe("compile with colliding outputs", () => {
       writeFileSync(join(d, `${name}.effnet`), readFileSync("test/report/golden/tiny.effnet"));
     const r = await run("compile", join(d, "a.effnet"), join(d, "b.effnet"), "--out", join(d, "out"));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("two outputs go to this one file");
+    expect(r.stderr).toMatch(
+      /error\[EFF0012\]: two outputs go to .*t0\.ts \(two specs with the same network name\?\); nothing was written/,
+    );
     expect(readdirSync(d).sort()).toEqual(["a.effnet", "b.effnet"]);
   });
 });

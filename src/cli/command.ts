@@ -118,16 +118,7 @@ function writeDiagnostics(write: () => void): Diagnostic[] {
     write();
     return [];
   } catch (e) {
-    if (e instanceof CollidingOutputsError)
-      return [
-        diagnostic("EFF0003", {
-          path: e.second,
-          reason:
-            e.first === e.second
-              ? "two outputs go to this one file (two specs with the same network name?); nothing was written"
-              : `it is the same file as ${e.first}; nothing was written`,
-        }),
-      ];
+    if (e instanceof CollidingOutputsError) return [diagnostic("EFF0012", { path: e.second, first: e.first })];
     if (e instanceof WriteError) return [diagnostic("EFF0003", { path: e.path, reason: fsReason(e.reason) })];
     throw e;
   }

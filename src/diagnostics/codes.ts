@@ -114,6 +114,13 @@ export const DIAGNOSTICS = {
     (a) => `training worker ${a.worker} failed: ${a.reason}`,
   ),
 
+  // src/files/write.ts refuses a write whose outputs land on one file before writing any
+  EFF0012: entry<{ path: string; first: string }>("error", "outputs collide", (a) =>
+    a.first === a.path
+      ? `two outputs go to ${a.path} (two specs with the same network name?); nothing was written`
+      : `${a.path} is the same file as ${a.first}; nothing was written`,
+  ),
+
   // `search --write` / `solve --write`: an edit of the spec through the printer (src/cli/spec-edit.ts)
   EFF0011: entry<{ path: string; what: string; reason: string }>(
     "error",

@@ -65,8 +65,7 @@ export async function saveModel(
         writeAllOrNothing(files);
       } catch (e) {
         if (e instanceof WriteError) throw codedError("EFF0003", { path: e.path, reason: fsReason(e.reason) }, e);
-        if (e instanceof CollidingOutputsError)
-          throw codedError("EFF0003", { path: e.second, reason: `${e.message}; nothing was written` }, e);
+        if (e instanceof CollidingOutputsError) throw codedError("EFF0012", { path: e.second, first: e.first }, e);
         throw e;
       }
       return {
