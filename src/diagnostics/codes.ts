@@ -399,10 +399,10 @@ export const DIAGNOSTICS = {
   ),
 
   // ---- weights files (src/weights; no span: the file and the tensor are named in the message)
-  EFF5001: entry<{ path: string; reason: string }>(
+  EFF5001: entry<{ path: string; size: number }>(
     "error",
     "not a safetensors file",
-    (a) => `${a.path} is not a safetensors file: ${a.reason}`,
+    (a) => `${a.path} is not a safetensors file: ${a.size} bytes, shorter than the 8-byte header length`,
   ),
   EFF5002: entry<{ path: string; key: string; needed: number; size: number }>(
     "error",
@@ -551,6 +551,41 @@ export const DIAGNOSTICS = {
     "model input too large",
     (a) =>
       `${a.path} takes ${a.height}×${a.width}-pixel inputs, more than the ${a.limit} of the largest image effnet reads`,
+  ),
+  // ---- weights files, continued (src/weights/safetensors.ts): each way a file is not safetensors
+  EFF5030: entry<{ path: string; length: string; limit: number }>(
+    "error",
+    "safetensors header too large",
+    (a) =>
+      `${a.path} is not a safetensors file: its first 8 bytes give a header of ${a.length} bytes (the format allows ${a.limit})`,
+  ),
+  EFF5031: entry<{ path: string; length: number; available: number }>(
+    "error",
+    "safetensors header past the end",
+    (a) =>
+      `${a.path} is not a safetensors file: the header should be ${a.length} bytes but the file has only ${a.available} after its length`,
+  ),
+  EFF5032: entry<{ path: string; detail: string }>(
+    "error",
+    "safetensors header not JSON",
+    (a) => `${a.path} is not a safetensors file: its header is not UTF-8 JSON (${a.detail})`,
+  ),
+  EFF5033: entry<{ path: string }>(
+    "error",
+    "safetensors header not an object",
+    (a) => `${a.path} is not a safetensors file: its header is not a JSON object`,
+  ),
+  EFF5034: entry<{ path: string; key: string }>(
+    "error",
+    "malformed safetensors entry",
+    (a) =>
+      `${a.path} is not a safetensors file: its header entry ${JSON.stringify(a.key)} is not {dtype, shape, data_offsets: [begin, end]}`,
+  ),
+  EFF5035: entry<{ path: string; key: string; dtype: string; shape: readonly number[]; bytes: number; span: number }>(
+    "error",
+    "safetensors offsets disagree with the shape",
+    (a) =>
+      `${a.path} is not a safetensors file: tensor ${JSON.stringify(a.key)} is ${a.dtype} ${JSON.stringify(a.shape)} (${a.bytes} bytes) but its data_offsets span ${a.span}`,
   ),
 
   // ---- images (src/runtime/data.ts)
