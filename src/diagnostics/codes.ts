@@ -102,10 +102,21 @@ export const DIAGNOSTICS = {
     (a) => `every φ up to ${a.phi} fits ${a.budgets}; beyond it the network is too large to build (${a.what})`,
   ),
   // `effnet train` / `bench-model`: the training-memory check (src/cost/training.ts checkTrainingMemory)
-  EFF0007: entry<{ what: string; needs: string; limit: string; fits: string }>(
+  EFF0007: entry<{
+    network: string;
+    variant: string;
+    resolution: number;
+    batch: number;
+    needs: string;
+    share: number;
+    limit: string;
+    /** The largest batch that fits and its estimate, or none when not even batch 1 fits. */
+    fits?: { batch: number; needs: string };
+  }>(
     "error",
     "training does not fit in memory",
-    (a) => `training ${a.what} needs about ${a.needs}, more than ${a.limit}; ${a.fits}`,
+    (a) =>
+      `training ${a.network} ${a.variant} at ${a.resolution}×${a.resolution} with batch ${a.batch} needs about ${a.needs}, more than ${a.share} % of ${a.limit}; ${a.fits ? `the largest batch that fits is ${a.fits.batch} (about ${a.fits.needs})` : "not even batch 1 fits"}`,
   ),
   // `effnet train --workers N`: a data-parallel worker thread failed (src/runtime/parallel.ts)
   EFF0008: entry<{ worker: string; reason: string }>(
@@ -604,11 +615,11 @@ export const DIAGNOSTICS = {
     "unreadable data folder entry",
     (a) => `cannot read ${a.path} in the data folder: ${a.reason}`,
   ),
-  EFF6003: entry<{ what: string; needs: string; limit: string }>(
+  EFF6003: entry<{ count: number; folder?: string; size: number; needs: string; limit: string }>(
     "error",
     "data set too large",
     (a) =>
-      `${a.what} need ${a.needs} in memory as float32, more than the ${a.limit} effnet holds; lower --resolution or use fewer images`,
+      `${a.count} ${a.folder === undefined ? "shapes images" : `images of ${a.folder}`} at ${a.size}×${a.size} need ${a.needs} in memory as float32, more than the ${a.limit} effnet holds; lower --resolution or use fewer images`,
   ),
 } as const;
 
