@@ -59,7 +59,12 @@ import { installLeanBackprop, restoreOriginalBackprop } from "./backprop.ts";
 import { installFusedSwish, restoreLayersSwish } from "./swish.ts";
 import { installLeanAdam, restoreTfjsAdam } from "./adam.ts";
 import { UPDATE_KERNELS, cpuUpdateKernel, wasmUpdateKernel } from "./update_kernels.ts";
-import { installPlainConv2d, restoreLayersConv2d } from "./conv_layer.ts";
+import {
+  installFusedDepthwise,
+  installPlainConv2d,
+  restoreLayersConv2d,
+  restoreLayersDepthwise,
+} from "./conv_layer.ts";
 import { installFusedBatchNorm, restoreLayersBatchNorm } from "./batch_norm_training.ts";
 import {
   addGradConfig,
@@ -269,6 +274,13 @@ export const TRAINING_REPLACEMENTS: readonly TrainingReplacement[] = [
     restore: restoreLayersConv2d,
     reason:
       "tf.conv2d, whose gradient skips dx where nothing needs it (the stem), instead of fused.conv2d's eager customGrad (conv_layer.ts)",
+  },
+  {
+    replaces: "tfjs-layers' DepthwiseConv2D with a bias, in inference",
+    install: installFusedDepthwise,
+    restore: restoreLayersDepthwise,
+    reason:
+      "tf.fused.depthwiseConv2d with the bias inside the kernel instead of a convolution and a broadcasting Add (an exported model's folded batch norms; conv_layer.ts)",
   },
   {
     replaces: "tfjs-core AdamOptimizer.applyGradients",

@@ -1,8 +1,9 @@
 /**
- * effnet's WebAssembly SIMD sigmoid and swish on wasm (src/runtime/kernels/activation_simd.ts,
- * the loop in simd_loops.ts) against double precision, against tfjs-backend-wasm's own
- * Sigmoid, and in use: tfjs-layers' swish in inference and training, and an exported
- * EfficientNet-B0 under effnet's kernels against the same model under tfjs's own.
+ * What effnet's runtime changes for inference on wasm: the WebAssembly SIMD sigmoid and swish
+ * (src/runtime/kernels/activation_simd.ts, the loop in simd_loops.ts) against double
+ * precision and against tfjs-backend-wasm's own Sigmoid; tfjs-layers' swish and
+ * DepthwiseConv2D (conv_layer.ts) in inference and training against tfjs-layers' own; and an
+ * exported EfficientNet-B0 under effnet's kernels against the same model under tfjs's own.
  */
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
@@ -19,6 +20,7 @@ import {
   restoreOriginalKernels,
 } from "../../src/runtime/kernels/index.ts";
 import { restoreLayersSwish } from "../../src/runtime/kernels/swish.ts";
+import { installFusedDepthwise, restoreLayersDepthwise } from "../../src/runtime/kernels/conv_layer.ts";
 import { expectClose, seededValues } from "../helpers/numeric.ts";
 
 /** The bound the loop's header documents: 3 float32 ulps of the result, relative, where σ(x) is a normal float. */
@@ -49,7 +51,8 @@ function errors(input: Float32Array, actual: Float32Array, exact: (v: number) =>
   for (let i = 0; i < input.length; i++) {
     const expected = exact(input[i]);
     const error = Math.abs(actual[i] - expected);
-    if (Math.abs(expected) >= SMALLEST_NORMAL && input[i] >= -88) relative = Math.max(relative, error / Math.abs(expected));
+    if (Math.abs(expected) >= SMALLEST_NORMAL && input[i] >= -88)
+      relative = Math.max(relative, error / Math.abs(expected));
     else absoluteElsewhere = Math.max(absoluteElsewhere, error);
   }
   return { relative, absoluteElsewhere };
@@ -79,6 +82,7 @@ afterAll(() => {
   restoreOriginalKernels("wasm");
   restoreOriginalGradients();
   restoreLayersSwish();
+  restoreLayersDepthwise();
 });
 
 describe("SIMD sigmoid and swish on wasm", () => {
@@ -127,7 +131,11 @@ describe("SIMD sigmoid and swish on wasm", () => {
 
 describe("tfjs-layers' swish with effnet's kernels", () => {
   const layer = () => tf.layers.activation({ activation: "swish" });
-  const x = () => tf.tensor(seededValues(2 * 9 * 9 * 12, 3).map((v) => v * 6), [2, 9, 9, 12]);
+  const x = () =>
+    tf.tensor(
+      seededValues(2 * 9 * 9 * 12, 3).map((v) => v * 6),
+      [2, 9, 9, 12],
+    );
 
   it("runs as the one-pass kernel in inference, equal to x·σ(x) to 1e-6", async () => {
     const input = x();
@@ -144,13 +152,49 @@ describe("tfjs-layers' swish with effnet's kernels", () => {
     const values = input.dataSync() as Float32Array;
     const dx = tf.grad((t: tf.Tensor) => tf.sum(layer().apply(t) as tf.Tensor))(input);
     const expected = Float32Array.from(values, (v) => sigmoid64(v) * (1 + v * (1 - sigmoid64(v))));
-    expectClose({ shape: dx.shape, values: dx.dataSync() as Float32Array }, { shape: dx.shape, values: expected }, "dx");
+    expectClose(
+      { shape: dx.shape, values: dx.dataSync() as Float32Array },
+      { shape: dx.shape, values: expected },
+      "dx",
+    );
     tf.dispose([input, dx]);
   });
 });
 
+describe("tfjs-layers' DepthwiseConv2D with a bias in effnet's runtime", () => {
+  const cases = [
+    { kernelSize: 3, strides: 1, padding: "same", activation: "swish", depthMultiplier: 1 },
+    { kernelSize: 5, strides: 2, padding: "same", activation: "relu6", depthMultiplier: 1 },
+    { kernelSize: 3, strides: 2, padding: "valid", activation: "linear", depthMultiplier: 2 },
+  ] as const;
+  for (const c of cases)
+    it(`${c.kernelSize}×${c.kernelSize} stride ${c.strides} ${c.padding} ${c.activation} ×${c.depthMultiplier}: one fused kernel in inference, tfjs-layers' values to 1e-4`, async () => {
+      const layer = tf.layers.depthwiseConv2d({ ...c, useBias: true, biasInitializer: "randomNormal" });
+      const input = tf.tensor(seededValues(2 * 15 * 15 * 8, 11), [2, 15, 15, 8]);
+      const run = () => {
+        const y = layer.apply(input) as tf.Tensor;
+        const values = { shape: y.shape, values: y.dataSync() as Float32Array };
+        y.dispose();
+        return values;
+      };
+      installFusedDepthwise();
+      const profile = await tf.profile(() => layer.apply(input) as tf.Tensor);
+      const kernels = profile.kernels.map((k) => k.name);
+      expect(kernels).toContain("FusedDepthwiseConv2D");
+      expect(kernels).not.toContain("Add");
+      const fused = run();
+      restoreLayersDepthwise();
+      expectClose(fused, run(), "output");
+      installFusedDepthwise();
+      // where a gradient is recorded, tfjs-layers' own ops (and their gradients) run
+      const recorded = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t) as tf.Tensor))(input));
+      expect(recorded.kernels.map((k) => k.name)).not.toContain("FusedDepthwiseConv2D");
+      input.dispose();
+    });
+});
+
 describe("an exported EfficientNet-B0 under effnet's kernels", () => {
-  it("gives the logits it gives under tfjs's own kernels, to 1e-4", async () => {
+  it("runs the one-pass swish and the fused depthwise convolutions, and gives tfjs's kernels' outputs to 1e-4", async () => {
     const path = "specs/efficientnet.effnet";
     const compilation = compile({ path, text: readFileSync(path, "utf8") }, { variants: ["B0"] });
     expect(compilation.ok).toBe(true);
@@ -165,8 +209,11 @@ describe("an exported EfficientNet-B0 under effnet's kernels", () => {
       return values;
     };
     const withOurs = run();
+    const kernels = new Set((await tf.profile(() => exported.predict(images) as tf.Tensor)).kernels.map((k) => k.name));
+    for (const used of [EFFNET_SWISH, "FusedDepthwiseConv2D"]) expect(kernels).toContain(used);
     restoreOriginalKernels("wasm");
     restoreLayersSwish();
+    restoreLayersDepthwise();
     const withTfjs = run();
     registerTrainingKernels("wasm");
     expectClose(withOurs, withTfjs, "probabilities");
