@@ -23,8 +23,16 @@ await tf.setBackend("wasm");
 await tf.ready();
 registerTrainingKernels("wasm");
 
-/** One float32 ulp of |v| (a normal float). */
-const ulpOf = (v: number) => 2 ** (Math.floor(Math.log2(Math.abs(v))) - 23);
+/** One float32 ulp of |v| (a normal float), from the exponent bits of v rounded to float32. */
+const ulpScratch = new Float32Array(1);
+const ulpBits = new Uint32Array(ulpScratch.buffer);
+function ulpOf(v: number): number {
+  ulpScratch[0] = v;
+  const exponent = (ulpBits[0] >>> 23) & 0xff;
+  // 2^(exponent − 127 − 23): a normal float's bits, or a subnormal's below 2^-103
+  ulpBits[0] = exponent > 23 ? (exponent - 23) << 23 : 1 << (exponent - 1);
+  return ulpScratch[0];
+}
 
 const swishKernel = (x: tf.Tensor) => tf.engine().runKernel(EFFNET_SWISH, { x }) as tf.Tensor;
 const functions = [
@@ -93,15 +101,13 @@ function time(run: () => tf.Tensor): string {
 }
 const x = tf.randomNormal([1, 112, 112, 96], 0, 3, "float32", 1);
 const tfjsSigmoid = () =>
-  tf
-    .engine()
-    .makeTensorFromTensorInfo(
-      originalKernel(tf.Sigmoid, "wasm")!.kernelFunc({
-        inputs: { x },
-        backend: tf.backend(),
-        attrs: {},
-      }) as tf.TensorInfo,
-    );
+  tf.engine().makeTensorFromTensorInfo(
+    originalKernel(tf.Sigmoid, "wasm")!.kernelFunc({
+      inputs: { x },
+      backend: tf.backend(),
+      attrs: {},
+    }) as tf.TensorInfo,
+  );
 const tfjsSwish = () =>
   tf.tidy(() => {
     const s = tfjsSigmoid();
