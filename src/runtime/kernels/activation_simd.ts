@@ -1,13 +1,13 @@
 /**
  * tfjs-backend-wasm kernels for the logistic sigmoid and for swish (x·σ(x)) that run the
  * WebAssembly SIMD loops of simd_loops.ts on the tensors in place: four lanes at a time,
- * in float32, with the error bound documented there (3 ulps; tested against tfjs's own
- * Sigmoid and against double precision in test/runtime/activation_simd.test.ts).
+ * in float32, with the error bound documented there (3.6e-7 relative; tested against tfjs's
+ * own Sigmoid and against double precision in test/runtime/inference_kernels.test.ts).
  *
  * Why: tfjs-backend-wasm 4.22's Sigmoid is a scalar double-precision loop, and swish as
  * tfjs-layers computes it is three kernels (x·1, Sigmoid, a multiply): in an exported
  * (folded) EfficientNet-B0 at 224 px the 65 sigmoids and 98 multiplies of its 49 swishes
- * and 16 squeeze-excitation gates were about a fifth of the kernel time. `EffnetSwish` is one
+ * and 16 squeeze-excitation gates were a fifth to a quarter of the kernel time. `EffnetSwish` is one
  * pass instead of three (or two: effnet's training swish, swish.ts, is Sigmoid and a
  * multiply); swish.ts runs it where no gradient is being recorded.
  *

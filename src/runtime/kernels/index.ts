@@ -98,7 +98,7 @@ const COPYING_CAST_ON_WASM =
 const COPYING_IDENTITY_ON_WASM =
   "shares its buffer as tfjs-backend-cpu's does, where tfjs-backend-wasm's copies it (every tensor a gradient saves is cloned)";
 const SLOW_SIGMOID_ON_WASM =
-  "four lanes at a time in float32 (WebAssembly SIMD, 3 ulps), where tfjs-backend-wasm's is a scalar double-precision loop";
+  "four lanes at a time in float32 (WebAssembly SIMD, within 3.6e-7 relative), where tfjs-backend-wasm's is a scalar double-precision loop";
 const ONE_PASS_SWISH =
   "new: x·σ(x) in one WebAssembly SIMD pass where tfjs-layers runs x·1, Sigmoid and a multiply (inference; swish.ts)";
 const ONE_KERNEL_UPDATE =
