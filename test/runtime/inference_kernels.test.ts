@@ -137,13 +137,21 @@ describe("tfjs-layers' swish with effnet's kernels", () => {
       [2, 9, 9, 12],
     );
 
-  it("runs as the one-pass kernel in inference, equal to x·σ(x) to 1e-6", async () => {
+  it("runs as the one-pass kernel in inference, equal to x·σ(x) and to tfjs's own to 1e-6", async () => {
     const input = x();
     const profile = await tf.profile(() => layer().apply(input) as tf.Tensor);
     expect(profile.kernels.map((k) => k.name)).toEqual([EFFNET_SWISH]);
     const actual = (layer().apply(input) as tf.Tensor).dataSync() as Float32Array;
     const values = input.dataSync() as Float32Array;
     expect(errors(values, actual, swish64).relative).toBeLessThanOrEqual(RELATIVE_BOUND);
+    // tfjs's own: its Sigmoid kernel, times x in float32
+    const sigmoid = tfjsSigmoid(input);
+    let worst = 0;
+    for (let i = 0; i < values.length; i++) {
+      const expected = Math.fround(sigmoid[i] * values[i]);
+      if (expected !== 0) worst = Math.max(worst, Math.abs(actual[i] - expected) / Math.abs(expected));
+    }
+    expect(worst, "against tfjs's Sigmoid and multiply").toBeLessThanOrEqual(1e-6);
     input.dispose();
   });
 
