@@ -32,7 +32,7 @@
  *
  * The module also has two elementwise loops for inference, the logistic sigmoid and swish
  * (x·σ(x), EfficientNet's activation): tfjs-backend-wasm 4.22's Sigmoid is a scalar loop in
- * double precision (`out[i] = 1. / (1. + exp(-x[i]))`, src/cc/kernels/Sigmoid.cc), and
+ * double precision (`out[i] = 1. / (1. + exp(-x[i]))`, tfjs-backend-wasm/src/cc/kernels/Sigmoid.cc), and
  * tfjs-layers' swish is three kernels (x·1, Sigmoid, a multiply). Four lanes at a time, with
  * XNNPACK's float32 exp (the "rr2-p5" of its sigmoid kernels, constants in EXP_CONSTANTS):
  *   x⁻ = max(x, −88), x' = min(x⁻, 87)     (so that 2^n below is a normal float32 and
@@ -296,7 +296,7 @@ function hexFloat(literal: string): number {
 
 /**
  * The constants of e^−x = 2^n·e^−t (see the header), from XNNPACK's float32 sigmoid kernels
- * (src/f32-vsigmoid/scalar-rr2-p5-div.c.in: "rr2" the two-step Cody–Waite reduction, "p5"
+ * (XNNPACK/src/f32-vsigmoid/scalar-rr2-p5-div.c.in: "rr2" the two-step Cody–Waite reduction, "p5"
  * the degree-5 polynomial); the clamp is ours.
  */
 const EXP_CONSTANTS = {
