@@ -32,9 +32,10 @@
  *
  * The module also has two elementwise loops for inference, the logistic sigmoid and swish
  * (x·σ(x), EfficientNet's activation): tfjs-backend-wasm 4.22's Sigmoid is a scalar loop in
- * double precision (`out[i] = 1. / (1. + exp(-x[i]))`, tfjs-backend-wasm/src/cc/kernels/Sigmoid.cc), and
- * tfjs-layers' swish is three kernels (x·1, Sigmoid, a multiply). Four lanes at a time, with
- * XNNPACK's float32 exp (the "rr2-p5" of its sigmoid kernels, constants in EXP_CONSTANTS):
+ * double precision (`out[i] = 1. / (1. + exp(-x[i]))`,
+ * tfjs-backend-wasm/src/cc/kernels/Sigmoid.cc), and tfjs-layers' swish is three kernels
+ * (x·1, Sigmoid, a multiply). Four lanes at a time, with XNNPACK's float32 exp (the
+ * "rr2-p5" of its sigmoid kernels, constants in EXP_CONSTANTS):
  *   x⁻ = max(x, −88), x' = min(x⁻, 87)     (so that 2^n below is a normal float32 and
  *                                            e^−x' < FLT_MAX; σ(x) = 1 in float32 past 87)
  *   n = nearest(−x'·log2 e)                 (adding 1.5·2^23 + 127 rounds, and leaves n + 127,
