@@ -12,6 +12,7 @@ import { importVariantModule, variantModuleUrl } from "../../codegen/import-modu
 import { autoWorkers, TrainingWorkerError, type WorkerOptions } from "../../runtime/parallel.ts";
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, optimizerNamed, parseSchedule, SCHEDULES } from "../../runtime/optimizers.ts";
 import {
+  scaleDropConnect,
   trainModel,
   zeroClassifier,
   type EpochSummary,
@@ -184,6 +185,8 @@ const RUN_OPTIONS = [
   "validation",
   "augment",
   "zero-head",
+  "dropout",
+  "drop-connect",
   "seed",
   "shapes",
   "weights",
@@ -199,6 +202,15 @@ function fraction(inv: Invocation, name: string): number {
   if (text === undefined) return 0;
   if (!(value > 0 && value < 1))
     throw new UsageError(`--${name} must be a fraction between 0 and 1, e.g. 0.2, not \`${text}\``);
+  return value;
+}
+
+/** A rate in [0, 1) from an option (a dropout rate), or the fallback. */
+function rate(inv: Invocation, name: string, fallback: number): number {
+  const text = stringOption(inv, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!(value >= 0 && value < 1)) throw new UsageError(`--${name} must be a rate in [0, 1), e.g. 0.2, not \`${text}\``);
   return value;
 }
 
@@ -301,7 +313,20 @@ function settingsFromCommandLine(
     warmupEpochs: nonNegative(inv, "warmup", 0),
     augment: inv.options.augment === true,
     zeroHead: inv.options["zero-head"] === true,
+    dropout: rate(inv, "dropout", module.metadata.dropout),
+    dropConnect: dropConnectRate(inv, compiled),
   };
+}
+
+/** --drop-connect R: the spec's drop_connect replaced by R; a spec without drop connect has no layers to give a rate. */
+function dropConnectRate(inv: Invocation, compiled: CompiledVariant): number {
+  const reference = compiled.scaled.spec.dropConnect;
+  const value = rate(inv, "drop-connect", reference);
+  if (value > 0 && reference === 0)
+    throw new UsageError(
+      `--drop-connect ${value}: ${compiled.ir.network} has no drop connect (its spec's drop_connect is 0), so there is no rate to change`,
+    );
+  return value;
 }
 
 /** What the workers build their replicas from: the generated module this command imported, with the model's build options. */
@@ -413,6 +438,17 @@ export const trainCommand: CommandDef = {
       type: "boolean",
       description:
         "start the classifier's kernel at zero, as ViT and BiT do for a new head, instead of the reference's ±√(1/classes), which for a few classes starts saturated",
+    },
+    dropout: {
+      type: "string",
+      value: "RATE",
+      description: "dropout rate before the classifier (default: the variant's, 0.2 for B0)",
+    },
+    "drop-connect": {
+      type: "string",
+      value: "RATE",
+      description:
+        "drop connect (stochastic depth) rate in place of the spec's drop_connect (0.2): block b of n drops R·b/n of the examples, as Keras's drop_connect_rate",
     },
     seed: {
       type: "string",
@@ -527,7 +563,12 @@ export const trainCommand: CommandDef = {
     const memory = { batch: Math.min(settings.batchSize, train.count), resolution, classes: all.classNames.length };
     if (refusedForMemory(inv, compiled, memory, backend.name, "--batch-size")) return EXIT.errors;
 
-    const model = module.buildModel({ classes: all.classNames.length, resolution, seed });
+    // Older checkpoints have no dropout settings: they trained with the reference's.
+    const dropout = settings.dropout ?? module.metadata.dropout;
+    const dropConnect = settings.dropConnect ?? compiled.scaled.spec.dropConnect;
+    const model = module.buildModel({ classes: all.classNames.length, resolution, seed, dropout });
+    if (dropConnect !== compiled.scaled.spec.dropConnect)
+      scaleDropConnect(model, dropConnect / compiled.scaled.spec.dropConnect);
     if (settings.zeroHead && !checkpoint && !zeroClassifier(model))
       throw new UsageError(
         `--zero-head: ${compiled.ir.network} ${compiled.ir.variant} does not end in a dense classifier`,
@@ -549,7 +590,7 @@ export const trainCommand: CommandDef = {
         `workers: ${workers.count === 1 ? "1 (this thread)" : `${workers.count} threads, ${Math.ceil(batch / workers.count)} images each per step, gradients averaged`}${workers.note ? ` (${workers.note})` : ""}\n`,
       );
     inv.io.err(
-      `model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters, ${module.metadata.initialization} initialisation (seed ${seed}); ${settings.optimizer}, lr ${settings.learningRate}${settings.schedule === "constant" ? "" : ` (${settings.schedule})`}, weight decay ${settings.weightDecay}${settings.augment ? ", augmented" : ""}${settings.zeroHead ? ", zero head" : ""}\n`,
+      `model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters, ${module.metadata.initialization} initialisation (seed ${seed}); ${settings.optimizer}, lr ${settings.learningRate}${settings.schedule === "constant" ? "" : ` (${settings.schedule})`}, weight decay ${settings.weightDecay}, dropout ${dropout}, drop connect ${dropConnect}${settings.augment ? ", augmented" : ""}${settings.zeroHead ? ", zero head" : ""}\n`,
     );
     try {
       if (checkpoint) {
