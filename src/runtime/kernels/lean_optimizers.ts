@@ -1,12 +1,16 @@
 /**
  * RMSProp's and SGD-with-momentum's updates with a small variable's whole update in one
  * kernel (update_kernels.ts: RMSPROP_UPDATE, MOMENTUM_UPDATE), as adam.ts does for Adam.
- * tfjs-core 4.22's RMSPropOptimizer runs 11 ops per variable (optimizers/rmsprop_optimizer.ts,
- * each of its five numbers uploaded as a new scalar at every use) and MomentumOptimizer 4;
- * EfficientNet-B0's 213 trainable variables are mostly batch-norm scales and offsets,
- * depthwise and squeeze-excite weights, where a kernel dispatch (≈ 5 µs on wasm) costs more
- * than the arithmetic. Variables above FUSED_UPDATE_MAX_SIZE keep tfjs's ops (SIMD on
- * wasm), with the scalars made once per update.
+ * tfjs-core 4.22's RMSPropOptimizer runs 15 ops per variable (optimizers/rmsprop_optimizer.ts
+ * computes the new mean square twice, once before its `centered` branch and again in it,
+ * and uploads each of its five numbers as a new scalar at every use) and
+ * MomentumOptimizer 4. EfficientNet-B0's 213 trainable variables are mostly batch-norm
+ * scales and offsets, depthwise and squeeze-excite weights, where a kernel dispatch
+ * (≈ 5 µs on wasm) costs more than the arithmetic: 156 of them are at most
+ * FUSED_UPDATE_MAX_SIZE, so an RMSProp step dispatches 156 + 57 × 10 = 726 update ops
+ * instead of 213 × 15 = 3,195, and momentum 156 + 57 × 4 = 384 instead of 852. The larger
+ * variables keep tfjs's ops (SIMD on wasm), the mean square computed once and the scalars
+ * made once per update.
  *
  * Same math in the same order as tfjs-core's, so updates are bit-identical (tested:
  * test/runtime/step_kernels.test.ts). Both already update one variable per tidy, so
