@@ -7,7 +7,7 @@
  * MomentumOptimizer 4. EfficientNet-B0's 213 trainable variables are mostly batch-norm
  * scales and offsets, depthwise and squeeze-excite weights, where a kernel dispatch
  * (≈ 5 µs on wasm) costs more than the arithmetic: 156 of them are at most
- * FUSED_UPDATE_MAX_SIZE, so an RMSProp step dispatches 156 + 57 × 10 = 726 update ops
+ * FUSED_UPDATE_MAX_SIZE, so an RMSProp step dispatches 156 + 57 × 11 = 783 update ops
  * instead of 213 × 15 = 3,195, and momentum 156 + 57 × 4 = 384 instead of 852. The larger
  * variables keep tfjs's ops (SIMD on wasm), the mean square computed once and the scalars
  * made once per update.
