@@ -364,7 +364,7 @@ afterAll(() => {
 
 const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm", "BatchMatMul", "Cast", "Identity"];
 /** A kernel no backend has: effnet's one-pass Adam update (update_kernels.ts), for wasm and cpu. */
-const UPDATES = ["EffnetAdamUpdate"];
+const UPDATES = ["EffnetAdamUpdate", "EffnetRmspropUpdate", "EffnetMomentumUpdate"];
 
 describe("kernel table", () => {
   it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice, FusedBatchNorm, BatchMatMul, Cast and Identity, the two slow cpu filter gradients, and the optimiser updates", () => {
