@@ -49,6 +49,12 @@ const USAGE_ERRORS: readonly (readonly [string, readonly string[], RegExp])[] = 
   ["train --head-learning-rate alone", ["train", ...V2, "--synthetic", "--head-learning-rate", "1"], /with --freeze/],
   ["train --lr --learning-rate", ["train", ...V2, "--synthetic", "--lr", "1", "--learning-rate", "1"], /not both/],
   ["train --resume --weights", ["train", ...V2, "--resume", "r", "--weights", "w"], /leave out --weights/],
+  ["train --dropout 1", ["train", ...V2, "--synthetic", "--dropout", "1"], /--dropout must be a rate in \[0, 1\)/],
+  [
+    "train --drop-connect without drop connect",
+    ["train", ...V2, "--synthetic", "--drop-connect", "0.1"],
+    /has no drop connect \(its spec's drop_connect is 0\)/,
+  ],
   [
     "bench-model --no-train --batch",
     ["bench-model", SPEC, "--variant", "B0", "--no-train", "--batch", "4"],

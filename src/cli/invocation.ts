@@ -28,6 +28,8 @@ export const NUMBER_RULES = {
   positive: { what: "a positive number", ok: (x) => Number.isFinite(x) && x > 0 } as NumberRule,
   nonNegative: { what: "a number ≥ 0", ok: (x) => Number.isFinite(x) && x >= 0 } as NumberRule,
   fraction: { what: "a fraction between 0 and 1, e.g. 0.2", ok: (x) => x > 0 && x < 1 } as NumberRule,
+  /** A dropout rate: the share of units dropped, 0 included, 1 not. */
+  rate: { what: "a rate in [0, 1), e.g. 0.2", ok: (x) => x >= 0 && x < 1 } as NumberRule,
 };
 
 /** `value` if it is one of `choices`, else a usage error naming option `--name` and the choices. */

@@ -44,6 +44,9 @@ export interface RunSettings {
   readonly augment: boolean;
   /** The classifier's kernel started at zero (zeroClassifier). */
   readonly zeroHead: boolean;
+  /** The classifier's dropout rate and the drop-connect rate (train --dropout, --drop-connect; absent in older checkpoints: the variant's). */
+  readonly dropout?: number;
+  readonly dropConnect?: number;
   /** Worker threads that split each batch (parallel.ts; absent in older checkpoints: 1). Shards change batch norm's statistics, so a resumed run keeps the number. */
   readonly workers?: number;
 }
@@ -124,6 +127,9 @@ const RUN_SETTINGS_FIELDS: Readonly<Record<keyof RunSettings, (v: unknown) => bo
   warmupEpochs: finite,
   augment: flag,
   zeroHead: flag,
+  // Optional: checkpoints written before --dropout and --drop-connect have none (the variant's rates).
+  dropout: (v) => v === undefined || (finite(v) && (v as number) >= 0 && (v as number) < 1),
+  dropConnect: (v) => v === undefined || (finite(v) && (v as number) >= 0 && (v as number) < 1),
   // Optional: checkpoints written before --workers have none (one thread).
   workers: (v) => v === undefined || positive(v),
 };

@@ -30,6 +30,7 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
+import { seededDropoutLayers } from "./dropout.ts";
 import { RuntimeUserError } from "./errors.ts";
 import type { BuildOptions } from "./module.ts";
 
@@ -117,6 +118,8 @@ export interface WorkerInit {
   readonly prodMode: boolean;
   /** Each layer's trainable flag (fine-tuning freezes some). */
   readonly trainableLayers: readonly boolean[];
+  /** The main model's seeded dropout rates, in layer order (a run may change them: scaleDropConnect). */
+  readonly dropoutRates: readonly number[];
   /** model.weights' original names, so a worker can check that its replica is the same network. */
   readonly weightNames: readonly string[];
   readonly weightDecay: number;
@@ -312,6 +315,7 @@ export class GradientWorkers {
       backend: tf.getBackend(),
       prodMode: tf.env().getBool("PROD"),
       trainableLayers: model.layers.map((l) => l.trainable),
+      dropoutRates: seededDropoutLayers(model).map((l) => l.rate),
       weightNames: model.weights.map((w) => w.originalName),
       weightDecay,
       weights,

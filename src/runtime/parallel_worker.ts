@@ -60,6 +60,7 @@ async function start() {
   model.layers.forEach((layer, i) => (layer.trainable = init.trainableLayers[i]));
   const replica = replicaOf(model, init.weightDecay);
   const dropouts = seededDropoutLayers(model);
+  dropouts.forEach((layer, i) => (layer.rate = init.dropoutRates[i]));
   const all = model.weights;
   const shapes = all.map((w) => w.shape as number[]);
   const layout = weightLayout(shapes);

@@ -8,6 +8,7 @@ import {
   streamSeed,
   type ImageDataset,
 } from "./data.ts";
+import { seededDropoutLayers, type SeededDropoutLayer } from "./dropout.ts";
 import { RuntimeUserError } from "./errors.ts";
 import { evaluateModel, outputsLogits } from "./evaluate.ts";
 import { GradientWorkers, type WorkerOptions } from "./parallel.ts";
@@ -21,6 +22,8 @@ import {
   setLearningRate,
   type OptimizerName,
 } from "./optimizers.ts";
+
+export { scaleDropConnect, seededDropoutLayers } from "./dropout.ts";
 
 /**
  * Supervised training of a compiled model on an in-memory image data set: categorical
@@ -125,13 +128,6 @@ export interface TrainResult {
   readonly history: readonly TrainProgress[];
   readonly epochs: readonly EpochSummary[];
   readonly seconds: number;
-}
-
-/** The generated modules' seeded dropout layers count their draws (src/codegen/emit.ts, SeededDropout). */
-type SeededDropoutLayer = tf.layers.Layer & { draws: number };
-
-export function seededDropoutLayers(model: tf.LayersModel): SeededDropoutLayer[] {
-  return model.layers.filter((l): l is SeededDropoutLayer => typeof (l as { draws?: unknown }).draws === "number");
 }
 
 /**

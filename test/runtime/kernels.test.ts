@@ -366,7 +366,7 @@ const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm", "BatchMatMul", "Cas
 /** A kernel no backend has: effnet's one-pass swish for inference (activation_simd.ts), for wasm. */
 const NEW_IN_WASM = ["EffnetSwish"];
 /** A kernel no backend has: effnet's one-pass Adam update (update_kernels.ts), for wasm and cpu. */
-const UPDATES = ["EffnetAdamUpdate"];
+const UPDATES = ["EffnetAdamUpdate", "EffnetRmspropUpdate", "EffnetMomentumUpdate"];
 
 describe("kernel table", () => {
   it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice, FusedBatchNorm, BatchMatMul, Cast, Identity and Sigmoid, the one-pass swish, the two slow cpu filter gradients, and the optimiser updates", () => {

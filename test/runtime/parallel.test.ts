@@ -13,7 +13,13 @@ import {
   workerDraws,
   type WorkerOptions,
 } from "../../src/runtime/parallel.ts";
-import { lossAndGradients, replicaOf, seededDropoutLayers, trainModel } from "../../src/runtime/train.ts";
+import {
+  lossAndGradients,
+  replicaOf,
+  scaleDropConnect,
+  seededDropoutLayers,
+  trainModel,
+} from "../../src/runtime/train.ts";
 import { buildModel as buildB0 } from "../../generated/efficientnet/b0.ts";
 
 /**
@@ -128,6 +134,28 @@ describe("data-parallel training", () => {
     expect(first).toHaveLength(4);
     expect(first.every(Number.isFinite)).toBe(true);
     expect(await losses(2)).toEqual(first);
+  });
+});
+
+describe("a run's own dropout rates (train --drop-connect)", () => {
+  it("reach the workers' replicas", async () => {
+    const model = buildB0(build);
+    scaleDropConnect(model, 0);
+    const workers = await GradientWorkers.start(model, workersOf(2), 0);
+    try {
+      const data = shapesDataset({ count: 4, resolution: 32, seed: 7 });
+      const layers = seededDropoutLayers(model);
+      const step = await workers.step(
+        batchValues(data, [0, 1, 2, 3]),
+        { height: 32, width: 32, classes: 3 },
+        layers.map(() => 0),
+      );
+      // A layer at rate 0 draws no mask: the drop-connect layers none, the classifier's dropout (0.2) one.
+      expect(step.drawn).toEqual(layers.map((l) => (l.name === "top_dropout" ? 1 : 0)));
+    } finally {
+      await workers.close();
+      model.dispose();
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildModel } from "../../generated/efficientnet/b0.ts";
 import { selectBackend } from "../../src/runtime/backend.ts";
+import { setLearningRate } from "../../src/runtime/optimizers.ts";
 import {
   TRAINING_REPLACEMENTS,
   registerTrainingKernels,
@@ -17,7 +18,11 @@ import {
 } from "../../src/runtime/kernels/index.ts";
 import { FUSED_UPDATE_MAX_SIZE, installLeanAdam, restoreTfjsAdam } from "../../src/runtime/kernels/adam.ts";
 import { installPlainConv2d, restoreLayersConv2d } from "../../src/runtime/kernels/conv_layer.ts";
-import { ADAM_UPDATE } from "../../src/runtime/kernels/update_kernels.ts";
+import {
+  installLeanRmspropAndMomentum,
+  restoreTfjsRmspropAndMomentum,
+} from "../../src/runtime/kernels/lean_optimizers.ts";
+import { ADAM_UPDATE, MOMENTUM_UPDATE, RMSPROP_UPDATE } from "../../src/runtime/kernels/update_kernels.ts";
 import { expectClose, seededValues, useBackend, type Values } from "../helpers/numeric.ts";
 
 const seeded = (shape: number[], seed: number) =>
@@ -102,6 +107,52 @@ describe("Adam's one-kernel update (update_kernels.ts)", () => {
       await useBackend("wasm");
     });
   }
+});
+
+describe("RMSProp's and momentum's one-kernel updates (lean_optimizers.ts)", () => {
+  afterAll(() => installLeanRmspropAndMomentum());
+  const optimizers = [
+    // effnet's RMSProp recipe (optimizers.ts): decay 0.9, momentum 0.9, ε 1e-3.
+    { name: "rmsprop", kernel: RMSPROP_UPDATE, create: () => tf.train.rmsprop(0.01, 0.9, 0.9, 1e-3) },
+    { name: "momentum", kernel: MOMENTUM_UPDATE, create: () => tf.train.momentum(0.05, 0.9) },
+    { name: "Nesterov momentum", kernel: MOMENTUM_UPDATE, create: () => tf.train.momentum(0.05, 0.9, true) },
+  ];
+  for (const backendName of ["wasm", "cpu"] as const)
+    for (const { name, kernel, create } of optimizers)
+      it(`${name} on ${backendName}: bit-identical to tfjs-core's over steps, small variables through the kernel`, async () => {
+        await useBackend(backendName);
+        registerTrainingKernels(backendName);
+        const shapes = [[40, 30], [30], [3, 3, 8, 16], [FUSED_UPDATE_MAX_SIZE + 1]];
+        const run = async (lean: boolean) => {
+          if (lean) installLeanRmspropAndMomentum();
+          else restoreTfjsRmspropAndMomentum();
+          const variables = shapes.map((shape, i) => seeded(shape, i + 1).variable());
+          const optimizer = create();
+          let kernels: string[] = [];
+          for (let step = 0; step < 3; step++) {
+            // A schedule's new learning rate between steps (train.ts's setLearningRate).
+            if (step === 2) setLearningRate(optimizer, 0.02);
+            const grads = variables.map((v, i) => seeded(v.shape, 10 * step + i).mul(step + 1));
+            const names = await kernelsRun(() =>
+              optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: grads[i] }))),
+            );
+            kernels = [...kernels, ...names];
+            tf.dispose(grads);
+          }
+          const values = variables.map((v) => Array.from(v.dataSync()));
+          const state = (await optimizer.getWeights()).map((w) => Array.from(w.tensor.dataSync()));
+          optimizer.dispose();
+          tf.dispose(variables);
+          return { values, state, kernels };
+        };
+        const theirs = await run(false);
+        const ours = await run(true);
+        expect(ours.values).toEqual(theirs.values);
+        expect(ours.state).toEqual(theirs.state);
+        expect(ours.kernels.filter((k) => k === kernel.kernelName)).toHaveLength(9);
+        expect(theirs.kernels).not.toContain(kernel.kernelName);
+        await useBackend("wasm");
+      });
 });
 
 describe("wasm BatchMatMul with transposed operands (matmul.ts)", () => {

@@ -156,11 +156,17 @@ describe("effnet train / predict", () => {
       "8",
       "--backend",
       "wasm",
+      // Not the reference's rates: a resumed run must keep them (checkpoint settings).
+      "--dropout",
+      "0.1",
+      "--drop-connect",
+      "0.1",
       ...extra,
     ];
     const result = await run(...args(["--epochs", "2", "--validation", "0.2", "--out", dir]));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("24 for training, 6 held out");
+    expect(result.stderr).toContain("dropout 0.1, drop connect 0.1");
     expect(result.stderr).toMatch(
       /^epoch 2\/2 {2}loss \S+ {2}accuracy \S+ {2}val_loss \d+\.\d{4} {2}val_accuracy \d\.\d{3} /m,
     );
@@ -184,6 +190,7 @@ describe("effnet train / predict", () => {
     const resumed = await run("train", ...resumeArgs, "--resume", split);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain("resuming after epoch 1 (3 steps)");
+    expect(resumed.stderr).toContain("dropout 0.1, drop connect 0.1");
     const resumedHistory = JSON.parse(readFileSync(join(split, "history.json"), "utf8")) as typeof history;
     expect(resumedHistory.epochs.map(({ elapsedSeconds, ...e }) => e)).toEqual(
       history.epochs.map(({ elapsedSeconds, ...e }) => e),

@@ -11,6 +11,7 @@ import { variantModuleUrl } from "../../codegen/import-module.ts";
 import { autoWorkers, TrainingWorkerError, type WorkerOptions } from "../../runtime/parallel.ts";
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, optimizerNamed, parseSchedule, SCHEDULES } from "../../runtime/optimizers.ts";
 import {
+  scaleDropConnect,
   trainModel,
   zeroClassifier,
   type EpochSummary,
@@ -100,6 +101,8 @@ const RUN_OPTIONS = [
   "validation",
   "augment",
   "zero-head",
+  "dropout",
+  "drop-connect",
   "seed",
   "shapes",
   "weights",
@@ -200,7 +203,20 @@ function settingsFromCommandLine(
     warmupEpochs: inv.number("warmup", 0, NUMBER_RULES.nonNegative),
     augment: inv.options.augment === true,
     zeroHead: inv.options["zero-head"] === true,
+    dropout: inv.number("dropout", module.metadata.dropout, NUMBER_RULES.rate),
+    dropConnect: dropConnectRate(inv, compiled),
   };
+}
+
+/** --drop-connect R: the spec's drop_connect replaced by R; a spec without drop connect has no layers to give a rate. */
+function dropConnectRate(inv: Invocation, compiled: CompiledVariant): number {
+  const reference = compiled.scaled.spec.dropConnect;
+  const value = inv.number("drop-connect", reference, NUMBER_RULES.rate);
+  if (value > 0 && reference === 0)
+    throw new UsageError(
+      `--drop-connect ${value}: ${compiled.ir.network} has no drop connect (its spec's drop_connect is 0), so there is no rate to change`,
+    );
+  return value;
 }
 
 /** What the workers build their replicas from: the generated module this command imported, with the model's build options. */
@@ -313,6 +329,17 @@ export const trainCommand: CommandDef = {
       description:
         "start the classifier's kernel at zero, as ViT and BiT do for a new head, instead of the reference's ±√(1/classes), which for a few classes starts saturated",
     },
+    dropout: {
+      type: "string",
+      value: "RATE",
+      description: "dropout rate before the classifier (default: the variant's, 0.2 for B0)",
+    },
+    "drop-connect": {
+      type: "string",
+      value: "RATE",
+      description:
+        "drop connect (stochastic depth) rate in place of the spec's drop_connect (0.2): block b of n drops R·b/n of the examples, as Keras's drop_connect_rate",
+    },
     seed: {
       type: "string",
       value: "N",
@@ -367,8 +394,8 @@ export const trainCommand: CommandDef = {
     "head-learning-rate": "freeze",
   },
   examples: [
-    "effnet train specs/efficientnet.effnet --variant B0 --synthetic --resolution 32 --images 1200 --validation 0.2 --batch-size 32 --lr 0.003 --zero-head --out models/b0-shapes",
-    "effnet train specs/efficientnet.effnet --variant B0 --resume models/b0-shapes --epochs 8",
+    "effnet train specs/efficientnet.effnet --variant B0 --synthetic --resolution 48 --images 6000 --validation 0.2 --epochs 2 --batch-size 32 --lr 0.006 --warmup 0.3 --dropout 0 --drop-connect 0 --zero-head --out models/b0-shapes",
+    "effnet train specs/efficientnet.effnet --variant B0 --resume models/b0-shapes --epochs 3",
     "effnet train specs/efficientnet.effnet --variant B0 --data photos/ --optimizer rmsprop --lr 0.016 --lr-schedule exponential:0.97/2.4",
     "effnet train specs/efficientnet.effnet --variant B0 --synthetic --weights models/b0-imagenet --freeze features --freeze-epochs 2 --out models/b0-tuned",
   ],
@@ -425,7 +452,12 @@ export const trainCommand: CommandDef = {
     const memory = { batch: Math.min(settings.batchSize, train.count), resolution, classes: all.classNames.length };
     if (refusedForMemory(inv, compiled, memory, backend.name, "--batch-size")) return EXIT.errors;
 
-    const model = module.buildModel({ classes: all.classNames.length, resolution, seed });
+    // Older checkpoints have no dropout settings: they trained with the reference's.
+    const dropout = settings.dropout ?? module.metadata.dropout;
+    const dropConnect = settings.dropConnect ?? compiled.scaled.spec.dropConnect;
+    const model = module.buildModel({ classes: all.classNames.length, resolution, seed, dropout });
+    if (dropConnect !== compiled.scaled.spec.dropConnect)
+      scaleDropConnect(model, dropConnect / compiled.scaled.spec.dropConnect);
     if (settings.zeroHead && !checkpoint && !zeroClassifier(model))
       throw new UsageError(
         `--zero-head: ${compiled.ir.network} ${compiled.ir.variant} does not end in a dense classifier`,
@@ -447,7 +479,7 @@ export const trainCommand: CommandDef = {
         `workers: ${workers.count === 1 ? "1 (this thread)" : `${workers.count} threads, ${Math.ceil(batch / workers.count)} images each per step, gradients averaged`}${workers.note ? ` (${workers.note})` : ""}\n`,
       );
     inv.io.err(
-      `model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters, ${module.metadata.initialization} initialisation (seed ${seed}); ${settings.optimizer}, lr ${settings.learningRate}${settings.schedule === "constant" ? "" : ` (${settings.schedule})`}, weight decay ${settings.weightDecay}${settings.augment ? ", augmented" : ""}${settings.zeroHead ? ", zero head" : ""}\n`,
+      `model: ${compiled.ir.network} ${compiled.ir.variant}, ${model.countParams().toLocaleString("en-US")} parameters, ${module.metadata.initialization} initialisation (seed ${seed}); ${settings.optimizer}, lr ${settings.learningRate}${settings.schedule === "constant" ? "" : ` (${settings.schedule})`}, weight decay ${settings.weightDecay}, dropout ${dropout}, drop connect ${dropConnect}${settings.augment ? ", augmented" : ""}${settings.zeroHead ? ", zero head" : ""}\n`,
     );
     try {
       if (checkpoint) {

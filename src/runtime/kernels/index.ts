@@ -58,6 +58,7 @@ import { makeWasmCast, makeWasmIdentity } from "./sharing.ts";
 import { installLeanBackprop, restoreOriginalBackprop } from "./backprop.ts";
 import { installFusedSwish, restoreLayersSwish } from "./swish.ts";
 import { installLeanAdam, restoreTfjsAdam } from "./adam.ts";
+import { installLeanRmspropAndMomentum, restoreTfjsRmspropAndMomentum } from "./lean_optimizers.ts";
 import { UPDATE_KERNELS, cpuUpdateKernel, wasmUpdateKernel } from "./update_kernels.ts";
 import {
   installFusedDepthwise,
@@ -287,6 +288,13 @@ export const TRAINING_REPLACEMENTS: readonly TrainingReplacement[] = [
     install: installLeanAdam,
     restore: restoreTfjsAdam,
     reason: "one tidy per variable instead of one for all, scalars made once (adam.ts)",
+  },
+  {
+    replaces: "tfjs-core RMSPropOptimizer and MomentumOptimizer applyGradients",
+    install: installLeanRmspropAndMomentum,
+    restore: restoreTfjsRmspropAndMomentum,
+    reason:
+      "a small variable's update in one kernel instead of 15 (RMSProp) or 4 (momentum) ops, scalars made once (lean_optimizers.ts)",
   },
 ];
 

@@ -127,5 +127,47 @@ export const ADAM_UPDATE: UpdateKernel = {
   },
 };
 
+/**
+ * RMSProp, not centred (tfjs-core 4.22 RMSPropOptimizer.applyGradients), per element, in its order:
+ *   s' = s·ρ + g²·(1 − ρ);  μ' = μ·momentum + (g·lr)/√(s' + ε);  w' = w − μ'
+ * Attributes are the float32 scalars tfjs makes of its numbers (see lean_optimizers.ts).
+ */
+export const RMSPROP_UPDATE: UpdateKernel = {
+  kernelName: "EffnetRmspropUpdate",
+  inputNames: ["variable", "gradient", "meanSquare", "moment"],
+  outputs: 3,
+  loop: ([w, g, s, mu], [wOut, sOut, muOut], attrs) => {
+    const { decay, oneMinusDecay, momentum, learningRate, epsilon } = attrs as Record<string, number>;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i];
+      const si = f(f(s[i] * decay) + f(f(gi * gi) * oneMinusDecay));
+      const mi = f(f(mu[i] * momentum) + f(f(gi * learningRate) / f(Math.sqrt(f(si + epsilon)))));
+      sOut[i] = si;
+      muOut[i] = mi;
+      wOut[i] = w[i] - mi; // the store rounds to float32
+    }
+  },
+};
+
+/**
+ * SGD with momentum (tfjs-core 4.22 MomentumOptimizer.applyGradients; torch's form), per
+ * element, in its order: a' = m·a + g;  w' = c·a' + w, or with Nesterov w' = c·(g + a'·m) + w,
+ * where c is its scalar −lr and m its scalar momentum.
+ */
+export const MOMENTUM_UPDATE: UpdateKernel = {
+  kernelName: "EffnetMomentumUpdate",
+  inputNames: ["variable", "gradient", "accumulation"],
+  outputs: 2,
+  loop: ([w, g, a], [wOut, aOut], attrs) => {
+    const { momentum, minusLearningRate, nesterov } = attrs as Record<string, number>;
+    for (let i = 0; i < w.length; i++) {
+      const ai = f(f(momentum * a[i]) + g[i]);
+      aOut[i] = ai;
+      const direction = nesterov ? f(g[i] + f(ai * momentum)) : ai;
+      wOut[i] = f(minusLearningRate * direction) + w[i]; // the store rounds to float32
+    }
+  },
+};
+
 /** Every update kernel, for the kernel table (index.ts). */
-export const UPDATE_KERNELS: readonly UpdateKernel[] = [ADAM_UPDATE];
+export const UPDATE_KERNELS: readonly UpdateKernel[] = [ADAM_UPDATE, RMSPROP_UPDATE, MOMENTUM_UPDATE];
