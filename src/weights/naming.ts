@@ -112,6 +112,14 @@ const [expandConv, expandBn] = cna("expand");
 const [dwConv, dwBn] = cna("depthwise");
 /** The expand and depthwise units every torchvision inverted residual (MobileNetV2/V3, EfficientNet's MBConv) starts with. */
 const INVERTED_RESIDUAL = { expand_conv: expandConv, expand_bn: expandBn, dwconv: dwConv, bn: dwBn } as const;
+/** torchvision's MBConv and MobileNetV3 InvertedResidual: the same, then SqueezeExcitation (fc1, fc2) and the project unit. */
+const INVERTED_RESIDUAL_SE = {
+  ...INVERTED_RESIDUAL,
+  se_reduce: { unit: "se", part: "fc1" },
+  se_expand: { unit: "se", part: "fc2" },
+  project_conv: { unit: "project", part: "0" },
+  project_bn: { unit: "project", part: "1" },
+} as const;
 /** The stem of the models whose layers are one `features` Sequential: a Conv2dNormActivation at features[0]. */
 const FEATURES_STEM = { stem_conv: "features.0.0", stem_bn: "features.0.1" } as const;
 
@@ -137,11 +145,7 @@ const TORCHVISION_FAMILIES: readonly ModelFamily[] = [
     block: (_stage, _index, global) => `features.${global}.block`,
     units: "positional",
     parts: {
-      ...INVERTED_RESIDUAL,
-      se_reduce: { unit: "se", part: "fc1" },
-      se_expand: { unit: "se", part: "fc2" },
-      project_conv: { unit: "project", part: "0" },
-      project_bn: { unit: "project", part: "1" },
+      ...INVERTED_RESIDUAL_SE,
     },
     head: (_stages, blocks) => ({
       top_conv: `features.${blocks + 1}.0`,
@@ -157,11 +161,7 @@ const TORCHVISION_FAMILIES: readonly ModelFamily[] = [
     block: (stage, index) => `features.${stage}.${index}.block`,
     units: "positional",
     parts: {
-      ...INVERTED_RESIDUAL,
-      se_reduce: { unit: "se", part: "fc1" },
-      se_expand: { unit: "se", part: "fc2" },
-      project_conv: { unit: "project", part: "0" },
-      project_bn: { unit: "project", part: "1" },
+      ...INVERTED_RESIDUAL_SE,
     },
     head: (stages) => ({
       top_conv: `features.${stages + 1}.0`,
