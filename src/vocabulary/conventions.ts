@@ -116,7 +116,8 @@ export const PREPROCESSING = {
   // tensorflow/tpu efficientnet/lite/efficientnet_lite_builder.py: MEAN_RGB 127, STDDEV_RGB 128
   // ("inception-style … for better post-quantization"), (x − 127) / 128 = (x/255 − 127/255) / (128/255).
   inception: {
-    summary: "inception: (x − 127) / 128 (EfficientNet-lite's MEAN_RGB, STDDEV_RGB): Rescaling(1/255), Normalize as constants",
+    summary:
+      "inception: (x − 127) / 128 (EfficientNet-lite's MEAN_RGB, STDDEV_RGB): Rescaling(1/255), Normalize as constants",
     rescale: 1 / 255,
     normalization: { mean: [127 / 255, 127 / 255, 127 / 255], std: [128 / 255, 128 / 255, 128 / 255], stored: false },
   },
