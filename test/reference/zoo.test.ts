@@ -190,6 +190,17 @@ describe("specs/efficientnetlite.effnet against TF's EfficientNet-lite", () => {
     }).toEqual({ trainable: reference.trainable, bnStatistics: reference.bnStatistics, macs: reference.macs });
   });
 
+  it("feeds the network (x − 127) / 128, the lite builder's MEAN_RGB 127 and STDDEV_RGB 128", () => {
+    const [compiled] = compile({ path, text }, { variants: ["lite0"] }).variants;
+    const layer = (kind: string) => compiled.ir.layers.find((l) => l.kind === kind)!.attrs as Record<string, never>;
+    const { scale, offset } = layer("rescaling") as { scale: number; offset: number };
+    const { mean, std, stored } = layer("normalization") as { mean: number[]; std: number[]; stored: boolean };
+    expect(stored).toBe(false);
+    for (const pixel of [0, 127, 128, 255])
+      for (const c of [0, 1, 2])
+        expect((pixel * scale + offset - mean[c]) / std[c]).toBeCloseTo((pixel - 127) / 128, 12);
+  });
+
   // The rebuilt networks against the lite README's table (tensorflow/tpu
   // models/official/efficientnet/lite/README.md: "params" 4.7M, 5.4M, 6.1M, 8.2M, 13.0M), to
   // their printed digits (0.1 M). Its MAdds (407M … 2.64B) are 3–5 % above the standard count
