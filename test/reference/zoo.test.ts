@@ -192,7 +192,7 @@ describe("specs/efficientnetlite.effnet against TF's EfficientNet-lite", () => {
 
   it("feeds the network (x − 127) / 128, the lite builder's MEAN_RGB 127 and STDDEV_RGB 128", () => {
     const [compiled] = compile({ path, text }, { variants: ["lite0"] }).variants;
-    const layer = (kind: string) => compiled.ir.layers.find((l) => l.kind === kind)!.attrs as Record<string, never>;
+    const layer = (kind: string): unknown => compiled.ir.layers.find((l) => l.kind === kind)!.attrs;
     const { scale, offset } = layer("rescaling") as { scale: number; offset: number };
     const { mean, std, stored } = layer("normalization") as { mean: number[]; std: number[]; stored: boolean };
     expect(stored).toBe(false);
