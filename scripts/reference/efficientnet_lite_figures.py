@@ -24,9 +24,9 @@ The reference's rules, as its source writes them:
 - BN keeps gamma and beta (trainable) and moving mean and variance (non-trainable).
 
 For each lite model at its own resolution: trainable parameters, BN statistics (moving mean +
-variance elements) and multiply-adds counted the standard way with forward hooks, as
-scripts/reference/torchvision_figures.py counts them (Conv2d: kh*kw*(cin/groups)*cout*Hout*Wout;
-Linear: in*out), at batch 1.
+variance elements) and multiply-adds counted the standard way with forward hooks (Conv2d:
+kh*kw*(cin/groups)*cout*Hout*Wout; Linear: in*out) at batch 1, by scripts/reference/counting.py
+as for the torchvision and Keras figures.
 """
 import json
 import math
@@ -35,6 +35,8 @@ import sys
 
 import torch
 from torch import nn
+
+from counting import count
 
 # efficientnet_lite_builder.efficientnet_lite_params: (width, depth, resolution, dropout).
 PARAMS = {
@@ -159,35 +161,14 @@ def figures(name):
     width, depth, resolution, dropout = PARAMS[name]
     torch.manual_seed(0)
     model = efficientnet_lite(width, depth, dropout).eval()
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    bn_statistics = sum(
-        b.numel() for n, b in model.named_buffers() if n.endswith("running_mean") or n.endswith("running_var")
-    )
-    macs = [0]
-
-    def conv_hook(m, inputs, output):
-        kh, kw = m.kernel_size
-        macs[0] += kh * kw * (m.in_channels // m.groups) * m.out_channels * output.shape[2] * output.shape[3]
-
-    def linear_hook(m, inputs, output):
-        macs[0] += m.in_features * m.out_features
-
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            m.register_forward_hook(conv_hook)
-        elif isinstance(m, nn.Linear):
-            m.register_forward_hook(linear_hook)
-    with torch.no_grad():
-        out = model(torch.zeros(1, 3, resolution, resolution))
+    counts, out = count(model, resolution)
     assert out.shape == (1, 1000)
     return {
         "width": width,
         "depth": depth,
         "resolution": resolution,
         "dropout": dropout,
-        "trainable": trainable,
-        "bnStatistics": bn_statistics,
-        "macs": macs[0],
+        **counts,
     }
 
 

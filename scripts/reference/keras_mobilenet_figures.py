@@ -22,13 +22,15 @@ Keras's rules, as its source writes them:
 For every alpha (0.25, 0.5, 0.75, 1.0) and resolution (128, 160, 192, 224) that Keras has
 weights for: trainable parameters, non-trainable ones (BN moving statistics) and
 multiply-adds counted the standard way with forward hooks (Conv2d: kh*kw*(cin/groups)*cout
-*Hout*Wout), at batch 1.
+*Hout*Wout), at batch 1, by scripts/reference/counting.py.
 """
 import json
 import sys
 
 import torch
 from torch import nn
+
+from counting import count
 
 ALPHAS = [1.0, 0.75, 0.5, 0.25]
 RESOLUTIONS = [224, 192, 160, 128]
@@ -78,28 +80,15 @@ def keras_mobilenet(alpha, classes=1000):
 def figures(alpha, rows):
     torch.manual_seed(0)
     model = keras_mobilenet(alpha).eval()
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    non_trainable = sum(
-        b.numel() for n, b in model.named_buffers() if n.endswith("running_mean") or n.endswith("running_var")
-    )
-    macs = [0]
-
-    def conv_hook(m, inputs, output):
-        kh, kw = m.kernel_size
-        macs[0] += kh * kw * (m.in_channels // m.groups) * m.out_channels * output.shape[2] * output.shape[3]
-
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            m.register_forward_hook(conv_hook)
-    with torch.no_grad():
-        out = model(torch.zeros(1, 3, rows, rows))
+    counts, out = count(model, rows)
     assert out.shape == (1, 1000)
     return {
         "alpha": alpha,
         "resolution": rows,
-        "trainable": trainable,
-        "nonTrainable": non_trainable,
-        "macs": macs[0],
+        "trainable": counts["trainable"],
+        # Keras's non-trainable weights here are the BN moving statistics alone.
+        "nonTrainable": counts["bnStatistics"],
+        "macs": counts["macs"],
     }
 
 
