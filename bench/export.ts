@@ -10,9 +10,19 @@
  *   npm run bench -- export            (or: node --import tsx bench/export.ts [--runs N])
  *
  * Goal (issue 14): exported ≤ 0.6× unfolded for B0 on wasm. Benchmarks assert nothing.
+ * Every ratio compares the two models under the same kernels: tfjs's own on both sides (what
+ * a page that loads the export with plain tf.loadLayersModel runs: the goal's ratio, since
+ * it measures what the export itself changes), and effnet's runtime on both sides (what
+ * `effnet predict` runs: its kernels speed up the unfolded model's batch norm as well, so
+ * folding gains less there). Three clocks per pass: wall time; the process's CPU time; and the
+ * CPU time of the main thread alone (Linux: /proc/thread-self/schedstat, in nanoseconds).
+ * wasm runs on the main thread, so on an idle machine a pass's latency is that thread's busy
+ * time; on a shared one the main thread's CPU time leaves out both the time it waited for a
+ * core and the work V8's helper threads (concurrent GC, compilation) did beside it, which the
+ * process's CPU time counts. The goal is judged on the main thread's CPU time.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { compile } from "../src/compile.ts";
 import "@tensorflow/tfjs-backend-wasm";
@@ -28,17 +38,27 @@ const GOAL = 0.6;
 /**
  * Each case runs under two sets of kernels: tfjs's own (`tfjs`: what a page that loads the
  * export with plain tfjs gets) and effnet's runtime (`effnet`: selectBackend registers
- * effnet's kernels, among them a faster wasm FusedBatchNorm and a one-op swish, which the
+ * effnet's kernels, among them a faster wasm FusedBatchNorm, a SIMD Sigmoid and a one-pass swish, which the
  * unfolded model benefits from; what `effnet predict` runs). tfjs's first, before
  * selectBackend has replaced anything.
  */
 const MODES = ["tfjs", "effnet"] as const;
+const MODE_LABELS: Record<(typeof MODES)[number], string> = {
+  tfjs: "tfjs's own, both sides",
+  effnet: "effnet's runtime, both sides",
+};
 const CASES = [
   { spec: "specs/efficientnet.effnet", variant: "B0", backends: ["wasm", "cpu"] },
   { spec: "specs/efficientnet.effnet", variant: "B2", backends: ["wasm"] },
 ] as const;
 /** The cpu backend takes seconds per pass: fewer of them. */
 const runsOn = (backend: string) => (backend === "cpu" ? Math.min(RUNS, 5) : RUNS);
+
+const SCHEDSTAT = "/proc/thread-self/schedstat";
+/** The calling thread's CPU time in ms (Linux), or undefined where the kernel does not report it. */
+const threadCpuMs = existsSync(SCHEDSTAT)
+  ? () => Number(readFileSync(SCHEDSTAT, "utf8").split(" ")[0]) / 1e6
+  : () => undefined;
 
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -81,35 +101,49 @@ async function measureOne(mode: (typeof MODES)[number], c: (typeof CASES)[number
   const model = module.buildModel({ seed: 1 });
   const result = await exportForInference(await modelArtifacts(model), { samples: 2 });
   const exported = await loadExported(result);
-  const timed = [
-    { model, wall: [] as number[], cpu: [] as number[] },
-    { model: exported, wall: [] as number[], cpu: [] as number[] },
-  ];
+  const timed = [model, exported].map((m) => ({
+    model: m,
+    wall: [] as number[],
+    cpu: [] as number[],
+    main: [] as number[],
+  }));
   for (const t of timed) await timeForward(t.model, 1, { warmup: 2, runs: 0 });
   for (let round = 0; round < runsOn(backendName); round++) {
     const order = round % 2 ? [...timed].reverse() : timed;
     for (const t of order) {
       const before = process.cpuUsage();
+      const mainBefore = threadCpuMs();
       t.wall.push((await timeForward(t.model, 1, { warmup: 0, runs: 1 })).medianMs);
+      const mainAfter = threadCpuMs();
       const used = process.cpuUsage(before);
       t.cpu.push((used.user + used.system) / 1000);
+      if (mainBefore !== undefined && mainAfter !== undefined) t.main.push(mainAfter - mainBefore);
     }
   }
   const [u, e] = timed.map((t) => median(t.wall));
   // CPU time of the process per pass: wasm runs on this one thread, so time that other work
   // on the machine takes from it does not count; the steadier figure on a shared machine.
   const [uc, ec] = timed.map((t) => median(t.cpu));
+  // The main thread's alone (see the header): the goal's clock, where the kernel reports it.
+  const [um, em] = timed.map((t) => (t.main.length ? median(t.main) : undefined));
+  const [goalUnfolded, goalExported] = um !== undefined && em !== undefined ? [um, em] : [uc, ec];
+  const ratio = (a: number, b: number) => `${formatMs(a)} / ${formatMs(b)} = ${(b / a).toFixed(2)}×`;
   const row = [
     `${compilation.variants[0].ir.network} ${c.variant}`,
     `${module.metadata.resolution}`,
     backendName,
-    mode,
+    MODE_LABELS[mode],
     `${result.layers.before} → ${result.layers.after}`,
     formatMs(u),
     formatMs(e),
     `${(e / u).toFixed(2)}×`,
-    `${formatMs(uc)} / ${formatMs(ec)} = ${(ec / uc).toFixed(2)}×`,
-    c.variant === "B0" && backendName === "wasm" ? (ec / uc <= GOAL ? "met" : "not met") : "",
+    ratio(uc, ec),
+    um !== undefined && em !== undefined ? ratio(um, em) : "n/a",
+    c.variant === "B0" && backendName === "wasm" && mode === "tfjs"
+      ? goalExported / goalUnfolded <= GOAL
+        ? "met"
+        : "not met"
+      : "",
   ];
   const profile = backendName === "wasm" ? profileLine(await kernelProfile(exported, module.metadata.resolution)) : "";
   const sizes: string[] = [];
@@ -171,9 +205,10 @@ if (oneArg >= 0) {
         "Layers",
         "Unfolded",
         "Exported",
-        "Ratio",
-        "CPU time",
-        `B0 goal ≤ ${GOAL}× (CPU time)`,
+        "Ratio (wall)",
+        "Process CPU time",
+        "Main-thread CPU time",
+        `B0 goal ≤ ${GOAL}× (tfjs's kernels, main thread)`,
       ],
       rows,
     ),

@@ -79,7 +79,7 @@ export function compile(file: SourceFile, options: CompileOptions = {}): Compila
 
   const selected = selectVariants(spec, options.variants, diagnostics);
   const variants: CompiledVariant[] = [];
-  if (options.diagnosticsOnly && closedFormCovers(spec)) {
+  if (options.diagnosticsOnly) {
     for (const variant of selected) diagnostics.push(...variantDiagnostics(spec, variant, options));
     return done(diagnostics, { document: parsed.document, spec });
   }
@@ -110,7 +110,7 @@ function checkBaseline(spec: Spec): Diagnostic | undefined {
       : widest(most(widest)) > BUILD_LIMITS.channels
         ? spec.stages[most(widest)].spans.channels
         : spec.stages[0].spans.resolution;
-  return diagnostic("EFF3004", { what: problems.join(", ") }, span, {
+  return diagnostic("EFF3004", { problems }, span, {
     help: "write the baseline network in the stage table and let variants scale it",
   });
 }
@@ -159,10 +159,14 @@ export function buildVariant(
     : { compiled: { variant, scaled: scaled.network, ir: built.ir, cost: built.cost }, diagnostics };
 }
 
-/** buildVariant's diagnostics from the closed-form totals, without lowering (needs closedFormCovers). */
+/**
+ * buildVariant's diagnostics, from the closed-form totals where they cover the variant's own
+ * stage table (its overrides may use an operator without one), else from its layers.
+ */
 function variantDiagnostics(spec: Spec, variant: Variant, options: BuildOptions): Diagnostic[] {
   const scaled = scale(spec, variant, options);
   if (!scaled.network) return scaled.diagnostics;
+  if (!closedFormCovers(scaled.network.spec)) return buildVariant(spec, variant, options).diagnostics;
   const totals = networkTotals(scaled.network);
   return [
     ...scaled.diagnostics,

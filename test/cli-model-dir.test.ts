@@ -1,4 +1,5 @@
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -15,7 +16,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIAGNOSTICS } from "../src/diagnostics/codes.ts";
 import { OPTIMIZER_BIN, readCheckpoint, TRAINING_JSON } from "../src/runtime/checkpoint.ts";
-import { MODEL_JSON, readModelArtifacts, saveModel, WEIGHTS_BIN } from "../src/runtime/io.ts";
+import { MAX_MODEL_JSON_BYTES, MODEL_JSON, readModelArtifacts, saveModel, WEIGHTS_BIN } from "../src/runtime/io.ts";
 import { runCli as run } from "./helpers/cli.ts";
 import { pngClaiming } from "./helpers/png.ts";
 
@@ -86,32 +87,91 @@ describe("model directories: malformed model.json", () => {
   });
 
   it.each([
-    ["no modelTopology", (j: any) => delete j.modelTopology, /no `modelTopology` object/],
-    ["no weightsManifest", (j: any) => delete j.weightsManifest, /no `weightsManifest` list/],
-    ["an entry without weights", (j: any) => delete j.weightsManifest[0].weights, /entry 1 has no `weights` list/],
-    ["an entry without paths", (j: any) => delete j.weightsManifest[0].paths, /entry 1 has no `paths` list/],
-    ["a weight of dtype float64", (j: any) => (j.weightsManifest[0].weights[0].dtype = "float64"), /dtype "float64"/],
-    ["a weight of dtype string", (j: any) => (j.weightsManifest[0].weights[1].dtype = "string"), /dtype "string"/],
+    ["no modelTopology", "EFF5017", (j: any) => delete j.modelTopology, /no `modelTopology` object/],
+    ["no weightsManifest", "EFF5017", (j: any) => delete j.weightsManifest, /no `weightsManifest` list/],
+    ["an entry that is not an object", "EFF5018", (j: any) => (j.weightsManifest[0] = 7), /entry 1 is not an object/],
+    [
+      "an entry without weights",
+      "EFF5018",
+      (j: any) => delete j.weightsManifest[0].weights,
+      /entry 1 has no `weights` list/,
+    ],
+    ["an entry without paths", "EFF5018", (j: any) => delete j.weightsManifest[0].paths, /entry 1 has no `paths` list/],
+    [
+      "a weight of dtype float64",
+      "EFF5021",
+      (j: any) => (j.weightsManifest[0].weights[0].dtype = "float64"),
+      /dtype "float64"/,
+    ],
+    [
+      "a weight of dtype string",
+      "EFF5021",
+      (j: any) => (j.weightsManifest[0].weights[1].dtype = "string"),
+      /dtype "string"/,
+    ],
     [
       "a quantisation of dtype constructor",
+      "EFF5021",
       (j: any) => (j.weightsManifest[0].weights[0].quantization = { dtype: "constructor" }),
       /dtype "constructor"/,
     ],
-    ["a shape that is not a list", (j: any) => (j.weightsManifest[0].weights[0].shape = "3x3"), /shape "3x3"/],
-    ["a negative dimension", (j: any) => (j.weightsManifest[0].weights[0].shape = [3, -3, 3, 2]), /not a list/],
+    [
+      "a shape that is not a list",
+      "EFF5022",
+      (j: any) => (j.weightsManifest[0].weights[0].shape = "3x3"),
+      /shape "3x3"/,
+    ],
+    [
+      "a negative dimension",
+      "EFF5022",
+      (j: any) => (j.weightsManifest[0].weights[0].shape = [3, -3, 3, 2]),
+      /not a list/,
+    ],
     [
       "a huge shape",
+      "EFF5023",
       (j: any) => (j.weightsManifest[0].weights[0].shape = [1e6, 1e6, 1e6]),
       /more than the 2147483647 bytes effnet loads/,
     ],
-    ["a weight without a name", (j: any) => delete j.weightsManifest[0].weights[0].name, /weight 1 has no name/],
+    [
+      "weights adding up past 2 GiB",
+      "EFF5024",
+      (j: any) => {
+        const [first] = j.weightsManifest[0].weights;
+        j.weightsManifest[0].weights = Array.from({ length: 5 }, (_, i) => ({
+          ...first,
+          name: `big${i}`,
+          shape: [2 ** 27],
+        }));
+      },
+      /its weights add up to 2684354560 bytes, more than the 2147483647/,
+    ],
+    [
+      "a weight without a name",
+      "EFF5020",
+      (j: any) => delete j.weightsManifest[0].weights[0].name,
+      /weight 1 has no name/,
+    ],
     [
       "effnet's record with classNames not a list",
+      "EFF5026",
       (j: any) => (j.userDefinedMetadata.effnet.classNames = "abc"),
       /userDefinedMetadata\.effnet\.classNames is not what effnet records/,
     ],
-  ])("%s is EFF5011", async (_, edit, text) => {
-    await expectRefused(modelDir(edit), "EFF5011", new RegExp(`model\\.json: .*${text.source}`));
+  ])("%s is %s", async (_, code, edit, text) => {
+    await expectRefused(modelDir(edit), code, new RegExp(`model\\.json: .*${text.source}`));
+  });
+
+  it("model.json that is JSON but not an object is EFF5015", async () => {
+    const dir = modelDir();
+    writeFileSync(join(dir, MODEL_JSON), "[1, 2]");
+    await expectRefused(dir, "EFF5015", /model\.json: not a JSON object/);
+  });
+
+  it("a model.json over its size limit is EFF5016, not read further", async () => {
+    const dir = modelDir();
+    writeFileSync(join(dir, MODEL_JSON), " ".repeat(MAX_MODEL_JSON_BYTES + 1));
+    await expectRefused(dir, "EFF5016", new RegExp(`model\\.json: larger than ${MAX_MODEL_JSON_BYTES} bytes`));
   });
 
   it("an unknown layer class is one line (EFF5014), not tfjs's four", async () => {
@@ -121,15 +181,19 @@ describe("model directories: malformed model.json", () => {
     await expectRefused(dir, "EFF5014", /model\.json does not build .*unknown layer class `FancyPooling`/);
   });
 
-  it("an input larger than any image effnet reads is EFF5014 (predict would allocate it)", async () => {
+  it.each([
+    ["predict", (d: string, image: string) => run("predict", d, image, "--backend", "cpu")],
+    ["cam", (d: string, image: string) => run("cam", d, image, "--out", join(d, "..", "cam"), "--backend", "cpu")],
+  ])("an input larger than any image effnet reads is EFF5029 in %s (it would allocate it)", async (_, command) => {
     const dir = modelDir((j) => {
       j.modelTopology.config.layers[0].config.batch_input_shape = [null, 100000, 100000, 3];
     });
     const image = join(dir, "..", "small.png");
     writeFileSync(image, pngClaiming(2, 2));
-    await expectRefused(dir, "EFF5014", /its input is 100000×100000 pixels/, (d) =>
-      run("predict", d, image, "--backend", "cpu"),
+    await expectRefused(dir, "EFF5029", /model\.json takes 100000×100000-pixel inputs, more than the 100 MP/, (d) =>
+      command(d, image),
     );
+    expect(existsSync(join(dir, "..", "cam"))).toBe(false);
   });
 
   it("a missing model.json is EFF5010 with the fix", async () => {
@@ -194,7 +258,7 @@ describe("model directories: weights sizes checked against the manifest exactly"
     const dir = modelDir();
     rmSync(join(dir, WEIGHTS_BIN));
     mkdirSync(join(dir, WEIGHTS_BIN));
-    await expectRefused(dir, "EFF5011", /weights\.bin: not a regular file/);
+    await expectRefused(dir, "EFF5025", /weights\.bin: not a regular file/);
   });
 });
 
@@ -285,29 +349,32 @@ describe("training checkpoints (train --resume)", () => {
   it.each([
     [
       "settings missing a field",
+      "EFF5028",
       (t: any) => delete t.settings.batchSize,
-      /settings\.batchSize is missing or malformed/,
+      /`settings\.batchSize` is missing or malformed/,
     ],
-    ["a wrong format", (t: any) => (t.format = "other"), /not an effnet training checkpoint/],
-    ["epochsDone not a count", (t: any) => (t.epochsDone = "one"), /`epochsDone` is missing or malformed/],
+    ["a wrong format", "EFF5027", (t: any) => (t.format = "other"), /not an effnet training checkpoint/],
+    ["epochsDone not a count", "EFF5028", (t: any) => (t.epochsDone = "one"), /`epochsDone` is missing or malformed/],
     [
       "optimizer weights not a list",
+      "EFF5019",
       (t: any) => (t.optimizerWeights = {}),
       /optimizerWeights: the weights are not a list/,
     ],
     [
       "optimizer weights of another size than optimizer.bin",
+      "EFF5013",
       (t: any) => (t.optimizerWeights[0].shape = [2]),
       /optimizer\.bin holds 4 bytes but .*training\.json describes 8/,
     ],
-  ])("%s is refused with one coded line", (_, edit, text) => {
+  ])("%s is %s, one line", (_, code, edit, text) => {
     const dir = modelDir();
     writeCheckpoint(dir, edit);
     expect(() => readCheckpoint(dir)).toThrow(text);
     try {
       readCheckpoint(dir);
     } catch (e) {
-      expect((e as { code?: string }).code).toMatch(/^EFF501[13]$/);
+      expect((e as { code?: string }).code).toBe(code);
       expect((e as Error).message).not.toContain("\n");
     }
   });
@@ -340,12 +407,12 @@ describe("saving a model: all or none through src/files/write.ts", () => {
   });
 });
 
-it("every EFF501x code (model directories) has a failing case here, every EFF6xxx (images, data folders) in images.test.ts or regressions.test.ts", () => {
+it("every EFF501x and EFF502x code (model directories) has a failing case here, every EFF6xxx (images, data folders) in images.test.ts or regressions.test.ts", () => {
   const here = readFileSync(new URL(import.meta.url), "utf8");
   const images = ["./runtime/images.test.ts", "./regressions.test.ts"]
     .map((f) => readFileSync(new URL(f, import.meta.url), "utf8"))
     .join("\n");
   const codes = Object.keys(DIAGNOSTICS);
-  expect(codes.filter((c) => c.startsWith("EFF501") && !here.includes(c))).toEqual([]);
+  expect(codes.filter((c) => /^EFF50[12]/.test(c) && !here.includes(c))).toEqual([]);
   expect(codes.filter((c) => c.startsWith("EFF6") && !images.includes(c))).toEqual([]);
 });

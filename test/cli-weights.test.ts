@@ -10,6 +10,15 @@ import { float32Values, readSafetensors, writeSafetensors, type TensorToWrite } 
 import { CASES, caseWeights } from "../scripts/equivalence/cases.ts";
 import { runCli } from "./helpers/cli.ts";
 
+/** A safetensors file whose header is `header`: its 8-byte little-endian length, then the text. */
+function safetensorsWithHeader(header: string): Uint8Array {
+  const text = new TextEncoder().encode(header);
+  const bytes = new Uint8Array(8 + text.length);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(text.length), true);
+  bytes.set(text, 8);
+  return bytes;
+}
+
 /**
  * `effnet weights import` and `export`: a round trip that is exact to the byte, a new
  * classifier with --classes, and a coded diagnostic for every kind of bad weights file
@@ -119,8 +128,8 @@ describe("effnet weights", () => {
   }, 60_000);
 
   const bad: [string, () => Uint8Array, RegExp[]][] = [
-    ["not safetensors at all", () => new TextEncoder().encode('{"weights": [1, 2, 3]}\n'), [/EFF5001/]],
-    ["a header length past the end", () => b0Bytes.slice(0, 1000), [/EFF5001.*header should be/]],
+    ["not safetensors at all", () => new TextEncoder().encode('{"weights": [1, 2, 3]}\n'), [/EFF5030/]],
+    ["a header length past the end", () => b0Bytes.slice(0, 1000), [/EFF5031.*header should be/]],
     ["truncated data", () => b0Bytes.slice(0, b0Bytes.byteLength - 4096), [/EFF5002.*truncated: tensor `/]],
     [
       "the wrong dtype",
@@ -261,9 +270,32 @@ describe("effnet weights", () => {
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 
-  it("every EFF500x code (weights files) has a failing case here", () => {
+  it.each([
+    ["shorter than the header length", "EFF5001", new Uint8Array(5), /5 bytes, shorter than the 8-byte header/],
+    ["a header that is not JSON", "EFF5032", safetensorsWithHeader("{not json"), /its header is not UTF-8 JSON/],
+    ["a header that is a list", "EFF5033", safetensorsWithHeader("[1, 2]"), /its header is not a JSON object/],
+    [
+      "an entry without offsets",
+      "EFF5034",
+      safetensorsWithHeader('{"w": {"dtype": "F32", "shape": [2]}}'),
+      /its header entry "w" is not \{dtype, shape, data_offsets/,
+    ],
+    [
+      "offsets that disagree with the shape",
+      "EFF5035",
+      safetensorsWithHeader('{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}'),
+      /tensor "w" is F32 \[2\] \(8 bytes\) but its data_offsets span 4/,
+    ],
+  ])("%s is %s", (_, code, bytes, text) => {
+    const { file, diagnostics } = readSafetensors(bytes, "bad.safetensors");
+    expect(file).toBeUndefined();
+    expect(diagnostics.map((d) => d.code)).toEqual([code]);
+    expect(diagnostics[0].message).toMatch(text);
+  });
+
+  it("every EFF500x and EFF503x code (weights files) has a failing case here", () => {
     const source = readFileSync(new URL(import.meta.url), "utf8");
-    const codes = Object.keys(DIAGNOSTICS).filter((c) => c.startsWith("EFF500"));
+    const codes = Object.keys(DIAGNOSTICS).filter((c) => /^EFF50[03]/.test(c));
     expect(codes.filter((c) => !source.includes(c))).toEqual([]);
   });
 });

@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import {
   chmodSync,
+  chownSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -13,6 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { writeFilesAtomically } from "../src/cli/command.ts";
 import { CollidingOutputsError, WriteError, writeAllOrNothing } from "../src/files/write.ts";
 import { runCli as run } from "./helpers/cli.ts";
 
@@ -72,6 +75,15 @@ describe("writeAllOrNothing", () => {
       ]),
     ).toThrow(CollidingOutputsError);
     expect(readFileSync(join(d, "real.txt"), "utf8")).toBe("old");
+    // Through the CLI's writer: one EFF0012 naming both.
+    const [refusal] = writeFilesAtomically([
+      { path: join(d, "real.txt"), content: "1" },
+      { path: join(d, "alias.txt"), content: "2" },
+    ]);
+    expect(refusal.code).toBe("EFF0012");
+    expect(refusal.message).toBe(
+      `${join(d, "alias.txt")} is the same file as ${join(d, "real.txt")}; nothing was written`,
+    );
   });
 
   it("writes through a symbolic link and keeps the file's mode", () => {
@@ -108,21 +120,78 @@ describe("compile with colliding outputs", () => {
       writeFileSync(join(d, `${name}.effnet`), readFileSync("test/report/golden/tiny.effnet"));
     const r = await run("compile", join(d, "a.effnet"), join(d, "b.effnet"), "--out", join(d, "out"));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("two outputs go to this one file");
+    expect(r.stderr).toMatch(
+      /error\[EFF0012\]: two outputs go to .*t0\.ts \(two specs with the same network name\?\); nothing was written/,
+    );
     expect(readdirSync(d).sort()).toEqual(["a.effnet", "b.effnet"]);
   });
 });
 
 describe("after a writer was killed", () => {
-  it("the next write removes the temporaries a dead process staged, and no other file", () => {
+  it("the next write removes the temporaries and backups a dead process staged, and no other file", () => {
     const d = dir();
     const dead = 2 ** 22 + 12345; // above Linux's default pid_max (2^22): no process has it
-    const stale = join(d, `.a.txt.${dead}.1.tmp`);
-    const backup = join(d, `.a.txt.${dead}.2.old`);
-    const live = join(d, `.a.txt.${process.ppid}.3.tmp`); // a running process's: not ours to remove
-    for (const f of [stale, backup, live, join(d, "a.txt")]) writeFileSync(f, "x");
+    const stale = join(d, `.a.txt.effnet-${dead}-1.tmp`);
+    const backup = join(d, `.a.txt.effnet-${dead}-2.old`); // no journal: the target was never replaced
+    const live = join(d, `.a.txt.effnet-${process.ppid}-3.tmp`); // a running process's: not ours to remove
+    const users = join(d, `.a.txt.${dead}.4.tmp`); // not effnet's naming: a file of the user's
+    for (const f of [stale, backup, live, users, join(d, "a.txt")]) writeFileSync(f, "x");
     writeAllOrNothing([{ path: join(d, "a.txt"), content: "new" }]);
-    expect(readdirSync(d).sort()).toEqual([`.a.txt.${dead}.2.old`, `.a.txt.${process.ppid}.3.tmp`, "a.txt"].sort());
+    expect(readdirSync(d).sort()).toEqual(
+      [`.a.txt.effnet-${process.ppid}-3.tmp`, `.a.txt.${dead}.4.tmp`, "a.txt"].sort(),
+    );
     expect(readFileSync(join(d, "a.txt"), "utf8")).toBe("new");
+  });
+});
+
+/**
+ * `fmt --write` where it may not write (issue 15, item 10): a coded line, the file unchanged,
+ * nothing staged left behind. Root writes through any mode, so as root the command runs as
+ * `nobody` (a child process with another uid), for whom the modes hold.
+ */
+describe("fmt --write without write permission", () => {
+  const asRoot = process.getuid?.() === 0;
+  const NOBODY = 65534;
+  const unformatted =
+    "network N {\n  input 32x32x3\n  classes   10\n  stages {\n| Stage | Operator | Resolution | Channels | Layers |\n| 1 | Conv3x3 | 32x32 | 8 | 1 |\n| 2 | Conv1x1 & Pooling & FC | 16x16 | 16 | 1 |\n  }\n}\n";
+  /** A case directory the command's user owns, holding an unformatted spec. */
+  function specIn(): { d: string; spec: string } {
+    const d = dir();
+    const spec = join(d, "n.effnet");
+    writeFileSync(spec, unformatted);
+    if (asRoot) {
+      chmodSync(work, 0o755);
+      chownSync(d, NOBODY, NOBODY);
+      chownSync(spec, NOBODY, NOBODY);
+    }
+    return { d, spec };
+  }
+  const fmtWrite = (spec: string) =>
+    spawnSync(process.execPath, ["bin/effnet.js", "fmt", "--write", spec], {
+      encoding: "utf8",
+      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+
+  it("the spec is not formatted, and fmt --write formats it where it may write", () => {
+    const { spec } = specIn();
+    const r = fmtWrite(spec);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(spec, "utf8")).not.toBe(unformatted);
+  });
+
+  it.each([
+    ["a read-only file", (d: string, spec: string) => chmodSync(spec, 0o444)],
+    ["a read-only directory", (d: string) => chmodSync(d, 0o555)],
+  ])("in %s: EFF0003 naming the file, exit 1, nothing changed or left behind", (_, lock) => {
+    const { d, spec } = specIn();
+    lock(d, spec);
+    const before = { mode: statSync(spec).mode, entries: readdirSync(d) };
+    const r = fmtWrite(spec);
+    chmodSync(d, 0o755);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toBe(`error[EFF0003]: cannot write ${spec}: permission denied\n`);
+    expect(readFileSync(spec, "utf8")).toBe(unformatted);
+    expect(statSync(spec).mode).toBe(before.mode);
+    expect(readdirSync(d)).toEqual(before.entries);
   });
 });

@@ -86,7 +86,7 @@ describe("operators", () => {
       path: "t.effnet",
       text: "network T {\n  input 16x16x3\n  classes 10\n  stages {\n    | Operator | Resolution | Channels | Layers |\n    | Conv3x3 | 16x16 | 8 | 1 |\n    | MaxPool3x3 | 8x8 | 16 | 1 |\n    | Pooling & FC | 4x4 | 16 | 1 |\n  }\n}\n",
     });
-    expect(bad.diagnostics.map((d) => d.code)).toEqual(["EFF2028"]);
+    expect(bad.diagnostics.map((d) => d.code)).toEqual(["EFF2056"]);
     expect(bad.diagnostics[0].message).toBe("`MaxPool3x3` keeps its input's channels: this stage has 8, not 16");
   });
 

@@ -207,7 +207,7 @@ describe("depth scaling and variant names", () => {
 });
 
 describe("diagnostics after a row that failed", () => {
-  it("an unknown operator does not make the next row's channel check fail (no spurious EFF2028)", () => {
+  it("an unknown operator does not make the next row's channel check fail (no spurious EFF2056)", () => {
     const text = net(
       "Unknown",
       "activation relu",

@@ -3,11 +3,19 @@ import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { MAX_DIAGNOSTICS_SHOWN, renderDiagnostics, summaryLine } from "../diagnostics/render.ts";
 import type { SourceFile } from "../diagnostics/source.ts";
 import { FileTooLargeError, readBounded } from "../files/read.ts";
-import { CollidingOutputsError, WriteError, writeAllOrNothing, type FileToWrite } from "../files/write.ts";
+import {
+  CollidingOutputsError,
+  recoverInterruptedWrites,
+  WriteError,
+  writeAllOrNothing,
+  type FileToWrite,
+} from "../files/write.ts";
 import { fsReason } from "../runtime/errors.ts";
+import type { Invocation, Io } from "./invocation.ts";
 
 // In a module of their own so that src/cli/main.ts can use them without loading the compiler.
 export { EXIT, UsageError } from "./exit.ts";
+export { checkChoice, Invocation, NUMBER_RULES, type Io, type NumberRule } from "./invocation.ts";
 
 export interface OptionDef {
   readonly type: "string" | "boolean";
@@ -15,22 +23,6 @@ export interface OptionDef {
   readonly multiple?: boolean;
   readonly value?: string;
   readonly description: string;
-}
-
-export interface Io {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly color: boolean;
-  /** Whether stderr is a terminal, for progress lines that redraw themselves. */
-  readonly interactive: boolean;
-  /** stdout's width in columns when it is a terminal; absent for pipes and files. */
-  readonly columns?: number;
-}
-
-export interface Invocation {
-  readonly positionals: readonly string[];
-  readonly options: Readonly<Record<string, string | boolean | string[] | undefined>>;
-  readonly io: Io;
 }
 
 /** One entry of the command table (src/cli/commands/index.ts). */
@@ -96,38 +88,54 @@ export function compileFile(
 
 /** Writes every file or none (src/files/write.ts); a failure is one EFF0003 naming the file. */
 export function writeFilesAtomically(files: readonly FileToWrite[]): Diagnostic[] {
+  return writeDiagnostics(() => writeAllOrNothing(files));
+}
+
+/** Writes every file or none, printing the EFF0003 of a failure; whether the files were written. */
+export function writeOutputs(files: readonly FileToWrite[], io: Io): boolean {
+  return reported(writeFilesAtomically(files), io);
+}
+
+/**
+ * Rolls back what a killed write left in these directories (src/files/write.ts), for a command
+ * that compares its outputs with what is on disk before writing, printing the EFF0003 of a
+ * failure; whether the directories are clean.
+ */
+export function recoverOutputs(dirs: Iterable<string>, io: Io): boolean {
+  const failed = writeDiagnostics(() => {
+    for (const dir of dirs) recoverInterruptedWrites(dir);
+  });
+  return reported(failed, io);
+}
+
+const reported = (failed: readonly Diagnostic[], io: Io) => {
+  reportDiagnostics(failed, undefined, io, false);
+  return failed.length === 0;
+};
+
+function writeDiagnostics(write: () => void): Diagnostic[] {
   try {
-    writeAllOrNothing(files);
+    write();
     return [];
   } catch (e) {
-    if (e instanceof CollidingOutputsError)
-      return [
-        diagnostic("EFF0003", {
-          path: e.second,
-          reason:
-            e.first === e.second
-              ? "two outputs go to this one file (two specs with the same network name?); nothing was written"
-              : `it is the same file as ${e.first}; nothing was written`,
-        }),
-      ];
+    if (e instanceof CollidingOutputsError) return [diagnostic("EFF0012", { path: e.second, first: e.first })];
     if (e instanceof WriteError) return [diagnostic("EFF0003", { path: e.path, reason: fsReason(e.reason) })];
     throw e;
   }
 }
 
-export function stringOption(invocation: Invocation, name: string): string | undefined {
-  const v = invocation.options[name];
-  return typeof v === "string" ? v : undefined;
+/** Seconds as m:ss, or h:mm:ss past an hour: elapsed time and ETA in progress lines. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const [h, m, sec] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
+  const two = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${two(m)}:${two(sec)}` : `${m}:${two(sec)}`;
 }
 
-export function listOption(invocation: Invocation, name: string): string[] {
-  const v = invocation.options[name];
-  if (v === undefined || typeof v === "boolean") return [];
-  return (Array.isArray(v) ? v : [v])
-    .flatMap((s) => s.split(","))
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
+/** --json, for the commands whose whole output is one JSON document. */
+export const JSON_OPTION: Record<string, OptionDef> = {
+  json: { type: "boolean", description: "print one JSON document on stdout" },
+};
 
 /** Options every compiling command shares. */
 export const VARIANT_OPTIONS: Record<string, OptionDef> = {

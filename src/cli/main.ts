@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import type { CommandDef, Io } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { EXIT, UsageError } from "./exit.ts";
+import { Invocation } from "./invocation.ts";
 
 const TAGLINE = "effnet: compile compound-scaled ConvNet specs (.effnet) into audited TensorFlow.js models";
 
@@ -174,11 +175,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
           : `too many arguments: ${parsed.positionals.slice(max).join(" ")}`,
       );
     }
-    return await command.run({
-      positionals: parsed.positionals,
-      options: parsed.values as Record<string, string | boolean | string[] | undefined>,
-      io,
-    });
+    return await command.run(
+      new Invocation(parsed.positionals, parsed.values as Record<string, string | boolean | string[] | undefined>, io),
+    );
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? "";
     if (e instanceof UsageError || code.startsWith("ERR_PARSE_ARGS")) {

@@ -28,14 +28,16 @@ export function checkBudgets(budgets: readonly Budget[], variant: Variant, cost:
 
 /** The second half of the size guard: parameters and MACs, known only after costing. */
 export function checkSizeLimits(variant: Variant, cost: CostTotals): Diagnostic[] {
-  const problems = [
-    cost.params.total > SIZE_LIMITS.params &&
-      `${formatCount(cost.params.total)} parameters (limit ${formatCount(SIZE_LIMITS.params)})`,
-    cost.macs > SIZE_LIMITS.macs && `${formatCount(cost.macs)} multiply-adds (limit ${formatCount(SIZE_LIMITS.macs)})`,
-  ].filter((p): p is string => Boolean(p));
+  const problems = (["params", "macs"] as const)
+    .filter((measure) => (measure === "params" ? cost.params.total : cost.macs) > SIZE_LIMITS[measure])
+    .map((measure) => ({
+      measure,
+      value: formatCount(measure === "params" ? cost.params.total : cost.macs),
+      limit: formatCount(SIZE_LIMITS[measure]),
+    }));
   return problems.length
     ? [
-        diagnostic("EFF3001", { variant: variant.name, what: problems.join(", ") }, variant.span, {
+        diagnostic("EFF3001", { variant: variant.name, problems }, variant.span, {
           help: "pass --allow-huge if you mean it",
         }),
       ]

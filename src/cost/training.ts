@@ -338,13 +338,21 @@ export function checkTrainingMemory(
   return diagnostic(
     "EFF0007",
     {
-      what: `${ir.network} ${ir.variant} at ${resolution}×${resolution} with batch ${options.batch}`,
+      network: ir.network,
+      variant: ir.variant,
+      resolution,
+      batch: options.batch,
       needs: formatBytes(estimate.totalBytes),
-      limit: `${Math.round(MEMORY_HEADROOM * 100)} % of ${limit.what}`,
-      fits:
-        largest >= 1
-          ? `the largest batch that fits is ${largest} (about ${formatBytes(atBatch(largest).totalBytes)})`
-          : "not even batch 1 fits",
+      share: Math.round(MEMORY_HEADROOM * 100),
+      limit: limit.what,
+      ...(largest >= 1
+        ? {
+            fits: {
+              batch: largest,
+              needs: formatBytes(atBatch(largest).totalBytes),
+            },
+          }
+        : {}),
     },
     undefined,
     {

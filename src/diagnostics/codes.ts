@@ -18,6 +18,49 @@ function entry<A>(severity: Severity, title: string, message: (args: A) => strin
 }
 
 const q = (s: string | number) => `\`${s}\``;
+/** `a`, `b` or `c`: the choices a table offers, named by the call site as data. */
+const oneOf = (names: readonly string[]) =>
+  names.length < 2 ? names.map(q).join("") : `${names.slice(0, -1).map(q).join(", ")} or ${q(names[names.length - 1])}`;
+
+/**
+ * One measure of a network past a size limit, its figures formatted by the caller
+ * (src/scaling/scale.ts sizeProblems, src/cost/budgets.ts): the data of EFF3001, EFF3003
+ * and EFF3004, one phrase per measure.
+ */
+export interface SizeProblem {
+  readonly measure: keyof typeof SIZE_MEASURES;
+  readonly value: string;
+  readonly limit: string;
+}
+const SIZE_MEASURES = {
+  layers: (p: SizeProblem) => `${p.value} layers (limit ${p.limit})`,
+  input: (p: SizeProblem) => `an input of ${p.value} pixels (limit ${p.limit})`,
+  channels: (p: SizeProblem) => `${p.value} channels in one layer (limit ${p.limit})`,
+  params: (p: SizeProblem) => `${p.value} parameters (limit ${p.limit})`,
+  macs: (p: SizeProblem) => `${p.value} multiply-adds (limit ${p.limit})`,
+};
+/** The problems as the messages print them, for a screen that reports them without a diagnostic (src/report/hypothetical.ts). */
+export const describeSizeProblems = (problems: readonly SizeProblem[]) =>
+  problems.map((p) => SIZE_MEASURES[p.measure](p)).join(", ");
+
+/** A grouped convolution whose scaled channels do not divide by its groups (EFF3005; src/operators/table.ts). */
+export interface GroupsThatDoNotDivide {
+  readonly input: number;
+  readonly output: number;
+  readonly groups: number;
+}
+
+/** Why such a stage cannot be built, as EFF3005 says it (and the what-if screen of src/report/hypothetical.ts). */
+export const describeGroupsThatDoNotDivide = (g: GroupsThatDoNotDivide) =>
+  `${g.input} → ${g.output} channels cannot be split into ${g.groups} groups`;
+
+/** A stage that rounding scaled to no layers or no channels (EFF3002), with the derivation of the number. */
+export interface VanishedStage {
+  readonly stage: number;
+  readonly measure: "layers" | "channels";
+  readonly value: number;
+  readonly provenance: string;
+}
 
 export const DIAGNOSTICS = {
   // ---- command line (no span; rendered as `effnet: error[EFF0xxx]: ...`)
@@ -59,16 +102,34 @@ export const DIAGNOSTICS = {
     (a) => `every φ up to ${a.phi} fits ${a.budgets}; beyond it the network is too large to build (${a.what})`,
   ),
   // `effnet train` / `bench-model`: the training-memory check (src/cost/training.ts checkTrainingMemory)
-  EFF0007: entry<{ what: string; needs: string; limit: string; fits: string }>(
+  EFF0007: entry<{
+    network: string;
+    variant: string;
+    resolution: number;
+    batch: number;
+    needs: string;
+    share: number;
+    limit: string;
+    /** The largest batch that fits and its estimate, or none when not even batch 1 fits. */
+    fits?: { batch: number; needs: string };
+  }>(
     "error",
     "training does not fit in memory",
-    (a) => `training ${a.what} needs about ${a.needs}, more than ${a.limit}; ${a.fits}`,
+    (a) =>
+      `training ${a.network} ${a.variant} at ${a.resolution}×${a.resolution} with batch ${a.batch} needs about ${a.needs}, more than ${a.share} % of ${a.limit}; ${a.fits ? `the largest batch that fits is ${a.fits.batch} (about ${a.fits.needs})` : "not even batch 1 fits"}`,
   ),
   // `effnet train --workers N`: a data-parallel worker thread failed (src/runtime/parallel.ts)
   EFF0008: entry<{ worker: string; reason: string }>(
     "error",
     "a training worker failed",
     (a) => `training worker ${a.worker} failed: ${a.reason}`,
+  ),
+
+  // src/files/write.ts refuses a write whose outputs land on one file before writing any
+  EFF0012: entry<{ path: string; first: string }>("error", "outputs collide", (a) =>
+    a.first === a.path
+      ? `two outputs go to ${a.path} (two specs with the same network name?); nothing was written`
+      : `${a.path} is the same file as ${a.first}; nothing was written`,
   ),
 
   // `search --write` / `solve --write`: an edit of the spec through the printer (src/cli/spec-edit.ts)
@@ -143,15 +204,15 @@ export const DIAGNOSTICS = {
     (a) => `stage ${q(a.found)} is out of order: expected stage ${a.expected}`,
   ),
   EFF2021: entry<{ name: string }>("error", "unknown operator", (a) => `unknown operator ${q(a.name)}`),
-  EFF2022: entry<{ what: string; found: string }>(
+  EFF2022: entry<{ modifiers: readonly string[]; found: string }>(
     "error",
-    "invalid operator argument",
-    (a) => `${a.what}, found ${q(a.found)}`,
+    "unknown operator modifier",
+    (a) => `modifiers are ${a.modifiers.join(", ")}, found ${q(a.found)}`,
   ),
   EFF2023: entry<{ column: string; found: string }>(
     "error",
     "not a positive integer",
-    (a) => `${a.column} must be a positive whole number, found ${q(a.found)}`,
+    (a) => `the ${a.column} column takes a positive whole number, found ${q(a.found)}`,
   ),
   EFF2024: entry<{ from: string; to: string }>(
     "error",
@@ -168,11 +229,15 @@ export const DIAGNOSTICS = {
     "first stage resolution",
     (a) => `the first stage's resolution ${a.stage} is not the network input ${a.input}`,
   ),
-  EFF2027: entry<{ what: string; found: string }>("error", "invalid cell", (a) => `${a.what}, found ${q(a.found)}`),
-  EFF2028: entry<{ operator: string; rule: string }>(
+  EFF2027: entry<{ found: string }>(
     "error",
-    "operator misplaced",
-    (a) => `${q(a.operator)} ${a.rule}`,
+    "invalid resolution cell",
+    (a) => `a resolution is \`HxW\` (e.g. \`112x112\`) or one whole number, found ${q(a.found)}`,
+  ),
+  EFF2028: entry<{ operator: string }>(
+    "error",
+    "classifier head not last",
+    (a) => `${q(a.operator)} is the classifier head: it must be the last stage`,
   ),
   EFF2029: entry<{ column: string; column_value: string; operator: string; operator_value: string }>(
     "error",
@@ -190,12 +255,54 @@ export const DIAGNOSTICS = {
     "stage cannot be left out",
     (a) => `stage ${a.stage} has 0 layers, but it cannot be left out: ${a.why}`,
   ),
+  EFF2050: entry<{ found: string; size: number }>(
+    "error",
+    "kernel not square",
+    (a) => `kernels are square (\`k${a.size}x${a.size}\`), found ${q(a.found)}`,
+  ),
+  EFF2051: entry<{ kernel: number }>(
+    "error",
+    "kernel size not odd",
+    (a) =>
+      `kernel size ${a.kernel} is not odd and positive: only an odd kernel keeps the output centred under \`same\` padding`,
+  ),
+  EFF2052: entry<{ operator: string; expand: number }>(
+    "error",
+    "expansion below 1",
+    (a) => `${q(a.operator)} expands by ${a.expand}: the expansion ratio must be at least 1`,
+  ),
+  EFF2053: entry<{ operator: string }>(
+    "error",
+    "no expansion given",
+    (a) =>
+      `${q(a.operator)} takes its expansion from its name (${q(`${a.operator}6`)}) or an Expanded column; this row has neither`,
+  ),
+  EFF2054: entry<{ found: string }>(
+    "error",
+    "SE ratio out of range",
+    (a) => `an SE ratio is a number from 0 to 1, found ${q(a.found)}`,
+  ),
+  EFF2055: entry<{ found: string; known: readonly string[] }>(
+    "error",
+    "unknown activation",
+    (a) => `unknown activation ${q(a.found)}: an activation is one of ${a.known.join(", ")}`,
+  ),
+  EFF2056: entry<{ operator: string; input: number; channels: number }>(
+    "error",
+    "channels change across a channel-keeping operator",
+    (a) => `${q(a.operator)} keeps its input's channels: this stage has ${a.input}, not ${a.channels}`,
+  ),
+  EFF2057: entry<{ operator: string; layers: number }>(
+    "error",
+    "classifier head repeated",
+    (a) => `${q(a.operator)} is the classifier head: it has exactly 1 layer, not ${a.layers}`,
+  ),
 
   // ---- semantics: scaling rules
-  EFF2030: entry<{ what: string; found: string }>(
+  EFF2030: entry<{ rules: readonly string[]; found: string }>(
     "error",
-    "invalid scaling rule",
-    (a) => `${a.what}, found ${a.found}`,
+    "unknown scaling rule",
+    (a) => `a scaling rule is ${oneOf(a.rules)}, found ${q(a.found)}`,
   ),
   EFF2031: entry<{ expr: string; value: string; target: string; tolerance: string }>(
     "error",
@@ -226,7 +333,11 @@ export const DIAGNOSTICS = {
     "duplicate variant",
     (a) => `variant ${q(a.name)} is defined more than once`,
   ),
-  EFF2041: entry<{ what: string; found: string }>("error", "invalid variant", (a) => `${a.what}, found ${q(a.found)}`),
+  EFF2041: entry<{ column: string; found: string }>(
+    "error",
+    "invalid variant coefficient",
+    (a) => `a ${a.column.toLowerCase()} coefficient is a positive number, found ${q(a.found)}`,
+  ),
   EFF2042: entry<{ name: string }>(
     "error",
     "φ variant without scaling",
@@ -265,34 +376,63 @@ export const DIAGNOSTICS = {
     "stage overridden twice",
     (a) => `variant ${q(a.variant)} sets stage ${a.stage}'s ${a.column} more than once`,
   ),
+  EFF2058: entry<{ column: string; found: string }>(
+    "error",
+    "reported count below 1",
+    (a) => `the ${a.column} column is a count, at least 1 (e.g. \`5.3M\` or \`0.39B\`), found ${q(a.found)}`,
+  ),
+  EFF2059: entry<{ found: string }>(
+    "error",
+    "dropout rate out of range",
+    (a) => `a dropout rate is in [0, 1), found ${q(a.found)}`,
+  ),
+  EFF2060: entry<{ found: string }>("error", "φ not a number", (a) => `φ is a number, found ${q(a.found)}`),
+  EFF2061: entry<{ found: string }>(
+    "error",
+    "variant resolution not whole",
+    (a) => `a variant's resolution is a positive whole number of pixels, found ${q(a.found)}`,
+  ),
+  EFF2062: entry<{ found: string }>(
+    "error",
+    "invalid stage list",
+    (a) => `the Stages cell lists stage numbers separated by commas (e.g. \`3, 4, 5, 6\`), found ${q(a.found)}`,
+  ),
+  EFF2063: entry<{ found: string }>(
+    "error",
+    "invalid layer count",
+    (a) => `the Layers column takes a whole number of repeats (0 leaves the stage out), found ${q(a.found)}`,
+  ),
 
   // ---- scaling and lowering
-  EFF3001: entry<{ variant: string; what: string }>(
+  EFF3001: entry<{ variant: string; problems: readonly SizeProblem[] }>(
     "error",
     "variant too large",
-    (a) => `variant ${q(a.variant)} is too large to build sensibly: ${a.what}`,
+    (a) => `variant ${q(a.variant)} is too large to build sensibly: ${describeSizeProblems(a.problems)}`,
   ),
 
-  EFF3002: entry<{ variant: string; what: string }>(
+  EFF3002: entry<{ variant: string; stages: readonly VanishedStage[] }>(
     "error",
     "scaled to nothing",
-    (a) => `variant ${q(a.variant)} scales ${a.what}: a network cannot be built from it`,
+    (a) =>
+      `variant ${q(a.variant)} scales ${a.stages.map((s) => `stage ${s.stage} to ${s.value} ${s.measure} (${s.provenance})`).join(", ")}: a network cannot be built from it`,
   ),
-  EFF3003: entry<{ variant: string; what: string }>(
+  EFF3003: entry<{ variant: string; problems: readonly SizeProblem[] }>(
     "error",
     "variant cannot be built",
-    (a) => `variant ${q(a.variant)} cannot be built at all, even with --allow-huge: ${a.what}`,
+    (a) =>
+      `variant ${q(a.variant)} cannot be built at all, even with --allow-huge: ${describeSizeProblems(a.problems)}`,
   ),
 
-  EFF3004: entry<{ what: string }>(
+  EFF3004: entry<{ problems: readonly SizeProblem[] }>(
     "error",
     "stage table cannot be built",
-    (a) => `the stage table as written cannot be built at all, even with --allow-huge: ${a.what}`,
+    (a) =>
+      `the stage table as written cannot be built at all, even with --allow-huge: ${describeSizeProblems(a.problems)}`,
   ),
-  EFF3005: entry<{ variant: string; stage: number; what: string }>(
+  EFF3005: entry<{ variant: string; stage: number } & GroupsThatDoNotDivide>(
     "error",
     "stage cannot be built at its scaled channels",
-    (a) => `variant ${q(a.variant)}: stage ${a.stage} cannot be built: ${a.what}`,
+    (a) => `variant ${q(a.variant)}: stage ${a.stage} cannot be built: ${describeGroupsThatDoNotDivide(a)}`,
   ),
 
   // ---- cost and budgets
@@ -308,10 +448,10 @@ export const DIAGNOSTICS = {
   ),
 
   // ---- weights files (src/weights; no span: the file and the tensor are named in the message)
-  EFF5001: entry<{ path: string; reason: string }>(
+  EFF5001: entry<{ path: string; size: number }>(
     "error",
     "not a safetensors file",
-    (a) => `${a.path} is not a safetensors file: ${a.reason}`,
+    (a) => `${a.path} is not a safetensors file: ${a.size} bytes, shorter than the 8-byte header length`,
   ),
   EFF5002: entry<{ path: string; key: string; needed: number; size: number }>(
     "error",
@@ -357,7 +497,11 @@ export const DIAGNOSTICS = {
     "no saved model",
     (a) => `${a.dir} holds no ${a.what}: cannot read ${a.file} (${a.reason}); ${a.fix}`,
   ),
-  EFF5011: entry<{ path: string; problem: string }>("error", "malformed model file", (a) => `${a.path}: ${a.problem}`),
+  EFF5011: entry<{ path: string; detail: string }>(
+    "error",
+    "model file not JSON",
+    (a) => `${a.path}: not valid JSON (${a.detail})`,
+  ),
   EFF5012: entry<{ path: string; entry: string; dir: string }>(
     "error",
     "path outside the model directory",
@@ -374,6 +518,123 @@ export const DIAGNOSTICS = {
     "error",
     "model cannot be built",
     (a) => `${a.path} does not build a model effnet can run: ${a.reason}`,
+  ),
+  EFF5015: entry<{ path: string }>("error", "model file not an object", (a) => `${a.path}: not a JSON object`),
+  EFF5016: entry<{ path: string; limit: number }>(
+    "error",
+    "model file too large",
+    (a) => `${a.path}: larger than ${a.limit} bytes, not a file effnet wrote`,
+  ),
+  EFF5017: entry<{ path: string; field: string; kind: "object" | "list" }>(
+    "error",
+    "not a tfjs layers model",
+    (a) => `${a.path}: no ${q(a.field)} ${a.kind}: not a tfjs layers model`,
+  ),
+  EFF5018: entry<{ path: string; group: number; field?: "paths" | "weights" }>(
+    "error",
+    "malformed weights group",
+    (a) =>
+      `${a.path}: weightsManifest entry ${a.group} ${a.field === undefined ? "is not an object" : `has no ${q(a.field)} list${a.field === "paths" ? " of file names" : ""}`}`,
+  ),
+  EFF5019: entry<{ path: string; where: string }>(
+    "error",
+    "weights not a list",
+    (a) => `${a.path}: ${a.where}: the weights are not a list`,
+  ),
+  EFF5020: entry<{ path: string; where: string; weight: number }>(
+    "error",
+    "weight without a name",
+    (a) => `${a.path}: ${a.where}: weight ${a.weight} has no name`,
+  ),
+  EFF5021: entry<{
+    path: string;
+    where: string;
+    weight: string;
+    dtype: string;
+    readable: readonly string[];
+    quantised: readonly string[];
+  }>(
+    "error",
+    "unsupported weight dtype",
+    (a) =>
+      `${a.path}: ${a.where}: ${a.weight} has dtype ${a.dtype}; effnet reads ${a.readable.join(", ")} (quantised: ${a.quantised.join(", ")})`,
+  ),
+  EFF5022: entry<{ path: string; where: string; weight: string; shape: string }>(
+    "error",
+    "invalid weight shape",
+    (a) => `${a.path}: ${a.where}: ${a.weight} has shape ${a.shape}, not a list of whole non-negative numbers`,
+  ),
+  EFF5023: entry<{ path: string; where: string; weight: string; shape: readonly number[]; limit: number }>(
+    "error",
+    "weight too large",
+    (a) =>
+      `${a.path}: ${a.where}: ${a.weight} has shape [${a.shape.join(", ")}], more than the ${a.limit} bytes effnet loads`,
+  ),
+  EFF5024: entry<{ path: string; total: number; limit: number }>(
+    "error",
+    "weights too large",
+    (a) => `${a.path}: its weights add up to ${a.total} bytes, more than the ${a.limit} effnet loads`,
+  ),
+  EFF5025: entry<{ path: string }>(
+    "error",
+    "weights file not a regular file",
+    (a) => `${a.path}: not a regular file (a weights file must be one)`,
+  ),
+  EFF5026: entry<{ path: string; field: string }>(
+    "error",
+    "effnet's model record malformed",
+    (a) => `${a.path}: ${a.field} is not what effnet records`,
+  ),
+  EFF5027: entry<{ path: string; format: string }>(
+    "error",
+    "not a training checkpoint",
+    (a) => `${a.path}: not an effnet training checkpoint (format ${a.format})`,
+  ),
+  EFF5028: entry<{ path: string; field: string }>(
+    "error",
+    "checkpoint field malformed",
+    (a) => `${a.path}: ${q(a.field)} is missing or malformed`,
+  ),
+  EFF5029: entry<{ path: string; height: number; width: number; limit: string }>(
+    "error",
+    "model input too large",
+    (a) =>
+      `${a.path} takes ${a.height}×${a.width}-pixel inputs, more than the ${a.limit} of the largest image effnet reads`,
+  ),
+  // ---- weights files, continued (src/weights/safetensors.ts): each way a file is not safetensors
+  EFF5030: entry<{ path: string; length: string; limit: number }>(
+    "error",
+    "safetensors header too large",
+    (a) =>
+      `${a.path} is not a safetensors file: its first 8 bytes give a header of ${a.length} bytes (the format allows ${a.limit})`,
+  ),
+  EFF5031: entry<{ path: string; length: number; available: number }>(
+    "error",
+    "safetensors header past the end",
+    (a) =>
+      `${a.path} is not a safetensors file: the header should be ${a.length} bytes but the file has only ${a.available} after its length`,
+  ),
+  EFF5032: entry<{ path: string; detail: string }>(
+    "error",
+    "safetensors header not JSON",
+    (a) => `${a.path} is not a safetensors file: its header is not UTF-8 JSON (${a.detail})`,
+  ),
+  EFF5033: entry<{ path: string }>(
+    "error",
+    "safetensors header not an object",
+    (a) => `${a.path} is not a safetensors file: its header is not a JSON object`,
+  ),
+  EFF5034: entry<{ path: string; key: string }>(
+    "error",
+    "malformed safetensors entry",
+    (a) =>
+      `${a.path} is not a safetensors file: its header entry ${JSON.stringify(a.key)} is not {dtype, shape, data_offsets: [begin, end]}`,
+  ),
+  EFF5035: entry<{ path: string; key: string; dtype: string; shape: readonly number[]; bytes: number; span: number }>(
+    "error",
+    "safetensors offsets disagree with the shape",
+    (a) =>
+      `${a.path} is not a safetensors file: tensor ${JSON.stringify(a.key)} is ${a.dtype} ${JSON.stringify(a.shape)} (${a.bytes} bytes) but its data_offsets span ${a.span}`,
   ),
 
   // ---- images (src/runtime/data.ts)
@@ -392,11 +653,11 @@ export const DIAGNOSTICS = {
     "unreadable data folder entry",
     (a) => `cannot read ${a.path} in the data folder: ${a.reason}`,
   ),
-  EFF6003: entry<{ what: string; needs: string; limit: string }>(
+  EFF6003: entry<{ count: number; folder?: string; size: number; needs: string; limit: string }>(
     "error",
     "data set too large",
     (a) =>
-      `${a.what} need ${a.needs} in memory as float32, more than the ${a.limit} effnet holds; lower --resolution or use fewer images`,
+      `${a.count} ${a.folder === undefined ? "shapes images" : `images of ${a.folder}`} at ${a.size}×${a.size} need ${a.needs} in memory as float32, more than the ${a.limit} effnet holds; lower --resolution or use fewer images`,
   ),
 } as const;
 

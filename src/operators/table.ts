@@ -1,3 +1,6 @@
+import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import type { GroupsThatDoNotDivide } from "../diagnostics/codes.ts";
+import type { Span } from "../diagnostics/source.ts";
 import { spatial, type LayerBuilder, type Tensor } from "../ir/builder.ts";
 import { SPEC_ACTIVATIONS } from "../vocabulary/activations.ts";
 import type { Activation } from "../ir/ir.ts";
@@ -102,7 +105,11 @@ export interface OperatorDef {
    * What makes a repeat unbuildable at the channels scaling gave it (the spec cannot know them
    * before: rounding decides them per variant), or undefined when it builds.
    */
-  readonly unbuildable?: (params: OperatorParams, inChannels: number, outChannels: number) => string | undefined;
+  readonly unbuildable?: (
+    params: OperatorParams,
+    inChannels: number,
+    outChannels: number,
+  ) => GroupsThatDoNotDivide | undefined;
   /** The canonical cell text, for reports and `fmt`. */
   readonly print: (p: OperatorParams) => string;
   readonly lower: (b: LayerBuilder, x: Tensor, ctx: RepeatContext) => Tensor;
@@ -267,7 +274,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     // A grouped convolution splits its input and its output channels alike.
     unbuildable: ({ groups }, inChannels, outChannels) =>
       groups > 1 && (inChannels % groups !== 0 || outChannels % groups !== 0)
-        ? `${inChannels} → ${outChannels} channels cannot be split into ${groups} groups`
+        ? { input: inChannels, output: outChannels, groups }
         : undefined,
     print: (p) => `Conv${p.kernel}x${p.kernel}`,
     lower: (b, x, ctx) =>
@@ -594,14 +601,16 @@ export const OPERATORS: readonly OperatorDef[] = [
 export interface ModifierDef {
   readonly pattern: RegExp;
   readonly syntax: string;
-  readonly apply: (m: RegExpExecArray) => Partial<OperatorParams> | string;
+  /** The parameters the modifier sets, or the diagnostic refusing it (at `span`). */
+  readonly apply: (m: RegExpExecArray, span: Span) => Partial<OperatorParams> | Diagnostic;
 }
 
 export const MODIFIERS: readonly ModifierDef[] = [
   {
     pattern: /^k(\d+)x(\d+)$/i,
     syntax: "k3x3 (square kernel size)",
-    apply: (m) => (m[1] === m[2] ? { kernel: Number(m[1]) } : `kernels are square: \`k${m[1]}x${m[1]}\``),
+    apply: (m, span) =>
+      m[1] === m[2] ? { kernel: Number(m[1]) } : diagnostic("EFF2050", { found: m[0], size: Number(m[1]) }, span),
   },
 ];
 

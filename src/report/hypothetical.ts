@@ -1,5 +1,6 @@
 import { buildVariant, type BuildOptions, type CompiledVariant } from "../compile.ts";
 import { closedFormCovers, shapeTotals, type CostTotals } from "../cost/totals.ts";
+import { describeGroupsThatDoNotDivide, describeSizeProblems } from "../diagnostics/codes.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { BUILD_LIMITS, scaledShape, SIZE_LIMITS, sizeProblems, type ScaledShape } from "../scaling/scale.ts";
 import type { Spec, Variant } from "../semantics/spec.ts";
@@ -75,12 +76,12 @@ export class Costing {
       .map((s, i) =>
         s.operator.unbuildable?.(s.params, i === 0 ? spec.input.channels : shape.channels[i - 1], shape.channels[i]),
       )
-      .find((what) => what !== undefined);
-    if (unsplittable) return { ok: false, code: "EFF3005", why: unsplittable };
+      .find((why) => why !== undefined);
+    if (unsplittable) return { ok: false, code: "EFF3005", why: describeGroupsThatDoNotDivide(unsplittable) };
     const unbuildable = sizeProblems(spec, shape, BUILD_LIMITS);
-    if (unbuildable.length) return { ok: false, code: "EFF3003", why: unbuildable.join(", ") };
+    if (unbuildable.length) return { ok: false, code: "EFF3003", why: describeSizeProblems(unbuildable) };
     const huge = options.allowHuge ? [] : sizeProblems(spec, shape, SIZE_LIMITS);
-    if (huge.length) return { ok: false, code: "EFF3001", why: huge.join(", ") };
+    if (huge.length) return { ok: false, code: "EFF3001", why: describeSizeProblems(huge) };
     const totals = closedFormCovers(spec) ? shapeTotals(spec, shape) : this.layerTotals(c, spec);
     if (!options.allowHuge && (totals.params.total > SIZE_LIMITS.params || totals.macs > SIZE_LIMITS.macs))
       return { ok: false, code: "EFF3001", why: "past 10⁹ parameters or 10¹² MACs" };

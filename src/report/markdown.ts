@@ -64,9 +64,10 @@ function renderBlock(block: Block, options: MarkdownOptions): string[] {
 
 function table(columns: readonly TableColumn[], rows: readonly (readonly string[])[]): string[] {
   const cells = [columns.map((c) => cell(c.header)), ...rows.map((r) => r.map(cell))];
-  const widths = columns.map((c, i) => Math.max(3, ...cells.map((r) => displayWidth(r[i] ?? ""))));
-  const line = (r: readonly string[]) =>
-    `| ${r.map((x, i) => (columns[i].align === "right" ? " ".repeat(widths[i] - displayWidth(x)) + x : x + " ".repeat(widths[i] - displayWidth(x)))).join(" | ")} |`;
+  const cellWidths = cells.map((r) => r.map(displayWidth));
+  const widths = columns.map((_, i) => cellWidths.reduce((w, r) => Math.max(w, r[i] ?? 0), 3));
+  const line = (r: readonly string[], ri: number) =>
+    `| ${r.map((x, i) => (columns[i].align === "right" ? " ".repeat(widths[i] - cellWidths[ri][i]) + x : x + " ".repeat(widths[i] - cellWidths[ri][i]))).join(" | ")} |`;
   const rule = `| ${widths.map((w, i) => (columns[i].align === "right" ? "-".repeat(w - 1) + ":" : "-".repeat(w))).join(" | ")} |`;
-  return [line(cells[0]), rule, ...cells.slice(1).map(line)];
+  return [line(cells[0], 0), rule, ...cells.slice(1).map((r, i) => line(r, i + 1))];
 }

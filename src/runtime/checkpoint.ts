@@ -141,23 +141,20 @@ const TRAINING_FIELDS: Readonly<Record<string, (v: unknown) => boolean>> = {
 export function readCheckpoint(dir: string): { settings: RunSettings; finished: boolean; state: ResumeState } {
   const kind = CHECKPOINT(dir);
   const path = join(dir, TRAINING_JSON);
-  const malformed = (problem: string) => codedError("EFF5011", { path, problem });
   const raw = readModelDirJson(dir, TRAINING_JSON, kind);
-  if (raw.format !== "effnet-training-1")
-    throw malformed("not an effnet training checkpoint (format effnet-training-1)");
+  if (raw.format !== "effnet-training-1") throw codedError("EFF5027", { path, format: "effnet-training-1" });
   const settings = raw.settings as Record<string, unknown> | undefined;
   const badSetting =
     typeof settings === "object" && settings !== null
       ? Object.entries(RUN_SETTINGS_FIELDS).find(([key, valid]) => !valid(settings[key]))?.[0]
       : "";
   if (badSetting !== undefined)
-    throw malformed(`settings${badSetting ? `.${badSetting}` : ""} is missing or malformed`);
+    throw codedError("EFF5028", { path, field: `settings${badSetting ? `.${badSetting}` : ""}` });
   const badField = Object.entries(TRAINING_FIELDS).find(([key, valid]) => !valid(raw[key]))?.[0];
-  if (badField !== undefined) throw malformed(`\`${badField}\` is missing or malformed`);
+  if (badField !== undefined) throw codedError("EFF5028", { path, field: badField });
   const bytes = manifestEntryBytes(raw.optimizerWeights, path, "optimizerWeights");
   const history = readModelDirJson(dir, HISTORY_JSON, kind);
-  if (!Array.isArray(history.epochs))
-    throw codedError("EFF5011", { path: join(dir, HISTORY_JSON), problem: "no `epochs` list" });
+  if (!Array.isArray(history.epochs)) throw codedError("EFF5028", { path: join(dir, HISTORY_JSON), field: "epochs" });
   const training = raw as unknown as TrainingJson;
   const bin = readWeightFiles(
     dir,

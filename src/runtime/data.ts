@@ -115,7 +115,7 @@ export function shapesDataset(options: ShapesOptions): ImageDataset {
     throw new RuntimeUserError(`shapes images must be at least 8 pixels wide, not ${size}`);
   const random = seededRandom(options.seed ?? 1);
   const pixels = size * size * CHANNELS;
-  const images = datasetStorage(options.count, size, "shapes images");
+  const images = datasetStorage(options.count, size);
   const labels = new Int32Array(options.count);
   for (let i = 0; i < options.count; i++) {
     const label = i % classes;
@@ -189,12 +189,14 @@ function refuseHugeImage(bytes: Uint8Array, path: string): void {
  */
 export const MAX_DATASET_BYTES = 4 * 2 ** 30;
 
-/** The float32 storage of `count` images of size × size RGB, refused (EFF6003) past MAX_DATASET_BYTES. */
-function datasetStorage(count: number, size: number, what: string): Float32Array {
+/** The float32 storage of `count` images of size × size RGB (of `folder`, else drawn shapes), refused (EFF6003) past MAX_DATASET_BYTES. */
+function datasetStorage(count: number, size: number, folder?: string): Float32Array {
   const bytes = count * size * size * CHANNELS * Float32Array.BYTES_PER_ELEMENT;
   if (bytes > MAX_DATASET_BYTES)
     throw codedError("EFF6003", {
-      what: `${count} ${what} at ${size}×${size}`,
+      count,
+      ...(folder === undefined ? {} : { folder }),
+      size,
       needs: `${(bytes / 2 ** 30).toPrecision(3)} GiB`,
       limit: `${MAX_DATASET_BYTES / 2 ** 30} GiB`,
     });
@@ -300,7 +302,7 @@ export function loadImageFolder(dir: string, options: { resolution: number }): I
     for (const f of images) files.push({ path: join(dir, name, f), label });
   });
   const pixels = size * size * CHANNELS;
-  const images = datasetStorage(files.length, size, `images of ${dir}`);
+  const images = datasetStorage(files.length, size, dir);
   const labels = new Int32Array(files.length);
   files.forEach((f, i) => {
     images.set(readImageFile(f.path, size), i * pixels);

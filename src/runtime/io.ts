@@ -65,8 +65,7 @@ export async function saveModel(
         writeAllOrNothing(files);
       } catch (e) {
         if (e instanceof WriteError) throw codedError("EFF0003", { path: e.path, reason: fsReason(e.reason) }, e);
-        if (e instanceof CollidingOutputsError)
-          throw codedError("EFF0003", { path: e.second, reason: `${e.message}; nothing was written` }, e);
+        if (e instanceof CollidingOutputsError) throw codedError("EFF0012", { path: e.second, first: e.first }, e);
         throw e;
       }
       return {
@@ -86,7 +85,7 @@ export async function saveModel(
 // Reading a model directory. Its files are untrusted input (a downloaded model, a typo'd
 // path, a crafted manifest): every name a manifest gives is confined to the directory, every
 // weights file must hold exactly the bytes its manifest describes, and every malformed file
-// is one coded line naming it (EFF5010-EFF5014), never tfjs's multi-line text or a crash.
+// is one coded line naming it (EFF5010-EFF5029), never tfjs's multi-line text or a crash.
 
 /** The largest model.json or checkpoint JSON read (B7's model.json is about 1 MB); bounded, so a device or a huge file is refused unread. */
 export const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
@@ -144,11 +143,7 @@ export function readModelDirFile(
     return readBounded(confinedPath(dir, name, namedIn), limit);
   } catch (e) {
     if (e instanceof RuntimeUserError) throw e;
-    if (e instanceof FileTooLargeError)
-      throw codedError("EFF5011", {
-        path: join(dir, name),
-        problem: `larger than ${limit} bytes, not a file effnet wrote`,
-      });
+    if (e instanceof FileTooLargeError) throw codedError("EFF5016", { path: join(dir, name), limit });
     throw codedError("EFF5010", { dir, what: kind.what, file: name, reason: fsReason(e), fix: kind.fix }, e);
   }
 }
@@ -161,9 +156,9 @@ export function readModelDirJson(dir: string, name: string, kind: ModelDirKind):
     value = JSON.parse(readModelDirFile(dir, name, kind).toString("utf8"));
   } catch (e) {
     if (e instanceof RuntimeUserError) throw e;
-    throw codedError("EFF5011", { path, problem: `not valid JSON (${(e as Error).message})` }, e);
+    throw codedError("EFF5011", { path, detail: (e as Error).message }, e);
   }
-  if (!isObject(value)) throw codedError("EFF5011", { path, problem: "not a JSON object" });
+  if (!isObject(value)) throw codedError("EFF5015", { path });
   return value;
 }
 
@@ -173,11 +168,11 @@ export function readModelDirJson(dir: string, name: string, kind: ModelDirKind):
  * stores, a shape of whole non-negative numbers whose size stays within MAX_WEIGHTS_BYTES.
  */
 export function manifestEntryBytes(entries: unknown, path: string, where: string): number[] {
-  const fail = (problem: string) => codedError("EFF5011", { path, problem: `${where}: ${problem}` });
-  if (!Array.isArray(entries)) throw fail("the weights are not a list");
+  if (!Array.isArray(entries)) throw codedError("EFF5019", { path, where });
   return entries.map((entry: unknown, i) => {
-    const label = `weight ${i + 1}${isObject(entry) && typeof entry.name === "string" ? ` (\`${entry.name}\`)` : ""}`;
-    if (!isObject(entry) || typeof entry.name !== "string" || entry.name === "") throw fail(`${label} has no name`);
+    if (!isObject(entry) || typeof entry.name !== "string" || entry.name === "")
+      throw codedError("EFF5020", { path, where, weight: i + 1 });
+    const weight = `weight ${i + 1} (\`${entry.name}\`)`;
     const quantization = entry.quantization;
     const perElement = isObject(quantization)
       ? sizeOf(QUANTIZED_BYTES, quantization.dtype)
@@ -185,17 +180,22 @@ export function manifestEntryBytes(entries: unknown, path: string, where: string
         ? sizeOf(DTYPE_BYTES, entry.dtype)
         : undefined;
     if (perElement === undefined || sizeOf(DTYPE_BYTES, entry.dtype) === undefined)
-      throw fail(
-        `${label} has dtype ${JSON.stringify(isObject(quantization) ? quantization.dtype : entry.dtype) ?? "(none)"}; effnet reads ${Object.keys(DTYPE_BYTES).join(", ")} (quantised: ${Object.keys(QUANTIZED_BYTES).join(", ")})`,
-      );
+      throw codedError("EFF5021", {
+        path,
+        where,
+        weight,
+        dtype: JSON.stringify(isObject(quantization) ? quantization.dtype : entry.dtype) ?? "(none)",
+        readable: Object.keys(DTYPE_BYTES),
+        quantised: Object.keys(QUANTIZED_BYTES),
+      });
     const { shape } = entry;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
-      throw fail(`${label} has shape ${JSON.stringify(shape) ?? "(none)"}, not a list of whole non-negative numbers`);
+      throw codedError("EFF5022", { path, where, weight, shape: JSON.stringify(shape) ?? "(none)" });
     let bytes = perElement;
     for (const d of shape as number[]) {
       bytes *= d;
       if (bytes > MAX_WEIGHTS_BYTES)
-        throw fail(`${label} has shape [${shape.join(", ")}], more than the ${MAX_WEIGHTS_BYTES} bytes effnet loads`);
+        throw codedError("EFF5023", { path, where, weight, shape: shape as number[], limit: MAX_WEIGHTS_BYTES });
     }
     return bytes;
   });
@@ -217,11 +217,7 @@ export function readWeightFiles(
     try {
       const real = confinedPath(dir, name, manifest);
       const stat = statSync(real);
-      if (!stat.isFile())
-        throw codedError("EFF5011", {
-          path: join(dir, name),
-          problem: "not a regular file (a weights file must be one)",
-        });
+      if (!stat.isFile()) throw codedError("EFF5025", { path: join(dir, name) });
       return { name, real, size: stat.size };
     } catch (e) {
       if (e instanceof RuntimeUserError) throw e;
@@ -260,10 +256,7 @@ function checkedModelInfo(metadata: unknown, path: string): void {
     ? Object.entries(MODEL_INFO_FIELDS).find(([key, valid]) => !valid(info[key]))?.[0]
     : "effnet";
   if (bad !== undefined)
-    throw codedError("EFF5011", {
-      path,
-      problem: `userDefinedMetadata.effnet${bad === "effnet" ? "" : `.${bad}`} is not what effnet records`,
-    });
+    throw codedError("EFF5026", { path, field: `userDefinedMetadata.effnet${bad === "effnet" ? "" : `.${bad}`}` });
 }
 
 /** The artifacts of a model saved by saveModel (or tfjs-node, or tfjs-converter), every file checked as above. */
@@ -271,27 +264,21 @@ export function readModelArtifacts(dir: string): tf.io.ModelArtifacts {
   const kind = SAVED_MODEL(dir);
   const path = join(dir, MODEL_JSON);
   const modelJSON = readModelDirJson(dir, MODEL_JSON, kind);
-  if (!isObject(modelJSON.modelTopology))
-    throw codedError("EFF5011", { path, problem: "no `modelTopology` object: not a tfjs layers model" });
+  if (!isObject(modelJSON.modelTopology)) throw codedError("EFF5017", { path, field: "modelTopology", kind: "object" });
   if (!Array.isArray(modelJSON.weightsManifest))
-    throw codedError("EFF5011", { path, problem: "no `weightsManifest` list: not a tfjs layers model" });
+    throw codedError("EFF5017", { path, field: "weightsManifest", kind: "list" });
   checkedModelInfo(modelJSON.userDefinedMetadata, path);
   const groups = modelJSON.weightsManifest.map((group: unknown, i) => {
     const where = `weightsManifest entry ${i + 1}`;
-    if (!isObject(group)) throw codedError("EFF5011", { path, problem: `${where} is not an object` });
+    if (!isObject(group)) throw codedError("EFF5018", { path, group: i + 1 });
     if (!Array.isArray(group.paths) || group.paths.length === 0 || !group.paths.every((p) => typeof p === "string"))
-      throw codedError("EFF5011", { path, problem: `${where} has no \`paths\` list of file names` });
-    if (!Array.isArray(group.weights))
-      throw codedError("EFF5011", { path, problem: `${where} has no \`weights\` list` });
+      throw codedError("EFF5018", { path, group: i + 1, field: "paths" });
+    if (!Array.isArray(group.weights)) throw codedError("EFF5018", { path, group: i + 1, field: "weights" });
     const bytes = manifestEntryBytes(group.weights, path, where).reduce((n, b) => n + b, 0);
     return { paths: group.paths as string[], weights: group.weights as tf.io.WeightsManifestEntry[], bytes };
   });
   const total = groups.reduce((n, g) => n + g.bytes, 0);
-  if (total > MAX_WEIGHTS_BYTES)
-    throw codedError("EFF5011", {
-      path,
-      problem: `its weights add up to ${total} bytes, more than the ${MAX_WEIGHTS_BYTES} effnet loads`,
-    });
+  if (total > MAX_WEIGHTS_BYTES) throw codedError("EFF5024", { path, total, limit: MAX_WEIGHTS_BYTES });
   const weightData = new Uint8Array(total);
   let offset = 0;
   for (const g of groups) {

@@ -1,3 +1,4 @@
+import type { SizeProblem } from "../diagnostics/codes.ts";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { spatial } from "../ir/builder.ts";
 import { variantSpec } from "../semantics/overrides.ts";
@@ -120,15 +121,14 @@ export function scale(
   const diagnostics: Diagnostic[] = [];
   // Rounding small coefficients down (`round floor`, `round nearest`, `keep 0`) can leave a
   // stage with no layers or a layer with no filters; the network would silently lose it.
-  const vanished = stages.flatMap((s) => [
-    ...(s.layers.value < 1 ? [`stage ${s.stage.index} to ${s.layers.value} layers (${s.layers.provenance})`] : []),
-    ...(s.channels.value < 1
-      ? [`stage ${s.stage.index} to ${s.channels.value} channels (${s.channels.provenance})`]
-      : []),
-  ]);
+  const vanished = stages.flatMap((s) =>
+    (["layers", "channels"] as const)
+      .filter((measure) => s[measure].value < 1)
+      .map((measure) => ({ stage: s.stage.index, measure, ...s[measure] })),
+  );
   if (vanished.length) {
     diagnostics.push(
-      diagnostic("EFF3002", { variant: variant.name, what: vanished.join(", ") }, variant.span, {
+      diagnostic("EFF3002", { variant: variant.name, stages: vanished }, variant.span, {
         help: "use a rounding rule that keeps at least one (`round ceil`, `round multiple 8`), fix the stage (`fixed stages …`), or a larger coefficient",
       }),
     );
@@ -138,9 +138,9 @@ export function scale(
   // whose channels do not divide by its groups), at the stage's operator cell.
   const unsplittable = stages.flatMap((s, i) => {
     const inChannels = i === 0 ? spec.input.channels : stages[i - 1].channels.value;
-    const what = s.stage.operator.unbuildable?.(s.stage.params, inChannels, s.channels.value);
-    return what
-      ? [diagnostic("EFF3005", { variant: variant.name, stage: s.stage.index, what }, s.stage.spans.operator)]
+    const why = s.stage.operator.unbuildable?.(s.stage.params, inChannels, s.channels.value);
+    return why
+      ? [diagnostic("EFF3005", { variant: variant.name, stage: s.stage.index, ...why }, s.stage.spans.operator)]
       : [];
   });
   if (unsplittable.length) return { diagnostics: unsplittable };
@@ -155,7 +155,7 @@ export function scale(
   const unbuildable = over(BUILD_LIMITS);
   if (unbuildable.length) {
     diagnostics.push(
-      diagnostic("EFF3003", { variant: variant.name, what: unbuildable.join(", ") }, variant.span, {
+      diagnostic("EFF3003", { variant: variant.name, problems: unbuildable }, variant.span, {
         help: coefficients,
       }),
     );
@@ -164,7 +164,7 @@ export function scale(
   const huge = options.allowHuge ? [] : over(SIZE_LIMITS);
   if (huge.length) {
     diagnostics.push(
-      diagnostic("EFF3001", { variant: variant.name, what: huge.join(", ") }, variant.span, {
+      diagnostic("EFF3001", { variant: variant.name, problems: huge }, variant.span, {
         help: `${coefficients}; pass --allow-huge if you mean it`,
       }),
     );
@@ -178,20 +178,26 @@ export function scale(
 
 type SizeLimits = { readonly layers: number; readonly resolution: number; readonly channels: number };
 
-/** What of a scaled network is past the limits (SIZE_LIMITS or BUILD_LIMITS), as phrases for EFF3001/EFF3003. */
-export function sizeProblems(spec: Spec, shape: ScaledShape, limits: SizeLimits): string[] {
+/** What of a scaled network is past the limits (SIZE_LIMITS or BUILD_LIMITS), the data of EFF3001/EFF3003/EFF3004. */
+export function sizeProblems(spec: Spec, shape: ScaledShape, limits: SizeLimits): SizeProblem[] {
   let totalLayers = 0;
   let widest = -Infinity;
   for (let i = 0; i < shape.layers.length; i++) {
     totalLayers += shape.layers[i];
     widest = Math.max(widest, shape.channels[i] * Math.max(1, spec.stages[i].params.expand));
   }
-  return [
-    !(totalLayers <= limits.layers) && `${count(totalLayers)} layers (limit ${count(limits.layers)})`,
-    !(Math.max(shape.height, shape.width) <= limits.resolution) &&
-      `an input of ${pixels(shape.height)}×${pixels(shape.width)} pixels (limit ${count(limits.resolution)})`,
-    !(widest <= limits.channels) && `${count(widest)} channels in one layer (limit ${count(limits.channels)})`,
-  ].filter((p): p is string => Boolean(p));
+  const problems: SizeProblem[] = [];
+  if (!(totalLayers <= limits.layers))
+    problems.push({ measure: "layers", value: count(totalLayers), limit: count(limits.layers) });
+  if (!(Math.max(shape.height, shape.width) <= limits.resolution))
+    problems.push({
+      measure: "input",
+      value: `${pixels(shape.height)}×${pixels(shape.width)}`,
+      limit: count(limits.resolution),
+    });
+  if (!(widest <= limits.channels))
+    problems.push({ measure: "channels", value: count(widest), limit: count(limits.channels) });
+  return problems;
 }
 
 /** The plan of the spec's stage table (src/semantics/scaling.ts), shared by scale() and scaledShape(). */

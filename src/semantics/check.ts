@@ -488,9 +488,10 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
     for (const row of table?.rows ?? []) {
       const nameCell = row.cell("Name")!;
       const name = nameCell.atoms.map((a) => a.text).join("");
+      /** The number in `column`'s cell, or `fallback` when it is absent or `-`; an invalid one is `refuse`'s diagnostic. */
       const number = (
         column: string,
-        what: string,
+        refuse: (found: string, span: Span) => Diagnostic,
         valid: (x: number) => boolean,
         fallback: number | undefined,
       ): number | undefined => {
@@ -498,39 +499,48 @@ function checkVariants(draft: Draft, scaling: Scaling, diagnostics: Diagnostic[]
         if (!cell || isNotApplicable(cell)) return fallback;
         const value = cell.atoms.length === 1 ? numberValue(cell.atoms[0]) : undefined;
         if (value === undefined || !valid(value)) {
-          diagnostics.push(
-            diagnostic("EFF2041", { what, found: cell.atoms.map((a) => a.text).join(" ") || "(empty)" }, cell.span),
-          );
+          diagnostics.push(refuse(cell.atoms.map((a) => a.text).join(" ") || "(empty)", cell.span));
           return undefined;
         }
         return value;
       };
-      const reported = {
-        params: number(
-          "Paper Params",
-          "a reported parameter count is a count, at least 1 (e.g. `5.3M`)",
+      const count = (column: string) =>
+        number(
+          column,
+          (found, span) => diagnostic("EFF2058", { column, found }, span),
           (x) => x >= 1 && Number.isFinite(x),
           undefined,
-        ),
-        macs: number(
-          "Paper MACs",
-          "a reported multiply-add count is a count, at least 1 (e.g. `0.39B`)",
-          (x) => x >= 1 && Number.isFinite(x),
-          undefined,
-        ),
-      };
-      const dropout = number("Dropout", "a dropout rate is in [0, 1)", fraction, draft.dropout);
-      const phi = number("Phi", "φ is a number", () => true, undefined);
+        );
+      const coefficient = (column: string) =>
+        number(
+          column,
+          (found, span) => diagnostic("EFF2041", { column, found }, span),
+          (x) => x > 0,
+          1,
+        );
+      const reported = { params: count("Paper Params"), macs: count("Paper MACs") };
+      const dropout = number(
+        "Dropout",
+        (found, span) => diagnostic("EFF2059", { found }, span),
+        fraction,
+        draft.dropout,
+      );
+      const phi = number(
+        "Phi",
+        (found, span) => diagnostic("EFF2060", { found }, span),
+        () => true,
+        undefined,
+      );
       if (phi !== undefined && dropout !== undefined) {
         const v = fromPhi(name, nameCell.span, phi, dropout, reported);
         if (v) add(v);
         continue;
       }
-      const width = number("Width", "a width coefficient is a positive number", (x) => x > 0, 1);
-      const depth = number("Depth", "a depth coefficient is a positive number", (x) => x > 0, 1);
+      const width = coefficient("Width");
+      const depth = coefficient("Depth");
       const resolution = number(
         "Resolution",
-        "a resolution is a positive whole number of pixels",
+        (found, span) => diagnostic("EFF2061", { found }, span),
         (x) => Number.isInteger(x) && x > 0,
         baseResolution,
       );

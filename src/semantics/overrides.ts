@@ -90,13 +90,7 @@ function readStageList(cell: Cell, rowCount: number, diagnostics: Diagnostic[]):
   for (const part of splitList(cell)) {
     const n = part.atoms.length === 1 && isPlainNumber(part.atoms[0]) ? numberValue(part.atoms[0]) : undefined;
     if (n === undefined || !Number.isInteger(n) || n < 1) {
-      diagnostics.push(
-        diagnostic(
-          "EFF2027",
-          { what: "the Stages cell lists stage numbers separated by commas, e.g. `3, 4, 5, 6`", found: cellText(cell) },
-          cell.span,
-        ),
-      );
+      diagnostics.push(diagnostic("EFF2062", { found: cellText(cell) }, cell.span));
       return undefined;
     }
     if (n > rowCount) {

@@ -107,12 +107,9 @@ export function checkScaling(entry: Entry, stageCount: number | undefined, diagn
     if (!SCALING_KEYS.includes(key)) {
       unknownRule = true;
       diagnostics.push(
-        diagnostic(
-          "EFF2030",
-          { what: "a scaling rule is `depth`, `width`, `resolution` or `require`", found: `\`${item.key.text}\`` },
-          item.key.span,
-          { help: didYouMean(key, SCALING_KEYS) },
-        ),
+        diagnostic("EFF2030", { rules: SCALING_KEYS, found: item.key.text }, item.key.span, {
+          help: didYouMean(key, SCALING_KEYS),
+        }),
       );
       continue;
     }

@@ -41,26 +41,26 @@ interface ParamColumn {
 
 /** Which optional column gives each operator parameter, and how its cell is read (one entry per parameter). */
 export const PARAM_COLUMNS: { readonly [P in OperatorParamName]: ParamColumn } = {
-  kernel: { column: "Kernel", read: (c, d) => positiveInteger(c, "the kernel size", d) },
-  expand: { column: "Expand", read: (c, d) => positiveInteger(c, "the expansion ratio", d) },
-  expandedWidth: { column: "Expanded", read: (c, d) => positiveInteger(c, "the expanded width", d) },
+  kernel: { column: "Kernel", read: (c, d) => positiveInteger(c, "Kernel", d) },
+  expand: { column: "Expand", read: (c, d) => positiveInteger(c, "Expand", d) },
+  expandedWidth: { column: "Expanded", read: (c, d) => positiveInteger(c, "Expanded", d) },
   seRatio: {
     column: "SE",
     read: (c, d) => {
       const v = c.atoms.length === 1 ? numberValue(c.atoms[0]) : undefined;
       if (v !== undefined && v >= 0 && v <= 1) return v;
-      d.push(diagnostic("EFF2027", { what: "an SE ratio is a number from 0 to 1", found: cellText(c) }, c.span));
+      d.push(diagnostic("EFF2054", { found: cellText(c) }, c.span));
       return undefined;
     },
   },
-  groups: { column: "Groups", read: (c, d) => positiveInteger(c, "the number of groups", d) },
+  groups: { column: "Groups", read: (c, d) => positiveInteger(c, "Groups", d) },
   activation: {
     column: "Activation",
     read: (c, d) => {
       const text = cellText(c);
       if ((ACTIVATIONS as readonly string[]).includes(text)) return text as Activation;
       d.push(
-        diagnostic("EFF2027", { what: `an activation is one of ${ACTIVATIONS.join(", ")}`, found: text }, c.span, {
+        diagnostic("EFF2055", { found: text, known: ACTIVATIONS }, c.span, {
           help: didYouMean(text, ACTIVATIONS),
         }),
       );
@@ -158,7 +158,7 @@ export function stagesFromRows(
     const layersCell = row.cell("Layers")!;
     const strideCell = row.cell("Stride");
     const stride =
-      strideCell && !isNotApplicable(strideCell) ? positiveInteger(strideCell, "the stride", diagnostics) : undefined;
+      strideCell && !isNotApplicable(strideCell) ? positiveInteger(strideCell, "Stride", diagnostics) : undefined;
     // Pooling keeps its input's channels: in a variant's table, unless an override sets its
     // own, it follows its input (ResNet-18's head after 512 channels, where the table's
     // ResNet-50 has 2048); the spec's own table is checked (checkPlacement).
@@ -173,7 +173,7 @@ export function stagesFromRows(
       operator: operator.def,
       params: operator.params,
       resolution: readResolution(resolutionCell, diagnostics),
-      channels: follows ? previous!.channels : positiveInteger(channelsCell, "the number of channels", diagnostics),
+      channels: follows ? previous!.channels : positiveInteger(channelsCell, "Channels", diagnostics),
       layers: layerCount(layersCell, diagnostics),
       declaredStride: stride !== undefined ? { value: stride, span: strideCell!.span } : undefined,
       overridden: overridden?.(row.position) ?? [],
@@ -220,22 +220,16 @@ function presentBefore(drafts: readonly Draft[], before: number, position: numbe
 function layerCount(cell: Cell, diagnostics: Diagnostic[]): number | undefined {
   const value = cell.atoms.length === 1 && isPlainNumber(cell.atoms[0]) ? numberValue(cell.atoms[0]) : undefined;
   if (value === undefined || !Number.isInteger(value) || value < 0) {
-    diagnostics.push(
-      diagnostic(
-        "EFF2027",
-        { what: "the number of layers is a whole number (0: the network leaves the stage out)", found: cellText(cell) },
-        cell.span,
-      ),
-    );
+    diagnostics.push(diagnostic("EFF2063", { found: cellText(cell) }, cell.span));
     return undefined;
   }
   return value;
 }
 
-function positiveInteger(cell: Cell, what: string, diagnostics: Diagnostic[]): number | undefined {
+function positiveInteger(cell: Cell, column: string, diagnostics: Diagnostic[]): number | undefined {
   const value = cell.atoms.length === 1 && isPlainNumber(cell.atoms[0]) ? numberValue(cell.atoms[0]) : undefined;
   if (value === undefined || !Number.isInteger(value) || value < 1) {
-    diagnostics.push(diagnostic("EFF2023", { column: what, found: cellText(cell) }, cell.span));
+    diagnostics.push(diagnostic("EFF2023", { column, found: cellText(cell) }, cell.span));
     return undefined;
   }
   return value;
@@ -253,13 +247,7 @@ function readResolution(cell: Cell, diagnostics: Diagnostic[]): { height: number
       if (Number.isInteger(n) && n > 0) return { height: n, width: n };
     }
   }
-  diagnostics.push(
-    diagnostic(
-      "EFF2027",
-      { what: "a resolution is `HxW` (e.g. `112x112`) or one whole number", found: cellText(cell) },
-      cell.span,
-    ),
-  );
+  diagnostics.push(diagnostic("EFF2027", { found: cellText(cell) }, cell.span));
   return undefined;
 }
 
@@ -309,17 +297,12 @@ function readOperator(
     const text = atomsText(group);
     const modifier = MODIFIERS.map((m) => ({ m, match: m.pattern.exec(text) })).find((x) => x.match);
     const span = group.length ? joinSpans(group[0].span, group[group.length - 1].span) : cell.span;
-    const applied = modifier?.m.apply(modifier.match!);
-    if (!modifier || typeof applied === "string") {
+    const applied = modifier?.m.apply(modifier.match!, span);
+    if (!modifier || !applied || "code" in applied) {
       diagnostics.push(
-        diagnostic(
-          "EFF2022",
-          {
-            what: typeof applied === "string" ? applied : `modifiers are ${MODIFIERS.map((m) => m.syntax).join(", ")}`,
-            found: text || "(empty)",
-          },
-          span,
-        ),
+        applied && "code" in applied
+          ? applied
+          : diagnostic("EFF2022", { modifiers: MODIFIERS.map((m) => m.syntax), found: text || "(empty)" }, span),
       );
       ok = false;
     } else {
@@ -374,35 +357,17 @@ function readOperator(
   const activation = (given.activation as Activation | undefined) ?? defaults.activation;
   const kernel = given.kernel ?? 1;
   if (!(Number.isInteger(kernel) && kernel > 0 && kernel % 2 === 1)) {
-    diagnostics.push(
-      diagnostic(
-        "EFF2022",
-        {
-          what: "kernel sizes must be odd and positive (the output stays centred under `same` padding)",
-          found: String(kernel),
-        },
-        cell.span,
-      ),
-    );
+    diagnostics.push(diagnostic("EFF2051", { kernel }, cell.span));
     ok = false;
   }
   if (def.fromName(match).expand !== undefined && !(given.expand! >= 1)) {
-    diagnostics.push(diagnostic("EFF2022", { what: "the expansion ratio must be at least 1", found: name }, cell.span));
+    diagnostics.push(diagnostic("EFF2052", { operator: name, expand: given.expand! }, cell.span));
     ok = false;
   }
   if (def.params.includes("expandedWidth")) {
     const expandedSpan = column("Expanded")?.span;
     if (given.expand === undefined && given.expandedWidth === undefined) {
-      diagnostics.push(
-        diagnostic(
-          "EFF2022",
-          {
-            what: `${def.name} takes its expansion from its name (\`${def.name}6\`) or an Expanded column`,
-            found: name,
-          },
-          cell.span,
-        ),
-      );
+      diagnostics.push(diagnostic("EFF2053", { operator: def.name }, cell.span));
       ok = false;
     } else if (given.expand !== undefined && given.expandedWidth !== undefined && expandedSpan) {
       diagnostics.push(
@@ -454,11 +419,8 @@ function checkPlacement(drafts: readonly Draft[], diagnostics: Diagnostic[]): vo
     ) {
       diagnostics.push(
         diagnostic(
-          "EFF2028",
-          {
-            operator: d.operator.print(d.params),
-            rule: `keeps its input's channels: this stage has ${previous.channels}, not ${d.channels}`,
-          },
+          "EFF2056",
+          { operator: d.operator.print(d.params), input: previous.channels, channels: d.channels },
           d.spans.channels,
           {
             related: [{ span: previous.spans.channels, message: `stage ${previous.index}'s channels` }],
@@ -468,20 +430,10 @@ function checkPlacement(drafts: readonly Draft[], diagnostics: Diagnostic[]): vo
     }
     if (d.operator.role !== "head") return;
     if (i !== drafts.length - 1)
-      diagnostics.push(
-        diagnostic(
-          "EFF2028",
-          { operator: d.operator.print(d.params), rule: "is the classifier head: it must be the last stage" },
-          d.spans.operator,
-        ),
-      );
+      diagnostics.push(diagnostic("EFF2028", { operator: d.operator.print(d.params) }, d.spans.operator));
     if (d.layers !== undefined && d.layers !== 1)
       diagnostics.push(
-        diagnostic(
-          "EFF2028",
-          { operator: d.operator.print(d.params), rule: "is the classifier head: it has exactly 1 layer" },
-          d.spans.layers,
-        ),
+        diagnostic("EFF2057", { operator: d.operator.print(d.params), layers: d.layers }, d.spans.layers),
       );
   });
 }

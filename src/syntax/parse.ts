@@ -206,7 +206,9 @@ class TreeBuilder {
     const items = children.map((child) => (child.name === "row" ? this.row(child) : this.entry(child)));
     const close = closeToken ? tokenSpan(closeToken, this.file) : spanOf(span.end, span.end);
     const closingComments = closeToken ? this.takeBefore(close.start) : [];
-    const closeTrailingComment = closeToken ? this.takeOnLine(positionAt(this.file, closeToken.startOffset).line) : undefined;
+    const closeTrailingComment = closeToken
+      ? this.takeOnLine(positionAt(this.file, closeToken.startOffset).line)
+      : undefined;
     return {
       open: open ? tokenSpan(open, this.file) : spanOf(span.start, span.start + 1),
       close,

@@ -6,11 +6,14 @@
  * wide characters would take two columns; nothing effnet prints uses them.)
  */
 export function displayWidth(text: string): number {
+  // Printable ASCII, nearly every cell of a report: one column per character.
+  if (PRINTABLE_ASCII.test(text)) return text.length;
   let width = 0;
   for (const _ of text.replace(ANSI_ESCAPE, "").replace(COMBINING_MARK, "")) width++;
   return width;
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const COMBINING_MARK = /\p{M}/gu;
 // The escapes the terminal renderer colours with: CSI … m.
 const ANSI_ESCAPE = /\x1b\[[0-9;]*m/g;

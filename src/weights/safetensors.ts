@@ -46,28 +46,28 @@ const MAX_HEADER_BYTES = 100_000_000;
 
 const isShape = (s: unknown): s is number[] => Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 0);
 
-/** Parses a whole file; every problem is a coded diagnostic (EFF5001, EFF5002), none throws. */
+/** Parses a whole file; every problem is a coded diagnostic (EFF5001, EFF5002, EFF5030-EFF5035), none throws. */
 export function readSafetensors(
   bytes: Uint8Array,
   path: string,
 ): { file?: SafetensorsFile; diagnostics: Diagnostic[] } {
-  const fail = (reason: string) => ({ diagnostics: [diagnostic("EFF5001", { path, reason })] });
-  if (bytes.byteLength < 8) return fail(`${bytes.byteLength} bytes, shorter than the 8-byte header length`);
+  const fail = (refusal: Diagnostic) => ({ diagnostics: [refusal] });
+  if (bytes.byteLength < 8) return fail(diagnostic("EFF5001", { path, size: bytes.byteLength }));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES))
-    return fail(`its first 8 bytes give a header of ${headerLength} bytes (the format allows ${MAX_HEADER_BYTES})`);
+    return fail(diagnostic("EFF5030", { path, length: String(headerLength), limit: MAX_HEADER_BYTES }));
   const n = Number(headerLength);
   if (8 + n > bytes.byteLength)
-    return fail(`the header should be ${n} bytes but the file has only ${bytes.byteLength - 8} after its length`);
+    return fail(diagnostic("EFF5031", { path, length: n, available: bytes.byteLength - 8 }));
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch (e) {
-    return fail(`its header is not UTF-8 JSON (${(e as Error).message})`);
+    return fail(diagnostic("EFF5032", { path, detail: (e as Error).message }));
   }
   if (typeof header !== "object" || header === null || Array.isArray(header))
-    return fail("its header is not a JSON object");
+    return fail(diagnostic("EFF5033", { path }));
   const data = bytes.subarray(8 + n);
   const tensors = new Map<string, SafetensorsEntry>();
   const diagnostics: Diagnostic[] = [];
@@ -87,12 +87,19 @@ export function readSafetensors(
       offsets.length !== 2 ||
       offsets[1] < offsets[0]
     )
-      return fail(`its header entry ${JSON.stringify(key)} is not {dtype, shape, data_offsets: [begin, end]}`);
+      return fail(diagnostic("EFF5034", { path, key }));
     const [begin, end] = offsets;
     const numel = v.shape.reduce((a, b) => a * b, 1);
     if (end - begin !== numel * DTYPE_BYTES[v.dtype])
       return fail(
-        `tensor ${JSON.stringify(key)} is ${v.dtype} ${JSON.stringify(v.shape)} (${numel * DTYPE_BYTES[v.dtype]} bytes) but its data_offsets span ${end - begin}`,
+        diagnostic("EFF5035", {
+          path,
+          key,
+          dtype: v.dtype,
+          shape: v.shape,
+          bytes: numel * DTYPE_BYTES[v.dtype],
+          span: end - begin,
+        }),
       );
     if (end > data.byteLength) {
       diagnostics.push(diagnostic("EFF5002", { path, key, needed: end, size: data.byteLength }));

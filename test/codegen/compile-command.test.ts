@@ -49,7 +49,7 @@ describe("effnet compile", () => {
     expect(js.split("\n")[1]).toContain(regenerate);
     expect(dts.split("\n")[1]).toContain(regenerate);
     expect((await run("compile", "specs/mobilenetv2.effnet", "--emit", "py")).stderr).toContain(
-      "--emit must be one of ts, js, got `py`",
+      "--emit must be one of ts, js, not `py`",
     );
   });
 

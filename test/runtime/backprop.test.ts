@@ -152,7 +152,7 @@ describe("TRAINING_REPLACEMENTS", () => {
     expect(isLeanBackpropInstalled()).toBe(false);
     registerTrainingKernels("wasm");
     expect(isLeanBackpropInstalled()).toBe(true);
-    expect(TRAINING_REPLACEMENTS.map((r) => r.replaces)).toHaveLength(5);
+    expect(TRAINING_REPLACEMENTS.map((r) => r.replaces)).toHaveLength(6);
   });
 });
 

@@ -362,12 +362,14 @@ afterAll(() => {
   registerTrainingKernels("wasm");
 });
 
-const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm", "BatchMatMul", "Cast", "Identity"];
+const REPLACED_IN_WASM = ["Mean", "Slice", "FusedBatchNorm", "BatchMatMul", "Cast", "Identity", "Sigmoid"];
+/** A kernel no backend has: effnet's one-pass swish for inference (activation_simd.ts), for wasm. */
+const NEW_IN_WASM = ["EffnetSwish"];
 /** A kernel no backend has: effnet's one-pass Adam update (update_kernels.ts), for wasm and cpu. */
 const UPDATES = ["EffnetAdamUpdate"];
 
 describe("kernel table", () => {
-  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice, FusedBatchNorm, BatchMatMul, Cast and Identity, the two slow cpu filter gradients, and the optimiser updates", () => {
+  it("lists the three kernels wasm lacks, wasm's slow Conv2DBackpropInput, Mean, Slice, FusedBatchNorm, BatchMatMul, Cast, Identity and Sigmoid, the one-pass swish, the two slow cpu filter gradients, and the optimiser updates", () => {
     const missingInWasm = [
       "Conv2DBackpropFilter",
       "DepthwiseConv2dNativeBackpropFilter",
@@ -377,6 +379,7 @@ describe("kernel table", () => {
       ...missingInWasm,
       "Conv2DBackpropInput",
       ...REPLACED_IN_WASM,
+      ...NEW_IN_WASM,
       ...UPDATES,
     ]);
     expect(trainingKernelsFor("cpu").map((k) => k.kernelName)).toEqual([
@@ -385,7 +388,7 @@ describe("kernel table", () => {
       ...UPDATES,
     ]);
     restoreOriginalKernels("wasm");
-    for (const kernelName of missingInWasm) {
+    for (const kernelName of [...missingInWasm, ...NEW_IN_WASM]) {
       expect(tf.getKernel(kernelName, "wasm"), `${kernelName} is really missing in wasm`).toBeUndefined();
     }
     expect(tf.getKernel("Conv2DBackpropInput", "wasm"), "wasm's own Conv2DBackpropInput is back").toBeDefined();

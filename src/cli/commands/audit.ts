@@ -9,29 +9,15 @@ import {
 } from "../../report/summary.ts";
 import { DEFAULT_WIDTH, MIN_WIDTH, wrap } from "../../report/table.ts";
 import { renderAudit } from "../../report/terminal.ts";
-import {
-  compileFile,
-  EXIT,
-  listOption,
-  stringOption,
-  UsageError,
-  VARIANT_OPTIONS,
-  type CommandDef,
-  type Invocation,
-} from "../command.ts";
+import { type CommandDef, compileFile, EXIT, type Invocation, UsageError, VARIANT_OPTIONS } from "../command.ts";
 import { auditOptions, MEMORY_OPTIONS } from "./report.ts";
 
 function depthOption(inv: Invocation): SummaryDepth {
-  const text = stringOption(inv, "depth");
-  if (text === undefined) return DEFAULT_DEPTH;
-  const depth = Number(text) as SummaryDepth;
-  if (!SUMMARY_DEPTHS.includes(depth))
-    throw new UsageError(`--depth expects one of ${SUMMARY_DEPTHS.join(", ")}, found \`${text}\``);
-  return depth;
+  return Number(inv.choice("depth", SUMMARY_DEPTHS.map(String), String(DEFAULT_DEPTH))) as SummaryDepth;
 }
 
 function columnsOption(inv: Invocation): SummaryColumnName[] | undefined {
-  const names = listOption(inv, "columns");
+  const names = inv.list("columns");
   if (names.length === 0) return undefined;
   const unknown = names.filter((n) => !SUMMARY_COLUMN_NAMES.includes(n as SummaryColumnName));
   if (unknown.length)
@@ -41,14 +27,8 @@ function columnsOption(inv: Invocation): SummaryColumnName[] | undefined {
   return names as SummaryColumnName[];
 }
 
-function widthOption(inv: Invocation): number {
-  const text = stringOption(inv, "width");
-  if (text === undefined) return Math.max(MIN_WIDTH, inv.io.columns ?? DEFAULT_WIDTH);
-  const width = Number(text);
-  if (!Number.isInteger(width) || width < MIN_WIDTH)
-    throw new UsageError(`--width expects a whole number of columns, at least ${MIN_WIDTH}, found \`${text}\``);
-  return width;
-}
+const widthOption = (inv: Invocation): number =>
+  inv.integer("width", Math.max(MIN_WIDTH, inv.io.columns ?? DEFAULT_WIDTH), MIN_WIDTH);
 
 export const auditCommand: CommandDef = {
   name: "audit",
@@ -104,7 +84,7 @@ export const auditCommand: CommandDef = {
     "effnet audit specs/efficientnet.effnet --json | jq '.variants[].macs'",
   ],
   run: async (inv) => {
-    const variants = listOption(inv, "variant");
+    const variants = inv.list("variant");
     const json = inv.options.json === true;
     const options = auditOptions(inv);
     const summary = { depth: depthOption(inv), columns: columnsOption(inv) };

@@ -5,8 +5,8 @@ import { formatBytes } from "../../cost/units.ts";
 import { formatMs, timeForward, timeTrainStep } from "../../runtime/bench.ts";
 import { wasmHeapBytes } from "../../runtime/heap.ts";
 import { refusedForMemory } from "./memory_check.ts";
-import { EXIT, listOption, stringOption, UsageError, type CommandDef } from "../command.ts";
-import { compileOneVariant, integerOption, SINGLE_VARIANT_OPTIONS, useBackend } from "./train.ts";
+import { type CommandDef, EXIT, UsageError } from "../command.ts";
+import { compileOneVariant, SINGLE_VARIANT_OPTIONS, useBackend } from "../model-command.ts";
 import { importVariantModule } from "../../codegen/import-module.ts";
 import { displayPath } from "../../codegen/generate.ts";
 import { renderTable } from "../../report/table.ts";
@@ -51,19 +51,19 @@ export const benchModelCommand: CommandDef = {
     "effnet bench-model specs/resnet152.effnet:R152 specs/efficientnet.effnet:B1   # the paper's Table 4",
   ],
   run: async (inv) => {
-    const backends = listOption(inv, "backend");
+    const backends = inv.list("backend");
     const choices = (backends.length ? backends : ["wasm", "cpu"]) as BackendChoice[];
     for (const b of choices)
       if (!BENCH_BACKENDS.includes(b))
         throw new UsageError(`--backend takes ${BENCH_BACKENDS.join(", ")}, not \`${b}\``);
-    const runs = integerOption(inv, "runs", 5);
+    const runs = inv.integer("runs", 5);
     if (inv.positionals.length > 1) return compareModels(inv, choices[0] ?? "wasm", backends.length > 0, runs);
     if (inv.positionals.length !== 1) throw new UsageError("give one FILE --variant NAME, or two or more FILE:VARIANT");
-    const batch = integerOption(inv, "batch", 8);
+    const batch = inv.integer("batch", 8);
     const loaded = await compileOneVariant(inv);
     if (!loaded) return EXIT.errors;
     const { compiled, module } = loaded;
-    const resolution = integerOption(inv, "resolution", module.metadata.resolution, 8);
+    const resolution = inv.integer("resolution", module.metadata.resolution, 8);
 
     const train = inv.options["no-train"] !== true;
     const trainsOn = (backendName: string) => train && (backendName !== "cpu" || inv.options["train-on-cpu"] === true);
@@ -132,7 +132,7 @@ async function compareModels(
       throw new UsageError(
         `--${option} is for one model (FILE --variant NAME); a comparison of FILE:VARIANT arguments takes --backend and --runs`,
       );
-  if (chosen && listOption(inv, "backend").length > 1)
+  if (chosen && inv.list("backend").length > 1)
     throw new UsageError("a comparison runs on one backend: give one --backend");
   const cache = new Map<string, Compilation | undefined>();
   const sides = inv.positionals.map((text) => ({ text, side: splitSide(text) }));

@@ -1,17 +1,9 @@
 import { basename, extname, join } from "node:path";
 import { camOverlayPng, classActivationMaps } from "../../runtime/cam.ts";
-import { readImageFile, SHAPE_CLASSES, shapesDataset, CHANNELS } from "../../runtime/data.ts";
-import { RuntimeUserError } from "../../runtime/errors.ts";
-import { loadModel } from "../../runtime/io.ts";
-import {
-  EXIT,
-  reportDiagnostics,
-  stringOption,
-  UsageError,
-  writeFilesAtomically,
-  type CommandDef,
-} from "../command.ts";
-import { BACKEND_OPTION, integerOption, parseBackend, useBackend } from "./train.ts";
+import { CHANNELS, readImageFile } from "../../runtime/data.ts";
+import { type CommandDef, EXIT, UsageError, writeOutputs } from "../command.ts";
+import { freshShapes, openClassifier } from "./predict.ts";
+import { BACKEND_OPTION, backendOption } from "../model-command.ts";
 
 /** Not the seed training or `predict --synthetic` uses, so the maps are of unseen images. */
 const SYNTHETIC_CAM_SEED = 2_000_003;
@@ -44,29 +36,18 @@ export const camCommand: CommandDef = {
   examples: ["effnet cam models/b0-shapes --synthetic 8 --out cams", "effnet cam models/my-model photo.jpg --class 3"],
   run: async (inv) => {
     const [dir, ...imagePaths] = inv.positionals;
-    const synthetic = stringOption(inv, "synthetic") === undefined ? undefined : integerOption(inv, "synthetic", 1);
+    const synthetic = inv.string("synthetic") === undefined ? undefined : inv.integer("synthetic", 1);
     if ((synthetic === undefined) === (imagePaths.length === 0))
       throw new UsageError("give IMAGE files or --synthetic N (not both)");
-    const classIndex = stringOption(inv, "class") === undefined ? undefined : integerOption(inv, "class", 0, 0);
-    const out = stringOption(inv, "out") ?? "cams";
-    await useBackend(parseBackend(stringOption(inv, "backend")));
-    const { model, info } = await loadModel(dir);
+    const classIndex = inv.string("class") === undefined ? undefined : inv.integer("class", 0, 0);
+    const out = inv.string("out") ?? "cams";
+    await backendOption(inv).use();
+    // The same checks as predict (square RGB input, at most MAX_IMAGE_PIXELS: EFF5029) and the same class names.
+    const { model, size, classNames: names } = await openClassifier(dir);
     try {
-      const [, size, width, channels] = model.inputs[0].shape as number[];
-      if (size !== width || channels !== CHANNELS)
-        throw new RuntimeUserError(
-          `${dir} holds a model whose input is ${size}×${width}×${channels}; effnet maps square RGB inputs`,
-        );
-      const classes = (model.outputs[0].shape as number[]).at(-1)!;
-      const names =
-        info?.classNames?.length === classes
-          ? info.classNames
-          : Array.from({ length: classes }, (_, i) => `class ${i}`);
       let inputs: { label: string; pixels: Float32Array }[];
       if (synthetic !== undefined) {
-        if (names.some((n, i) => n !== SHAPE_CLASSES[i]))
-          throw new RuntimeUserError(`${dir} was not trained on the shapes data set; give image files instead`);
-        const data = shapesDataset({ count: synthetic, resolution: size, classes, seed: SYNTHETIC_CAM_SEED });
+        const data = freshShapes(dir, names, synthetic, size, SYNTHETIC_CAM_SEED);
         const n = size * size * CHANNELS;
         inputs = Array.from({ length: data.count }, (_, i) => ({
           label: `shapes-${i + 1}-${data.classNames[data.labels[i]]}`,
@@ -88,11 +69,7 @@ export const camCommand: CommandDef = {
         return `<figure><img src="${escapeHtml(basename(f.path))}" width="${Math.max(size, 160)}"><figcaption>${escapeHtml(inputs[i].label)}: ${escapeHtml(names[c])} ${(100 * maps[i].probabilities[c]).toFixed(1)}% (map ${maps[i].height}×${maps[i].width})</figcaption></figure>`;
       });
       const html = `<!doctype html>\n<html><head><meta charset="utf-8"><title>Class activation maps: ${escapeHtml(dir)}</title><style>body{font-family:sans-serif}figure{display:inline-block;margin:8px}img{image-rendering:pixelated}</style></head><body><h1>Class activation maps of ${escapeHtml(dir)}</h1><p>Zhou et al. 2016: the last feature map weighted by the classifier's weights of the class shown; red is where the evidence lies.</p>\n${figures.join("\n")}\n</body></html>\n`;
-      const written = writeFilesAtomically([...files, { path: join(out, "index.html"), content: html }]);
-      if (written.length) {
-        reportDiagnostics(written, undefined, inv.io, false);
-        return EXIT.errors;
-      }
+      if (!writeOutputs([...files, { path: join(out, "index.html"), content: html }], inv.io)) return EXIT.errors;
       inv.io.out(`wrote ${files.length} class activation maps and index.html to ${out}\n`);
     } finally {
       model.dispose();

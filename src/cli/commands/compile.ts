@@ -1,17 +1,8 @@
 import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Dialect } from "../../codegen/emit.ts";
 import { DEFAULT_OUT_DIR, generateModules, type GeneratedModule } from "../../codegen/generate.ts";
-import {
-  compileFile,
-  EXIT,
-  listOption,
-  stringOption,
-  VARIANT_OPTIONS,
-  writeFilesAtomically,
-  reportDiagnostics,
-  type CommandDef,
-  UsageError,
-} from "../command.ts";
+import { type CommandDef, compileFile, EXIT, recoverOutputs, VARIANT_OPTIONS, writeOutputs } from "../command.ts";
 
 const DIALECTS: readonly Dialect[] = ["ts", "js"];
 
@@ -52,11 +43,9 @@ export const compileCommand: CommandDef = {
     "effnet compile --check specs/*.effnet",
   ],
   run: async (inv) => {
-    const variants = listOption(inv, "variant");
-    const outDir = stringOption(inv, "out") ?? DEFAULT_OUT_DIR;
-    const emit = stringOption(inv, "emit") ?? "ts";
-    if (!DIALECTS.includes(emit as Dialect))
-      throw new UsageError(`--emit must be one of ${DIALECTS.join(", ")}, got \`${emit}\``);
+    const variants = inv.list("variant");
+    const outDir = inv.string("out") ?? DEFAULT_OUT_DIR;
+    const emit = inv.choice("emit", DIALECTS, "ts");
     const allowHuge = inv.options["allow-huge"] === true;
     const modules: GeneratedModule[] = [];
     let failed = false;
@@ -73,6 +62,9 @@ export const compileCommand: CommandDef = {
       inv.io.err("nothing written: fix the errors above first\n");
       return EXIT.errors;
     }
+    // A write killed half-way is rolled back first (src/files/write.ts), so that what is compared
+    // below is the old set of modules, not a mixture of old and new.
+    if (!recoverOutputs(new Set(modules.map((m) => dirname(m.path))), inv.io)) return EXIT.errors;
     const changed = modules.filter((m) => readIfExists(m.path) !== m.content);
     if (inv.options.check) {
       for (const m of changed) inv.io.err(`${m.path}: ${readIfExists(m.path) === undefined ? "missing" : "stale"}\n`);
@@ -83,11 +75,7 @@ export const compileCommand: CommandDef = {
       else inv.io.err(`${modules.length} module${modules.length === 1 ? "" : "s"} up to date\n`);
       return changed.length ? EXIT.errors : EXIT.ok;
     }
-    const errors = writeFilesAtomically(changed);
-    if (errors.length) {
-      reportDiagnostics(errors, undefined, inv.io, false);
-      return EXIT.errors;
-    }
+    if (!writeOutputs(changed, inv.io)) return EXIT.errors;
     for (const m of modules) inv.io.err(`${changed.includes(m) ? "wrote" : "unchanged"} ${m.path}\n`);
     return EXIT.ok;
   },

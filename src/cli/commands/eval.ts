@@ -1,9 +1,9 @@
 import { loadImageFolder, type ImageDataset } from "../../runtime/data.ts";
 import { RuntimeUserError } from "../../runtime/errors.ts";
 import { evaluateModel, type Evaluation } from "../../runtime/evaluate.ts";
-import { EXIT, stringOption, UsageError, type CommandDef } from "../command.ts";
+import { type CommandDef, EXIT, JSON_OPTION, UsageError } from "../command.ts";
 import { freshShapes, openClassifier } from "./predict.ts";
-import { BACKEND_OPTION, integerOption, parseBackend, useBackend } from "./train.ts";
+import { BACKEND_OPTION, backendOption } from "../model-command.ts";
 
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -33,18 +33,17 @@ export const evalCommand: CommandDef = {
   options: {
     data: { type: "string", short: "d", value: "DIR", description: "labelled image folder: one sub-folder per class" },
     synthetic: { type: "string", value: "N", description: "evaluate on N freshly drawn shapes images" },
-    json: { type: "boolean", description: "print one JSON document on stdout" },
+    ...JSON_OPTION,
     ...BACKEND_OPTION,
   },
   examples: ["effnet eval models/b0-shapes --synthetic 300", "effnet eval models/my-model --data photos/test --json"],
   run: async (inv) => {
     const [dir] = inv.positionals;
-    const dataDir = stringOption(inv, "data");
-    const syntheticCount =
-      stringOption(inv, "synthetic") === undefined ? undefined : integerOption(inv, "synthetic", 1);
+    const dataDir = inv.string("data");
+    const syntheticCount = inv.string("synthetic") === undefined ? undefined : inv.integer("synthetic", 1);
     if ((syntheticCount === undefined) === (dataDir === undefined))
       throw new UsageError("give either --data DIR or --synthetic N");
-    await useBackend(parseBackend(stringOption(inv, "backend")));
+    await backendOption(inv).use();
     const { model, info, size, classNames } = await openClassifier(dir);
     try {
       let dataset: ImageDataset;

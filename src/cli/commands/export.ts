@@ -1,7 +1,6 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { CUSTOM_LAYER_SOURCES } from "../../codegen/custom-layer-sources.ts";
-import { displayPath } from "../../codegen/generate.ts";
 import {
   DEFAULT_EXPORT_SAMPLES,
   exportFiles,
@@ -10,21 +9,10 @@ import {
   modelArtifacts,
   type InferenceExport,
 } from "../../runtime/export/inference.ts";
-import { WEIGHT_TYPES, type WeightType } from "../../runtime/export/quantize.ts";
+import { WEIGHT_TYPES } from "../../runtime/export/quantize.ts";
 import { readModelArtifacts, type TrainedModelInfo } from "../../runtime/io.ts";
-import { importVariantModule } from "../../codegen/import-module.ts";
-import {
-  compileFile,
-  EXIT,
-  listOption,
-  reportDiagnostics,
-  stringOption,
-  UsageError,
-  writeFilesAtomically,
-  type CommandDef,
-  type Invocation,
-} from "../command.ts";
-import { BACKEND_OPTION, duration, integerOption, parseBackend, SINGLE_VARIANT_OPTIONS, useBackend } from "./train.ts";
+import { type CommandDef, duration, EXIT, type Invocation, JSON_OPTION, UsageError, writeOutputs } from "../command.ts";
+import { BACKEND_OPTION, backendOption, compileOneVariant, SINGLE_VARIANT_OPTIONS } from "../model-command.ts";
 
 /** What `--for` can target: one entry per kind of export. */
 const TARGETS = ["inference"] as const;
@@ -54,20 +42,6 @@ ${body}
 `;
 }
 
-function weightsOption(inv: Invocation): WeightType {
-  const value = stringOption(inv, "weights") ?? "float32";
-  if (!(WEIGHT_TYPES as readonly string[]).includes(value))
-    throw new UsageError(`--weights must be one of ${WEIGHT_TYPES.join(", ")}, not \`${value}\``);
-  return value as WeightType;
-}
-
-function targetOption(inv: Invocation): (typeof TARGETS)[number] {
-  const value = stringOption(inv, "for") ?? "inference";
-  if (!(TARGETS as readonly string[]).includes(value))
-    throw new UsageError(`--for must be one of ${TARGETS.join(", ")}, not \`${value}\``);
-  return value as (typeof TARGETS)[number];
-}
-
 /** A directory is a saved model; an existing file, or a name ending in .effnet, a spec. */
 function isSpec(path: string): boolean {
   try {
@@ -79,9 +53,9 @@ function isSpec(path: string): boolean {
 
 /** The model to export: a saved model directory as it is, or a spec's variant built with seeded initial weights. */
 async function sourceArtifacts(inv: Invocation, source: string) {
-  const variants = listOption(inv, "variant");
+  const variants = inv.list("variant");
   if (!isSpec(source)) {
-    if (stringOption(inv, "resolution") !== undefined)
+    if (inv.string("resolution") !== undefined)
       throw new UsageError("--resolution is for a SPEC; a saved model keeps its own input size");
     const artifacts = readModelArtifacts(source);
     const info = (artifacts.userDefinedMetadata as { effnet?: TrainedModelInfo } | undefined)?.effnet;
@@ -91,18 +65,14 @@ async function sourceArtifacts(inv: Invocation, source: string) {
       );
     return { artifacts, trained: true as const };
   }
-  if (variants.length !== 1)
-    throw new UsageError(
-      variants.length === 0
-        ? `--variant NAME is required when exporting a spec (${source} is not a saved model directory)`
-        : "give one --variant",
-    );
-  const { compilation } = compileFile(source, { variants, allowHuge: inv.options["allow-huge"] === true }, inv.io);
-  if (!compilation?.ok || compilation.variants.length !== 1) return undefined;
-  const compiled = compilation.variants[0];
-  const module = await importVariantModule(compiled, displayPath(source));
-  const resolution = integerOption(inv, "resolution", module.metadata.resolution, 8);
-  const model = module.buildModel({ resolution, seed: integerOption(inv, "seed", 1, 0) });
+  const built = await compileOneVariant(inv, {
+    path: source,
+    why: `when exporting a spec (${source} is not a saved model directory)`,
+  });
+  if (!built) return undefined;
+  const { compiled, module } = built;
+  const resolution = inv.integer("resolution", module.metadata.resolution, 8);
+  const model = module.buildModel({ resolution, seed: inv.integer("seed", 1, 0) });
   model.setUserDefinedMetadata({
     effnet: {
       network: compiled.ir.network,
@@ -183,7 +153,7 @@ export const exportCommand: CommandDef = {
     },
     resolution: { type: "string", short: "r", value: "N", description: "input size when exporting a SPEC" },
     seed: { type: "string", value: "N", description: "seed of a SPEC's initial weights (default 1)" },
-    json: { type: "boolean", description: "print one JSON document on stdout" },
+    ...JSON_OPTION,
     ...BACKEND_OPTION,
   },
   examples: [
@@ -193,15 +163,15 @@ export const exportCommand: CommandDef = {
   ],
   run: async (inv) => {
     const [source] = inv.positionals;
-    targetOption(inv);
-    const weights = weightsOption(inv);
-    const out = stringOption(inv, "out");
+    inv.choice("for", TARGETS, "inference");
+    const weights = inv.choice("weights", WEIGHT_TYPES, "float32");
+    const out = inv.string("out");
     if (out === undefined) throw new UsageError("--out DIR is required: the directory to write the exported model to");
     if (resolve(out) === resolve(source))
       throw new UsageError(`--out ${out} is the model being exported; give another directory`);
-    const samples = integerOption(inv, "samples", DEFAULT_EXPORT_SAMPLES);
-    const backend = parseBackend(stringOption(inv, "backend"));
-    await useBackend(backend);
+    const samples = inv.integer("samples", DEFAULT_EXPORT_SAMPLES);
+    const backend = backendOption(inv);
+    await backend.use();
     const loaded = await sourceArtifacts(inv, source);
     if (!loaded) return EXIT.errors;
     // Progress on stderr: one line redrawn on a terminal, every 10th pass otherwise (long on cpu or for B7).
@@ -224,11 +194,7 @@ export const exportCommand: CommandDef = {
     const extra = result.customLayers.length
       ? [{ name: CUSTOM_LAYERS_FILE, content: customLayersModule(result.customLayers) }]
       : [];
-    const written = writeFilesAtomically(exportFiles(out, result, extra));
-    if (written.length) {
-      reportDiagnostics(written, undefined, inv.io, false);
-      return EXIT.errors;
-    }
+    if (!writeOutputs(exportFiles(out, result, extra), inv.io)) return EXIT.errors;
     if (inv.options.json)
       inv.io.out(
         JSON.stringify(

@@ -1,7 +1,7 @@
 import { parse } from "../../syntax/parse.ts";
 import { print } from "../../syntax/print.ts";
 import { hasErrors } from "../../diagnostics/diagnostic.ts";
-import { EXIT, readSource, reportDiagnostics, writeFilesAtomically, type CommandDef } from "../command.ts";
+import { EXIT, readSource, reportDiagnostics, writeOutputs, type CommandDef } from "../command.ts";
 
 export const fmtCommand: CommandDef = {
   name: "fmt",
@@ -38,10 +38,8 @@ export const fmtCommand: CommandDef = {
         }
       } else if (options.write) {
         if (formatted !== file.text) {
-          const failed = writeFilesAtomically([{ path, content: formatted }]);
-          reportDiagnostics(failed, undefined, io, false);
-          if (failed.length) status = EXIT.errors;
-          else io.err(`formatted ${path}\n`);
+          if (writeOutputs([{ path, content: formatted }], io)) io.err(`formatted ${path}\n`);
+          else status = EXIT.errors;
         }
       } else io.out(formatted);
     }

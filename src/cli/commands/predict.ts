@@ -11,8 +11,8 @@ import {
 import { probabilitiesOf } from "../../runtime/evaluate.ts";
 import { codedError, RuntimeUserError } from "../../runtime/errors.ts";
 import { loadModel, MODEL_JSON, type TrainedModelInfo } from "../../runtime/io.ts";
-import { EXIT, stringOption, UsageError, type CommandDef } from "../command.ts";
-import { BACKEND_OPTION, integerOption, parseBackend, useBackend } from "./train.ts";
+import { type CommandDef, EXIT, JSON_OPTION, UsageError } from "../command.ts";
+import { BACKEND_OPTION, backendOption } from "../model-command.ts";
 
 /** A different seed from training's default, so the demo predicts on images the model never saw. */
 const SYNTHETIC_PREDICT_SEED = 1_000_003;
@@ -29,15 +29,12 @@ export async function openClassifier(dir: string): Promise<{
   if (height !== width || channels !== CHANNELS) {
     model.dispose();
     throw new RuntimeUserError(
-      `${dir} holds a model whose input is ${height}×${width}×${channels}; effnet predicts on square RGB inputs`,
+      `${dir} holds a model whose input is ${height}×${width}×${channels}; effnet reads square RGB inputs`,
     );
   }
   if (height * width > MAX_IMAGE_PIXELS) {
     model.dispose();
-    throw codedError("EFF5014", {
-      path: join(dir, MODEL_JSON),
-      reason: `its input is ${height}×${width} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} MP of the largest image effnet reads`,
-    });
+    throw codedError("EFF5029", { path: join(dir, MODEL_JSON), height, width, limit: `${MAX_IMAGE_PIXELS / 1e6} MP` });
   }
   const classes = (model.outputs[0].shape as number[]).at(-1)!;
   const classNames =
@@ -46,12 +43,18 @@ export async function openClassifier(dir: string): Promise<{
 }
 
 /** N freshly drawn shapes images (a seed training does not use), for a model trained on the shapes data set. */
-export function freshShapes(dir: string, classNames: readonly string[], count: number, size: number) {
+export function freshShapes(
+  dir: string,
+  classNames: readonly string[],
+  count: number,
+  size: number,
+  seed = SYNTHETIC_PREDICT_SEED,
+) {
   if (classNames.some((name, i) => name !== SHAPE_CLASSES[i]))
     throw new RuntimeUserError(
       `${dir} was not trained on the shapes data set (its classes are ${classNames.slice(0, 5).join(", ")}${classNames.length > 5 ? `, … ${classNames.length} in all` : ""}); give image files instead`,
     );
-  return shapesDataset({ count, resolution: size, classes: classNames.length, seed: SYNTHETIC_PREDICT_SEED });
+  return shapesDataset({ count, resolution: size, classes: classNames.length, seed });
 }
 
 function topK(probabilities: Float32Array, k: number): { index: number; probability: number }[] {
@@ -70,7 +73,7 @@ export const predictCommand: CommandDef = {
   options: {
     synthetic: { type: "string", value: "N", description: "predict N freshly drawn shapes images and report accuracy" },
     top: { type: "string", short: "k", value: "K", description: "classes to show per image (default 3)" },
-    json: { type: "boolean", description: "print one JSON document on stdout" },
+    ...JSON_OPTION,
     ...BACKEND_OPTION,
   },
   examples: [
@@ -79,17 +82,15 @@ export const predictCommand: CommandDef = {
   ],
   run: async (inv) => {
     const [dir, ...imagePaths] = inv.positionals;
-    const syntheticCount =
-      stringOption(inv, "synthetic") === undefined ? undefined : integerOption(inv, "synthetic", 1);
+    const syntheticCount = inv.string("synthetic") === undefined ? undefined : inv.integer("synthetic", 1);
     if (syntheticCount === undefined && imagePaths.length === 0)
       throw new UsageError(
         `nothing to classify: give PNG or JPEG files after ${dir} (effnet predict ${dir} photo.jpg), or --synthetic N to draw N images of the shapes data set`,
       );
     if (syntheticCount !== undefined && imagePaths.length > 0)
       throw new UsageError("give IMAGE files or --synthetic N, not both");
-    const k = integerOption(inv, "top", 3);
-    const backendChoice = parseBackend(stringOption(inv, "backend"));
-    await useBackend(backendChoice);
+    const k = inv.integer("top", 3);
+    await backendOption(inv).use();
 
     const { model, info, size: height, classNames } = await openClassifier(dir);
     const width = height;

@@ -2,19 +2,17 @@ import { basename } from "node:path";
 import { audit, costsAreSound, type AuditDocument, type AuditOptions } from "../../report/audit.ts";
 import { OPTIMIZERS, type OptimizerName } from "../../report/memory.ts";
 import { renderReport, REPORT_FORMATS, reportFiles, type ReportFormat } from "../../report/outputs.ts";
-import { applicablePlots, PLOT_NAMES, plotFile, type PlotName } from "../../report/plots.ts";
+import { applicablePlots, PLOT_NAMES, plotFile } from "../../report/plots.ts";
 import {
+  checkChoice,
+  type CommandDef,
   compileFile,
   EXIT,
-  listOption,
-  reportDiagnostics,
-  stringOption,
-  UsageError,
-  VARIANT_OPTIONS,
-  writeFilesAtomically,
-  type CommandDef,
   type Invocation,
   type OptionDef,
+  UsageError,
+  VARIANT_OPTIONS,
+  writeOutputs,
 } from "../command.ts";
 
 /** `--batch` and `--optimizer`, shared by `report` and `audit`. */
@@ -34,14 +32,15 @@ export const MEMORY_OPTIONS: Record<string, OptionDef> = {
 };
 
 export function auditOptions(inv: Invocation): AuditOptions {
-  const batches = listOption(inv, "batch").map((b) => {
+  const batches = inv.list("batch").map((b) => {
     const n = Number(b);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--batch expects positive whole numbers, found \`${b}\``);
     return n;
   });
-  const optimizer = stringOption(inv, "optimizer");
-  if (optimizer !== undefined && !(optimizer in OPTIMIZERS))
-    throw new UsageError(`--optimizer expects one of ${Object.keys(OPTIMIZERS).join(", ")}, found \`${optimizer}\``);
+  const optimizer =
+    inv.string("optimizer") === undefined
+      ? undefined
+      : checkChoice("optimizer", inv.string("optimizer")!, Object.keys(OPTIMIZERS) as OptimizerName[]);
   return {
     ...(batches.length ? { batches: [...new Set(batches)].sort((a, b) => a - b) } : {}),
     ...(optimizer ? { optimizer: optimizer as OptimizerName } : {}),
@@ -84,14 +83,10 @@ export const reportCommand: CommandDef = {
   ],
   run: async (inv) => {
     const options = auditOptions(inv);
-    const outDir = stringOption(inv, "out-dir");
-    const format = (stringOption(inv, "format") ?? "md") as ReportFormat;
-    if (!(format in REPORT_FORMATS))
-      throw new UsageError(`--format expects one of ${Object.keys(REPORT_FORMATS).join(", ")}, found \`${format}\``);
-    const plot = (stringOption(inv, "plot") ?? PLOT_NAMES[0]) as PlotName;
-    if (!PLOT_NAMES.includes(plot))
-      throw new UsageError(`--plot expects one of ${PLOT_NAMES.join(", ")}, found \`${plot}\``);
-    if (outDir && (stringOption(inv, "out") || stringOption(inv, "format")))
+    const outDir = inv.string("out-dir");
+    const format = inv.choice("format", Object.keys(REPORT_FORMATS) as ReportFormat[], "md");
+    const plot = inv.choice("plot", PLOT_NAMES, PLOT_NAMES[0]);
+    if (outDir && (inv.string("out") || inv.string("format")))
       throw new UsageError("--out-dir writes every format; it takes neither --out nor --format");
     if (!outDir && inv.positionals.length > 1) throw new UsageError("several FILEs need --out-dir");
 
@@ -100,7 +95,7 @@ export const reportCommand: CommandDef = {
     for (const path of inv.positionals) {
       const { compilation } = compileFile(
         path,
-        { variants: listOption(inv, "variant"), allowHuge: inv.options["allow-huge"] === true },
+        { variants: inv.list("variant"), allowHuge: inv.options["allow-huge"] === true },
         inv.io,
       );
       // Budget overruns (EFF4001) are verdicts on sound numbers: the report shows them, and the exit status says so.
@@ -115,9 +110,7 @@ export const reportCommand: CommandDef = {
       if (clash)
         throw new UsageError(`two specs define a network named \`${clash}\`; their reports would overwrite each other`);
       const files = docs.flatMap((d) => reportFiles(d, outDir));
-      const failed = writeFilesAtomically(files);
-      reportDiagnostics(failed, undefined, inv.io, false);
-      if (failed.length) return EXIT.errors;
+      if (!writeOutputs(files, inv.io)) return EXIT.errors;
       inv.io.err(`wrote ${files.map((f) => basename(f.path)).join(", ")} to ${outDir}\n`);
       return status;
     }
@@ -131,13 +124,11 @@ export const reportCommand: CommandDef = {
         );
       text = plotFile(doc, plot);
     } else text = renderReport(doc, format);
-    const out = stringOption(inv, "out");
+    const out = inv.string("out");
     if (!out) {
       inv.io.out(text);
       return status;
     }
-    const failed = writeFilesAtomically([{ path: out, content: text }]);
-    reportDiagnostics(failed, undefined, inv.io, false);
-    return failed.length ? EXIT.errors : status;
+    return writeOutputs([{ path: out, content: text }], inv.io) ? status : EXIT.errors;
   },
 };

@@ -10,7 +10,8 @@ import { evaluateModel } from "../../runtime/evaluate.ts";
 import { trainModel } from "../../runtime/train.ts";
 import type { Spec } from "../../semantics/spec.ts";
 import type { Invocation } from "../command.ts";
-import { duration, parseBackend, useBackend } from "./train.ts";
+import { duration } from "../command.ts";
+import { parseBackend, useBackend } from "../model-command.ts";
 
 /**
  * `effnet search --train DATA`: the paper's step 1 measures accuracy, not only cost, so the

@@ -25,15 +25,7 @@ import {
 } from "../../report/search.ts";
 import { DEFAULT_WIDTH, MIN_WIDTH, renderTable, wrap } from "../../report/table.ts";
 import type { Spec } from "../../semantics/spec.ts";
-import {
-  compileFile,
-  EXIT,
-  listOption,
-  stringOption,
-  UsageError,
-  type CommandDef,
-  type Invocation,
-} from "../command.ts";
+import { type CommandDef, compileFile, EXIT, type Invocation, NUMBER_RULES, UsageError } from "../command.ts";
 
 /** Past this many candidates within the tolerance, progress with an ETA goes to stderr. */
 const PROGRESS_FROM = 50_000;
@@ -126,33 +118,30 @@ export const searchCommand: CommandDef = {
     "effnet search specs/efficientnet.effnet --train synthetic --train-top 3 --steps 30",
   ],
   run: async (inv) => {
-    const phi = numberOption(inv, "phi", 1, (x) => Number.isFinite(x) && x > 0 && x <= 8, "a φ in (0, 8]");
-    const grid = parseGrid(stringOption(inv, "grid"));
-    const rank = (stringOption(inv, "rank") ?? "macs") as Objective;
-    if (!(rank in OBJECTIVES)) throw new UsageError(`--rank expects macs or pareto, found \`${rank}\``);
-    const top = numberOption(inv, "top", 10, (x) => Number.isInteger(x) && x >= 1, "a whole number ≥ 1");
-    const budgets: BudgetLimit[] = listOption(inv, "budget").map((text) => {
+    const phi = inv.number("phi", 1, {
+      what: "a φ in (0, 8]",
+      ok: (x) => Number.isFinite(x) && x > 0 && x <= 8,
+    });
+    const grid = parseGrid(inv.string("grid"));
+    const rank = inv.choice("rank", Object.keys(OBJECTIVES) as Objective[], "macs");
+    const top = inv.integer("top", 10);
+    const budgets: BudgetLimit[] = inv.list("budget").map((text) => {
       const b = parseBudget(text);
       if (!b) throw new UsageError(`--budget expects METRIC=LIMIT (e.g. macs=2G), found \`${text}\``);
       return b;
     });
 
     const proxy = proxySettings(inv);
-    const format = stringOption(inv, "format");
-    if (format !== undefined && format !== "md" && format !== "html")
-      throw new UsageError(`--format expects md or html, found \`${format}\``);
+    const format = inv.string("format") === undefined ? undefined : inv.choice("format", ["md", "html"], "md");
     const { compilation, file } = compileFile(inv.positionals[0], { checkOnly: true }, inv.io);
     if (!compilation?.ok) return EXIT.errors;
     const spec = compilation.spec!;
     const constraint = spec.scaling.compound?.constraint;
-    const target = numberOption(
-      inv,
-      "target",
-      constraint?.target ?? 2,
-      (x) => x > 1 && Number.isFinite(x),
-      "a target > 1",
-    );
-    const tolerance = numberOption(inv, "tolerance", constraint?.tolerance ?? 0.1, (x) => x >= 0, "a tolerance ≥ 0");
+    const target = inv.number("target", constraint?.target ?? 2, {
+      what: "a target > 1",
+      ok: (x) => x > 1 && Number.isFinite(x),
+    });
+    const tolerance = inv.number("tolerance", constraint?.tolerance ?? 0.1, NUMBER_RULES.nonNegative);
 
     const started = Date.now();
     let printed = started;
@@ -198,14 +187,6 @@ export const searchCommand: CommandDef = {
     return EXIT.ok;
   },
 };
-
-function numberOption(inv: Invocation, name: string, fallback: number, ok: (x: number) => boolean, what: string) {
-  const text = stringOption(inv, name);
-  if (text === undefined) return fallback;
-  const x = Number(text);
-  if (text.trim() === "" || !ok(x)) throw new UsageError(`--${name} expects ${what}, found \`${text}\``);
-  return x;
-}
 
 const AXES = ["alpha", "beta", "gamma"] as const;
 /** A grid this large would take minutes even at the fast cost's rate; refuse it as a likely typo. */
@@ -316,10 +297,9 @@ interface ProxyRequest {
 
 /** The --train options, checked before any work (the training module and tfjs load only when they are given). */
 function proxySettings(inv: Invocation): ProxyRequest | undefined {
-  const data = stringOption(inv, "train");
+  const data = inv.string("train");
   if (data === undefined) return undefined;
-  const whole = (name: string, fallback: number, min = 1) =>
-    numberOption(inv, name, fallback, (x) => Number.isInteger(x) && x >= min, `a whole number ≥ ${min}`);
+  const whole = (name: string, fallback: number, min = 1) => inv.integer(name, fallback, min);
   return {
     settings: {
       data,
@@ -327,12 +307,12 @@ function proxySettings(inv: Invocation): ProxyRequest | undefined {
       batchSize: whole("train-batch", 16),
       resolution: whole("proxy-resolution", 32, 8),
       images: whole("images", 240, 4),
-      validation: numberOption(inv, "validation", 0.25, (x) => x > 0 && x < 1, "a fraction between 0 and 1"),
+      validation: inv.number("validation", 0.25, NUMBER_RULES.fraction),
       seed: whole("seed", 1, 0),
-      backend: stringOption(inv, "backend") ?? "auto",
+      backend: inv.string("backend") ?? "auto",
     },
     top: whole("train-top", 3),
-    results: stringOption(inv, "results"),
+    results: inv.string("results"),
   };
 }
 

@@ -15,7 +15,7 @@ import type { Spec } from "../../semantics/spec.ts";
 import { formatMs, timeForward } from "../../runtime/bench.ts";
 import { fmt } from "../../vocabulary/rounding.ts";
 import type { Invocation } from "../command.ts";
-import { parseBackend, useBackend } from "./train.ts";
+import { parseBackend, useBackend } from "../model-command.ts";
 
 /**
  * `effnet solve --budget latency=50ms`: the largest φ whose network, built from the spec

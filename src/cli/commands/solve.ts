@@ -14,16 +14,7 @@ import {
   type Solution,
 } from "../../report/solve.ts";
 import { renderStages } from "../../report/terminal.ts";
-import {
-  compileFile,
-  EXIT,
-  listOption,
-  reportDiagnostics,
-  stringOption,
-  UsageError,
-  type CommandDef,
-  type Invocation,
-} from "../command.ts";
+import { type CommandDef, compileFile, EXIT, type Invocation, reportDiagnostics, UsageError } from "../command.ts";
 import { diagnostic } from "../../diagnostics/diagnostic.ts";
 import type { SourceFile } from "../../diagnostics/source.ts";
 
@@ -66,12 +57,12 @@ export const solveCommand: CommandDef = {
     "effnet solve specs/efficientnet.effnet --budget latency=50ms --backend wasm   # measured, batch 1",
   ],
   run: async (inv) => {
-    const latencies = listOption(inv, "budget").flatMap((text) => {
+    const latencies = inv.list("budget").flatMap((text) => {
       const ms = parseLatencyBudget(text);
       return ms === undefined ? [] : [ms];
     });
     if (latencies.length > 1) throw new UsageError("give at most one latency budget");
-    const budgets: BudgetLimit[] = listOption(inv, "budget").flatMap((text) => {
+    const budgets: BudgetLimit[] = inv.list("budget").flatMap((text) => {
       if (parseLatencyBudget(text) !== undefined) return [];
       const b = parseBudget(text);
       if (!b)
@@ -82,7 +73,7 @@ export const solveCommand: CommandDef = {
     });
     if (latencies.length === 0 && (inv.options.backend !== undefined || inv.options.runs !== undefined))
       throw new UsageError("--backend and --runs are for a latency budget (--budget latency=50ms)");
-    const precisionText = stringOption(inv, "precision");
+    const precisionText = inv.string("precision");
     const precision = precisionText === undefined ? DEFAULT_PRECISION : Number(precisionText);
     if (!(precision > 0 && precision <= 1))
       throw new UsageError(`--precision expects a step in (0, 1], found \`${precisionText}\``);
@@ -97,7 +88,7 @@ export const solveCommand: CommandDef = {
     if (budgets.length === 0 && latencies.length === 0)
       throw new UsageError("no budget: pass --budget macs=2G (or give the spec a `budget` line for every variant)");
 
-    const name = stringOption(inv, "name") ?? "Solved";
+    const name = inv.string("name") ?? "Solved";
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
       throw new UsageError(`--name expects a variant name (letters, digits, _), found \`${name}\``);
     if (latencies.length) {
@@ -107,14 +98,13 @@ export const solveCommand: CommandDef = {
         reportDiagnostics([diagnostic("EFF0004", { network: spec.name })], compilation.file, inv.io, false);
         return EXIT.errors;
       }
-      const runs = Number(stringOption(inv, "runs") ?? 5);
-      if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs expects a whole number ≥ 1`);
+      const runs = inv.integer("runs", 5);
       const { solveLatency, renderLatencySolution } = await import("./solve-latency.ts");
       const found = await solveLatency(inv, spec, latencies[0], budgets, {
         precision,
         name,
         runs,
-        backend: stringOption(inv, "backend") ?? "wasm",
+        backend: inv.string("backend") ?? "wasm",
       });
       if (!found) return EXIT.errors;
       inv.io.out(renderLatencySolution(spec.name, latencies[0], budgets, precision, found));

@@ -1,14 +1,13 @@
 import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { displayPath } from "../../codegen/generate.ts";
-import { selectBackend, type BackendChoice, type SelectedBackend } from "../../runtime/backend.ts";
 import { checkpointFiles, readCheckpoint, type RunSettings } from "../../runtime/checkpoint.ts";
 import { loadImageFolder, shapesDataset, splitDataset, type ImageDataset } from "../../runtime/data.ts";
 import { RuntimeUserError } from "../../runtime/errors.ts";
 import { fineTune, transferBackbone } from "../../runtime/finetune.ts";
 import { loadModel, saveModel, type TrainedModelInfo } from "../../runtime/io.ts";
 import { type GeneratedModelModule } from "../../runtime/module.ts";
-import { importVariantModule, variantModuleUrl } from "../../codegen/import-module.ts";
+import { variantModuleUrl } from "../../codegen/import-module.ts";
 import { autoWorkers, TrainingWorkerError, type WorkerOptions } from "../../runtime/parallel.ts";
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, optimizerNamed, parseSchedule, SCHEDULES } from "../../runtime/optimizers.ts";
 import {
@@ -21,99 +20,16 @@ import {
 import type { CompiledVariant } from "../../compile.ts";
 import { diagnostic } from "../../diagnostics/diagnostic.ts";
 import {
-  compileFile,
+  duration,
   EXIT,
-  listOption,
+  NUMBER_RULES,
   reportDiagnostics,
-  stringOption,
   UsageError,
   type CommandDef,
   type Invocation,
-  type OptionDef,
 } from "../command.ts";
+import { BACKEND_OPTION, backendOption, compileOneVariant, SINGLE_VARIANT_OPTIONS } from "../model-command.ts";
 import { refusedForMemory } from "./memory_check.ts";
-
-// ---------------------------------------------------------------------------------------
-// Shared by train, predict and bench-model.
-
-const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "wasm", "cpu", "tensorflow"];
-
-export const BACKEND_OPTION: Record<string, OptionDef> = {
-  backend: {
-    type: "string",
-    short: "b",
-    value: "NAME",
-    description:
-      "auto (default: tfjs-node if installed, else wasm, else cpu), wasm, cpu or tensorflow (needs @tensorflow/tfjs-node)",
-  },
-};
-
-export function parseBackend(value: string | undefined): BackendChoice {
-  const choice = (value ?? "auto") as BackendChoice;
-  if (!BACKEND_CHOICES.includes(choice))
-    throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(", ")}, not \`${value}\``);
-  return choice;
-}
-
-/** Activates a backend; one the user asked for that cannot run is their error, not a crash. */
-export async function useBackend(choice: BackendChoice): Promise<SelectedBackend> {
-  // Production mode: no debug checks, and no "install tfjs-node" banner from the cpu backend
-  // (tfjs-backend-cpu warns unless PROD or IS_TEST is set); the choice is reported instead.
-  tf.enableProdMode();
-  // BackendUnavailableError is a RuntimeUserError: the CLI prints its message cleanly.
-  return selectBackend(choice);
-}
-
-/** A whole number ≥ min from an option, or a usage error naming the option. */
-export function integerOption(inv: Invocation, name: string, fallback: number, min = 1): number {
-  const text = stringOption(inv, name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min)
-    throw new UsageError(`--${name} must be a whole number ≥ ${min}, not \`${text}\``);
-  return value;
-}
-
-export function numberOption(inv: Invocation, name: string, fallback: number): number {
-  const text = stringOption(inv, name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!(Number.isFinite(value) && value > 0))
-    throw new UsageError(`--${name} must be a positive number, not \`${text}\``);
-  return value;
-}
-
-/**
- * Compiles FILE for exactly one --variant and imports its generated module. Diagnostics
- * are printed; `undefined` means the spec has errors (exit 1).
- */
-export async function compileOneVariant(
-  inv: Invocation,
-): Promise<{ compiled: CompiledVariant; module: GeneratedModelModule } | undefined> {
-  const variants = listOption(inv, "variant");
-  if (variants.length !== 1)
-    throw new UsageError(variants.length === 0 ? "--variant NAME is required" : "give one --variant");
-  const path = inv.positionals[0];
-  const { compilation } = compileFile(path, { variants, allowHuge: inv.options["allow-huge"] === true }, inv.io);
-  if (!compilation?.ok || compilation.variants.length !== 1) return undefined;
-  const compiled = compilation.variants[0];
-  return { compiled, module: await importVariantModule(compiled, displayPath(path)) };
-}
-
-export const SINGLE_VARIANT_OPTIONS: Record<string, OptionDef> = {
-  variant: { type: "string", short: "v", multiple: true, value: "NAME", description: "the variant (required)" },
-  "allow-huge": { type: "boolean", description: "build variants past the size limits" },
-};
-
-// ---------------------------------------------------------------------------------------
-
-/** Seconds as m:ss, or h:mm:ss past an hour. */
-export function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const [h, m, sec] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
-  const two = (n: number) => String(n).padStart(2, "0");
-  return h > 0 ? `${h}:${two(m)}:${two(sec)}` : `${m}:${two(sec)}`;
-}
 
 const timing = (elapsed: number, eta: number) => `${duration(elapsed)} elapsed, ETA ${duration(eta)}`;
 
@@ -193,23 +109,6 @@ const RUN_OPTIONS = [
   "workers",
 ] as const;
 
-function fraction(inv: Invocation, name: string): number {
-  const text = stringOption(inv, name);
-  const value = Number(text);
-  if (text === undefined) return 0;
-  if (!(value > 0 && value < 1))
-    throw new UsageError(`--${name} must be a fraction between 0 and 1, e.g. 0.2, not \`${text}\``);
-  return value;
-}
-
-function nonNegative(inv: Invocation, name: string, fallback: number): number {
-  const text = stringOption(inv, name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!(Number.isFinite(value) && value >= 0)) throw new UsageError(`--${name} must be a number ≥ 0, not \`${text}\``);
-  return value;
-}
-
 /**
  * How many worker threads split each batch: --workers N, or `auto` (the default), which
  * parallel.ts's autoWorkers decides from the backend, the batch and the resolution. A
@@ -244,7 +143,7 @@ function resolveWorkers(
 
 /** --workers as given: a whole number ≥ 1, or auto (the default). */
 function parseWorkers(inv: Invocation): number | "auto" {
-  const text = stringOption(inv, "workers") ?? "auto";
+  const text = inv.string("workers") ?? "auto";
   if (text === "auto") return text;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1)
@@ -264,41 +163,41 @@ function settingsFromCommandLine(
   compiled: CompiledVariant,
   module: GeneratedModelModule,
 ): RunSettings {
-  const dataDir = stringOption(inv, "data");
+  const dataDir = inv.string("data");
   const synthetic = inv.options.synthetic === true;
   if (Boolean(dataDir) === synthetic) throw new UsageError("give either --data DIR or --synthetic");
-  if (stringOption(inv, "lr") !== undefined && stringOption(inv, "learning-rate") !== undefined)
+  if (inv.string("lr") !== undefined && inv.string("learning-rate") !== undefined)
     throw new UsageError("give --lr or --learning-rate, not both");
   let optimizer: string;
   try {
-    optimizer = optimizerNamed(stringOption(inv, "optimizer") ?? DEFAULT_OPTIMIZER);
-    parseSchedule(stringOption(inv, "lr-schedule") ?? "constant");
+    optimizer = optimizerNamed(inv.string("optimizer") ?? DEFAULT_OPTIMIZER);
+    parseSchedule(inv.string("lr-schedule") ?? "constant");
   } catch (e) {
     if (e instanceof RuntimeUserError) throw new UsageError(e.userMessage);
     throw e;
   }
   const recipe = OPTIMIZERS[optimizer as keyof typeof OPTIMIZERS].defaults;
   const learningRate =
-    stringOption(inv, "lr") !== undefined
-      ? numberOption(inv, "lr", 0)
-      : numberOption(inv, "learning-rate", recipe.learningRate);
+    inv.string("lr") !== undefined
+      ? inv.number("lr", 0, NUMBER_RULES.positive)
+      : inv.number("learning-rate", recipe.learningRate, NUMBER_RULES.positive);
   return {
     spec: displayPath(inv.positionals[0]),
     network: compiled.ir.network,
     variant: compiled.ir.variant,
-    resolution: integerOption(inv, "resolution", module.metadata.resolution, 8),
+    resolution: inv.integer("resolution", module.metadata.resolution, 8),
     classNames: [],
     data: synthetic ? "synthetic" : dataDir!,
-    images: integerOption(inv, "images", DEFAULT_SYNTHETIC_IMAGES),
-    validation: fraction(inv, "validation"),
-    seed: integerOption(inv, "seed", 1, 0),
-    batchSize: integerOption(inv, "batch-size", DEFAULT_BATCH_SIZE),
-    epochs: integerOption(inv, "epochs", DEFAULT_EPOCHS),
+    images: inv.integer("images", DEFAULT_SYNTHETIC_IMAGES),
+    validation: inv.number("validation", 0, NUMBER_RULES.fraction),
+    seed: inv.integer("seed", 1, 0),
+    batchSize: inv.integer("batch-size", DEFAULT_BATCH_SIZE),
+    epochs: inv.integer("epochs", DEFAULT_EPOCHS),
     optimizer,
     learningRate,
-    weightDecay: nonNegative(inv, "weight-decay", recipe.weightDecay),
-    schedule: stringOption(inv, "lr-schedule") ?? "constant",
-    warmupEpochs: nonNegative(inv, "warmup", 0),
+    weightDecay: inv.number("weight-decay", recipe.weightDecay, NUMBER_RULES.nonNegative),
+    schedule: inv.string("lr-schedule") ?? "constant",
+    warmupEpochs: inv.number("warmup", 0, NUMBER_RULES.nonNegative),
     augment: inv.options.augment === true,
     zeroHead: inv.options["zero-head"] === true,
   };
@@ -474,7 +373,7 @@ export const trainCommand: CommandDef = {
     "effnet train specs/efficientnet.effnet --variant B0 --synthetic --weights models/b0-imagenet --freeze features --freeze-epochs 2 --out models/b0-tuned",
   ],
   run: async (inv) => {
-    const resumeDir = stringOption(inv, "resume");
+    const resumeDir = inv.string("resume");
     if (resumeDir) {
       const given = RUN_OPTIONS.filter((name) => inv.options[name] !== undefined);
       if (given.length > 0)
@@ -482,8 +381,8 @@ export const trainCommand: CommandDef = {
           `--resume continues the run with the settings in ${resumeDir}/training.json; leave out ${given.map((n) => `--${n}`).join(", ")}`,
         );
     }
-    const maxSteps = stringOption(inv, "steps") === undefined ? undefined : integerOption(inv, "steps", 1);
-    const backendChoice = parseBackend(stringOption(inv, "backend"));
+    const maxSteps = inv.string("steps") === undefined ? undefined : inv.integer("steps", 1);
+    const backendRequest = backendOption(inv);
     const askedWorkers = parseWorkers(inv);
 
     const loaded = await compileOneVariant(inv);
@@ -491,29 +390,28 @@ export const trainCommand: CommandDef = {
     const { compiled, module } = loaded;
     const checkpoint = resumeDir ? readCheckpoint(resumeDir) : undefined;
     const settings: RunSettings = checkpoint
-      ? { ...checkpoint.settings, epochs: integerOption(inv, "epochs", checkpoint.settings.epochs) }
+      ? { ...checkpoint.settings, epochs: inv.integer("epochs", checkpoint.settings.epochs) }
       : settingsFromCommandLine(inv, compiled, module);
     if (checkpoint && (settings.network !== compiled.ir.network || settings.variant !== compiled.ir.variant))
       throw new RuntimeUserError(
         `${resumeDir} checkpoints ${settings.network} ${settings.variant}, not ${compiled.ir.network} ${compiled.ir.variant}`,
       );
-    const out =
-      stringOption(inv, "out") ?? resumeDir ?? `models/${compiled.ir.network}_${compiled.ir.variant}`.toLowerCase();
+    const out = inv.string("out") ?? resumeDir ?? `models/${compiled.ir.network}_${compiled.ir.variant}`.toLowerCase();
     const { resolution, seed } = settings;
 
-    const backend = await useBackend(backendChoice);
+    const backend = await backendRequest.use();
     inv.io.err(`backend: ${backend.name} (${backend.reason})\n`);
 
     const synthetic = settings.data === "synthetic";
-    const shapes = listOption(inv, "shapes");
-    const weightsDir = stringOption(inv, "weights");
-    const freeze = stringOption(inv, "freeze");
+    const shapes = inv.list("shapes");
+    const weightsDir = inv.string("weights");
+    const freeze = inv.string("freeze");
     if (freeze !== undefined && freeze !== "features")
       throw new UsageError(`--freeze takes \`features\`, not \`${freeze}\``);
     if (freeze && !weightsDir)
       throw new UsageError("--freeze features needs --weights DIR: a new classifier on trained features");
-    const freezeEpochs = freeze ? integerOption(inv, "freeze-epochs", 1) : 0;
-    const headLearningRate = nonNegative(inv, "head-learning-rate", 10 * settings.learningRate);
+    const freezeEpochs = freeze ? inv.integer("freeze-epochs", 1) : 0;
+    const headLearningRate = inv.number("head-learning-rate", 10 * settings.learningRate, NUMBER_RULES.nonNegative);
     const all: ImageDataset = synthetic
       ? shapesDataset({ count: settings.images, resolution, seed, ...(shapes.length ? { shapes } : {}) })
       : loadImageFolder(settings.data, { resolution });
@@ -544,7 +442,7 @@ export const trainCommand: CommandDef = {
       ? { count: settings.workers ?? 1, note: `as the checkpointed run` }
       : resolveWorkers(askedWorkers, backend.name, batch, resolution);
     const runSettings: RunSettings = { ...settings, classNames: all.classNames, workers: workers.count };
-    if (workers.count > 1 || stringOption(inv, "workers") !== undefined)
+    if (workers.count > 1 || inv.string("workers") !== undefined)
       inv.io.err(
         `workers: ${workers.count === 1 ? "1 (this thread)" : `${workers.count} threads, ${Math.ceil(batch / workers.count)} images each per step, gradients averaged`}${workers.note ? ` (${workers.note})` : ""}\n`,
       );

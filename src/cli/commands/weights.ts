@@ -1,34 +1,30 @@
 import { readFileSync } from "node:fs";
-import { displayPath } from "../../codegen/generate.ts";
 import { diagnostic } from "../../diagnostics/diagnostic.ts";
 import { fsReason } from "../../runtime/errors.ts";
 import { readModelArtifacts, saveModel, type TrainedModelInfo } from "../../runtime/io.ts";
-import { importVariantModule } from "../../codegen/import-module.ts";
 import { CONVENTIONS, type ConventionName } from "../../vocabulary/conventions.ts";
 import { REFERENCES, type ReferenceName } from "../../weights/naming.ts";
 import { exportWeights, importWeights } from "../../weights/transfer.ts";
 import {
-  compileFile,
-  EXIT,
-  listOption,
-  reportDiagnostics,
-  stringOption,
-  UsageError,
-  writeFilesAtomically,
+  checkChoice,
   type CommandDef,
+  EXIT,
   type Invocation,
+  JSON_OPTION,
+  reportDiagnostics,
+  UsageError,
+  writeOutputs,
 } from "../command.ts";
-import { BACKEND_OPTION, integerOption, parseBackend, SINGLE_VARIANT_OPTIONS, useBackend } from "./train.ts";
+import { BACKEND_OPTION, backendOption, compileOneVariant, SINGLE_VARIANT_OPTIONS } from "../model-command.ts";
 
 /** A reference's weights compute its function only under its convention: each reference names one. */
 const REFERENCE_CONVENTION: Record<ReferenceName, ConventionName> = { torchvision: "torchvision" };
 
 function referenceOption(inv: Invocation, name: "from" | "to"): ReferenceName {
-  const value = stringOption(inv, name);
+  const value = inv.string(name);
   const known = Object.keys(REFERENCES);
   if (value === undefined) throw new UsageError(`--${name} REFERENCE is required (${known.join(", ")})`);
-  if (!known.includes(value)) throw new UsageError(`--${name} must be one of ${known.join(", ")}, not \`${value}\``);
-  return value as ReferenceName;
+  return checkChoice(name, value, known as ReferenceName[]);
 }
 
 const count = (n: number) => n.toLocaleString("en-US");
@@ -56,7 +52,7 @@ export const weightsImportCommand: CommandDef = {
       description: "a new classifier with N classes; the backbone keeps the weights",
     },
     resolution: { type: "string", value: "N", description: "input size of the saved model (default the variant's)" },
-    json: { type: "boolean", description: "print one JSON document on stdout" },
+    ...JSON_OPTION,
     ...BACKEND_OPTION,
   },
   examples: [
@@ -64,22 +60,15 @@ export const weightsImportCommand: CommandDef = {
     "effnet weights import specs/efficientnet.effnet --variant B0 --from torchvision efficientnet_b0.safetensors --classes 3 --out models/b0-shapes",
   ],
   run: async (inv) => {
-    const [specPath, weightsPath] = inv.positionals;
+    const weightsPath = inv.positionals[1];
     const reference = referenceOption(inv, "from");
-    const variants = listOption(inv, "variant");
-    if (variants.length !== 1)
-      throw new UsageError(variants.length === 0 ? "--variant NAME is required" : "give one --variant");
-    const classes = stringOption(inv, "classes") === undefined ? undefined : integerOption(inv, "classes", 1);
-    const resolution = stringOption(inv, "resolution") === undefined ? undefined : integerOption(inv, "resolution", 1);
-    const backend = parseBackend(stringOption(inv, "backend"));
+    const classes = inv.string("classes") === undefined ? undefined : inv.integer("classes", 1);
+    const resolution = inv.string("resolution") === undefined ? undefined : inv.integer("resolution", 1);
+    const backend = backendOption(inv);
     const convention = REFERENCE_CONVENTION[reference];
-    const { compilation } = compileFile(
-      specPath,
-      { variants, convention, allowHuge: inv.options["allow-huge"] === true },
-      inv.io,
-    );
-    if (!compilation?.ok || compilation.variants.length !== 1) return EXIT.errors;
-    const compiled = compilation.variants[0];
+    const built = await compileOneVariant(inv, { convention });
+    if (!built) return EXIT.errors;
+    const { compiled, module } = built;
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(weightsPath);
@@ -87,8 +76,7 @@ export const weightsImportCommand: CommandDef = {
       reportDiagnostics([diagnostic("EFF0001", { path: weightsPath, reason: fsReason(e) })], undefined, inv.io, false);
       return EXIT.errors;
     }
-    await useBackend(backend);
-    const module = await importVariantModule(compiled, displayPath(specPath));
+    await backend.use();
     const { model, diagnostics } = importWeights({
       module,
       ir: compiled.ir,
@@ -103,7 +91,7 @@ export const weightsImportCommand: CommandDef = {
       return EXIT.errors;
     }
     const { network, variant } = compiled.ir;
-    const out = stringOption(inv, "out") ?? `models/${network.toLowerCase()}_${variant.toLowerCase()}`;
+    const out = inv.string("out") ?? `models/${network.toLowerCase()}_${variant.toLowerCase()}`;
     const outputs = (model.outputs[0].shape as number[]).at(-1)!;
     const info: TrainedModelInfo = {
       network,
@@ -152,13 +140,13 @@ export const weightsExportCommand: CommandDef = {
       value: "FILE",
       description: "output file (default MODEL_DIR/<reference>.safetensors)",
     },
-    json: { type: "boolean", description: "print one JSON document on stdout" },
+    ...JSON_OPTION,
   },
   examples: ["effnet weights export models/b0-shapes --to torchvision --out b0-shapes.safetensors"],
   run: async (inv) => {
     const [dir] = inv.positionals;
     const reference = referenceOption(inv, "to");
-    const out = stringOption(inv, "out") ?? `${dir.replace(/\/+$/, "")}/${reference}.safetensors`;
+    const out = inv.string("out") ?? `${dir.replace(/\/+$/, "")}/${reference}.safetensors`;
     const artifacts = readModelArtifacts(dir);
     const convention = builtUnder(artifacts);
     if (convention !== undefined && convention !== REFERENCE_CONVENTION[reference]) {
@@ -170,11 +158,7 @@ export const weightsExportCommand: CommandDef = {
       reportDiagnostics(diagnostics, undefined, inv.io);
       return EXIT.errors;
     }
-    const written = writeFilesAtomically([{ path: out, content: bytes }]);
-    if (written.length) {
-      reportDiagnostics(written, undefined, inv.io, false);
-      return EXIT.errors;
-    }
+    if (!writeOutputs([{ path: out, content: bytes }], inv.io)) return EXIT.errors;
     if (inv.options.json) inv.io.out(JSON.stringify({ file: out, reference, bytes: bytes.byteLength }, null, 2) + "\n");
     else inv.io.out(`wrote ${out}: ${reference}'s state dict, ${count(bytes.byteLength)} bytes\n`);
     return EXIT.ok;

@@ -86,3 +86,84 @@ export function restoreLayersConv2d(): void {
   const prototype = conv2dPrototype();
   if (prototype && originalCall && prototype.call === plainCall) prototype.call = originalCall;
 }
+
+/**
+ * tfjs-layers' DepthwiseConv2D with a bias, in inference, as one `tf.fused.depthwiseConv2d`
+ * with the bias inside the kernel (the activation after it, as tfjs-layers applies it).
+ *
+ * Why: tfjs-layers 4.22's DepthwiseConv2D.call (layers/convolutional_depthwise.ts) runs the
+ * depthwise convolution and then adds the bias as a separate broadcasting Add, a full pass
+ * over the output. A folded (exported) model's depthwise convolutions all have a bias, the
+ * batch norm they absorbed; tfjs-backend-wasm's FusedDepthwiseConv2D adds it inside XNNPACK's
+ * convolution (measured: a 112×112×96 stride-2 depthwise 3×3 with its bias 0.44 ms fused
+ * against 0.55–0.77 ms as two kernels). Only where no gradient is being recorded (training
+ * keeps tfjs-layers' ops and their gradients), channels last, dilation 1; anything else runs
+ * tfjs-layers' own call. The sums are the same up to float32
+ * rounding (XNNPACK starts each from the bias); tested against tfjs-layers' layer at 1e-4.
+ */
+interface DepthwiseLayer {
+  depthwiseKernel: { read(): Tensor };
+  bias: { read(): Tensor } | null;
+  activation: { apply(x: Tensor): Tensor } | null;
+  dataFormat: string;
+  dilationRate: number | number[];
+  strides: number[];
+  padding: string;
+  call(inputs: Tensor | Tensor[], kwargs: Record<string, unknown>): Tensor | Tensor[];
+}
+
+function isFusableDepthwise(layer: DepthwiseLayer, input: Tensor): boolean {
+  const dilations = typeof layer.dilationRate === "number" ? [layer.dilationRate] : layer.dilationRate;
+  return (
+    !tf.engine().isTapeOn() &&
+    layer.bias != null &&
+    layer.dataFormat === "channelsLast" &&
+    dilations.every((d) => d === 1) &&
+    input.rank === 4 &&
+    input.dtype === "float32" &&
+    (layer.padding === "same" || layer.padding === "valid")
+  );
+}
+
+let originalDepthwiseCall: DepthwiseLayer["call"] | undefined;
+
+function fusedDepthwiseCall(
+  this: DepthwiseLayer,
+  inputs: Tensor | Tensor[],
+  kwargs: Record<string, unknown>,
+): Tensor | Tensor[] {
+  const input = Array.isArray(inputs) ? inputs[0] : inputs;
+  if ((Array.isArray(inputs) && inputs.length !== 1) || !isFusableDepthwise(this, input))
+    return originalDepthwiseCall!.call(this, inputs, kwargs);
+  return tf.tidy(() => {
+    const y = tf.fused.depthwiseConv2d({
+      x: input as Tensor4D,
+      filter: this.depthwiseKernel.read() as Tensor4D,
+      strides: this.strides as [number, number],
+      pad: this.padding as "same" | "valid",
+      bias: this.bias!.read(),
+    });
+    return this.activation ? this.activation.apply(y) : y;
+  });
+}
+
+function depthwisePrototype(): DepthwiseLayer | undefined {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap.DepthwiseConv2D as
+    [{ prototype: DepthwiseLayer }, unknown] | undefined;
+  return entry?.[0].prototype;
+}
+
+/** Makes tfjs-layers' DepthwiseConv2D layers with a bias run fused in inference (idempotent). */
+export function installFusedDepthwise(): void {
+  const prototype = depthwisePrototype();
+  if (!prototype || prototype.call === fusedDepthwiseCall) return;
+  originalDepthwiseCall = prototype.call;
+  prototype.call = fusedDepthwiseCall;
+}
+
+/** Puts tfjs-layers' own DepthwiseConv2D call back (for tests comparing the two). */
+export function restoreLayersDepthwise(): void {
+  const prototype = depthwisePrototype();
+  if (prototype && originalDepthwiseCall && prototype.call === fusedDepthwiseCall)
+    prototype.call = originalDepthwiseCall;
+}

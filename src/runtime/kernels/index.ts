@@ -25,8 +25,9 @@
  * expensive part of a training step; we replace that gradient too.
  *
  * On wasm, a few forward kernels that training leans on are replaced too
- * (Mean, Slice, FusedBatchNorm, Identity, Cast: see mean.ts, slice.ts,
- * batch_norm.ts, sharing.ts), as are
+ * (Mean, Slice, FusedBatchNorm, Identity, Cast, Sigmoid: see mean.ts, slice.ts,
+ * batch_norm.ts, sharing.ts, activation_simd.ts), and inference gets a one-pass
+ * swish kernel (EffnetSwish, activation_simd.ts, used by swish.ts), as are
  * tfjs-core's gradients of Add, Sub, Multiply, Square and Mean
  * (elementwise_grad.ts), which reduced over leading axes with a transposing
  * Sum, copied float32 tensors with Cast, and built a JS `ones` tensor.
@@ -50,6 +51,7 @@ import { depthwiseConv2dBackpropInputKernelFunc } from "./depthwise_backprop_inp
 import { makeSimdDepthwiseBackpropFilter, makeSimdDepthwiseBackpropInput } from "./depthwise_simd.ts";
 import { makeMean } from "./mean.ts";
 import { makeWasmBatchNorm } from "./batch_norm.ts";
+import { EFFNET_SWISH, makeSimdSigmoid, simdSwish } from "./activation_simd.ts";
 import { makeWasmSlice } from "./slice.ts";
 import { makeWasmBatchMatMul } from "./matmul.ts";
 import { makeWasmCast, makeWasmIdentity } from "./sharing.ts";
@@ -57,7 +59,12 @@ import { installLeanBackprop, restoreOriginalBackprop } from "./backprop.ts";
 import { installFusedSwish, restoreLayersSwish } from "./swish.ts";
 import { installLeanAdam, restoreTfjsAdam } from "./adam.ts";
 import { UPDATE_KERNELS, cpuUpdateKernel, wasmUpdateKernel } from "./update_kernels.ts";
-import { installPlainConv2d, restoreLayersConv2d } from "./conv_layer.ts";
+import {
+  installFusedDepthwise,
+  installPlainConv2d,
+  restoreLayersConv2d,
+  restoreLayersDepthwise,
+} from "./conv_layer.ts";
 import { installFusedBatchNorm, restoreLayersBatchNorm } from "./batch_norm_training.ts";
 import {
   addGradConfig,
@@ -90,6 +97,10 @@ const COPYING_CAST_ON_WASM =
   "a cast to the tensor's own dtype shares its buffer, where tfjs-backend-wasm's Cast copies it (tf.moments casts float32 to float32)";
 const COPYING_IDENTITY_ON_WASM =
   "shares its buffer as tfjs-backend-cpu's does, where tfjs-backend-wasm's copies it (every tensor a gradient saves is cloned)";
+const SLOW_SIGMOID_ON_WASM =
+  "four lanes at a time in float32 (WebAssembly SIMD, within 3.6e-7 relative), where tfjs-backend-wasm's is a scalar double-precision loop";
+const ONE_PASS_SWISH =
+  "new: x·σ(x) in one WebAssembly SIMD pass where tfjs-layers runs x·1, Sigmoid and a multiply (inference; swish.ts)";
 const ONE_KERNEL_UPDATE =
   "new: an optimiser's whole per-variable update in one pass, bit-identical to tfjs's ops (update_kernels.ts)";
 const SLOW_ON_CPU = "replaces the scalar-loop kernel of @tensorflow/tfjs-backend-cpu with im2col + one matMul";
@@ -154,6 +165,18 @@ export const TRAINING_KERNELS: readonly TrainingKernel[] = [
     kernelName: tf.Identity,
     kernelFunc: makeWasmIdentity(() => originalKernel(tf.Identity, "wasm")!.kernelFunc),
     reason: COPYING_IDENTITY_ON_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: tf.Sigmoid,
+    kernelFunc: makeSimdSigmoid(() => originalKernel(tf.Sigmoid, "wasm")!.kernelFunc),
+    reason: SLOW_SIGMOID_ON_WASM,
+  },
+  {
+    backendName: "wasm",
+    kernelName: EFFNET_SWISH,
+    kernelFunc: simdSwish,
+    reason: ONE_PASS_SWISH,
   },
   ...UPDATE_KERNELS.map((kernel) => ({
     backendName: "wasm",
@@ -251,6 +274,13 @@ export const TRAINING_REPLACEMENTS: readonly TrainingReplacement[] = [
     restore: restoreLayersConv2d,
     reason:
       "tf.conv2d, whose gradient skips dx where nothing needs it (the stem), instead of fused.conv2d's eager customGrad (conv_layer.ts)",
+  },
+  {
+    replaces: "tfjs-layers' DepthwiseConv2D with a bias, in inference",
+    install: installFusedDepthwise,
+    restore: restoreLayersDepthwise,
+    reason:
+      "tf.fused.depthwiseConv2d with the bias inside the kernel instead of a convolution and a broadcasting Add (an exported model's folded batch norms; conv_layer.ts)",
   },
   {
     replaces: "tfjs-core AdamOptimizer.applyGradients",

@@ -19,9 +19,14 @@
  * dearest of them (wasm's Sigmoid is a scalar loop).
  * Only alpha = 1 (what the Activation layer passes) takes this
  * path; anything else runs tfjs-layers' own code.
+ *
+ * Where no gradient is being recorded (inference: model.predict, an exported model) and
+ * the backend has effnet's one-pass kernel (EFFNET_SWISH, wasm: activation_simd.ts), swish
+ * is that kernel alone: one pass, no σ(x) kept.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor } from "@tensorflow/tfjs";
+import { EFFNET_SWISH } from "./activation_simd.ts";
 
 /** x · σ(x), recording σ(x) and the output for the backward pass. */
 function swishWithGradient(x: Tensor, save: tf.GradSaveFunc) {
@@ -52,8 +57,15 @@ function swishPrototype(): SwishPrototype | undefined {
 
 let originalApply: SwishPrototype["apply"] | undefined;
 
+/** x·σ(x): one kernel in inference where the backend has it, else `swish` (which records its gradient). */
+function swishOp(x: Tensor): Tensor {
+  if (!tf.engine().isTapeOn() && tf.getKernel(EFFNET_SWISH, tf.getBackend()))
+    return tf.engine().runKernel(EFFNET_SWISH, { x }) as Tensor;
+  return swish(x);
+}
+
 function fusedApply(this: SwishPrototype, x: Tensor, alpha = 1): Tensor {
-  return alpha === 1 ? swish(x) : originalApply!.call(this, x, alpha);
+  return alpha === 1 ? swishOp(x) : originalApply!.call(this, x, alpha);
 }
 
 /** Makes every tfjs-layers swish activation use `swish` (idempotent). */
