@@ -22,18 +22,28 @@ Keras's rules, as its source writes them:
 For every alpha (0.25, 0.5, 0.75, 1.0) and resolution (128, 160, 192, 224) that Keras has
 weights for: trainable parameters, non-trainable ones (BN moving statistics) and
 multiply-adds counted the standard way with forward hooks (Conv2d: kh*kw*(cin/groups)*cout
-*Hout*Wout), at batch 1.
+*Hout*Wout), at batch 1, by scripts/reference/counting.py; and the same for the paper's Table 3
+compound row (TABLE3_COMPOUND), Keras's network scaled in depth too.
 """
 import json
+import math
 import sys
 
 import torch
 from torch import nn
 
+from counting import count
+
 ALPHAS = [1.0, 0.75, 0.5, 0.25]
 RESOLUTIONS = [224, 192, 160, 128]
-# (pointwise filters, strides) of _depthwise_conv_block, block_id 1 to 13.
-BLOCKS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+# _depthwise_conv_block, block_id 1 to 13, by stage: (pointwise filters, the first block's
+# strides, blocks): 64; 128 s2, 128; 256 s2, 256; 512 s2, 512 ×5; 1024 s2, 1024.
+STAGES = [(64, 1, 1), (128, 2, 2), (256, 2, 2), (512, 2, 6), (1024, 2, 2)]
+# Tan & Le 2019, Table 3's compound row for MobileNetV1: d = 1.4, w = 1.2, r = 1.3. Not a Keras
+# model: the paper does not say how it rounded, so this is Keras's network under the rules
+# specs/mobilenetv1.effnet states (blocks per stage ceil(d * n), the first with the stage's
+# strides; filters int(filters * w); 224 * 1.3 = 291.2 px taken to 288, a multiple of 32).
+TABLE3_COMPOUND = {"alpha": 1.2, "depth": 1.4, "resolution": 288}
 
 
 def same_padding(size, kernel, stride):
@@ -57,12 +67,19 @@ class TfSameConv(nn.Module):
         return self.conv(nn.functional.pad(x, (left, right, top, bottom)))
 
 
-def keras_mobilenet(alpha, classes=1000):
+def blocks(depth):
+    """(pointwise filters, strides) of each _depthwise_conv_block, Keras's 13 at depth 1."""
+    return [
+        (filters, stride if i == 0 else 1) for filters, stride, n in STAGES for i in range(math.ceil(depth * n))
+    ]
+
+
+def keras_mobilenet(alpha, depth=1.0, classes=1000):
     layers = []
     stem = int(32 * alpha)
     layers += [TfSameConv(3, stem, 3, 2), nn.BatchNorm2d(stem, eps=1e-3), nn.ReLU6()]
     cin = stem
-    for filters, stride in BLOCKS:
+    for filters, stride in blocks(depth):
         cout = int(filters * alpha)
         if stride == 1:
             layers.append(nn.Conv2d(cin, cin, 3, 1, padding=1, groups=cin, bias=False))
@@ -75,31 +92,18 @@ def keras_mobilenet(alpha, classes=1000):
     return nn.Sequential(*layers)
 
 
-def figures(alpha, rows):
+def figures(alpha, rows, depth=1.0):
     torch.manual_seed(0)
-    model = keras_mobilenet(alpha).eval()
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    non_trainable = sum(
-        b.numel() for n, b in model.named_buffers() if n.endswith("running_mean") or n.endswith("running_var")
-    )
-    macs = [0]
-
-    def conv_hook(m, inputs, output):
-        kh, kw = m.kernel_size
-        macs[0] += kh * kw * (m.in_channels // m.groups) * m.out_channels * output.shape[2] * output.shape[3]
-
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            m.register_forward_hook(conv_hook)
-    with torch.no_grad():
-        out = model(torch.zeros(1, 3, rows, rows))
+    model = keras_mobilenet(alpha, depth).eval()
+    counts, out = count(model, rows)
     assert out.shape == (1, 1000)
     return {
         "alpha": alpha,
         "resolution": rows,
-        "trainable": trainable,
-        "nonTrainable": non_trainable,
-        "macs": macs[0],
+        "trainable": counts["trainable"],
+        # Keras's non-trainable weights here are the BN moving statistics alone.
+        "nonTrainable": counts["bnStatistics"],
+        "macs": counts["macs"],
     }
 
 
@@ -108,6 +112,10 @@ if __name__ == "__main__":
         "source": f"keras/src/applications/mobilenet.py rebuilt in torch {torch.__version__} by scripts/reference/keras_mobilenet_figures.py, 1000 classes, batch 1",
         # Keras's own name for each model: f"mobilenet_{alpha:0.2f}_{rows}".
         "models": {f"mobilenet_{a:0.2f}_{r}": figures(a, r) for a in ALPHAS for r in RESOLUTIONS},
+        "table3Compound": dict(
+            figures(TABLE3_COMPOUND["alpha"], TABLE3_COMPOUND["resolution"], TABLE3_COMPOUND["depth"]),
+            depth=TABLE3_COMPOUND["depth"],
+        ),
     }
     json.dump(out, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")

@@ -6,7 +6,8 @@ Run with Debian's python3-torchvision 0.14 (no downloads: weights=None):
 For each model: trainable parameters, BN running statistics (running_mean + running_var
 elements; num_batches_tracked is a counter, not a statistic, and is left out), and
 multiply-adds counted the standard way at 224x224 (or RESOLUTIONS) with forward hooks:
-Conv2d: kh*kw*(cin/groups)*cout*Hout*Wout; Linear: in*out. For STATE_DICTS also every
+Conv2d: kh*kw*(cin/groups)*cout*Hout*Wout; Linear: in*out (scripts/reference/counting.py,
+shared with the Keras and EfficientNet-lite rebuilds). For STATE_DICTS also every
 state-dict tensor's name and shape.
 """
 import json
@@ -14,6 +15,8 @@ import sys
 
 import torch
 import torchvision.models as models
+
+from counting import count
 
 MODELS = [
     "resnet18",
@@ -57,28 +60,9 @@ def figures(name):
     torch.manual_seed(0)
     builder, kwargs = BUILDERS.get(name, (name, {}))
     model = getattr(models, builder)(weights=None, **kwargs).eval()
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    bn_statistics = sum(
-        b.numel() for n, b in model.named_buffers() if n.endswith("running_mean") or n.endswith("running_var")
-    )
-    macs = [0]
-
-    def conv_hook(m, inputs, output):
-        kh, kw = m.kernel_size
-        macs[0] += kh * kw * (m.in_channels // m.groups) * m.out_channels * output.shape[2] * output.shape[3]
-
-    def linear_hook(m, inputs, output):
-        macs[0] += m.in_features * m.out_features
-
-    for m in model.modules():
-        if isinstance(m, torch.nn.Conv2d):
-            m.register_forward_hook(conv_hook)
-        elif isinstance(m, torch.nn.Linear):
-            m.register_forward_hook(linear_hook)
-    with torch.no_grad():
-        resolution = RESOLUTIONS.get(name, 224)
-        model(torch.zeros(1, 3, resolution, resolution))
-    out = {"trainable": trainable, "bnStatistics": bn_statistics, "macs": macs[0], "resolution": resolution}
+    resolution = RESOLUTIONS.get(name, 224)
+    out, _ = count(model, resolution)
+    out["resolution"] = resolution
     if name in STATE_DICTS:
         out["stateDict"] = {k: list(v.shape) for k, v in model.state_dict().items()}
     return out

@@ -113,6 +113,14 @@ export const PREPROCESSING = {
     rescale: 1 / 255,
     normalization: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], stored: false },
   },
+  // tensorflow/tpu efficientnet/lite/efficientnet_lite_builder.py: MEAN_RGB 127, STDDEV_RGB 128
+  // ("inception-style … for better post-quantization"), (x − 127) / 128 = (x/255 − 127/255) / (128/255).
+  inception: {
+    summary:
+      "inception: (x − 127) / 128 (EfficientNet-lite's MEAN_RGB, STDDEV_RGB): Rescaling(1/255), Normalize as constants",
+    rescale: 1 / 255,
+    normalization: { mean: [127 / 255, 127 / 255, 127 / 255], std: [128 / 255, 128 / 255, 128 / 255], stored: false },
+  },
   none: { summary: "none: the model sees its input as given" },
 } as const satisfies Record<string, Preprocessing>;
 

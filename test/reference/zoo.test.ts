@@ -24,6 +24,28 @@ const REFERENCE = JSON.parse(readFileSync(new URL("torchvision_figures.json", im
   >;
 };
 
+/** A shipped variant's own figures, as the references give theirs (its non-trainable parameters are BN statistics). */
+function shippedFigures(spec: string, variant: string) {
+  const text = readFileSync(new URL(`../../${spec}`, import.meta.url), "utf8");
+  const compilation = compile({ path: spec, text }, { variants: [variant] });
+  expect(compilation.diagnostics).toEqual([]);
+  const [compiled] = compilation.variants;
+  return {
+    inputSize: compiled.ir.inputShape.slice(0, 2),
+    trainable: compiled.cost.params.trainable,
+    bnStatistics: compiled.cost.params.nonTrainable,
+    macs: compiled.cost.macs,
+  };
+}
+
+/** A reference's figures in those terms. */
+const referenceFigures = (r: { resolution: number; trainable: number; bnStatistics: number; macs: number }) => ({
+  inputSize: [r.resolution, r.resolution],
+  trainable: r.trainable,
+  bnStatistics: r.bnStatistics,
+  macs: r.macs,
+});
+
 /** Spec file, its variant, and the torchvision builder it mirrors. */
 const MIRRORS = [
   { spec: "specs/resnet.effnet", variant: "R18", model: "resnet18" },
@@ -59,17 +81,7 @@ const MIRRORS = [
 
 describe("shipped specs against torchvision's models", () => {
   it.each(MIRRORS)("$spec $variant = torchvision $model", ({ spec, variant, model }) => {
-    const text = readFileSync(new URL(`../../${spec}`, import.meta.url), "utf8");
-    const compilation = compile({ path: spec, text }, { variants: [variant] });
-    expect(compilation.diagnostics).toEqual([]);
-    const [compiled] = compilation.variants;
-    const reference = REFERENCE.models[model];
-    expect(compiled.ir.inputShape.slice(0, 2)).toEqual([reference.resolution, reference.resolution]);
-    expect({
-      trainable: compiled.cost.params.trainable,
-      bnStatistics: compiled.cost.params.nonTrainable,
-      macs: compiled.cost.macs,
-    }).toEqual({ trainable: reference.trainable, bnStatistics: reference.bnStatistics, macs: reference.macs });
+    expect(shippedFigures(spec, variant)).toEqual(referenceFigures(REFERENCE.models[model]));
   });
 });
 
@@ -99,8 +111,10 @@ describe("weights are named as torchvision's state dict", () => {
  * the rules of keras/src/applications/mobilenet.py (scripts/reference/keras_mobilenet_figures.py,
  * output checked in beside this test), for every α and resolution Keras has weights for.
  */
+type KerasFigures = { alpha: number; resolution: number; trainable: number; nonTrainable: number; macs: number };
 const KERAS_MOBILENET = JSON.parse(readFileSync(new URL("keras_mobilenet_figures.json", import.meta.url), "utf8")) as {
-  models: Record<string, { alpha: number; resolution: number; trainable: number; nonTrainable: number; macs: number }>;
+  models: Record<string, KerasFigures>;
+  table3Compound: KerasFigures & { depth: number };
 };
 const MOBILENET_V1 = Object.entries(KERAS_MOBILENET.models).map(([model, r]) => ({
   variant: `V1_${r.alpha === 1 ? "1.0" : r.alpha}_${r.resolution}`,
@@ -112,21 +126,28 @@ describe("specs/mobilenetv1.effnet against Keras's MobileNet", () => {
   it("has a variant for each of Keras's 16 models", () => {
     const text = readFileSync(new URL("../../specs/mobilenetv1.effnet", import.meta.url), "utf8");
     const { spec } = compile({ path: "specs/mobilenetv1.effnet", text }, { checkOnly: true });
-    expect(spec!.variants.map((v) => v.name).sort()).toEqual(MOBILENET_V1.map((m) => m.variant).sort());
+    // …and Table 3's compound row (Tan & Le 2019), which Keras has no model of.
+    expect(spec!.variants.map((v) => v.name).sort()).toEqual(
+      [...MOBILENET_V1.map((m) => m.variant), "T3_compound"].sort(),
+    );
     expect(MOBILENET_V1).toHaveLength(16);
   });
 
   it.each(MOBILENET_V1)("$variant = Keras $model", ({ variant, reference }) => {
-    const text = readFileSync(new URL("../../specs/mobilenetv1.effnet", import.meta.url), "utf8");
-    const compilation = compile({ path: "specs/mobilenetv1.effnet", text }, { variants: [variant] });
-    expect(compilation.diagnostics).toEqual([]);
-    const [compiled] = compilation.variants;
-    expect(compiled.ir.inputShape.slice(0, 2)).toEqual([reference.resolution, reference.resolution]);
-    expect({
-      trainable: compiled.cost.params.trainable,
-      nonTrainable: compiled.cost.params.nonTrainable,
-      macs: compiled.cost.macs,
-    }).toEqual({ trainable: reference.trainable, nonTrainable: reference.nonTrainable, macs: reference.macs });
+    // Keras's non-trainable weights here are its BN moving statistics alone.
+    expect(shippedFigures("specs/mobilenetv1.effnet", variant)).toEqual(
+      referenceFigures({ ...reference, bnStatistics: reference.nonTrainable }),
+    );
+  });
+
+  // Table 3's compound row (d 1.4, w 1.2, r 1.3) is no Keras model: the rebuild scales Keras's
+  // network by the rules the spec states, so this holds the spec's depth scaling of the DSConv
+  // stages to a network built without effnet; the paper's 2.3B is only cited (the audit's Δ).
+  it("T3_compound = Keras's network at d 1.4, w 1.2, 288 px", () => {
+    const reference = KERAS_MOBILENET.table3Compound;
+    expect(shippedFigures("specs/mobilenetv1.effnet", "T3_compound")).toEqual(
+      referenceFigures({ ...reference, bnStatistics: reference.nonTrainable }),
+    );
   });
 
   // The rebuilt network against the published figures, to their printed digits: Howard et al.
@@ -151,5 +172,60 @@ describe("specs/mobilenetv1.effnet against Keras's MobileNet", () => {
   it("the rebuilt α = 1 model has Keras's 4.3M parameters in all", () => {
     const r = KERAS_MOBILENET.models["mobilenet_1.00_224"];
     expect(Math.round((r.trainable + r.nonTrainable) / 1e5) / 10).toBe(4.3);
+  });
+});
+
+/**
+ * EfficientNet-lite0..4, which neither torchvision nor Keras has: the network of TF's
+ * efficientnet/lite/efficientnet_lite_builder.py rebuilt in torch by its rules
+ * (scripts/reference/efficientnet_lite_figures.py, output checked in beside this test).
+ */
+const LITE = JSON.parse(readFileSync(new URL("efficientnet_lite_figures.json", import.meta.url), "utf8")) as {
+  models: Record<string, { resolution: number; trainable: number; bnStatistics: number; macs: number }>;
+};
+const LITE_VARIANTS = Object.entries(LITE.models).map(([model, reference]) => ({
+  variant: model.replace("efficientnet-", ""),
+  model,
+  reference,
+}));
+
+describe("specs/efficientnetlite.effnet against TF's EfficientNet-lite", () => {
+  const path = "specs/efficientnetlite.effnet";
+  const text = readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+
+  it("has a variant for each of the lite builder's 5 models", () => {
+    const { spec } = compile({ path, text }, { checkOnly: true });
+    expect(spec!.variants.map((v) => v.name)).toEqual(LITE_VARIANTS.map((m) => m.variant));
+    expect(LITE_VARIANTS).toHaveLength(5);
+  });
+
+  it.each(LITE_VARIANTS)("$variant = TF $model", ({ variant, reference }) => {
+    expect(shippedFigures(path, variant)).toEqual(referenceFigures(reference));
+  });
+
+  it("feeds the network (x − 127) / 128, the lite builder's MEAN_RGB 127 and STDDEV_RGB 128", () => {
+    const [compiled] = compile({ path, text }, { variants: ["lite0"] }).variants;
+    const layer = (kind: string): unknown => compiled.ir.layers.find((l) => l.kind === kind)!.attrs;
+    const { scale, offset } = layer("rescaling") as { scale: number; offset: number };
+    const { mean, std, stored } = layer("normalization") as { mean: number[]; std: number[]; stored: boolean };
+    expect(stored).toBe(false);
+    for (const pixel of [0, 127, 128, 255])
+      for (const c of [0, 1, 2])
+        expect((pixel * scale + offset - mean[c]) / std[c]).toBeCloseTo((pixel - 127) / 128, 12);
+  });
+
+  // The rebuilt networks against the lite README's table (tensorflow/tpu
+  // models/official/efficientnet/lite/README.md: "params" 4.7M, 5.4M, 6.1M, 8.2M, 13.0M), to
+  // their printed digits (0.1 M). Its MAdds (407M … 2.64B) are 3–5 % above the standard count
+  // of the same network and are only cited (the spec's Paper MACs; the audit shows the Δ).
+  const PUBLISHED = [
+    { model: "efficientnet-lite0", params: 4.7 },
+    { model: "efficientnet-lite1", params: 5.4 },
+    { model: "efficientnet-lite2", params: 6.1 },
+    { model: "efficientnet-lite3", params: 8.2 },
+    { model: "efficientnet-lite4", params: 13.0 },
+  ];
+  it.each(PUBLISHED)("the rebuilt $model has the published $params M parameters", (p) => {
+    expect(Math.round(LITE.models[p.model].trainable / 1e5) / 10).toBe(p.params);
   });
 });
