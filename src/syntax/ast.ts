@@ -71,12 +71,14 @@ export function atomsText(atoms: readonly Atom[]): string {
 /**
  * `224 × 224` is three atoms, but printed tight it would read back as the one shape
  * `224×224`: a different document (the first is an invalid resolution, the second a valid
- * one). A tight symbol between two numbers keeps its spaces, so printing never changes meaning.
+ * one). So is `7x7 × 8G` (a shape, then a quantity), which tight reads back as the shape
+ * `7x7×8` and a name `G`. A `×` between text that ends in a digit and text that starts with
+ * one keeps its spaces, so printing never changes meaning (found by the fuzzer).
  */
 function gluesIntoShape(atoms: readonly Atom[], i: number): boolean {
   const [before, here, after] =
     atoms[i].text === "×" ? [atoms[i - 1], atoms[i], atoms[i + 1]] : [atoms[i - 2], atoms[i - 1], atoms[i]];
-  return here?.text === "×" && before?.kind === "number" && after?.kind === "number";
+  return here?.text === "×" && /\d$/.test(before?.text ?? "") && /^\d/.test(after?.text ?? "");
 }
 
 /** Symbols printed without spaces around them. */
