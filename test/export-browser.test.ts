@@ -30,8 +30,8 @@ const ROOT = resolve(new URL("..", import.meta.url).pathname);
 const work = join(ROOT, "node_modules/.cache/effnet", `export-browser-${process.pid}`);
 const site = mkdtempSync(join(tmpdir(), "effnet-export-site-"));
 afterAll(() => {
-  rmSync(work, { recursive: true, force: true });
-  rmSync(site, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  rmSync(site, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 const MODELS = [

@@ -32,8 +32,8 @@ const RESOLUTION = 32;
 const CLASSES = 3;
 const BATCH = 2;
 afterAll(() => {
-  rmSync(work, { recursive: true, force: true });
-  rmSync(site, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  rmSync(site, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 const PAGE = `

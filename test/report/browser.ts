@@ -43,7 +43,8 @@ function run(chromium: string, args: string[]): { stdout: string; stderr: string
     });
     return { stdout: r.stdout ?? "", stderr: r.stderr ?? "", status: r.status };
   } finally {
-    rmSync(profile, { recursive: true, force: true });
+    // Chromium's helper processes may still be writing to the profile as it exits (ENOTEMPTY): retry.
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
