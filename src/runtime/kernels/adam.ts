@@ -22,8 +22,18 @@
  * `getWeights` are unchanged.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { NamedTensorMap, Tensor, Variable } from "@tensorflow/tfjs";
+import type { Variable } from "@tensorflow/tfjs";
+import {
+  applyGradientsPatch,
+  eachGradient,
+  fusedFor,
+  slot,
+  type Slot,
+  type VariableGradients,
+} from "./optimizer_updates.ts";
 import { ADAM_UPDATE, hasUpdateKernel, runUpdateKernel } from "./update_kernels.ts";
+
+export { FUSED_UPDATE_MAX_SIZE } from "./optimizer_updates.ts";
 
 /** The fields of tfjs-core's AdamOptimizer that its applyGradients reads and writes. */
 interface AdamInternals {
@@ -33,21 +43,12 @@ interface AdamInternals {
   epsilon: number;
   accBeta1: Variable;
   accBeta2: Variable;
-  accumulatedFirstMoment: { originalName: string; variable: Variable }[];
-  accumulatedSecondMoment: { originalName: string; variable: Variable }[];
+  accumulatedFirstMoment: Slot[];
+  accumulatedSecondMoment: Slot[];
   incrementIterations(): void;
 }
 
-/** Variables up to this many values are updated by the one-kernel Adam update (see header). */
-export const FUSED_UPDATE_MAX_SIZE = 4096;
-
-type VariableGradients = NamedTensorMap | { name: string; tensor: Tensor }[];
-
 function leanApplyGradients(this: AdamInternals, variableGradients: VariableGradients): void {
-  const names = Array.isArray(variableGradients)
-    ? variableGradients.map((v) => v.name)
-    : Object.keys(variableGradients);
-  const registered = tf.engine().registeredVariables;
   const constants = tf.tidy(() => ({
     oneMinusAccBeta1: tf.sub(1, this.accBeta1),
     oneMinusAccBeta2: tf.sub(1, this.accBeta2),
@@ -73,25 +74,13 @@ function leanApplyGradients(this: AdamInternals, variableGradients: VariableGrad
       }
     : {};
   try {
-    names.forEach((name, i) => {
-      const value = registered[name];
-      if (this.accumulatedFirstMoment[i] == null)
-        this.accumulatedFirstMoment[i] = {
-          originalName: `${name}/m`,
-          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-        };
-      if (this.accumulatedSecondMoment[i] == null)
-        this.accumulatedSecondMoment[i] = {
-          originalName: `${name}/v`,
-          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-        };
-      const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
+    eachGradient(variableGradients, (value, gradient, i) => {
+      const firstMoment = slot(this.accumulatedFirstMoment, i, value, "m");
+      const secondMoment = slot(this.accumulatedSecondMoment, i, value, "v");
       if (gradient == null) return;
       tf.tidy(() => {
         const c = constants;
-        const firstMoment = this.accumulatedFirstMoment[i].variable;
-        const secondMoment = this.accumulatedSecondMoment[i].variable;
-        if (fused && value.size <= FUSED_UPDATE_MAX_SIZE) {
+        if (fusedFor(value, fused)) {
           const [newValue, newFirst, newSecond] = runUpdateKernel(
             ADAM_UPDATE,
             [value, gradient, firstMoment, secondMoment],
@@ -125,17 +114,10 @@ function leanApplyGradients(this: AdamInternals, variableGradients: VariableGrad
   this.incrementIterations();
 }
 
-const prototype = tf.AdamOptimizer.prototype as unknown as { applyGradients: typeof leanApplyGradients };
-let original: typeof leanApplyGradients | undefined;
+const patch = applyGradientsPatch(tf.AdamOptimizer, leanApplyGradients);
 
 /** Makes every tf.train.adam optimizer update one variable at a time (idempotent). */
-export function installLeanAdam(): void {
-  if (prototype.applyGradients === leanApplyGradients) return;
-  original = prototype.applyGradients;
-  prototype.applyGradients = leanApplyGradients;
-}
+export const installLeanAdam = (): void => patch.install();
 
 /** Puts tfjs-core's own Adam update back (for tests comparing the two). */
-export function restoreTfjsAdam(): void {
-  if (original && prototype.applyGradients === leanApplyGradients) prototype.applyGradients = original;
-}
+export const restoreTfjsAdam = (): void => patch.restore();

@@ -18,12 +18,15 @@
  * Centred RMSProp (not effnet's recipe) keeps tfjs's own update.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { NamedTensorMap, Tensor, Variable } from "@tensorflow/tfjs";
-import { FUSED_UPDATE_MAX_SIZE } from "./adam.ts";
+import {
+  applyGradientsPatch,
+  eachGradient,
+  fusedFor,
+  slot,
+  type Slot,
+  type VariableGradients,
+} from "./optimizer_updates.ts";
 import { hasUpdateKernel, MOMENTUM_UPDATE, RMSPROP_UPDATE, runUpdateKernel } from "./update_kernels.ts";
-
-type VariableGradients = NamedTensorMap | { name: string; tensor: Tensor }[];
-type Slot = { originalName: string; variable: Variable };
 
 /** The fields of tfjs-core's RMSPropOptimizer that its applyGradients reads and writes. */
 interface RmspropInternals {
@@ -47,38 +50,8 @@ interface MomentumInternals {
   incrementIterations(): void;
 }
 
-/** Each variable's name, gradient and tfjs slot index, in the order tfjs-core visits them. */
-function eachGradient(
-  variableGradients: VariableGradients,
-  visit: (value: Variable, gradient: Tensor | undefined, i: number) => void,
-) {
-  const names = Array.isArray(variableGradients)
-    ? variableGradients.map((v) => v.name)
-    : Object.keys(variableGradients);
-  const registered = tf.engine().registeredVariables;
-  names.forEach((name, i) =>
-    visit(
-      registered[name],
-      Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name],
-      i,
-    ),
-  );
-}
-
-/** A zero-filled slot named as tfjs-core names it, made the first time a variable is updated. */
-function slot(slots: Slot[], i: number, value: Variable, suffix: string): Variable {
-  slots[i] ??= {
-    originalName: `${value.name}/${suffix}`,
-    variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-  };
-  return slots[i].variable;
-}
-
-/** Whether this variable's update goes through the one-kernel update (small, and the backend has the kernel). */
-const fusedFor = (value: Variable, fused: boolean) => fused && value.size <= FUSED_UPDATE_MAX_SIZE;
-
 function leanRmspropApplyGradients(this: RmspropInternals, variableGradients: VariableGradients): void {
-  if (this.centered) return originalRmsprop!.call(this, variableGradients);
+  if (this.centered) return rmsprop.original().call(this, variableGradients);
   // tfjs-core uses these numbers in its ops: each becomes a float32 scalar.
   const numbers = {
     decay: this.decay,
@@ -147,28 +120,17 @@ function leanMomentumApplyGradients(this: MomentumInternals, variableGradients: 
   this.incrementIterations();
 }
 
-type ApplyGradients = (this: unknown, variableGradients: VariableGradients) => void;
-const rmspropPrototype = tf.RMSPropOptimizer.prototype as unknown as { applyGradients: ApplyGradients };
-const momentumPrototype = tf.MomentumOptimizer.prototype as unknown as { applyGradients: ApplyGradients };
-let originalRmsprop: ApplyGradients | undefined;
-let originalMomentum: ApplyGradients | undefined;
+const rmsprop = applyGradientsPatch(tf.RMSPropOptimizer, leanRmspropApplyGradients);
+const momentum = applyGradientsPatch(tf.MomentumOptimizer, leanMomentumApplyGradients);
 
 /** Makes every tf.train.rmsprop and tf.train.momentum optimizer use the one-kernel updates (idempotent). */
 export function installLeanRmspropAndMomentum(): void {
-  if (rmspropPrototype.applyGradients !== (leanRmspropApplyGradients as ApplyGradients)) {
-    originalRmsprop = rmspropPrototype.applyGradients;
-    rmspropPrototype.applyGradients = leanRmspropApplyGradients as ApplyGradients;
-  }
-  if (momentumPrototype.applyGradients !== (leanMomentumApplyGradients as ApplyGradients)) {
-    originalMomentum = momentumPrototype.applyGradients;
-    momentumPrototype.applyGradients = leanMomentumApplyGradients as ApplyGradients;
-  }
+  rmsprop.install();
+  momentum.install();
 }
 
 /** Puts tfjs-core's own updates back (for tests comparing the two). */
 export function restoreTfjsRmspropAndMomentum(): void {
-  if (originalRmsprop && rmspropPrototype.applyGradients === (leanRmspropApplyGradients as ApplyGradients))
-    rmspropPrototype.applyGradients = originalRmsprop;
-  if (originalMomentum && momentumPrototype.applyGradients === (leanMomentumApplyGradients as ApplyGradients))
-    momentumPrototype.applyGradients = originalMomentum;
+  rmsprop.restore();
+  momentum.restore();
 }
