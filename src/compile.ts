@@ -166,8 +166,7 @@ export function buildVariant(
 function variantDiagnostics(spec: Spec, variant: Variant, options: BuildOptions): Diagnostic[] {
   const scaled = scale(spec, variant, options);
   if (!scaled.network) return scaled.diagnostics;
-  if (!closedFormCovers(scaled.network.spec)) return buildVariant(spec, variant, options).diagnostics;
-  const totals = networkTotals(scaled.network);
+  const totals = closedFormCovers(scaled.network.spec) ? networkTotals(scaled.network) : cost(lower(scaled.network));
   return [
     ...scaled.diagnostics,
     ...costLimits(variant, totals, options),
