@@ -5,7 +5,7 @@ import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagn
 import type { SourceFile } from "./diagnostics/source.ts";
 import { lower } from "./lowering/lower.ts";
 import type { NetworkIR } from "./ir/ir.ts";
-import { BUILD_LIMITS, scale, scaledShape, sizeProblems, type ScaledNetwork } from "./scaling/scale.ts";
+import { BUILD_LIMITS, scale, scaledShape, SIZE_LIMITS, sizeProblems, type ScaledNetwork } from "./scaling/scale.ts";
 import { check } from "./semantics/check.ts";
 import type { Spec, Variant } from "./semantics/spec.ts";
 import type { ConventionName } from "./vocabulary/conventions.ts";
@@ -152,7 +152,7 @@ export function buildVariant(
     built = { ir, cost: cost(ir) };
     if (key !== undefined) options.cache!.set(key, built);
   }
-  const limits = costLimits(variant, built.cost, options);
+  const limits = costLimits(variant, built.cost, options, built.ir.layers.length);
   const diagnostics = [...scaled.diagnostics, ...limits, ...checkBudgets(spec.budgets, variant, built.cost)];
   return limits.length
     ? { diagnostics }
@@ -166,17 +166,30 @@ export function buildVariant(
 function variantDiagnostics(spec: Spec, variant: Variant, options: BuildOptions): Diagnostic[] {
   const scaled = scale(spec, variant, options);
   if (!scaled.network) return scaled.diagnostics;
-  const totals = closedFormCovers(scaled.network.spec) ? networkTotals(scaled.network) : cost(lower(scaled.network));
+  const network = scaled.network;
+  // The model's layers need lowering, unless so few blocks cannot make too many of them.
+  const blocks = network.stages.reduce((n, s) => n + s.layers.value, 0);
+  const ir = !closedFormCovers(network.spec) || mayBeTooDeep(blocks) ? lower(network) : undefined;
+  const totals = ir ? cost(ir) : networkTotals(network);
   return [
     ...scaled.diagnostics,
-    ...costLimits(variant, totals, options),
+    ...costLimits(variant, totals, options, ir?.layers.length),
     ...checkBudgets(spec.budgets, variant, totals),
   ];
 }
 
+/**
+ * A bound on the layers one block (a stage-table repeat) lowers to, stem and head included:
+ * the most any shipped or fuzzed block has is 18 today (test/cost/tfjs-layer-limit.test.ts
+ * holds every one to this bound). Under SIZE_LIMITS.tfjsLayers ÷ this many blocks, a
+ * network cannot pass the tfjs-layer limit, and `check` need not lower it to know.
+ */
+export const MOST_LAYERS_PER_BLOCK = 24;
+export const mayBeTooDeep = (blocks: number) => (blocks + 2) * MOST_LAYERS_PER_BLOCK > SIZE_LIMITS.tfjsLayers;
+
 /** The limits that refuse a variant once its cost is known: size (EFF3001) and learnability (EFF4002). */
-const costLimits = (variant: Variant, totals: CostTotals, options: BuildOptions): Diagnostic[] => [
-  ...(options.allowHuge ? [] : checkSizeLimits(variant, totals)),
+const costLimits = (variant: Variant, totals: CostTotals, options: BuildOptions, tfjsLayers?: number): Diagnostic[] => [
+  ...(options.allowHuge ? [] : checkSizeLimits(variant, totals, tfjsLayers)),
   ...checkLearnable(variant, totals),
 ];
 

@@ -3,7 +3,7 @@ import { SIZE_LIMITS } from "../scaling/scale.ts";
 import type { Budget, Variant } from "../semantics/spec.ts";
 import { BUDGET_METRICS, metricValue } from "../vocabulary/budgets.ts";
 import type { CostTotals } from "./totals.ts";
-import { formatCount } from "./units.ts";
+import { formatCount, withCommas } from "./units.ts";
 
 /** `budget macs <= 40G`: every variant (or the named one) is held to it. */
 export function checkBudgets(budgets: readonly Budget[], variant: Variant, cost: CostTotals): Diagnostic[] {
@@ -26,14 +26,20 @@ export function checkBudgets(budgets: readonly Budget[], variant: Variant, cost:
     );
 }
 
-/** The second half of the size guard: parameters and MACs, known only after costing. */
-export function checkSizeLimits(variant: Variant, cost: CostTotals): Diagnostic[] {
-  const problems = (["params", "macs"] as const)
-    .filter((measure) => (measure === "params" ? cost.params.total : cost.macs) > SIZE_LIMITS[measure])
+/**
+ * The second half of the size guard: parameters and MACs, known only after costing, and
+ * the generated model's layers, known after lowering (`tfjsLayers`, or undefined when the
+ * caller has shown them under the limit without lowering: src/compile.ts).
+ */
+export function checkSizeLimits(variant: Variant, cost: CostTotals, tfjsLayers?: number): Diagnostic[] {
+  const values = { params: cost.params.total, macs: cost.macs, tfjsLayers: tfjsLayers ?? 0 };
+  const problems = (["tfjsLayers", "params", "macs"] as const)
+    .filter((measure) => values[measure] > SIZE_LIMITS[measure])
     .map((measure) => ({
       measure,
-      value: formatCount(measure === "params" ? cost.params.total : cost.macs),
-      limit: formatCount(SIZE_LIMITS[measure]),
+      // Layers are counted one by one (`5,717`), like the stage table's; sizes in SI units (`1.2G`).
+      value: measure === "tfjsLayers" ? withCommas(values[measure]) : formatCount(values[measure]),
+      limit: measure === "tfjsLayers" ? withCommas(SIZE_LIMITS[measure]) : formatCount(SIZE_LIMITS[measure]),
     }));
   return problems.length
     ? [

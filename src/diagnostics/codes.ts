@@ -34,6 +34,7 @@ export interface SizeProblem {
 }
 const SIZE_MEASURES = {
   layers: (p: SizeProblem) => `${p.value} layers (limit ${p.limit})`,
+  tfjsLayers: (p: SizeProblem) => `${p.value} TensorFlow.js layers (limit ${p.limit}, the deepest graph tfjs builds)`,
   input: (p: SizeProblem) => `an input of ${p.value} pixels (limit ${p.limit})`,
   channels: (p: SizeProblem) => `${p.value} channels in one layer (limit ${p.limit})`,
   params: (p: SizeProblem) => `${p.value} parameters (limit ${p.limit})`,

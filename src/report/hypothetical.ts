@@ -1,4 +1,5 @@
-import { buildVariant, type BuildOptions, type CompiledVariant } from "../compile.ts";
+import { buildVariant, mayBeTooDeep, type BuildOptions, type CompiledVariant } from "../compile.ts";
+import { withCommas } from "../cost/units.ts";
 import { closedFormCovers, shapeTotals, type CostTotals } from "../cost/totals.ts";
 import { describeGroupsThatDoNotDivide, describeSizeProblems } from "../diagnostics/codes.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
@@ -85,9 +86,22 @@ export class Costing {
     const totals = closedFormCovers(spec) ? shapeTotals(spec, shape) : this.layerTotals(c, spec);
     if (!options.allowHuge && (totals.params.total > SIZE_LIMITS.params || totals.macs > SIZE_LIMITS.macs))
       return { ok: false, code: "EFF3001", why: "past 10⁹ parameters or 10¹² MACs" };
+    const deep = options.allowHuge ? undefined : this.tfjsLayersPastLimit(c, spec, shape);
+    if (deep !== undefined)
+      return { ok: false, code: "EFF3001", why: describeSizeProblems([{ measure: "tfjsLayers", ...deep }]) };
     if (options.learnable !== false && totals.params.trainable === 0)
       return { ok: false, code: "EFF4002", why: "no trainable parameter" };
     return { ok: true, shape, totals };
+  }
+
+  /** The generated model's layers when past SIZE_LIMITS.tfjsLayers, lowering only a network with blocks enough to be (as compile's check does). */
+  private tfjsLayersPastLimit(c: Coefficients, spec: Spec, shape: ScaledShape) {
+    if (!mayBeTooDeep(shape.layers.reduce((n, l) => n + l, 0))) return undefined;
+    const { compiled } = this.build(hypotheticalVariant(spec, "hypothetical", c), { allowHuge: true, spec });
+    const layers = compiled?.ir.layers.length ?? 0;
+    return layers > SIZE_LIMITS.tfjsLayers
+      ? { value: withCommas(layers), limit: withCommas(SIZE_LIMITS.tfjsLayers) }
+      : undefined;
   }
 
   /** Totals from the layer IR, for specs whose operators have no closed form yet (closedFormCovers). */

@@ -28,10 +28,19 @@ export interface ScaledNetwork {
 /**
  * Sizes past which a variant is refused unless the user insists (`--allow-huge`): past
  * them a model takes minutes to lower and gigabytes to build, which is never what a typo
- * in φ meant. Parameters and MACs are checked after costing (src/cost).
+ * in φ meant. Parameters, MACs and TensorFlow.js layers are checked after lowering or
+ * costing (src/compile.ts costLimits).
+ *
+ * `tfjsLayers`, the layers of the generated model: tfjs-layers builds a model's graph by a
+ * recursion per layer (Container's buildMapOfGraph, @tensorflow/tfjs-layers 4.22), and
+ * `buildModel()` of a chain of MBConv6 blocks overflowed Node 20's stack at 6,964 and
+ * 9,988 layers and built at 5,717 (in 18 s: that builder is quadratic in layers), measured
+ * 2026-12-01 with the modules `effnet compile` wrote for them. The deepest shipped
+ * variant has 1,068 (EfficientNet B8phi); a ResNet-1202 would have about 4,200.
  */
 export const SIZE_LIMITS = {
   layers: 2_000,
+  tfjsLayers: 5_000,
   resolution: 4_096,
   channels: 65_536,
   params: 1e9,
