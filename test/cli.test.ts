@@ -112,4 +112,15 @@ describe("effnet CLI", () => {
     expect(bad.stderr).toContain("error[EFF1003]");
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("stops quietly when its reader closes the pipe early (`| head`)", () => {
+    // The shell's `head -c 1` reads one byte and exits; effnet's next write meets EPIPE.
+    const piped = spawnSync(
+      "sh",
+      ["-c", `"${process.execPath}" bin/effnet.js audit specs/efficientnet.effnet --json | head -c 1`],
+      { encoding: "utf8" },
+    );
+    expect(piped.stdout).toBe("{");
+    expect(piped.stderr).toBe("");
+  });
 });
