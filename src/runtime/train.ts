@@ -335,7 +335,14 @@ export async function trainModel(
     const warmupSteps = Math.round((options.warmupEpochs ?? 0) * steps);
     const preciseImages = Math.min(options.preciseBatchNormImages ?? 256, dataset.count);
     const preciseIndices = shuffledIndices(dataset.count, seededRandom(streamSeed(seed, 0))).slice(0, preciseImages);
-    const precise = () => recomputeBatchNormStatistics(model, dataset, preciseIndices, batchSize);
+    // Whether the moving statistics are precise BN's for the weights as they are (no step since): a second
+    // recomputation would measure the same weights on the same images with the same masks, so it is skipped.
+    let preciseIsCurrent = false;
+    const precise = () => {
+      if (preciseIsCurrent) return;
+      recomputeBatchNormStatistics(model, dataset, preciseIndices, batchSize);
+      preciseIsCurrent = true;
+    };
     const size = dataset.height;
     if (resume && resume.totalSteps !== resume.epochsDone * steps)
       throw new RuntimeUserError(
@@ -388,6 +395,7 @@ export async function trainModel(
         const result = workers
           ? await parallelStep(workers, replica, optimizer, dataset, indices, augment, dropouts)
           : trainStep(replica, optimizer, dataset, indices, augment);
+        preciseIsCurrent = false;
         const ms = performance.now() - stepStart;
         epochMs += ms;
         stepSeconds += ms / 1000;

@@ -394,7 +394,7 @@ export const trainCommand: CommandDef = {
     "head-learning-rate": "freeze",
   },
   examples: [
-    "effnet train specs/efficientnet.effnet --variant B0 --synthetic --resolution 48 --images 6000 --validation 0.2 --epochs 2 --batch-size 32 --lr 0.006 --warmup 0.3 --dropout 0 --drop-connect 0 --zero-head --out models/b0-shapes",
+    "effnet train specs/efficientnet.effnet --variant B0 --synthetic --resolution 48 --images 4500 --validation 0.2 --epochs 2 --batch-size 32 --lr 0.006 --warmup 0.3 --dropout 0 --drop-connect 0 --zero-head --out models/b0-shapes",
     "effnet train specs/efficientnet.effnet --variant B0 --resume models/b0-shapes --epochs 3",
     "effnet train specs/efficientnet.effnet --variant B0 --data photos/ --optimizer rmsprop --lr 0.016 --lr-schedule exponential:0.97/2.4",
     "effnet train specs/efficientnet.effnet --variant B0 --synthetic --weights models/b0-imagenet --freeze features --freeze-epochs 2 --out models/b0-tuned",

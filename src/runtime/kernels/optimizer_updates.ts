@@ -40,8 +40,12 @@ export function slot(slots: Slot[], i: number, value: Variable, suffix: string):
   return slots[i].variable;
 }
 
-/** Whether this variable's update goes through the one-kernel update (small, and the backend has the kernel). */
-export const fusedFor = (value: Variable, fused: boolean): boolean => fused && value.size <= FUSED_UPDATE_MAX_SIZE;
+/**
+ * Whether this variable's update goes through the one-kernel update: the backend has the kernel,
+ * and the variable is small or the kernel is a SIMD loop (`anySize`, update_kernels.ts hasSimdUpdateKernel).
+ */
+export const fusedFor = (value: Variable, fused: boolean, anySize = false): boolean =>
+  fused && (anySize || value.size <= FUSED_UPDATE_MAX_SIZE);
 
 type ApplyGradients = (this: never, variableGradients: VariableGradients) => void;
 

@@ -64,7 +64,42 @@ export interface SimdLoops {
   sigmoid(x: number, out: number, count: number): void;
   /** out[i] = x[i]·σ(x[i]) for i < count (a multiple of 4); see the header. `out` may be `x`. */
   swish(x: number, out: number, count: number): void;
+  /** Adam's update of `count` values (a multiple of 4), pointers in ADAM_POINTERS order; see adamLoop. */
+  adam(pointers: AdamPointers, count: number, constants: AdamConstants): void;
 }
+
+/** Byte offsets of the buffers Adam's loop reads (w, g, m, v) and writes (the three outputs). */
+export interface AdamPointers {
+  readonly variable: number;
+  readonly gradient: number;
+  readonly firstMoment: number;
+  readonly secondMoment: number;
+  readonly newVariable: number;
+  readonly newFirstMoment: number;
+  readonly newSecondMoment: number;
+}
+
+/** The float32 scalars of Adam's update (update_kernels.ts ADAM_UPDATE's attributes), in the loop's parameter order. */
+export const ADAM_CONSTANTS = [
+  "beta1",
+  "oneMinusBeta1",
+  "beta2",
+  "oneMinusBeta2",
+  "oneMinusAccBeta1",
+  "oneMinusAccBeta2",
+  "epsilon",
+  "minusLearningRate",
+] as const;
+export type AdamConstants = Readonly<Record<(typeof ADAM_CONSTANTS)[number], number>>;
+const ADAM_POINTERS = [
+  "variable",
+  "gradient",
+  "firstMoment",
+  "secondMoment",
+  "newVariable",
+  "newFirstMoment",
+  "newSecondMoment",
+] as const satisfies readonly (keyof AdamPointers)[];
 
 /** Geometry of an NHWC depthwise convolution with channel multiplier 1. */
 export interface DepthwiseShape {
@@ -113,11 +148,14 @@ const simd = {
   f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
+  f32x4Sqrt: 0xe3,
+  f32x4Splat: 0x13,
   f32x4Pmin: 0xea,
   f32x4Pmax: 0xeb,
 } as const;
 const VOID_BLOCK = 0x40;
 const I32 = 0x7f;
+const F32 = 0x7d;
 const V128 = 0x7b;
 
 /** Unsigned LEB128. */
@@ -398,22 +436,98 @@ function elementwiseLoop(numerator: "one" | "x"): number[] {
   );
 }
 
-/** The module's functions: name, number of i32 parameters, and body. */
-const FUNCTIONS: { name: keyof SimdLoops; params: number; body: () => number[] }[] = [
-  { name: "depthwiseFilterGradient", params: PARAMS.length, body: () => depthwiseLoop(true) },
-  { name: "depthwiseInputGradient", params: PARAMS.length, body: () => depthwiseLoop(false) },
-  { name: "sigmoid", params: ELEMENTWISE_PARAMS.length, body: () => elementwiseLoop("one") },
-  { name: "swish", params: ELEMENTWISE_PARAMS.length, body: () => elementwiseLoop("x") },
+const ADAM_I32_PARAMS = [...ADAM_POINTERS, "count"] as const;
+const ADAM_I32_LOCALS = ["end"] as const;
+const ADAM_V128_LOCALS = ["vg", "vm", "vv", ...ADAM_CONSTANTS.map((c) => `${c}4`)];
+
+/**
+ * Adam's update (update_kernels.ts ADAM_UPDATE, tfjs-core 4.22's AdamOptimizer in its order),
+ * four lanes at a time, for i < count:
+ *   m' = m·β₁ + g·(1 − β₁);  v' = v·β₂ + (g·g)·(1 − β₂)
+ *   w' = ((m'/(1 − β₁ᵗ)) / (√(v'/(1 − β₂ᵗ)) + ε))·(−lr) + w
+ * Each f32x4 add, sub, mul, div and sqrt is IEEE 754's correctly rounded float32 operation
+ * (WebAssembly core spec 2.0, 4.3.3), as tfjs-backend-wasm's ops (XNNPACK) and ADAM_UPDATE's
+ * Math.fround loop compute each one, so the result is theirs bit for bit. The scalars come as
+ * f32 parameters, splatted once before the loop.
+ */
+function adamLoop(): number[] {
+  const e = new Emitter([...ADAM_I32_PARAMS, ...ADAM_CONSTANTS, ...ADAM_I32_LOCALS, ...ADAM_V128_LOCALS]);
+  const memarg = [4 /* align 2^4 (a hint) */, 0 /* offset */];
+  const f32x4 = (...opcodes: number[]) => {
+    for (const opcode of opcodes) e.simd(opcode);
+  };
+  const load = (pointer: string) => e.get(pointer).simd(simd.v128Load, ...memarg);
+  for (const c of ADAM_CONSTANTS) e.get(c).simd(simd.f32x4Splat).set(`${c}4`);
+  // end = variable + count·4; nothing to do when count is 0
+  e.get("variable").get("count").const(2).raw(op.i32Shl, op.i32Add).set("end");
+  e.raw(op.block, VOID_BLOCK);
+  e.get("variable").get("end").raw(op.i32LtU, 0x45 /* i32.eqz */, op.brIf, 0);
+  e.raw(op.loop, VOID_BLOCK);
+  load("gradient").set("vg");
+  // m' = m·β₁ + g·(1 − β₁), stored
+  load("firstMoment").get("beta14");
+  f32x4(simd.f32x4Mul);
+  e.get("vg").get("oneMinusBeta14");
+  f32x4(simd.f32x4Mul, simd.f32x4Add);
+  e.set("vm");
+  e.get("newFirstMoment")
+    .get("vm")
+    .simd(simd.v128Store, ...memarg);
+  // v' = v·β₂ + (g·g)·(1 − β₂), stored
+  load("secondMoment").get("beta24");
+  f32x4(simd.f32x4Mul);
+  e.get("vg").get("vg");
+  f32x4(simd.f32x4Mul);
+  e.get("oneMinusBeta24");
+  f32x4(simd.f32x4Mul, simd.f32x4Add);
+  e.set("vv");
+  e.get("newSecondMoment")
+    .get("vv")
+    .simd(simd.v128Store, ...memarg);
+  // w' = ((m'/(1 − β₁ᵗ)) / (√(v'/(1 − β₂ᵗ)) + ε))·(−lr) + w
+  e.get("newVariable");
+  e.get("vm").get("oneMinusAccBeta14");
+  f32x4(simd.f32x4Div);
+  e.get("vv").get("oneMinusAccBeta24");
+  f32x4(simd.f32x4Div, simd.f32x4Sqrt);
+  e.get("epsilon4");
+  f32x4(simd.f32x4Add, simd.f32x4Div);
+  e.get("minusLearningRate4");
+  f32x4(simd.f32x4Mul);
+  load("variable");
+  f32x4(simd.f32x4Add);
+  e.simd(simd.v128Store, ...memarg);
+  for (const p of ADAM_POINTERS) e.get(p).const(16).raw(op.i32Add).set(p);
+  e.get("variable").get("end").raw(op.i32LtU, op.brIf, 0);
+  e.raw(op.end, op.end, op.end);
+  return functionBody(
+    [
+      [ADAM_I32_LOCALS.length, I32],
+      [ADAM_V128_LOCALS.length, V128],
+    ],
+    e.code,
+  );
+}
+
+/** The module's functions: name, parameter types, and body. */
+const FUNCTIONS: { name: keyof SimdLoops; params: readonly number[]; body: () => number[] }[] = [
+  { name: "depthwiseFilterGradient", params: PARAMS.map(() => I32), body: () => depthwiseLoop(true) },
+  { name: "depthwiseInputGradient", params: PARAMS.map(() => I32), body: () => depthwiseLoop(false) },
+  { name: "sigmoid", params: ELEMENTWISE_PARAMS.map(() => I32), body: () => elementwiseLoop("one") },
+  { name: "swish", params: ELEMENTWISE_PARAMS.map(() => I32), body: () => elementwiseLoop("x") },
+  {
+    name: "adam",
+    params: [...ADAM_I32_PARAMS.map(() => I32), ...ADAM_CONSTANTS.map(() => F32)],
+    body: adamLoop,
+  },
 ];
 
 /** The module: imports env.memory, exports the loops of FUNCTIONS. */
 export function assembleSimdModule(): Uint8Array {
-  const arities = [...new Set(FUNCTIONS.map((f) => f.params))];
-  const functionType = (params: number) => [
-    0x60,
-    ...vector(Array.from({ length: params }, () => [I32])),
-    ...vector([]),
-  ];
+  const signature = (params: readonly number[]) => params.join(",");
+  const types = [...new Map(FUNCTIONS.map((f) => [signature(f.params), f.params])).values()];
+  const typeIndex = (params: readonly number[]) => types.findIndex((t) => signature(t) === signature(params));
+  const functionType = (params: readonly number[]) => [0x60, ...vector(params.map((type) => [type])), ...vector([])];
   const bytes = [
     0x00,
     0x61,
@@ -423,9 +537,9 @@ export function assembleSimdModule(): Uint8Array {
     0x00,
     0x00,
     0x00, // "\0asm", version 1
-    ...section(1, vector(arities.map(functionType))),
+    ...section(1, vector(types.map(functionType))),
     ...section(2, vector([[...name("env"), ...name("memory"), 0x02 /* memory */, 0x00 /* min only */, 0x00]])),
-    ...section(3, vector(FUNCTIONS.map((f) => uleb(arities.indexOf(f.params))))),
+    ...section(3, vector(FUNCTIONS.map((f) => uleb(typeIndex(f.params))))),
     ...section(7, vector(FUNCTIONS.map((f, i) => [...name(f.name), 0x00 /* func */, ...uleb(i)]))),
     ...section(10, vector(FUNCTIONS.map((f) => f.body()))),
   ];
@@ -454,7 +568,7 @@ export function simdLoopsFor(memory: WasmMemory | undefined): SimdLoops | undefi
     if (webAssembly.validate(bytes)) {
       const instance = new webAssembly.Instance(new webAssembly.Module(bytes), { env: { memory } });
       type Loop = (...args: number[]) => void;
-      const { depthwiseFilterGradient, depthwiseInputGradient, sigmoid, swish } = instance.exports as Record<
+      const { depthwiseFilterGradient, depthwiseInputGradient, sigmoid, swish, adam } = instance.exports as Record<
         string,
         Loop
       >;
@@ -477,6 +591,8 @@ export function simdLoopsFor(memory: WasmMemory | undefined): SimdLoops | undefi
         depthwiseInputGradient: (filter, dy, dx, s) => depthwiseInputGradient(filter, dy, dx, ...args(s)),
         sigmoid: (x, out, count) => sigmoid(x, out, count),
         swish: (x, out, count) => swish(x, out, count),
+        adam: (pointers, count, constants) =>
+          adam(...ADAM_POINTERS.map((p) => pointers[p]), count, ...ADAM_CONSTANTS.map((c) => constants[c])),
       };
     }
     instances.set(memory, loops);

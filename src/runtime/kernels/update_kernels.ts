@@ -23,11 +23,14 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { DataId, DataType, KernelFunc, NamedAttrMap, Tensor, TensorInfo } from "@tensorflow/tfjs";
+import { simdLoopsFor, type AdamConstants, type SimdLoops, type WasmMemory } from "./simd_loops.ts";
 
 /** What a loop reads and writes: the inputs' values, then fresh outputs of the same size. */
 export type UpdateLoop = (inputs: Float32Array[], outputs: Float32Array[], attrs: NamedAttrMap) => void;
 
 interface WasmBackend {
+  wasm: { asm?: { memory?: WasmMemory } };
+  dataIdMap: { get(dataId: DataId): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array;
 }
@@ -42,6 +45,12 @@ export interface UpdateKernel {
   readonly inputNames: readonly string[];
   readonly outputs: number;
   readonly loop: UpdateLoop;
+  /**
+   * The same update as a WebAssembly SIMD loop on tfjs-backend-wasm's heap (simd_loops.ts), for
+   * `count` values (a multiple of 4) at the inputs' and outputs' byte offsets, bit-identical to
+   * `loop`. Where there is one, the wasm kernel is faster than tfjs's ops at any size.
+   */
+  readonly simd?: (loops: SimdLoops, inputs: number[], outputs: number[], count: number, attrs: NamedAttrMap) => void;
 }
 
 function checkInputs(kernel: UpdateKernel, inputs: Record<string, TensorInfo>): TensorInfo[] {
@@ -61,9 +70,18 @@ export function wasmUpdateKernel(kernel: UpdateKernel): KernelFunc {
     const infos = checkInputs(kernel, args.inputs);
     const shape = infos[0].shape;
     const outputs = Array.from({ length: kernel.outputs }, () => args.backend.makeOutput(shape, "float32"));
-    // Views taken after makeOutput: allocating may grow (and detach) the heap.
-    const view = (info: TensorInfo) => args.backend.typedArrayFromHeap(info);
-    kernel.loop(infos.map(view), outputs.map(view), args.attrs);
+    const size = tf.util.sizeFromShape(shape);
+    const loops = kernel.simd && simdLoopsFor(args.backend.wasm.asm?.memory);
+    const vectorised = loops ? size - (size % 4) : 0;
+    if (loops && vectorised > 0) {
+      const offset = (info: TensorInfo) => args.backend.dataIdMap.get(info.dataId).memoryOffset;
+      kernel.simd!(loops, infos.map(offset), outputs.map(offset), vectorised, args.attrs);
+    }
+    // The rest (all of it without SIMD) in JavaScript; views taken after makeOutput: allocating may grow (and detach) the heap.
+    if (vectorised < size) {
+      const view = (info: TensorInfo) => args.backend.typedArrayFromHeap(info).subarray(vectorised);
+      kernel.loop(infos.map(view), outputs.map(view), args.attrs);
+    }
     return outputs;
   }) as unknown as KernelFunc;
 }
@@ -86,6 +104,15 @@ export function cpuUpdateKernel(kernel: UpdateKernel): KernelFunc {
 /** Whether the active backend has `kernel` (effnet registers it for wasm and cpu). */
 export function hasUpdateKernel(kernel: UpdateKernel): boolean {
   return tf.getKernel(kernel.kernelName, tf.getBackend()) !== undefined;
+}
+
+/**
+ * Whether the active backend runs `kernel` as its SIMD loop (tfjs-backend-wasm with WebAssembly
+ * SIMD, for a kernel that has one): then it pays at every size, not only for small variables.
+ */
+export function hasSimdUpdateKernel(kernel: UpdateKernel): boolean {
+  if (!kernel.simd || tf.getBackend() !== "wasm" || !hasUpdateKernel(kernel)) return false;
+  return simdLoopsFor((tf.backend() as unknown as WasmBackend).wasm.asm?.memory) !== undefined;
 }
 
 /** Runs `kernel` on the tensors, in `inputNames` order; returns its outputs. */
@@ -125,6 +152,18 @@ export const ADAM_UPDATE: UpdateKernel = {
       wOut[i] = step + w[i]; // the store rounds to float32
     }
   },
+  simd: (
+    loops,
+    [variable, gradient, firstMoment, secondMoment],
+    [newVariable, newFirstMoment, newSecondMoment],
+    count,
+    attrs,
+  ) =>
+    loops.adam(
+      { variable, gradient, firstMoment, secondMoment, newVariable, newFirstMoment, newSecondMoment },
+      count,
+      attrs as unknown as AdamConstants,
+    ),
 };
 
 /**
