@@ -74,9 +74,16 @@ const MIRRORS = [
   { spec: "specs/efficientnetb8l2.effnet", variant: "B8", model: "efficientnet_b8_tf" },
   { spec: "specs/efficientnetb8l2.effnet", variant: "L2", model: "efficientnet_l2_tf" },
   // Tan & Le 2019, Table 3's rows: d = 4, w = 2, r = 2 alone, and compound.
-  ...(["D4", "W2", "R2", "T3_compound"] as const).flatMap((variant) => [
-    { spec: "specs/mobilenetv2.effnet", variant, model: `mobilenet_v2_t3_${variant.toLowerCase()}` },
-    { spec: "specs/resnet50.effnet", variant, model: `resnet50_t3_${variant.toLowerCase()}` },
+  ...(
+    [
+      ["D4", "t3_d4"],
+      ["W2", "t3_w2"],
+      ["R2", "t3_r2"],
+      ["T3_compound", "t3_compound"],
+    ] as const
+  ).flatMap(([variant, row]) => [
+    { spec: "specs/mobilenetv2.effnet", variant, model: `mobilenet_v2_${row}` },
+    { spec: "specs/resnet50.effnet", variant, model: `resnet50_${row}` },
   ]),
   ...(["400MF", "800MF", "1_6GF", "3_2GF", "8GF", "16GF", "32GF"] as const).map((size) => ({
     spec: "specs/regnetx.effnet",
