@@ -19,11 +19,13 @@ const work = mkdtempSync(join(tmpdir(), "effnet-kill-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const SPECS = { tiny: "test/report/golden/tiny.effnet", mobilenetv2: "specs/mobilenetv2.effnet" };
+/** MobileNetV2's rows of Tan & Le's Table 3: left out of the copies, so that the write stays seven modules (three of tiny's, MobileNetV2's four widths). */
+const TABLE3_ROWS = /^\s*\| (D4|W2|R2|T3_compound) .*\n/gm;
 /** The old specs and the new: every module changes (each one's class count is in it). */
 function writeSpecs(dir: string, version: "old" | "new"): string[] {
   mkdirSync(dir, { recursive: true });
   return Object.entries(SPECS).map(([name, path]) => {
-    const text = readFileSync(path, "utf8");
+    const text = readFileSync(path, "utf8").replace(TABLE3_ROWS, "");
     const spec = join(dir, `${name}.effnet`);
     writeFileSync(spec, version === "old" ? text : text.replace(/^(\s*classes )(\d+)/m, "$1 7"));
     return spec;

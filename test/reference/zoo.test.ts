@@ -9,6 +9,10 @@ import { irWeights, referenceNames } from "../../src/weights/naming.ts";
  * multiply-adds counted the standard way (Conv: kh·kw·(cin/groups)·cout·Hout·Wout;
  * Linear: in·out) at the reference's resolution (224×224; EfficientNetV2-S 384×384, -M and -L 480×480), computed from torchvision 0.14 with weights=None by
  * scripts/reference/torchvision_figures.py, whose output is checked in beside this test.
+ * Also networks torchvision's classes build with other arguments: EfficientNet-B8 and -L2 of
+ * TF's params table (its EfficientNet class at their width and depth, 672 and 800 px), and
+ * Table 3's scaled MobileNetV2 and ResNet-50 (Tan & Le 2019; the compound rows' coefficients
+ * are the specs' stated assumption, so these hold the networks, not the paper's rounding).
  * Exact equality: a count either follows the reference's rules or it does not.
  */
 const REFERENCE = JSON.parse(readFileSync(new URL("torchvision_figures.json", import.meta.url), "utf8")) as {
@@ -67,6 +71,20 @@ const MIRRORS = [
   { spec: "specs/mobilenetv2.effnet", variant: "W075", model: "mobilenet_v2_w0.75" },
   { spec: "specs/mobilenetv2.effnet", variant: "V2", model: "mobilenet_v2" },
   { spec: "specs/mobilenetv2.effnet", variant: "W140", model: "mobilenet_v2_w1.4" },
+  { spec: "specs/efficientnetb8l2.effnet", variant: "B8", model: "efficientnet_b8_tf" },
+  { spec: "specs/efficientnetb8l2.effnet", variant: "L2", model: "efficientnet_l2_tf" },
+  // Tan & Le 2019, Table 3's rows: d = 4, w = 2, r = 2 alone, and compound.
+  ...(
+    [
+      ["D4", "t3_d4"],
+      ["W2", "t3_w2"],
+      ["R2", "t3_r2"],
+      ["T3_compound", "t3_compound"],
+    ] as const
+  ).flatMap(([variant, row]) => [
+    { spec: "specs/mobilenetv2.effnet", variant, model: `mobilenet_v2_${row}` },
+    { spec: "specs/resnet50.effnet", variant, model: `resnet50_${row}` },
+  ]),
   ...(["400MF", "800MF", "1_6GF", "3_2GF", "8GF", "16GF", "32GF"] as const).map((size) => ({
     spec: "specs/regnetx.effnet",
     variant: `X${size}`,
@@ -82,6 +100,18 @@ const MIRRORS = [
 describe("shipped specs against torchvision's models", () => {
   it.each(MIRRORS)("$spec $variant = torchvision $model", ({ spec, variant, model }) => {
     expect(shippedFigures(spec, variant)).toEqual(referenceFigures(REFERENCE.models[model]));
+  });
+});
+
+// TF's B8 and L2 have no torchvision weights; timm's ports of TF's do, and its ImageNet results
+// tables publish their parameter counts (tf_efficientnet_b8 87.4M, tf_efficientnet_l2 480.3M).
+// torchvision's network at their width and depth has them to the printed digits (0.1 M).
+describe("TF's EfficientNet-B8 and -L2 against timm's published parameter counts", () => {
+  it.each([
+    { model: "efficientnet_b8_tf", params: 87.4 },
+    { model: "efficientnet_l2_tf", params: 480.3 },
+  ])("torchvision's $model has $params M parameters", ({ model, params }) => {
+    expect(Math.round(REFERENCE.models[model].trainable / 1e5) / 10).toBe(params);
   });
 });
 
