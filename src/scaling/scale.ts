@@ -35,8 +35,8 @@ export interface ScaledNetwork {
  * recursion per layer (Container's buildMapOfGraph, @tensorflow/tfjs-layers 4.22), and
  * `buildModel()` of chains of MBConv6 blocks overflowed Node 20's stack at 6,730, 6,964
  * and 9,988 layers and built at 5,612 and 5,717, measured 2026-12-01 on the modules
- * `effnet compile --allow-huge` wrote for them. The deepest shipped variant has 1,068
- * (EfficientNet B8phi); a ResNet-1202 would have about 4,200.
+ * `effnet compile --allow-huge` wrote for them. The deepest shipped variant has 1,305
+ * (EfficientNet-L2); a ResNet-1202 would have about 4,200.
  */
 export const SIZE_LIMITS = {
   layers: 2_000,
