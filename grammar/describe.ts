@@ -4,7 +4,7 @@ import { OPERATORS, MODIFIERS, ACTIVATIONS } from "../src/operators/table.ts";
 import { ACTIVATION_TABLE, activationLayer } from "../src/vocabulary/activations.ts";
 import { ROUNDING_RULES } from "../src/vocabulary/rounding.ts";
 import { NETWORK_SETTINGS, VARIANT_COLUMNS } from "../src/semantics/check.ts";
-import { CONVENTIONS, PADDING_RULES, PREPROCESSING } from "../src/vocabulary/conventions.ts";
+import { CONVENTIONS, PADDING_RULES, PREPROCESSING, WINDOW_PADDINGS } from "../src/vocabulary/conventions.ts";
 import { OVERRIDE_COLUMNS } from "../src/semantics/overrides.ts";
 import { SCALING_VOCABULARY } from "../src/semantics/scaling.ts";
 import { paramColumnsOf, STAGE_COLUMNS } from "../src/semantics/stages.ts";
@@ -156,6 +156,26 @@ function vocabularyDoc(): string {
         c.classifierActivation === "linear" ? "logits (linear)" : c.classifierActivation,
         c.source,
       ]),
+    ),
+    "",
+    "## Padding rules (`padding NAME`)",
+    "",
+    "How a rule pads a strided window of each kind (stride-1 windows are `same`, symmetric for odd kernels); a max pool whose padding is correct_pad stays tfjs's `same`, which pads with −∞ as TensorFlow does.",
+    "",
+    table(
+      ["Rule", "Convolutions", "Depthwise convolutions", "Max pools", "What it is"],
+      Object.entries(PADDING_RULES).map(([name, r]) => [
+        `\`${name}\``,
+        r.windows.conv,
+        r.windows.depthwise,
+        r.windows.pool,
+        r.summary,
+      ]),
+    ),
+    "",
+    table(
+      ["Window padding", "Pads"],
+      Object.entries(WINDOW_PADDINGS).map(([name, w]) => [name, w.summary]),
     ),
     "",
     "## Stage table columns",

@@ -114,6 +114,7 @@ describe("weights are named as torchvision's state dict", () => {
 type KerasFigures = { alpha: number; resolution: number; trainable: number; nonTrainable: number; macs: number };
 const KERAS_MOBILENET = JSON.parse(readFileSync(new URL("keras_mobilenet_figures.json", import.meta.url), "utf8")) as {
   models: Record<string, KerasFigures>;
+  oddResolutions: Record<string, KerasFigures>;
   table3Compound: KerasFigures & { depth: number };
 };
 const MOBILENET_V1 = Object.entries(KERAS_MOBILENET.models).map(([model, r]) => ({
@@ -148,6 +149,44 @@ describe("specs/mobilenetv1.effnet against Keras's MobileNet", () => {
     expect(shippedFigures("specs/mobilenetv1.effnet", "T3_compound")).toEqual(
       referenceFigures({ ...reference, bnStatistics: reference.nonTrainable }),
     );
+  });
+
+  // Keras builds MobileNet at any size; on odd ones its strided depthwise blocks' fixed
+  // ((0, 1), (0, 1)) padding is not the stem's `same` (`padding keras_mobilenet`). Keras has no
+  // weights there, so the spec ships no such variant: these are the spec's own rows at those sizes.
+  const ODD = Object.entries(KERAS_MOBILENET.oddResolutions).map(([model, r]) => ({
+    variant: `V1_${r.alpha === 1 ? "1.0" : r.alpha}_${r.resolution}`,
+    model,
+    reference: r,
+  }));
+  it.each(ODD)("$variant (odd size) = Keras $model", ({ variant, reference }) => {
+    const path = "specs/mobilenetv1.effnet";
+    const text = readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+    const row = `    | ${variant} | ${reference.alpha} | 1.0 | ${reference.resolution} | - | - |\n`;
+    const withRow = text.replace(/^(\s*\| T3_compound .*\n)/m, `$1${row}`);
+    expect(withRow).not.toBe(text);
+    const compilation = compile({ path, text: withRow }, { variants: [variant] });
+    expect(compilation.diagnostics).toEqual([]);
+    const { cost, ir } = compilation.variants[0];
+    expect({
+      inputSize: ir.inputShape.slice(0, 2),
+      trainable: cost.params.trainable,
+      bnStatistics: cost.params.nonTrainable,
+      macs: cost.macs,
+    }).toEqual(referenceFigures({ ...reference, bnStatistics: reference.nonTrainable }));
+  });
+  it("pads its strided depthwise convs as Keras's blocks and its stem as `same`, which differ on odd sizes only", () => {
+    // Under the keras convention's correct_pad everywhere, the odd sizes' counts would differ
+    // (the published 225 px count would be 644.6M, not Keras's 569.5M), the even ones not.
+    const path = "specs/mobilenetv1.effnet";
+    const text = readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+    const withRow = text.replace(/^(\s*\| T3_compound .*\n)/m, `$1    | V1_1.0_225 | 1.0 | 1.0 | 225 | - | - |\n`);
+    const macs = (spec: string, variant: string) =>
+      compile({ path, text: spec }, { variants: [variant] }).variants[0].cost.macs;
+    const sameEverywhere = withRow.replace(/^\s*padding keras_mobilenet.*\n/m, "");
+    expect(sameEverywhere).not.toBe(withRow);
+    expect(macs(sameEverywhere, "V1_1.0_224")).toBe(KERAS_MOBILENET.models["mobilenet_1.00_224"].macs);
+    expect(macs(sameEverywhere, "V1_1.0_225")).not.toBe(KERAS_MOBILENET.oddResolutions["mobilenet_1.00_225"].macs);
   });
 
   // The rebuilt network against the published figures, to their printed digits: Howard et al.
