@@ -2,7 +2,7 @@ import { createSyntaxDiagramsCode, type ISerializedGast } from "chevrotain";
 import { DIAGNOSTICS } from "../src/diagnostics/codes.ts";
 import { OPERATORS, MODIFIERS, ACTIVATIONS } from "../src/operators/table.ts";
 import { ACTIVATION_TABLE, activationLayer } from "../src/vocabulary/activations.ts";
-import { ROUNDING_RULES } from "../src/vocabulary/rounding.ts";
+import { ROUNDING_PRESETS, ROUNDING_RULES } from "../src/vocabulary/rounding.ts";
 import { NETWORK_SETTINGS, VARIANT_COLUMNS } from "../src/semantics/check.ts";
 import { CONVENTIONS, PADDING_RULES, PREPROCESSING, WINDOW_PADDINGS } from "../src/vocabulary/conventions.ts";
 import { OVERRIDE_COLUMNS } from "../src/semantics/overrides.ts";
@@ -238,6 +238,15 @@ function vocabularyDoc(): string {
     table(
       ["Rule", "Written as"],
       Object.entries(ROUNDING_RULES).map(([k, r]) => [k, `\`${r.syntax}\``]),
+    ),
+    "",
+    "## Rounding presets (`rounding NAME`)",
+    "",
+    "Where the references round one number differently: the head's width and a hidden dense layer's (`& FC 1280 & FC`).",
+    "",
+    table(
+      ["Preset", "Source and rule"],
+      Object.entries(ROUNDING_PRESETS).map(([k, p]) => [`\`${k}\``, p.source]),
     ),
     "",
     "## Diagnostics",

@@ -27,7 +27,9 @@ MODELS = [
     "wide_resnet50_2",
     "resnext50_32x4d",
     "mobilenet_v3_large",
+    "mobilenet_v3_large_w0.75",
     "mobilenet_v3_small",
+    "mobilenet_v3_small_w0.75",
     "efficientnet_v2_s",
     "efficientnet_v2_m",
     "efficientnet_v2_l",
@@ -40,7 +42,12 @@ MODELS = [
     *(f"regnet_y_{size}" for size in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf", "128gf")),
 ]
 # Models built with arguments: NAME_wX is the builder NAME with width_mult=X.
-BUILDERS = {f"mobilenet_v2_w{w}": ("mobilenet_v2", {"width_mult": w}) for w in (0.5, 0.75, 1.4)}
+BUILDERS = {
+    **{f"mobilenet_v2_w{w}": ("mobilenet_v2", {"width_mult": w}) for w in (0.5, 0.75, 1.4)},
+    # mobilenetv3.py _mobilenet_v3_conf: every width, the expanded ones and the hidden classifier
+    # layer's last_channel = adjust_channels(1280 // reduce_divider) scale by width_mult.
+    **{f"mobilenet_v3_{size}_w0.75": (f"mobilenet_v3_{size}", {"width_mult": 0.75}) for size in ("large", "small")},
+}
 # Input side per model where it is not 224: the resolution of torchvision's eval transform
 # for the model's weights (EfficientNet_V2_S_Weights: crop_size=384; _M_ and _L_Weights: 480).
 RESOLUTIONS = {"efficientnet_v2_s": 384, "efficientnet_v2_m": 480, "efficientnet_v2_l": 480}
@@ -49,6 +56,7 @@ STATE_DICTS = [
     "resnet18",
     "resnext50_32x4d",
     "mobilenet_v3_large",
+    "mobilenet_v3_large_w0.75",
     "mobilenet_v3_small",
     "efficientnet_v2_s",
     "efficientnet_v2_m",

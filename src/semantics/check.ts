@@ -232,7 +232,7 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
     required: false,
     repeatable: false,
     syntax: "rounding keras",
-    summary: "the head's width rule alone (default: the convention's)",
+    summary: `the head's width rule and a hidden dense layer's alone: ${Object.keys(ROUNDING_PRESETS).join(", ")} (default: the convention's; src/vocabulary/rounding.ts)`,
     read: (e, a, d) => {
       const presets = Object.keys(ROUNDING_PRESETS);
       const name = a.expectName(`a rounding preset: ${presets.join(", ")}`, presets);

@@ -58,7 +58,9 @@ const MIRRORS = [
   { spec: "specs/wideresnet50.effnet", variant: "WR50", model: "wide_resnet50_2" },
   { spec: "specs/resnext50.effnet", variant: "X50", model: "resnext50_32x4d" },
   { spec: "specs/mobilenetv3.effnet", variant: "Large", model: "mobilenet_v3_large" },
+  { spec: "specs/mobilenetv3.effnet", variant: "Large_0.75", model: "mobilenet_v3_large_w0.75" },
   { spec: "specs/mobilenetv3small.effnet", variant: "Small", model: "mobilenet_v3_small" },
+  { spec: "specs/mobilenetv3small.effnet", variant: "Small_0.75", model: "mobilenet_v3_small_w0.75" },
   { spec: "specs/efficientnetv2.effnet", variant: "S", model: "efficientnet_v2_s" },
   { spec: "specs/efficientnetv2.effnet", variant: "M", model: "efficientnet_v2_m" },
   { spec: "specs/efficientnetv2.effnet", variant: "L", model: "efficientnet_v2_l" },
@@ -82,6 +84,37 @@ const MIRRORS = [
 describe("shipped specs against torchvision's models", () => {
   it.each(MIRRORS)("$spec $variant = torchvision $model", ({ spec, variant, model }) => {
     expect(shippedFigures(spec, variant)).toEqual(referenceFigures(REFERENCE.models[model]));
+  });
+});
+
+// The classifier's hidden dense layer under width scaling: torchvision's mobilenetv3.py scales
+// it (last_channel = adjust_channels(1280), the torchvision preset's rule: its stateDict's
+// classifier.0 is checked above); Keras's mobilenet_v3.py keeps 1280 unless alpha > 1 (the
+// mobilenet preset's max(1, w), as for MobileNetV2's head). Each preset's rule is its entry.
+describe("a hidden dense layer scales by the rounding preset's rule", () => {
+  const path = "specs/mobilenetv3.effnet";
+  const text = readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+  const hiddenUnits = (spec: string, variant: string) => {
+    const compilation = compile({ path, text: spec }, { variants: [variant] });
+    expect(compilation.diagnostics).toEqual([]);
+    const dense = compilation.variants[0].ir.layers.find((l) => l.name === "top_dense")!;
+    return dense.kind === "dense" ? dense.attrs.units : undefined;
+  };
+  const withRows = text.replace(
+    /^(\s*\| Large_0\.75 .*\n)/m,
+    "$1    | Large_1.25 | 1.25 | 1.0 | 224 | 0.2 | - | - |\n",
+  );
+  const keras = withRows.replace(/^(\s*convention torchvision.*\n)/m, "$1  rounding mobilenet\n");
+  it("torchvision: _make_divisible(1280 · w, 8) at every width", () => {
+    expect(withRows).not.toBe(text);
+    const tv = REFERENCE.models["mobilenet_v3_large_w0.75"].stateDict!;
+    expect(hiddenUnits(withRows, "Large_0.75")).toBe(tv["classifier.0.weight"][0]);
+    expect(hiddenUnits(withRows, "Large_1.25")).toBe(1600);
+  });
+  it("mobilenet (Keras's last_point_ch): 1280 below w = 1, scaled above", () => {
+    expect(keras).not.toBe(withRows);
+    expect(hiddenUnits(keras, "Large_0.75")).toBe(1280);
+    expect(hiddenUnits(keras, "Large_1.25")).toBe(1600);
   });
 });
 
