@@ -11,6 +11,7 @@ shared with the Keras and EfficientNet-lite rebuilds). For STATE_DICTS also ever
 state-dict tensor's name and shape.
 """
 import json
+import re
 import sys
 
 import torch
@@ -52,14 +53,23 @@ BUILDERS = {
 # for the model's weights (EfficientNet_V2_S_Weights: crop_size=384; _M_ and _L_Weights: 480).
 RESOLUTIONS = {"efficientnet_v2_s": 384, "efficientnet_v2_m": 480, "efficientnet_v2_l": 480}
 # Models whose state-dict names and shapes are listed too, for effnet's naming table (src/weights/naming.ts).
+# One per naming family and the ResNets of specs/resnet.effnet (their blocks run past `z`: R152's
+# 36 third-stage blocks are effnet's block3a … block3aj); the RegNets' names do not depend on size.
 STATE_DICTS = [
     "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
     "resnext50_32x4d",
+    "regnet_x_400mf",
+    "regnet_y_400mf",
     "mobilenet_v3_large",
     "mobilenet_v3_large_w0.75",
     "mobilenet_v3_small",
     "efficientnet_v2_s",
     "efficientnet_v2_m",
+    "efficientnet_v2_l",
     "mnasnet1_0",
 ]
 
@@ -83,5 +93,7 @@ if __name__ == "__main__":
         "source": f"torchvision {torchvision.__version__} (torch {torch.__version__}), weights=None, batch 1, 224x224 unless its resolution says otherwise",
         "models": {name: figures(name) for name in MODELS},
     }
-    json.dump(out, sys.stdout, indent=2, sort_keys=True)
-    sys.stdout.write("\n")
+    # A shape on one line ([24, 3, 3, 3]), so the file diffs by tensor and stays small.
+    text = json.dumps(out, indent=2, sort_keys=True)
+    text = re.sub(r"\[\s+([0-9,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+    sys.stdout.write(text + "\n")
