@@ -2,9 +2,9 @@ import { createSyntaxDiagramsCode, type ISerializedGast } from "chevrotain";
 import { DIAGNOSTICS } from "../src/diagnostics/codes.ts";
 import { OPERATORS, MODIFIERS, ACTIVATIONS } from "../src/operators/table.ts";
 import { ACTIVATION_TABLE, activationLayer } from "../src/vocabulary/activations.ts";
-import { ROUNDING_RULES } from "../src/vocabulary/rounding.ts";
+import { ROUNDING_PRESETS, ROUNDING_RULES } from "../src/vocabulary/rounding.ts";
 import { NETWORK_SETTINGS, VARIANT_COLUMNS } from "../src/semantics/check.ts";
-import { CONVENTIONS, PADDING_RULES, PREPROCESSING } from "../src/vocabulary/conventions.ts";
+import { CONVENTIONS, PADDING_RULES, PREPROCESSING, WINDOW_PADDINGS } from "../src/vocabulary/conventions.ts";
 import { OVERRIDE_COLUMNS } from "../src/semantics/overrides.ts";
 import { SCALING_VOCABULARY } from "../src/semantics/scaling.ts";
 import { paramColumnsOf, STAGE_COLUMNS } from "../src/semantics/stages.ts";
@@ -158,6 +158,33 @@ function vocabularyDoc(): string {
       ]),
     ),
     "",
+    "## Preprocessing (`preprocessing NAME`)",
+    "",
+    table(
+      ["Preprocessing", "What the model does to its [0, 255] pixels"],
+      Object.entries(PREPROCESSING).map(([name, p]) => [`\`${name}\``, p.summary]),
+    ),
+    "",
+    "## Padding rules (`padding NAME`)",
+    "",
+    "How a rule pads a strided window of each kind (stride-1 windows are `same`, symmetric for odd kernels); a max pool whose padding is correct_pad stays tfjs's `same`, which pads with −∞ as TensorFlow does.",
+    "",
+    table(
+      ["Rule", "Convolutions", "Depthwise convolutions", "Max pools", "What it is"],
+      Object.entries(PADDING_RULES).map(([name, r]) => [
+        `\`${name}\``,
+        r.windows.conv,
+        r.windows.depthwise,
+        r.windows.pool,
+        r.summary,
+      ]),
+    ),
+    "",
+    table(
+      ["Window padding", "Pads"],
+      Object.entries(WINDOW_PADDINGS).map(([name, w]) => [name, w.summary]),
+    ),
+    "",
     "## Stage table columns",
     "",
     table(
@@ -220,6 +247,15 @@ function vocabularyDoc(): string {
       Object.entries(ROUNDING_RULES).map(([k, r]) => [k, `\`${r.syntax}\``]),
     ),
     "",
+    "## Rounding presets (`rounding NAME`)",
+    "",
+    "Where the references round one number differently: the head's width and a hidden dense layer's (`& FC 1280 & FC`).",
+    "",
+    table(
+      ["Preset", "Source and rule"],
+      Object.entries(ROUNDING_PRESETS).map(([k, p]) => [`\`${k}\``, p.source]),
+    ),
+    "",
     "## Diagnostics",
     "",
     table(
@@ -231,17 +267,32 @@ function vocabularyDoc(): string {
 }
 
 /**
- * The operator table's names and modifiers as TextMate word patterns, from each entry's
- * `syntax` (`MBConv6, k3x3` → `MBConv\d+`, `k\d+x\d+`; `Pooling & FC` → `Pooling`, `FC`).
+ * The operator table's names and modifiers as TextMate word patterns, from the patterns the
+ * parser matches cells with (findOperator, MODIFIERS), so a word the parser accepts is one the
+ * editor highlights: `^mbconv(\d*)$` → `mbconv\d*` (plain `MBConv` too, MobileNetV3's rows),
+ * `^conv(\d+)x(\d+) & pooling & fc(?: (\d+) & fc)?$` → `conv\d+x\d+`, `pooling`, `fc`. Numbers
+ * alone are left to the numeric scope. The parser's patterns ignore case; so does the grammar.
  */
-function operatorWords(): string[] {
-  const words = [...OPERATORS.map((o) => o.syntax), ...MODIFIERS.map((m) => m.syntax.split(" ")[0])]
-    .flatMap((syntax) => syntax.split(/[,&\s]+/))
-    .filter((w) => w !== "")
-    .map((w) => w.replace(/\d+/g, "\\d+"));
-  // Longest first, so `FusedMBConv\d+` is tried before `MBConv\d+`.
+export function operatorWords(): string[] {
+  const words = [...OPERATORS, ...MODIFIERS]
+    .map((entry) => {
+      if (!entry.pattern.flags.includes("i")) throw new Error(`grammar: ${entry.pattern} is case-sensitive`);
+      return entry.pattern.source
+        .replace(/^\^|\$$/g, "")
+        .replace(/\((\\d[+*])\)/g, "$1") // (\d+) → \d+
+        .replace(/\(\?:|\)\?/g, " "); // an optional group's words are words too
+    })
+    .flatMap((source) => source.split(/[\s&]+/))
+    .filter((w) => w !== "" && !/^\\d[+*]$/.test(w));
+  for (const w of words)
+    if (!/^(?:[a-z]|\\d[+*])+$/.test(w))
+      throw new Error(`grammar: operator pattern word ${w} is not letters and digits`);
+  // Longest first, so `fusedmbconv\d+` is tried before `mbconv\d*`.
   return [...new Set(words)].sort((a, b) => b.length - a.length || a.localeCompare(b));
 }
+
+/** The TextMate pattern of operator words (Oniguruma: `(?i)` ignores case, as the parser does). */
+export const operatorPattern = () => `(?i)\\b(${operatorWords().join("|")})\\b`;
 
 function textMate() {
   return {
@@ -262,10 +313,7 @@ function textMate() {
           )
           .join("|")})\\b`,
       },
-      {
-        name: "support.function.operator.effnet",
-        match: `\\b(${operatorWords().join("|")})\\b`,
-      },
+      { name: "support.function.operator.effnet", match: operatorPattern() },
       { name: "support.constant.activation.effnet", match: `\\b(${ACTIVATIONS.join("|")})\\b` },
       { name: "constant.numeric.shape.effnet", match: "\\b\\d+(?:[x×]\\d+)+\\b" },
       { name: "constant.numeric.effnet", match: "[-+]?\\b\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?[KMGBT]?\\b" },

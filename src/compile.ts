@@ -1,5 +1,5 @@
 import { cost, type NetworkCost } from "./cost/cost.ts";
-import { checkBudgets, checkLearnable, checkSizeLimits } from "./cost/budgets.ts";
+import { checkBudgets, checkLearnable, checkPixels, checkSizeLimits } from "./cost/budgets.ts";
 import { closedFormCovers, networkTotals, type CostTotals } from "./cost/totals.ts";
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
 import type { SourceFile } from "./diagnostics/source.ts";
@@ -187,10 +187,11 @@ function variantDiagnostics(spec: Spec, variant: Variant, options: BuildOptions)
 export const MOST_LAYERS_PER_BLOCK = 24;
 export const mayBeTooDeep = (blocks: number) => (blocks + 2) * MOST_LAYERS_PER_BLOCK > SIZE_LIMITS.tfjsLayers;
 
-/** The limits that refuse a variant once its cost is known: size (EFF3001) and learnability (EFF4002). */
+/** The limits that refuse a variant once its cost is known: size (EFF3001), learnability (EFF4002), pixels (EFF3006). */
 const costLimits = (variant: Variant, totals: CostTotals, options: BuildOptions, tfjsLayers?: number): Diagnostic[] => [
   ...(options.allowHuge ? [] : checkSizeLimits(variant, totals, tfjsLayers)),
   ...checkLearnable(variant, totals),
+  ...checkPixels(variant, totals),
 ];
 
 function selectVariants(spec: Spec, names: readonly string[] | undefined, diagnostics: Diagnostic[]): Variant[] {

@@ -96,6 +96,22 @@ export const CASES: readonly EquivalenceCase[] = [
     seed: 11,
   },
   {
+    name: "regnet_x_400mf",
+    spec: "specs/regnetx.effnet",
+    variant: "X400MF",
+    torchvision: "regnet_x_400mf",
+    resolution: 64,
+    seed: 12,
+  },
+  {
+    name: "regnet_y_400mf",
+    spec: "specs/regnety.effnet",
+    variant: "Y400MF",
+    torchvision: "regnet_y_400mf",
+    resolution: 64,
+    seed: 13,
+  },
+  {
     name: "efficientnet_b0_keras",
     spec: "specs/efficientnet.effnet",
     variant: "B0",

@@ -20,7 +20,8 @@ Keras's rules, as its source writes them:
   (non-trainable, which Keras's count_params() includes).
 
 For every alpha (0.25, 0.5, 0.75, 1.0) and resolution (128, 160, 192, 224) that Keras has
-weights for: trainable parameters, non-trainable ones (BN moving statistics) and
+weights for, and at odd resolutions (ODD_RESOLUTIONS: Keras builds any size from 32 px up,
+and there its fixed ((0, 1), (0, 1)) padding differs from the stem's `same`): trainable parameters, non-trainable ones (BN moving statistics) and
 multiply-adds counted the standard way with forward hooks (Conv2d: kh*kw*(cin/groups)*cout
 *Hout*Wout), at batch 1, by scripts/reference/counting.py; and the same for the paper's Table 3
 compound row (TABLE3_COMPOUND), Keras's network scaled in depth too.
@@ -36,6 +37,10 @@ from counting import count
 
 ALPHAS = [1.0, 0.75, 0.5, 0.25]
 RESOLUTIONS = [224, 192, 160, 128]
+# Sizes Keras has no weights for but builds (MobileNet(input_shape=(225, 225, 3), weights=None)):
+# odd ones, where the stem's `same` pads a row and a column on both sides and each strided
+# block still pads only at the bottom/right, so every stride loses the extra row.
+ODD_RESOLUTIONS = [(1.0, 225), (1.0, 161), (0.5, 225)]
 # _depthwise_conv_block, block_id 1 to 13, by stage: (pointwise filters, the first block's
 # strides, blocks): 64; 128 s2, 128; 256 s2, 256; 512 s2, 512 ×5; 1024 s2, 1024.
 STAGES = [(64, 1, 1), (128, 2, 2), (256, 2, 2), (512, 2, 6), (1024, 2, 2)]
@@ -112,6 +117,7 @@ if __name__ == "__main__":
         "source": f"keras/src/applications/mobilenet.py rebuilt in torch {torch.__version__} by scripts/reference/keras_mobilenet_figures.py, 1000 classes, batch 1",
         # Keras's own name for each model: f"mobilenet_{alpha:0.2f}_{rows}".
         "models": {f"mobilenet_{a:0.2f}_{r}": figures(a, r) for a in ALPHAS for r in RESOLUTIONS},
+        "oddResolutions": {f"mobilenet_{a:0.2f}_{r}": figures(a, r) for a, r in ODD_RESOLUTIONS},
         "table3Compound": dict(
             figures(TABLE3_COMPOUND["alpha"], TABLE3_COMPOUND["resolution"], TABLE3_COMPOUND["depth"]),
             depth=TABLE3_COMPOUND["depth"],

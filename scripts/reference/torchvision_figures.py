@@ -16,6 +16,7 @@ and ResNet-50 of Tan & Le 2019, Table 3 (SCALED_MOBILENET_V2, SCALED_RESNET50).
 """
 import json
 import math
+import re
 import sys
 from functools import partial
 
@@ -37,7 +38,9 @@ MODELS = [
     "wide_resnet50_2",
     "resnext50_32x4d",
     "mobilenet_v3_large",
+    "mobilenet_v3_large_w0.75",
     "mobilenet_v3_small",
+    "mobilenet_v3_small_w0.75",
     "efficientnet_v2_s",
     "efficientnet_v2_m",
     "efficientnet_v2_l",
@@ -125,6 +128,12 @@ BUILDERS = {
         f"resnet50_{row}": partial(ScaledResNet, [math.ceil(n * d) for n in (3, 4, 6, 3)], w)
         for row, (d, w, _) in TABLE3.items()
     },
+    # mobilenetv3.py _mobilenet_v3_conf: every width, the expanded ones and the hidden classifier
+    # layer's last_channel = adjust_channels(1280 // reduce_divider) scale by width_mult.
+    **{
+        f"mobilenet_v3_{size}_w0.75": partial(getattr(models, f"mobilenet_v3_{size}"), width_mult=0.75)
+        for size in ("large", "small")
+    },
 }
 # Input side per model where it is not 224: the resolution of torchvision's eval transform
 # for the model's weights (EfficientNet_V2_S_Weights: crop_size=384; _M_ and _L_Weights: 480),
@@ -137,13 +146,23 @@ RESOLUTIONS = {
     **{f"{net}_{row}": r for row, (_, _, r) in TABLE3.items() for net in ("mobilenet_v2", "resnet50")},
 }
 # Models whose state-dict names and shapes are listed too, for effnet's naming table (src/weights/naming.ts).
+# One per naming family and the ResNets of specs/resnet.effnet (their blocks run past `z`: R152's
+# 36 third-stage blocks are effnet's block3a … block3aj); the RegNets' names do not depend on size.
 STATE_DICTS = [
     "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
     "resnext50_32x4d",
+    "regnet_x_400mf",
+    "regnet_y_400mf",
     "mobilenet_v3_large",
+    "mobilenet_v3_large_w0.75",
     "mobilenet_v3_small",
     "efficientnet_v2_s",
     "efficientnet_v2_m",
+    "efficientnet_v2_l",
     "mnasnet1_0",
 ]
 
@@ -167,5 +186,7 @@ if __name__ == "__main__":
         "source": f"torchvision {torchvision.__version__} (torch {torch.__version__}), weights=None, batch 1, 224x224 unless its resolution says otherwise",
         "models": {name: figures(name) for name in MODELS},
     }
-    json.dump(out, sys.stdout, indent=2, sort_keys=True)
-    sys.stdout.write("\n")
+    # A shape on one line ([24, 3, 3, 3]), so the file diffs by tensor and stays small.
+    text = json.dumps(out, indent=2, sort_keys=True)
+    text = re.sub(r"\[\s+([0-9,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+    sys.stdout.write(text + "\n")

@@ -216,7 +216,7 @@ class GlobalAveragePooling2DKeepDims extends tf.layers.Layer {
 }
 tf.serialization.registerClass(GlobalAveragePooling2DKeepDims);
 `,
-  // The same formula as src/vocabulary/conventions.ts PADDING_RULES.keras, evaluated when the
+  // The same formula as src/vocabulary/conventions.ts WINDOW_PADDINGS.correct_pad, evaluated when the
   // model is built, because buildModel's \`resolution\` may change the parity of a layer's input.
   correctPad: (ts) => `
 /**
@@ -242,7 +242,7 @@ function helpersOf(layer: Layer): Helper[] {
   if (layer.kind === "normalization") return ["EffnetNormalization"];
   if (layer.kind === "conv2d" && layer.attrs.groups > 1) return ["EffnetGroupedConv2D"];
   if (layer.kind === "activation") return [activationLayer(layer.attrs.activation) ?? []].flat();
-  if (layer.kind === "zeroPadding2d" && layer.attrs.rule === "keras") return ["correctPad"];
+  if (layer.kind === "zeroPadding2d" && layer.attrs.rule === "correct_pad") return ["correctPad"];
   return [];
 }
 
@@ -272,14 +272,14 @@ export const LAYER_EMITTERS: { readonly [K in LayerKind]: Emitter<K> } = {
         stored: String(layer.attrs.stored),
       })})${applyTo(ctx)}`,
     ),
-  // Keras's rule depends on the input's parity, so the module computes it (correctPad) for
-  // whatever resolution it is built at; the symmetric rule does not.
+  // Keras's correct_pad depends on the input's parity, so the module computes it (correctPad) for
+  // whatever resolution it is built at; the other window paddings do not.
   zeroPadding2d: (layer, ctx) =>
     symbolic(
       `tf.layers.zeroPadding2d(${config({
         name: stringLiteral(layer.name),
         padding:
-          layer.attrs.rule === "keras"
+          layer.attrs.rule === "correct_pad"
             ? `correctPad(${ctx.inputs[0]}, ${numberLiteral(layer.attrs.kernel)})`
             : `[${layer.attrs.padding.map((p) => shapeLiteral(p)).join(", ")}]`,
       })})${applyTo(ctx)}`,

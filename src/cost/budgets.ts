@@ -63,3 +63,22 @@ export function checkLearnable(variant: Variant, cost: CostTotals): Diagnostic[]
         }),
       ];
 }
+
+/**
+ * A variant whose resolution leaves a stage no pixels (CostTotals.emptyStage): its counts
+ * would be of a network that cannot run (Keras refuses MobileNet below 32 px for this).
+ */
+export function checkPixels(variant: Variant, cost: CostTotals): Diagnostic[] {
+  return cost.emptyStage === undefined
+    ? []
+    : [
+        diagnostic(
+          "EFF3006",
+          { variant: variant.name, stage: cost.emptyStage, resolution: `${variant.resolution}×${variant.resolution}` },
+          variant.span,
+          {
+            help: "a larger resolution (Keras builds MobileNet from 32 px up), or a padding rule that keeps every window on the map",
+          },
+        ),
+      ];
+}

@@ -102,6 +102,8 @@ export interface NetworkCost {
   };
   readonly layers: readonly LayerCost[];
   readonly stages: readonly StageCost[];
+  /** The first stage with a layer of no rows or no columns (src/cost/totals.ts, CostTotals). */
+  readonly emptyStage?: number;
 }
 
 function paramCount(layer: Layer): ParamCount {
@@ -174,10 +176,12 @@ export function cost(ir: NetworkIR): NetworkCost {
       }
     }
   });
+  const empty = ir.layers.find((l) => l.outputShape.length === 3 && (l.outputShape[0] < 1 || l.outputShape[1] < 1));
   return {
     params,
     macs,
     flops: 2 * macs,
+    ...(empty ? { emptyStage: empty.stage } : {}),
     elementwise,
     memory: { paramBytes: params.total * BYTES_PER_FLOAT, activationBytesTotal: total, activationBytesPeak: peak },
     layers,

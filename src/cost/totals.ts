@@ -18,6 +18,12 @@ export interface CostTotals {
   readonly macs: number;
   /** 2 × MACs, as cost() reports them. */
   readonly flops: number;
+  /**
+   * The first stage (its index) whose output has no rows or no columns: a padding that does
+   * not keep every window on the map (Keras MobileNet's fixed ((0, 1), (0, 1)) on a 1-pixel
+   * input) at a tiny resolution. EFF3006 refuses such a variant.
+   */
+  readonly emptyStage?: number;
 }
 
 /**
@@ -47,6 +53,7 @@ export function shapeTotals(spec: Spec, shape: ScaledShape): CostTotals {
   if (pre.normalization?.stored) t.nonTrainable += 2 * channels + 1;
   let x: Dims = { height: shape.height, width: shape.width, channels };
   const repeat: Tally = { trainable: 0, nonTrainable: 0, macs: 0 };
+  let emptyStage: number | undefined;
   for (let i = 0; i < spec.stages.length; i++) {
     const stage = spec.stages[i];
     const ctx: RepeatCostContext = {
@@ -66,11 +73,13 @@ export function shapeTotals(spec: Spec, shape: ScaledShape): CostTotals {
       t.nonTrainable += more * repeat.nonTrainable;
       t.macs += more * repeat.macs;
     }
+    if (emptyStage === undefined && (x.height < 1 || x.width < 1)) emptyStage = stage.index;
   }
   return {
     params: { total: t.trainable + t.nonTrainable, trainable: t.trainable, nonTrainable: t.nonTrainable },
     macs: t.macs,
     flops: 2 * t.macs,
+    ...(emptyStage === undefined ? {} : { emptyStage }),
   };
 }
 

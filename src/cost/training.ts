@@ -1,6 +1,6 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { elements, type Layer, type LayerKind, type NetworkIR, type Shape } from "../ir/ir.ts";
-import { PADDING_RULES } from "../vocabulary/conventions.ts";
+import { WINDOW_PADDINGS } from "../vocabulary/conventions.ts";
 import { BYTES_PER_FLOAT } from "./cost.ts";
 import { formatBytes } from "./units.ts";
 
@@ -113,8 +113,8 @@ export function shapesAtResolution(ir: NetworkIR, resolution: number): Map<strin
         shape = [...spatial(input!, layer.attrs.pool, layer.attrs.strides, layer.attrs.padding), input![2]];
         break;
       case "zeroPadding2d": {
-        // The convention's rule, at this resolution's sizes (Keras's correct_pad depends on parity).
-        const rule = PADDING_RULES[layer.attrs.rule];
+        // The window's padding, at this resolution's sizes (Keras's correct_pad depends on parity).
+        const rule = WINDOW_PADDINGS[layer.attrs.rule];
         const [top, bottom] = rule.pads(input![0], layer.attrs.kernel);
         const [left, right] = rule.pads(input![1], layer.attrs.kernel);
         shape = [input![0] + top + bottom, input![1] + left + right, input![2]];

@@ -436,6 +436,13 @@ export const DIAGNOSTICS = {
     (a) => `variant ${q(a.variant)}: stage ${a.stage} cannot be built: ${describeGroupsThatDoNotDivide(a)}`,
   ),
 
+  EFF3006: entry<{ variant: string; stage: number; resolution: string }>(
+    "error",
+    "no pixels left",
+    (a) =>
+      `variant ${q(a.variant)} at ${a.resolution} leaves stage ${a.stage} no pixels: a strided window of its padding rule reads past the edge of a map this small`,
+  ),
+
   // ---- cost and budgets
   EFF4001: entry<{ variant: string; metric: string; value: string; limit: string }>(
     "error",

@@ -1,4 +1,4 @@
-import { PADDING_RULES, type PaddingRuleName } from "../vocabulary/conventions.ts";
+import { PADDING_RULES, WINDOW_PADDINGS, type PaddedWindow, type PaddingRuleName } from "../vocabulary/conventions.ts";
 import { builtinActivation } from "../vocabulary/activations.ts";
 import type { Activation, Layer, LayerAttrs, LayerKind, Padding, Shape, Weight } from "./ir.ts";
 
@@ -24,11 +24,13 @@ export class LayerBuilder {
 
   /**
    * A strided k×k window pads explicitly, as the references do (Keras efficientnet.py:
-   * ZeroPadding2D(correct_pad(x, k)) then a `valid` conv; torchvision: padding=(k-1)//2),
-   * and is then `valid`. Stride-1 windows stay `same`, which is symmetric for odd k in both.
-   * `zerosAreExact`: max pooling pads with −∞ in TensorFlow and PyTorch; zeros give the
+   * ZeroPadding2D(correct_pad(x, k)) then a `valid` conv; torchvision: padding=(k-1)//2;
+   * Keras mobilenet.py's depthwise blocks ((0, 1), (0, 1))), by the padding rule's entry for
+   * the `window`, and is then `valid`. Stride-1 windows stay `same`, which is symmetric for
+   * odd k in all of them. Max pooling pads with −∞ in TensorFlow and PyTorch; zeros give the
    * same maxima only when the input is non-negative (after ReLU, as Keras's resnet.py relies
-   * on), so a max pool pads explicitly only under the symmetric rule, which needs it.
+   * on), so a pool whose padding is TensorFlow's `same` (correct_pad) stays `same` and only
+   * another padding is explicit.
    */
   private padFor(
     name: string,
@@ -36,19 +38,19 @@ export class LayerBuilder {
     kernel: number,
     strides: number,
     requested: Padding | undefined,
-    zerosAreExact = true,
+    window: PaddedWindow,
   ): { x: Tensor; padding: Padding } {
     if (requested !== undefined || strides === 1 || kernel === 1) return { x, padding: requested ?? "same" };
-    if (!zerosAreExact && this.paddingRule === "keras") return { x, padding: "same" };
-    const rule = PADDING_RULES[this.paddingRule];
+    const rule = PADDING_RULES[this.paddingRule].windows[window];
+    if (window === "pool" && rule === "correct_pad") return { x, padding: "same" };
     const [h, w, c] = x.shape;
-    const padding = [rule.pads(h, kernel), rule.pads(w, kernel)] as const;
+    const padding = [WINDOW_PADDINGS[rule].pads(h, kernel), WINDOW_PADDINGS[rule].pads(w, kernel)] as const;
     const padded = this.add(
       "zeroPadding2d",
       `${name}_pad`,
       [x],
       [h + padding[0][0] + padding[0][1], w + padding[1][0] + padding[1][1], c],
-      { padding, rule: this.paddingRule, kernel },
+      { padding, rule, kernel },
     );
     return { x: padded, padding: "valid" };
   }
@@ -124,7 +126,7 @@ export class LayerBuilder {
   ): Tensor {
     const strides = o.strides ?? 1;
     const groups = o.groups ?? 1;
-    const padded = this.padFor(name, x, o.kernel, strides, o.padding);
+    const padded = this.padFor(name, x, o.kernel, strides, o.padding, "conv");
     x = padded.x;
     const padding = padded.padding;
     const [h, w, c] = x.shape;
@@ -171,7 +173,7 @@ export class LayerBuilder {
     o: { kernel: number; strides?: number; padding?: Padding; depthMultiplier?: number },
   ): Tensor {
     const strides = o.strides ?? 1;
-    const padded = this.padFor(name, x, o.kernel, strides, o.padding);
+    const padded = this.padFor(name, x, o.kernel, strides, o.padding, "depthwise");
     x = padded.x;
     const padding = padded.padding;
     const [h, w, c] = x.shape;
@@ -207,7 +209,7 @@ export class LayerBuilder {
   }
 
   maxPool(name: string, x: Tensor, o: { pool: number; strides: number; padding?: Padding }): Tensor {
-    const padded = this.padFor(name, x, o.pool, o.strides, o.padding, false);
+    const padded = this.padFor(name, x, o.pool, o.strides, o.padding, "pool");
     x = padded.x;
     const padding = padded.padding;
     const [h, w, c] = x.shape;

@@ -5,7 +5,13 @@
  * Layer names follow the Keras reference (applications/efficientnet.py): `stem_conv`,
  * `block2a_expand_conv`, `block2a_se_reduce`, `top_conv`, `predictions`.
  */
-import type { Convention, ConventionName, PaddingRuleName, PreprocessingName } from "../vocabulary/conventions.ts";
+import type {
+  Convention,
+  ConventionName,
+  PaddingRuleName,
+  PreprocessingName,
+  WindowPaddingName,
+} from "../vocabulary/conventions.ts";
 
 export type Shape = readonly number[];
 
@@ -35,11 +41,12 @@ export interface LayerAttrs {
   /**
    * Explicit zero padding before a `valid` strided window ([[top, bottom], [left, right]] at
    * the IR's resolution). `rule` says how to recompute it for another input size
-   * (src/vocabulary/conventions.ts, PADDING_RULES), `kernel` for which window.
+   * (src/vocabulary/conventions.ts, WINDOW_PADDINGS: the spec's padding rule's entry for
+   * this window), `kernel` for which window.
    */
   zeroPadding2d: {
     readonly padding: readonly [readonly [number, number], readonly [number, number]];
-    readonly rule: PaddingRuleName;
+    readonly rule: WindowPaddingName;
     readonly kernel: number;
   };
   conv2d: {

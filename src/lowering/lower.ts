@@ -61,7 +61,11 @@ export function lower(network: ScaledNetwork): NetworkIR {
         prefix,
         outChannels: scaled.channels.value,
         strides: j === 0 ? stage.stride : 1,
-        params: scaled.expanded ? { ...stage.params, expandedWidth: scaled.expanded.value } : stage.params,
+        params: {
+          ...stage.params,
+          ...(scaled.expanded ? { expandedWidth: scaled.expanded.value } : {}),
+          ...(scaled.hidden ? { hidden: scaled.hidden.value } : {}),
+        },
         batchNorm: spec.batchNorm,
         dropConnect: numbered ? (spec.dropConnect * blockIndex) / totalBlocks : 0,
         classes: spec.classes,

@@ -4,7 +4,7 @@ import type { Span } from "../diagnostics/source.ts";
 import { spatial, type LayerBuilder, type Tensor } from "../ir/builder.ts";
 import { SPEC_ACTIVATIONS } from "../vocabulary/activations.ts";
 import type { Activation } from "../ir/ir.ts";
-import { PADDING_RULES, type PaddingRuleName } from "../vocabulary/conventions.ts";
+import { PADDING_RULES, WINDOW_PADDINGS, type PaddedWindow, type PaddingRuleName } from "../vocabulary/conventions.ts";
 
 /**
  * The one table of operators. An operator is what a stage-table row's Operator cell
@@ -175,19 +175,21 @@ function makeDivisible(v: number, d: number): number {
 
 /**
  * Output size of a k×k window, as LayerBuilder pads it (padFor): stride-1 and 1x1 windows are
- * `same`; strided ones are padded by the padding rule and `valid`, except a max pool under
- * the Keras rule, which stays `same`.
+ * `same`; strided ones are padded by the padding rule's entry for the window and `valid`,
+ * except a max pool whose padding is correct_pad (TensorFlow's `same`), which stays `same`.
  */
-export function windowOutput(n: number, kernel: number, strides: number, rule: PaddingRuleName, zerosAreExact = true) {
-  if (strides === 1 || kernel === 1 || (!zerosAreExact && rule === "keras")) return spatial(n, kernel, strides, "same");
-  const [before, after] = PADDING_RULES[rule].pads(n, kernel);
+export function windowOutput(n: number, kernel: number, strides: number, rule: PaddingRuleName, window: PaddedWindow) {
+  const padding = PADDING_RULES[rule].windows[window];
+  if (strides === 1 || kernel === 1 || (window === "pool" && padding === "correct_pad"))
+    return spatial(n, kernel, strides, "same");
+  const [before, after] = WINDOW_PADDINGS[padding].pads(n, kernel);
   return spatial(n + before + after, kernel, strides, "valid");
 }
 
 /** convBnAct's closed form: a bias-free k×k conv (k·k·C_in·C_out weights, one dot product per output) and its BN. */
 function convBnCost(t: Tally, x: Dims, filters: number, kernel: number, strides: number, rule: PaddingRuleName): Dims {
-  const height = windowOutput(x.height, kernel, strides, rule);
-  const width = windowOutput(x.width, kernel, strides, rule);
+  const height = windowOutput(x.height, kernel, strides, rule, "conv");
+  const width = windowOutput(x.width, kernel, strides, rule, "conv");
   const weights = kernel * kernel * x.channels * filters;
   t.trainable += weights + 2 * filters;
   t.nonTrainable += 2 * filters;
@@ -197,8 +199,8 @@ function convBnCost(t: Tally, x: Dims, filters: number, kernel: number, strides:
 
 /** A depthwise k×k conv (k·k weights per channel) and its BN. */
 function depthwiseBnCost(t: Tally, x: Dims, kernel: number, strides: number, rule: PaddingRuleName): Dims {
-  const height = windowOutput(x.height, kernel, strides, rule);
-  const width = windowOutput(x.width, kernel, strides, rule);
+  const height = windowOutput(x.height, kernel, strides, rule, "depthwise");
+  const width = windowOutput(x.width, kernel, strides, rule, "depthwise");
   t.trainable += kernel * kernel * x.channels + 2 * x.channels;
   t.nonTrainable += 2 * x.channels;
   t.macs += height * width * kernel * kernel * x.channels;
@@ -531,8 +533,8 @@ export const OPERATORS: readonly OperatorDef[] = [
     print: (p) => `MaxPool${p.kernel}x${p.kernel}`,
     lower: (b, x, ctx) => b.maxPool(`${ctx.prefix}pool`, x, { pool: ctx.params.kernel, strides: ctx.strides }),
     cost: (_t, x, ctx) => ({
-      height: windowOutput(x.height, ctx.params.kernel, ctx.strides, ctx.padding, false),
-      width: windowOutput(x.width, ctx.params.kernel, ctx.strides, ctx.padding, false),
+      height: windowOutput(x.height, ctx.params.kernel, ctx.strides, ctx.padding, "pool"),
+      width: windowOutput(x.width, ctx.params.kernel, ctx.strides, ctx.padding, "pool"),
       channels: x.channels,
     }),
   },

@@ -13,6 +13,8 @@ export interface ScaledStage {
   readonly layers: Rounded;
   /** The Expanded column's width, scaled by the width rule as the channels are (absent without one). */
   readonly expanded?: Rounded;
+  /** The classifier's hidden dense layer's units, scaled by the rounding preset's rule (absent without one). */
+  readonly hidden?: Rounded;
   /** Actual spatial size entering and leaving the stage at this variant's resolution. */
   readonly inputResolution: { readonly height: number; readonly width: number };
   readonly outputResolution: { readonly height: number; readonly width: number };
@@ -115,6 +117,13 @@ export function scale(
       stage.params.expandedWidth !== undefined
         ? scaleAndRound(stage.params.expandedWidth, variant.width, width.rule)
         : undefined;
+    // The classifier's hidden dense layer (`FC 1280`) by the rounding preset's rule, fixed with its stage.
+    const hidden =
+      stage.params.hidden === undefined
+        ? undefined
+        : rule.channels === "fixed"
+          ? fixed(stage.params.hidden, `stage ${stage.index} is fixed`)
+          : ROUNDING_PRESETS[spec.rounding].hidden(stage.params.hidden, variant.width, width.rule);
     // A number a variant's override set says where it came from.
     const from = (column: string, r: Rounded): Rounded =>
       stage.overridden?.includes(column) ? { ...r, provenance: `${r.provenance}, ${variant.name}'s override` } : r;
@@ -123,6 +132,7 @@ export function scale(
       channels: from("Channels", channels),
       layers: from("Layers", layers),
       ...(expanded ? { expanded } : {}),
+      ...(hidden ? { hidden } : {}),
       inputResolution,
       outputResolution: current,
     });

@@ -8,8 +8,10 @@ import { BUDGET_METRIC_NAMES } from "../vocabulary/budgets.ts";
 import {
   CONVENTIONS,
   DEFAULT_CONVENTION,
+  PADDING_RULES,
   PREPROCESSING,
   type ConventionName,
+  type PaddingRuleName,
   type PreprocessingName,
 } from "../vocabulary/conventions.ts";
 import type { Document, Entry } from "../syntax/ast.ts";
@@ -44,6 +46,7 @@ interface Draft {
   convention: ConventionName;
   batchNorm: { momentum?: number; epsilon?: number };
   rounding?: RoundingPresetName;
+  padding?: PaddingRuleName;
   preprocessing?: PreprocessingName;
   dropout: number;
   dropConnect: number;
@@ -229,11 +232,23 @@ export const NETWORK_SETTINGS: Readonly<Record<string, SettingDef>> = {
     required: false,
     repeatable: false,
     syntax: "rounding keras",
-    summary: "the head's width rule alone (default: the convention's)",
+    summary: `the head's width rule and a hidden dense layer's alone: ${Object.keys(ROUNDING_PRESETS).join(", ")} (default: the convention's; src/vocabulary/rounding.ts)`,
     read: (e, a, d) => {
       const presets = Object.keys(ROUNDING_PRESETS);
       const name = a.expectName(`a rounding preset: ${presets.join(", ")}`, presets);
       if (name) d.rounding = name.text.toLowerCase() as RoundingPresetName;
+    },
+  },
+  padding: {
+    form: "value",
+    required: false,
+    repeatable: false,
+    syntax: "padding keras_mobilenet",
+    summary: `how strided windows pad, by window (convs, depthwise convs, max pools): ${Object.keys(PADDING_RULES).join(", ")} (default: the convention's)`,
+    read: (e, a, d) => {
+      const names = Object.keys(PADDING_RULES);
+      const name = a.expectName(`a padding rule: ${names.join(", ")}`, names);
+      if (name) d.padding = name.text.toLowerCase() as PaddingRuleName;
     },
   },
   preprocessing: {
@@ -387,7 +402,7 @@ export function check(document: Document, options: CheckOptions = {}): CheckResu
     scaling,
     convention: conventionName,
     rounding: draft.rounding ?? convention.rounding,
-    padding: convention.padding,
+    padding: draft.padding ?? convention.padding,
     preprocessing: draft.preprocessing ?? convention.preprocessing,
     classifierActivation: convention.classifierActivation,
     variants,

@@ -14,7 +14,9 @@ import type { RoundingPresetName } from "./rounding.ts";
  * - padding of strided k×k windows: Keras pads ZeroPadding2D(correct_pad(x, k)) before a
  *   `valid` conv, i.e. TensorFlow's `same` (one row/column more at the bottom/right for
  *   even inputs); torchvision pads (k - 1) // 2 on every side. Stride-1 windows agree
- *   (`same` is symmetric for odd k), so only strided ones are emitted differently.
+ *   (`same` is symmetric for odd k), so only strided ones are emitted differently. Keras's
+ *   MobileNet (v1) pads its strided depthwise convs ((0, 1), (0, 1)) whatever the size: a
+ *   rule of its own (`padding keras_mobilenet`), equal to Keras's on even inputs only.
  * - input preprocessing: Keras's EfficientNet takes pixels in [0, 255] and normalises in
  *   the model (Rescaling(1/255), then Normalization whose mean and variance are weights);
  *   torchvision's models take `Normalize(mean, std)` of [0, 1] images, done by its
@@ -50,23 +52,68 @@ export interface Convention {
   readonly classifierActivation: Extract<Activation, "softmax" | "linear">;
 }
 
-/** Explicit padding of a strided k×k window: [before, after] rows (or columns) for an input of `size`. */
-export interface PaddingRule {
+/** How one strided k×k window pads explicitly: [before, after] rows (or columns) for an input of `size`. */
+export interface WindowPadding {
   readonly summary: string;
   readonly pads: (size: number, kernel: number) => readonly [number, number];
 }
 
-export const PADDING_RULES = {
-  // Keras imagenet_utils.correct_pad: adjust = 1 - size % 2; ((k//2 - adjust, k//2), …).
-  keras: {
+export const WINDOW_PADDINGS = {
+  // Keras imagenet_utils.correct_pad: adjust = 1 - size % 2; ((k//2 - adjust, k//2), …). At
+  // stride 2 it is TensorFlow's `same` (Conv2D(padding="same")) at every size.
+  correct_pad: {
     summary:
-      "TensorFlow `same` (Keras): ZeroPadding2D(correct_pad) + `valid`, one more row/column at the bottom/right for even inputs",
+      "Keras imagenet_utils.correct_pad (TensorFlow `same`): one more row/column at the bottom/right for even inputs",
     pads: (size, kernel) => [Math.floor(kernel / 2) - (1 - (size % 2)), Math.floor(kernel / 2)],
   },
   // torchvision ops/misc.py ConvNormActivation: padding = (kernel_size - 1) // 2 * dilation.
   symmetric: {
-    summary: "symmetric (PyTorch): (k − 1) // 2 on every side, ZeroPadding2D + `valid`",
+    summary: "(k − 1) // 2 on every side (PyTorch's padding=(k - 1) // 2)",
     pads: (_size, kernel) => [Math.floor((kernel - 1) / 2), Math.floor((kernel - 1) / 2)],
+  },
+  // Keras applications/mobilenet.py _depthwise_conv_block: ZeroPadding2D(((0, 1), (0, 1))) before
+  // every strided DepthwiseConv2D((3, 3), padding="valid"), whatever the input's size. That is
+  // correct_pad's padding of an even input; for other kernels (Keras's MobileNet has none) the
+  // same: (k//2 − 1, k//2), so that an even input still halves.
+  even_correct_pad: {
+    summary:
+      "correct_pad as for an even input, at every size: (k//2 − 1, k//2), ((0, 1), (0, 1)) for 3×3 (Keras mobilenet.py's ZeroPadding2D(((0, 1), (0, 1))))",
+    pads: (_size, kernel) => [Math.floor(kernel / 2) - 1, Math.floor(kernel / 2)],
+  },
+} as const satisfies Record<string, WindowPadding>;
+
+export type WindowPaddingName = keyof typeof WINDOW_PADDINGS;
+
+/** The windows a padding rule tells apart: convolutions, depthwise convolutions, max pools. */
+export type PaddedWindow = "conv" | "depthwise" | "pool";
+
+/** How a reference pads its strided windows, by the kind of window (WINDOW_PADDINGS). */
+export interface PaddingRule {
+  readonly summary: string;
+  readonly windows: { readonly [W in PaddedWindow]: WindowPaddingName };
+}
+
+const everyWindow = (padding: WindowPaddingName) => ({ conv: padding, depthwise: padding, pool: padding });
+
+export const PADDING_RULES = {
+  // Keras applications/efficientnet.py: stem and blocks pad ZeroPadding2D(correct_pad(x, k)), then `valid`.
+  keras: {
+    summary:
+      "TensorFlow `same` (Keras): ZeroPadding2D(correct_pad) + `valid`, one more row/column at the bottom/right for even inputs",
+    windows: everyWindow("correct_pad"),
+  },
+  symmetric: {
+    summary: "symmetric (PyTorch): (k − 1) // 2 on every side, ZeroPadding2D + `valid`",
+    windows: everyWindow("symmetric"),
+  },
+  // Keras applications/mobilenet.py (MobileNet v1): the stem (_conv_block) is Conv2D(padding="same",
+  // strides 2), i.e. correct_pad; each strided _depthwise_conv_block pads ((0, 1), (0, 1)) at every
+  // size. The two agree on even inputs and differ by a row and a column on odd ones (225 px: 113
+  // rows after the stem, then 56, not 57, after the first strided block).
+  keras_mobilenet: {
+    summary:
+      "as Keras's MobileNet (v1): strided convs TensorFlow `same` (correct_pad), strided depthwise convs ZeroPadding2D(((0, 1), (0, 1))) at every size (mobilenet.py _depthwise_conv_block)",
+    windows: { conv: "correct_pad", depthwise: "even_correct_pad", pool: "correct_pad" },
   },
 } as const satisfies Record<string, PaddingRule>;
 

@@ -94,6 +94,13 @@ export function fmt(x: number): string {
  *   `lastconv_output_channels = 4 * lastconv_input_channels`: 4 × round8(320 · w).
  * - `mobilenet`: MobileNetV2 in torchvision and Keras: the head's own channels by the width
  *   rule, but never below the baseline's: round8(1280 · max(1, w)).
+ * Each preset also says how a hidden dense layer before the classifier (MobileNetV3's
+ * `& FC 1280 & FC`) scales with the width:
+ * - `keras` and `torchvision`: by the width rule, as torchvision's mobilenetv3.py does
+ *   (last_channel = adjust_channels(1280 // reduce_divider) = _make_divisible(1280 · w, 8));
+ *   no Keras EfficientNet has a hidden layer, so `keras` takes the width rule too, as its head.
+ * - `mobilenet`: never below the baseline's, as Keras's mobilenet_v3.py does (`if alpha > 1.0:
+ *   last_point_ch = _depth(last_point_ch * alpha)`), round8(1280 · max(1, w)).
  * The first two agree for B0–B7 (w = 1.0 … 2.0) and disagree for most other widths (280 of the
  * 351 widths 0.50, 0.51 … 4.00; w = 0.51: 656 vs 640, w = 1.1^8: 2744 vs 2752), which is
  * why a report names the one it used.
@@ -115,22 +122,39 @@ export interface RoundingPreset {
     rule: RoundingRule,
     previous: { readonly stage: number; readonly base: number; readonly rounded: Rounded },
   ) => Rounded;
+  /** A hidden dense layer's units (the classifier's `FC 1280`) given its baseline. */
+  readonly hidden: (base: number, coefficient: number, rule: RoundingRule) => Rounded;
 }
 
 /** torchvision's head: the baseline's head-to-last-stage ratio times the last stage's rounded channels. */
 const tiedHead = (base: number, previousBase: number, previousValue: number) =>
   Math.round((base / previousBase) * previousValue);
 
+/** Scaled by the width rule, but never narrower than the baseline: round(base × max(1, w)). */
+function neverNarrower(what: string) {
+  return (base: number, coefficient: number, rule: RoundingRule): Rounded =>
+    coefficient >= 1
+      ? scaleAndRound(base, coefficient, rule)
+      : {
+          value: base,
+          base,
+          coefficient,
+          scaled: base,
+          provenance: `${base} (max(1, w): ${what} keeps its width below w = 1)`,
+        };
+}
+
 export const ROUNDING_PRESETS = {
   keras: {
     source:
-      "TF TPU efficientnet_builder.py, Keras applications/efficientnet.py, timm: head = round(1280 × w) by the width rule",
+      "TF TPU efficientnet_builder.py, Keras applications/efficientnet.py, timm: head = round(1280 × w) by the width rule; a hidden dense layer the same",
     headValue: (base, coefficient, rule) => applyRounding(base * coefficient, rule),
     head: (base, coefficient, rule) => scaleAndRound(base, coefficient, rule),
+    hidden: scaleAndRound,
   },
   torchvision: {
     source:
-      "torchvision models/efficientnet.py: head = 4 × the last stage's rounded channels (lastconv_output_channels = 4 * lastconv_input_channels)",
+      "torchvision models/efficientnet.py: head = 4 × the last stage's rounded channels (lastconv_output_channels = 4 * lastconv_input_channels); a hidden dense layer by the width rule (mobilenetv3.py: last_channel = adjust_channels(1280))",
     // The baseline's own ratio (1280 / 320 = 4 for EfficientNet and MobileNetV2) times the rounded stage before.
     headValue: (base, _coefficient, _rule, previous) => tiedHead(base, previous.base, previous.value),
     head: (base, coefficient, rule, previous) => {
@@ -144,22 +168,17 @@ export const ROUNDING_PRESETS = {
         provenance: `${fmt(ratio)} × ${previous.rounded.value} = ${value} (torchvision: ${fmt(ratio)} × stage ${previous.stage}'s channels)`,
       };
     },
+    // mobilenetv3.py: last_channel = adjust_channels(1280 // reduce_divider), width_mult's _make_divisible.
+    hidden: scaleAndRound,
   },
   mobilenet: {
     source:
-      "torchvision models/mobilenetv2.py: last_channel = _make_divisible(1280 * max(1.0, width_mult), 8); Keras applications/mobilenet_v2.py: 1280 unless alpha > 1: head = round(1280 × max(1, w)) by the width rule",
+      "torchvision models/mobilenetv2.py: last_channel = _make_divisible(1280 * max(1.0, width_mult), 8); Keras applications/mobilenet_v2.py: 1280 unless alpha > 1: head = round(1280 × max(1, w)) by the width rule; a hidden dense layer the same (Keras mobilenet_v3.py's last_point_ch)",
     // The head never narrows below its baseline: a thin MobileNetV2 keeps its 1280 features.
     headValue: (base, coefficient, rule) => applyRounding(base * Math.max(1, coefficient), rule),
-    head: (base, coefficient, rule) => {
-      if (coefficient >= 1) return scaleAndRound(base, coefficient, rule);
-      return {
-        value: base,
-        base,
-        coefficient,
-        scaled: base,
-        provenance: `${base} (max(1, w): the head keeps its width below w = 1)`,
-      };
-    },
+    head: neverNarrower("the head"),
+    // Keras mobilenet_v3.py: `if alpha > 1.0: last_point_ch = _depth(last_point_ch * alpha)`.
+    hidden: neverNarrower("the hidden layer"),
   },
 } as const satisfies Record<string, RoundingPreset>;
 

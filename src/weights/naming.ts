@@ -87,11 +87,12 @@ interface ModelFamily {
   /** A layer-name suffix only this family's blocks have, or a layer name only its head has, to recognise it (checked in table order); the family without marker nor network is the default. */
   readonly marker?: string;
   /**
-   * The spec's network name that picks this family before any marker (lower case), for a
+   * The spec's network names that pick this family before any marker (lower case), for a
    * reference whose blocks have the same layers as another family's (MnasNet's and
-   * MobileNetV2's inverted residuals); a saved model's name is `network_variant`.
+   * MobileNetV2's inverted residuals, RegNet's and ResNeXt's grouped bottlenecks); a saved
+   * model's name is `network_variant`.
    */
-  readonly network?: string;
+  readonly networks?: readonly string[];
   readonly stem: Readonly<Record<string, string>>;
   /** The block's module path from its block-stage number (1-based), its index in the stage and among all blocks. */
   readonly block: (stage: number, index: number, global: number) => string;
@@ -170,6 +171,32 @@ const TORCHVISION_FAMILIES: readonly ModelFamily[] = [
     }),
   },
   {
+    // models/regnet.py, RegNet: stem = SimpleStemIN, a Conv2dNormActivation (stem.0, stem.1);
+    // trunk_output = Sequential of AnyStages `block1`…`block4`, each of ResBottleneckBlocks
+    // named `block{s}-{i}`: proj = Conv2dNormActivation(1x1, stride) when the shape changes,
+    // f = BottleneckTransform, a Sequential of a (1x1), b (k×k grouped), se
+    // (SqueezeExcitation: fc1, fc2; RegNetY) and c (1x1) Conv2dNormActivations; then fc. Its
+    // blocks have ResNeXt's layers, so the network's name picks it.
+    summary: "RegNet (ResBottleneckBlock with BottleneckTransform a, b, se, c)",
+    networks: ["regnetx", "regnety"],
+    stem: { stem_conv: "stem.0", stem_bn: "stem.1" },
+    block: (stage, index) => `trunk_output.block${stage}.block${stage}-${index}`,
+    units: "named",
+    parts: {
+      "1_conv": { unit: "f", part: "a.0" },
+      "1_bn": { unit: "f", part: "a.1" },
+      "2_conv": { unit: "f", part: "b.0" },
+      "2_bn": { unit: "f", part: "b.1" },
+      se_reduce: { unit: "f", part: "se.fc1" },
+      se_expand: { unit: "f", part: "se.fc2" },
+      "3_conv": { unit: "f", part: "c.0" },
+      "3_bn": { unit: "f", part: "c.1" },
+      "0_conv": { unit: "proj", part: "0" },
+      "0_bn": { unit: "proj", part: "1" },
+    },
+    head: () => ({ predictions: "fc" }),
+  },
+  {
     summary: "ResNet (Bottleneck)",
     marker: "1_conv",
     stem: { stem_conv: "conv1", stem_bn: "bn1" },
@@ -194,7 +221,7 @@ const TORCHVISION_FAMILIES: readonly ModelFamily[] = [
     // _InvertedResidual whose own `layers` Sequential is expand 0, BN 1, ReLU 2, depthwise
     // 3, BN 4, ReLU 5, project 6, BN 7; the head conv 14, BN 15; classifier = Sequential(Dropout, Linear).
     summary: "MnasNet (_InvertedResidual in flat Sequentials)",
-    network: "mnasnet",
+    networks: ["mnasnet"],
     stem: { stem_conv: "layers.0", stem_bn: "layers.1" },
     block: (stage, index) => (stage === 1 ? "layers" : `layers.${stage + 6}.${index}.layers`),
     units: "named",
@@ -288,9 +315,9 @@ export function referenceNames(
   const suffixes = layers.map((l) => BLOCK_NAME.exec(l)?.[3]).filter((s): s is string => s !== undefined);
   const name = network.toLowerCase();
   const family =
-    table.families.find((f) => f.network !== undefined && (name === f.network || name.startsWith(`${f.network}_`))) ??
+    table.families.find((f) => f.networks?.some((n) => name === n || name.startsWith(`${n}_`))) ??
     table.families.find((f) => f.marker !== undefined && (suffixes.includes(f.marker) || layers.includes(f.marker))) ??
-    table.families.find((f) => f.marker === undefined && f.network === undefined)!;
+    table.families.find((f) => f.marker === undefined && f.networks === undefined)!;
   const blocks = [
     ...new Set(
       layers

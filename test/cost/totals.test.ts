@@ -5,6 +5,7 @@ import { cost } from "../../src/cost/cost.ts";
 import { closedFormCovers, networkTotals, shapeTotals } from "../../src/cost/totals.ts";
 import { lower } from "../../src/lowering/lower.ts";
 import { scaledShape } from "../../src/scaling/scale.ts";
+import { PADDING_RULES } from "../../src/vocabulary/conventions.ts";
 import { compilePath, SHIPPED_SPECS } from "../report/helpers.ts";
 
 /**
@@ -22,10 +23,11 @@ function expectAgree(compilation: ReturnType<typeof compile>) {
     if (!closedFormCovers(v.scaled.spec)) continue;
     const ir = v.cost;
     const fast = networkTotals(v.scaled);
-    expect({ variant: v.variant.name, params: fast.params, macs: fast.macs }).toEqual({
+    expect({ variant: v.variant.name, params: fast.params, macs: fast.macs, emptyStage: fast.emptyStage }).toEqual({
       variant: v.variant.name,
       params: ir.params,
       macs: ir.macs,
+      emptyStage: ir.emptyStage,
     });
     // scaledShape (no provenance) gives the same rounded table as scale().
     const shape = scaledShape(v.scaled.spec, v.variant.width, v.variant.depth, v.variant.resolution);
@@ -61,6 +63,9 @@ describe("fast exact cost", () => {
     channels: fc.integer({ min: 1, max: 4 }),
     classes: fc.integer({ min: 1, max: 30 }),
     convention: fc.constantFrom(...CONVENTIONS),
+    // Every padding rule, over the convention's (odd resolutions included: they tell Keras's
+    // correct_pad and MobileNet's fixed ((0, 1), (0, 1)) apart).
+    padding: fc.option(fc.constantFrom(...Object.keys(PADDING_RULES)), { nil: undefined }),
     se: fc.constantFrom(0, 0.25, 0.5),
     stem: fc.constantFrom(1, 3, 5, 7),
     maxPool: fc.option(fc.constantFrom(1, 3), { nil: undefined }),
@@ -102,7 +107,7 @@ describe("fast exact cost", () => {
   classes ${r.classes}
   activation relu
   squeeze_excite ${r.se}
-  convention ${r.convention}
+  convention ${r.convention}${r.padding ? `\n  padding ${r.padding}` : ""}
   stages {
     | Operator | Resolution | Channels | Layers |
 ${table.map((t) => `    ${t}`).join("\n")}

@@ -62,7 +62,9 @@ const MIRRORS = [
   { spec: "specs/wideresnet50.effnet", variant: "WR50", model: "wide_resnet50_2" },
   { spec: "specs/resnext50.effnet", variant: "X50", model: "resnext50_32x4d" },
   { spec: "specs/mobilenetv3.effnet", variant: "Large", model: "mobilenet_v3_large" },
+  { spec: "specs/mobilenetv3.effnet", variant: "Large_0.75", model: "mobilenet_v3_large_w0.75" },
   { spec: "specs/mobilenetv3small.effnet", variant: "Small", model: "mobilenet_v3_small" },
+  { spec: "specs/mobilenetv3small.effnet", variant: "Small_0.75", model: "mobilenet_v3_small_w0.75" },
   { spec: "specs/efficientnetv2.effnet", variant: "S", model: "efficientnet_v2_s" },
   { spec: "specs/efficientnetv2.effnet", variant: "M", model: "efficientnet_v2_m" },
   { spec: "specs/efficientnetv2.effnet", variant: "L", model: "efficientnet_v2_l" },
@@ -115,6 +117,37 @@ describe("TF's EfficientNet-B8 and -L2 against timm's published parameter counts
   });
 });
 
+// The classifier's hidden dense layer under width scaling: torchvision's mobilenetv3.py scales
+// it (last_channel = adjust_channels(1280), the torchvision preset's rule: its stateDict's
+// classifier.0 is checked above); Keras's mobilenet_v3.py keeps 1280 unless alpha > 1 (the
+// mobilenet preset's max(1, w), as for MobileNetV2's head). Each preset's rule is its entry.
+describe("a hidden dense layer scales by the rounding preset's rule", () => {
+  const path = "specs/mobilenetv3.effnet";
+  const text = readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+  const hiddenUnits = (spec: string, variant: string) => {
+    const compilation = compile({ path, text: spec }, { variants: [variant] });
+    expect(compilation.diagnostics).toEqual([]);
+    const dense = compilation.variants[0].ir.layers.find((l) => l.name === "top_dense")!;
+    return dense.kind === "dense" ? dense.attrs.units : undefined;
+  };
+  const withRows = text.replace(
+    /^(\s*\| Large_0\.75 .*\n)/m,
+    "$1    | Large_1.25 | 1.25 | 1.0 | 224 | 0.2 | - | - |\n",
+  );
+  const keras = withRows.replace(/^(\s*convention torchvision.*\n)/m, "$1  rounding mobilenet\n");
+  it("torchvision: _make_divisible(1280 · w, 8) at every width", () => {
+    expect(withRows).not.toBe(text);
+    const tv = REFERENCE.models["mobilenet_v3_large_w0.75"].stateDict!;
+    expect(hiddenUnits(withRows, "Large_0.75")).toBe(tv["classifier.0.weight"][0]);
+    expect(hiddenUnits(withRows, "Large_1.25")).toBe(1600);
+  });
+  it("mobilenet (Keras's last_point_ch): 1280 below w = 1, scaled above", () => {
+    expect(keras).not.toBe(withRows);
+    expect(hiddenUnits(keras, "Large_0.75")).toBe(1280);
+    expect(hiddenUnits(keras, "Large_1.25")).toBe(1600);
+  });
+});
+
 describe("weights are named as torchvision's state dict", () => {
   it.each(MIRRORS.filter((m) => REFERENCE.models[m.model].stateDict))(
     "$spec $variant: every tensor of torchvision $model, by name and shape",
@@ -144,6 +177,7 @@ describe("weights are named as torchvision's state dict", () => {
 type KerasFigures = { alpha: number; resolution: number; trainable: number; nonTrainable: number; macs: number };
 const KERAS_MOBILENET = JSON.parse(readFileSync(new URL("keras_mobilenet_figures.json", import.meta.url), "utf8")) as {
   models: Record<string, KerasFigures>;
+  oddResolutions: Record<string, KerasFigures>;
   table3Compound: KerasFigures & { depth: number };
 };
 const MOBILENET_V1 = Object.entries(KERAS_MOBILENET.models).map(([model, r]) => ({
@@ -178,6 +212,44 @@ describe("specs/mobilenetv1.effnet against Keras's MobileNet", () => {
     expect(shippedFigures("specs/mobilenetv1.effnet", "T3_compound")).toEqual(
       referenceFigures({ ...reference, bnStatistics: reference.nonTrainable }),
     );
+  });
+
+  // Keras builds MobileNet at any size; on odd ones its strided depthwise blocks' fixed
+  // ((0, 1), (0, 1)) padding is not the stem's `same` (`padding keras_mobilenet`). Keras has no
+  // weights there, so the spec ships no such variant: these are the spec's own rows at those sizes.
+  const ODD = Object.entries(KERAS_MOBILENET.oddResolutions).map(([model, r]) => ({
+    variant: `V1_${r.alpha === 1 ? "1.0" : r.alpha}_${r.resolution}`,
+    model,
+    reference: r,
+  }));
+  it.each(ODD)("$variant (odd size) = Keras $model", ({ variant, reference }) => {
+    const path = "specs/mobilenetv1.effnet";
+    const text = readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+    const row = `    | ${variant} | ${reference.alpha} | 1.0 | ${reference.resolution} | - | - |\n`;
+    const withRow = text.replace(/^(\s*\| T3_compound .*\n)/m, `$1${row}`);
+    expect(withRow).not.toBe(text);
+    const compilation = compile({ path, text: withRow }, { variants: [variant] });
+    expect(compilation.diagnostics).toEqual([]);
+    const { cost, ir } = compilation.variants[0];
+    expect({
+      inputSize: ir.inputShape.slice(0, 2),
+      trainable: cost.params.trainable,
+      bnStatistics: cost.params.nonTrainable,
+      macs: cost.macs,
+    }).toEqual(referenceFigures({ ...reference, bnStatistics: reference.nonTrainable }));
+  });
+  it("pads its strided depthwise convs as Keras's blocks and its stem as `same`, which differ on odd sizes only", () => {
+    // Under the keras convention's correct_pad everywhere, the odd sizes' counts would differ
+    // (the published 225 px count would be 644.6M, not Keras's 569.5M), the even ones not.
+    const path = "specs/mobilenetv1.effnet";
+    const text = readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+    const withRow = text.replace(/^(\s*\| T3_compound .*\n)/m, `$1    | V1_1.0_225 | 1.0 | 1.0 | 225 | - | - |\n`);
+    const macs = (spec: string, variant: string) =>
+      compile({ path, text: spec }, { variants: [variant] }).variants[0].cost.macs;
+    const sameEverywhere = withRow.replace(/^\s*padding keras_mobilenet.*\n/m, "");
+    expect(sameEverywhere).not.toBe(withRow);
+    expect(macs(sameEverywhere, "V1_1.0_224")).toBe(KERAS_MOBILENET.models["mobilenet_1.00_224"].macs);
+    expect(macs(sameEverywhere, "V1_1.0_225")).not.toBe(KERAS_MOBILENET.oddResolutions["mobilenet_1.00_225"].macs);
   });
 
   // The rebuilt network against the published figures, to their printed digits: Howard et al.
