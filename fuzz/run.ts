@@ -14,7 +14,8 @@
  * `npm run fuzz` gives V8 a 64 MB young generation (`--max-semi-space-size=64`, passed on to
  * the workers): a case allocates megabytes of layers, documents and outputs, and under the
  * default 16 MB most of it is copied out of the young generation again at each scavenge
- * (a quarter of a case's CPU was the garbage collector); 1,500 cases ran in 0.78× the CPU.
+ * (a quarter of a case's CPU was the garbage collector); 1,500 cases ran in about 0.8× the CPU
+ * (0.76× and 0.83× in two interleaved pairs beside other work).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
