@@ -103,20 +103,21 @@ export function compoundAudit(spec: Spec, variant: Variant, costing: Costing): C
   // v(S): log₂ MACs with the dimensions in S at the variant's built values, the others at the baseline's.
   const baseline = baselineCoefficients(spec);
   const built: Coefficients = { width: variant.width, depth: variant.depth, resolution: variant.resolution };
-  const memo = new Map<number, number>();
-  const value = (mask: number): number => {
-    let v = memo.get(mask);
-    if (v === undefined) {
-      const c: Coefficients = {
-        depth: mask & 1 ? built.depth : baseline.depth,
-        width: mask & 2 ? built.width : baseline.width,
-        resolution: mask & 4 ? built.resolution : baseline.resolution,
-      };
-      v = Math.log2(costing.totals(c).macs);
-      memo.set(mask, v);
-    }
-    return v;
-  };
+  // Every mix of the variant's and the baseline's coefficients must be a network of the stage
+  // table: one that is not (a variant whose overrides fix a stage's channels at a width that
+  // scales the table's stage to none, EFF3002: found by the fuzzer) leaves nothing to split.
+  const values: number[] = [];
+  for (let mask = 0; mask < 8; mask++) {
+    const c: Coefficients = {
+      depth: mask & 1 ? built.depth : baseline.depth,
+      width: mask & 2 ? built.width : baseline.width,
+      resolution: mask & 4 ? built.resolution : baseline.resolution,
+    };
+    const screened = costing.screen(c, { allowHuge: true, learnable: false });
+    if (!screened.ok || !(screened.totals.macs > 0)) return null;
+    values.push(Math.log2(screened.totals.macs));
+  }
+  const value = (mask: number): number => values[mask];
   const shapley = (bit: number): number => {
     let sum = 0;
     for (let mask = 0; mask < 8; mask++) {
