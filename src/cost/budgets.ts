@@ -1,9 +1,17 @@
+import type { SizeProblem } from "../diagnostics/codes.ts";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { SIZE_LIMITS } from "../scaling/scale.ts";
 import type { Budget, Variant } from "../semantics/spec.ts";
 import { BUDGET_METRICS, metricValue } from "../vocabulary/budgets.ts";
 import type { CostTotals } from "./totals.ts";
 import { formatCount, withCommas } from "./units.ts";
+
+/** One measure past its SIZE_LIMITS entry, as EFF3001 prints it (src/report/hypothetical.ts screens by it too). */
+export function sizeProblem(measure: "tfjsLayers" | "params" | "macs", value: number): SizeProblem {
+  // Layers are counted one by one (`5,717`), like the stage table's; sizes in SI units (`1.2G`).
+  const format = measure === "tfjsLayers" ? withCommas : formatCount;
+  return { measure, value: format(value), limit: format(SIZE_LIMITS[measure]) };
+}
 
 /** `budget macs <= 40G`: every variant (or the named one) is held to it. */
 export function checkBudgets(budgets: readonly Budget[], variant: Variant, cost: CostTotals): Diagnostic[] {
@@ -35,12 +43,7 @@ export function checkSizeLimits(variant: Variant, cost: CostTotals, tfjsLayers?:
   const values = { params: cost.params.total, macs: cost.macs, tfjsLayers: tfjsLayers ?? 0 };
   const problems = (["tfjsLayers", "params", "macs"] as const)
     .filter((measure) => values[measure] > SIZE_LIMITS[measure])
-    .map((measure) => ({
-      measure,
-      // Layers are counted one by one (`5,717`), like the stage table's; sizes in SI units (`1.2G`).
-      value: measure === "tfjsLayers" ? withCommas(values[measure]) : formatCount(values[measure]),
-      limit: measure === "tfjsLayers" ? withCommas(SIZE_LIMITS[measure]) : formatCount(SIZE_LIMITS[measure]),
-    }));
+    .map((measure) => sizeProblem(measure, values[measure]));
   return problems.length
     ? [
         diagnostic("EFF3001", { variant: variant.name, problems }, variant.span, {

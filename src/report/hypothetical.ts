@@ -1,5 +1,5 @@
 import { buildVariant, mayBeTooDeep, type BuildOptions, type CompiledVariant } from "../compile.ts";
-import { withCommas } from "../cost/units.ts";
+import { sizeProblem } from "../cost/budgets.ts";
 import { closedFormCovers, shapeTotals, type CostTotals } from "../cost/totals.ts";
 import { describeGroupsThatDoNotDivide, describeSizeProblems } from "../diagnostics/codes.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
@@ -88,7 +88,7 @@ export class Costing {
       return { ok: false, code: "EFF3001", why: "past 10⁹ parameters or 10¹² MACs" };
     const deep = options.allowHuge ? undefined : this.tfjsLayersPastLimit(c, spec, shape);
     if (deep !== undefined)
-      return { ok: false, code: "EFF3001", why: describeSizeProblems([{ measure: "tfjsLayers", ...deep }]) };
+      return { ok: false, code: "EFF3001", why: describeSizeProblems([sizeProblem("tfjsLayers", deep)]) };
     if (options.learnable !== false && totals.params.trainable === 0)
       return { ok: false, code: "EFF4002", why: "no trainable parameter" };
     return { ok: true, shape, totals };
@@ -99,9 +99,7 @@ export class Costing {
     if (!mayBeTooDeep(shape.layers.reduce((n, l) => n + l, 0))) return undefined;
     const { compiled } = this.build(hypotheticalVariant(spec, "hypothetical", c), { allowHuge: true, spec });
     const layers = compiled?.ir.layers.length ?? 0;
-    return layers > SIZE_LIMITS.tfjsLayers
-      ? { value: withCommas(layers), limit: withCommas(SIZE_LIMITS.tfjsLayers) }
-      : undefined;
+    return layers > SIZE_LIMITS.tfjsLayers ? layers : undefined;
   }
 
   /** Totals from the layer IR, for specs whose operators have no closed form yet (closedFormCovers). */
