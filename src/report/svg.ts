@@ -136,13 +136,17 @@ function domain(allValues: readonly number[], scale: Scale): Domain {
       ticks.push(Number((min + k * step).toPrecision(12)));
     return { min, max, ticks };
   }
+  // Near the largest double the next power is past it (2^1024 and 10^309 are Infinity) and
+  // near the smallest 10^e is 0: such ticks are dropped and the axis ends at the largest
+  // double instead (found by the fuzz run: α = 1e308 put an "Infinity×" tick on the growth plot).
   if (scale === "log2") {
-    const low = Math.floor(Math.log2(lo));
+    // Math.log2 rounds the largest doubles' logarithm up to 1024 itself.
+    const low = Math.min(Math.floor(Math.log2(lo)), 1023);
     const high = Math.max(Math.ceil(Math.log2(hi)), low + 1);
     const every = Math.ceil((high - low) / MAX_TICKS);
     const ticks: number[] = [];
-    for (let e = low; e <= high; e += every) ticks.push(2 ** e);
-    return { min: 2 ** low, max: 2 ** high, ticks };
+    for (let e = low; e <= high; e += every) if (drawable(2 ** e, scale)) ticks.push(2 ** e);
+    return { min: 2 ** low, max: drawable(2 ** high, scale) ? 2 ** high : Number.MAX_VALUE, ticks };
   }
   // log10: the 1-2-5 values of every decade the data touch, the domain snapped to them.
   const candidates: number[] = [];
@@ -153,11 +157,15 @@ function domain(allValues: readonly number[], scale: Scale): Domain {
   const mantissas = hi / lo < 10 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : decades <= MAX_TICKS / 2 ? [1, 2, 5] : [1];
   const every = Math.max(1, Math.ceil(decades / MAX_TICKS));
   for (let e = lowDecade; e <= highDecade; e += every)
-    for (const m of mantissas) candidates.push(Number((m * 10 ** e).toPrecision(12)));
+    for (const m of mantissas) {
+      const candidate = Number((m * 10 ** e).toPrecision(12));
+      if (drawable(candidate, scale)) candidates.push(candidate);
+    }
   const min = [...candidates].reverse().find((c) => c <= lo) ?? lo;
   const max = candidates.find((c) => c >= hi) ?? hi;
   const ticks = candidates.filter((c) => c >= min && c <= (max === min ? max * 2 : max));
-  return { min, max: max === min ? ticks[ticks.length - 1] : max, ticks };
+  const top = max === min ? ticks[ticks.length - 1] : max;
+  return { min, max: top > min ? top : Number.MAX_VALUE, ticks };
 }
 
 function frame(id: string, title: string, comment: string | undefined, body: string[]): string {

@@ -52,6 +52,31 @@ describe("report on extreme networks", () => {
     expect(empty).toContain("</svg>");
   });
 
+  // Fuzz seed 8001 case 747781 (test/fuzz-regressions/alpha-1e308-growth-axis.effnet): a tick
+  // rounded up to 2^1024 or 10^309 is Infinity, one rounded down to 10^-325 is 0.
+  it.each([
+    ["log2", 1e308],
+    ["log10", 1e308],
+    ["log2", Number.MAX_VALUE],
+    ["log10", Number.MAX_VALUE],
+    ["log2", Number.MIN_VALUE],
+    ["log10", Number.MIN_VALUE],
+  ] as const)("puts a %s axis over %s inside the frame, every tick a number", (scale, value) => {
+    const svg = lineChart({
+      id: "t",
+      title: "edge",
+      x: { label: "x", scale: "linear", format: String },
+      y: { label: "y", scale, format: String },
+      series: [{ name: "s", color: "#000", marker: "dot", line: "none", points: [{ x: 1, y: value }] }],
+    });
+    expect(svg).not.toMatch(/NaN|Infinity/);
+    const frame = svg.match(/<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)" fill="none"/)!;
+    const [top, bottom] = [Number(frame[1]), Number(frame[1]) + Number(frame[2])];
+    const cy = Number(svg.match(/<circle cx="[\d.]+" cy="([\d.-]+)"/)![1]);
+    expect(cy).toBeGreaterThanOrEqual(top);
+    expect(cy).toBeLessThanOrEqual(bottom);
+  });
+
   it("refuses α = β = γ = 1 (φ would scale nothing) with EFF2035 instead of printing NaN", async () => {
     const text = readFileSync("specs/efficientnet.effnet", "utf8")
       .replace(/alpha 1\.2/, "alpha 1")
